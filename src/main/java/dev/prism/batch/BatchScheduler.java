@@ -1,0 +1,418 @@
+package dev.prism.batch;
+
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
+import dev.prism.model.BatchRunner;
+import dev.prism.model.BatchingSettings;
+import dev.prism.model.Model;
+import dev.prism.model.RequestContext;
+import dev.prism.model.RowBatch;
+import dev.prism.tensor.RowBlock;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Owns one model and packs rows from every open job into model runs of at most
+ * {@code max_batch_rows}. A worker waits at most {@code max_queue_delay} for an under-full batch,
+ * then fills it round-robin across jobs, each taking an equal share per turn, so a huge job never
+ * holds back a small one. The queue is bounded in rows: {@link #admit()} refuses new requests past
+ * the bound, and a job's further submits wait until there is room. Cancelling a job drops its
+ * queued rows at once; rows already in a running batch are discarded when it returns.
+ */
+public final class BatchScheduler implements AutoCloseable {
+    private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+
+    private final String name;
+    private final Model model;
+    private final BatchingSettings settings;
+    private final SchedulerMetrics metrics;
+    private final int width;
+    private final int outputWidth;
+
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition workAvailable = lock.newCondition();
+    private final Condition spaceAvailable = lock.newCondition();
+    /** Jobs with queued rows, in round-robin order. */
+    private final ArrayDeque<Job> ring = new ArrayDeque<>();
+    private long queuedRows;
+    private boolean closed;
+    private final Thread worker;
+
+    public BatchScheduler(String name, Model model, BatchingSettings settings, MeterRegistry registry) {
+        this.name = name;
+        this.model = model;
+        this.settings = settings;
+        this.width = model.signature().featureCount();
+        this.outputWidth = model.signature().outputCount();
+        this.metrics = new SchedulerMetrics(registry, name, this::queuedRowsSnapshot, this::jobsSnapshot);
+        this.worker = new Thread(this::workLoop, "prism-batch-" + name);
+        worker.setDaemon(true);
+        worker.start();
+    }
+
+    public BatchingSettings settings() {
+        return settings;
+    }
+
+    /** Refuses new work with QUEUE_FULL (RESOURCE_EXHAUSTED) while the queue is at its bound. */
+    public void admit() {
+        lock.lock();
+        try {
+            if (closed) {
+                throw RequestContext.cancelledException(Reason.SHUTTING_DOWN);
+            }
+            if (queuedRows >= settings.maxQueueRows()) {
+                throw PrismException.overloaded("model '" + name + "' has " + queuedRows
+                        + " rows queued (limit " + settings.maxQueueRows() + "); retry later", RETRY_AFTER);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Opens a job for one request. Cancelling the context drops the job's queued rows and fails
+     * its pending futures with the context's reason.
+     */
+    public BatchRunner open(RequestContext context) {
+        Job job = new Job(context);
+        context.onCancel(() -> drop(job, RequestContext.cancelledException(context.cancelReason())));
+        return job;
+    }
+
+    private final class Job implements BatchRunner {
+        final RequestContext context;
+        final ArrayDeque<Pending> pending = new ArrayDeque<>();
+        boolean inRing;
+        /** Set once the job is cancelled or has failed; later submits fail with it. */
+        PrismException failure;
+
+        Job(RequestContext context) {
+            this.context = context;
+        }
+
+        @Override
+        public int outputWidth() {
+            return outputWidth;
+        }
+
+        @Override
+        public CompletableFuture<RowBlock> submit(RowBlock rows) {
+            if (rows.width() != width) {
+                throw new IllegalArgumentException("rows of width " + rows.width() + " for a model of " + width);
+            }
+            return enqueue(this, rows);
+        }
+    }
+
+    /** One submitted block: rows are taken from {@code next}; {@code remaining} have no output yet. */
+    private static final class Pending {
+        final Job job;
+        final RowBlock input;
+        final double[] output;
+        final CompletableFuture<RowBlock> future = new CompletableFuture<>();
+        final long enqueuedNanos = System.nanoTime();
+        int next;
+        int remaining;
+
+        Pending(Job job, RowBlock input, int outputWidth) {
+            this.job = job;
+            this.input = input;
+            this.output = new double[input.rows() * outputWidth];
+            this.remaining = input.rows();
+        }
+    }
+
+    /** Rows [from, from + count) of a pending block placed in a batch. */
+    private record Slice(Pending pending, int from, int count) {}
+
+    private CompletableFuture<RowBlock> enqueue(Job job, RowBlock rows) {
+        Pending p = new Pending(job, rows, outputWidth);
+        if (rows.rows() == 0) {
+            p.future.complete(new RowBlock(0, outputWidth, new double[0]));
+            return p.future;
+        }
+        lock.lock();
+        try {
+            // Back-pressure: wait for room, unless the queue is empty (so one oversized block can't deadlock).
+            while (!closed && job.failure == null && queuedRows > 0
+                    && queuedRows + rows.rows() > settings.maxQueueRows()) {
+                spaceAvailable.awaitUninterruptibly();
+            }
+            if (closed) {
+                p.future.completeExceptionally(RequestContext.cancelledException(Reason.SHUTTING_DOWN));
+            } else if (job.failure != null) {
+                p.future.completeExceptionally(job.failure);
+            } else {
+                job.pending.addLast(p);
+                queuedRows += rows.rows();
+                if (!job.inRing) {
+                    job.inRing = true;
+                    ring.addLast(job);
+                }
+                workAvailable.signal();
+            }
+        } finally {
+            lock.unlock();
+        }
+        return p.future;
+    }
+
+    /** Drops the job's queued rows and fails its pending blocks, and any later ones, with failure. */
+    private void drop(Job job, PrismException failure) {
+        List<Pending> dropped;
+        lock.lock();
+        try {
+            if (job.failure == null) {
+                job.failure = failure;
+            }
+            dropped = new ArrayList<>(job.pending);
+            for (Pending p : dropped) {
+                queuedRows -= p.input.rows() - p.next;
+            }
+            job.pending.clear();
+            if (job.inRing) {
+                ring.remove(job);
+                job.inRing = false;
+            }
+            spaceAvailable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        dropped.forEach(p -> p.future.completeExceptionally(failure));
+    }
+
+    private void workLoop() {
+        while (true) {
+            List<Slice> batch;
+            lock.lock();
+            try {
+                batch = nextBatch();
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                lock.unlock();
+            }
+            if (batch == null) {
+                return;
+            }
+            execute(batch);
+        }
+    }
+
+    /** Waits for work and gathers the next batch; null once closed. Called with the lock held. */
+    private List<Slice> nextBatch() throws InterruptedException {
+        long delayNanos = TimeUnit.MICROSECONDS.toNanos(settings.maxQueueDelayMicros());
+        while (true) {
+            while (ring.isEmpty() && !closed) {
+                workAvailable.await();
+            }
+            if (closed) {
+                return null;
+            }
+            long wait = oldestEnqueue() + delayNanos - System.nanoTime();
+            if (wait > 0 && rowsReady() < settings.maxBatchRows()) {
+                workAvailable.awaitNanos(wait);
+                continue; // re-check: more rows, a cancellation, or the delay has passed
+            }
+            return gather();
+        }
+    }
+
+    private long rowsReady() {
+        if (settings.crossRequestBatching()) {
+            return queuedRows;
+        }
+        long rows = 0;
+        for (Pending p : ring.peekFirst().pending) {
+            rows += p.input.rows() - p.next;
+        }
+        return rows;
+    }
+
+    private long oldestEnqueue() {
+        long oldest = Long.MAX_VALUE;
+        for (Job j : ring) {
+            oldest = Math.min(oldest, j.pending.peekFirst().enqueuedNanos);
+        }
+        return oldest;
+    }
+
+    /** Takes up to max_batch_rows rows, an equal share per job per turn. Called with the lock held. */
+    private List<Slice> gather() {
+        List<Slice> slices = new ArrayList<>();
+        int capacity = settings.maxBatchRows();
+        long now = System.nanoTime();
+        if (!settings.crossRequestBatching()) {
+            Job job = ring.pollFirst();
+            capacity -= take(job, capacity, slices, now);
+            requeue(job);
+        } else {
+            while (capacity > 0 && !ring.isEmpty()) {
+                int share = Math.max(1, capacity / ring.size());
+                int turns = ring.size();
+                for (int i = 0; i < turns && capacity > 0; i++) {
+                    Job job = ring.pollFirst();
+                    capacity -= take(job, Math.min(share, capacity), slices, now);
+                    requeue(job);
+                }
+            }
+        }
+        int taken = settings.maxBatchRows() - capacity;
+        queuedRows -= taken;
+        spaceAvailable.signalAll();
+        return slices;
+    }
+
+    private int take(Job job, int limit, List<Slice> slices, long now) {
+        int taken = 0;
+        while (taken < limit && !job.pending.isEmpty()) {
+            Pending p = job.pending.peekFirst();
+            int count = Math.min(limit - taken, p.input.rows() - p.next);
+            if (p.next == 0) {
+                metrics.waited(now - p.enqueuedNanos);
+            }
+            slices.add(new Slice(p, p.next, count));
+            p.next += count;
+            taken += count;
+            if (p.next == p.input.rows()) {
+                job.pending.pollFirst();
+            }
+        }
+        return taken;
+    }
+
+    private void requeue(Job job) {
+        if (job.pending.isEmpty()) {
+            job.inRing = false;
+        } else {
+            ring.addLast(job);
+        }
+    }
+
+    private void execute(List<Slice> slices) {
+        RowBatch batch = new RowBatch(width);
+        for (Slice s : slices) {
+            batch.add(s.pending.input, s.from, s.count);
+        }
+        long start = System.nanoTime();
+        RowBlock out;
+        try {
+            out = model.run(batch);
+        } catch (RuntimeException e) {
+            metrics.failed();
+            isolateFailure(slices, e);
+            return;
+        }
+        metrics.batch(batch.rows(), System.nanoTime() - start);
+        scatter(slices, out);
+    }
+
+    /**
+     * A failed run may hold rows of several jobs; re-run each job's rows alone so that only the
+     * jobs whose rows fail get the error.
+     */
+    private void isolateFailure(List<Slice> slices, RuntimeException failure) {
+        Map<Job, List<Slice>> byJob = new LinkedHashMap<>();
+        slices.forEach(s -> byJob.computeIfAbsent(s.pending.job, j -> new ArrayList<>()).add(s));
+        if (byJob.size() == 1) {
+            PrismException error = asModelFailure(failure);
+            slices.forEach(s -> fail(s.pending, error));
+            return;
+        }
+        for (List<Slice> jobSlices : byJob.values()) {
+            RowBatch batch = new RowBatch(width);
+            jobSlices.forEach(s -> batch.add(s.pending.input, s.from, s.count));
+            try {
+                long start = System.nanoTime();
+                RowBlock out = model.run(batch);
+                metrics.batch(batch.rows(), System.nanoTime() - start);
+                scatter(jobSlices, out);
+            } catch (RuntimeException e) {
+                metrics.failed();
+                PrismException error = asModelFailure(e);
+                jobSlices.forEach(s -> fail(s.pending, error));
+            }
+        }
+    }
+
+    private static PrismException asModelFailure(RuntimeException e) {
+        return e instanceof PrismException p ? p
+                : new PrismException(Reason.MODEL_EXECUTION_FAILED, "the model failed: " + e, e);
+    }
+
+    private void fail(Pending p, PrismException error) {
+        p.future.completeExceptionally(error);
+        drop(p.job, error);
+    }
+
+    private void scatter(List<Slice> slices, RowBlock out) {
+        int row = 0;
+        for (Slice s : slices) {
+            Pending p = s.pending;
+            if (!p.future.isDone()) {
+                System.arraycopy(out.data(), row * outputWidth, p.output, s.from * outputWidth, s.count * outputWidth);
+                p.remaining -= s.count;
+                if (p.remaining == 0) {
+                    p.future.complete(new RowBlock(p.input.rows(), outputWidth, p.output));
+                }
+            }
+            row += s.count;
+        }
+    }
+
+    private long queuedRowsSnapshot() {
+        lock.lock();
+        try {
+            return queuedRows;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private int jobsSnapshot() {
+        lock.lock();
+        try {
+            return ring.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Fails queued work with SHUTTING_DOWN and stops the worker after its current run; the model stays open. */
+    @Override
+    public void close() {
+        List<Pending> dropped = new ArrayList<>();
+        lock.lock();
+        try {
+            closed = true;
+            for (Job j : ring) {
+                dropped.addAll(j.pending);
+                j.pending.clear();
+                j.inRing = false;
+            }
+            ring.clear();
+            queuedRows = 0;
+            workAvailable.signalAll();
+            spaceAvailable.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        PrismException failure = RequestContext.cancelledException(Reason.SHUTTING_DOWN);
+        dropped.forEach(p -> p.future.completeExceptionally(failure));
+        try {
+            worker.join(TimeUnit.SECONDS.toMillis(30));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

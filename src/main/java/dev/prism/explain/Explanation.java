@@ -1,0 +1,21 @@
+package dev.prism.explain;
+
+/**
+ * Attributions of one instance for one score column, in link space:
+ * baseValue + Σ attributions = modelOutput.
+ *
+ * @param output         the model's score column
+ * @param standardErrors one per attribution, or null when the method gives none (exact results)
+ */
+public record Explanation(int instance, int output, double baseValue, double modelOutput,
+                          double[] attributions, double[] standardErrors, Diagnostics diagnostics) {
+
+    /** |Σ attributions − (modelOutput − baseValue)|. */
+    public double efficiencyGap() {
+        double sum = 0;
+        for (double a : attributions) {
+            sum += a;
+        }
+        return Math.abs(sum - (modelOutput - baseValue));
+    }
+}

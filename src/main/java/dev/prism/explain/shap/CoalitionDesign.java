@@ -1,0 +1,253 @@
+package dev.prism.explain.shap;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * The coalitions KernelSHAP evaluates for M features, with shap's KernelExplainer weights:
+ * coalition sizes s and M−s share the Shapley-kernel mass (M−1)/(s(M−s)); sizes are enumerated
+ * completely from the smallest while the budget covers them, and the rest is sampled, each draw
+ * adding a random coalition of a size drawn in proportion to its remaining mass together with its
+ * complement. Unlike shap, the middle size of an even M is paired too, which makes every game with
+ * interactions of order ≤ 2 exact.
+ *
+ * <p>Sampled draws are split into consecutive groups. Each group yields an independent
+ * sub-estimate (for standard errors) and a prefix of the groups a running estimate, because masks
+ * are numbered in order of first draw.
+ */
+final class CoalitionDesign {
+    private static final int MAX_GROUPS = 16;
+
+    final int m;
+    /** Distinct coalitions in evaluation order: enumerated ones first, then by first draw. */
+    final List<boolean[]> masks = new ArrayList<>();
+    /** Kernel weight of each enumerated mask (indices below {@link #enumerated}). */
+    final List<Double> enumeratedWeights = new ArrayList<>();
+    int enumerated;
+    /** Every coalition was enumerated: the estimate is exact. */
+    boolean complete;
+    /** Kernel mass of the sampled sizes, shared out over the draws. */
+    double sampledMass;
+    /** Number of draw groups; 0 when nothing was sampled. */
+    int groups;
+    /** For each mask, the groups that drew it and how often: parallel lists. */
+    final List<int[]> drawGroups = new ArrayList<>();
+    final List<double[]> drawCounts = new ArrayList<>();
+    /** Sum of the draw counts in each group. */
+    double[] groupCounts;
+    /** Masks needed before group g's draws are all evaluated. */
+    int[] groupEnd;
+
+    private CoalitionDesign(int m) {
+        this.m = m;
+    }
+
+    static CoalitionDesign build(int m, long nsamples, SplittableRandom rng) {
+        if (m < 2) {
+            throw new IllegalArgumentException("a design needs at least two features");
+        }
+        CoalitionDesign d = new CoalitionDesign(m);
+        int sizes = (m - 1) / 2 + (m % 2 == 0 ? 1 : 0); // 1..sizes; the middle size is included for even M
+        double[] mass = new double[sizes + 1];
+        double total = 0;
+        for (int s = 1; s <= sizes; s++) {
+            mass[s] = (m - 1.0) / (s * (double) (m - s)) * (s < m - s ? 2 : 1);
+            total += mass[s];
+        }
+        for (int s = 1; s <= sizes; s++) {
+            mass[s] /= total;
+        }
+
+        long left = nsamples;
+        double[] remaining = mass.clone();
+        int firstSampled = 1;
+        for (int s = 1; s <= sizes; s++) {
+            double count = binomial(m, s) * (s < m - s ? 2 : 1);
+            if (left * remaining[s] / count < 1 - 1e-8) {
+                break;
+            }
+            double w = mass[s] / binomial(m, s) / (s < m - s ? 2 : 1);
+            d.enumerateSize(s, w);
+            left -= (long) count;
+            if (remaining[s] < 1) {
+                double scale = 1 - remaining[s];
+                for (int t = s + 1; t <= sizes; t++) {
+                    remaining[t] /= scale;
+                }
+            }
+            firstSampled = s + 1;
+        }
+        d.enumerated = d.masks.size();
+        if (firstSampled > sizes) {
+            d.complete = true;
+            return d;
+        }
+        for (int s = firstSampled; s <= sizes; s++) {
+            d.sampledMass += mass[s];
+        }
+        if (left > 0) {
+            d.sample(left, firstSampled, sizes, mass, rng);
+        }
+        return d;
+    }
+
+    private void enumerateSize(int s, double weight) {
+        int[] idx = new int[s];
+        for (int i = 0; i < s; i++) {
+            idx[i] = i;
+        }
+        while (true) {
+            boolean[] z = new boolean[m];
+            for (int i : idx) {
+                z[i] = true;
+            }
+            addEnumerated(z, weight);
+            if (s < m - s) {
+                boolean[] c = new boolean[m];
+                for (int i = 0; i < m; i++) {
+                    c[i] = !z[i];
+                }
+                addEnumerated(c, weight);
+            }
+            // next combination in lexicographic order
+            int i = s - 1;
+            while (i >= 0 && idx[i] == m - s + i) {
+                i--;
+            }
+            if (i < 0) {
+                return;
+            }
+            idx[i]++;
+            for (int j = i + 1; j < s; j++) {
+                idx[j] = idx[j - 1] + 1;
+            }
+        }
+    }
+
+    private void addEnumerated(boolean[] z, double weight) {
+        masks.add(z);
+        enumeratedWeights.add(weight);
+        drawGroups.add(new int[0]);
+        drawCounts.add(new double[0]);
+    }
+
+    /** Paired draws until {@code left} new masks are found, at most 4·left draws (as shap). */
+    private void sample(long left, int firstSize, int lastSize, double[] mass, SplittableRandom rng) {
+        double[] cumulative = new double[lastSize + 1];
+        double acc = 0;
+        for (int s = firstSize; s <= lastSize; s++) {
+            acc += mass[s];
+            cumulative[s] = acc;
+        }
+        Map<BitSet, Integer> index = new HashMap<>();
+        List<int[]> drawMasks = new ArrayList<>(); // per draw: the mask indices it touched
+        List<Integer> masksAfterDraw = new ArrayList<>();
+        long maxDraws = 4 * left;
+        int[] perm = new int[m];
+        for (long draw = 0; draw < maxDraws && left > 0; draw++) {
+            double u = rng.nextDouble() * acc;
+            int s = firstSize;
+            while (s < lastSize && cumulative[s] <= u) {
+                s++;
+            }
+            boolean[] z = randomSubset(s, perm, rng);
+            int before = masks.size();
+            int first = touch(z, index);
+            left -= masks.size() - before;
+            int[] touched = new int[] {first};
+            if (left > 0) { // as shap: the complement of the last new mask is dropped when the budget is spent
+                boolean[] c = new boolean[m];
+                for (int i = 0; i < m; i++) {
+                    c[i] = !z[i];
+                }
+                before = masks.size();
+                int second = touch(c, index);
+                left -= masks.size() - before;
+                touched = new int[] {first, second};
+            }
+            drawMasks.add(touched);
+            masksAfterDraw.add(masks.size());
+        }
+        assignGroups(drawMasks, masksAfterDraw);
+    }
+
+    /** Adds z if unseen; returns its index. */
+    private int touch(boolean[] z, Map<BitSet, Integer> index) {
+        BitSet k = key(z);
+        Integer at = index.get(k);
+        if (at == null) {
+            at = masks.size();
+            index.put(k, at);
+            masks.add(z);
+        }
+        return at;
+    }
+
+    private static BitSet key(boolean[] z) {
+        BitSet b = new BitSet(z.length);
+        for (int i = 0; i < z.length; i++) {
+            if (z[i]) {
+                b.set(i);
+            }
+        }
+        return b;
+    }
+
+    private boolean[] randomSubset(int s, int[] perm, SplittableRandom rng) {
+        for (int i = 0; i < m; i++) {
+            perm[i] = i;
+        }
+        boolean[] z = new boolean[m];
+        for (int i = 0; i < s; i++) {
+            int j = i + rng.nextInt(m - i);
+            int t = perm[i];
+            perm[i] = perm[j];
+            perm[j] = t;
+            z[perm[i]] = true;
+        }
+        return z;
+    }
+
+    private void assignGroups(List<int[]> drawMasks, List<Integer> masksAfterDraw) {
+        int draws = drawMasks.size();
+        groups = Math.max(1, Math.min(MAX_GROUPS, draws / m));
+        groupCounts = new double[groups];
+        groupEnd = new int[groups];
+        List<Map<Integer, Double>> perMask = new ArrayList<>();
+        for (int i = enumerated; i < masks.size(); i++) {
+            perMask.add(new HashMap<>());
+        }
+        for (int t = 0; t < draws; t++) {
+            int g = (int) ((long) t * groups / draws);
+            groupEnd[g] = masksAfterDraw.get(t);
+            for (int mask : drawMasks.get(t)) {
+                groupCounts[g]++;
+                perMask.get(mask - enumerated).merge(g, 1.0, Double::sum);
+            }
+        }
+        for (Map<Integer, Double> counts : perMask) {
+            int[] gs = new int[counts.size()];
+            double[] cs = new double[counts.size()];
+            int i = 0;
+            for (Map.Entry<Integer, Double> e : counts.entrySet()) {
+                gs[i] = e.getKey();
+                cs[i] = e.getValue();
+                i++;
+            }
+            drawGroups.add(gs);
+            drawCounts.add(cs);
+        }
+    }
+
+    static double binomial(int n, int k) {
+        double r = 1;
+        for (int i = 1; i <= k; i++) {
+            r = r * (n - k + i) / i;
+        }
+        return Math.rint(r);
+    }
+}

@@ -1,0 +1,20 @@
+package dev.prism.explain.shap;
+
+/**
+ * KernelSHAP parameters.
+ *
+ * @param nsamples coalitions per instance; 0 means 2M + 2048. Capped at 2^M − 2 (then exact).
+ */
+public record KernelShapParams(long nsamples) {
+    public static final long MAX_NSAMPLES = 1_000_000;
+    public static final KernelShapParams DEFAULTS = new KernelShapParams(0);
+
+    /** Coalitions actually used for M varying features. */
+    public long effectiveSamples(int m) {
+        long wanted = nsamples == 0 ? 2L * m + 2048 : nsamples;
+        if (m <= 30) {
+            wanted = Math.min(wanted, (1L << m) - 2);
+        }
+        return wanted;
+    }
+}

@@ -1,0 +1,48 @@
+package dev.prism.metrics;
+
+import com.sun.net.httpserver.HttpServer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Executors;
+
+/** Serves the registry in Prometheus text format at {@code GET /metrics}. */
+public final class MetricsHttpServer implements AutoCloseable {
+    private final HttpServer server;
+
+    public MetricsHttpServer(PrometheusMeterRegistry registry, int port) throws IOException {
+        server = HttpServer.create(new InetSocketAddress(port), 0);
+        server.createContext("/metrics", exchange -> {
+            try (exchange) {
+                if (!exchange.getRequestMethod().equals("GET")) {
+                    exchange.sendResponseHeaders(405, -1);
+                    return;
+                }
+                byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                exchange.sendResponseHeaders(200, body.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
+            }
+        });
+        server.setExecutor(Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "prism-metrics-http");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.start();
+    }
+
+    /** The bound port (useful when started on port 0). */
+    public int port() {
+        return server.getAddress().getPort();
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,44 @@
+package dev.prism.model;
+
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
+import dev.prism.tensor.RowBlock;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The only handle on a model an explainer gets: rows in, score rows out. Rows submitted by one
+ * runner belong to one request; the scheduler behind it batches them with other requests' rows.
+ */
+public interface BatchRunner {
+
+    /** Width of the score rows the model returns. */
+    int outputWidth();
+
+    /**
+     * Queues rows (each a flattened instance of the explained input). The future completes with
+     * one score row per input row, or fails with a {@link PrismException} (cancelled, deadline,
+     * shutdown, model failure). May block while the model's queue is full.
+     */
+    CompletableFuture<RowBlock> submit(RowBlock rows);
+
+    /** Submits and waits. */
+    default RowBlock evaluate(RowBlock rows) {
+        return await(submit(rows));
+    }
+
+    /** Waits for a submitted block, rethrowing its failure as a {@link PrismException}. */
+    static RowBlock await(CompletableFuture<RowBlock> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PrismException(Reason.CANCELLED, "interrupted while waiting for the model", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof PrismException p) {
+                throw p;
+            }
+            throw new PrismException(Reason.INTERNAL_ERROR, "model evaluation failed", e.getCause());
+        }
+    }
+}

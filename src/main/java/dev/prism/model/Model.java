@@ -1,0 +1,26 @@
+package dev.prism.model;
+
+import dev.prism.tensor.RowBlock;
+
+/**
+ * A loaded model. Only a scheduler worker calls {@link #run}; implementations need not be safe
+ * for concurrent runs.
+ */
+public interface Model extends AutoCloseable {
+
+    ModelSignature signature();
+
+    /** Execution provider the model runs on, e.g. "cpu" or "cuda:0". */
+    String device();
+
+    /**
+     * Evaluates the rows of the batch (each a flattened instance of the explained input) and
+     * returns one row of score columns per input row.
+     *
+     * @throws dev.prism.error.PrismException with MODEL_EXECUTION_FAILED when the runtime fails
+     */
+    RowBlock run(RowBatch batch);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,109 @@
+package dev.prism.model;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
+
+/**
+ * The models of a repository folder: one sub-folder per model holding {@code model.onnx}, an
+ * optional config and an optional background CSV. Loading fails as a whole, naming the folder,
+ * when one model cannot serve: a server that starts without a model it was given hides the error.
+ */
+public final class ModelRepository implements AutoCloseable {
+    public static final String MODEL_FILE = "model.onnx";
+    static final String DEFAULT_BACKGROUND = "background.csv";
+
+    /** A loaded model with what the server needs beside it. */
+    public record Entry(String name, Model model, Background background, BatchingSettings batching) {
+        /** The default background, or empty when the model has none. */
+        public Optional<Background> defaultBackground() {
+            return Optional.ofNullable(background);
+        }
+    }
+
+    private final Map<String, Entry> entries;
+
+    private ModelRepository(Map<String, Entry> entries) {
+        this.entries = Collections.unmodifiableMap(entries);
+    }
+
+    /**
+     * Loads every model under root.
+     *
+     * @param overrides applied to each folder's settings (e.g. batching limits from the command line)
+     */
+    public static ModelRepository load(Path root, ModelLoader loader, String defaultDevice,
+                                       UnaryOperator<ModelSettings> overrides) throws IOException {
+        if (!Files.isDirectory(root)) {
+            throw new IllegalArgumentException("model repository " + root + " is not a folder");
+        }
+        List<Path> folders;
+        try (Stream<Path> s = Files.list(root)) {
+            folders = s.filter(p -> Files.isRegularFile(p.resolve(MODEL_FILE))).sorted().toList();
+        }
+        if (folders.isEmpty()) {
+            throw new IllegalArgumentException("model repository " + root + " has no <name>/" + MODEL_FILE);
+        }
+        Map<String, Entry> entries = new TreeMap<>();
+        try {
+            for (Path folder : folders) {
+                Entry e = loadOne(folder, loader, defaultDevice, overrides);
+                entries.put(e.name(), e);
+            }
+        } catch (RuntimeException | IOException e) {
+            entries.values().forEach(entry -> entry.model().close());
+            throw e;
+        }
+        return new ModelRepository(entries);
+    }
+
+    private static Entry loadOne(Path folder, ModelLoader loader, String defaultDevice,
+                                 UnaryOperator<ModelSettings> overrides) throws IOException {
+        String name = folder.getFileName().toString();
+        try {
+            ModelSettings settings = overrides.apply(ModelConfigReader.read(folder));
+            String device = settings.device() != null ? settings.device() : defaultDevice;
+            Model model = loader.load(folder.resolve(MODEL_FILE), settings, device);
+            try {
+                Background background = null;
+                Path bgFile = settings.backgroundFile() != null
+                        ? folder.resolve(settings.backgroundFile()) : folder.resolve(DEFAULT_BACKGROUND);
+                if (settings.backgroundFile() != null && !Files.exists(bgFile)) {
+                    throw new IllegalArgumentException("background file " + bgFile + " does not exist");
+                }
+                if (Files.exists(bgFile)) {
+                    background = Background.uniform(
+                            BackgroundCsv.read(bgFile, model.signature().featureCount()));
+                }
+                return new Entry(name, model, background, settings.batching());
+            } catch (RuntimeException | IOException e) {
+                model.close();
+                throw e;
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("model '" + name + "' (" + folder + "): " + e.getMessage(), e);
+        }
+    }
+
+    public Optional<Entry> find(String name) {
+        return Optional.ofNullable(entries.get(name));
+    }
+
+    /** All entries, sorted by name. */
+    public List<Entry> entries() {
+        return new ArrayList<>(entries.values());
+    }
+
+    @Override
+    public void close() {
+        entries.values().forEach(e -> e.model().close());
+    }
+}

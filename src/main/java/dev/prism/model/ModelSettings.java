@@ -1,0 +1,30 @@
+package dev.prism.model;
+
+import java.util.List;
+
+/**
+ * A model folder's configuration with every default still open: empty lists and null strings
+ * mean "not configured".
+ */
+public record ModelSettings(
+        List<String> featureNames,
+        List<String> scoreOutputs,
+        List<String> outputNames,
+        OutputKind outputKind,
+        String backgroundFile,
+        BatchingSettings batching,
+        String device) {
+
+    public static final ModelSettings DEFAULTS = new ModelSettings(
+            List.of(), List.of(), List.of(), OutputKind.UNSPECIFIED, null, BatchingSettings.DEFAULT, null);
+
+    public ModelSettings {
+        featureNames = List.copyOf(featureNames);
+        scoreOutputs = List.copyOf(scoreOutputs);
+        outputNames = List.copyOf(outputNames);
+    }
+
+    public ModelSettings withBatching(BatchingSettings b) {
+        return new ModelSettings(featureNames, scoreOutputs, outputNames, outputKind, backgroundFile, b, device);
+    }
+}

@@ -1,0 +1,70 @@
+package dev.prism.model;
+
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Cancellation state of one request, shared by the transport that receives it, the explainer
+ * that works on it and the scheduler that queues its rows. Cancelling runs the registered
+ * listeners once, on the cancelling thread.
+ */
+public final class RequestContext {
+    private final List<Runnable> listeners = new ArrayList<>();
+    private Reason cancelReason;
+
+    /** A context that is never cancelled from outside (tools, benchmarks, tests). */
+    public static RequestContext detached() {
+        return new RequestContext();
+    }
+
+    /** Cancels with CANCELLED, DEADLINE_EXCEEDED or SHUTTING_DOWN; later calls are ignored. */
+    public void cancel(Reason reason) {
+        List<Runnable> toRun;
+        synchronized (this) {
+            if (cancelReason != null) {
+                return;
+            }
+            cancelReason = reason;
+            toRun = new ArrayList<>(listeners);
+            listeners.clear();
+        }
+        toRun.forEach(Runnable::run);
+    }
+
+    public synchronized boolean isCancelled() {
+        return cancelReason != null;
+    }
+
+    /** Why the request was cancelled, or null. */
+    public synchronized Reason cancelReason() {
+        return cancelReason;
+    }
+
+    /** Runs the listener on cancellation, at once if already cancelled. */
+    public void onCancel(Runnable listener) {
+        synchronized (this) {
+            if (cancelReason == null) {
+                listeners.add(listener);
+                return;
+            }
+        }
+        listener.run();
+    }
+
+    public void throwIfCancelled() {
+        Reason reason = cancelReason();
+        if (reason != null) {
+            throw cancelledException(reason);
+        }
+    }
+
+    public static PrismException cancelledException(Reason reason) {
+        return new PrismException(reason, switch (reason) {
+            case DEADLINE_EXCEEDED -> "the deadline passed before the explanation finished";
+            case SHUTTING_DOWN -> "the server is shutting down";
+            default -> "the request was cancelled";
+        });
+    }
+}

@@ -1,0 +1,175 @@
+package dev.prism.onnx;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OnnxValue;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
+import dev.prism.model.Model;
+import dev.prism.model.ModelSignature;
+import dev.prism.model.RowBatch;
+import dev.prism.tensor.DType;
+import dev.prism.tensor.RowBlock;
+import dev.prism.tensor.TensorSpec;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A model running in one ONNX Runtime session. Inputs go through one direct, native-order buffer
+ * that grows to the largest batch and is then reused; every tensor and result is closed.
+ */
+public final class OnnxModel implements Model {
+    private final OrtEnvironment env;
+    private final OrtSession session;
+    private final ModelSignature signature;
+    private final ExecutionDevice device;
+    private final Set<String> scoreNames;
+    private final long[] instanceDims;
+    private ByteBuffer input = ByteBuffer.allocateDirect(0);
+
+    OnnxModel(OrtEnvironment env, OrtSession session, ModelSignature signature, ExecutionDevice device) {
+        this.env = env;
+        this.session = session;
+        this.signature = signature;
+        this.device = device;
+        this.scoreNames = new LinkedHashSet<>();
+        signature.scoreOutputs().forEach(s -> scoreNames.add(s.name()));
+        int[] dims = signature.explainedInput().instanceShape();
+        this.instanceDims = new long[dims.length];
+        for (int i = 0; i < dims.length; i++) {
+            instanceDims[i] = dims[i];
+        }
+    }
+
+    @Override
+    public ModelSignature signature() {
+        return signature;
+    }
+
+    @Override
+    public String device() {
+        return device.toString();
+    }
+
+    @Override
+    public synchronized RowBlock run(RowBatch batch) {
+        int rows = batch.rows();
+        TensorSpec in = signature.explainedInput();
+        long[] shape = new long[instanceDims.length + 1];
+        shape[0] = rows;
+        System.arraycopy(instanceDims, 0, shape, 1, instanceDims.length);
+        try (OnnxTensor tensor = fillInput(batch, in.dtype(), shape);
+             OrtSession.Result result = session.run(Map.of(in.name(), tensor), scoreNames)) {
+            int width = signature.outputCount();
+            double[] out = new double[Math.multiplyExact(rows, width)];
+            int column = 0;
+            for (TensorSpec spec : signature.scoreOutputs()) {
+                OnnxValue value = result.get(spec.name()).orElseThrow();
+                column += copyOutput((OnnxTensor) value, spec, rows, out, column, width);
+            }
+            return new RowBlock(rows, width, out);
+        } catch (OrtException e) {
+            throw new PrismException(Reason.MODEL_EXECUTION_FAILED,
+                    "the model failed in ONNX Runtime: " + e.getMessage(), e);
+        }
+    }
+
+    private OnnxTensor fillInput(RowBatch batch, DType dtype, long[] shape) throws OrtException {
+        int elements = Math.multiplyExact(batch.rows(), batch.width());
+        int bytes = Math.multiplyExact(elements, dtype.bytes());
+        if (input.capacity() < bytes) {
+            input = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+        }
+        input.clear();
+        switch (dtype) {
+            case FLOAT32 -> {
+                FloatBuffer fb = input.asFloatBuffer();
+                for (RowBatch.Segment s : batch.segments()) {
+                    double[] d = s.block().data();
+                    for (int i = s.from() * batch.width(), end = (s.from() + s.count()) * batch.width(); i < end; i++) {
+                        fb.put((float) d[i]);
+                    }
+                }
+                return OnnxTensor.createTensor(env, fb.flip(), shape);
+            }
+            case FLOAT64 -> {
+                DoubleBuffer db = input.asDoubleBuffer();
+                for (RowBatch.Segment s : batch.segments()) {
+                    db.put(s.block().data(), s.from() * batch.width(), s.count() * batch.width());
+                }
+                return OnnxTensor.createTensor(env, db.flip(), shape);
+            }
+            case INT64 -> {
+                LongBuffer lb = input.asLongBuffer();
+                for (RowBatch.Segment s : batch.segments()) {
+                    double[] d = s.block().data();
+                    for (int i = s.from() * batch.width(), end = (s.from() + s.count()) * batch.width(); i < end; i++) {
+                        lb.put((long) d[i]);
+                    }
+                }
+                return OnnxTensor.createTensor(env, lb.flip(), shape);
+            }
+            case INT32 -> {
+                IntBuffer ib = input.asIntBuffer();
+                for (RowBatch.Segment s : batch.segments()) {
+                    double[] d = s.block().data();
+                    for (int i = s.from() * batch.width(), end = (s.from() + s.count()) * batch.width(); i < end; i++) {
+                        ib.put((int) d[i]);
+                    }
+                }
+                return OnnxTensor.createTensor(env, ib.flip(), shape);
+            }
+            default -> throw new IllegalStateException("unsupported input type " + dtype);
+        }
+    }
+
+    /** Copies one score output into its columns of out; returns its width. */
+    private static int copyOutput(OnnxTensor t, TensorSpec spec, int rows, double[] out, int column, int width) {
+        int w = spec.instanceSize();
+        long[] shape = t.getInfo().getShape();
+        long elements = t.getInfo().getNumElements();
+        if (shape.length == 0 || shape[0] != rows || elements != (long) rows * w) {
+            throw new PrismException(Reason.MODEL_EXECUTION_FAILED, "output " + spec.name() + " has shape "
+                    + java.util.Arrays.toString(shape) + ", expected " + rows + " rows of " + w + " values");
+        }
+        switch (spec.dtype()) {
+            case FLOAT32 -> {
+                FloatBuffer fb = t.getFloatBuffer();
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < w; j++) {
+                        out[r * width + column + j] = fb.get();
+                    }
+                }
+            }
+            case FLOAT64 -> {
+                DoubleBuffer db = t.getDoubleBuffer();
+                for (int r = 0; r < rows; r++) {
+                    for (int j = 0; j < w; j++) {
+                        out[r * width + column + j] = db.get();
+                    }
+                }
+            }
+            default -> throw new PrismException(Reason.MODEL_EXECUTION_FAILED,
+                    "score output " + spec.name() + " is " + spec.dtype() + ", not floating point");
+        }
+        return w;
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            session.close();
+        } catch (OrtException e) {
+            throw new IllegalStateException("closing the session failed", e);
+        }
+    }
+}

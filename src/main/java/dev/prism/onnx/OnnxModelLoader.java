@@ -1,0 +1,100 @@
+package dev.prism.onnx;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtProvider;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.prism.model.Model;
+import dev.prism.model.ModelLoader;
+import dev.prism.model.ModelSettings;
+import dev.prism.model.SignatureResolver;
+import dev.prism.tensor.DType;
+import dev.prism.tensor.TensorSpec;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Opens ONNX files in ONNX Runtime sessions on the CPU or a CUDA device. */
+public final class OnnxModelLoader implements ModelLoader {
+    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final int intraOpThreads;
+
+    /** @param intraOpThreads threads per run; 0 lets ONNX Runtime use one per physical core */
+    public OnnxModelLoader(int intraOpThreads) {
+        this.intraOpThreads = intraOpThreads;
+    }
+
+    @Override
+    public Model load(Path modelFile, ModelSettings settings, String deviceName) {
+        ExecutionDevice device = ExecutionDevice.parse(deviceName);
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            if (intraOpThreads > 0) {
+                options.setIntraOpNumThreads(intraOpThreads);
+            }
+            if (device.cuda()) {
+                requireCuda();
+                options.addCUDA(device.deviceId());
+            }
+            OrtSession session = env.createSession(modelFile.toString(), options);
+            try {
+                List<TensorSpec> inputs = specs(session.getInputInfo(), true);
+                // Outputs Prism cannot read (string labels, ZipMap's maps) are left out, not fatal:
+                // only score outputs are ever fetched.
+                List<TensorSpec> outputs = specs(session.getOutputInfo(), false);
+                return new OnnxModel(env, session, SignatureResolver.resolve(inputs, outputs, settings), device);
+            } catch (RuntimeException e) {
+                session.close();
+                throw e;
+            }
+        } catch (OrtException e) {
+            throw new IllegalArgumentException("ONNX Runtime cannot open " + modelFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void requireCuda() {
+        if (!OrtEnvironment.getAvailableProviders().contains(OrtProvider.CUDA)) {
+            throw new IllegalArgumentException("the CUDA execution provider is not available: this build "
+                    + "carries the CPU ONNX Runtime. Build with 'mvn -Pgpu package' (onnxruntime_gpu, "
+                    + "Linux or Windows x64 with CUDA 12 and cuDNN 9) or run with --device cpu");
+        }
+    }
+
+    private static List<TensorSpec> specs(Map<String, NodeInfo> infos, boolean strict) {
+        List<TensorSpec> specs = new ArrayList<>();
+        for (NodeInfo node : infos.values()) {
+            if (!strict && !readable(node)) {
+                continue;
+            }
+            if (!(node.getInfo() instanceof TensorInfo t)) {
+                throw new IllegalArgumentException("graph value " + node.getName() + " is "
+                        + node.getInfo() + "; Prism serves tensor inputs and outputs only "
+                        + "(convert classifiers with zipmap disabled)");
+            }
+            specs.add(new TensorSpec(node.getName(), dtype(node.getName(), t.type), t.getShape()));
+        }
+        return specs;
+    }
+
+    private static boolean readable(NodeInfo node) {
+        return node.getInfo() instanceof TensorInfo t && switch (t.type) {
+            case FLOAT, DOUBLE, INT32, INT64 -> true;
+            default -> false;
+        };
+    }
+
+    private static DType dtype(String name, OnnxJavaType type) {
+        return switch (type) {
+            case FLOAT -> DType.FLOAT32;
+            case DOUBLE -> DType.FLOAT64;
+            case INT32 -> DType.INT32;
+            case INT64 -> DType.INT64;
+            default -> throw new IllegalArgumentException("graph value " + name + " has element type "
+                    + type + "; Prism supports float32, float64, int32 and int64");
+        };
+    }
+}

@@ -1,0 +1,60 @@
+package dev.prism.server;
+
+import dev.prism.error.PrismException;
+import java.time.Duration;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The bounded pool explainers run on. Explainers spend most of their time blocked on the
+ * scheduler, so the pool is sized for concurrent requests, not cores; past its queue new requests
+ * are refused with QUEUE_FULL rather than piling up.
+ */
+final class ExplainPool implements AutoCloseable {
+    private final ThreadPoolExecutor executor;
+
+    ExplainPool(int threads, int queue) {
+        AtomicInteger n = new AtomicInteger();
+        executor = new ThreadPoolExecutor(threads, threads, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(queue),
+                r -> {
+                    Thread t = new Thread(r, "prism-explain-" + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        executor.allowCoreThreadTimeOut(true);
+    }
+
+    void submit(Runnable task) {
+        try {
+            executor.execute(task);
+        } catch (RejectedExecutionException e) {
+            throw PrismException.overloaded("the server is running " + executor.getActiveCount()
+                    + " explanations and has " + executor.getQueue().size() + " waiting; retry later",
+                    Duration.ofSeconds(1));
+        }
+    }
+
+    int active() {
+        return executor.getActiveCount();
+    }
+
+    int queued() {
+        return executor.getQueue().size();
+    }
+
+    /** Lets running and queued explanations finish for up to grace, then interrupts them. */
+    void shutdown(Duration grace) throws InterruptedException {
+        executor.shutdown();
+        if (!executor.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
+            executor.shutdownNow();
+        }
+    }
+
+    @Override
+    public void close() {
+        executor.shutdownNow();
+    }
+}

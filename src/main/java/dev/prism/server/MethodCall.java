@@ -1,0 +1,24 @@
+package dev.prism.server;
+
+import dev.prism.explain.ExplainInput;
+import dev.prism.explain.Explainer;
+import dev.prism.explain.Explanation;
+import dev.prism.explain.ProgressSink;
+import dev.prism.model.BatchRunner;
+import dev.prism.model.RequestContext;
+import java.util.List;
+
+/** An explainer bound to the parameters a request gave it. */
+record MethodCall<P>(String name, Explainer<P> explainer, P params) {
+    void validate(ExplainInput input) {
+        explainer.validate(input, params);
+    }
+
+    long evaluationsNeeded(ExplainInput input) {
+        return explainer.evaluationsNeeded(input, params);
+    }
+
+    List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext context) {
+        return explainer.explain(input, params, runner, progress, context);
+    }
+}

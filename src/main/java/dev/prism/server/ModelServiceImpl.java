@@ -1,0 +1,124 @@
+package dev.prism.server;
+
+import dev.prism.api.v1.GetModelRequest;
+import dev.prism.api.v1.ListModelsRequest;
+import dev.prism.api.v1.ListModelsResponse;
+import dev.prism.api.v1.Method;
+import dev.prism.api.v1.ModelInfo;
+import dev.prism.api.v1.ModelServiceGrpc;
+import dev.prism.api.v1.OutputKind;
+import dev.prism.api.v1.PredictRequest;
+import dev.prism.api.v1.PredictResponse;
+import dev.prism.api.v1.TensorSpec;
+import dev.prism.model.BatchRunner;
+import dev.prism.model.ModelSignature;
+import dev.prism.model.RequestContext;
+import dev.prism.tensor.RowBlock;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+
+/** ListModels, GetModel and Predict. Predict goes through the model's scheduler without blocking a thread. */
+final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
+    private final ServedModels models;
+
+    ModelServiceImpl(ServedModels models) {
+        this.models = models;
+    }
+
+    @Override
+    public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> observer) {
+        ListModelsResponse.Builder r = ListModelsResponse.newBuilder();
+        models.all().forEach(m -> r.addModels(info(m)));
+        observer.onNext(r.build());
+        observer.onCompleted();
+    }
+
+    @Override
+    public void getModel(GetModelRequest request, StreamObserver<ModelInfo> observer) {
+        try {
+            observer.onNext(info(models.require(request.getName(), "name")));
+            observer.onCompleted();
+        } catch (RuntimeException e) {
+            observer.onError(StatusMapper.toStatus(e));
+        }
+    }
+
+    @Override
+    public void predict(PredictRequest request, StreamObserver<PredictResponse> observer) {
+        ServerCallStreamObserver<PredictResponse> call = (ServerCallStreamObserver<PredictResponse>) observer;
+        RequestContext context = CallCancellation.bind(call);
+        try {
+            ServedModel model = models.require(request.getModel(), "model");
+            RowBlock rows = ExplainRequestCodec.decodeInputs(request.getInputsList(), model.signature(), "inputs");
+            model.scheduler().admit();
+            BatchRunner runner = model.scheduler().open(context);
+            runner.submit(rows).whenComplete((out, failure) -> {
+                if (call.isCancelled()) {
+                    return;
+                }
+                if (failure != null) {
+                    call.onError(StatusMapper.toStatus(failure));
+                } else {
+                    call.onNext(response(model, out));
+                    call.onCompleted();
+                }
+            });
+        } catch (RuntimeException e) {
+            observer.onError(StatusMapper.toStatus(e));
+        }
+    }
+
+    private static PredictResponse response(ServedModel model, RowBlock out) {
+        ModelSignature sig = model.signature();
+        PredictResponse.Builder r = PredictResponse.newBuilder().setModel(model.name());
+        int column = 0;
+        for (dev.prism.tensor.TensorSpec spec : sig.scoreOutputs()) {
+            int width = spec.instanceSize();
+            int[] dims = spec.instanceShape();
+            long[] shape = new long[dims.length + 1];
+            shape[0] = out.rows();
+            for (int i = 0; i < dims.length; i++) {
+                shape[i + 1] = dims[i];
+            }
+            double[] values = new double[out.rows() * width];
+            for (int row = 0; row < out.rows(); row++) {
+                System.arraycopy(out.data(), row * out.width() + column, values, row * width, width);
+            }
+            r.addOutputs(TensorCodec.encode(spec.name(), shape, values));
+            column += width;
+        }
+        return r.build();
+    }
+
+    static ModelInfo info(ServedModel m) {
+        ModelSignature sig = m.signature();
+        ModelInfo.Builder b = ModelInfo.newBuilder()
+                .setName(m.name())
+                .setExplainedInput(sig.explainedInput().name())
+                .addAllFeatureNames(sig.featureNames())
+                .addAllOutputNames(sig.outputNames())
+                .setOutputKind(switch (sig.outputKind()) {
+                    case PROBABILITY -> OutputKind.OUTPUT_KIND_PROBABILITY;
+                    case LOGIT -> OutputKind.OUTPUT_KIND_LOGIT;
+                    case REGRESSION -> OutputKind.OUTPUT_KIND_REGRESSION;
+                    case UNSPECIFIED -> OutputKind.OUTPUT_KIND_UNSPECIFIED;
+                })
+                .addMethods(Method.METHOD_KERNEL_SHAP)
+                .setDefaultBackgroundRows(m.entry().defaultBackground().map(bg -> bg.size()).orElse(0))
+                .setDevice(m.entry().model().device())
+                .setMaxBatchRows(m.scheduler().settings().maxBatchRows())
+                .setMaxQueueDelayMicros(m.scheduler().settings().maxQueueDelayMicros());
+        sig.inputs().forEach(s -> b.addInputs(spec(s)));
+        sig.outputs().forEach(s -> b.addOutputs(spec(s)));
+        sig.scoreOutputs().forEach(s -> b.addScoreOutputs(s.name()));
+        return b.build();
+    }
+
+    private static TensorSpec spec(dev.prism.tensor.TensorSpec s) {
+        TensorSpec.Builder t = TensorSpec.newBuilder().setName(s.name()).setDtype(TensorCodec.dataType(s.dtype()));
+        for (long d : s.shape()) {
+            t.addShape(d);
+        }
+        return t.build();
+    }
+}

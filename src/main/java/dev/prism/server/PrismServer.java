@@ -1,0 +1,153 @@
+package dev.prism.server;
+
+import dev.prism.api.v1.ExplainServiceGrpc;
+import dev.prism.api.v1.ModelServiceGrpc;
+import dev.prism.metrics.ExplanationMetrics;
+import dev.prism.metrics.MetricsHttpServer;
+import dev.prism.model.ModelRepository;
+import dev.prism.onnx.OnnxModelLoader;
+import io.grpc.Server;
+import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptors;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A running Prism: the model repository with one scheduler per model, the gRPC services (models,
+ * explanations, health, reflection), and the Prometheus endpoint. {@link #close()} shuts down
+ * gracefully: health goes NOT_SERVING, new calls are refused, running explanations get the grace
+ * period to finish, then what is left is cancelled and the models are closed.
+ */
+public final class PrismServer implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(PrismServer.class.getName());
+    static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+    private final ServerOptions options;
+    private final PrometheusMeterRegistry registry;
+    private final ServedModels models;
+    private final ExplainPool pool;
+    private final ScheduledExecutorService timer;
+    private final ExecutorService callExecutor;
+    private final HealthStatusManager health = new HealthStatusManager();
+    private final Server server;
+    private final MetricsHttpServer metricsHttp;
+    private boolean closed;
+
+    private PrismServer(ServerOptions options, ServerBuilder<?> builder) throws IOException {
+        this.options = options;
+        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmGcMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+
+        ModelRepository repository = ModelRepository.load(options.modelRepository(),
+                new OnnxModelLoader(options.intraOpThreads()), options.device(), options::override);
+        this.models = new ServedModels(repository, registry);
+        this.pool = new ExplainPool(options.explainThreads(), options.explainQueue());
+        this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "prism-progress");
+            t.setDaemon(true);
+            return t;
+        });
+        this.callExecutor = Executors.newFixedThreadPool(Math.max(4, 2 * Runtime.getRuntime().availableProcessors()),
+                r -> {
+                    Thread t = new Thread(r, "prism-grpc");
+                    t.setDaemon(true);
+                    return t;
+                });
+        ExplainRequestCodec codec = new ExplainRequestCodec(models, options.maxEvaluations());
+        MetricCollectingServerInterceptor grpcMetrics = new MetricCollectingServerInterceptor(registry);
+        this.server = builder
+                .executor(callExecutor)
+                .addService(ServerInterceptors.intercept(new ModelServiceImpl(models), grpcMetrics))
+                .addService(ServerInterceptors.intercept(
+                        new ExplainServiceImpl(codec, pool, timer, new ExplanationMetrics(registry)), grpcMetrics))
+                .addService(health.getHealthService())
+                .addService(ProtoReflectionServiceV1.newInstance())
+                .build()
+                .start();
+        health.setStatus("", ServingStatus.SERVING);
+        health.setStatus(ModelServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        health.setStatus(ExplainServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
+        this.metricsHttp = options.metricsPort() < 0 ? null : new MetricsHttpServer(registry, options.metricsPort());
+    }
+
+    /** Starts on the options' TCP port. */
+    public static PrismServer start(ServerOptions options) throws IOException {
+        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(options.port()))
+                .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+        return start(options, builder);
+    }
+
+    /** Starts on a transport of the caller's choice (in-process in tests). */
+    public static PrismServer start(ServerOptions options, ServerBuilder<?> builder) throws IOException {
+        return new PrismServer(options, builder);
+    }
+
+    public int port() {
+        return server.getPort();
+    }
+
+    /** The metrics port, or -1 when the endpoint is off. */
+    public int metricsPort() {
+        return metricsHttp == null ? -1 : metricsHttp.port();
+    }
+
+    public PrometheusMeterRegistry registry() {
+        return registry;
+    }
+
+    public void awaitTermination() throws InterruptedException {
+        server.awaitTermination();
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        Duration grace = options.shutdownGrace();
+        long deadline = System.nanoTime() + grace.toNanos();
+        health.enterTerminalState();
+        server.shutdown();
+        try {
+            pool.shutdown(grace);
+            long left = Math.max(0, deadline - System.nanoTime());
+            if (!server.awaitTermination(left, TimeUnit.NANOSECONDS)) {
+                server.shutdownNow();
+                server.awaitTermination(5, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            server.shutdownNow();
+        }
+        models.close();
+        timer.shutdownNow();
+        callExecutor.shutdownNow();
+        if (metricsHttp != null) {
+            metricsHttp.close();
+        }
+        registry.close();
+        LOG.log(System.Logger.Level.INFO, "Prism stopped");
+    }
+}

@@ -1,0 +1,62 @@
+package dev.prism.server;
+
+import dev.prism.model.BatchingSettings;
+import dev.prism.model.ModelSettings;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * How a server is started. Null batching fields keep each model's configured value.
+ *
+ * @param port              gRPC port; 0 picks a free one
+ * @param metricsPort       Prometheus port; 0 picks a free one, -1 disables the endpoint
+ * @param maxEvaluations    most model rows one request may need
+ * @param intraOpThreads    ONNX Runtime threads per run; 0 = one per physical core
+ */
+public record ServerOptions(
+        int port,
+        int metricsPort,
+        Path modelRepository,
+        String device,
+        int explainThreads,
+        int explainQueue,
+        long maxEvaluations,
+        Duration shutdownGrace,
+        int intraOpThreads,
+        Integer maxBatchRows,
+        Integer maxQueueDelayMicros,
+        Long maxQueueRows,
+        Boolean crossRequestBatching) {
+
+    public static ServerOptions defaults(Path modelRepository) {
+        return new ServerOptions(50051, 9464, modelRepository, "cpu", 64, 1024, 1_000_000_000L,
+                Duration.ofSeconds(30), 0, null, null, null, null);
+    }
+
+    public ServerOptions withPorts(int grpc, int metrics) {
+        return new ServerOptions(grpc, metrics, modelRepository, device, explainThreads, explainQueue,
+                maxEvaluations, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
+                crossRequestBatching);
+    }
+
+    public ServerOptions withBatching(Integer rows, Integer delayMicros, Long queueRows, Boolean crossRequest) {
+        return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
+                maxEvaluations, shutdownGrace, intraOpThreads, rows, delayMicros, queueRows, crossRequest);
+    }
+
+    public ServerOptions withExplainPool(int threads, int queue) {
+        return new ServerOptions(port, metricsPort, modelRepository, device, threads, queue,
+                maxEvaluations, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
+                crossRequestBatching);
+    }
+
+    /** Applies the command-line batching overrides to a model's settings. */
+    ModelSettings override(ModelSettings s) {
+        BatchingSettings b = s.batching();
+        return s.withBatching(new BatchingSettings(
+                maxBatchRows != null ? maxBatchRows : b.maxBatchRows(),
+                maxQueueDelayMicros != null ? maxQueueDelayMicros : b.maxQueueDelayMicros(),
+                maxQueueRows != null ? maxQueueRows : b.maxQueueRows(),
+                crossRequestBatching != null ? crossRequestBatching : b.crossRequestBatching()));
+    }
+}

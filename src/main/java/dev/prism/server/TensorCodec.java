@@ -1,0 +1,179 @@
+package dev.prism.server;
+
+import dev.prism.api.v1.DataType;
+import dev.prism.api.v1.Tensor;
+import dev.prism.error.FieldViolation;
+import dev.prism.tensor.DType;
+import dev.prism.tensor.RowBlock;
+import dev.prism.tensor.TensorSpec;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.List;
+
+/** Reads request tensors into row blocks for a model input, collecting every violation. */
+final class TensorCodec {
+    private TensorCodec() {}
+
+    /**
+     * Decodes a batch-first tensor for the given input: [rows, instance dims...].
+     *
+     * @param field      the tensor's path in the request, for violations
+     * @param violations where problems are added; null is returned when there are any
+     */
+    static RowBlock decode(Tensor t, TensorSpec input, String field, List<FieldViolation> violations) {
+        int before = violations.size();
+        int[] instanceShape = input.instanceShape();
+        int width = input.instanceSize();
+        List<Long> shape = t.getShapeList();
+        if (shape.size() != instanceShape.length + 1) {
+            violations.add(new FieldViolation(field + ".shape", "has rank " + shape.size() + ", input '"
+                    + input.name() + "' needs [instances" + dims(instanceShape) + "]"));
+        } else {
+            if (shape.get(0) < 1) {
+                violations.add(new FieldViolation(field + ".shape[0]", "instances must be >= 1, got " + shape.get(0)));
+            }
+            for (int i = 0; i < instanceShape.length; i++) {
+                if (shape.get(i + 1) != instanceShape[i]) {
+                    violations.add(new FieldViolation(field + ".shape[" + (i + 1) + "]", "is " + shape.get(i + 1)
+                            + ", input '" + input.name() + "' needs [instances" + dims(instanceShape) + "]"));
+                }
+            }
+        }
+        double[] values = values(t, field, violations);
+        if (violations.size() > before) {
+            return null;
+        }
+        long rows = shape.get(0);
+        if (rows * width != values.length) {
+            violations.add(new FieldViolation(field, "shape " + shape + " needs " + rows * width
+                    + " values, got " + values.length));
+            return null;
+        }
+        if (rows > Integer.MAX_VALUE / Math.max(1, width)) {
+            violations.add(new FieldViolation(field + ".shape[0]", "too many instances"));
+            return null;
+        }
+        boolean integer = !input.dtype().isFloating();
+        for (int i = 0; i < values.length; i++) {
+            double v = values[i];
+            if (!Double.isFinite(v)) {
+                violations.add(new FieldViolation(field, "value " + i + " is " + v + "; NaN and Inf are not allowed"));
+                return null;
+            }
+            if (integer && v != Math.rint(v)) {
+                violations.add(new FieldViolation(field, "value " + i + " is " + v + " but input '"
+                        + input.name() + "' is " + input.dtype()));
+                return null;
+            }
+        }
+        return new RowBlock((int) rows, width, values);
+    }
+
+    private static double[] values(Tensor t, String field, List<FieldViolation> violations) {
+        List<DType> carriers = new ArrayList<>();
+        if (t.getFloatDataCount() > 0) {
+            carriers.add(DType.FLOAT32);
+        }
+        if (t.getDoubleDataCount() > 0) {
+            carriers.add(DType.FLOAT64);
+        }
+        if (t.getIntDataCount() > 0) {
+            carriers.add(DType.INT32);
+        }
+        if (t.getInt64DataCount() > 0) {
+            carriers.add(DType.INT64);
+        }
+        boolean raw = !t.getRawData().isEmpty();
+        if (carriers.size() + (raw ? 1 : 0) != 1) {
+            violations.add(new FieldViolation(field, carriers.isEmpty() && !raw
+                    ? "carries no values: set one of float_data, double_data, int_data, int64_data, raw_data"
+                    : "carries values in more than one field; use exactly one"));
+            return new double[0];
+        }
+        DType declared = switch (t.getDtype()) {
+            case DATA_TYPE_FLOAT32 -> DType.FLOAT32;
+            case DATA_TYPE_FLOAT64 -> DType.FLOAT64;
+            case DATA_TYPE_INT32 -> DType.INT32;
+            case DATA_TYPE_INT64 -> DType.INT64;
+            case DATA_TYPE_UNSPECIFIED -> null;
+            case UNRECOGNIZED -> {
+                violations.add(new FieldViolation(field + ".dtype", "unknown dtype " + t.getDtypeValue()));
+                yield null;
+            }
+        };
+        if (raw) {
+            if (declared == null) {
+                violations.add(new FieldViolation(field + ".dtype", "is required with raw_data"));
+                return new double[0];
+            }
+            return fromRaw(t, declared, field, violations);
+        }
+        DType carrier = carriers.get(0);
+        if (declared != null && declared != carrier) {
+            violations.add(new FieldViolation(field + ".dtype", "is " + declared + " but the values are in the "
+                    + carrier + " field"));
+            return new double[0];
+        }
+        return switch (carrier) {
+            case FLOAT32 -> {
+                double[] v = new double[t.getFloatDataCount()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = t.getFloatData(i);
+                }
+                yield v;
+            }
+            case FLOAT64 -> t.getDoubleDataList().stream().mapToDouble(Double::doubleValue).toArray();
+            case INT32 -> t.getIntDataList().stream().mapToDouble(Integer::doubleValue).toArray();
+            case INT64 -> t.getInt64DataList().stream().mapToDouble(Long::doubleValue).toArray();
+        };
+    }
+
+    private static double[] fromRaw(Tensor t, DType dtype, String field, List<FieldViolation> violations) {
+        ByteBuffer bytes = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+        if (bytes.remaining() % dtype.bytes() != 0) {
+            violations.add(new FieldViolation(field + ".raw_data", bytes.remaining() + " bytes is not a whole number of "
+                    + dtype + " values"));
+            return new double[0];
+        }
+        double[] v = new double[bytes.remaining() / dtype.bytes()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = switch (dtype) {
+                case FLOAT32 -> bytes.getFloat();
+                case FLOAT64 -> bytes.getDouble();
+                case INT32 -> bytes.getInt();
+                case INT64 -> bytes.getLong();
+            };
+        }
+        return v;
+    }
+
+    private static String dims(int[] shape) {
+        StringBuilder b = new StringBuilder();
+        for (int d : shape) {
+            b.append(", ").append(d);
+        }
+        return b.toString();
+    }
+
+    /** A batch-first FLOAT64 tensor. */
+    static Tensor encode(String name, long[] shape, double[] values) {
+        Tensor.Builder t = Tensor.newBuilder().setName(name).setDtype(DataType.DATA_TYPE_FLOAT64);
+        for (long d : shape) {
+            t.addShape(d);
+        }
+        for (double v : values) {
+            t.addDoubleData(v);
+        }
+        return t.build();
+    }
+
+    static DataType dataType(DType dtype) {
+        return switch (dtype) {
+            case FLOAT32 -> DataType.DATA_TYPE_FLOAT32;
+            case FLOAT64 -> DataType.DATA_TYPE_FLOAT64;
+            case INT32 -> DataType.DATA_TYPE_INT32;
+            case INT64 -> DataType.DATA_TYPE_INT64;
+        };
+    }
+}

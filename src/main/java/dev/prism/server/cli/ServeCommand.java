@@ -1,0 +1,86 @@
+package dev.prism.server.cli;
+
+import dev.prism.server.PrismServer;
+import dev.prism.server.ServerOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "serve", mixinStandardHelpOptions = true, description = "Runs the Prism server.")
+final class ServeCommand implements Callable<Integer> {
+    @Option(names = "--port", defaultValue = "50051", description = "gRPC port (default ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--metrics-port", defaultValue = "9464",
+            description = "Prometheus port, path /metrics; -1 turns it off (default ${DEFAULT-VALUE}).")
+    int metricsPort;
+
+    @Option(names = "--model-repository", description = "Folder of models, one sub-folder each "
+            + "(default: the bundled models/).")
+    Path modelRepository;
+
+    @Option(names = "--device", defaultValue = "cpu",
+            description = "Execution provider for models without their own: cpu, cuda or cuda:N (default ${DEFAULT-VALUE}).")
+    String device;
+
+    @Option(names = "--explain-threads", defaultValue = "64",
+            description = "Explanations running at once (default ${DEFAULT-VALUE}).")
+    int explainThreads;
+
+    @Option(names = "--explain-queue", defaultValue = "1024",
+            description = "Explanations waiting for a thread before new ones are refused (default ${DEFAULT-VALUE}).")
+    int explainQueue;
+
+    @Option(names = "--max-evaluations", defaultValue = "1000000000",
+            description = "Most model rows one request may need (default ${DEFAULT-VALUE}).")
+    long maxEvaluations;
+
+    @Option(names = "--shutdown-grace-seconds", defaultValue = "30",
+            description = "On SIGTERM, how long running calls get to finish (default ${DEFAULT-VALUE}).")
+    long graceSeconds;
+
+    @Option(names = "--intra-op-threads", defaultValue = "0",
+            description = "ONNX Runtime threads per model run; 0 = one per physical core (default).")
+    int intraOpThreads;
+
+    @Option(names = "--max-batch-rows", description = "Override every model's max_batch_rows.")
+    Integer maxBatchRows;
+
+    @Option(names = "--max-queue-delay-micros", description = "Override every model's max_queue_delay_micros.")
+    Integer maxQueueDelayMicros;
+
+    @Option(names = "--max-queue-rows", description = "Override every model's max_queue_rows.")
+    Long maxQueueRows;
+
+    @Option(names = "--cross-request-batching", arity = "1",
+            description = "Override every model's cross_request_batching (true|false).")
+    Boolean crossRequestBatching;
+
+    @Override
+    public Integer call() throws Exception {
+        Path repository = modelRepository != null ? modelRepository : defaultRepository();
+        ServerOptions options = new ServerOptions(port, metricsPort, repository, device, explainThreads,
+                explainQueue, maxEvaluations, Duration.ofSeconds(graceSeconds), intraOpThreads, maxBatchRows,
+                maxQueueDelayMicros, maxQueueRows, crossRequestBatching);
+        PrismServer server;
+        try {
+            server = PrismServer.start(options);
+        } catch (IllegalArgumentException e) {
+            System.err.println("prism: " + e.getMessage());
+            return 2;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "prism-shutdown"));
+        System.err.println("prism: serving " + repository.toAbsolutePath().normalize() + " on port " + server.port()
+                + (server.metricsPort() >= 0 ? ", metrics on port " + server.metricsPort() + " at /metrics" : ""));
+        server.awaitTermination();
+        return 0;
+    }
+
+    /** $PRISM_HOME/models when the launcher sets it, else ./models. */
+    private static Path defaultRepository() {
+        String home = System.getenv("PRISM_HOME");
+        return home != null ? Path.of(home, "models") : Path.of("models");
+    }
+}
