@@ -24,7 +24,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * Owns one model and packs rows from every open job into model runs of at most
  * {@code max_batch_rows}. A worker waits at most {@code max_queue_delay} for an under-full batch,
  * then fills it round-robin across jobs, each taking an equal share per turn, so a huge job never
- * holds back a small one. The queue is bounded in rows: {@link #admit()} refuses new requests past
+ * holds back a small one. {@code workers} threads each run one batch at a time, so several runs
+ * may be in flight. The queue is bounded in rows: {@link #admit()} refuses new requests past
  * the bound, and a job's further submits wait until there is room. Cancelling a job drops its
  * queued rows at once; rows already in a running batch are discarded when it returns.
  */
@@ -45,7 +46,7 @@ public final class BatchScheduler implements AutoCloseable {
     private final ArrayDeque<Job> ring = new ArrayDeque<>();
     private long queuedRows;
     private boolean closed;
-    private final Thread worker;
+    private final List<Thread> workers = new ArrayList<>();
 
     public BatchScheduler(String name, Model model, BatchingSettings settings, MeterRegistry registry) {
         this.name = name;
@@ -54,9 +55,12 @@ public final class BatchScheduler implements AutoCloseable {
         this.width = model.signature().featureCount();
         this.outputWidth = model.signature().outputCount();
         this.metrics = new SchedulerMetrics(registry, name, this::queuedRowsSnapshot, this::jobsSnapshot);
-        this.worker = new Thread(this::workLoop, "prism-batch-" + name);
-        worker.setDaemon(true);
-        worker.start();
+        for (int i = 0; i < Math.max(1, settings.workers()); i++) {
+            Thread worker = new Thread(this::workLoop, "prism-batch-" + name + "-" + i);
+            worker.setDaemon(true);
+            worker.start();
+            workers.add(worker);
+        }
     }
 
     public BatchingSettings settings() {
@@ -114,7 +118,10 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    /** One submitted block: rows are taken from {@code next}; {@code remaining} have no output yet. */
+    /**
+     * One submitted block: rows are taken from {@code next} (under the scheduler lock);
+     * {@code remaining} have no output yet (under the block's own lock, as workers finish slices).
+     */
     private static final class Pending {
         final Job job;
         final RowBlock input;
@@ -361,8 +368,12 @@ public final class BatchScheduler implements AutoCloseable {
             Pending p = s.pending;
             if (!p.future.isDone()) {
                 System.arraycopy(out.data(), row * outputWidth, p.output, s.from * outputWidth, s.count * outputWidth);
-                p.remaining -= s.count;
-                if (p.remaining == 0) {
+                boolean last;
+                synchronized (p) {
+                    p.remaining -= s.count;
+                    last = p.remaining == 0;
+                }
+                if (last) {
                     p.future.complete(new RowBlock(p.input.rows(), outputWidth, p.output));
                 }
             }
@@ -410,7 +421,9 @@ public final class BatchScheduler implements AutoCloseable {
         PrismException failure = RequestContext.cancelledException(Reason.SHUTTING_DOWN);
         dropped.forEach(p -> p.future.completeExceptionally(failure));
         try {
-            worker.join(TimeUnit.SECONDS.toMillis(30));
+            for (Thread worker : workers) {
+                worker.join(TimeUnit.SECONDS.toMillis(30));
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -7,10 +7,11 @@ package dev.prism.model;
  * @param maxQueueDelayMicros  longest wait for an under-full batch to fill
  * @param maxQueueRows         queued rows past which new requests are refused
  * @param crossRequestBatching whether rows of different requests share a run
+ * @param workers              model runs in flight at once; 0 = decided by the server from the device
  */
 public record BatchingSettings(int maxBatchRows, int maxQueueDelayMicros, long maxQueueRows,
-                               boolean crossRequestBatching) {
-    public static final BatchingSettings DEFAULT = new BatchingSettings(8192, 1000, 4_194_304, true);
+                               boolean crossRequestBatching, int workers) {
+    public static final BatchingSettings DEFAULT = new BatchingSettings(8192, 1000, 4_194_304, true, 0);
 
     public BatchingSettings {
         if (maxBatchRows < 1 || maxBatchRows > 1 << 20) {
@@ -23,17 +24,24 @@ public record BatchingSettings(int maxBatchRows, int maxQueueDelayMicros, long m
         if (maxQueueRows < 1) {
             throw new IllegalArgumentException("max_queue_rows must be >= 1, got " + maxQueueRows);
         }
+        if (workers < 0 || workers > 64) {
+            throw new IllegalArgumentException("workers must be in [0, 64], got " + workers);
+        }
     }
 
     public BatchingSettings withMaxBatchRows(int rows) {
-        return new BatchingSettings(rows, maxQueueDelayMicros, maxQueueRows, crossRequestBatching);
+        return new BatchingSettings(rows, maxQueueDelayMicros, maxQueueRows, crossRequestBatching, workers);
     }
 
     public BatchingSettings withCrossRequestBatching(boolean on) {
-        return new BatchingSettings(maxBatchRows, maxQueueDelayMicros, maxQueueRows, on);
+        return new BatchingSettings(maxBatchRows, maxQueueDelayMicros, maxQueueRows, on, workers);
+    }
+
+    public BatchingSettings withWorkers(int n) {
+        return new BatchingSettings(maxBatchRows, maxQueueDelayMicros, maxQueueRows, crossRequestBatching, n);
     }
 
     public BatchingSettings withMaxQueueRows(long rows) {
-        return new BatchingSettings(maxBatchRows, maxQueueDelayMicros, rows, crossRequestBatching);
+        return new BatchingSettings(maxBatchRows, maxQueueDelayMicros, rows, crossRequestBatching, workers);
     }
 }

@@ -3,8 +3,8 @@ package dev.prism.model;
 import dev.prism.tensor.RowBlock;
 
 /**
- * A loaded model. Only a scheduler worker calls {@link #run}; implementations need not be safe
- * for concurrent runs.
+ * A loaded model. Only scheduler workers call {@link #run}, possibly several at once, so
+ * implementations must allow concurrent runs.
  */
 public interface Model extends AutoCloseable {
 

@@ -60,6 +60,7 @@ public final class ModelConfigReader {
                 b.getMaxBatchRows() == 0 ? d.maxBatchRows() : b.getMaxBatchRows(),
                 b.getMaxQueueDelayMicros() == 0 ? d.maxQueueDelayMicros() : b.getMaxQueueDelayMicros(),
                 b.getMaxQueueRows() == 0 ? d.maxQueueRows() : b.getMaxQueueRows(),
-                b.hasCrossRequestBatching() ? b.getCrossRequestBatching() : d.crossRequestBatching());
+                b.hasCrossRequestBatching() ? b.getCrossRequestBatching() : d.crossRequestBatching(),
+                b.getWorkers());
     }
 }

@@ -24,8 +24,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A model running in one ONNX Runtime session. Inputs go through one direct, native-order buffer
- * that grows to the largest batch and is then reused; every tensor and result is closed.
+ * A model running in one ONNX Runtime session, which several scheduler workers may run at once.
+ * Each worker fills its own direct, native-order input buffer, grown to the largest batch it has
+ * seen and then reused; every tensor and result is closed.
  */
 public final class OnnxModel implements Model {
     private final OrtEnvironment env;
@@ -34,7 +35,7 @@ public final class OnnxModel implements Model {
     private final ExecutionDevice device;
     private final Set<String> scoreNames;
     private final long[] instanceDims;
-    private ByteBuffer input = ByteBuffer.allocateDirect(0);
+    private final ThreadLocal<ByteBuffer> inputs = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(0));
 
     OnnxModel(OrtEnvironment env, OrtSession session, ModelSignature signature, ExecutionDevice device) {
         this.env = env;
@@ -61,7 +62,7 @@ public final class OnnxModel implements Model {
     }
 
     @Override
-    public synchronized RowBlock run(RowBatch batch) {
+    public RowBlock run(RowBatch batch) {
         int rows = batch.rows();
         TensorSpec in = signature.explainedInput();
         long[] shape = new long[instanceDims.length + 1];
@@ -86,8 +87,10 @@ public final class OnnxModel implements Model {
     private OnnxTensor fillInput(RowBatch batch, DType dtype, long[] shape) throws OrtException {
         int elements = Math.multiplyExact(batch.rows(), batch.width());
         int bytes = Math.multiplyExact(elements, dtype.bytes());
+        ByteBuffer input = inputs.get();
         if (input.capacity() < bytes) {
             input = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+            inputs.set(input);
         }
         input.clear();
         switch (dtype) {
@@ -164,8 +167,9 @@ public final class OnnxModel implements Model {
         return w;
     }
 
+    /** Callers stop every run first: closing a session with runs in flight crashes the runtime. */
     @Override
-    public synchronized void close() {
+    public void close() {
         try {
             session.close();
         } catch (OrtException e) {

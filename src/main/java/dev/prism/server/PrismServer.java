@@ -61,7 +61,7 @@ public final class PrismServer implements AutoCloseable {
 
         ModelRepository repository = ModelRepository.load(options.modelRepository(),
                 new OnnxModelLoader(options.intraOpThreads()), options.device(), options::override);
-        this.models = new ServedModels(repository, registry);
+        this.models = new ServedModels(repository, options, registry);
         this.pool = new ExplainPool(options.explainThreads(), options.explainQueue());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "prism-progress");

@@ -3,6 +3,7 @@ package dev.prism.server;
 import dev.prism.batch.BatchScheduler;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
+import dev.prism.model.BatchingSettings;
 import dev.prism.model.ModelRepository;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
@@ -15,10 +16,11 @@ final class ServedModels implements AutoCloseable {
     private final ModelRepository repository;
     private final Map<String, ServedModel> byName = new LinkedHashMap<>();
 
-    ServedModels(ModelRepository repository, MeterRegistry registry) {
+    ServedModels(ModelRepository repository, ServerOptions options, MeterRegistry registry) {
         this.repository = repository;
         for (ModelRepository.Entry e : repository.entries()) {
-            byName.put(e.name(), new ServedModel(e, new BatchScheduler(e.name(), e.model(), e.batching(), registry)));
+            BatchingSettings batching = e.batching().withWorkers(options.workers(e.batching(), e.model().device()));
+            byName.put(e.name(), new ServedModel(e, new BatchScheduler(e.name(), e.model(), batching, registry)));
         }
     }
 

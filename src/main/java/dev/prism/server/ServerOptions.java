@@ -11,7 +11,10 @@ import java.time.Duration;
  * @param port              gRPC port; 0 picks a free one
  * @param metricsPort       Prometheus port; 0 picks a free one, -1 disables the endpoint
  * @param maxEvaluations    most model rows one request may need
- * @param intraOpThreads    ONNX Runtime threads per run; 0 = one per physical core
+ * @param intraOpThreads    ONNX Runtime threads per run; 0 = ONNX Runtime's default (one per
+ *                          physical core). The default 1 runs batches in parallel instead, which
+ *                          keeps results independent of batch size (tree ensembles split work
+ *                          across threads differently for large batches).
  */
 public record ServerOptions(
         int port,
@@ -30,7 +33,7 @@ public record ServerOptions(
 
     public static ServerOptions defaults(Path modelRepository) {
         return new ServerOptions(50051, 9464, modelRepository, "cpu", 64, 1024, 1_000_000_000L,
-                Duration.ofSeconds(30), 0, null, null, null, null);
+                Duration.ofSeconds(30), 1, null, null, null, null);
     }
 
     public ServerOptions withPorts(int grpc, int metrics) {
@@ -50,6 +53,18 @@ public record ServerOptions(
                 crossRequestBatching);
     }
 
+    /** Workers for a model whose config leaves the count open. */
+    int workers(BatchingSettings b, String device) {
+        if (b.workers() > 0) {
+            return b.workers();
+        }
+        if (device.startsWith("cuda")) {
+            return 2;
+        }
+        int cores = Runtime.getRuntime().availableProcessors();
+        return intraOpThreads == 0 ? 1 : Math.max(1, cores / intraOpThreads);
+    }
+
     /** Applies the command-line batching overrides to a model's settings. */
     ModelSettings override(ModelSettings s) {
         BatchingSettings b = s.batching();
@@ -57,6 +72,7 @@ public record ServerOptions(
                 maxBatchRows != null ? maxBatchRows : b.maxBatchRows(),
                 maxQueueDelayMicros != null ? maxQueueDelayMicros : b.maxQueueDelayMicros(),
                 maxQueueRows != null ? maxQueueRows : b.maxQueueRows(),
-                crossRequestBatching != null ? crossRequestBatching : b.crossRequestBatching()));
+                crossRequestBatching != null ? crossRequestBatching : b.crossRequestBatching(),
+                b.workers()));
     }
 }

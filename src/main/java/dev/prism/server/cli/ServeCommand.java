@@ -41,8 +41,9 @@ final class ServeCommand implements Callable<Integer> {
             description = "On SIGTERM, how long running calls get to finish (default ${DEFAULT-VALUE}).")
     long graceSeconds;
 
-    @Option(names = "--intra-op-threads", defaultValue = "0",
-            description = "ONNX Runtime threads per model run; 0 = one per physical core (default).")
+    @Option(names = "--intra-op-threads", defaultValue = "1",
+            description = "ONNX Runtime threads per model run (default ${DEFAULT-VALUE}: runs go in parallel, "
+                    + "one per core, and results do not depend on batch size); 0 = ONNX Runtime's default.")
     int intraOpThreads;
 
     @Option(names = "--max-batch-rows", description = "Override every model's max_batch_rows.")

@@ -1,0 +1,384 @@
+package dev.prism.explain.shap;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.prism.batch.BatchScheduler;
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
+import dev.prism.explain.ExplainInput;
+import dev.prism.explain.Explanation;
+import dev.prism.explain.Link;
+import dev.prism.explain.ProgressSink;
+import dev.prism.model.Background;
+import dev.prism.model.BatchingSettings;
+import dev.prism.model.RequestContext;
+import dev.prism.tensor.RowBlock;
+import dev.prism.testing.FunctionModel;
+import dev.prism.testing.RecordingProgress;
+import dev.prism.testing.Shapley;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.List;
+import java.util.Random;
+import java.util.function.Function;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class KernelShapExplainerTest {
+    private final KernelShapExplainer explainer = new KernelShapExplainer();
+
+    private static List<Explanation> explain(FunctionModel model, RowBlock x, Background bg, long nsamples,
+                                             Link link, long seed, BatchingSettings batching, ProgressSink progress) {
+        int outputs = model.signature().outputCount();
+        int[] columns = new int[outputs];
+        for (int i = 0; i < outputs; i++) {
+            columns[i] = i;
+        }
+        ExplainInput input = new ExplainInput(x, bg, columns, link, seed);
+        try (BatchScheduler scheduler = new BatchScheduler("test", model, batching, new SimpleMeterRegistry())) {
+            RequestContext context = new RequestContext();
+            return new KernelShapExplainer().explain(input, new KernelShapParams(nsamples),
+                    scheduler.open(context), progress, context);
+        }
+    }
+
+    private static List<Explanation> explain(FunctionModel model, double[] x, Background bg, long nsamples, Link link,
+                                             long seed) {
+        return explain(model, new RowBlock(1, x.length, x.clone()), bg, nsamples, link, seed,
+                BatchingSettings.DEFAULT, ProgressSink.NONE);
+    }
+
+    private static double[] random(Random r, int n) {
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = r.nextGaussian();
+        }
+        return v;
+    }
+
+    private static Background randomBackground(Random r, int rows, int m) {
+        double[] data = random(r, rows * m);
+        double[] w = new double[rows];
+        for (int k = 0; k < rows; k++) {
+            w[k] = 0.5 + r.nextDouble();
+        }
+        return new Background(new RowBlock(rows, m, data), w);
+    }
+
+    /** A nonlinear two-output model with interactions of every order among the first features. */
+    private static Function<double[], double[]> nonlinear(double[] a) {
+        return x -> {
+            double s = 0;
+            for (int i = 0; i < x.length; i++) {
+                s += a[i] * x[i];
+            }
+            double p = 1 / (1 + Math.exp(-(s + x[0] * x[1] * x[2])));
+            return new double[] {Math.tanh(s) + x[0] * x[1] * x[2] + Math.sin(x[1] * x[x.length - 1]), p};
+        };
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {0, 100, 40})
+    void linearModelGivesWeightTimesDistanceToTheBackgroundMean(long nsamples) {
+        Random r = new Random(1);
+        int m = 15;
+        double[] w = random(r, m);
+        FunctionModel model = new FunctionModel(m, 1, x -> {
+            double y = 0.5;
+            for (int i = 0; i < m; i++) {
+                y += w[i] * x[i];
+            }
+            return new double[] {y};
+        });
+        Background bg = randomBackground(r, 7, m);
+        double[] x = random(r, m);
+        Explanation e = explain(model, x, bg, nsamples, Link.IDENTITY, 3).get(0);
+        for (int i = 0; i < m; i++) {
+            double mean = 0;
+            for (int k = 0; k < bg.size(); k++) {
+                mean += bg.weight(k) * bg.rows().get(k, i);
+            }
+            assertEquals(w[i] * (x[i] - mean), e.attributions()[i], 1e-6, "feature " + i);
+        }
+        assertFalse(e.diagnostics().exact());
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {3, 4, 6, 9, 11})
+    void enumeratedKernelShapEqualsBruteForceShapley(int m) {
+        Random r = new Random(m);
+        double[] a = random(r, m);
+        Function<double[], double[]> f = nonlinear(a);
+        FunctionModel model = new FunctionModel(m, 2, f);
+        Background bg = randomBackground(r, 5, m);
+        double[] x = random(r, m);
+        List<Explanation> es = explain(model, x, bg, 0, Link.IDENTITY, 0);
+        double[][] exact = Shapley.bruteForce(f, x, bg, 2, v -> v);
+        for (int d = 0; d < 2; d++) {
+            assertArrayEquals(exact[d], es.get(d).attributions(), 1e-9, "output " + d);
+            assertTrue(es.get(d).diagnostics().exact());
+            assertNull(es.get(d).standardErrors());
+            assertEquals((1L << m) - 2, es.get(d).diagnostics().coalitions());
+        }
+    }
+
+    @Test
+    void logitLinkAttributesInLogOddsAgainstTheLogitOfTheMeanProbability() {
+        int m = 7;
+        Random r = new Random(7);
+        double[] a = random(r, m);
+        Function<double[], double[]> f = nonlinear(a);
+        FunctionModel model = new FunctionModel(m, 2, f);
+        Background bg = randomBackground(r, 6, m);
+        double[] x = random(r, m);
+        Explanation e = explain(model, x, bg, 0, Link.LOGIT, 0).get(1);
+        double[][] exact = Shapley.bruteForce(f, x, bg, 2, p -> Math.log(p / (1 - p)));
+        assertArrayEquals(exact[1], e.attributions(), 1e-9);
+        double meanP = 0;
+        for (int k = 0; k < bg.size(); k++) {
+            meanP += bg.weight(k) * f.apply(bg.rows().row(k))[1];
+        }
+        assertEquals(Math.log(meanP / (1 - meanP)), e.baseValue(), 1e-12);
+        double px = f.apply(x)[1];
+        assertEquals(Math.log(px / (1 - px)), e.modelOutput(), 1e-12);
+    }
+
+    @ParameterizedTest
+    @ValueSource(longs = {30, 300, 2000})
+    void efficiencyHoldsExactlyWhenSampling(long nsamples) {
+        int m = 20;
+        Random r = new Random(20);
+        FunctionModel model = new FunctionModel(m, 2, nonlinear(random(r, m)));
+        Background bg = randomBackground(r, 4, m);
+        for (Link link : Link.values()) {
+            for (Explanation e : explain(model, random(r, m), bg, nsamples, link, 5)) {
+                assertTrue(e.efficiencyGap() < 1e-10, "gap " + e.efficiencyGap() + " for " + link);
+                assertFalse(e.diagnostics().exact());
+                assertEquals(nsamples, e.diagnostics().coalitions());
+            }
+        }
+    }
+
+    @Test
+    void sameSeedGivesIdenticalResultsAndAnotherSeedDoesNot() {
+        int m = 14;
+        Random r = new Random(14);
+        FunctionModel model = new FunctionModel(m, 2, nonlinear(random(r, m)));
+        Background bg = randomBackground(r, 3, m);
+        double[] x = random(r, m);
+        double[] first = explain(model, x, bg, 200, Link.IDENTITY, 42).get(0).attributions();
+        double[] again = explain(model, x, bg, 200, Link.IDENTITY, 42).get(0).attributions();
+        double[] other = explain(model, x, bg, 200, Link.IDENTITY, 43).get(0).attributions();
+        assertArrayEquals(first, again, 0.0);
+        assertFalse(java.util.Arrays.equals(first, other));
+    }
+
+    /**
+     * With the middle coalition size paired as well, an order-2 game is solved exactly from 4M − 2
+     * coalitions for even M too (shap pairs it only for odd M).
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {9, 10, 12})
+    void orderTwoGamesAreExactFromFewPairedSamples(int m) {
+        Random r = new Random(100 + m);
+        double[] a = random(r, m);
+        double[][] b = new double[m][m];
+        for (int i = 0; i < m; i++) {
+            for (int j = i + 1; j < m; j++) {
+                b[i][j] = r.nextGaussian();
+            }
+        }
+        Function<double[], double[]> f = x -> {
+            double y = 0;
+            for (int i = 0; i < m; i++) {
+                y += a[i] * x[i];
+                for (int j = i + 1; j < m; j++) {
+                    y += b[i][j] * x[i] * x[j];
+                }
+            }
+            return new double[] {y};
+        };
+        FunctionModel model = new FunctionModel(m, 1, f);
+        Background bg = randomBackground(r, 3, m);
+        double[] x = random(r, m);
+        for (long seed = 0; seed < 5; seed++) {
+            Explanation e = explain(model, x, bg, 4L * m - 2, Link.IDENTITY, seed).get(0);
+            assertFalse(e.diagnostics().exact());
+            assertArrayEquals(Shapley.bruteForce(f, x, bg, 1, v -> v)[0], e.attributions(), 1e-8, "seed " + seed);
+        }
+    }
+
+    @Test
+    void featuresEqualToEveryBackgroundRowGetZeroAndLeaveTheGame() {
+        int m = 8;
+        Random r = new Random(8);
+        Function<double[], double[]> f = nonlinear(random(r, m));
+        FunctionModel model = new FunctionModel(m, 2, f);
+        double[] data = random(r, 4 * m);
+        double[] x = random(r, m);
+        for (int k = 0; k < 4; k++) {
+            data[k * m + 2] = x[2];
+            data[k * m + 5] = x[5] * (1 + 1e-7); // within numpy's allclose tolerance, as shap
+        }
+        Background bg = Background.uniform(new RowBlock(4, m, data));
+        List<Explanation> es = explain(model, x, bg, 0, Link.IDENTITY, 0);
+        double[][] exact = Shapley.bruteForce(f, x, bg, 2, v -> v);
+        for (int d = 0; d < 2; d++) {
+            Explanation e = es.get(d);
+            assertEquals(0.0, e.attributions()[2]);
+            assertEquals(0.0, e.attributions()[5]);
+            assertEquals(6, e.diagnostics().varyingFeatures());
+            assertEquals((1 << 6) - 2, e.diagnostics().coalitions());
+            assertArrayEquals(exact[d], e.attributions(), 1e-6);
+        }
+    }
+
+    @Test
+    void oneVaryingFeatureTakesTheWholeDifferenceAndNoneGivesZeros() {
+        int m = 4;
+        FunctionModel model = new FunctionModel(m, 1, x -> new double[] {x[0] * x[1] + 3 * x[3]});
+        double[] bgRow = {1, 2, 3, 4};
+        Background bg = Background.uniform(new RowBlock(1, m, bgRow.clone()));
+        Explanation one = explain(model, new double[] {1, 2, 3, 10}, bg, 0, Link.IDENTITY, 0).get(0);
+        assertArrayEquals(new double[] {0, 0, 0, 18}, one.attributions(), 1e-12);
+        assertEquals(1, one.diagnostics().varyingFeatures());
+        Explanation none = explain(model, bgRow, bg, 0, Link.IDENTITY, 0).get(0);
+        assertArrayEquals(new double[4], none.attributions(), 0.0);
+        assertEquals(0, none.diagnostics().varyingFeatures());
+    }
+
+    @Test
+    void progressCountsEveryModelRowAndStreamsEstimatesWithErrors() {
+        int m = 16;
+        Random r = new Random(16);
+        FunctionModel model = new FunctionModel(m, 2, nonlinear(random(r, m)));
+        Background bg = randomBackground(r, 20, m);
+        RowBlock x = new RowBlock(3, m, random(r, 3 * m));
+        RecordingProgress progress = new RecordingProgress();
+        List<Explanation> es = explain(model, x, bg, 2000, Link.IDENTITY, 1, BatchingSettings.DEFAULT, progress);
+        assertEquals(6, es.size());
+        long rows = model.batchSizes().stream().mapToLong(Integer::longValue).sum();
+        assertEquals(rows, progress.done);
+        assertEquals(progress.total, progress.done);
+        assertEquals(3 * (2000L * 20 + 1) + 20, rows);
+        assertFalse(progress.estimates.isEmpty());
+        assertTrue(progress.errors.stream().allMatch(se -> se != null && se.length == m));
+    }
+
+    @Test
+    void standardErrorsCoverTheActualErrorAndShrinkWithMoreSamples() {
+        int m = 10;
+        Random r = new Random(10);
+        Function<double[], double[]> f = nonlinear(random(r, m));
+        FunctionModel model = new FunctionModel(m, 2, f);
+        Background bg = randomBackground(r, 3, m);
+        double[] x = random(r, m);
+        double[] exact = Shapley.bruteForce(f, x, bg, 2, v -> v)[0];
+        int within = 0;
+        int total = 0;
+        double meanSeSmall = 0;
+        double meanSeLarge = 0;
+        for (long seed = 0; seed < 10; seed++) {
+            Explanation small = explain(model, x, bg, 160, Link.IDENTITY, seed).get(0);
+            Explanation large = explain(model, x, bg, 640, Link.IDENTITY, seed).get(0);
+            assertNotNull(small.standardErrors());
+            for (int i = 0; i < m; i++) {
+                double se = small.standardErrors()[i];
+                assertTrue(se > 0, "feature " + i + " se " + se);
+                if (Math.abs(small.attributions()[i] - exact[i]) <= 2.5 * se) {
+                    within++;
+                }
+                total++;
+                meanSeSmall += se;
+                meanSeLarge += large.standardErrors()[i];
+            }
+        }
+        assertTrue(within >= 0.8 * total, within + " of " + total + " errors within 2.5 standard errors");
+        assertTrue(meanSeLarge < 0.75 * meanSeSmall, "se " + meanSeLarge + " vs " + meanSeSmall);
+    }
+
+    @Test
+    void resultsDoNotDependOnTheSchedulersBatchSize() {
+        int m = 9;
+        Random r = new Random(9);
+        FunctionModel model = new FunctionModel(m, 2, nonlinear(random(r, m)));
+        Background bg = randomBackground(r, 6, m);
+        RowBlock x = new RowBlock(2, m, random(r, 2 * m));
+        List<Explanation> reference = null;
+        for (int rows : new int[] {1, 7, 4096}) {
+            List<Explanation> es = explain(model, x, bg, 120, Link.IDENTITY, 11,
+                    BatchingSettings.DEFAULT.withMaxBatchRows(rows), ProgressSink.NONE);
+            assertTrue(model.batchSizes().stream().allMatch(n -> n <= rows));
+            if (reference == null) {
+                reference = es;
+                continue;
+            }
+            for (int i = 0; i < es.size(); i++) {
+                assertArrayEquals(reference.get(i).attributions(), es.get(i).attributions(), 0.0);
+                assertArrayEquals(reference.get(i).standardErrors(), es.get(i).standardErrors(), 0.0);
+            }
+        }
+    }
+
+    @Test
+    void nsamplesOutOfRangeIsRefused() {
+        ExplainInput input = new ExplainInput(new RowBlock(1, 3, new double[3]),
+                Background.uniform(new RowBlock(1, 3, new double[] {1, 1, 1})), new int[] {0}, Link.IDENTITY, 0);
+        for (long bad : new long[] {1, -5, KernelShapParams.MAX_NSAMPLES + 1}) {
+            PrismException e = assertThrows(PrismException.class,
+                    () -> explainer.validate(input, new KernelShapParams(bad)));
+            assertEquals(Reason.INVALID_PARAMS, e.reason());
+            assertEquals("kernel_shap.nsamples", e.violations().get(0).field());
+        }
+        explainer.validate(input, new KernelShapParams(0));
+        explainer.validate(input, new KernelShapParams(2));
+    }
+
+    @Test
+    void cancellingStopsTheExplanation() throws Exception {
+        int m = 12;
+        FunctionModel model = new FunctionModel(m, 1, x -> {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new double[] {x[0] * x[1]};
+        });
+        Random r = new Random(12);
+        Background bg = randomBackground(r, 50, m);
+        ExplainInput input = new ExplainInput(new RowBlock(1, m, random(r, m)), bg, new int[] {0}, Link.IDENTITY, 0);
+        try (BatchScheduler scheduler = new BatchScheduler("slow", model, BatchingSettings.DEFAULT.withMaxBatchRows(64),
+                new SimpleMeterRegistry())) {
+            RequestContext context = new RequestContext();
+            RecordingProgress progress = new RecordingProgress();
+            Thread canceller = new Thread(() -> {
+                while (true) {
+                    synchronized (progress) {
+                        if (progress.done > 0) {
+                            break;
+                        }
+                    }
+                    Thread.onSpinWait();
+                }
+                context.cancel(Reason.CANCELLED);
+            });
+            canceller.start();
+            PrismException e = assertThrows(PrismException.class, () -> explainer.explain(input,
+                    KernelShapParams.DEFAULTS, scheduler.open(context), progress, context));
+            canceller.join();
+            assertEquals(Reason.CANCELLED, e.reason());
+            int runsAtCancel = model.batchSizes().size();
+            Thread.sleep(50);
+            assertTrue(model.batchSizes().size() <= runsAtCancel + 1, "the model kept running after cancel");
+            assertNotEquals(progress.total, progress.done);
+        }
+    }
+}
