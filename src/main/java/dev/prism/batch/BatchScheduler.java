@@ -390,6 +390,11 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
+    /** Requests that have rows waiting. */
+    public int jobsQueued() {
+        return jobsSnapshot();
+    }
+
     private int jobsSnapshot() {
         lock.lock();
         try {

@@ -1,0 +1,278 @@
+package dev.prism.batch;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
+import dev.prism.model.BatchRunner;
+import dev.prism.model.BatchingSettings;
+import dev.prism.model.Model;
+import dev.prism.model.ModelSignature;
+import dev.prism.model.RequestContext;
+import dev.prism.model.RowBatch;
+import dev.prism.tensor.RowBlock;
+import dev.prism.testing.FunctionModel;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+class BatchSchedulerTest {
+
+    /**
+     * Each row is [job id, row index]; the model returns the row's values and records which jobs
+     * each run held. Runs can be held at a gate to build up a queue.
+     */
+    static final class TaggingModel implements Model {
+        final FunctionModel signatureSource = new FunctionModel(2, 2, x -> x);
+        final List<List<Integer>> runs = new ArrayList<>();
+        volatile CountDownLatch gate = new CountDownLatch(0);
+        volatile double failOnJob = -1;
+
+        @Override
+        public ModelSignature signature() {
+            return signatureSource.signature();
+        }
+
+        @Override
+        public String device() {
+            return "cpu";
+        }
+
+        @Override
+        public RowBlock run(RowBatch batch) {
+            try {
+                gate.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            List<Integer> jobs = new ArrayList<>();
+            double[] out = new double[batch.rows() * 2];
+            int row = 0;
+            for (RowBatch.Segment s : batch.segments()) {
+                for (int r = s.from(); r < s.from() + s.count(); r++) {
+                    double job = s.block().get(r, 0);
+                    if (job == failOnJob) {
+                        throw new IllegalStateException("row of job " + (int) job + " rejected");
+                    }
+                    jobs.add((int) job);
+                    out[row * 2] = job;
+                    out[row * 2 + 1] = s.block().get(r, 1);
+                    row++;
+                }
+            }
+            synchronized (runs) {
+                runs.add(jobs);
+            }
+            return new RowBlock(batch.rows(), 2, out);
+        }
+
+        List<List<Integer>> runs() {
+            synchronized (runs) {
+                return new ArrayList<>(runs);
+            }
+        }
+
+        @Override
+        public void close() {}
+    }
+
+    private static RowBlock rows(int job, int count) {
+        double[] d = new double[count * 2];
+        for (int i = 0; i < count; i++) {
+            d[i * 2] = job;
+            d[i * 2 + 1] = i;
+        }
+        return new RowBlock(count, 2, d);
+    }
+
+    private static BatchingSettings settings(int maxBatchRows) {
+        return new BatchingSettings(maxBatchRows, 0, 10_000_000, true, 1);
+    }
+
+    @Test
+    void outputsReturnToTheRowsThatProducedThem() throws Exception {
+        TaggingModel model = new TaggingModel();
+        try (BatchScheduler s = new BatchScheduler("m", model, settings(100), new SimpleMeterRegistry())) {
+            List<CompletableFuture<RowBlock>> futures = new ArrayList<>();
+            for (int job = 0; job < 5; job++) {
+                futures.add(s.open(new RequestContext()).submit(rows(job, 57 + job)));
+            }
+            for (int job = 0; job < 5; job++) {
+                RowBlock out = futures.get(job).get(10, TimeUnit.SECONDS);
+                assertArrayEquals(rows(job, 57 + job).data(), out.data(), 0.0);
+            }
+            assertTrue(model.runs().stream().allMatch(r -> r.size() <= 100));
+        }
+    }
+
+    @Test
+    void rowsOfDifferentRequestsShareRunsUnlessCrossRequestBatchingIsOff() throws Exception {
+        for (boolean cross : new boolean[] {true, false}) {
+            TaggingModel model = new TaggingModel();
+            model.gate = new CountDownLatch(1);
+            BatchingSettings b = new BatchingSettings(64, 0, 10_000_000, cross, 1);
+            try (BatchScheduler s = new BatchScheduler("m", model, b, new SimpleMeterRegistry())) {
+                CompletableFuture<RowBlock> first = s.open(new RequestContext()).submit(rows(9, 1));
+                waitUntil(() -> s.jobsQueued() == 0); // the first run is being held at the gate
+                List<CompletableFuture<RowBlock>> futures = new ArrayList<>();
+                for (int job = 0; job < 4; job++) {
+                    futures.add(s.open(new RequestContext()).submit(rows(job, 16)));
+                }
+                model.gate.countDown();
+                first.get(10, TimeUnit.SECONDS);
+                for (CompletableFuture<RowBlock> f : futures) {
+                    f.get(10, TimeUnit.SECONDS);
+                }
+                List<List<Integer>> runs = model.runs();
+                if (cross) {
+                    assertEquals(2, runs.size(), runs.toString());
+                    assertEquals(4, runs.get(1).stream().distinct().count(), "one run holds all four requests");
+                } else {
+                    assertEquals(5, runs.size(), runs.toString());
+                    assertTrue(runs.stream().allMatch(r -> r.stream().distinct().count() == 1));
+                }
+            }
+        }
+    }
+
+    @Test
+    void aHugeJobDoesNotHoldBackASmallOne() throws Exception {
+        TaggingModel model = new TaggingModel();
+        model.gate = new CountDownLatch(1);
+        try (BatchScheduler s = new BatchScheduler("m", model, settings(1000), new SimpleMeterRegistry())) {
+            CompletableFuture<RowBlock> huge = s.open(new RequestContext()).submit(rows(1, 200_000));
+            CompletableFuture<RowBlock> small = s.open(new RequestContext()).submit(rows(2, 2_000));
+            model.gate.countDown();
+            small.get(30, TimeUnit.SECONDS);
+            assertEquals(200_000, huge.get(60, TimeUnit.SECONDS).rows());
+            List<List<Integer>> runs = model.runs();
+            int lastSmallRun = 0;
+            for (int i = 0; i < runs.size(); i++) {
+                if (runs.get(i).contains(2)) {
+                    lastSmallRun = i;
+                }
+            }
+            // Run 0 held only the huge job (the small one was not queued yet). From then on each run
+            // gives both jobs a half share, so the small job is done in runs 1-4 of about 200.
+            assertEquals(4, lastSmallRun, "the small job's last rows ran in run " + lastSmallRun);
+            assertEquals(500, runs.get(1).stream().filter(j -> j == 2).count(), "equal shares: " + runs.get(1).size());
+        }
+    }
+
+    @Test
+    void cancellingDropsQueuedRowsAtOnce() throws Exception {
+        TaggingModel model = new TaggingModel();
+        model.gate = new CountDownLatch(1);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (BatchScheduler s = new BatchScheduler("m", model, settings(100), registry)) {
+            RequestContext context = new RequestContext();
+            BatchRunner runner = s.open(context);
+            CompletableFuture<RowBlock> a = runner.submit(rows(1, 5_000));
+            CompletableFuture<RowBlock> b = runner.submit(rows(1, 5_000));
+            waitUntil(() -> queued(registry) == 9_900); // one run of 100 rows is held at the gate
+            context.cancel(Reason.CANCELLED);
+            assertEquals(0.0, queued(registry));
+            for (CompletableFuture<RowBlock> f : List.of(a, b)) {
+                ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(5, TimeUnit.SECONDS));
+                assertEquals(Reason.CANCELLED, ((PrismException) e.getCause()).reason());
+            }
+            model.gate.countDown();
+            CompletableFuture<RowBlock> later = runner.submit(rows(1, 10));
+            assertThrows(ExecutionException.class, () -> later.get(5, TimeUnit.SECONDS));
+            assertEquals(10, s.open(new RequestContext()).submit(rows(2, 10)).get(5, TimeUnit.SECONDS).rows());
+            assertTrue(model.runs().size() <= 2, "cancelled rows were run: " + model.runs().size());
+        }
+    }
+
+    @Test
+    void newRequestsAreRefusedWhileTheQueueIsFull() throws Exception {
+        TaggingModel model = new TaggingModel();
+        model.gate = new CountDownLatch(1);
+        BatchingSettings b = new BatchingSettings(10, 0, 1_000, true, 1);
+        try (BatchScheduler s = new BatchScheduler("m", model, b, new SimpleMeterRegistry())) {
+            s.admit();
+            CompletableFuture<RowBlock> big = s.open(new RequestContext()).submit(rows(1, 1_500));
+            PrismException e = assertThrows(PrismException.class, s::admit);
+            assertEquals(Reason.QUEUE_FULL, e.reason());
+            assertNotNull(e.retryAfter());
+            model.gate.countDown();
+            big.get(10, TimeUnit.SECONDS);
+            s.admit();
+        }
+    }
+
+    @Test
+    void aFailingRowFailsOnlyItsOwnRequest() throws Exception {
+        TaggingModel model = new TaggingModel();
+        model.gate = new CountDownLatch(1);
+        model.failOnJob = 3;
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (BatchScheduler s = new BatchScheduler("m", model, settings(1000), registry)) {
+            CompletableFuture<RowBlock> first = s.open(new RequestContext()).submit(rows(9, 1));
+            waitUntil(() -> s.jobsQueued() == 0);
+            CompletableFuture<RowBlock> good = s.open(new RequestContext()).submit(rows(2, 50));
+            CompletableFuture<RowBlock> bad = s.open(new RequestContext()).submit(rows(3, 50));
+            model.gate.countDown();
+            first.get(10, TimeUnit.SECONDS);
+            assertEquals(50, good.get(10, TimeUnit.SECONDS).rows());
+            ExecutionException e = assertThrows(ExecutionException.class, () -> bad.get(10, TimeUnit.SECONDS));
+            PrismException p = (PrismException) e.getCause();
+            assertEquals(Reason.MODEL_EXECUTION_FAILED, p.reason());
+            assertTrue(p.getMessage().contains("row of job 3 rejected"), p.getMessage());
+            assertEquals(2.0, registry.get("prism.model.run.failures").counter().count());
+        }
+    }
+
+    @Test
+    void closingFailsQueuedWorkWithShuttingDown() throws Exception {
+        TaggingModel model = new TaggingModel();
+        model.gate = new CountDownLatch(1);
+        BatchScheduler s = new BatchScheduler("m", model, settings(10), new SimpleMeterRegistry());
+        CompletableFuture<RowBlock> f = s.open(new RequestContext()).submit(rows(1, 1_000));
+        Thread closer = new Thread(s::close);
+        closer.start();
+        ExecutionException e = assertThrows(ExecutionException.class, () -> f.get(10, TimeUnit.SECONDS));
+        assertEquals(Reason.SHUTTING_DOWN, ((PrismException) e.getCause()).reason());
+        model.gate.countDown();
+        closer.join(10_000);
+        assertFalse(closer.isAlive());
+        assertEquals(Reason.SHUTTING_DOWN, assertThrows(PrismException.class, s::admit).reason());
+    }
+
+    @Test
+    void metricsCountRowsAndRuns() throws Exception {
+        TaggingModel model = new TaggingModel();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (BatchScheduler s = new BatchScheduler("m", model, settings(100), registry)) {
+            s.open(new RequestContext()).submit(rows(1, 250)).get(10, TimeUnit.SECONDS);
+            assertEquals(250.0, registry.get("prism.model.rows").tag("model", "m").counter().count());
+            assertEquals(250.0, registry.get("prism.scheduler.batch.rows").summary().totalAmount());
+            assertEquals(3, registry.get("prism.scheduler.batch.rows").summary().count());
+            assertEquals(3, registry.get("prism.model.run").timer().count());
+        }
+    }
+
+    private static double queued(SimpleMeterRegistry registry) {
+        return registry.get("prism.scheduler.queue.rows").gauge().value();
+    }
+
+    private static void waitUntil(java.util.function.BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("condition not reached in 10 s");
+            }
+            Thread.sleep(2);
+        }
+    }
+}
