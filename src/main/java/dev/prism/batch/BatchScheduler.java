@@ -8,6 +8,7 @@ import dev.prism.model.Model;
 import dev.prism.model.RequestContext;
 import dev.prism.model.RowBatch;
 import dev.prism.tensor.RowBlock;
+import dev.prism.tensor.RowSource;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -110,7 +111,7 @@ public final class BatchScheduler implements AutoCloseable {
         }
 
         @Override
-        public CompletableFuture<RowBlock> submit(RowBlock rows) {
+        public CompletableFuture<RowBlock> submit(RowSource rows) {
             if (rows.width() != width) {
                 throw new IllegalArgumentException("rows of width " + rows.width() + " for a model of " + width);
             }
@@ -124,14 +125,14 @@ public final class BatchScheduler implements AutoCloseable {
      */
     private static final class Pending {
         final Job job;
-        final RowBlock input;
+        final RowSource input;
         final double[] output;
         final CompletableFuture<RowBlock> future = new CompletableFuture<>();
         final long enqueuedNanos = System.nanoTime();
         int next;
         int remaining;
 
-        Pending(Job job, RowBlock input, int outputWidth) {
+        Pending(Job job, RowSource input, int outputWidth) {
             this.job = job;
             this.input = input;
             this.output = new double[input.rows() * outputWidth];
@@ -142,7 +143,7 @@ public final class BatchScheduler implements AutoCloseable {
     /** Rows [from, from + count) of a pending block placed in a batch. */
     private record Slice(Pending pending, int from, int count) {}
 
-    private CompletableFuture<RowBlock> enqueue(Job job, RowBlock rows) {
+    private CompletableFuture<RowBlock> enqueue(Job job, RowSource rows) {
         Pending p = new Pending(job, rows, outputWidth);
         if (rows.rows() == 0) {
             p.future.complete(new RowBlock(0, outputWidth, new double[0]));

@@ -2,15 +2,19 @@ package dev.prism.explain;
 
 import dev.prism.model.Background;
 import dev.prism.tensor.RowBlock;
+import dev.prism.tensor.RowSource;
+import java.util.List;
 
 /**
  * Interventional masking for tabular inputs: a coalition keeps the instance's value where a
  * feature is on and takes each background row's value where it is off, giving one model row per
- * background row.
+ * background row. Rows are written on demand, straight into the model's input buffer.
  */
 public final class TabularMasker {
     private final double[] instance;
+    private final float[] instanceFloat;
     private final RowBlock background;
+    private final float[] backgroundFloat;
     private final int[] features;
 
     /**
@@ -20,6 +24,15 @@ public final class TabularMasker {
         this.instance = instance.clone();
         this.background = background.rows();
         this.features = features.clone();
+        this.instanceFloat = new float[instance.length];
+        for (int i = 0; i < instance.length; i++) {
+            instanceFloat[i] = (float) instance[i];
+        }
+        double[] bg = this.background.data();
+        this.backgroundFloat = new float[bg.length];
+        for (int i = 0; i < bg.length; i++) {
+            backgroundFloat[i] = (float) bg[i];
+        }
     }
 
     /** Model rows per coalition. */
@@ -27,17 +40,63 @@ public final class TabularMasker {
         return background.rows();
     }
 
-    /** Writes the coalition's rows into dest starting at row destRow. */
-    public void fill(boolean[] coalition, double[] dest, int destRow) {
-        int width = background.width();
-        int n = background.rows();
-        System.arraycopy(background.data(), 0, dest, destRow * width, n * width);
-        for (int c = 0; c < features.length; c++) {
-            if (coalition[c]) {
-                int column = features[c];
-                double value = instance[column];
-                for (int k = 0, at = destRow * width + column; k < n; k++, at += width) {
-                    dest[at] = value;
+    /** The model rows of coalitions [from, to) of the list: rowsPerCoalition() rows each, in order. */
+    public RowSource rows(List<boolean[]> coalitions, int from, int to) {
+        int[][] on = new int[to - from][];
+        for (int j = from; j < to; j++) {
+            boolean[] z = coalitions.get(j);
+            int count = 0;
+            for (boolean b : z) {
+                count += b ? 1 : 0;
+            }
+            int[] columns = new int[count];
+            for (int c = 0, k = 0; c < z.length; c++) {
+                if (z[c]) {
+                    columns[k++] = features[c];
+                }
+            }
+            on[j - from] = columns;
+        }
+        return new MaskedRows(on);
+    }
+
+    private final class MaskedRows implements RowSource {
+        private final int[][] onColumns;
+
+        MaskedRows(int[][] onColumns) {
+            this.onColumns = onColumns;
+        }
+
+        @Override
+        public int rows() {
+            return onColumns.length * background.rows();
+        }
+
+        @Override
+        public int width() {
+            return background.width();
+        }
+
+        @Override
+        public void copyRows(int from, int count, double[] dest, int offset) {
+            int n = background.rows();
+            int w = background.width();
+            for (int r = from, o = offset; r < from + count; r++, o += w) {
+                System.arraycopy(background.data(), (r % n) * w, dest, o, w);
+                for (int c : onColumns[r / n]) {
+                    dest[o + c] = instance[c];
+                }
+            }
+        }
+
+        @Override
+        public void copyRows(int from, int count, float[] dest, int offset) {
+            int n = background.rows();
+            int w = background.width();
+            for (int r = from, o = offset; r < from + count; r++, o += w) {
+                System.arraycopy(backgroundFloat, (r % n) * w, dest, o, w);
+                for (int c : onColumns[r / n]) {
+                    dest[o + c] = instanceFloat[c];
                 }
             }
         }

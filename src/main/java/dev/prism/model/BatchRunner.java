@@ -3,6 +3,7 @@ package dev.prism.model;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.tensor.RowBlock;
+import dev.prism.tensor.RowSource;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 
@@ -16,14 +17,15 @@ public interface BatchRunner {
     int outputWidth();
 
     /**
-     * Queues rows (each a flattened instance of the explained input). The future completes with
-     * one score row per input row, or fails with a {@link PrismException} (cancelled, deadline,
-     * shutdown, model failure). May block while the model's queue is full.
+     * Queues rows (each a flattened instance of the explained input); they are read when their
+     * batch is assembled, so the source must not change until the future completes. The future
+     * completes with one score row per input row, or fails with a {@link PrismException}
+     * (cancelled, deadline, shutdown, model failure). May block while the model's queue is full.
      */
-    CompletableFuture<RowBlock> submit(RowBlock rows);
+    CompletableFuture<RowBlock> submit(RowSource rows);
 
     /** Submits and waits. */
-    default RowBlock evaluate(RowBlock rows) {
+    default RowBlock evaluate(RowSource rows) {
         return await(submit(rows));
     }
 

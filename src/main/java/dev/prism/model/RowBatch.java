@@ -1,17 +1,18 @@
 package dev.prism.model;
 
-import dev.prism.tensor.RowBlock;
+import dev.prism.tensor.RowSource;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 
 /**
- * Rows for one model run, gathered from several callers' blocks without copying them: an ordered
- * list of segments, each a run of consecutive rows of one block.
+ * Rows for one model run, gathered from several callers' sources without copying them: an ordered
+ * list of segments, each a run of consecutive rows of one source. The model writes them into its
+ * input buffer.
  */
 public final class RowBatch {
-    /** Rows [from, from + count) of block. */
-    public record Segment(RowBlock block, int from, int count) {}
+    /** Rows [from, from + count) of source. */
+    public record Segment(RowSource source, int from, int count) {}
 
     private final int width;
     private final List<Segment> segments = new ArrayList<>();
@@ -21,20 +22,20 @@ public final class RowBatch {
         this.width = width;
     }
 
-    public static RowBatch of(RowBlock block) {
-        RowBatch batch = new RowBatch(block.width());
-        batch.add(block, 0, block.rows());
+    public static RowBatch of(RowSource source) {
+        RowBatch batch = new RowBatch(source.width());
+        batch.add(source, 0, source.rows());
         return batch;
     }
 
-    public void add(RowBlock block, int from, int count) {
-        if (block.width() != width) {
-            throw new IllegalArgumentException("row width " + block.width() + " != " + width);
+    public void add(RowSource source, int from, int count) {
+        if (source.width() != width) {
+            throw new IllegalArgumentException("row width " + source.width() + " != " + width);
         }
-        if (from < 0 || count < 0 || from + count > block.rows()) {
-            throw new IndexOutOfBoundsException(from + "+" + count + " of " + block.rows());
+        if (from < 0 || count < 0 || from + count > source.rows()) {
+            throw new IndexOutOfBoundsException(from + "+" + count + " of " + source.rows());
         }
-        segments.add(new Segment(block, from, count));
+        segments.add(new Segment(source, from, count));
         rows += count;
     }
 

@@ -35,7 +35,10 @@ public final class OnnxModel implements Model {
     private final ExecutionDevice device;
     private final Set<String> scoreNames;
     private final long[] instanceDims;
+    private static final int SCRATCH_ROWS = 256;
     private final ThreadLocal<ByteBuffer> inputs = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(0));
+    private final ThreadLocal<float[]> floatScratch = ThreadLocal.withInitial(() -> new float[0]);
+    private final ThreadLocal<double[]> doubleScratch = ThreadLocal.withInitial(() -> new double[0]);
 
     OnnxModel(OrtEnvironment env, OrtSession session, ModelSignature signature, ExecutionDevice device) {
         this.env = env;
@@ -96,43 +99,68 @@ public final class OnnxModel implements Model {
         switch (dtype) {
             case FLOAT32 -> {
                 FloatBuffer fb = input.asFloatBuffer();
+                float[] rows = floatScratch.get();
                 for (RowBatch.Segment s : batch.segments()) {
-                    double[] d = s.block().data();
-                    for (int i = s.from() * batch.width(), end = (s.from() + s.count()) * batch.width(); i < end; i++) {
-                        fb.put((float) d[i]);
+                    // In pieces of SCRATCH_ROWS rows so the copy into the direct buffer is one bulk put.
+                    for (int r = 0; r < s.count(); r += SCRATCH_ROWS) {
+                        int n = Math.min(SCRATCH_ROWS, s.count() - r);
+                        rows = grow(rows, n * batch.width());
+                        s.source().copyRows(s.from() + r, n, rows, 0);
+                        fb.put(rows, 0, n * batch.width());
                     }
                 }
+                floatScratch.set(rows);
                 return OnnxTensor.createTensor(env, fb.flip(), shape);
             }
             case FLOAT64 -> {
                 DoubleBuffer db = input.asDoubleBuffer();
-                for (RowBatch.Segment s : batch.segments()) {
-                    db.put(s.block().data(), s.from() * batch.width(), s.count() * batch.width());
-                }
+                forEachPiece(batch, (values, n) -> db.put(values, 0, n));
                 return OnnxTensor.createTensor(env, db.flip(), shape);
             }
             case INT64 -> {
                 LongBuffer lb = input.asLongBuffer();
-                for (RowBatch.Segment s : batch.segments()) {
-                    double[] d = s.block().data();
-                    for (int i = s.from() * batch.width(), end = (s.from() + s.count()) * batch.width(); i < end; i++) {
-                        lb.put((long) d[i]);
+                forEachPiece(batch, (values, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        lb.put((long) values[i]);
                     }
-                }
+                });
                 return OnnxTensor.createTensor(env, lb.flip(), shape);
             }
             case INT32 -> {
                 IntBuffer ib = input.asIntBuffer();
-                for (RowBatch.Segment s : batch.segments()) {
-                    double[] d = s.block().data();
-                    for (int i = s.from() * batch.width(), end = (s.from() + s.count()) * batch.width(); i < end; i++) {
-                        ib.put((int) d[i]);
+                forEachPiece(batch, (values, n) -> {
+                    for (int i = 0; i < n; i++) {
+                        ib.put((int) values[i]);
                     }
-                }
+                });
                 return OnnxTensor.createTensor(env, ib.flip(), shape);
             }
             default -> throw new IllegalStateException("unsupported input type " + dtype);
         }
+    }
+
+    private static float[] grow(float[] a, int size) {
+        return a.length >= size ? a : new float[size];
+    }
+
+    private interface Piece {
+        void accept(double[] values, int count);
+    }
+
+    /** Hands the batch's values over in pieces of SCRATCH_ROWS rows. */
+    private void forEachPiece(RowBatch batch, Piece piece) {
+        double[] rows = doubleScratch.get();
+        for (RowBatch.Segment s : batch.segments()) {
+            for (int r = 0; r < s.count(); r += SCRATCH_ROWS) {
+                int n = Math.min(SCRATCH_ROWS, s.count() - r);
+                if (rows.length < n * batch.width()) {
+                    rows = new double[n * batch.width()];
+                }
+                s.source().copyRows(s.from() + r, n, rows, 0);
+                piece.accept(rows, n * batch.width());
+            }
+        }
+        doubleScratch.set(rows);
     }
 
     /** Copies one score output into its columns of out; returns its width. */

@@ -4,7 +4,7 @@ package dev.prism.tensor;
  * A row-major block of {@code rows × width} doubles: model input rows (one flattened instance per
  * row) or model output rows (one score column per position). The array is shared, not copied.
  */
-public final class RowBlock {
+public final class RowBlock implements RowSource {
     private final int rows;
     private final int width;
     private final double[] data;
@@ -23,10 +23,12 @@ public final class RowBlock {
         return new RowBlock(rows, width, new double[Math.multiplyExact(rows, width)]);
     }
 
+    @Override
     public int rows() {
         return rows;
     }
 
+    @Override
     public int width() {
         return width;
     }
@@ -45,6 +47,18 @@ public final class RowBlock {
         double[] out = new double[width];
         System.arraycopy(data, row * width, out, 0, width);
         return out;
+    }
+
+    @Override
+    public void copyRows(int from, int count, double[] dest, int offset) {
+        System.arraycopy(data, from * width, dest, offset, count * width);
+    }
+
+    @Override
+    public void copyRows(int from, int count, float[] dest, int offset) {
+        for (int i = from * width, end = (from + count) * width, o = offset; i < end; i++, o++) {
+            dest[o] = (float) data[i];
+        }
     }
 
     /** A copy of rows [from, from + count). */

@@ -60,13 +60,15 @@ class BatchSchedulerTest {
             int row = 0;
             for (RowBatch.Segment s : batch.segments()) {
                 for (int r = s.from(); r < s.from() + s.count(); r++) {
-                    double job = s.block().get(r, 0);
+                    double[] x = new double[2];
+                    s.source().copyRows(r, 1, x, 0);
+                    double job = x[0];
                     if (job == failOnJob) {
                         throw new IllegalStateException("row of job " + (int) job + " rejected");
                     }
                     jobs.add((int) job);
                     out[row * 2] = job;
-                    out[row * 2 + 1] = s.block().get(r, 1);
+                    out[row * 2 + 1] = x[1];
                     row++;
                 }
             }

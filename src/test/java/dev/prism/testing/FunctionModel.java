@@ -49,9 +49,12 @@ public final class FunctionModel implements Model {
         int w = signature.outputCount();
         double[] out = new double[batch.rows() * w];
         int row = 0;
+        int width = batch.width();
         for (RowBatch.Segment s : batch.segments()) {
             for (int r = s.from(); r < s.from() + s.count(); r++) {
-                double[] y = f.apply(s.block().row(r));
+                double[] x = new double[width];
+                s.source().copyRows(r, 1, x, 0);
+                double[] y = f.apply(x);
                 System.arraycopy(y, 0, out, row * w, w);
                 row++;
             }

@@ -228,14 +228,8 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             Chunk nextChunk() {
                 int from = submitted;
                 int to = Math.min(design.masks.size(), from + coalitionsPerChunk);
-                int n = masker.rowsPerCoalition();
-                double[] rows = new double[(to - from) * n * input.featureCount()];
-                for (int j = from; j < to; j++) {
-                    masker.fill(design.masks.get(j), rows, (j - from) * n);
-                }
                 submitted = to;
-                RowBlock block = new RowBlock((to - from) * n, input.featureCount(), rows);
-                return new Chunk(this, from, to, runner.submit(block));
+                return new Chunk(this, from, to, runner.submit(masker.rows(design.masks, from, to)));
             }
 
             void absorb(Chunk chunk, RowBlock out) {
