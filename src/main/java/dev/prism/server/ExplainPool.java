@@ -14,6 +14,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * are refused with QUEUE_FULL rather than piling up.
  */
 final class ExplainPool implements AutoCloseable {
+    /** How long explanations get to answer once told to stop. */
+    static final long STOP_MILLIS = 5_000;
     private final ThreadPoolExecutor executor;
 
     ExplainPool(int threads, int queue) {
@@ -45,11 +47,17 @@ final class ExplainPool implements AutoCloseable {
         return executor.getQueue().size();
     }
 
-    /** Lets running and queued explanations finish for up to grace, then interrupts them. */
-    void shutdown(Duration grace) throws InterruptedException {
+    /**
+     * Lets running and queued explanations finish for up to grace; then runs {@code stop}, which
+     * should make them end with an answer, waits a little more, and interrupts what is left.
+     */
+    void shutdown(Duration grace, Runnable stop) throws InterruptedException {
         executor.shutdown();
         if (!executor.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
-            executor.shutdownNow();
+            stop.run();
+            if (!executor.awaitTermination(STOP_MILLIS, TimeUnit.MILLISECONDS)) {
+                executor.shutdownNow();
+            }
         }
     }
 

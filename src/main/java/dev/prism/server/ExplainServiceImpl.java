@@ -4,6 +4,8 @@ import dev.prism.api.v1.ExplainEvent;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.ExplainServiceGrpc;
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
 import dev.prism.metrics.ExplanationMetrics;
@@ -13,6 +15,8 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -27,6 +31,8 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
     private final ExplainPool pool;
     private final ScheduledExecutorService timer;
     private final ExplanationMetrics metrics;
+    /** Contexts of admitted requests, running or waiting for the pool, until they have answered. */
+    private final Set<RequestContext> admitted = ConcurrentHashMap.newKeySet();
 
     ExplainServiceImpl(ExplainRequestCodec codec, ExplainPool pool, ScheduledExecutorService timer,
                        ExplanationMetrics metrics) {
@@ -81,10 +87,14 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             ExplainRequestCodec.Prepared prepared = codec.prepare(request);
             prepared.model().scheduler().admit();
             ProgressSink sink = sinks.apply(prepared);
+            admitted.add(context);
             pool.submit(() -> run(prepared, context, sink, started, onResult, onError));
         } catch (RuntimeException e) {
+            admitted.remove(context);
             StatusRuntimeException status = StatusMapper.toStatus(e);
-            metrics.record(request.getModel(), method, status.getStatus().getCode().name(), System.nanoTime() - started, 0);
+            // An unknown name is not a label: clients must not be able to grow the series without bound.
+            String model = e instanceof PrismException p && p.reason() == Reason.MODEL_NOT_FOUND ? "" : request.getModel();
+            metrics.record(model, method, status.getStatus().getCode().name(), System.nanoTime() - started, 0);
             onError.accept(status);
         }
     }
@@ -110,8 +120,14 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             onError.accept(status);
         } finally {
             // Releases the scheduler job (and anything it still holds) once the answer is out.
-            context.cancel(dev.prism.error.Reason.CANCELLED);
+            context.cancel(Reason.CANCELLED);
+            admitted.remove(context);
         }
+    }
+
+    /** Cancels every admitted request with the reason (SHUTTING_DOWN when the shutdown grace ends). */
+    void cancelAll(dev.prism.error.Reason reason) {
+        admitted.forEach(c -> c.cancel(reason));
     }
 
     /** Counts evaluations for the metrics while passing progress on. */

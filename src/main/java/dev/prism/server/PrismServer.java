@@ -43,6 +43,7 @@ public final class PrismServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final ServedModels models;
     private final ExplainPool pool;
+    private final ExplainServiceImpl explainService;
     private final ScheduledExecutorService timer;
     private final ExecutorService callExecutor;
     private final HealthStatusManager health = new HealthStatusManager();
@@ -76,11 +77,11 @@ public final class PrismServer implements AutoCloseable {
                 });
         ExplainRequestCodec codec = new ExplainRequestCodec(models, options.maxEvaluations());
         MetricCollectingServerInterceptor grpcMetrics = new MetricCollectingServerInterceptor(registry);
+        this.explainService = new ExplainServiceImpl(codec, pool, timer, new ExplanationMetrics(registry));
         this.server = builder
                 .executor(callExecutor)
                 .addService(ServerInterceptors.intercept(new ModelServiceImpl(models), grpcMetrics))
-                .addService(ServerInterceptors.intercept(
-                        new ExplainServiceImpl(codec, pool, timer, new ExplanationMetrics(registry)), grpcMetrics))
+                .addService(ServerInterceptors.intercept(explainService, grpcMetrics))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
@@ -131,8 +132,9 @@ public final class PrismServer implements AutoCloseable {
         health.enterTerminalState();
         server.shutdown();
         try {
-            pool.shutdown(grace);
-            long left = Math.max(0, deadline - System.nanoTime());
+            // Past the grace, what still runs answers UNAVAILABLE / SHUTTING_DOWN before the transport goes.
+            pool.shutdown(grace, () -> explainService.cancelAll(dev.prism.error.Reason.SHUTTING_DOWN));
+            long left = Math.max(TimeUnit.SECONDS.toNanos(1), deadline - System.nanoTime());
             if (!server.awaitTermination(left, TimeUnit.NANOSECONDS)) {
                 server.shutdownNow();
                 server.awaitTermination(5, TimeUnit.SECONDS);

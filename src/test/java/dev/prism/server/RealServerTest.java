@@ -1,0 +1,292 @@
+package dev.prism.server;
+
+import static dev.prism.server.ServerTestSupport.backgroundRows;
+import static dev.prism.server.ServerTestSupport.failure;
+import static dev.prism.server.ServerTestSupport.floats;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
+import com.google.protobuf.DescriptorProtos.MethodDescriptorProto;
+import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
+import dev.prism.api.v1.ExplainRequest;
+import dev.prism.api.v1.ExplainResponse;
+import dev.prism.api.v1.ExplainServiceGrpc;
+import dev.prism.api.v1.KernelShapParams;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.reflection.v1.ServerReflectionGrpc;
+import io.grpc.reflection.v1.ServerReflectionRequest;
+import io.grpc.reflection.v1.ServerReflectionResponse;
+import io.grpc.reflection.v1.ServiceResponse;
+import io.grpc.stub.StreamObserver;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The server as deployed: Netty on a free TCP port, health, reflection and the Prometheus endpoint. */
+class RealServerTest {
+    @TempDir
+    static Path dir;
+    static PrismServer server;
+    static ManagedChannel channel;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = PrismServer.start(ServerOptions.defaults(ServerTestSupport.repository(dir, "iris", "breast_cancer"))
+                .withPorts(0, 0));
+        assertTrue(server.port() > 0, "bound to a free port");
+        assertTrue(server.metricsPort() > 0, "metrics bound to a free port");
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+        // Connect now (health is not metered), so that short deadlines below are spent on the call itself.
+        HealthGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+                .check(HealthCheckRequest.getDefaultInstance());
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+        server.close();
+    }
+
+    /** The only test that touches iris, so the iris series hold exactly this one request. */
+    @Test
+    void explainOverTcpShowsUpInTheMetrics() throws Exception {
+        ExplainResponse r = ExplainServiceGrpc.newBlockingStub(channel).explain(ExplainRequest.newBuilder()
+                .setModel("iris").addInputs(floats(1, 5.1, 3.5, 1.4, 0.2))
+                .setKernelShap(KernelShapParams.newBuilder().setNsamples(64)).setSeed(7).build());
+        assertEquals(3, r.getExplanationsCount());
+        long perInstance = r.getExplanations(0).getDiagnostics().getModelEvaluations();
+        assertEquals(14 * 100 + 1, perInstance);
+        double rows = perInstance + 100; // plus the background rows, evaluated once for f's mean
+        assertEquals(1501, rows);
+
+        // Micrometer records the call when the server closes it, which may be just after the client sees it.
+        Scrape scrape = Scrape.get(server.metricsPort());
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (scrape.find("grpc_server_processing_duration_seconds_count", Map.of("method", "Explain")).isEmpty()
+                && System.nanoTime() < until) {
+            Thread.sleep(20);
+            scrape = Scrape.get(server.metricsPort());
+        }
+        assertEquals(200, scrape.status);
+        assertTrue(scrape.contentType.startsWith("text/plain"), scrape.contentType);
+
+        assertEquals(1.0, scrape.value("prism_explanations_total",
+                Map.of("method", "kernel_shap", "model", "iris", "status", "OK")));
+        assertEquals(1, scrape.find("prism_explanations_total", Map.of("model", "iris")).size(),
+                "no other status for iris");
+        assertEquals(rows, scrape.value("prism_model_rows_total", Map.of("model", "iris")));
+        assertTrue(scrape.value("prism_scheduler_batch_rows_count", Map.of("model", "iris")) > 0);
+        assertEquals(rows, scrape.value("prism_scheduler_batch_rows_sum", Map.of("model", "iris")));
+        assertEquals(rows, scrape.value("prism_explanation_model_evaluations_sum",
+                Map.of("model", "iris", "method", "kernel_shap")));
+        assertEquals(0.0, scrape.value("prism_scheduler_queue_rows", Map.of("model", "iris")));
+        assertEquals(0.0, scrape.value("prism_scheduler_jobs", Map.of("model", "iris")));
+
+        Map<String, String> explainCall = Map.of("service", "prism.v1.ExplainService", "method", "Explain",
+                "methodType", "UNARY");
+        assertEquals(1.0, scrape.value("grpc_server_requests_received_messages_total", explainCall));
+        assertEquals(1.0, scrape.value("grpc_server_responses_sent_messages_total", explainCall));
+        Map<String, String> ok = new HashMap<>(explainCall);
+        ok.put("statusCode", "OK");
+        assertEquals(1.0, scrape.value("grpc_server_processing_duration_seconds_count", ok));
+    }
+
+    @Test
+    void metricsEndpointOnlyAnswersGet() throws Exception {
+        HttpResponse<String> post = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                        URI.create("http://127.0.0.1:" + server.metricsPort() + "/metrics"))
+                .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+        assertEquals(405, post.statusCode());
+    }
+
+    @Test
+    void healthIsServing() {
+        HealthGrpc.HealthBlockingStub health = HealthGrpc.newBlockingStub(channel);
+        for (String service : List.of("", "prism.v1.ExplainService", "prism.v1.ModelService")) {
+            assertEquals(HealthCheckResponse.ServingStatus.SERVING,
+                    health.check(HealthCheckRequest.newBuilder().setService(service).build()).getStatus(), service);
+        }
+        StatusRuntimeException unknown = failure(() -> health.check(
+                HealthCheckRequest.newBuilder().setService("prism.v1.NoSuchService").build()));
+        assertEquals(Status.Code.NOT_FOUND, unknown.getStatus().getCode());
+    }
+
+    @Test
+    void reflectionListsAndDescribesThePrismServices() throws Exception {
+        List<ServerReflectionResponse> listed = reflect(ServerReflectionRequest.newBuilder().setListServices("").build());
+        List<String> services = listed.get(0).getListServicesResponse().getServiceList().stream()
+                .map(ServiceResponse::getName).toList();
+        assertTrue(services.containsAll(List.of("prism.v1.ExplainService", "prism.v1.ModelService",
+                "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection")), services.toString());
+
+        List<ServerReflectionResponse> described = reflect(ServerReflectionRequest.newBuilder()
+                .setFileContainingSymbol("prism.v1.ExplainService").build());
+        List<String> methods = new ArrayList<>();
+        for (var bytes : described.get(0).getFileDescriptorResponse().getFileDescriptorProtoList()) {
+            FileDescriptorProto file = FileDescriptorProto.parseFrom(bytes);
+            for (ServiceDescriptorProto s : file.getServiceList()) {
+                if (s.getName().equals("ExplainService")) {
+                    s.getMethodList().stream().map(MethodDescriptorProto::getName).forEach(methods::add);
+                }
+            }
+        }
+        assertEquals(List.of("Explain", "StreamExplain"), methods);
+    }
+
+    /**
+     * Over TCP the client's own deadline timer and the server's copy of the deadline race: the
+     * client's cancellation can reach the server a little before the server's deadline has passed.
+     * A call that ends because its deadline passed must still be recorded as DEADLINE_EXCEEDED, never
+     * as a client cancellation. Repeated, because a single call hits the race only some of the time.
+     */
+    @Test
+    void deadlinesOverTcpAreRecordedAsDeadlines(@TempDir Path own) throws Exception {
+        // A server of its own: these calls must not count in the other tests' gRPC series.
+        try (PrismServer tcp = PrismServer.start(ServerOptions.defaults(ServerTestSupport.repository(own, "breast_cancer"))
+                .withPorts(0, -1))) {
+            ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", tcp.port()).usePlaintext().build();
+            try {
+                HealthGrpc.newBlockingStub(ch).withDeadlineAfter(30, TimeUnit.SECONDS)
+                        .check(HealthCheckRequest.getDefaultInstance());
+                ExplainServiceGrpc.ExplainServiceBlockingStub stub = ExplainServiceGrpc.newBlockingStub(ch);
+                ExplainRequest longRequest = ExplainRequest.newBuilder().setModel("breast_cancer")
+                        .addInputs(floats(2, backgroundRows("breast_cancer", 2)))
+                        .setKernelShap(KernelShapParams.newBuilder().setNsamples(100_000)).build();
+                // Warm the Explain path on this server, so that the calls below reach the explainer in time.
+                assertEquals(4, stub.explain(longRequest.toBuilder().setKernelShap(
+                        KernelShapParams.newBuilder().setNsamples(2)).build()).getExplanationsCount());
+                int calls = 20;
+                int reached = 0;
+                for (int i = 0; i < calls; i++) {
+                    StatusRuntimeException e = failure(() -> stub.withDeadlineAfter(300, TimeUnit.MILLISECONDS)
+                            .explain(longRequest));
+                    assertEquals(Status.Code.DEADLINE_EXCEEDED, e.getStatus().getCode());
+                    // A call whose deadline passes before the server dispatches it (a loaded machine) is never
+                    // recorded; one that ran is recorded within moments of the deadline.
+                    int before = reached;
+                    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                    while (reached == before && System.nanoTime() < until) {
+                        reached = (int) ServerTestSupport.statuses(tcp.registry(), "breast_cancer").entrySet().stream()
+                                .filter(s -> !s.getKey().equals("OK")).mapToDouble(Map.Entry::getValue).sum();
+                        Thread.sleep(10);
+                    }
+                }
+                assertTrue(reached >= calls / 2, "only " + reached + " of " + calls + " calls reached the server");
+                assertEquals(Map.of("OK", 1.0, "DEADLINE_EXCEEDED", (double) reached),
+                        ServerTestSupport.statuses(tcp.registry(), "breast_cancer"),
+                        "calls that ran out of time must not be recorded as client cancellations");
+            } finally {
+                ch.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    private static List<ServerReflectionResponse> reflect(ServerReflectionRequest request) throws Exception {
+        CompletableFuture<List<ServerReflectionResponse>> done = new CompletableFuture<>();
+        List<ServerReflectionResponse> responses = new ArrayList<>();
+        StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
+                .serverReflectionInfo(new StreamObserver<>() {
+                    @Override
+                    public void onNext(ServerReflectionResponse r) {
+                        responses.add(r);
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        done.completeExceptionally(t);
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                        done.complete(responses);
+                    }
+                });
+        requests.onNext(request);
+        requests.onCompleted();
+        List<ServerReflectionResponse> all = done.get(10, TimeUnit.SECONDS);
+        assertEquals(1, all.size());
+        assertTrue(!all.get(0).hasErrorResponse(), () -> all.get(0).getErrorResponse().toString());
+        return all;
+    }
+
+    /** One scrape of the Prometheus endpoint, parsed into samples. */
+    static final class Scrape {
+        private static final Pattern SAMPLE = Pattern.compile("^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\\{(.*)})?\\s+(\\S+)(?:\\s+\\d+)?$");
+        private static final Pattern LABEL = Pattern.compile("([a-zA-Z_][a-zA-Z0-9_]*)=\"((?:[^\"\\\\]|\\\\.)*)\"");
+
+        record Sample(String name, Map<String, String> labels, double value) {}
+
+        final int status;
+        final String contentType;
+        final List<Sample> samples = new ArrayList<>();
+
+        private Scrape(HttpResponse<String> response) {
+            status = response.statusCode();
+            contentType = response.headers().firstValue("Content-Type").orElse("");
+            for (String line : response.body().split("\n")) {
+                if (line.isBlank() || line.startsWith("#")) {
+                    continue;
+                }
+                Matcher m = SAMPLE.matcher(line);
+                assertTrue(m.matches(), "not a sample line: " + line);
+                Map<String, String> labels = new HashMap<>();
+                if (m.group(2) != null) {
+                    Matcher l = LABEL.matcher(m.group(2));
+                    while (l.find()) {
+                        labels.put(l.group(1), l.group(2));
+                    }
+                }
+                samples.add(new Sample(m.group(1), labels, parse(m.group(3))));
+            }
+        }
+
+        static Scrape get(int port) throws Exception {
+            return new Scrape(HttpClient.newHttpClient().send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/metrics")).GET().build(),
+                    HttpResponse.BodyHandlers.ofString()));
+        }
+
+        private static double parse(String v) {
+            return switch (v) {
+                case "+Inf" -> Double.POSITIVE_INFINITY;
+                case "-Inf" -> Double.NEGATIVE_INFINITY;
+                case "NaN" -> Double.NaN;
+                default -> Double.parseDouble(v);
+            };
+        }
+
+        /** Samples of that name whose labels include the given ones. */
+        List<Sample> find(String name, Map<String, String> labels) {
+            return samples.stream().filter(s -> s.name.equals(name)
+                    && s.labels.entrySet().containsAll(labels.entrySet())).toList();
+        }
+
+        /** The value of the one sample of that name with those labels. */
+        double value(String name, Map<String, String> labels) {
+            List<Sample> found = find(name, labels);
+            assertEquals(1, found.size(), () -> "samples " + name + labels + ": " + found);
+            return found.get(0).value;
+        }
+    }
+}
