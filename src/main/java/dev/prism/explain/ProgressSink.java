@@ -14,6 +14,11 @@ public interface ProgressSink {
 
         @Override
         public void estimate(int instance, int output, double[] attributions, double[] standardErrors) {}
+
+        @Override
+        public boolean wantsEstimates() {
+            return false;
+        }
     };
 
     /** The model rows the whole request will evaluate (may be revised). */
@@ -24,4 +29,9 @@ public interface ProgressSink {
 
     /** The current estimate of one instance's attributions for one score column. */
     void estimate(int instance, int output, double[] attributions, double[] standardErrors);
+
+    /** False when nobody reads running estimates, so explainers can skip computing them. */
+    default boolean wantsEstimates() {
+        return true;
+    }
 }

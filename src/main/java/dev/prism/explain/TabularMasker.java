@@ -81,11 +81,21 @@ public final class TabularMasker {
         public void copyRows(int from, int count, double[] dest, int offset) {
             int n = background.rows();
             int w = background.width();
-            for (int r = from, o = offset; r < from + count; r++, o += w) {
-                System.arraycopy(background.data(), (r % n) * w, dest, o, w);
+            // Rows of one coalition are consecutive background rows: copy them as one block,
+            // then set the coalition's columns down the block.
+            for (int i = 0; i < count; ) {
+                int r = from + i;
+                int k = r % n;
+                int run = Math.min(count - i, n - k);
+                int at = offset + i * w;
+                System.arraycopy(background.data(), k * w, dest, at, run * w);
                 for (int c : onColumns[r / n]) {
-                    dest[o + c] = instance[c];
+                    double v = instance[c];
+                    for (int q = 0, o = at + c; q < run; q++, o += w) {
+                        dest[o] = v;
+                    }
                 }
+                i += run;
             }
         }
 
@@ -93,11 +103,19 @@ public final class TabularMasker {
         public void copyRows(int from, int count, float[] dest, int offset) {
             int n = background.rows();
             int w = background.width();
-            for (int r = from, o = offset; r < from + count; r++, o += w) {
-                System.arraycopy(backgroundFloat, (r % n) * w, dest, o, w);
+            for (int i = 0; i < count; ) {
+                int r = from + i;
+                int k = r % n;
+                int run = Math.min(count - i, n - k);
+                int at = offset + i * w;
+                System.arraycopy(backgroundFloat, k * w, dest, at, run * w);
                 for (int c : onColumns[r / n]) {
-                    dest[o + c] = instanceFloat[c];
+                    float v = instanceFloat[c];
+                    for (int q = 0, o = at + c; q < run; q++, o += w) {
+                        dest[o] = v;
+                    }
                 }
+                i += run;
             }
         }
     }

@@ -11,7 +11,7 @@ package dev.prism.model;
  */
 public record BatchingSettings(int maxBatchRows, int maxQueueDelayMicros, long maxQueueRows,
                                boolean crossRequestBatching, int workers) {
-    public static final BatchingSettings DEFAULT = new BatchingSettings(8192, 1000, 4_194_304, true, 0);
+    public static final BatchingSettings DEFAULT = new BatchingSettings(8192, 0, 4_194_304, true, 0);
 
     public BatchingSettings {
         if (maxBatchRows < 1 || maxBatchRows > 1 << 20) {

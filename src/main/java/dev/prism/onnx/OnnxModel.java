@@ -101,10 +101,13 @@ public final class OnnxModel implements Model {
                 FloatBuffer fb = input.asFloatBuffer();
                 float[] rows = floatScratch.get();
                 for (RowBatch.Segment s : batch.segments()) {
-                    // In pieces of SCRATCH_ROWS rows so the copy into the direct buffer is one bulk put.
+                    // Through a heap array in pieces of SCRATCH_ROWS rows: writing a direct buffer
+                    // element by element costs several times more than one bulk put per piece.
                     for (int r = 0; r < s.count(); r += SCRATCH_ROWS) {
                         int n = Math.min(SCRATCH_ROWS, s.count() - r);
-                        rows = grow(rows, n * batch.width());
+                        if (rows.length < n * batch.width()) {
+                            rows = new float[n * batch.width()];
+                        }
                         s.source().copyRows(s.from() + r, n, rows, 0);
                         fb.put(rows, 0, n * batch.width());
                     }
@@ -139,10 +142,6 @@ public final class OnnxModel implements Model {
         }
     }
 
-    private static float[] grow(float[] a, int size) {
-        return a.length >= size ? a : new float[size];
-    }
-
     private interface Piece {
         void accept(double[] values, int count);
     }
@@ -174,19 +173,19 @@ public final class OnnxModel implements Model {
         }
         switch (spec.dtype()) {
             case FLOAT32 -> {
-                FloatBuffer fb = t.getFloatBuffer();
+                float[] values = new float[rows * w];
+                t.getFloatBuffer().get(values);
                 for (int r = 0; r < rows; r++) {
                     for (int j = 0; j < w; j++) {
-                        out[r * width + column + j] = fb.get();
+                        out[r * width + column + j] = values[r * w + j];
                     }
                 }
             }
             case FLOAT64 -> {
-                DoubleBuffer db = t.getDoubleBuffer();
+                double[] values = new double[rows * w];
+                t.getDoubleBuffer().get(values);
                 for (int r = 0; r < rows; r++) {
-                    for (int j = 0; j < w; j++) {
-                        out[r * width + column + j] = db.get();
-                    }
+                    System.arraycopy(values, r * w, out, r * width + column, w);
                 }
             }
             default -> throw new PrismException(Reason.MODEL_EXECUTION_FAILED,

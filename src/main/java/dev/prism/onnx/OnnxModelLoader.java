@@ -20,12 +20,40 @@ import java.util.Map;
 
 /** Opens ONNX files in ONNX Runtime sessions on the CPU or a CUDA device. */
 public final class OnnxModelLoader implements ModelLoader {
-    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtEnvironment env = environment();
     private final int intraOpThreads;
 
     /** @param intraOpThreads threads per run; 0 lets ONNX Runtime use one per physical core */
     public OnnxModelLoader(int intraOpThreads) {
         this.intraOpThreads = intraOpThreads;
+    }
+
+    /**
+     * The process-wide environment, created on a thread with a large stack: ONNX Runtime's native
+     * start-up reads the process command line recursively and overflows a default 1 MB main-thread
+     * stack (crashing the JVM) when the command line is long, e.g. a classpath of many jars.
+     */
+    private static OrtEnvironment environment() {
+        OrtEnvironment[] created = new OrtEnvironment[1];
+        RuntimeException[] failure = new RuntimeException[1];
+        Thread t = new Thread(null, () -> {
+            try {
+                created[0] = OrtEnvironment.getEnvironment();
+            } catch (RuntimeException e) {
+                failure[0] = e;
+            }
+        }, "prism-ort-init", 64L << 20);
+        t.start();
+        try {
+            t.join();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting ONNX Runtime", e);
+        }
+        if (failure[0] != null) {
+            throw failure[0];
+        }
+        return created[0];
     }
 
     @Override

@@ -154,5 +154,10 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
         public void estimate(int instance, int output, double[] attributions, double[] standardErrors) {
             next.estimate(instance, output, attributions, standardErrors);
         }
+
+        @Override
+        public boolean wantsEstimates() {
+            return next.wantsEstimates();
+        }
     }
 }

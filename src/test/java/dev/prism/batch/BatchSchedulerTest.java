@@ -151,8 +151,10 @@ class BatchSchedulerTest {
     void aHugeJobDoesNotHoldBackASmallOne() throws Exception {
         TaggingModel model = new TaggingModel();
         model.gate = new CountDownLatch(1);
-        try (BatchScheduler s = new BatchScheduler("m", model, settings(1000), new SimpleMeterRegistry())) {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (BatchScheduler s = new BatchScheduler("m", model, settings(1000), registry)) {
             CompletableFuture<RowBlock> huge = s.open(new RequestContext()).submit(rows(1, 200_000));
+            waitUntil(() -> queued(registry) == 199_000); // run 0 (huge rows only) is held at the gate
             CompletableFuture<RowBlock> small = s.open(new RequestContext()).submit(rows(2, 2_000));
             model.gate.countDown();
             small.get(30, TimeUnit.SECONDS);

@@ -32,6 +32,10 @@ class TabularMaskerTest {
         rows.copyRows(0, 4, d, 0);
         assertArrayEquals(expected, d, 0.0);
 
+        double[] middle = new double[8];
+        rows.copyRows(1, 2, middle, 0); // starts inside the first coalition, ends in the second
+        assertArrayEquals(java.util.Arrays.copyOfRange(expected, 4, 12), middle, 0.0);
+
         float[] f = new float[8 + 3];
         rows.copyRows(2, 2, f, 3);
         for (int i = 0; i < 8; i++) {

@@ -271,7 +271,8 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 while (groupsDone < design.groups && done >= design.groupEnd[groupsDone]) {
                     groupsDone++;
                 }
-                if (groupsDone == before || groupsDone < 2 || done == design.masks.size()) {
+                if (groupsDone == before || groupsDone < 2 || done == design.masks.size()
+                        || !progress.wantsEstimates()) {
                     return;
                 }
                 Estimate e = estimate(groupsDone);

@@ -1,0 +1,212 @@
+package dev.prism.bench;
+
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.prism.api.v1.ExplainRequest;
+import dev.prism.api.v1.ExplainResponse;
+import dev.prism.api.v1.ExplainServiceGrpc;
+import dev.prism.api.v1.Explanation;
+import dev.prism.server.PrismServer;
+import dev.prism.server.ServerOptions;
+import io.grpc.ManagedChannel;
+import io.micrometer.core.instrument.Timer;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * How close one large KernelSHAP request through Prism comes to ONNX Runtime's own throughput.
+ *
+ * <p>A: one Explain call over gRPC (breast_cancer, 32 instances, nsamples 2048, the model's
+ * 100-row background), timed at the client. B: the same number of model rows pushed straight
+ * through one ONNX Runtime session in batches of max_batch_rows. KernelSHAP's cost is almost all
+ * model rows, so A/B is Prism's overhead: masking, scheduling, copying, the regressions and gRPC.
+ */
+public final class KernelShapThroughputBench {
+    private static final String USAGE = """
+            usage: KernelShapThroughputBench [--reps N] [--warmup N] [--instances N] [--nsamples N]
+                                             [--batch-rows N] [--models DIR]
+              --reps        timed A/B pairs (default 7)
+              --warmup      untimed A/B pairs first (default 1)
+              --instances   instances per Explain call (default 32)
+              --nsamples    kernel_shap.nsamples (default 2048)
+              --batch-rows  rows per raw ONNX Runtime call (default 8192, the server's max_batch_rows)
+              --models      model repository (default models)""";
+    private static final String MODEL = "breast_cancer";
+    private static final double TARGET = 1.15;
+
+    public static void main(String[] args) throws Exception {
+        BenchSupport.Flags flags = new BenchSupport.Flags(args, USAGE,
+                Set.of("reps", "warmup", "instances", "nsamples", "batch-rows", "models"));
+        int reps = flags.integer("reps", 7);
+        int warmup = flags.integer("warmup", 1);
+        int instanceCount = flags.integer("instances", 32);
+        int nsamples = flags.integer("nsamples", 2048);
+        int batchRows = flags.integer("batch-rows", 8192);
+        Path models = Path.of(flags.string("models", "models"));
+
+        double[][] background = BenchSupport.readCsv(models.resolve(MODEL).resolve("background.csv"));
+        ExplainRequest request = BenchSupport.kernelShapRequest(MODEL,
+                BenchSupport.mixedInstances(background, instanceCount), nsamples);
+        // Per instance: nsamples coalitions x background rows, plus f(x); plus the background once for E f.
+        long expectedRows = (long) instanceCount * ((long) nsamples * background.length + 1) + background.length;
+
+        System.out.printf("kernel-shap-throughput: %s, %d instances x nsamples %d x %d background rows, "
+                + "%d A/B pairs after %d warm-up, %d cores%n", MODEL, instanceCount, nsamples, background.length,
+                reps, warmup, Runtime.getRuntime().availableProcessors());
+
+        try (PrismServer server = PrismServer.start(ServerOptions.defaults(models).withPorts(0, -1));
+             RawOrt raw = new RawOrt(models.resolve(MODEL).resolve("model.onnx"), batchRows)) {
+            ManagedChannel channel = BenchSupport.channel(server.port());
+            try {
+                ExplainServiceGrpc.ExplainServiceBlockingStub stub = ExplainServiceGrpc.newBlockingStub(channel);
+                // The first call also warms up; its diagnostics say how many rows B must evaluate.
+                long rows = countRows(stub.explain(request), instanceCount, background.length);
+                if (rows != expectedRows) {
+                    System.out.printf("note: the diagnostics count %d rows, the formula %d; B uses the diagnostics%n",
+                            rows, expectedRows);
+                }
+                // The server's meters show how a request was cut into ONNX Runtime calls and how much of
+                // its time the scheduler spent inside Model.run (input and output conversion included).
+                Timer modelRun = server.registry().get("prism.model.run").tag("model", MODEL).timer();
+
+                List<Double> prism = new ArrayList<>();
+                List<Double> ort = new ArrayList<>();
+                List<Double> inModelRun = new ArrayList<>();
+                long callsPerRequest = 0;
+                for (int i = 0; i < warmup + reps; i++) {
+                    double runBefore = modelRun.totalTime(TimeUnit.SECONDS);
+                    long callsBefore = modelRun.count();
+                    // Alternate which side goes first so that slow drift of a noisy machine hits both.
+                    double a;
+                    double b;
+                    if (i % 2 == 0) {
+                        a = timeExplain(stub, request);
+                        b = raw.time(rows);
+                    } else {
+                        b = raw.time(rows);
+                        a = timeExplain(stub, request);
+                    }
+                    boolean timed = i >= warmup;
+                    System.out.printf("  %s %d: prism %.3f s, raw-ort %.3f s, ratio %.3f%n",
+                            timed ? "rep" : "warm-up", timed ? i - warmup + 1 : i + 1, a, b, a / b);
+                    if (timed) {
+                        prism.add(a);
+                        ort.add(b);
+                        inModelRun.add(modelRun.totalTime(TimeUnit.SECONDS) - runBefore);
+                        callsPerRequest = modelRun.count() - callsBefore;
+                    }
+                }
+
+                double ma = BenchSupport.median(prism);
+                double mb = BenchSupport.median(ort);
+                double ratio = BenchSupport.medianRatio(prism, ort);
+                System.out.printf("rows per run              %d%n", rows);
+                // The minimum is shown too: on a shared machine it is the run least disturbed by other load.
+                System.out.printf("prism explain    median %.3f s  %,.0f rows/s  (min %.3f s)  %s%n", ma, rows / ma,
+                        BenchSupport.min(prism), BenchSupport.list(prism, "%.3f"));
+                System.out.printf("raw onnxruntime  median %.3f s  %,.0f rows/s  (min %.3f s)  %s%n", mb, rows / mb,
+                        BenchSupport.min(ort), BenchSupport.list(ort, "%.3f"));
+                System.out.printf("prism scheduler: %d ONNX Runtime calls per request (%.0f rows each), "
+                        + "median %.3f s inside Model.run%n", callsPerRequest, (double) rows / callsPerRequest,
+                        BenchSupport.median(inModelRun));
+                System.out.printf("ratio prism/raw-ort median %.2f (target <= %.2f)%s%n", ratio, TARGET,
+                        ratio <= TARGET ? "" : "  ABOVE TARGET");
+            } finally {
+                BenchSupport.close(channel);
+            }
+        }
+    }
+
+    private static double timeExplain(ExplainServiceGrpc.ExplainServiceBlockingStub stub, ExplainRequest request) {
+        long start = System.nanoTime();
+        ExplainResponse response = stub.explain(request);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (response.getExplanationsCount() == 0) {
+            throw new IllegalStateException("empty response");
+        }
+        return seconds;
+    }
+
+    /** Model rows the request evaluated: the first output's diagnostics of each instance, plus the background. */
+    private static long countRows(ExplainResponse response, int instances, int backgroundRows) {
+        long rows = backgroundRows;
+        boolean[] seen = new boolean[instances];
+        for (Explanation e : response.getExplanationsList()) {
+            if (!seen[e.getInstance()]) {
+                seen[e.getInstance()] = true;
+                rows += e.getDiagnostics().getModelEvaluations();
+                // A feature equal to the whole background would shrink the work; the instances must avoid it.
+                if (e.getDiagnostics().getVaryingFeatures() != response.getFeatureNamesCount()) {
+                    throw new IllegalStateException("instance " + e.getInstance() + " varies in only "
+                            + e.getDiagnostics().getVaryingFeatures() + " features");
+                }
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * The baseline: one ONNX Runtime session with default options, used as a hand-written batch loop
+     * would: one reused direct buffer of float inputs, only the score output fetched.
+     */
+    private static final class RawOrt implements AutoCloseable {
+        private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+        private final OrtSession session;
+        private final String inputName;
+        private final Set<String> outputs = Set.of("probabilities");
+        private final int batchRows;
+        private final int width;
+        private final FloatBuffer input;
+
+        RawOrt(Path modelFile, int batchRows) throws OrtException {
+            try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+                this.session = env.createSession(modelFile.toString(), options);
+            }
+            this.inputName = session.getInputNames().iterator().next();
+            long[] shape = ((TensorInfo) session.getInputInfo().get(inputName).getInfo()).getShape();
+            this.width = (int) shape[shape.length - 1];
+            this.batchRows = batchRows;
+            this.input = ByteBuffer.allocateDirect(batchRows * width * Float.BYTES)
+                    .order(ByteOrder.nativeOrder()).asFloatBuffer();
+            // Any values will do: a dense network costs the same whatever its inputs.
+            SplittableRandom random = new SplittableRandom(42);
+            while (input.hasRemaining()) {
+                input.put((float) (random.nextDouble() * 100));
+            }
+        }
+
+        /** Seconds to evaluate the given number of rows in batches of batchRows. */
+        double time(long rows) throws OrtException {
+            long start = System.nanoTime();
+            for (long done = 0; done < rows; ) {
+                int n = (int) Math.min(batchRows, rows - done);
+                FloatBuffer slice = input.duplicate().position(0).limit(n * width);
+                try (OnnxTensor tensor = OnnxTensor.createTensor(env, slice, new long[] {n, width});
+                     OrtSession.Result result = session.run(Map.of(inputName, tensor), outputs)) {
+                    long[] shape = ((OnnxTensor) result.get(0)).getInfo().getShape();
+                    if (shape[0] != n) {
+                        throw new IllegalStateException("expected " + n + " output rows, got " + shape[0]);
+                    }
+                }
+                done += n;
+            }
+            return (System.nanoTime() - start) / 1e9;
+        }
+
+        @Override
+        public void close() throws OrtException {
+            session.close();
+        }
+    }
+}
