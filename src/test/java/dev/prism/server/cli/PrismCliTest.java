@@ -1,0 +1,103 @@
+package dev.prism.server.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.prism.server.PrismServer;
+import dev.prism.server.ServerOptions;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** {@code prism explain} against a real server on a free port. */
+class PrismCliTest {
+    private static PrismServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = PrismServer.start(ServerOptions.defaults(Path.of("models")).withPorts(0, -1));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private record Run(int exit, String out, String err) {}
+
+    private static Run run(String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+            int exit = new CommandLine(new PrismCli()).execute(args);
+            return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+
+    @Test
+    void explainPrintsEachOutputsAttributionsSortedByMagnitude() {
+        Run r = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                "--instance", "5.1,3.5,1.4,0.2");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("100.0%"), "progress bar reaches 100%: " + r.err());
+        for (String output : List.of("setosa", "versicolor", "virginica")) {
+            assertTrue(r.out().contains("iris / kernel_shap / output " + output), r.out());
+        }
+        // Table rows: name, value, attribution, bar. Within each table |attribution| never grows.
+        Pattern row = Pattern.compile("^  (\\w+)\\s+(\\S+)\\s+([+-]\\S+)\\s+([+-]#*)$", Pattern.MULTILINE);
+        Matcher m = row.matcher(r.out());
+        List<Double> table = new ArrayList<>();
+        int rows = 0;
+        double sumSetosa = 0;
+        while (m.find()) {
+            double a = Double.parseDouble(m.group(3));
+            if (rows % 4 == 0) {
+                table.clear();
+            }
+            if (!table.isEmpty()) {
+                assertTrue(Math.abs(a) <= Math.abs(table.get(table.size() - 1)) + 1e-12, r.out());
+            }
+            assertEquals(a < 0 ? '-' : '+', m.group(4).charAt(0));
+            table.add(a);
+            if (rows < 4) {
+                sumSetosa += a;
+            }
+            rows++;
+        }
+        assertEquals(12, rows, r.out());
+        Matcher header = Pattern.compile("output setosa: base (\\S+) \\+ sum (\\S+) = (\\S+)").matcher(r.out());
+        assertTrue(header.find());
+        assertEquals(Double.parseDouble(header.group(2)), sumSetosa, 1e-5);
+    }
+
+    @Test
+    void errorsShowTheStatusReasonAndFields() {
+        Run unknown = run("explain", "--target", "localhost:" + server.port(), "--model", "nope",
+                "--instance", "1,2,3,4");
+        assertEquals(1, unknown.exit());
+        assertTrue(unknown.err().contains("NOT_FOUND") && unknown.err().contains("reason: MODEL_NOT_FOUND"),
+                unknown.err());
+
+        Run shape = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                "--instance", "1,2,3");
+        assertEquals(1, shape.exit());
+        assertTrue(shape.err().contains("INVALID_ARGUMENT") && shape.err().contains("inputs[0].shape[1]"),
+                shape.err());
+    }
+}
