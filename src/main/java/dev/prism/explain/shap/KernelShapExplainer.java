@@ -45,6 +45,11 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
 
     @Override
     public long evaluationsNeeded(ExplainInput input, KernelShapParams params) {
+        return upperBound(input, params);
+    }
+
+    /** Model rows if every feature varies: the instances, the background and every coalition's rows. */
+    private static long upperBound(ExplainInput input, KernelShapParams params) {
         long perInstance = params.effectiveSamples(input.featureCount()) * input.background().size() + 1;
         return input.instances().rows() * perInstance + input.background().size();
     }
@@ -84,7 +89,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         }
 
         List<Explanation> execute() {
-            total = new KernelShapExplainer().evaluationsNeeded(input, params);
+            total = upperBound(input, params);
             progress.total(total);
             evaluateInstancesAndBackground();
 
