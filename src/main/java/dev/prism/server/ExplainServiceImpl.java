@@ -126,7 +126,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
     }
 
     /** Cancels every admitted request with the reason (SHUTTING_DOWN when the shutdown grace ends). */
-    void cancelAll(dev.prism.error.Reason reason) {
+    void cancelAll(Reason reason) {
         admitted.forEach(c -> c.cancel(reason));
     }
 
