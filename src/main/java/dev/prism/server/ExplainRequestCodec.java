@@ -164,6 +164,8 @@ final class ExplainRequestCodec {
             case KERNEL_SHAP -> new MethodCall<>("kernel_shap", kernelShap,
                     new KernelShapParams(request.getKernelShap().getNsamples()));
             case METHOD_NOT_SET -> new MethodCall<>("kernel_shap", kernelShap, KernelShapParams.DEFAULTS);
+            default -> throw PrismException.invalid(Reason.INVALID_PARAMS, "method",
+                    request.getMethodCase().name().toLowerCase(java.util.Locale.ROOT) + " is not available yet");
         };
     }
 }
