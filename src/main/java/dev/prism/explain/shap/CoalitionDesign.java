@@ -95,6 +95,16 @@ final class CoalitionDesign {
         return d;
     }
 
+    /** Exactly the given coalitions with the given kernel weights (test mode), nothing sampled. */
+    static CoalitionDesign explicit(int m, List<boolean[]> masks, double[] weights) {
+        CoalitionDesign d = new CoalitionDesign(m);
+        for (int j = 0; j < masks.size(); j++) {
+            d.addEnumerated(masks.get(j).clone(), weights[j]);
+        }
+        d.enumerated = d.masks.size();
+        return d;
+    }
+
     private void enumerateSize(int s, double weight) {
         int[] idx = new int[s];
         for (int i = 0; i < s; i++) {

@@ -1,0 +1,292 @@
+package dev.prism.explain;
+
+import dev.prism.model.Background;
+import dev.prism.model.BatchRunner;
+import dev.prism.model.RequestContext;
+import dev.prism.tensor.RowBlock;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The cooperative game every perturbation explainer plays: the value of a coalition of players
+ * (feature groups) is v(z) = link(Σ_k π_k f(x_z, r_k)), the model averaged over the replacement
+ * rows with the coalition's elements taken from the instance. Each instance's {@link Plan} asks for
+ * coalitions and receives their values; the game streams them through the runner in chunks of a
+ * fixed number of rows, with a bounded number of rows in flight and several instances at once, so
+ * the scheduler always has full batches whatever the per-instance size. Chunking never depends on
+ * the scheduler's batch size, and results do not either.
+ */
+public final class CoalitionGame {
+    /** Model rows per submitted chunk (at least one coalition). */
+    static final int CHUNK_ROWS = 16_384;
+    /** Model rows in flight per request. */
+    static final int MAX_ROWS_IN_FLIGHT = 4 * CHUNK_ROWS;
+    /** Instances whose plans run at the same time. */
+    static final int MAX_ACTIVE_INSTANCES = 64;
+
+    private final ExplainInput input;
+    private final BatchRunner runner;
+    private final ProgressSink progress;
+    private final RequestContext context;
+    private final Background background;
+    private final int width;
+    private double[] fx;
+    private double[] empty;
+    private long total;
+
+    public CoalitionGame(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext context) {
+        this.input = input;
+        this.runner = runner;
+        this.progress = progress;
+        this.context = context;
+        this.background = input.background();
+        this.width = runner.outputWidth();
+    }
+
+    /** One instance as its plan sees it. */
+    public final class Instance {
+        private final int index;
+        private final double[] x;
+        private final int[] players;
+        private final long started = System.nanoTime();
+
+        Instance(int index) {
+            this.index = index;
+            this.x = input.instances().row(index);
+            this.players = varyingGroups(x, background.rows(), input.groups());
+        }
+
+        public int index() {
+            return index;
+        }
+
+        /** The groups that vary from the replacement rows, in coalition order: the players. */
+        public int[] players() {
+            return players.clone();
+        }
+
+        public int playerCount() {
+            return players.length;
+        }
+
+        /** The instance, flattened. */
+        public double[] x() {
+            return x.clone();
+        }
+
+        /** v(all players): link(f(x)) for output position k. */
+        public double fullValue(int k) {
+            return input.link().apply(fx[index * width + input.output(k)]);
+        }
+
+        /** v(no player): link(Σ π f(r)) for output position k. */
+        public double emptyValue(int k) {
+            return input.link().apply(empty[input.output(k)]);
+        }
+
+        /** Model rows one coalition costs. */
+        public int rowsPerCoalition() {
+            return background.size();
+        }
+
+        /** Seconds since the instance started. */
+        public double elapsedSeconds() {
+            return (System.nanoTime() - started) / 1e9;
+        }
+
+        /**
+         * Spreads values over the players to every feature of the explanation (0 for features that
+         * do not vary).
+         */
+        public double[] expand(double[] perPlayer) {
+            double[] full = new double[input.featureCount()];
+            for (int p = 0; p < players.length; p++) {
+                full[players[p]] = perPlayer[p];
+            }
+            return full;
+        }
+
+        CoalitionMasker masker() {
+            return new CoalitionMasker(x, background.rows(), input.groups().membersOf(players),
+                    input.groups().ungrouped());
+        }
+    }
+
+    /** How one instance chooses coalitions and turns their values into an explanation. */
+    public interface Plan {
+        /**
+         * Up to {@code max} coalitions (boolean over the instance's players) to evaluate next; empty
+         * when none is ready now. Values come back through {@link #absorb} in the order asked for.
+         */
+        List<boolean[]> next(int max);
+
+        /** Values of the next coalitions handed out, [coalition][output position], in link space. */
+        void absorb(List<boolean[]> coalitions, double[][] values);
+
+        /** True once the plan wants nothing more and everything it asked for has been absorbed. */
+        boolean done();
+
+        /** Coalitions the plan expects to evaluate in all, for progress; may change. */
+        long expectedCoalitions();
+    }
+
+    /** Starts one instance's plan; null when the instance needs no coalitions. */
+    @FunctionalInterface
+    public interface Planner {
+        Plan start(Instance instance);
+    }
+
+    /**
+     * Evaluates the instances and the replacement rows, then runs a plan per instance until all
+     * are done.
+     *
+     * @param coalitionsPerInstance the expected coalitions of one instance, for the first progress total
+     */
+    public void play(Planner planner, long coalitionsPerInstance) {
+        int n = input.instances().rows();
+        total = n + background.size() + n * coalitionsPerInstance * background.size();
+        progress.total(total);
+        evaluateInstancesAndReplacements();
+
+        List<Active> active = new ArrayList<>();
+        ArrayDeque<Chunk> inFlight = new ArrayDeque<>();
+        long rowsInFlight = 0;
+        int next = 0;
+        int perChunk = Math.max(1, CHUNK_ROWS / background.size());
+        while (true) {
+            while (rowsInFlight < MAX_ROWS_IN_FLIGHT) {
+                Chunk chunk = null;
+                for (Active a : active) {
+                    List<boolean[]> coalitions = a.plan.next(perChunk);
+                    if (!coalitions.isEmpty()) {
+                        chunk = new Chunk(a, coalitions,
+                                runner.submit(a.masker.rows(coalitions, 0, coalitions.size())));
+                        break;
+                    }
+                }
+                if (chunk != null) {
+                    inFlight.add(chunk);
+                    rowsInFlight += (long) chunk.coalitions.size() * background.size();
+                    continue;
+                }
+                if (next < n && active.size() < MAX_ACTIVE_INSTANCES) {
+                    Instance instance = new Instance(next++);
+                    Plan plan = planner.start(instance);
+                    revise(-coalitionsPerInstance * background.size());
+                    if (plan != null) {
+                        Active a = new Active(instance, plan);
+                        revise(a.expected * background.size());
+                        active.add(a);
+                    }
+                    continue;
+                }
+                break;
+            }
+            if (inFlight.isEmpty()) {
+                if (active.isEmpty() && next == n) {
+                    return;
+                }
+                throw new IllegalStateException("explanation plans stalled with nothing to evaluate");
+            }
+            Chunk chunk = inFlight.poll();
+            RowBlock out = BatchRunner.await(chunk.future);
+            context.throwIfCancelled();
+            rowsInFlight -= out.rows();
+            progress.advance(out.rows());
+            chunk.owner.plan.absorb(chunk.coalitions, values(out, chunk.coalitions.size()));
+            long expected = chunk.owner.plan.expectedCoalitions();
+            if (expected != chunk.owner.expected) {
+                revise((expected - chunk.owner.expected) * background.size());
+                chunk.owner.expected = expected;
+            }
+            if (chunk.owner.plan.done()) {
+                active.remove(chunk.owner);
+            }
+        }
+    }
+
+    private void revise(long delta) {
+        if (delta != 0) {
+            total += delta;
+            progress.total(total);
+        }
+    }
+
+    private double[][] values(RowBlock out, int coalitions) {
+        int n = background.size();
+        double[][] v = new double[coalitions][input.outputCount()];
+        for (int j = 0; j < coalitions; j++) {
+            int base = j * n;
+            for (int k = 0; k < v[j].length; k++) {
+                int column = input.output(k);
+                double ey = 0;
+                for (int b = 0; b < n; b++) {
+                    ey += background.weight(b) * out.get(base + b, column);
+                }
+                v[j][k] = input.link().apply(ey);
+            }
+        }
+        return v;
+    }
+
+    private void evaluateInstancesAndReplacements() {
+        RowBlock x = input.instances();
+        RowBlock bg = background.rows();
+        double[] rows = Arrays.copyOf(x.data(), x.data().length + bg.data().length);
+        System.arraycopy(bg.data(), 0, rows, x.data().length, bg.data().length);
+        RowBlock out = runner.evaluate(new RowBlock(x.rows() + bg.rows(), x.width(), rows));
+        progress.advance(out.rows());
+        int n = x.rows();
+        fx = Arrays.copyOf(out.data(), n * width);
+        empty = new double[width];
+        for (int k = 0; k < bg.rows(); k++) {
+            double w = background.weight(k);
+            for (int c = 0; c < width; c++) {
+                empty[c] += w * out.get(n + k, c);
+            }
+        }
+    }
+
+    private final class Active {
+        final Plan plan;
+        final CoalitionMasker masker;
+        long expected;
+
+        Active(Instance instance, Plan plan) {
+            this.plan = plan;
+            this.masker = instance.masker();
+            this.expected = plan.expectedCoalitions();
+        }
+    }
+
+    private record Chunk(Active owner, List<boolean[]> coalitions, CompletableFuture<RowBlock> future) {}
+
+    /**
+     * Groups with an element that differs from some replacement row (numpy's allclose tolerances,
+     * as shap); the others cannot change the model's output and are not players.
+     */
+    static int[] varyingGroups(double[] x, RowBlock replacement, FeatureGroups groups) {
+        List<Integer> varying = new ArrayList<>();
+        for (int g = 0; g < groups.count(); g++) {
+            if (varies(x, replacement, groups.members(g))) {
+                varying.add(g);
+            }
+        }
+        return varying.stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    private static boolean varies(double[] x, RowBlock replacement, int[] elements) {
+        for (int c : elements) {
+            for (int k = 0; k < replacement.rows(); k++) {
+                double b = replacement.get(k, c);
+                if (Math.abs(x[c] - b) > 1e-8 + 1e-5 * Math.abs(b)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}
