@@ -51,7 +51,8 @@ public final class ModelConfigReader {
         };
         return new ModelSettings(c.getFeatureNamesList(), c.getScoreOutputsList(), c.getOutputNamesList(),
                 kind, c.getBackgroundFile().isEmpty() ? null : c.getBackgroundFile(),
-                batching(c.getBatching()), c.getDevice().isEmpty() ? null : c.getDevice());
+                batching(c.getBatching()), c.getDevice().isEmpty() ? null : c.getDevice(),
+                c.getCategoricalFeaturesList());
     }
 
     private static BatchingSettings batching(BatchingConfig b) {

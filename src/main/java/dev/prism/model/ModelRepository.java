@@ -21,8 +21,22 @@ public final class ModelRepository implements AutoCloseable {
     public static final String MODEL_FILE = "model.onnx";
     static final String DEFAULT_BACKGROUND = "background.csv";
 
-    /** A loaded model with what the server needs beside it. */
-    public record Entry(String name, Model model, Background background, BatchingSettings batching) {
+    /**
+     * A loaded model with what the server needs beside it.
+     *
+     * @param categoricalFeatures indices of the features declared categorical, ascending
+     */
+    public record Entry(String name, Model model, Background background, BatchingSettings batching,
+                        int[] categoricalFeatures) {
+        public Entry {
+            categoricalFeatures = categoricalFeatures.clone();
+        }
+
+        @Override
+        public int[] categoricalFeatures() {
+            return categoricalFeatures.clone();
+        }
+
         /** The default background, or empty when the model has none. */
         public Optional<Background> defaultBackground() {
             return Optional.ofNullable(background);
@@ -83,7 +97,8 @@ public final class ModelRepository implements AutoCloseable {
                     background = Background.uniform(
                             BackgroundCsv.read(bgFile, model.signature().featureCount()));
                 }
-                return new Entry(name, model, background, settings.batching());
+                return new Entry(name, model, background, settings.batching(),
+                        categoricalIndices(settings.categoricalFeatures(), model.signature().featureNames()));
             } catch (RuntimeException | IOException e) {
                 model.close();
                 throw e;
@@ -91,6 +106,18 @@ public final class ModelRepository implements AutoCloseable {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model '" + name + "' (" + folder + "): " + e.getMessage(), e);
         }
+    }
+
+    private static int[] categoricalIndices(List<String> names, List<String> features) {
+        int[] out = new int[names.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = features.indexOf(names.get(i));
+            if (out[i] < 0) {
+                throw new IllegalArgumentException("categorical feature '" + names.get(i)
+                        + "' is not one of the feature names " + features);
+            }
+        }
+        return java.util.Arrays.stream(out).sorted().distinct().toArray();
     }
 
     public Optional<Entry> find(String name) {

@@ -13,18 +13,22 @@ public record ModelSettings(
         OutputKind outputKind,
         String backgroundFile,
         BatchingSettings batching,
-        String device) {
+        String device,
+        List<String> categoricalFeatures) {
 
     public static final ModelSettings DEFAULTS = new ModelSettings(
-            List.of(), List.of(), List.of(), OutputKind.UNSPECIFIED, null, BatchingSettings.DEFAULT, null);
+            List.of(), List.of(), List.of(), OutputKind.UNSPECIFIED, null, BatchingSettings.DEFAULT, null,
+            List.of());
 
     public ModelSettings {
         featureNames = List.copyOf(featureNames);
         scoreOutputs = List.copyOf(scoreOutputs);
         outputNames = List.copyOf(outputNames);
+        categoricalFeatures = List.copyOf(categoricalFeatures);
     }
 
     public ModelSettings withBatching(BatchingSettings b) {
-        return new ModelSettings(featureNames, scoreOutputs, outputNames, outputKind, backgroundFile, b, device);
+        return new ModelSettings(featureNames, scoreOutputs, outputNames, outputKind, backgroundFile, b, device,
+                categoricalFeatures);
     }
 }

@@ -1,11 +1,13 @@
 package dev.prism.server;
 
+import dev.prism.api.v1.Baseline;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.Tensor;
 import dev.prism.error.FieldViolation;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
 import dev.prism.explain.shap.KernelShapExplainer;
 import dev.prism.explain.shap.KernelShapParams;
@@ -31,20 +33,33 @@ final class ExplainRequestCodec {
         this.maxEvaluations = maxEvaluations;
     }
 
-    /** A request ready to run. */
-    record Prepared(ServedModel model, ExplainInput input, MethodCall<?> method) {}
+    /**
+     * A request ready to run.
+     *
+     * @param compact answer with the summary's tensors only
+     */
+    record Prepared(ServedModel model, ExplainInput input, MethodCall<?> method, boolean compact) {}
 
     Prepared prepare(ExplainRequest request) {
         ServedModel model = models.require(request.getModel(), "model");
         ModelSignature sig = model.signature();
 
         RowBlock instances = decodeInputs(request.getInputsList(), sig, "inputs");
-        Background background = decodeBackground(request, model);
+        FeatureGroups groups = FeatureGroupsCodec.decode(request.getFeatureGroups(), sig);
+        boolean baseline = request.hasBaseline();
+        Background background = baseline ? decodeBaseline(request.getBaseline(), sig) : decodeBackground(request, model);
         int[] outputs = outputs(request.getOutputsList(), sig);
         Link link = link(request, sig);
-        ExplainInput input = new ExplainInput(instances, background, outputs, link, request.getSeed());
+        ExplainInput input = new ExplainInput(instances, background, baseline, groups, outputs, link,
+                request.getSeed());
+        boolean compact = switch (request.getFormat()) {
+            case FORMAT_PER_EXPLANATION -> false;
+            case FORMAT_COMPACT -> true;
+            case UNRECOGNIZED -> throw PrismException.invalid(Reason.INVALID_PARAMS, "format",
+                    "unknown format " + request.getFormatValue());
+        };
 
-        MethodCall<?> method = method(request);
+        MethodCall<?> method = method(request, input, model);
         method.validate(input);
         long needed = method.evaluationsNeeded(input);
         if (needed > maxEvaluations) {
@@ -52,7 +67,7 @@ final class ExplainRequestCodec {
                     + " model evaluations, more than this server allows per request (" + maxEvaluations
                     + "); send fewer instances, a smaller background or fewer samples");
         }
-        return new Prepared(model, input, method);
+        return new Prepared(model, input, method, compact);
     }
 
     /** The instances of the model's explained input, from the request's single input tensor. */
@@ -117,6 +132,39 @@ final class ExplainRequestCodec {
         return new Background(rows, w);
     }
 
+    /** A baseline as a single replacement row. */
+    private static Background decodeBaseline(Baseline baseline, ModelSignature sig) {
+        int width = sig.featureCount();
+        double[] row = new double[width];
+        switch (baseline.getValueCase()) {
+            case CONSTANT -> java.util.Arrays.fill(row, baseline.getConstant());
+            case MASK_TOKEN_ID -> java.util.Arrays.fill(row, (double) baseline.getMaskTokenId());
+            case VALUES -> {
+                Tensor t = baseline.getValues();
+                Tensor batched = t.getShapeCount() == sig.explainedInput().shape().length - 1
+                        ? t.toBuilder().clearShape().addShape(1).addAllShape(t.getShapeList()).build() : t;
+                List<FieldViolation> violations = new ArrayList<>();
+                RowBlock rows = TensorCodec.decode(batched, sig.explainedInput(), "baseline.values", violations);
+                if (rows == null) {
+                    throw PrismException.invalid(Reason.INVALID_TENSOR, violations);
+                }
+                if (rows.rows() != 1) {
+                    throw PrismException.invalid(Reason.INVALID_TENSOR, "baseline.values.shape",
+                            "must hold one instance, got " + rows.rows());
+                }
+                row = rows.row(0);
+            }
+            case VALUE_NOT_SET -> throw PrismException.invalid(Reason.INVALID_PARAMS, "baseline",
+                    "set one of constant, values, mask_token_id");
+        }
+        for (double v : row) {
+            if (!Double.isFinite(v)) {
+                throw PrismException.invalid(Reason.INVALID_PARAMS, "baseline", "values must be finite");
+            }
+        }
+        return Background.uniform(new RowBlock(1, width, row));
+    }
+
     private static int[] outputs(List<String> names, ModelSignature sig) {
         if (names.isEmpty()) {
             int[] all = new int[sig.outputCount()];
@@ -159,13 +207,45 @@ final class ExplainRequestCodec {
         };
     }
 
-    private MethodCall<?> method(ExplainRequest request) {
+    private MethodCall<?> method(ExplainRequest request, ExplainInput input, ServedModel model) {
         return switch (request.getMethodCase()) {
             case KERNEL_SHAP -> new MethodCall<>("kernel_shap", kernelShap,
-                    new KernelShapParams(request.getKernelShap().getNsamples()));
-            case METHOD_NOT_SET -> new MethodCall<>("kernel_shap", kernelShap, KernelShapParams.DEFAULTS);
+                    kernelShapParams(request.getKernelShap(), input));
+            case METHOD_NOT_SET, AUTO -> new MethodCall<>("kernel_shap", kernelShap, KernelShapParams.DEFAULTS);
             default -> throw PrismException.invalid(Reason.INVALID_PARAMS, "method",
                     request.getMethodCase().name().toLowerCase(java.util.Locale.ROOT) + " is not available yet");
         };
+    }
+
+    private static KernelShapParams kernelShapParams(dev.prism.api.v1.KernelShapParams p, ExplainInput input) {
+        KernelShapParams.Estimator estimator = switch (p.getEstimator()) {
+            case ESTIMATOR_KERNEL -> KernelShapParams.Estimator.KERNEL;
+            case ESTIMATOR_LEVERAGE -> KernelShapParams.Estimator.LEVERAGE;
+            case UNRECOGNIZED -> throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.estimator",
+                    "unknown estimator " + p.getEstimatorValue());
+        };
+        List<boolean[]> coalitions = null;
+        double[] weights = null;
+        if (p.hasCoalitions()) {
+            RowBlock z = TensorCodec.matrix(p.getCoalitions(), -1, "kernel_shap.coalitions");
+            coalitions = new ArrayList<>(z.rows());
+            for (int j = 0; j < z.rows(); j++) {
+                boolean[] row = new boolean[z.width()];
+                for (int i = 0; i < row.length; i++) {
+                    double v = z.get(j, i);
+                    if (v != 0 && v != 1) {
+                        throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.coalitions",
+                                "values must be 0 or 1; row " + j + " has " + v);
+                    }
+                    row[i] = v == 1;
+                }
+                coalitions.add(row);
+            }
+            weights = p.getCoalitionWeightsList().stream().mapToDouble(Double::doubleValue).toArray();
+        } else if (p.getCoalitionWeightsCount() > 0) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.coalition_weights",
+                    "given without coalitions");
+        }
+        return new KernelShapParams(p.getNsamples(), estimator, p.getTolerance(), coalitions, weights);
     }
 }

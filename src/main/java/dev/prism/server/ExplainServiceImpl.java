@@ -110,7 +110,8 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             List<Explanation> explanations = prepared.method().run(prepared.input(), runner, counting, context);
             long nanos = System.nanoTime() - started;
             ExplainResponse response = ExplanationCodec.response(model, method, prepared.model().signature(),
-                    explanations, nanos / 1e9);
+                    prepared.input().groups().names(), prepared.input().instances().rows(),
+                    prepared.input().outputs(), explanations, prepared.compact(), nanos / 1e9);
             metrics.record(model, method, "OK", nanos, counting.done.get());
             onResult.accept(response);
         } catch (RuntimeException | Error e) {

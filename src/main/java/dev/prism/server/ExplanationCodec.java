@@ -3,6 +3,8 @@ package dev.prism.server;
 import dev.prism.api.v1.Diagnostics;
 import dev.prism.api.v1.Estimate;
 import dev.prism.api.v1.ExplainResponse;
+import dev.prism.api.v1.Summary;
+import dev.prism.api.v1.SurrogateFit;
 import dev.prism.explain.Explanation;
 import dev.prism.model.ModelSignature;
 import java.util.List;
@@ -11,26 +13,43 @@ import java.util.List;
 final class ExplanationCodec {
     private ExplanationCodec() {}
 
-    static ExplainResponse response(String model, String method, ModelSignature sig,
-                                    List<Explanation> explanations, double elapsedSeconds) {
+    /**
+     * The response: one message per explanation unless compact, and always the summary.
+     *
+     * @param featureNames one per attribution (the request's features or feature groups)
+     */
+    static ExplainResponse response(String model, String method, ModelSignature sig, List<String> featureNames,
+                                    int instances, int[] outputs, List<Explanation> explanations,
+                                    boolean compact, double elapsedSeconds) {
         ExplainResponse.Builder r = ExplainResponse.newBuilder()
                 .setModel(model)
                 .setMethod(method)
-                .addAllFeatureNames(sig.featureNames())
-                .setElapsedSeconds(elapsedSeconds);
+                .addAllFeatureNames(featureNames)
+                .setElapsedSeconds(elapsedSeconds)
+                .setSummary(summary(sig, featureNames.size(), instances, outputs, explanations, compact));
+        if (compact) {
+            return r.build();
+        }
         for (Explanation e : explanations) {
+            Diagnostics.Builder d = Diagnostics.newBuilder()
+                    .setModelEvaluations(e.diagnostics().modelEvaluations())
+                    .setEfficiencyGap(e.efficiencyGap())
+                    .setElapsedSeconds(e.diagnostics().elapsedSeconds())
+                    .setCoalitions(e.diagnostics().coalitions())
+                    .setExact(e.diagnostics().exact())
+                    .setVaryingFeatures(e.diagnostics().varyingFeatures())
+                    .setConverged(e.diagnostics().converged());
+            if (e.diagnostics().surrogate() != null) {
+                var fit = e.diagnostics().surrogate();
+                d.setSurrogate(SurrogateFit.newBuilder().setIntercept(fit.intercept()).setScore(fit.score())
+                        .setLocalPrediction(fit.localPrediction()));
+            }
             dev.prism.api.v1.Explanation.Builder b = dev.prism.api.v1.Explanation.newBuilder()
                     .setInstance(e.instance())
                     .setOutput(sig.outputNames().get(e.output()))
                     .setBaseValue(e.baseValue())
                     .setModelOutput(e.modelOutput())
-                    .setDiagnostics(Diagnostics.newBuilder()
-                            .setModelEvaluations(e.diagnostics().modelEvaluations())
-                            .setEfficiencyGap(e.efficiencyGap())
-                            .setElapsedSeconds(e.diagnostics().elapsedSeconds())
-                            .setCoalitions(e.diagnostics().coalitions())
-                            .setExact(e.diagnostics().exact())
-                            .setVaryingFeatures(e.diagnostics().varyingFeatures()));
+                    .setDiagnostics(d);
             for (double a : e.attributions()) {
                 b.addAttributions(a);
             }
@@ -42,6 +61,52 @@ final class ExplanationCodec {
             r.addExplanations(b);
         }
         return r.build();
+    }
+
+    /** Mean |φ| per feature and output, and with compact every value as dense tensors. */
+    private static Summary summary(ModelSignature sig, int features, int instances, int[] outputs,
+                                   List<Explanation> explanations, boolean compact) {
+        int d = outputs.length;
+        double[] meanAbs = new double[features * d];
+        double[] phi = compact ? new double[instances * features * d] : null;
+        double[] se = compact ? new double[instances * features * d] : null;
+        double[] base = compact ? new double[instances * d] : null;
+        double[] out = compact ? new double[instances * d] : null;
+        boolean anyErrors = false;
+        for (int n = 0; n < explanations.size(); n++) {
+            Explanation e = explanations.get(n);
+            int k = n % d; // explanations come by instance, then by output in request order
+            double[] a = e.attributions();
+            for (int f = 0; f < features; f++) {
+                meanAbs[f * d + k] += Math.abs(a[f]) / instances;
+            }
+            if (compact) {
+                int i = e.instance();
+                base[i * d + k] = e.baseValue();
+                out[i * d + k] = e.modelOutput();
+                for (int f = 0; f < features; f++) {
+                    phi[(i * features + f) * d + k] = a[f];
+                    if (e.standardErrors() != null) {
+                        se[(i * features + f) * d + k] = e.standardErrors()[f];
+                        anyErrors = true;
+                    }
+                }
+            }
+        }
+        Summary.Builder s = Summary.newBuilder().setInstances(instances)
+                .setMeanAbsAttributions(TensorCodec.encode("mean_abs_attributions", new long[] {features, d}, meanAbs));
+        for (int c : outputs) {
+            s.addOutputs(sig.outputNames().get(c));
+        }
+        if (compact) {
+            s.setAttributions(TensorCodec.encode("attributions", new long[] {instances, features, d}, phi))
+                    .setBaseValues(TensorCodec.encode("base_values", new long[] {instances, d}, base))
+                    .setModelOutputs(TensorCodec.encode("model_outputs", new long[] {instances, d}, out));
+            if (anyErrors) {
+                s.setStandardErrors(TensorCodec.encode("standard_errors", new long[] {instances, features, d}, se));
+            }
+        }
+        return s.build();
     }
 
     static Estimate estimate(ModelSignature sig, int instance, int output, double[] attributions, double[] se) {

@@ -70,6 +70,40 @@ final class TensorCodec {
         return new RowBlock((int) rows, width, values);
     }
 
+    /**
+     * A two-dimensional tensor of finite values, [rows, columns], e.g. a matrix a request carries
+     * for a method. Throws INVALID_PARAMS on any problem.
+     *
+     * @param columns the required number of columns, or -1 for any
+     */
+    static RowBlock matrix(Tensor t, int columns, String field) {
+        List<FieldViolation> violations = new ArrayList<>();
+        double[] values = values(t, field, violations);
+        if (violations.isEmpty()) {
+            List<Long> shape = t.getShapeList();
+            if (shape.size() != 2 || shape.get(0) < 1 || shape.get(1) < 1) {
+                violations.add(new FieldViolation(field + ".shape", "must be [rows, columns] with both >= 1, got "
+                        + shape));
+            } else if (columns >= 0 && shape.get(1) != columns) {
+                violations.add(new FieldViolation(field + ".shape[1]", "must be " + columns + ", got " + shape.get(1)));
+            } else if (shape.get(0) * shape.get(1) != values.length) {
+                violations.add(new FieldViolation(field, "shape " + shape + " needs " + shape.get(0) * shape.get(1)
+                        + " values, got " + values.length));
+            } else {
+                for (int i = 0; i < values.length; i++) {
+                    if (!Double.isFinite(values[i])) {
+                        violations.add(new FieldViolation(field, "value " + i + " is " + values[i]));
+                        break;
+                    }
+                }
+            }
+        }
+        if (!violations.isEmpty()) {
+            throw dev.prism.error.PrismException.invalid(dev.prism.error.Reason.INVALID_PARAMS, violations);
+        }
+        return new RowBlock(Math.toIntExact(t.getShape(0)), Math.toIntExact(t.getShape(1)), values);
+    }
+
     private static double[] values(Tensor t, String field, List<FieldViolation> violations) {
         List<DType> carriers = new ArrayList<>();
         if (t.getFloatDataCount() > 0) {

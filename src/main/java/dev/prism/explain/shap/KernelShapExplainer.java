@@ -38,6 +38,10 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         if (params.coalitions() != null) {
             validateExplicit(input, params);
         }
+        if (params.estimator() == KernelShapParams.Estimator.LEVERAGE) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.estimator",
+                    "ESTIMATOR_LEVERAGE is not available yet");
+        }
     }
 
     private static void validateExplicit(ExplainInput input, KernelShapParams params) {
