@@ -4,6 +4,7 @@ import dev.prism.model.Background;
 import dev.prism.model.BatchRunner;
 import dev.prism.model.RequestContext;
 import dev.prism.tensor.RowBlock;
+import dev.prism.tensor.RowSource;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,7 +26,7 @@ public final class CoalitionGame {
     /** Model rows in flight per request. */
     static final int MAX_ROWS_IN_FLIGHT = 4 * CHUNK_ROWS;
     /** Instances whose plans run at the same time. */
-    static final int MAX_ACTIVE_INSTANCES = 64;
+    static final int MAX_ACTIVE_INSTANCES = 4096;
 
     private final ExplainInput input;
     private final BatchRunner runner;
@@ -154,39 +155,18 @@ public final class CoalitionGame {
         List<Active> active = new ArrayList<>();
         ArrayDeque<Chunk> inFlight = new ArrayDeque<>();
         long rowsInFlight = 0;
-        int next = 0;
-        int perChunk = Math.max(1, CHUNK_ROWS / background.size());
+        int[] next = {0};
         while (true) {
             while (rowsInFlight < MAX_ROWS_IN_FLIGHT) {
-                Chunk chunk = null;
-                for (Active a : active) {
-                    List<boolean[]> coalitions = a.plan.next(perChunk);
-                    if (!coalitions.isEmpty()) {
-                        chunk = new Chunk(a, coalitions,
-                                runner.submit(a.masker.rows(coalitions, 0, coalitions.size())));
-                        break;
-                    }
+                Chunk chunk = assemble(active, next, planner, coalitionsPerInstance);
+                if (chunk == null) {
+                    break;
                 }
-                if (chunk != null) {
-                    inFlight.add(chunk);
-                    rowsInFlight += (long) chunk.coalitions.size() * background.size();
-                    continue;
-                }
-                if (next < n && active.size() < MAX_ACTIVE_INSTANCES) {
-                    Instance instance = new Instance(next++);
-                    Plan plan = planner.start(instance);
-                    revise(-coalitionsPerInstance * background.size());
-                    if (plan != null) {
-                        Active a = new Active(instance, plan);
-                        revise(a.expected * background.size());
-                        active.add(a);
-                    }
-                    continue;
-                }
-                break;
+                inFlight.add(chunk);
+                rowsInFlight += chunk.rows.rows();
             }
             if (inFlight.isEmpty()) {
-                if (active.isEmpty() && next == n) {
+                if (active.isEmpty() && next[0] == n) {
                     return;
                 }
                 throw new IllegalStateException("explanation plans stalled with nothing to evaluate");
@@ -196,16 +176,67 @@ public final class CoalitionGame {
             context.throwIfCancelled();
             rowsInFlight -= out.rows();
             progress.advance(out.rows());
-            chunk.owner.plan.absorb(chunk.coalitions, values(out, chunk.coalitions.size()));
-            long expected = chunk.owner.plan.expectedCoalitions();
-            if (expected != chunk.owner.expected) {
-                revise((expected - chunk.owner.expected) * background.size());
-                chunk.owner.expected = expected;
-            }
-            if (chunk.owner.plan.done()) {
-                active.remove(chunk.owner);
+            int from = 0;
+            for (Piece piece : chunk.pieces) {
+                int count = piece.coalitions.size();
+                piece.owner.plan.absorb(piece.coalitions, values(out, from, count));
+                from += count;
+                long expected = piece.owner.plan.expectedCoalitions();
+                if (expected != piece.owner.expected) {
+                    revise((expected - piece.owner.expected) * background.size());
+                    piece.owner.expected = expected;
+                }
+                if (piece.owner.plan.done()) {
+                    active.remove(piece.owner);
+                }
             }
         }
+    }
+
+    /**
+     * One chunk of up to {@link #CHUNK_ROWS} rows: coalitions of the active plans in instance order,
+     * then of newly started instances, so that many small instances share a model call. Null when no
+     * plan has anything to evaluate now.
+     */
+    private Chunk assemble(List<Active> active, int[] next, Planner planner, long coalitionsPerInstance) {
+        int capacity = Math.max(1, CHUNK_ROWS / background.size());
+        List<Piece> pieces = new ArrayList<>();
+        for (Active a : active) {
+            if (capacity == 0) {
+                break;
+            }
+            capacity -= take(a, capacity, pieces);
+        }
+        int n = input.instances().rows();
+        while (capacity > 0 && next[0] < n && active.size() < MAX_ACTIVE_INSTANCES) {
+            Instance instance = new Instance(next[0]++);
+            Plan plan = planner.start(instance);
+            revise(-coalitionsPerInstance * background.size());
+            if (plan != null) {
+                Active a = new Active(instance, plan);
+                revise(a.expected * background.size());
+                active.add(a);
+                capacity -= take(a, capacity, pieces);
+            }
+        }
+        if (pieces.isEmpty()) {
+            return null;
+        }
+        List<RowSource> sources = new ArrayList<>(pieces.size());
+        for (Piece p : pieces) {
+            sources.add(p.owner.masker.rows(p.coalitions, 0, p.coalitions.size()));
+        }
+        RowSource rows = sources.size() == 1 ? sources.get(0) : new ConcatenatedRows(sources);
+        return new Chunk(pieces, rows, runner.submit(rows));
+    }
+
+    private static int take(Active a, int capacity, List<Piece> pieces) {
+        List<boolean[]> coalitions = a.plan.next(capacity);
+        if (coalitions.isEmpty()) {
+            return 0;
+        }
+        pieces.add(new Piece(a, coalitions));
+        return coalitions.size();
     }
 
     private void revise(long delta) {
@@ -215,11 +246,12 @@ public final class CoalitionGame {
         }
     }
 
-    private double[][] values(RowBlock out, int coalitions) {
+    /** Coalition values of {@code coalitions} coalitions whose rows start at coalition {@code from} of out. */
+    private double[][] values(RowBlock out, int from, int coalitions) {
         int n = background.size();
         double[][] v = new double[coalitions][input.outputCount()];
         for (int j = 0; j < coalitions; j++) {
-            int base = j * n;
+            int base = (from + j) * n;
             for (int k = 0; k < v[j].length; k++) {
                 int column = input.output(k);
                 double ey = 0;
@@ -262,7 +294,67 @@ public final class CoalitionGame {
         }
     }
 
-    private record Chunk(Active owner, List<boolean[]> coalitions, CompletableFuture<RowBlock> future) {}
+    private record Piece(Active owner, List<boolean[]> coalitions) {}
+
+    private record Chunk(List<Piece> pieces, RowSource rows, CompletableFuture<RowBlock> future) {}
+
+    /** Several row sources one after another. */
+    private static final class ConcatenatedRows implements RowSource {
+        private final List<RowSource> parts;
+        private final int[] starts;
+        private final int rows;
+
+        ConcatenatedRows(List<RowSource> parts) {
+            this.parts = parts;
+            this.starts = new int[parts.size()];
+            int at = 0;
+            for (int i = 0; i < parts.size(); i++) {
+                starts[i] = at;
+                at += parts.get(i).rows();
+            }
+            this.rows = at;
+        }
+
+        @Override
+        public int rows() {
+            return rows;
+        }
+
+        @Override
+        public int width() {
+            return parts.get(0).width();
+        }
+
+        @Override
+        public void copyRows(int from, int count, double[] dest, int offset) {
+            copy(from, count, (part, partFrom, n, done) -> part.copyRows(partFrom, n, dest, offset + done * width()));
+        }
+
+        @Override
+        public void copyRows(int from, int count, float[] dest, int offset) {
+            copy(from, count, (part, partFrom, n, done) -> part.copyRows(partFrom, n, dest, offset + done * width()));
+        }
+
+        private interface PartCopy {
+            void copy(RowSource part, int partFrom, int count, int done);
+        }
+
+        private void copy(int from, int count, PartCopy copy) {
+            int i = Arrays.binarySearch(starts, from);
+            if (i < 0) {
+                i = -i - 2;
+            }
+            int done = 0;
+            while (done < count) {
+                RowSource part = parts.get(i);
+                int partFrom = from + done - starts[i];
+                int n = Math.min(count - done, part.rows() - partFrom);
+                copy.copy(part, partFrom, n, done);
+                done += n;
+                i++;
+            }
+        }
+    }
 
     /**
      * Groups with an element that differs from some replacement row (numpy's allclose tolerances,
