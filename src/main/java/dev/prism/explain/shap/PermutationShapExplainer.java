@@ -22,7 +22,7 @@ import java.util.SplittableRandom;
  * off again in the same order. A player's estimate from one permutation is the mean of its two
  * marginal contributions; the two passes telescope, so every permutation's estimates add up to
  * v(full) − v(∅) exactly, and games with interactions of order at most 2 are exact from one
- * permutation. Standard errors come from the spread between permutations.
+ * permutation. Standard errors come from the spread between permutations (none from a single one).
  */
 public final class PermutationShapExplainer implements Explainer<PermutationShapParams> {
 
@@ -74,13 +74,12 @@ public final class PermutationShapExplainer implements Explainer<PermutationShap
         final Explanation[][] results;
         final int m;
         final int perPermutation;
-        final int permutations;
         final long total;
         final SplittableRandom random;
         /** Permutations handed out whose values have not all arrived, oldest first. */
         final ArrayDeque<int[]> pending = new ArrayDeque<>();
-        /** Values of the oldest pending permutation's coalitions so far. */
-        final double[][] values;
+        /** Values of the oldest pending permutation's coalitions so far, in step order. */
+        final double[][] buffered;
         int filled;
         long submitted;
         long absorbed;
@@ -97,10 +96,9 @@ public final class PermutationShapExplainer implements Explainer<PermutationShap
             this.results = results;
             this.m = instance.playerCount();
             this.perPermutation = (int) PermutationShapParams.coalitionsPerPermutation(m);
-            this.permutations = permutations;
             this.total = (long) permutations * perPermutation;
             this.random = random;
-            this.values = new double[perPermutation][];
+            this.buffered = new double[perPermutation][];
             this.mean = new double[input.outputCount()][m];
             this.squares = new double[input.outputCount()][m];
         }
@@ -147,7 +145,7 @@ public final class PermutationShapExplainer implements Explainer<PermutationShap
         public void absorb(List<boolean[]> coalitions, double[][] values) {
             int before = completed;
             for (double[] v : values) {
-                this.values[filled++] = v;
+                buffered[filled++] = v;
                 if (filled == perPermutation) {
                     addPermutation(pending.poll());
                     filled = 0;
@@ -171,10 +169,10 @@ public final class PermutationShapExplainer implements Explainer<PermutationShap
                 double empty = instance.emptyValue(k);
                 double full = instance.fullValue(k);
                 for (int j = 0; j < m; j++) {
-                    double onBefore = j == 0 ? empty : values[j - 1][k];
-                    double onAfter = j == m - 1 ? full : values[j][k];
-                    double offBefore = j == 0 ? full : values[m - 2 + j][k];
-                    double offAfter = j == m - 1 ? empty : values[m - 1 + j][k];
+                    double onBefore = j == 0 ? empty : buffered[j - 1][k];
+                    double onAfter = j == m - 1 ? full : buffered[j][k];
+                    double offBefore = j == 0 ? full : buffered[m - 2 + j][k];
+                    double offAfter = j == m - 1 ? empty : buffered[m - 1 + j][k];
                     double estimate = 0.5 * ((onAfter - onBefore) + (offBefore - offAfter));
                     int player = pi[j];
                     double delta = estimate - mean[k][player];

@@ -28,11 +28,11 @@ public record PermutationShapParams(long maxEvals, int npermutations) {
 
     /** An upper bound of the coalitions per instance over every M up to {@code features}. */
     public long maxCoalitions(int features) {
-        long perPermutation = coalitionsPerPermutation(Math.max(features, 1));
+        long perPermutation = coalitionsPerPermutation(features);
         if (npermutations > 0) {
             return npermutations * perPermutation;
         }
-        // P(M)·(2M − 2) is below maxEvals while P(M) > 2, and at most 2·(2F − 2) otherwise.
+        // P(M) from maxEvals spends under maxEvals; the floor of 2 permutations costs 2·(2M − 2) ≤ 2·(2F − 2).
         return Math.max(maxEvals == 0 ? DEFAULT_MAX_EVALS : maxEvals, 2 * perPermutation);
     }
 }
