@@ -11,19 +11,45 @@ import java.util.function.Function;
 public final class Shapley {
     private Shapley() {}
 
-    /** φ[output][feature] for output columns of f, after link. */
+    /** φ[output][feature] for output columns of f, after link; every element is a player. */
     public static double[][] bruteForce(Function<double[], double[]> f, double[] x, Background bg, int outputs,
                                         Function<Double, Double> link) {
-        int m = x.length;
+        int[][] singletons = new int[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            singletons[i] = new int[] {i};
+        }
+        return bruteForce(f, x, bg, singletons, outputs, link);
+    }
+
+    /**
+     * φ[output][group] where each player is a group of elements; elements in no group always keep
+     * the instance's value.
+     */
+    public static double[][] bruteForce(Function<double[], double[]> f, double[] x, Background bg, int[][] groups,
+                                        int outputs, Function<Double, Double> link) {
+        int m = groups.length;
+        boolean[] grouped = new boolean[x.length];
+        for (int[] g : groups) {
+            for (int e : g) {
+                grouped[e] = true;
+            }
+        }
         int subsets = 1 << m;
         double[][] v = new double[subsets][outputs];
         for (int s = 0; s < subsets; s++) {
             double[] mean = new double[outputs];
             for (int k = 0; k < bg.size(); k++) {
                 double[] row = bg.rows().row(k);
+                for (int e = 0; e < x.length; e++) {
+                    if (!grouped[e]) {
+                        row[e] = x[e];
+                    }
+                }
                 for (int i = 0; i < m; i++) {
                     if ((s >> i & 1) == 1) {
-                        row[i] = x[i];
+                        for (int e : groups[i]) {
+                            row[e] = x[e];
+                        }
                     }
                 }
                 double[] y = f.apply(row);
