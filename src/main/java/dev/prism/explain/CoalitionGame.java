@@ -35,6 +35,7 @@ public final class CoalitionGame {
     private final Background background;
     private final int width;
     private double[] fx;
+    /** Σ π f(r) per score column, per instance: [instance * width + column]. */
     private double[] empty;
     private long total;
 
@@ -83,9 +84,12 @@ public final class CoalitionGame {
             return input.link().apply(fx[index * width + input.output(k)]);
         }
 
-        /** v(no player): link(Σ π f(r)) for output position k. */
+        /**
+         * v(no player) for output position k: link(Σ π f(r)), with the elements that belong to no
+         * group kept at the instance's values (as in every other coalition).
+         */
         public double emptyValue(int k) {
-            return input.link().apply(empty[input.output(k)]);
+            return input.link().apply(empty[index * width + input.output(k)]);
         }
 
         /** Model rows one coalition costs. */
@@ -148,7 +152,8 @@ public final class CoalitionGame {
      */
     public void play(Planner planner, long coalitionsPerInstance) {
         int n = input.instances().rows();
-        total = n + background.size() + n * coalitionsPerInstance * background.size();
+        int emptyRows = input.groups().ungrouped().length == 0 ? background.size() : n * background.size();
+        total = n + emptyRows + n * coalitionsPerInstance * background.size();
         progress.total(total);
         evaluateInstancesAndReplacements();
 
@@ -264,20 +269,37 @@ public final class CoalitionGame {
         return v;
     }
 
+    /**
+     * f(x) for every instance, and v(∅): the replacement rows once when every element belongs to a
+     * group, else each instance's empty coalition (its ungrouped elements kept).
+     */
     private void evaluateInstancesAndReplacements() {
         RowBlock x = input.instances();
         RowBlock bg = background.rows();
-        double[] rows = Arrays.copyOf(x.data(), x.data().length + bg.data().length);
-        System.arraycopy(bg.data(), 0, rows, x.data().length, bg.data().length);
-        RowBlock out = runner.evaluate(new RowBlock(x.rows() + bg.rows(), x.width(), rows));
-        progress.advance(out.rows());
         int n = x.rows();
+        boolean shared = input.groups().ungrouped().length == 0;
+        int emptyRows = shared ? bg.rows() : n * bg.rows();
+        double[] rows = Arrays.copyOf(x.data(), x.data().length + emptyRows * x.width());
+        if (shared) {
+            System.arraycopy(bg.data(), 0, rows, x.data().length, bg.data().length);
+        } else {
+            List<boolean[]> none = List.of(new boolean[0]);
+            for (int i = 0; i < n; i++) {
+                new CoalitionMasker(x.row(i), bg, new int[0][], input.groups().ungrouped()).rows(none, 0, 1)
+                        .copyRows(0, bg.rows(), rows, (n + i * bg.rows()) * x.width());
+            }
+        }
+        RowBlock out = runner.evaluate(new RowBlock(n + emptyRows, x.width(), rows));
+        progress.advance(out.rows());
         fx = Arrays.copyOf(out.data(), n * width);
-        empty = new double[width];
-        for (int k = 0; k < bg.rows(); k++) {
-            double w = background.weight(k);
-            for (int c = 0; c < width; c++) {
-                empty[c] += w * out.get(n + k, c);
+        empty = new double[n * width];
+        for (int i = 0; i < n; i++) {
+            int first = n + (shared ? 0 : i * bg.rows());
+            for (int k = 0; k < bg.rows(); k++) {
+                double w = background.weight(k);
+                for (int c = 0; c < width; c++) {
+                    empty[i * width + c] += w * out.get(first + k, c);
+                }
             }
         }
     }

@@ -100,6 +100,28 @@ class FeatureGroupsServiceTest {
     }
 
     @Test
+    void ungroupedElementsKeepTheInstanceEvenInTheEmptyCoalition() {
+        // Element 1 (w = -1.25) is in no group: the base value includes its instance value.
+        ExplainResponse r = prism.explain().explain(linear()
+                .setFeatureGroups(FeatureGroups.newBuilder().setExplicit(ExplicitGroups.newBuilder()
+                        .addGroups(group("a", 0, 3)).addGroups(group("b", 2, 4))))
+                .build());
+        for (int n = 0; n < 2; n++) {
+            Explanation e = r.getExplanations(n);
+            double base = 0;
+            for (double[] row : BG) {
+                double[] masked = row.clone();
+                masked[1] = X[n][1];
+                base += ModelServiceTest.linear(new double[][] {masked})[0] / BG.length;
+            }
+            assertEquals(base, e.getBaseValue(), 1e-4);
+            assertEquals(groupValue(X[n], 0, 3), e.getAttributions(0), 1e-4);
+            assertEquals(groupValue(X[n], 2, 4), e.getAttributions(1), 1e-4);
+            assertTrue(e.getDiagnostics().getEfficiencyGap() < 1e-9);
+        }
+    }
+
+    @Test
     void gridPatchesSegmentsAndTokensNameAndCoverTheirElements() {
         ExplainResponse grid = prism.explain().explain(linear()
                 .setFeatureGroups(FeatureGroups.newBuilder().setGrid(GridPatches.newBuilder()

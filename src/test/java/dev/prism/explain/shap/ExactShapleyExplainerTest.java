@@ -25,7 +25,6 @@ import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -98,8 +97,6 @@ class ExactShapleyExplainerTest {
         assertEqualsGroupBruteForce(rows, new int[][] {{0, 3}, {1, 2, 5, 6}, {4}, {8, 7}});
     }
 
-    @Disabled("CoalitionGame's empty value is link(E f(r)) with every element replaced, but its coalitions keep "
-            + "ungrouped elements at the instance's values, so v(∅) and the base value disagree")
     @ParameterizedTest
     @ValueSource(ints = {1, 3})
     void ungroupedElementsKeepTheInstancesValuesInEveryCoalition(int rows) {
