@@ -20,10 +20,12 @@ Schema:
   l1_lars.json:          {versions, cases: [{name, problem, max_iter, alphas, active, coefs}]}
                          coefs is [step][feature] (sklearn returns [feature][step])
   l1_lasso_lars_ic.json: {versions, cases: [{name, problem, criterion, scaled, alpha, coef,
-                          noise_variance, criterion_values, selected}]}
-  l1_lasso.json:         {versions, cases: [{name, problem, alpha, coef, n_iter, selected}]}
+                          intercept, noise_variance, criterion_values, selected}]}
+  l1_lasso.json:         {versions, cases: [{name, problem, alpha, coef, intercept, n_iter, selected}]}
   l1_kernel_shap.json:   {versions, cases: [{name, l1_reg, nsamples, masks, kernel_weights,
-                          ey_adj, delta, selected, shap_values}]}
+                          ey_adj, delta, augmented_gram, augmented_xty, augmented_yy, selected,
+                          shap_values}]}
+                         augmented_*: XᵀX, Xᵀy and yᵀy of the augmented system shap built
   a case's problem:      the name of a problem in l1_problems.json
   problem:               {shape: "augmented", masks, kernel_weights, ey_adj, delta}
                        | {shape: "dense", x, y}
@@ -127,7 +129,7 @@ def ic_case(name, problem, criterion, scaled):
         x = StandardScaler(with_mean=False).fit_transform(x)
     model = LassoLarsIC(criterion=criterion).fit(x, y)
     return {"name": name, "problem": PROBLEM_NAMES[id(problem)], "criterion": criterion, "scaled": scaled,
-            "alpha": float(model.alpha_), "coef": model.coef_.tolist(),
+            "alpha": float(model.alpha_), "coef": model.coef_.tolist(), "intercept": float(model.intercept_),
             "noise_variance": float(model.noise_variance_), "criterion_values": model.criterion_.tolist(),
             "selected": selected(model.coef_)}
 
@@ -136,7 +138,7 @@ def lasso_case(name, problem, alpha):
     x, y = system(problem)
     model = Lasso(alpha=alpha).fit(x, y)
     return {"name": name, "problem": PROBLEM_NAMES[id(problem)], "alpha": alpha, "coef": model.coef_.tolist(),
-            "n_iter": int(model.n_iter_), "selected": selected(model.coef_)}
+            "intercept": float(model.intercept_), "n_iter": int(model.n_iter_), "selected": selected(model.coef_)}
 
 
 def largest_useful_alpha(problem):
@@ -156,13 +158,16 @@ def lasso_path_drops(problem):
 
 
 class Recorder:
-    """Wraps the selection calls in shap's KernelExplainer module to record what it selected."""
+    """Wraps the selection calls in shap's KernelExplainer module to record the system it built and
+    what it selected."""
 
     def __init__(self):
         self.selected = None
+        self.system = None
 
-    def lars_path(self, *args, **kwargs):
-        result = lars_path(*args, **kwargs)
+    def lars_path(self, x, y, **kwargs):
+        self.system = (x, y)
+        result = lars_path(x, y, **kwargs)
         self.selected = sorted(int(i) for i in result[1])
         return result
 
@@ -172,6 +177,7 @@ class Recorder:
 
         class Recording(type(pipeline)):
             def fit(self, x, y):
+                recorder.system = (x, y)
                 fitted = super().fit(x, y)
                 recorder.selected = selected(fitted[-1].coef_)
                 return fitted
@@ -184,6 +190,7 @@ class Recorder:
 
         class Recording(Lasso):
             def fit(self, x, y):
+                recorder.system = (x, y)
                 fitted = super().fit(x, y)
                 recorder.selected = selected(fitted.coef_)
                 return fitted
@@ -229,11 +236,13 @@ def kernel_shap_case(name, m, background_rows, nsamples, l1_reg, seed):
     delta = explainer.link.f(explainer.fx[0]) - explainer.link.f(explainer.fnull[0])
     # shap zeroes the unselected features, so the values must agree with what was recorded.
     assert set(np.flatnonzero(phi)) <= set(recorder.selected)
+    x_aug, y_aug = recorder.system
     return {"name": name, "l1_reg": l1_reg_spec(l1_reg), "nsamples": nsamples,
             "masks": explainer.maskMatrix[:rows].astype(int).tolist(),
             "kernel_weights": explainer.kernelWeights[:rows].tolist(),
-            "ey_adj": ey_adj.tolist(), "delta": float(delta), "selected": recorder.selected,
-            "shap_values": phi.tolist()}
+            "ey_adj": ey_adj.tolist(), "delta": float(delta),
+            "augmented_gram": (x_aug.T @ x_aug).tolist(), "augmented_xty": (x_aug.T @ y_aug).tolist(),
+            "augmented_yy": float(y_aug @ y_aug), "selected": recorder.selected, "shap_values": phi.tolist()}
 
 
 def write(filename, golden):

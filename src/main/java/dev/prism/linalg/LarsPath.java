@@ -84,11 +84,6 @@ public final class LarsPath {
         return out;
     }
 
-    /** Number of points on the path (steps + 1). */
-    public int points() {
-        return coefs.length;
-    }
-
     /** One run of the algorithm; the features are kept in a permutation whose first entries are active. */
     private static final class Solver {
         private final Method method;

@@ -39,6 +39,7 @@ class LassoLarsICTest {
             scale = Math.max(scale, Math.abs(v));
         }
         assertArrayEquals(coef, model.coefficients(), 1e-8 * scale, "coefficients");
+        assertEquals(c.get("intercept").getAsDouble(), model.intercept(), 1e-8 * scale, "intercept");
         double noise = c.get("noise_variance").getAsDouble();
         assertEquals(noise, model.noiseVariance(), 1e-9 * noise, "noise variance");
         assertEquals(c.get("alpha").getAsDouble(), model.alpha(), 1e-10, "alpha");

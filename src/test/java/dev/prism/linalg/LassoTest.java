@@ -32,6 +32,7 @@ class LassoTest {
             scale = Math.max(scale, Math.abs(v));
         }
         assertArrayEquals(coef, model.coefficients(), 1e-8 * scale, "coefficients");
+        assertEquals(c.get("intercept").getAsDouble(), model.intercept(), 1e-8 * scale, "intercept");
     }
 
     @Test

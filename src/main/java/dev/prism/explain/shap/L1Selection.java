@@ -52,10 +52,11 @@ public final class L1Selection {
         return LassoLarsIC.fit(LassoLarsIC.scaledToUnitVariance(system.x), system.y, criterion).selected();
     }
 
-    private record Augmented(double[][] x, double[] y) {
+    /** The augmented design (2n rows over M features) and its targets. */
+    record Augmented(double[][] x, double[] y) {
     }
 
-    private static Augmented augment(List<boolean[]> masks, double[] kernelWeights, double[] eyAdj, double delta) {
+    static Augmented augment(List<boolean[]> masks, double[] kernelWeights, double[] eyAdj, double delta) {
         int n = masks.size();
         if (n == 0 || kernelWeights.length != n || eyAdj.length != n) {
             throw new IllegalArgumentException(n + " masks, " + kernelWeights.length + " weights and "

@@ -1,6 +1,7 @@
 package dev.prism.explain.shap;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.google.gson.JsonObject;
@@ -40,6 +41,38 @@ class L1SelectionTest {
                 L1Golden.vector(c.getAsJsonArray("kernel_weights")), L1Golden.vector(c.getAsJsonArray("ey_adj")),
                 c.get("delta").getAsDouble(), rule(c.getAsJsonObject("l1_reg")));
         assertArrayEquals(L1Golden.indices(c.getAsJsonArray("selected")), selected);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("cases")
+    void buildsTheAugmentedSystemShapBuilt(String name, JsonObject c) {
+        L1Selection.Augmented system = L1Selection.augment(L1Golden.masks(c.getAsJsonArray("masks")),
+                L1Golden.vector(c.getAsJsonArray("kernel_weights")), L1Golden.vector(c.getAsJsonArray("ey_adj")),
+                c.get("delta").getAsDouble());
+        double[][] x = system.x();
+        double[] y = system.y();
+        double[][] gram = L1Golden.matrix(c.getAsJsonArray("augmented_gram"));
+        double[] xty = L1Golden.vector(c.getAsJsonArray("augmented_xty"));
+        int m = gram.length;
+        double yy = 0;
+        for (double v : y) {
+            yy += v * v;
+        }
+        assertEquals(c.get("augmented_yy").getAsDouble(), yy, 1e-12 * yy, "yᵀy");
+        for (int i = 0; i < m; i++) {
+            double xy = 0;
+            for (int r = 0; r < x.length; r++) {
+                xy += x[r][i] * y[r];
+            }
+            assertEquals(xty[i], xy, 1e-12 * Math.sqrt(gram[i][i] * yy), "Xᵀy[" + i + "]");
+            for (int j = 0; j < m; j++) {
+                double g = 0;
+                for (double[] row : x) {
+                    g += row[i] * row[j];
+                }
+                assertEquals(gram[i][j], g, 1e-12 * Math.sqrt(gram[i][i] * gram[j][j]), "XᵀX[" + i + "][" + j + "]");
+            }
+        }
     }
 
     @Test
