@@ -1,5 +1,7 @@
 package dev.prism.linalg;
 
+import java.util.Arrays;
+
 /**
  * The lasso by cyclic coordinate descent, as scikit-learn's {@code Lasso(alpha)}: minimises
  * 1/(2n)·‖y − Xw − b‖² + α‖w‖₁ with an intercept b (X and y are centred first), starting from
@@ -140,7 +142,7 @@ public final class Lasso {
                     screen(gap);
                 }
             }
-            return Math.min(sweep + 1, MAX_ITER);
+            return Math.min(sweep + 1, MAX_ITER); // a sweep that ends the loop counts; running out is MAX_ITER
         }
 
         /**
@@ -194,7 +196,7 @@ public final class Lasso {
                     excluded[j] = true;
                 }
             }
-            activeSet = java.util.Arrays.copyOf(kept, count);
+            activeSet = Arrays.copyOf(kept, count);
         }
     }
 
