@@ -295,7 +295,7 @@ public final class LeverageDesign {
         }
     }
 
-    static double binomial(int n, int k) {
+    private static double binomial(int n, int k) {
         double r = 1;
         for (int i = 1; i <= k; i++) {
             r = r * (n - k + i) / i;
