@@ -2,6 +2,7 @@ package dev.prism.server;
 
 import dev.prism.api.v1.Baseline;
 import dev.prism.api.v1.ExplainRequest;
+import dev.prism.api.v1.L1Reg;
 import dev.prism.api.v1.Tensor;
 import dev.prism.error.FieldViolation;
 import dev.prism.error.PrismException;
@@ -10,7 +11,14 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
 import dev.prism.explain.shap.KernelShapExplainer;
+import dev.prism.explain.shap.AutoShapleyExplainer;
+import dev.prism.explain.shap.ExactShapleyExplainer;
+import dev.prism.explain.shap.ExactShapleyParams;
 import dev.prism.explain.shap.KernelShapParams;
+import dev.prism.explain.shap.L1Rule;
+import dev.prism.explain.shap.PermutationShapExplainer;
+import dev.prism.explain.shap.PermutationShapParams;
+import dev.prism.model.BackgroundSummary;
 import dev.prism.model.Background;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.OutputKind;
@@ -26,7 +34,12 @@ final class ExplainRequestCodec {
 
     private final ServedModels models;
     private final long maxEvaluations;
+    static final int MAX_KMEANS = 1000;
+
     private final KernelShapExplainer kernelShap = new KernelShapExplainer();
+    private final ExactShapleyExplainer exactShapley = new ExactShapleyExplainer();
+    private final PermutationShapExplainer permutationShap = new PermutationShapExplainer();
+    private final AutoShapleyExplainer auto = new AutoShapleyExplainer();
 
     ExplainRequestCodec(ServedModels models, long maxEvaluations) {
         this.models = models;
@@ -48,6 +61,7 @@ final class ExplainRequestCodec {
         FeatureGroups groups = FeatureGroupsCodec.decode(request.getFeatureGroups(), sig);
         boolean baseline = request.hasBaseline();
         Background background = baseline ? decodeBaseline(request.getBaseline(), sig) : decodeBackground(request, model);
+        background = summarise(request, background, baseline);
         int[] outputs = outputs(request.getOutputsList(), sig);
         Link link = link(request, sig);
         ExplainInput input = new ExplainInput(instances, background, baseline, groups, outputs, link,
@@ -132,6 +146,23 @@ final class ExplainRequestCodec {
         return new Background(rows, w);
     }
 
+    /** The background summarised by k-means when the request asks for it (shap.kmeans). */
+    private static Background summarise(ExplainRequest request, Background background, boolean baseline) {
+        int k = request.getBackgroundKmeans();
+        if (k == 0) {
+            return background;
+        }
+        if (baseline) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, "background_kmeans",
+                    "summarises a background; this request masks with a baseline");
+        }
+        if (k < 0 || k > MAX_KMEANS || k > background.size()) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, "background_kmeans", "must be in [0, "
+                    + Math.min(MAX_KMEANS, background.size()) + "] (at most the background's rows), got " + k);
+        }
+        return BackgroundSummary.kmeans(background, k, request.getSeed());
+    }
+
     /** A baseline as a single replacement row. */
     private static Background decodeBaseline(Baseline baseline, ModelSignature sig) {
         int width = sig.featureCount();
@@ -211,7 +242,12 @@ final class ExplainRequestCodec {
         return switch (request.getMethodCase()) {
             case KERNEL_SHAP -> new MethodCall<>("kernel_shap", kernelShap,
                     kernelShapParams(request.getKernelShap(), input));
-            case METHOD_NOT_SET, AUTO -> new MethodCall<>("kernel_shap", kernelShap, KernelShapParams.DEFAULTS);
+            case EXACT_SHAPLEY -> new MethodCall<>("exact_shapley", exactShapley,
+                    new ExactShapleyParams(request.getExactShapley().getMaxEvaluations()));
+            case PERMUTATION_SHAP -> new MethodCall<>("permutation_shap", permutationShap,
+                    new PermutationShapParams(request.getPermutationShap().getMaxEvals(),
+                            request.getPermutationShap().getNpermutations()));
+            case METHOD_NOT_SET, AUTO -> new MethodCall<>(AutoShapleyExplainer.method(input), auto, null);
             default -> throw PrismException.invalid(Reason.INVALID_PARAMS, "method",
                     request.getMethodCase().name().toLowerCase(java.util.Locale.ROOT) + " is not available yet");
         };
@@ -246,6 +282,29 @@ final class ExplainRequestCodec {
             throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.coalition_weights",
                     "given without coalitions");
         }
-        return new KernelShapParams(p.getNsamples(), estimator, p.getTolerance(), coalitions, weights);
+        return new KernelShapParams(p.getNsamples(), estimator, l1Rule(p), p.getTolerance(), coalitions, weights);
+    }
+
+    private static L1Rule l1Rule(dev.prism.api.v1.KernelShapParams p) {
+        if (!p.hasL1Reg()) {
+            return null;
+        }
+        L1Reg l1 = p.getL1Reg();
+        try {
+            return switch (l1.getRuleCase()) {
+                case NUM_FEATURES -> new L1Rule.NumFeatures(l1.getNumFeatures());
+                case CRITERION -> switch (l1.getCriterion()) {
+                    case CRITERION_AIC -> new L1Rule.Aic();
+                    case CRITERION_BIC -> new L1Rule.Bic();
+                    case CRITERION_UNSPECIFIED, UNRECOGNIZED -> throw new IllegalArgumentException(
+                            "criterion must be CRITERION_AIC or CRITERION_BIC");
+                };
+                case ALPHA -> new L1Rule.Alpha(l1.getAlpha());
+                case RULE_NOT_SET -> throw new IllegalArgumentException(
+                        "set one of num_features, criterion, alpha (or leave l1_reg unset for no selection)");
+            };
+        } catch (IllegalArgumentException e) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.l1_reg", e.getMessage());
+        }
     }
 }

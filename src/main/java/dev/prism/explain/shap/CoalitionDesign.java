@@ -1,6 +1,7 @@
 package dev.prism.explain.shap;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.List;
@@ -41,6 +42,11 @@ final class CoalitionDesign {
     double[] groupCounts;
     /** Masks needed before group g's draws are all evaluated. */
     int[] groupEnd;
+    /**
+     * Weights of the sampled masks (from index {@link #enumerated}) in the estimate from every
+     * group, when that is not the group average (Leverage SHAP's Horvitz–Thompson weights); else null.
+     */
+    List<Double> fullSampleWeights;
 
     private CoalitionDesign(int m) {
         this.m = m;
@@ -103,6 +109,65 @@ final class CoalitionDesign {
         }
         d.enumerated = d.masks.size();
         return d;
+    }
+
+    /**
+     * A Leverage SHAP design in this form: its enumerated masks, then its sampled masks group by
+     * group, each group's masks weighted as that group's own Horvitz–Thompson estimate (so a group
+     * is an independent sub-estimate and a prefix of groups averages them), and the design's own
+     * weights for the final estimate.
+     */
+    static CoalitionDesign fromLeverage(LeverageDesign leverage) {
+        CoalitionDesign d = new CoalitionDesign(leverage.features());
+        List<boolean[]> masks = leverage.masks();
+        for (int i = 0; i < leverage.size(); i++) {
+            if (leverage.isEnumerated(i)) {
+                d.addEnumerated(masks.get(i), leverage.weight(i));
+            }
+        }
+        d.enumerated = d.masks.size();
+        if (leverage.complete() || leverage.groups() == 0) {
+            d.complete = leverage.complete();
+            return d;
+        }
+        d.groups = leverage.groups();
+        d.groupCounts = new double[d.groups];
+        Arrays.fill(d.groupCounts, 1);
+        d.sampledMass = 1;
+        d.groupEnd = new int[d.groups];
+        d.fullSampleWeights = new ArrayList<>();
+        for (int g = 0; g < d.groups; g++) {
+            double[] weights = leverage.groupWeights(g);
+            for (int i = 0; i < leverage.size(); i++) {
+                if (leverage.group(i) == g) {
+                    d.masks.add(masks.get(i));
+                    d.drawGroups.add(new int[] {g});
+                    d.drawCounts.add(new double[] {weights[i]});
+                    d.fullSampleWeights.add(leverage.weight(i));
+                }
+            }
+            d.groupEnd[g] = d.masks.size();
+        }
+        return d;
+    }
+
+    /** The weight of mask j in the estimate that uses every mask of the design. */
+    double finalWeight(int j) {
+        if (j < enumerated) {
+            return enumeratedWeights.get(j);
+        }
+        if (fullSampleWeights != null) {
+            return fullSampleWeights.get(j - enumerated);
+        }
+        double totalCounts = 0;
+        for (double c : groupCounts) {
+            totalCounts += c;
+        }
+        double w = 0;
+        for (double c : drawCounts.get(j)) {
+            w += c;
+        }
+        return w * sampledMass / totalCounts;
     }
 
     private void enumerateSize(int s, double weight) {

@@ -38,9 +38,9 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         if (params.coalitions() != null) {
             validateExplicit(input, params);
         }
-        if (params.estimator() == KernelShapParams.Estimator.LEVERAGE) {
-            throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.estimator",
-                    "ESTIMATOR_LEVERAGE is not available yet");
+        if (params.l1() != null && params.tolerance() > 0) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.tolerance",
+                    "cannot be combined with l1_reg: the selected solve has no standard errors to stop on");
         }
     }
 
@@ -84,10 +84,15 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                         "coalitions have " + params.coalitions().get(0).length + " columns but " + m
                                 + " features of the instance vary");
             }
-            CoalitionDesign design = params.coalitions() != null
-                    ? CoalitionDesign.explicit(m, params.coalitions(), params.coalitionWeights())
-                    : CoalitionDesign.build(m, params.effectiveSamples(m),
-                            new SplittableRandom(input.seed() * 0x9E3779B97F4A7C15L + instance.index()));
+            SplittableRandom rng = new SplittableRandom(input.seed() * 0x9E3779B97F4A7C15L + instance.index());
+            CoalitionDesign design;
+            if (params.coalitions() != null) {
+                design = CoalitionDesign.explicit(m, params.coalitions(), params.coalitionWeights());
+            } else if (params.estimator() == KernelShapParams.Estimator.LEVERAGE) {
+                design = CoalitionDesign.fromLeverage(LeverageDesign.build(m, params.effectiveSamples(m), rng));
+            } else {
+                design = CoalitionDesign.build(m, params.effectiveSamples(m), rng);
+            }
             return new Plan(input, params, instance, design, progress, results);
         }, params.effectiveSamples(input.featureCount()));
         List<Explanation> all = new ArrayList<>();
@@ -123,6 +128,10 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         final Explanation[][] results;
         final ConstrainedLeastSquares enumeratedPart;
         final ConstrainedLeastSquares[] groupParts;
+        /** The sampled masks under the design's final weights, when those are not the group average. */
+        final ConstrainedLeastSquares fullPart;
+        /** Every mask's y (for L1 selection, which needs the observations themselves), else null. */
+        final double[][] observations;
         int submitted;
         int absorbed;
         int groupsDone;
@@ -145,6 +154,8 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             for (int g = 0; g < design.groups; g++) {
                 groupParts[g] = enumeratedPart.emptyCopy();
             }
+            this.fullPart = design.fullSampleWeights != null ? enumeratedPart.emptyCopy() : null;
+            this.observations = params.l1() != null ? new double[design.masks.size()][] : null;
         }
 
         @Override
@@ -170,9 +181,15 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                     y[k] = values[j - from][k] - instance.emptyValue(k);
                 }
                 boolean[] z = design.masks.get(j);
+                if (observations != null) {
+                    observations[j] = y.clone();
+                }
                 if (j < design.enumerated) {
                     enumeratedPart.add(z, design.enumeratedWeights.get(j), y);
                 } else {
+                    if (fullPart != null) {
+                        fullPart.add(z, design.fullSampleWeights.get(j - design.enumerated), y);
+                    }
                     int[] groups = design.drawGroups.get(j);
                     double[] counts = design.drawCounts.get(j);
                     for (int t = 0; t < groups.length; t++) {
@@ -220,6 +237,10 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         }
 
         private void finish(boolean converged) {
+            if (params.l1() != null) {
+                publish(new Estimate(expand(selectAndSolve()), null), false);
+                return;
+            }
             Estimate e = design.complete || design.groups < 2
                     ? new Estimate(expand(combine(design.groups).solve()), null)
                     : estimate(design.groups);
@@ -269,10 +290,55 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             return new Estimate(phi, se);
         }
 
+        /**
+         * shap's l1_reg: per output, select features on every observation with the design's final
+         * weights, then solve the constrained regression over the selected ones (the rest get 0).
+         */
+        private double[][] selectAndSolve() {
+            int m = instance.playerCount();
+            double[] weights = new double[design.masks.size()];
+            for (int j = 0; j < weights.length; j++) {
+                weights[j] = design.finalWeight(j);
+            }
+            double[][] phi = new double[input.outputCount()][m];
+            for (int k = 0; k < phi.length; k++) {
+                double delta = instance.fullValue(k) - instance.emptyValue(k);
+                double[] y = new double[weights.length];
+                for (int j = 0; j < y.length; j++) {
+                    y[j] = observations[j][k];
+                }
+                int[] selected = L1Selection.select(design.masks, weights, y, delta, params.l1());
+                if (selected.length == 1) {
+                    phi[k][selected[0]] = delta;
+                } else if (selected.length > 1) {
+                    ConstrainedLeastSquares reduced = new ConstrainedLeastSquares(selected.length, new double[] {delta});
+                    boolean[] z = new boolean[selected.length];
+                    double[] target = new double[1];
+                    for (int j = 0; j < y.length; j++) {
+                        boolean[] full = design.masks.get(j);
+                        for (int i = 0; i < selected.length; i++) {
+                            z[i] = full[selected[i]];
+                        }
+                        target[0] = y[j];
+                        reduced.add(z, weights[j], target);
+                    }
+                    double[] solved = reduced.solve()[0];
+                    for (int i = 0; i < selected.length; i++) {
+                        phi[k][selected[i]] = solved[i];
+                    }
+                }
+            }
+            return phi;
+        }
+
         /** The enumerated part plus the first g groups, the draws rescaled to the sampled mass. */
         private ConstrainedLeastSquares combine(int g) {
             ConstrainedLeastSquares all = enumeratedPart.emptyCopy();
             all.addScaled(enumeratedPart, 1);
+            if (g == design.groups && fullPart != null) {
+                all.addScaled(fullPart, 1);
+                return all;
+            }
             double counts = 0;
             for (int h = 0; h < g; h++) {
                 counts += design.groupCounts[h];

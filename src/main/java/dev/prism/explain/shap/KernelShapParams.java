@@ -7,11 +7,12 @@ import java.util.List;
  *
  * @param nsamples          coalitions per instance; 0 means 2M + 2048. Capped at 2^M − 2 (then exact)
  * @param estimator         how coalitions are chosen
+ * @param l1                feature selection before the final solve (shap's l1_reg), or null for none
  * @param tolerance         stop once every standard error is at most this; 0 = spend the whole budget
  * @param coalitions        test mode: the exact coalitions to evaluate (over the varying features), or null
  * @param coalitionWeights  test mode: their kernel weights
  */
-public record KernelShapParams(long nsamples, Estimator estimator, double tolerance, List<boolean[]> coalitions,
+public record KernelShapParams(long nsamples, Estimator estimator, L1Rule l1, double tolerance, List<boolean[]> coalitions,
                                double[] coalitionWeights) {
     /** Bounds the memory one request's coalition design may hold (about 130 bytes per coalition at M = 30). */
     public static final long MAX_NSAMPLES = 200_000;
@@ -25,7 +26,7 @@ public record KernelShapParams(long nsamples, Estimator estimator, double tolera
     }
 
     public KernelShapParams(long nsamples) {
-        this(nsamples, Estimator.KERNEL, 0, null, null);
+        this(nsamples, Estimator.KERNEL, null, 0, null, null);
     }
 
     /** Coalitions actually used for M varying features. */
