@@ -12,6 +12,8 @@ Test-only (each folder: model.onnx only, plus weights.json where useful):
   linear    y = x.w + b                          x float [N,5], y float [N,1]
   broken    loads, but every run() fails         x float [N,2], y float [N,1]
   pairwise  y = x.a + sum_{i<j} B_ij x_i x_j     x float [N,6], y float [N,1]
+  diabetes_categorical  the bundled diabetes model and background with `sex`
+            declared categorical in config.json (for LIME's categorical sampling)
   text_bag  bag-of-embeddings text classifier     tokens int64 [N,8] (ids 0..19, 0 = padding/mask)
             -> probabilities float [N,2]; config.json (no background) and weights.json
 
@@ -313,6 +315,16 @@ def make_pairwise():
     np.testing.assert_allclose(y[:, 0], expected, rtol=1e-5, atol=1e-5)
 
 
+def make_diabetes_categorical():
+    folder = TEST_MODELS / "diabetes_categorical"
+    folder.mkdir(parents=True)
+    for name in ("model.onnx", "background.csv"):
+        shutil.copyfile(MODELS / "diabetes" / name, folder / name)
+    config = json.loads((MODELS / "diabetes" / "config.json").read_text())
+    config["categoricalFeatures"] = ["sex"]
+    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+
+
 def make_text_bag():
     """Sum of token embeddings -> linear layer -> softmax. Token 0 (padding and
     the mask token) embeds to zeros, so it adds nothing. The logit difference
@@ -366,7 +378,7 @@ def make_text_bag():
 def main():
     # Remove only what this script owns; anything else in these folders stays.
     owned = [MODELS / n for n in ("iris", "breast_cancer", "diabetes", "digits")]
-    owned += [TEST_MODELS / n for n in ("linear", "broken", "pairwise", "text_bag")]
+    owned += [TEST_MODELS / n for n in ("linear", "broken", "pairwise", "diabetes_categorical", "text_bag")]
     for folder in owned:
         if folder.exists():
             shutil.rmtree(folder)
@@ -377,6 +389,7 @@ def main():
     make_linear()
     make_broken()
     make_pairwise()
+    make_diabetes_categorical()
     make_text_bag()
     for path in sorted(p for folder in owned for p in folder.iterdir()):
         print(f"{path.relative_to(ROOT)}  {path.stat().st_size} bytes")
