@@ -127,6 +127,11 @@ def run_model(server, model, methods, multipliers, seeds):
     print(header)
     for method in methods:
         print(f"{LABELS[method]:32}" + "".join(f"  {fmt(errors[method][b])}" for b in budgets))
+    sampled = [b for b in budgets if b < full]
+    if "prism-kernel" in methods and "prism-leverage" in methods and sampled and all(
+            errors["prism-kernel"][b] == errors["prism-leverage"][b] for b in sampled):
+        print("note: leverage and default gave identical errors at every sampled budget; "
+              "the server seems to ignore kernel_shap.estimator")
     ratios = {}
     if "prism-kernel" in methods and "shap-kernel" in methods:
         cells = []
