@@ -24,3 +24,44 @@ bench_run() {
   printf -- '-cp "%s"\n' "target/test-classes:target/classes:$(cat target/bench.classpath)" > target/bench.argfile
   exec java ${BENCH_JAVA_OPTS:-} @target/bench.argfile "$main" "$@"
 }
+
+# Python-driven benchmarks: a Python script (pinned bench/requirements.txt) that starts a Prism
+# server from target/prism.jar and calls it over gRPC, with Python stubs generated from proto/
+# into a temporary folder on every run (never committed).
+# Usage (after sourcing): bench_python bench/python/some_bench.py [flags...]
+# BENCH_VENV: use this existing virtual environment instead of target/bench-venv (made and
+# filled from bench/requirements.txt when missing or older than it). BENCH_PYTHON: the
+# interpreter that makes target/bench-venv (default python3.11). BENCH_JAVA_OPTS: JVM options
+# for the server.
+bench_python() {
+  local script="$1"
+  shift
+  local root
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+  cd "$root"
+
+  # Same rule as the ./prism launcher: rebuild the jar when any source is newer than it.
+  if [[ ! -f target/prism.jar || -n "$(find pom.xml src/main proto -newer target/prism.jar -print -quit)" ]]; then
+    echo "bench: building (mvn package)..." >&2
+    mvn -q -B -DskipTests package >&2
+  fi
+
+  local venv="${BENCH_VENV:-}"
+  if [[ -z "$venv" ]]; then
+    venv=target/bench-venv
+    if [[ ! -f "$venv/.installed" || bench/requirements.txt -nt "$venv/.installed" ]]; then
+      echo "bench: installing bench/requirements.txt into $venv..." >&2
+      rm -rf "$venv"
+      "${BENCH_PYTHON:-python3.11}" -m venv "$venv"
+      "$venv/bin/pip" install -q -r bench/requirements.txt >&2
+      touch "$venv/.installed"
+    fi
+  fi
+  [[ -x "$venv/bin/python" ]] || { echo "bench: no Python at $venv/bin/python" >&2; return 2; }
+
+  BENCH_STUBS="$(mktemp -d)"
+  trap 'rm -rf "$BENCH_STUBS"' EXIT
+  "$venv/bin/python" -m grpc_tools.protoc -Iproto --python_out="$BENCH_STUBS" --grpc_python_out="$BENCH_STUBS" \
+    proto/prism/v1/*.proto
+  PRISM_BENCH_STUBS="$BENCH_STUBS" PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" "$script" "$@"
+}

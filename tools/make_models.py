@@ -5,11 +5,17 @@ Bundled (each folder: model.onnx, background.csv, config.json):
   iris           RandomForestClassifier      -> label int64 [N], probabilities float [N,3]
   breast_cancer  StandardScaler + MLP         -> label int64 [N], probabilities float [N,2]
   diabetes       GradientBoostingRegressor    -> variable float [N,1]
+  digits         StandardScaler + MLP on sklearn's 8x8 digits; input image float [N,1,8,8]
+                 (pixel values 0..16) -> label int64 [N], probabilities float [N,10]
 
 Test-only (each folder: model.onnx only, plus weights.json where useful):
   linear    y = x.w + b                          x float [N,5], y float [N,1]
   broken    loads, but every run() fails         x float [N,2], y float [N,1]
   pairwise  y = x.a + sum_{i<j} B_ij x_i x_j     x float [N,6], y float [N,1]
+  diabetes_categorical  the bundled diabetes model and background with `sex`
+            declared categorical in config.json (for LIME's categorical sampling)
+  text_bag  bag-of-embeddings text classifier     tokens int64 [N,8] (ids 0..19, 0 = padding/mask)
+            -> probabilities float [N,2]; config.json (no background) and weights.json
 
 Everything is seeded, so running this twice gives the same files.
 Run from anywhere: paths are relative to the repository root.
@@ -26,7 +32,7 @@ import onnxruntime as ort
 from onnx import TensorProto, helper, numpy_helper
 from skl2onnx import convert_sklearn
 from skl2onnx.common.data_types import FloatTensorType
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
 from sklearn.ensemble import GradientBoostingRegressor, RandomForestClassifier
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier
@@ -65,24 +71,25 @@ def float32_text(v):
     return s
 
 
-def write_background(folder, feature_names, x_train):
+def write_background(folder, feature_names, x_train, size=BACKGROUND_ROWS):
     rng = np.random.default_rng(SEED)
-    rows = np.sort(rng.choice(len(x_train), size=BACKGROUND_ROWS, replace=False))
+    rows = np.sort(rng.choice(len(x_train), size=size, replace=False))
     lines = [",".join(feature_names)]
     for row in x_train[rows]:
         lines.append(",".join(float32_text(v) for v in row))
     (folder / "background.csv").write_text("\n".join(lines) + "\n")
 
 
-def write_config(folder, feature_names, score_outputs, output_names, output_kind):
+def write_config(folder, feature_names, score_outputs, output_names, output_kind, background=True):
     # Protobuf JSON of prism.v1.ModelConfig (camelCase field names).
     config = {
         "featureNames": feature_names,
         "scoreOutputs": score_outputs,
         "outputNames": output_names,
         "outputKind": output_kind,
-        "backgroundFile": "background.csv",
     }
+    if background:
+        config["backgroundFile"] = "background.csv"
     (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
 
 
@@ -105,9 +112,9 @@ def convert(name, estimator, n_features, options=None):
     return onx
 
 
-def run_onnx(path, x):
+def run_onnx(path, x, dtype=np.float32):
     sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return sess.run(None, {sess.get_inputs()[0].name: x.astype(np.float32)})
+    return sess.run(None, {sess.get_inputs()[0].name: x.astype(dtype)})
 
 
 def check_classifier(path, clf, x, atol):
@@ -162,6 +169,39 @@ def make_diabetes():
     np.testing.assert_allclose(pred[:, 0], reg.predict(x), rtol=1e-5, atol=1e-4)
     write_background(folder, names, x_train)
     write_config(folder, names, ["variable"], ["progression"], "OUTPUT_KIND_REGRESSION")
+
+
+def prepend_reshape(onx, name, shape):
+    """Give a converted [N, features] graph an input of another instance shape:
+    a new input `name` of shape [N, *shape] is reshaped to the old input."""
+    old = onx.graph.input[0]
+    new = helper.make_tensor_value_info(name, TensorProto.FLOAT, ["N", *shape])
+    target = numpy_helper.from_array(np.array([-1, int(np.prod(shape))], dtype=np.int64), name + "_flat_shape")
+    onx.graph.initializer.append(target)
+    onx.graph.node.insert(0, helper.make_node("Reshape", [name, target.name], [old.name], name=name + "_flatten"))
+    del onx.graph.input[:]
+    onx.graph.input.append(new)
+    onnx.checker.check_model(onx, full_check=True)
+    return onx
+
+
+def make_digits():
+    folder = MODELS / "digits"
+    folder.mkdir(parents=True)
+    names = [f"px_{r}_{c}" for r in range(8) for c in range(8)]
+    x_train, x_test, y_train, y_test = load_split(load_digits)
+    mlp = MLPClassifier(hidden_layer_sizes=(32,), max_iter=1000, random_state=SEED)
+    pipe = Pipeline([("scaler", StandardScaler()), ("mlp", mlp)]).fit(x_train, y_train)
+    assert pipe.score(x_test, y_test) > 0.95, pipe.score(x_test, y_test)
+    onx = prepend_reshape(convert("digits", pipe, 64, options={id(mlp): {"zipmap": False}}), "image", [1, 8, 8])
+    onnx.save(onx, folder / "model.onnx")
+    x = np.vstack([x_train, x_test])
+    label, proba = run_onnx(folder / "model.onnx", x.reshape(-1, 1, 8, 8))
+    assert proba.shape == (len(x), 10)
+    np.testing.assert_allclose(proba, pipe.predict_proba(x), rtol=0, atol=1e-5)
+    assert (label == pipe.predict(x)).mean() > 0.999
+    write_background(folder, names, x_train, size=20)
+    write_config(folder, names, ["probabilities"], [str(d) for d in range(10)], "OUTPUT_KIND_PROBABILITY")
 
 
 def save_graph(folder, nodes, inputs, outputs, initializers, name):
@@ -275,19 +315,82 @@ def make_pairwise():
     np.testing.assert_allclose(y[:, 0], expected, rtol=1e-5, atol=1e-5)
 
 
+def make_diabetes_categorical():
+    folder = TEST_MODELS / "diabetes_categorical"
+    folder.mkdir(parents=True)
+    for name in ("model.onnx", "background.csv"):
+        shutil.copyfile(MODELS / "diabetes" / name, folder / name)
+    config = json.loads((MODELS / "diabetes" / "config.json").read_text())
+    config["categoricalFeatures"] = ["sex"]
+    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+
+
+def make_text_bag():
+    """Sum of token embeddings -> linear layer -> softmax. Token 0 (padding and
+    the mask token) embeds to zeros, so it adds nothing. The logit difference
+    logit(p_positive) = (W[:,1] - W[:,0]) . sum_i E[tokens_i] + b1 - b0 is
+    additive over positions: with the logit link and mask token 0 as the
+    baseline, position i's exact Shapley value is (W[:,1] - W[:,0]) . E[x_i]."""
+    folder = TEST_MODELS / "text_bag"
+    vocab, dim, length = 20, 4, 8
+    rng = np.random.default_rng(SEED)
+    # Multiples of 1/8 in [-1, 1]: exact in float32.
+    emb = np.round(rng.uniform(-1, 1, size=(vocab, dim)) * 8) / 8
+    emb[0] = 0.0
+    # Tokens 1..5 lean positive and 6..10 negative along dimension 0; 11..19 are weak.
+    emb[1:6, 0] += 1.0
+    emb[6:11, 0] -= 1.0
+    emb[11:, :] *= 0.25
+    emb += 0.0  # no negative zeros in weights.json
+    w = np.array([[-0.5, 0.5], [0.25, -0.125], [0.0, 0.25], [-0.25, 0.0]])
+    b = np.array([0.25, -0.25])
+    path = save_graph(
+        folder,
+        [
+            helper.make_node("Gather", ["E", "tokens"], ["embedded"], axis=0),  # [N,8,4]
+            helper.make_node("ReduceSum", ["embedded", "axis1"], ["pooled"], keepdims=0),  # [N,4]
+            helper.make_node("Gemm", ["pooled", "W", "b"], ["logits"]),  # [N,2]
+            helper.make_node("Softmax", ["logits"], ["probabilities"], axis=1),
+        ],
+        [helper.make_tensor_value_info("tokens", TensorProto.INT64, ["N", length])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["N", 2])],
+        [
+            numpy_helper.from_array(f32(emb), "E"),
+            numpy_helper.from_array(np.array([1], dtype=np.int64), "axis1"),
+            numpy_helper.from_array(f32(w), "W"),
+            numpy_helper.from_array(f32(b), "b"),
+        ],
+        "text_bag",
+    )
+    write_config(folder, [f"tok_{i}" for i in range(length)], ["probabilities"], ["negative", "positive"],
+                 "OUTPUT_KIND_PROBABILITY", background=False)
+    write_weights(folder, {"E": emb.tolist(), "W": w.tolist(), "b": b.tolist()})
+    tokens = rng.integers(0, vocab, size=(16, length))
+    tokens[:, 6:] = 0  # padded tails
+    tokens[0] = 0  # all padding
+    (proba,) = run_onnx(path, tokens, dtype=np.int64)
+    logits = emb[tokens].sum(axis=1) @ w + b
+    expected = np.exp(logits - logits.max(axis=1, keepdims=True))
+    expected /= expected.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(proba, expected, rtol=0, atol=1e-6)
+
+
 def main():
     # Remove only what this script owns; anything else in these folders stays.
-    owned = [MODELS / n for n in ("iris", "breast_cancer", "diabetes")]
-    owned += [TEST_MODELS / n for n in ("linear", "broken", "pairwise")]
+    owned = [MODELS / n for n in ("iris", "breast_cancer", "diabetes", "digits")]
+    owned += [TEST_MODELS / n for n in ("linear", "broken", "pairwise", "diabetes_categorical", "text_bag")]
     for folder in owned:
         if folder.exists():
             shutil.rmtree(folder)
     make_iris()
     make_breast_cancer()
     make_diabetes()
+    make_digits()
     make_linear()
     make_broken()
     make_pairwise()
+    make_diabetes_categorical()
+    make_text_bag()
     for path in sorted(p for folder in owned for p in folder.iterdir()):
         print(f"{path.relative_to(ROOT)}  {path.stat().st_size} bytes")
 
