@@ -82,7 +82,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
                        Consumer<ExplainResponse> onResult, Consumer<StatusRuntimeException> onError) {
         long started = System.nanoTime();
         String method = request.getMethodCase() == ExplainRequest.MethodCase.METHOD_NOT_SET
-                ? "kernel_shap" : request.getMethodCase().name().toLowerCase(java.util.Locale.ROOT);
+                ? "auto" : request.getMethodCase().name().toLowerCase(java.util.Locale.ROOT);
         try {
             ExplainRequestCodec.Prepared prepared = codec.prepare(request);
             prepared.model().scheduler().admit();

@@ -104,10 +104,16 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
                     case UNSPECIFIED -> OutputKind.OUTPUT_KIND_UNSPECIFIED;
                 })
                 .addMethods(Method.METHOD_KERNEL_SHAP)
+                .addMethods(Method.METHOD_LIME)
+                .addMethods(Method.METHOD_EXACT_SHAPLEY)
+                .addMethods(Method.METHOD_PERMUTATION_SHAP)
                 .setDefaultBackgroundRows(m.entry().defaultBackground().map(bg -> bg.size()).orElse(0))
                 .setDevice(m.entry().model().device())
                 .setMaxBatchRows(m.scheduler().settings().maxBatchRows())
                 .setMaxQueueDelayMicros(m.scheduler().settings().maxQueueDelayMicros());
+        for (int c : m.entry().categoricalFeatures()) {
+            b.addCategoricalFeatures(sig.featureNames().get(c));
+        }
         sig.inputs().forEach(s -> b.addInputs(spec(s)));
         sig.outputs().forEach(s -> b.addOutputs(spec(s)));
         sig.scoreOutputs().forEach(s -> b.addScoreOutputs(s.name()));

@@ -39,6 +39,20 @@ class ModelRepositoryTest {
     }
 
     @Test
+    void categoricalFeaturesAreResolvedByNameAndUnknownNamesRefused(@TempDir Path root) throws IOException {
+        try (ModelRepository repo = load(TEST_MODELS)) {
+            ModelRepository.Entry e = repo.find("diabetes_categorical").orElseThrow();
+            assertEquals("sex", e.model().signature().featureNames().get(1));
+            assertEquals(List.of(1), java.util.Arrays.stream(e.categoricalFeatures()).boxed().toList());
+        }
+        Path folder = root.resolve("lin");
+        copy(TEST_MODELS.resolve("linear"), folder, "model.onnx");
+        Files.writeString(folder.resolve("config.pbtxt"), "categorical_features: [\"nope\"]\n");
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(error.getMessage().contains("'nope'"), error.getMessage());
+    }
+
+    @Test
     void aPlainModelFileServesWithGeneratedNamesAndNoBackground(@TempDir Path root) throws IOException {
         copy(TEST_MODELS.resolve("linear"), root.resolve("plain"), "model.onnx");
         try (ModelRepository repo = load(root)) {

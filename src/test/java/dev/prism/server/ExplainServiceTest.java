@@ -100,7 +100,7 @@ class ExplainServiceTest {
                 .build());
 
         assertEquals("linear", r.getModel());
-        assertEquals("kernel_shap", r.getMethod());
+        assertEquals("exact_shapley", r.getMethod(), "no method: auto, which is exact for 5 features");
         assertEquals(List.of("f0", "f1", "f2", "f3", "f4"), r.getFeatureNamesList());
         assertEquals(2, r.getExplanationsCount());
         double[] pi = {1 / 8.0, 2 / 8.0, 5 / 8.0};

@@ -65,7 +65,9 @@ class ModelServiceTest {
         assertEquals(List.of("sepal_length", "sepal_width", "petal_length", "petal_width"), iris.getFeatureNamesList());
         assertEquals(List.of("setosa", "versicolor", "virginica"), iris.getOutputNamesList());
         assertEquals(OutputKind.OUTPUT_KIND_PROBABILITY, iris.getOutputKind());
-        assertEquals(List.of(Method.METHOD_KERNEL_SHAP), iris.getMethodsList());
+        assertEquals(List.of(Method.METHOD_KERNEL_SHAP, Method.METHOD_LIME, Method.METHOD_EXACT_SHAPLEY,
+                Method.METHOD_PERMUTATION_SHAP), iris.getMethodsList());
+        assertEquals(List.of(), iris.getCategoricalFeaturesList());
         assertEquals(100, iris.getDefaultBackgroundRows());
         assertEquals("input", iris.getExplainedInput());
         assertEquals(List.of("probabilities"), iris.getScoreOutputsList());
