@@ -118,8 +118,19 @@ final class TabularSampler {
         return out;
     }
 
-    boolean categorical(int column) {
-        return categorical[column];
+    /**
+     * Row 0 of lime's {@code data} (before scaling) for an instance: 1 for columns compared by bin
+     * or category, the instance's value for continuous-mode columns.
+     */
+    static double[] dataRow0(double[] x, int[] categoricalColumns, LimeParams.Discretizer discretizer) {
+        double[] row = x.clone();
+        if (discretizer != LimeParams.Discretizer.NONE) {
+            Arrays.fill(row, 1);
+        }
+        for (int c : categoricalColumns) {
+            row[c] = 1;
+        }
+        return row;
     }
 
     /** The sampler around one instance. */
@@ -139,15 +150,6 @@ final class TabularSampler {
             for (int j = 0; j < width; j++) {
                 own[j] = discretizers[j] != null ? discretizers[j].bin(x[j]) : x[j];
             }
-        }
-
-        /** Row 0 of lime's {@code data}, before scaling: 1 for columns compared by bin or category, else x. */
-        double[] dataRow0() {
-            double[] row = new double[width];
-            for (int j = 0; j < width; j++) {
-                row[j] = frequencies[j] != null ? 1 : x[j];
-            }
-            return row;
         }
 
         /** One sample: its interpretable (scaled) row and its model input. */
