@@ -232,7 +232,7 @@ public final class WeightedRidge {
         return centred;
     }
 
-    /** The sums centred on the weighted means: the Gram matrix Sklearn builds from centred rows. */
+    /** The sums centred on the weighted means: the Gram matrix scikit-learn builds from centred rows. */
     private final class Centred {
         final double[] xMean = new double[columns];
         final double[] yMean = new double[targets];

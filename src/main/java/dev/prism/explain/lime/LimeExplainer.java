@@ -34,7 +34,8 @@ public final class LimeExplainer implements Explainer<LimeParams> {
     public void validate(ExplainInput input, LimeParams params) {
         int n = params.numSamples();
         if (n != 0 && (n < 2 || n > LimeParams.MAX_SAMPLES)) {
-            throw invalid("lime.num_samples", "must be 0 (default) or in [2, " + LimeParams.MAX_SAMPLES + "], got " + n);
+            throw invalid("lime.num_samples", "must be 0 (default) or in [2, " + LimeParams.MAX_SAMPLES + "], got "
+                    + n);
         }
         if (params.numFeatures() < 0 || params.numFeatures() > LimeParams.MAX_FEATURES) {
             throw invalid("lime.num_features", "must be in [0, " + LimeParams.MAX_FEATURES + "], got "

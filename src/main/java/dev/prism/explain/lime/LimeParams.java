@@ -7,7 +7,8 @@ import dev.prism.tensor.RowBlock;
  *
  * @param numSamples           neighbourhood size including the instance; 0 = 5000 tabular, 1000 with feature groups
  * @param numFeatures          features in the explanation; 0 = 10
- * @param kernelWidth          width of exp(−d²/(2w²)); 0 = 0.75·√columns tabular, 0.25 (cosine) with feature groups
+ * @param kernelWidth          width of exp(−d²/(2w²)); 0 = 0.75·√columns tabular, 0.25 (cosine distance)
+ *                             with feature groups
  * @param sampleAroundInstance continuous mode: Gaussian samples centred on the instance, not the background mean
  * @param neighbourhood        test mode: this neighbourhood instead of a sampled one, or null
  * @param categoricalFeatures  element indices that are categorical (tabular mode): sampled from their

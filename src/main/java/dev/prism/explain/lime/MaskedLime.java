@@ -67,7 +67,7 @@ final class MaskedLime {
     }
 
     /** Cosine distance between a 0/1 row and the all-ones row; 1 for the all-zeros row, as scikit-learn. */
-    static double cosineToOnes(double[] row) {
+    private static double cosineToOnes(double[] row) {
         int ones = 0;
         for (double v : row) {
             ones += v == 1 ? 1 : 0;

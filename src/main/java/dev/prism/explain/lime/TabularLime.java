@@ -16,7 +16,7 @@ import java.util.concurrent.CompletableFuture;
 
 /**
  * Tabular LIME for one request: each instance's neighbourhood (sampled by {@link TabularSampler},
- * or given) goes through the runner in chunks, with a bounded number of chunks in flight and
+ * or given) goes through the runner in chunks, with a bounded number of rows in flight and
  * several instances at once so that global requests fill the scheduler's batches; each instance
  * keeps its interpretable rows, kernel weights and labels until its last chunk returns, then fits
  * one surrogate per requested output. Samples are drawn in row order from the instance's own
@@ -27,9 +27,10 @@ final class TabularLime {
     static final int CHUNK_ROWS = 16_384;
     /** Model input values per chunk at most, so wide rows make shorter chunks. */
     static final int CHUNK_VALUES = 1 << 20;
-    static final int MAX_CHUNKS_IN_FLIGHT = 4;
+    /** Chunks' worth of rows in flight per request. */
+    static final int CHUNKS_IN_FLIGHT = 4;
     static final int MAX_ACTIVE_INSTANCES = 64;
-    /** Values (in doubles) the neighbourhoods of the active instances may hold together, beyond the first. */
+    /** Values (in doubles) the active instances' neighbourhoods may hold together; one is always let in. */
     static final long MAX_ACTIVE_FOOTPRINT = 1L << 23;
 
     private final ExplainInput input;
@@ -70,16 +71,20 @@ final class TabularLime {
         ArrayDeque<Chunk> inFlight = new ArrayDeque<>();
         List<Neighbourhood> active = new ArrayList<>();
         int chunkRows = Math.max(1, Math.min(CHUNK_ROWS, CHUNK_VALUES / Math.max(1, width)));
+        long maxRowsInFlight = (long) CHUNKS_IN_FLIGHT * chunkRows;
+        long rowsInFlight = 0;
         int next = 0;
         while (true) {
-            while (inFlight.size() < MAX_CHUNKS_IN_FLIGHT) {
+            while (rowsInFlight < maxRowsInFlight) {
                 Neighbourhood drawing = active.stream().filter(Neighbourhood::drawing).findFirst().orElse(null);
                 if (drawing != null) {
-                    inFlight.add(drawing.nextChunk(chunkRows));
+                    Chunk chunk = drawing.nextChunk(chunkRows);
+                    inFlight.add(chunk);
+                    rowsInFlight += chunk.rows;
                     continue;
                 }
-                boolean room = active.isEmpty()
-                        || (active.size() < MAX_ACTIVE_INSTANCES && (active.size() + 1) * footprint <= MAX_ACTIVE_FOOTPRINT);
+                boolean room = active.isEmpty() || (active.size() < MAX_ACTIVE_INSTANCES
+                        && (active.size() + 1) * footprint <= MAX_ACTIVE_FOOTPRINT);
                 if (next < n && room) {
                     active.add(new Neighbourhood(next, fx.row(next)));
                     next++;
@@ -93,6 +98,7 @@ final class TabularLime {
             Chunk chunk = inFlight.poll();
             RowBlock out = BatchRunner.await(chunk.future);
             context.throwIfCancelled();
+            rowsInFlight -= chunk.rows;
             progress.advance(out.rows());
             chunk.owner.absorb(out);
             if (chunk.owner.complete()) {
@@ -107,7 +113,7 @@ final class TabularLime {
         return all;
     }
 
-    private record Chunk(Neighbourhood owner, CompletableFuture<RowBlock> future) {}
+    private record Chunk(Neighbourhood owner, int rows, CompletableFuture<RowBlock> future) {}
 
     /** One instance's neighbourhood: rows drawn, then their labels as chunks come back. */
     private final class Neighbourhood {
@@ -172,7 +178,7 @@ final class TabularLime {
                 weights[drawn] = LimeSurrogate.kernel(distance(interpretable, row0), kernelWidth);
                 System.arraycopy(sample, 0, inputs, r * width, width);
             }
-            return new Chunk(this, runner.submit(new RowBlock(count, width, inputs)));
+            return new Chunk(this, count, runner.submit(new RowBlock(count, width, inputs)));
         }
 
         void absorb(RowBlock out) {

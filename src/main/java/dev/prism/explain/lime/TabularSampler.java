@@ -22,17 +22,15 @@ final class TabularSampler {
 
     private final int width;
     private final boolean discretised;
-    private final boolean[] categorical;
     private final PercentileDiscretizer[] discretizers;
     private final Frequencies[] frequencies;
     private final double[] mean;
     private final double[] scale;
 
-    private TabularSampler(int width, boolean discretised, boolean[] categorical, PercentileDiscretizer[] discretizers,
+    private TabularSampler(int width, boolean discretised, PercentileDiscretizer[] discretizers,
                            Frequencies[] frequencies, double[] mean, double[] scale) {
         this.width = width;
         this.discretised = discretised;
-        this.categorical = categorical;
         this.discretizers = discretizers;
         this.frequencies = frequencies;
         this.mean = mean;
@@ -71,7 +69,7 @@ final class TabularSampler {
                 standardise(column, j, mean, scale);
             }
         }
-        return new TabularSampler(width, discretised, categorical, discretizers, frequencies, mean, scale);
+        return new TabularSampler(width, discretised, discretizers, frequencies, mean, scale);
     }
 
     private static double[] column(RowBlock rows, int j) {
@@ -98,10 +96,6 @@ final class TabularSampler {
         double bound = n * EPS * var + (n * mu * EPS) * (n * mu * EPS);
         mean[j] = mu;
         scale[j] = var <= bound ? 1 : Math.sqrt(var);
-    }
-
-    int columns() {
-        return width;
     }
 
     /** True when interpretable rows are 0/1 (discretised mode). */
@@ -173,6 +167,7 @@ final class TabularSampler {
         static Frequencies of(double[] column) {
             TreeMap<Double, Integer> counts = new TreeMap<>();
             for (double v : column) {
+                // −0.0 and 0.0 are one value, as for Python's Counter.
                 counts.merge(v == 0 ? 0.0 : v, 1, Integer::sum);
             }
             double[] values = new double[counts.size()];

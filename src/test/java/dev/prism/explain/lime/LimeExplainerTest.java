@@ -349,7 +349,8 @@ class LimeExplainerTest {
         for (boolean masking : new boolean[] {false, true}) {
             Run run = masking ? LimeExplainerTest::masked : LimeExplainerTest::tabular;
             RowBlock background = masking ? bg.slice(0, 3) : bg;
-            List<Explanation> reference = run.apply(model, x, background, 11, BatchingSettings.DEFAULT, ProgressSink.NONE);
+            List<Explanation> reference = run.apply(model, x, background, 11, BatchingSettings.DEFAULT,
+                    ProgressSink.NONE);
             assertEquals(6, reference.size());
             for (int i = 0; i < 6; i++) {
                 assertEquals(i / 2, reference.get(i).instance());
@@ -410,8 +411,8 @@ class LimeExplainerTest {
         int m = 3;
         FunctionModel model = new FunctionModel(m, 2, nonlinear(m));
         double[] x = gaussian(r, m);
-        ExplainInput input = new ExplainInput(rows(1, m, x.clone()), Background.uniform(rows(20, m, gaussian(r, 20 * m))),
-                new int[] {1}, Link.LOGIT, 0);
+        Background bg = Background.uniform(rows(20, m, gaussian(r, 20 * m)));
+        ExplainInput input = new ExplainInput(rows(1, m, x.clone()), bg, new int[] {1}, Link.LOGIT, 0);
         Explanation e = ExplainerHarness.explain(EXPLAINER, model, input, LimeParams.DEFAULTS).get(0);
         double p = nonlinear(m).apply(x)[1];
         assertEquals(1, e.output());
@@ -433,7 +434,8 @@ class LimeExplainerTest {
         ExplainInput input = new ExplainInput(rows(1, m, new double[] {1, 2, 3}),
                 Background.uniform(rows(2, m, new double[] {0, 0, 0, 1, 1, 1})), all(1), Link.IDENTITY, 0);
         LimeParams.FeatureSelection auto = LimeParams.FeatureSelection.AUTO;
-        assertRefused(input, params(1, auto, LimeParams.Discretizer.QUARTILE), Reason.INVALID_PARAMS, "lime.num_samples");
+        assertRefused(input, params(1, auto, LimeParams.Discretizer.QUARTILE), Reason.INVALID_PARAMS,
+                "lime.num_samples");
         assertRefused(input, params(LimeParams.MAX_SAMPLES + 1, auto, LimeParams.Discretizer.QUARTILE),
                 Reason.INVALID_PARAMS, "lime.num_samples");
         assertRefused(input, new LimeParams(0, LimeParams.MAX_FEATURES + 1, auto, LimeParams.Discretizer.QUARTILE, 0,

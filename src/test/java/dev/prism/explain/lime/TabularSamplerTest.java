@@ -79,7 +79,8 @@ class TabularSamplerTest {
                 trainingBins[bins[j].bin(v)]++;
             }
             for (int b = 0; b < trainingBins.length; b++) {
-                assertFrequency((double) trainingBins[b] / ROWS, sampledBins[j][b], SAMPLES, "column " + j + " bin " + b);
+                assertFrequency((double) trainingBins[b] / ROWS, sampledBins[j][b], SAMPLES,
+                        "column " + j + " bin " + b);
             }
         }
         for (int k = 0; k < 3; k++) {
