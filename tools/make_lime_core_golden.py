@@ -59,7 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 GOLDEN = ROOT / "src" / "test" / "resources" / "golden"
 
 # (selection, num_features): auto at 4 runs forward selection, auto at 8 highest weights.
-SELECTIONS = [("auto", 4), ("auto", 8), ("forward_selection", 3), ("forward_selection", 7),
+SELECTIONS = [("auto", 4), ("auto", 8), ("forward_selection", 3), ("forward_selection", 7), ("forward_selection", 10),
               ("highest_weights", 5), ("none", 10)]
 
 
