@@ -11,6 +11,8 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
 import dev.prism.explain.shap.KernelShapExplainer;
+import dev.prism.explain.lime.LimeExplainer;
+import dev.prism.explain.lime.LimeParams;
 import dev.prism.explain.shap.AutoShapleyExplainer;
 import dev.prism.explain.shap.ExactShapleyExplainer;
 import dev.prism.explain.shap.ExactShapleyParams;
@@ -40,6 +42,7 @@ final class ExplainRequestCodec {
     private final ExactShapleyExplainer exactShapley = new ExactShapleyExplainer();
     private final PermutationShapExplainer permutationShap = new PermutationShapExplainer();
     private final AutoShapleyExplainer auto = new AutoShapleyExplainer();
+    private final LimeExplainer lime = new LimeExplainer();
 
     ExplainRequestCodec(ServedModels models, long maxEvaluations) {
         this.models = models;
@@ -242,6 +245,7 @@ final class ExplainRequestCodec {
         return switch (request.getMethodCase()) {
             case KERNEL_SHAP -> new MethodCall<>("kernel_shap", kernelShap,
                     kernelShapParams(request.getKernelShap(), input));
+            case LIME -> new MethodCall<>("lime", lime, limeParams(request, input, model));
             case EXACT_SHAPLEY -> new MethodCall<>("exact_shapley", exactShapley,
                     new ExactShapleyParams(request.getExactShapley().getMaxEvaluations()));
             case PERMUTATION_SHAP -> new MethodCall<>("permutation_shap", permutationShap,
@@ -283,6 +287,47 @@ final class ExplainRequestCodec {
                     "given without coalitions");
         }
         return new KernelShapParams(p.getNsamples(), estimator, l1Rule(p), p.getTolerance(), coalitions, weights);
+    }
+
+    private static LimeParams limeParams(ExplainRequest request, ExplainInput input, ServedModel model) {
+        dev.prism.api.v1.LimeParams p = request.getLime();
+        LimeParams.FeatureSelection selection = switch (p.getFeatureSelection()) {
+            case FEATURE_SELECTION_AUTO -> LimeParams.FeatureSelection.AUTO;
+            case FEATURE_SELECTION_FORWARD -> LimeParams.FeatureSelection.FORWARD;
+            case FEATURE_SELECTION_HIGHEST_WEIGHTS -> LimeParams.FeatureSelection.HIGHEST_WEIGHTS;
+            case FEATURE_SELECTION_NONE -> LimeParams.FeatureSelection.NONE;
+            case UNRECOGNIZED -> throw PrismException.invalid(Reason.INVALID_PARAMS, "lime.feature_selection",
+                    "unknown feature selection " + p.getFeatureSelectionValue());
+        };
+        LimeParams.Discretizer discretizer = switch (p.getDiscretizer()) {
+            case DISCRETIZER_QUARTILE -> LimeParams.Discretizer.QUARTILE;
+            case DISCRETIZER_DECILE -> LimeParams.Discretizer.DECILE;
+            case DISCRETIZER_NONE -> LimeParams.Discretizer.NONE;
+            case UNRECOGNIZED -> throw PrismException.invalid(Reason.INVALID_PARAMS, "lime.discretizer",
+                    "unknown discretizer " + p.getDiscretizerValue());
+        };
+        LimeParams.MaskSampling sampling = switch (p.getMaskSampling()) {
+            // Text explainers mask a uniform number of tokens (lime_text), images keep each part with
+            // probability 1/2 (lime_image).
+            case MASK_SAMPLING_AUTO -> request.getFeatureGroups().hasTokens()
+                    ? LimeParams.MaskSampling.UNIFORM_COUNT : LimeParams.MaskSampling.BERNOULLI;
+            case MASK_SAMPLING_BERNOULLI -> LimeParams.MaskSampling.BERNOULLI;
+            case MASK_SAMPLING_UNIFORM_COUNT -> LimeParams.MaskSampling.UNIFORM_COUNT;
+            case UNRECOGNIZED -> throw PrismException.invalid(Reason.INVALID_PARAMS, "lime.mask_sampling",
+                    "unknown mask sampling " + p.getMaskSamplingValue());
+        };
+        LimeParams.Neighbourhood neighbourhood = null;
+        if (p.hasNeighbourhood()) {
+            RowBlock data = TensorCodec.matrix(p.getNeighbourhood().getData(), -1, "lime.neighbourhood.data");
+            RowBlock inputs = null;
+            if (p.getNeighbourhood().hasInputs()) {
+                inputs = decodeInputs(List.of(p.getNeighbourhood().getInputs()), model.signature(),
+                        "lime.neighbourhood.inputs");
+            }
+            neighbourhood = new LimeParams.Neighbourhood(data, inputs);
+        }
+        return new LimeParams(p.getNumSamples(), p.getNumFeatures(), selection, discretizer, p.getKernelWidth(),
+                p.getSampleAroundInstance(), sampling, neighbourhood, model.entry().categoricalFeatures());
     }
 
     private static L1Rule l1Rule(dev.prism.api.v1.KernelShapParams p) {
