@@ -7,7 +7,11 @@ import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.ExplainServiceGrpc;
 import dev.prism.api.v1.Explanation;
+import dev.prism.api.v1.AutoParams;
+import dev.prism.api.v1.ExactShapleyParams;
 import dev.prism.api.v1.KernelShapParams;
+import dev.prism.api.v1.LimeParams;
+import dev.prism.api.v1.PermutationShapParams;
 import dev.prism.api.v1.Link;
 import dev.prism.api.v1.Progress;
 import dev.prism.api.v1.Tensor;
@@ -41,10 +45,12 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--instance", required = true, split = ",", description = "Feature values, comma-separated.")
     List<Double> instance;
 
-    @Option(names = "--method", defaultValue = "kernel_shap", description = "Method: kernel_shap (default).")
+    @Option(names = "--method", defaultValue = "auto",
+            description = "auto (default), kernel_shap, exact_shapley, permutation_shap or lime.")
     String method;
 
-    @Option(names = "--nsamples", defaultValue = "0", description = "KernelSHAP coalitions; 0 = auto (default).")
+    @Option(names = "--nsamples", defaultValue = "0",
+            description = "Budget: KernelSHAP coalitions, permutation max_evals or LIME samples; 0 = the method's default.")
     long nsamples;
 
     @Option(names = "--outputs", split = ",", description = "Outputs to explain, by name (default: all).")
@@ -61,17 +67,24 @@ final class ExplainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!method.equals("kernel_shap")) {
-            System.err.println("prism explain: method '" + method + "' is not available; use kernel_shap");
-            return 2;
-        }
         Tensor.Builder x = Tensor.newBuilder().addShape(1).addShape(instance.size());
         instance.forEach(v -> x.addDoubleData(v));
         ExplainRequest.Builder request = ExplainRequest.newBuilder()
                 .setModel(model)
-                .addInputs(x)
-                .setKernelShap(KernelShapParams.newBuilder().setNsamples(nsamples))
-                .setSeed(seed)
+                .addInputs(x);
+        switch (method) {
+            case "auto" -> request.setAuto(AutoParams.getDefaultInstance());
+            case "kernel_shap" -> request.setKernelShap(KernelShapParams.newBuilder().setNsamples(nsamples));
+            case "exact_shapley" -> request.setExactShapley(ExactShapleyParams.getDefaultInstance());
+            case "permutation_shap" -> request.setPermutationShap(PermutationShapParams.newBuilder().setMaxEvals(nsamples));
+            case "lime" -> request.setLime(LimeParams.newBuilder().setNumSamples(Math.toIntExact(nsamples)));
+            default -> {
+                System.err.println("prism explain: unknown method '" + method
+                        + "'; use auto, kernel_shap, exact_shapley, permutation_shap or lime");
+                return 2;
+            }
+        }
+        request.setSeed(seed)
                 .setLink(link.equalsIgnoreCase("logit") ? Link.LINK_LOGIT : Link.LINK_IDENTITY);
         if (outputs != null) {
             request.addAllOutputs(outputs);
@@ -120,11 +133,19 @@ final class ExplainCommand implements Callable<Integer> {
         int nameWidth = Math.max(7, names.stream().mapToInt(String::length).max().orElse(7));
         for (Explanation e : r.getExplanationsList()) {
             double max = e.getAttributionsList().stream().mapToDouble(Math::abs).max().orElse(0);
-            out.printf(Locale.ROOT, "%s / %s / output %s: base %.6g + sum %.6g = %.6g  (%s, %,d evaluations, gap %.2g)%n",
+            if (e.getDiagnostics().hasSurrogate()) {
+                var fit = e.getDiagnostics().getSurrogate();
+                out.printf(Locale.ROOT, "%s / %s / output %s: intercept %.6g, local prediction %.6g, model %.6g"
+                                + "  (weighted R^2 %.3f, %,d evaluations)%n", r.getModel(), r.getMethod(),
+                        e.getOutput(), fit.getIntercept(), fit.getLocalPrediction(), e.getModelOutput(), fit.getScore(),
+                        e.getDiagnostics().getModelEvaluations());
+            } else {
+                out.printf(Locale.ROOT, "%s / %s / output %s: base %.6g + sum %.6g = %.6g  (%s, %,d evaluations, gap %.2g)%n",
                     r.getModel(), r.getMethod(), e.getOutput(), e.getBaseValue(),
                     e.getModelOutput() - e.getBaseValue(), e.getModelOutput(),
                     e.getDiagnostics().getExact() ? "exact" : "estimated",
                     e.getDiagnostics().getModelEvaluations(), e.getDiagnostics().getEfficiencyGap());
+            }
             boolean withSe = e.getStandardErrorsCount() > 0;
             out.printf(Locale.ROOT, "  %-" + nameWidth + "s %12s %13s%s%n", "feature", "value", "attribution",
                     withSe ? "     ± s.e." : "");

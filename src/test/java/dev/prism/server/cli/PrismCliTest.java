@@ -57,7 +57,7 @@ class PrismCliTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.err().contains("100.0%"), "progress bar reaches 100%: " + r.err());
         for (String output : List.of("setosa", "versicolor", "virginica")) {
-            assertTrue(r.out().contains("iris / kernel_shap / output " + output), r.out());
+            assertTrue(r.out().contains("iris / exact_shapley / output " + output), r.out());
         }
         // Table rows: name, value, attribution, bar. Within each table |attribution| never grows.
         Pattern row = Pattern.compile("^  (\\w+)\\s+(\\S+)\\s+([+-]\\S+)\\s+([+-]#*)$", Pattern.MULTILINE);
@@ -84,6 +84,20 @@ class PrismCliTest {
         Matcher header = Pattern.compile("output setosa: base (\\S+) \\+ sum (\\S+) = (\\S+)").matcher(r.out());
         assertTrue(header.find());
         assertEquals(Double.parseDouble(header.group(2)), sumSetosa, 1e-5);
+    }
+
+    @Test
+    void everyMethodCanBeAskedForByName() {
+        for (String method : List.of("kernel_shap", "exact_shapley", "permutation_shap", "lime")) {
+            Run r = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                    "--instance", "5.1,3.5,1.4,0.2", "--method", method, "--outputs", "setosa");
+            assertEquals(0, r.exit(), r.err());
+            assertTrue(r.out().contains("iris / " + method + " / output setosa"), r.out());
+        }
+        assertTrue(run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                "--instance", "5.1,3.5,1.4,0.2", "--method", "lime").out().contains("weighted R^2"));
+        assertEquals(2, run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                "--instance", "5.1,3.5,1.4,0.2", "--method", "nope").exit());
     }
 
     @Test
