@@ -30,10 +30,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Feature groups, baselines and compact summaries over gRPC, checked on the linear test model
+ * Feature groups, baselines, background summaries, compact summaries and tolerances over gRPC, checked on the linear test model
  * (y = w·x + b), whose Shapley value for a group is the sum of w_i (x_i − r_i) over its elements.
  */
-class FeatureGroupsServiceTest {
+class MaskingServiceTest {
     private static final double[] W = {0.5, -1.25, 2.0, 0.0, 3.5};
     private static final double[][] X = {{1.5, 2, -0.5, 3, 0.25}, {-1, 0.75, 2.5, -4, 2}};
     private static final double[][] BG = {{0, 0, 0, 0, 0}, {1, -1, 0.5, 2, -0.5}, {-2, 0.25, 1, -1, 1.5}};
@@ -229,6 +229,26 @@ class FeatureGroupsServiceTest {
         assertEquals(20_000, tight.getDiagnostics().getCoalitions());
         assertStatus(failure(() -> prism.explain().explain(request.setKernelShap(KernelShapParams.newBuilder()
                 .setTolerance(-1)).build())), Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS");
+    }
+
+    @Test
+    void backgroundKmeansSummarisesTheBackgroundIntoWeightedRealValuedCentres() {
+        ExplainRequest.Builder request = ExplainRequest.newBuilder().setModel("iris")
+                .addInputs(floats(1, 6.7, 3.0, 5.2, 2.3))
+                .setExactShapley(dev.prism.api.v1.ExactShapleyParams.getDefaultInstance());
+        Explanation full = prism.explain().explain(request.build()).getExplanations(0);
+        Explanation summarised = prism.explain().explain(request.setBackgroundKmeans(10).build()).getExplanations(0);
+        assertEquals(14 * 100 + 1, full.getDiagnostics().getModelEvaluations());
+        assertEquals(14 * 10 + 1, summarised.getDiagnostics().getModelEvaluations(), "ten centres, not 100 rows");
+        assertTrue(summarised.getDiagnostics().getEfficiencyGap() < 1e-9);
+        // Ten weighted centres stand in for the data: the base value moves, but not far.
+        assertTrue(Math.abs(full.getBaseValue() - summarised.getBaseValue()) < 0.15,
+                full.getBaseValue() + " vs " + summarised.getBaseValue());
+        assertViolation(assertStatus(failure(() -> prism.explain().explain(request.setBackgroundKmeans(101).build())),
+                Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS"), "background_kmeans");
+        assertViolation(assertStatus(failure(() -> prism.explain().explain(linear().setBackgroundKmeans(2)
+                .setBaseline(Baseline.newBuilder().setConstant(0)).build())),
+                Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS"), "background_kmeans");
     }
 
     @Test
