@@ -6,6 +6,7 @@ B = k*M coalitions per instance and each seed, it measures
     error = ||phi_hat - phi||^2 / ||phi||^2
 per instance, for
     prism-kernel      Prism kernel_shap, nsamples = B (default estimator)
+    prism-kernel-plain  the same with ESTIMATOR_KERNEL (no interaction adjustment)
     prism-leverage    Prism kernel_shap, nsamples = B, ESTIMATOR_LEVERAGE
     prism-permutation Prism permutation_shap, max_evals = B
     shap-kernel       shap.KernelExplainer(l1_reg=False, nsamples=B), the same
@@ -28,9 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from prism_bench import ROOT, OnnxReference, PrismServer, attributions, fail, pb, read_csv, tensor  # noqa: E402
 
 MODELS = ["mlp_m8", "forest_m12", "mlp_m20", "gbt_m30"]
-METHODS = ["prism-kernel", "prism-leverage", "prism-permutation", "shap-kernel"]
+METHODS = ["prism-kernel", "prism-kernel-plain", "prism-leverage", "prism-permutation", "shap-kernel"]
 LABELS = {
     "prism-kernel": "prism kernel_shap (default)",
+    "prism-kernel-plain": "prism kernel_shap (plain kernel)",
     "prism-leverage": "prism kernel_shap (leverage)",
     "prism-permutation": "prism permutation_shap",
     "shap-kernel": "shap KernelExplainer",
@@ -71,6 +73,9 @@ def prism_values(server, model, method, budget, seed):
     request = pb.ExplainRequest(model=model.name, inputs=[tensor(model.instances)], seed=seed)
     if method == "prism-kernel":
         request.kernel_shap.nsamples = budget
+    elif method == "prism-kernel-plain":
+        request.kernel_shap.nsamples = budget
+        request.kernel_shap.estimator = pb.KernelShapParams.ESTIMATOR_KERNEL
     elif method == "prism-leverage":
         request.kernel_shap.nsamples = budget
         request.kernel_shap.estimator = pb.KernelShapParams.ESTIMATOR_LEVERAGE

@@ -259,6 +259,7 @@ final class ExplainRequestCodec {
 
     private static KernelShapParams kernelShapParams(dev.prism.api.v1.KernelShapParams p, ExplainInput input) {
         KernelShapParams.Estimator estimator = switch (p.getEstimator()) {
+            case ESTIMATOR_ADJUSTED -> KernelShapParams.Estimator.ADJUSTED;
             case ESTIMATOR_KERNEL -> KernelShapParams.Estimator.KERNEL;
             case ESTIMATOR_LEVERAGE -> KernelShapParams.Estimator.LEVERAGE;
             case UNRECOGNIZED -> throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.estimator",

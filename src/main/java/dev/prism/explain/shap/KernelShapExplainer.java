@@ -17,7 +17,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * KernelSHAP with shap's KernelExplainer semantics (see {@link CoalitionDesign}): interventional
+ * KernelSHAP with shap's KernelExplainer semantics (see {@link CoalitionDesign}), by default
+ * regression-adjusted by screened third-order interactions ({@link TripleAdjustment}): interventional
  * masking over the weighted background, the efficiency constraint enforced exactly, features equal
  * to every background row left out. Sampled coalitions come in draw groups whose spread gives the
  * standard errors; with a tolerance an instance stops as soon as every error is below it.
@@ -126,12 +127,13 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         final CoalitionDesign design;
         final ProgressSink progress;
         final Explanation[][] results;
-        final ConstrainedLeastSquares enumeratedPart;
+        ConstrainedLeastSquares enumeratedPart;
         final ConstrainedLeastSquares[] groupParts;
         /** The sampled masks under the design's final weights, when those are not the group average. */
-        final ConstrainedLeastSquares fullPart;
-        /** Every mask's y (for L1 selection, which needs the observations themselves), else null. */
+        ConstrainedLeastSquares fullPart;
+        /** Every mask's y (for L1 selection and the adjustment, which need the observations), else null. */
         final double[][] observations;
+        final boolean adjust;
         int submitted;
         int absorbed;
         int groupsDone;
@@ -155,7 +157,10 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 groupParts[g] = enumeratedPart.emptyCopy();
             }
             this.fullPart = design.fullSampleWeights != null ? enumeratedPart.emptyCopy() : null;
-            this.observations = params.l1() != null ? new double[design.masks.size()][] : null;
+            this.adjust = params.l1() == null && params.estimator() == KernelShapParams.Estimator.ADJUSTED
+                    && !design.complete && design.groups > 0
+                    && TripleAdjustment.applies(instance.playerCount(), design.masks.size());
+            this.observations = params.l1() != null || adjust ? new double[design.masks.size()][] : null;
         }
 
         @Override
@@ -184,23 +189,28 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 if (observations != null) {
                     observations[j] = y.clone();
                 }
-                if (j < design.enumerated) {
-                    enumeratedPart.add(z, design.enumeratedWeights.get(j), y);
-                } else {
-                    if (fullPart != null) {
-                        fullPart.add(z, design.fullSampleWeights.get(j - design.enumerated), y);
-                    }
-                    int[] groups = design.drawGroups.get(j);
-                    double[] counts = design.drawCounts.get(j);
-                    for (int t = 0; t < groups.length; t++) {
-                        groupParts[groups[t]].add(z, counts[t], y);
-                    }
-                }
+                accumulate(j, z, y);
             }
             if (absorbed == design.masks.size()) {
                 finish(false);
             } else {
                 afterGroups();
+            }
+        }
+
+        /** Adds mask j's observation y to the enumerated part or to its draw groups. */
+        private void accumulate(int j, boolean[] z, double[] y) {
+            if (j < design.enumerated) {
+                enumeratedPart.add(z, design.enumeratedWeights.get(j), y);
+            } else {
+                if (fullPart != null) {
+                    fullPart.add(z, design.fullSampleWeights.get(j - design.enumerated), y);
+                }
+                int[] groups = design.drawGroups.get(j);
+                double[] counts = design.drawCounts.get(j);
+                for (int t = 0; t < groups.length; t++) {
+                    groupParts[groups[t]].add(z, counts[t], y);
+                }
             }
         }
 
@@ -244,6 +254,9 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             Estimate e = design.complete || design.groups < 2
                     ? new Estimate(expand(combine(design.groups).solve()), null)
                     : estimate(design.groups);
+            if (adjust) {
+                e = adjusted(e);
+            }
             publish(e, converged || (params.tolerance() > 0 && e.se != null && e.maxError() <= params.tolerance()));
         }
 
@@ -258,6 +271,64 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                                 instance.elapsedSeconds(), converged, null));
             }
             results[instance.index()] = out;
+        }
+
+        /**
+         * The regression-adjusted estimate: per output, triples fitted on every coalition, then
+         * KernelSHAP of the rest (the same parts rebuilt on y − g) plus the triples' exact values.
+         * Standard errors are those of the rest, the triples held fixed.
+         */
+        private Estimate adjusted(Estimate plain) {
+            int m = instance.playerCount();
+            int outputs = input.outputCount();
+            double[] weights = new double[design.masks.size()];
+            for (int j = 0; j < weights.length; j++) {
+                weights[j] = design.finalWeight(j);
+            }
+            int[] players = instance.players();
+            TripleAdjustment[] fits = new TripleAdjustment[outputs];
+            double[] totals = new double[outputs];
+            boolean any = false;
+            for (int k = 0; k < outputs; k++) {
+                double delta = instance.fullValue(k) - instance.emptyValue(k);
+                double[] y = new double[weights.length];
+                for (int j = 0; j < y.length; j++) {
+                    y[j] = observations[j][k];
+                }
+                double[] linear = new double[m];
+                for (int i = 0; i < m; i++) {
+                    linear[i] = plain.phi[k][players[i]];
+                }
+                fits[k] = TripleAdjustment.fit(design.masks, weights, y, delta, linear);
+                totals[k] = delta - fits[k].total();
+                any |= !fits[k].isEmpty();
+            }
+            if (!any) {
+                return plain;
+            }
+            enumeratedPart = new ConstrainedLeastSquares(m, totals);
+            for (int g = 0; g < design.groups; g++) {
+                groupParts[g] = enumeratedPart.emptyCopy();
+            }
+            fullPart = design.fullSampleWeights != null ? enumeratedPart.emptyCopy() : null;
+            double[] y = new double[outputs];
+            for (int j = 0; j < design.masks.size(); j++) {
+                boolean[] z = design.masks.get(j);
+                for (int k = 0; k < outputs; k++) {
+                    y[k] = observations[j][k] - fits[k].value(z);
+                }
+                accumulate(j, z, y);
+            }
+            Estimate rest = design.groups < 2
+                    ? new Estimate(expand(combine(design.groups).solve()), null)
+                    : estimate(design.groups);
+            for (int k = 0; k < outputs; k++) {
+                double[] extra = instance.expand(fits[k].shapley(m));
+                for (int i = 0; i < extra.length; i++) {
+                    rest.phi[k][i] += extra[i];
+                }
+            }
+            return rest;
         }
 
         /** The estimate from the first g groups, with standard errors from their spread. */

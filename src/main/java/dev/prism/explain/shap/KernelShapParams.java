@@ -19,6 +19,11 @@ public record KernelShapParams(long nsamples, Estimator estimator, L1Rule l1, do
     public static final KernelShapParams DEFAULTS = new KernelShapParams(0);
 
     public enum Estimator {
+        /**
+         * The default: the {@link #KERNEL} design, its estimate adjusted by third-order interactions
+         * screened from the same coalitions ({@link TripleAdjustment}).
+         */
+        ADJUSTED,
         /** shap's design: small sizes enumerated, the rest sampled with the Shapley kernel, paired. */
         KERNEL,
         /** Leverage SHAP: sizes sampled uniformly without replacement, paired. */
@@ -26,7 +31,7 @@ public record KernelShapParams(long nsamples, Estimator estimator, L1Rule l1, do
     }
 
     public KernelShapParams(long nsamples) {
-        this(nsamples, Estimator.KERNEL, null, 0, null, null);
+        this(nsamples, Estimator.ADJUSTED, null, 0, null, null);
     }
 
     /** Coalitions actually used for M varying features. */

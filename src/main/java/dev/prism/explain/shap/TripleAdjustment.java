@@ -1,0 +1,340 @@
+package dev.prism.explain.shap;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
+import org.ejml.interfaces.linsol.LinearSolverDense;
+
+/**
+ * A regression adjustment for paired KernelSHAP by third-order interactions. Paired sampling makes
+ * KernelSHAP exact for games whose interactions have order ≤ 2, so what is left of its error comes
+ * from the odd part of higher orders. This finds a few triples T whose parity terms
+ * χ_T(z) = Π_{i∈T}(2z_i − 1) explain that remainder, and fits
+ * y(z) ≈ Σ_i β_i z_i + Σ_T c_T (χ_T(z) + 1) with the design's kernel weights and the efficiency
+ * constraint Σβ + 2Σc = Δ. The term c_T(χ_T + 1) is a game whose Shapley values are known exactly
+ * (2c_T/3 to each member of T), so the estimate is those plus KernelSHAP on y minus the terms,
+ * which is the joint fit's β.
+ *
+ * <p>Triples are chosen by orthogonal matching pursuit: each step adds the candidate that most
+ * reduces the weighted residual after the current columns, and the search stops when generalised
+ * cross-validation, RSS/(1 − p/n)², stops falling, so a smooth game with little third-order
+ * structure keeps (nearly) plain KernelSHAP. Candidates are the triples among the
+ * {@link #MAX_CANDIDATE_FEATURES} features with the largest plain estimates, pre-screened to the
+ * {@link #POOL} best; the work is O(n·(pool + C(L,3))) memory-light passes plus O(n·pool) memory.
+ */
+final class TripleAdjustment {
+    /** Designs with more coalitions than this are left unadjusted (memory: n × pool doubles). */
+    static final int MAX_COALITIONS = 8_192;
+    static final int MAX_CANDIDATE_FEATURES = 32;
+    static final int POOL = 192;
+    private static final double TINY = 1e-12;
+
+    /** The selected triples (indices over the players) and their coefficients c_T. */
+    final int[][] triples;
+    final double[] coefficients;
+
+    private TripleAdjustment(int[][] triples, double[] coefficients) {
+        this.triples = triples;
+        this.coefficients = coefficients;
+    }
+
+    /** True when the adjustment is worth its cost for this design. */
+    static boolean applies(int m, int coalitions) {
+        return m >= 3 && coalitions <= MAX_COALITIONS && coalitions > m + 1;
+    }
+
+    /** The surrogate's value c_T Σ(χ_T(z) + 1) at z. */
+    double value(boolean[] z) {
+        double g = 0;
+        for (int t = 0; t < triples.length; t++) {
+            g += coefficients[t] * (parity(z, triples[t]) + 1);
+        }
+        return g;
+    }
+
+    /** g(full) − g(empty) = 2Σc: the part of Δ the surrogate takes. */
+    double total() {
+        double s = 0;
+        for (double c : coefficients) {
+            s += 2 * c;
+        }
+        return s;
+    }
+
+    /** The surrogate's exact Shapley values over m players. */
+    double[] shapley(int m) {
+        double[] phi = new double[m];
+        for (int t = 0; t < triples.length; t++) {
+            for (int i : triples[t]) {
+                phi[i] += 2 * coefficients[t] / 3;
+            }
+        }
+        return phi;
+    }
+
+    boolean isEmpty() {
+        return triples.length == 0;
+    }
+
+    /**
+     * Selects triples and fits them.
+     *
+     * @param masks   the coalitions over m players
+     * @param weights their kernel weights in the final estimate
+     * @param y       v(z) − v(∅) for each coalition
+     * @param delta   v(full) − v(∅)
+     * @param plain   plain KernelSHAP estimate, which ranks the candidate features
+     */
+    static TripleAdjustment fit(List<boolean[]> masks, double[] weights, double[] y, double delta, double[] plain) {
+        int n = masks.size();
+        int m = plain.length;
+        double[] sw = new double[n];
+        for (int j = 0; j < n; j++) {
+            sw[j] = Math.sqrt(weights[j]);
+        }
+        // Orthonormal basis of the weighted linear columns; r is y's residual after them.
+        // The intercept takes the even part's level, so screening sees the odd part that matters.
+        List<double[]> basis = new ArrayList<>();
+        orthonormalise(sw.clone(), basis);
+        for (int i = 0; i < m; i++) {
+            double[] col = new double[n];
+            for (int j = 0; j < n; j++) {
+                col[j] = masks.get(j)[i] ? sw[j] : 0;
+            }
+            orthonormalise(col, basis);
+        }
+        double[] r = new double[n];
+        for (int j = 0; j < n; j++) {
+            r[j] = y[j] * sw[j];
+        }
+        project(r, basis);
+
+        int[][] candidates = pool(masks, sw, r, basis, candidateFeatures(plain));
+        double[][] cols = new double[candidates.length][];
+        double[] norms = new double[candidates.length];
+        for (int t = 0; t < candidates.length; t++) {
+            cols[t] = weightedColumn(masks, sw, candidates[t]);
+            project(cols[t], basis);
+            norms[t] = dot(cols[t], cols[t]);
+        }
+        double scaleY = 0;
+        for (int j = 0; j < n; j++) {
+            scaleY += weights[j] * y[j] * y[j];
+        }
+        // below this the residual is rounding: nothing left to explain
+        double floor = 1e-24 * scaleY;
+        int p = m;
+        double best = gcv(dot(r, r), p, n);
+        List<int[]> chosen = new ArrayList<>();
+        boolean[] used = new boolean[candidates.length];
+        while (p + 1 < n && dot(r, r) > floor) {
+            int pick = -1;
+            double top = 0;
+            for (int t = 0; t < candidates.length; t++) {
+                if (used[t] || norms[t] < TINY) {
+                    continue;
+                }
+                double a = dot(cols[t], r);
+                double s = a * a / norms[t];
+                if (s > top) {
+                    top = s;
+                    pick = t;
+                }
+            }
+            if (pick < 0) {
+                break;
+            }
+            double score = gcv(dot(r, r) - top, p + 1, n);
+            if (!(score < best)) {
+                break;
+            }
+            best = score;
+            p++;
+            used[pick] = true;
+            chosen.add(candidates[pick]);
+            double[] q = cols[pick].clone();
+            scale(q, 1 / Math.sqrt(norms[pick]));
+            double a = dot(q, r);
+            for (int j = 0; j < n; j++) {
+                r[j] -= a * q[j];
+            }
+            for (int t = 0; t < candidates.length; t++) {
+                if (!used[t]) {
+                    double b = dot(q, cols[t]);
+                    for (int j = 0; j < n; j++) {
+                        cols[t][j] -= b * q[j];
+                    }
+                    norms[t] = dot(cols[t], cols[t]);
+                }
+            }
+        }
+        int[][] triples = chosen.toArray(new int[0][]);
+        if (triples.length == 0) {
+            return new TripleAdjustment(triples, new double[0]);
+        }
+        return new TripleAdjustment(triples, jointFit(masks, weights, y, delta, m, triples));
+    }
+
+    /** The c of min Σ w (Σβz + Σc(χ+1) − y)² with Σβ + 2Σc = Δ, β_last eliminated. */
+    private static double[] jointFit(List<boolean[]> masks, double[] weights, double[] y, double delta,
+                                     int m, int[][] triples) {
+        int k = triples.length;
+        int p = m - 1 + k;
+        DMatrixRMaj normal = new DMatrixRMaj(p, p);
+        DMatrixRMaj rhs = new DMatrixRMaj(p, 1);
+        double[] a = new double[p];
+        for (int j = 0; j < masks.size(); j++) {
+            double w = weights[j];
+            if (w == 0) {
+                continue;
+            }
+            boolean[] z = masks.get(j);
+            double zl = z[m - 1] ? 1 : 0;
+            for (int i = 0; i < m - 1; i++) {
+                a[i] = (z[i] ? 1 : 0) - zl;
+            }
+            for (int t = 0; t < k; t++) {
+                a[m - 1 + t] = parity(z, triples[t]) + 1 - 2 * zl;
+            }
+            double target = y[j] - zl * delta;
+            for (int u = 0; u < p; u++) {
+                if (a[u] == 0) {
+                    continue;
+                }
+                double wa = w * a[u];
+                for (int v = 0; v < p; v++) {
+                    normal.data[u * p + v] += wa * a[v];
+                }
+                rhs.data[u] += wa * target;
+            }
+        }
+        DMatrixRMaj x = new DMatrixRMaj(p, 1);
+        LinearSolverDense<DMatrixRMaj> chol = LinearSolverFactory_DDRM.chol(p);
+        if (!(chol.setA(normal.copy()) && chol.quality() > 1e-12)) {
+            chol = LinearSolverFactory_DDRM.pseudoInverse(true);
+            chol.setA(normal.copy());
+        }
+        chol.solve(rhs, x);
+        double[] c = new double[k];
+        for (int t = 0; t < k; t++) {
+            c[t] = x.get(m - 1 + t, 0);
+        }
+        return c;
+    }
+
+    /** The features with the largest |plain estimate|, at most MAX_CANDIDATE_FEATURES, ascending. */
+    private static int[] candidateFeatures(double[] plain) {
+        int m = plain.length;
+        Integer[] order = new Integer[m];
+        for (int i = 0; i < m; i++) {
+            order[i] = i;
+        }
+        Arrays.sort(order, (u, v) -> Double.compare(Math.abs(plain[v]), Math.abs(plain[u])));
+        int l = Math.min(m, MAX_CANDIDATE_FEATURES);
+        int[] f = new int[l];
+        for (int i = 0; i < l; i++) {
+            f[i] = order[i];
+        }
+        Arrays.sort(f);
+        return f;
+    }
+
+    /** Every triple over the features, or the POOL with the largest projected correlation with r. */
+    private static int[][] pool(List<boolean[]> masks, double[] sw, double[] r, List<double[]> basis, int[] f) {
+        List<int[]> all = new ArrayList<>();
+        for (int a = 0; a < f.length; a++) {
+            for (int b = a + 1; b < f.length; b++) {
+                for (int c = b + 1; c < f.length; c++) {
+                    all.add(new int[] {f[a], f[b], f[c]});
+                }
+            }
+        }
+        if (all.size() <= POOL) {
+            return all.toArray(new int[0][]);
+        }
+        double[] score = new double[all.size()];
+        for (int t = 0; t < score.length; t++) {
+            double[] col = weightedColumn(masks, sw, all.get(t));
+            project(col, basis, 1); // a ranking only: one pass is accurate enough
+            double norm = dot(col, col);
+            double a = dot(col, r);
+            score[t] = norm < TINY ? 0 : a * a / norm;
+        }
+        Integer[] order = new Integer[score.length];
+        for (int t = 0; t < order.length; t++) {
+            order[t] = t;
+        }
+        // ties broken by index, so the pool is deterministic
+        Arrays.sort(order, (u, v) -> score[u] != score[v] ? Double.compare(score[v], score[u]) : Integer.compare(u, v));
+        int[][] out = new int[POOL][];
+        for (int t = 0; t < POOL; t++) {
+            out[t] = all.get(order[t]);
+        }
+        return out;
+    }
+
+    private static double gcv(double rss, int p, int n) {
+        double d = 1 - (double) p / n;
+        return d <= 0 ? Double.POSITIVE_INFINITY : Math.max(rss, 0) / (d * d);
+    }
+
+    private static double parity(boolean[] z, int[] t) {
+        double s = 1;
+        for (int i : t) {
+            if (!z[i]) {
+                s = -s;
+            }
+        }
+        return s;
+    }
+
+    private static double[] weightedColumn(List<boolean[]> masks, double[] sw, int[] t) {
+        double[] col = new double[sw.length];
+        for (int j = 0; j < col.length; j++) {
+            col[j] = (parity(masks.get(j), t) + 1) * sw[j];
+        }
+        return col;
+    }
+
+    /** Removes v's components along the (orthonormal) basis, twice for stability. */
+    private static void project(double[] v, List<double[]> basis) {
+        project(v, basis, 2);
+    }
+
+    private static void project(double[] v, List<double[]> basis, int passes) {
+        for (int pass = 0; pass < passes; pass++) {
+            for (double[] q : basis) {
+                double a = dot(q, v);
+                for (int j = 0; j < v.length; j++) {
+                    v[j] -= a * q[j];
+                }
+            }
+        }
+    }
+
+    private static void orthonormalise(double[] col, List<double[]> basis) {
+        double before = Math.sqrt(dot(col, col));
+        project(col, basis);
+        double after = Math.sqrt(dot(col, col));
+        if (after > 1e-9 * Math.max(before, 1e-300) && after > 0) {
+            scale(col, 1 / after);
+            basis.add(col);
+        }
+    }
+
+    private static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int j = 0; j < a.length; j++) {
+            s += a[j] * b[j];
+        }
+        return s;
+    }
+
+    private static void scale(double[] a, double s) {
+        for (int j = 0; j < a.length; j++) {
+            a[j] *= s;
+        }
+    }
+}
