@@ -17,10 +17,12 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * KernelSHAP with shap's KernelExplainer semantics (see {@link CoalitionDesign}), by default
- * regression-adjusted by screened third-order interactions ({@link TripleAdjustment}): interventional
- * masking over the weighted background, the efficiency constraint enforced exactly, features equal
- * to every background row left out. Sampled coalitions come in draw groups whose spread gives the
+ * KernelSHAP: the constrained weighted regression of coalition values on coalitions, with
+ * interventional masking over the weighted background, the efficiency constraint enforced exactly
+ * and features equal to every background row left out. The coalitions come from shap's
+ * KernelExplainer design ({@link CoalitionDesign}) or Leverage SHAP's ({@link LeverageDesign}); by
+ * default the latter, with the estimate regression-adjusted by screened third-order interactions
+ * ({@link TripleAdjustment}). Sampled coalitions come in draw groups whose spread gives the
  * standard errors; with a tolerance an instance stops as soon as every error is below it.
  */
 public final class KernelShapExplainer implements Explainer<KernelShapParams> {
@@ -89,10 +91,10 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             CoalitionDesign design;
             if (params.coalitions() != null) {
                 design = CoalitionDesign.explicit(m, params.coalitions(), params.coalitionWeights());
-            } else if (params.estimator() == KernelShapParams.Estimator.LEVERAGE) {
-                design = CoalitionDesign.fromLeverage(LeverageDesign.build(m, params.effectiveSamples(m), rng));
-            } else {
+            } else if (params.estimator() == KernelShapParams.Estimator.KERNEL) {
                 design = CoalitionDesign.build(m, params.effectiveSamples(m), rng);
+            } else {
+                design = CoalitionDesign.fromLeverage(LeverageDesign.build(m, params.effectiveSamples(m), rng));
             }
             return new Plan(input, params, instance, design, progress, results);
         }, params.effectiveSamples(input.featureCount()));

@@ -20,8 +20,8 @@ public record KernelShapParams(long nsamples, Estimator estimator, L1Rule l1, do
 
     public enum Estimator {
         /**
-         * The default: the {@link #KERNEL} design, its estimate adjusted by third-order interactions
-         * screened from the same coalitions ({@link TripleAdjustment}).
+         * The default: the {@link #LEVERAGE} design, its estimate adjusted by third-order
+         * interactions screened from the same coalitions ({@link TripleAdjustment}).
          */
         ADJUSTED,
         /** shap's design: small sizes enumerated, the rest sampled with the Shapley kernel, paired. */
