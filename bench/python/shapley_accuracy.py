@@ -5,9 +5,11 @@ Shapley values of instances.csv against background.csv), each budget
 B = k*M coalitions per instance and each seed, it measures
     error = ||phi_hat - phi||^2 / ||phi||^2
 per instance, for
-    prism-kernel      Prism kernel_shap, nsamples = B (default estimator)
-    prism-kernel-plain  the same with ESTIMATOR_KERNEL (no interaction adjustment)
-    prism-leverage    Prism kernel_shap, nsamples = B, ESTIMATOR_LEVERAGE
+    prism-kernel      Prism kernel_shap, nsamples = B (the default estimator,
+                      ESTIMATOR_ADJUSTED: Leverage SHAP's design with the
+                      third-order regression adjustment)
+    prism-kernel-plain  the same with ESTIMATOR_KERNEL (shap's design, plain)
+    prism-leverage    Prism kernel_shap, nsamples = B, ESTIMATOR_LEVERAGE (plain)
     prism-permutation Prism permutation_shap, max_evals = B
     shap-kernel       shap.KernelExplainer(l1_reg=False, nsamples=B), the same
                       ONNX model through onnxruntime, the same background
@@ -32,7 +34,7 @@ MODELS = ["mlp_m8", "forest_m12", "mlp_m20", "gbt_m30"]
 METHODS = ["prism-kernel", "prism-kernel-plain", "prism-leverage", "prism-permutation", "shap-kernel"]
 LABELS = {
     "prism-kernel": "prism kernel_shap (default)",
-    "prism-kernel-plain": "prism kernel_shap (plain kernel)",
+    "prism-kernel-plain": "prism kernel_shap (shap design)",
     "prism-leverage": "prism kernel_shap (leverage)",
     "prism-permutation": "prism permutation_shap",
     "shap-kernel": "shap KernelExplainer",
