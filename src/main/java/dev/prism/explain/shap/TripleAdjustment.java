@@ -111,7 +111,7 @@ final class TripleAdjustment {
         }
         project(r, basis);
 
-        int[][] candidates = pool(masks, sw, r, basis, candidateFeatures(plain));
+        int[][] candidates = pool(masks, sw, r, candidateFeatures(plain));
         double[][] cols = new double[candidates.length][];
         double[] norms = new double[candidates.length];
         for (int t = 0; t < candidates.length; t++) {
@@ -241,36 +241,73 @@ final class TripleAdjustment {
         return f;
     }
 
-    /** Every triple over the features, or the POOL with the largest projected correlation with r. */
-    private static int[][] pool(List<boolean[]> masks, double[] sw, double[] r, List<double[]> basis, int[] f) {
-        List<int[]> all = new ArrayList<>();
-        for (int a = 0; a < f.length; a++) {
-            for (int b = a + 1; b < f.length; b++) {
-                for (int c = b + 1; c < f.length; c++) {
-                    all.add(new int[] {f[a], f[b], f[c]});
+    /**
+     * Every triple over the features, or the POOL that explain most of r. Screening ranks a triple
+     * by (col·r)² / |col|² without projecting col off the linear columns (r is orthogonal to them
+     * already, so the numerator is exact): with ±1 signs s, col·r = Σ_j u_j s_ja s_jb s_jc and
+     * |col|² = 2Σω + 2Σ_j ω_j s_ja s_jb s_jc, so one pass per pair serves every third feature.
+     */
+    private static int[][] pool(List<boolean[]> masks, double[] sw, double[] r, int[] f) {
+        int n = sw.length;
+        int l = f.length;
+        int total = l * (l - 1) * (l - 2) / 6;
+        int[][] all = new int[total][];
+        if (total <= POOL) {
+            int t = 0;
+            for (int a = 0; a < l; a++) {
+                for (int b = a + 1; b < l; b++) {
+                    for (int c = b + 1; c < l; c++) {
+                        all[t++] = new int[] {f[a], f[b], f[c]};
+                    }
+                }
+            }
+            return all;
+        }
+        double[][] sign = new double[l][n];
+        for (int a = 0; a < l; a++) {
+            for (int j = 0; j < n; j++) {
+                sign[a][j] = masks.get(j)[f[a]] ? 1 : -1;
+            }
+        }
+        double sumW = 0;
+        for (int j = 0; j < n; j++) {
+            sumW += sw[j] * sw[j];
+        }
+        double[] score = new double[total];
+        double[] pu = new double[n];
+        double[] pw = new double[n];
+        int t = 0;
+        for (int a = 0; a < l; a++) {
+            for (int b = a + 1; b < l; b++) {
+                for (int j = 0; j < n; j++) {
+                    double pair = sign[a][j] * sign[b][j];
+                    pu[j] = pair * sw[j] * r[j];
+                    pw[j] = pair * sw[j] * sw[j];
+                }
+                for (int c = b + 1; c < l; c++) {
+                    double[] sc = sign[c];
+                    double num = 0;
+                    double odd = 0;
+                    for (int j = 0; j < n; j++) {
+                        num += pu[j] * sc[j];
+                        odd += pw[j] * sc[j];
+                    }
+                    double norm = 2 * sumW + 2 * odd;
+                    all[t] = new int[] {f[a], f[b], f[c]};
+                    score[t] = norm < TINY ? 0 : num * num / norm;
+                    t++;
                 }
             }
         }
-        if (all.size() <= POOL) {
-            return all.toArray(new int[0][]);
-        }
-        double[] score = new double[all.size()];
-        for (int t = 0; t < score.length; t++) {
-            double[] col = weightedColumn(masks, sw, all.get(t));
-            project(col, basis, 1); // a ranking only: one pass is accurate enough
-            double norm = dot(col, col);
-            double a = dot(col, r);
-            score[t] = norm < TINY ? 0 : a * a / norm;
-        }
-        Integer[] order = new Integer[score.length];
-        for (int t = 0; t < order.length; t++) {
-            order[t] = t;
+        Integer[] order = new Integer[total];
+        for (int i = 0; i < total; i++) {
+            order[i] = i;
         }
         // ties broken by index, so the pool is deterministic
         Arrays.sort(order, (u, v) -> score[u] != score[v] ? Double.compare(score[v], score[u]) : Integer.compare(u, v));
         int[][] out = new int[POOL][];
-        for (int t = 0; t < POOL; t++) {
-            out[t] = all.get(order[t]);
+        for (int i = 0; i < POOL; i++) {
+            out[i] = all[order[i]];
         }
         return out;
     }
