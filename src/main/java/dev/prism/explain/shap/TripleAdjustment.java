@@ -27,8 +27,8 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
 final class TripleAdjustment {
     /** Designs with more coalitions than this are left unadjusted (memory: n × pool doubles). */
     static final int MAX_COALITIONS = 8_192;
-    static final int MAX_CANDIDATE_FEATURES = 32;
-    static final int POOL = 192;
+    static final int MAX_CANDIDATE_FEATURES = 24;
+    static final int POOL = 64;
     private static final double TINY = 1e-12;
 
     /** The selected triples (indices over the players) and their coefficients c_T. */
