@@ -39,6 +39,8 @@ def parse_args():
     p.add_argument("--reps", type=int, default=5)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--nsamples", type=int, default=2048, help="KernelSHAP coalitions per instance")
+    p.add_argument("--estimator", default="default", choices=["default", "leverage", "kernel"],
+                   help="Prism kernel_shap estimator: default (ESTIMATOR_ADJUSTED), leverage or kernel (shap's design)")
     p.add_argument("--lime-samples", type=int, default=5000, help="LIME neighbourhood size")
     p.add_argument("--lime-output", default=None, help="output LIME explains (default: the last one)")
     p.add_argument("--background-rows", type=int, default=0,
@@ -93,6 +95,11 @@ def bench_kernel(args, server, name, model, background, inline, x, outputs):
     def prism_run(seed):
         request = pb.ExplainRequest(model=name, inputs=[tensor(x)], seed=seed)
         request.kernel_shap.nsamples = args.nsamples
+        request.kernel_shap.estimator = {
+            "default": pb.KernelShapParams.ESTIMATOR_ADJUSTED,
+            "leverage": pb.KernelShapParams.ESTIMATOR_LEVERAGE,
+            "kernel": pb.KernelShapParams.ESTIMATOR_KERNEL,
+        }[args.estimator]
         if inline is not None:
             request.background.CopyFrom(tensor(inline))
         response = server.explain(request)
@@ -112,7 +119,7 @@ def bench_kernel(args, server, name, model, background, inline, x, outputs):
             prism_times.append(t1 - t0)
             ref_times.append(t2 - t1)
     rel = np.linalg.norm(phi_p - phi_r) / np.linalg.norm(phi_r)
-    report(f"kernel_shap: nsamples {args.nsamples}, l1 off, {len(outputs)} outputs",
+    report(f"kernel_shap: nsamples {args.nsamples}, l1 off, {len(outputs)} outputs, estimator {args.estimator}",
            "shap", prism_times, ref_times,
            f"||phi_prism - phi_shap|| / ||phi_shap|| = {rel:.3f} (both estimates; last repetition)")
 
