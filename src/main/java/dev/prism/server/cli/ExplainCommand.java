@@ -7,6 +7,10 @@ import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.ExplainServiceGrpc;
 import dev.prism.api.v1.Explanation;
+import dev.prism.api.v1.GetModelRequest;
+import dev.prism.api.v1.ModelInfo;
+import dev.prism.api.v1.ModelServiceGrpc;
+import dev.prism.api.v1.TensorSpec;
 import dev.prism.api.v1.AutoParams;
 import dev.prism.api.v1.ExactShapleyParams;
 import dev.prism.api.v1.KernelShapParams;
@@ -67,11 +71,7 @@ final class ExplainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Tensor.Builder x = Tensor.newBuilder().addShape(1).addShape(instance.size());
-        instance.forEach(v -> x.addDoubleData(v));
-        ExplainRequest.Builder request = ExplainRequest.newBuilder()
-                .setModel(model)
-                .addInputs(x);
+        ExplainRequest.Builder request = ExplainRequest.newBuilder().setModel(model);
         switch (method) {
             case "auto" -> request.setAuto(AutoParams.getDefaultInstance());
             case "kernel_shap" -> request.setKernelShap(KernelShapParams.newBuilder().setNsamples(nsamples));
@@ -91,6 +91,9 @@ final class ExplainCommand implements Callable<Integer> {
         }
         ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
         try {
+            request.addInputs(instanceTensor(ModelServiceGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS)
+                    .getModel(GetModelRequest.newBuilder().setName(model).build())));
             Iterator<ExplainEvent> events = ExplainServiceGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS)
                     .streamExplain(request.build());
@@ -117,6 +120,25 @@ final class ExplainCommand implements Callable<Integer> {
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
+    }
+
+    /**
+     * The instance shaped like the model's explained input ([1, 1, 8, 8] for an image model), so
+     * a flat list of values works for any model; a count that fits no shape is sent flat and the
+     * server says what it needs.
+     */
+    private Tensor instanceTensor(ModelInfo info) {
+        Tensor.Builder x = Tensor.newBuilder().addShape(1);
+        List<Long> shape = info.getInputsList().stream().filter(t -> t.getName().equals(info.getExplainedInput()))
+                .findFirst().map(TensorSpec::getShapeList).orElse(List.of());
+        long elements = shape.stream().skip(1).reduce(1L, (a, b) -> a * b);
+        if (shape.size() > 1 && elements == instance.size()) {
+            shape.stream().skip(1).forEach(x::addShape);
+        } else {
+            x.addShape(instance.size());
+        }
+        instance.forEach(x::addDoubleData);
+        return x.build();
     }
 
     static void drawProgress(PrintStream err, Progress p) {

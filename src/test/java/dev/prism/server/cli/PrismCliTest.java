@@ -101,6 +101,17 @@ class PrismCliTest {
     }
 
     @Test
+    void aFlatInstanceIsShapedLikeTheModelsInput() throws Exception {
+        // digits takes [N, 1, 8, 8]; the 64 values on the command line become one image.
+        String pixels = java.nio.file.Files.readAllLines(Path.of("models/digits/background.csv")).get(1);
+        Run r = run("explain", "--target", "localhost:" + server.port(), "--model", "digits",
+                "--instance", pixels, "--method", "kernel_shap", "--nsamples", "256", "--outputs", "3");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("digits / kernel_shap / output 3"), r.out());
+        assertTrue(r.out().contains("px_"), r.out());
+    }
+
+    @Test
     void errorsShowTheStatusReasonAndFields() {
         Run unknown = run("explain", "--target", "localhost:" + server.port(), "--model", "nope",
                 "--instance", "1,2,3,4");
