@@ -54,6 +54,30 @@ final class Games {
         };
     }
 
+    /**
+     * A game with interactions of order at most two, y = a·x + Σ_{i<j} b_ij x_i x_j, plus
+     * x_0 x_1 x_2 when {@code withTriple} (which paired designs cannot solve exactly).
+     */
+    static Function<double[], double[]> orderTwo(Random r, int m, boolean withTriple) {
+        double[] a = random(r, m);
+        double[][] b = new double[m][m];
+        for (int i = 0; i < m; i++) {
+            for (int j = i + 1; j < m; j++) {
+                b[i][j] = r.nextGaussian();
+            }
+        }
+        return x -> {
+            double y = withTriple ? x[0] * x[1] * x[2] : 0;
+            for (int i = 0; i < m; i++) {
+                y += a[i] * x[i];
+                for (int j = i + 1; j < m; j++) {
+                    y += b[i][j] * x[i] * x[j];
+                }
+            }
+            return new double[] {y};
+        };
+    }
+
     static <P> List<Explanation> run(Explainer<P> explainer, P params, FunctionModel model, ExplainInput input,
                                      BatchingSettings batching, ProgressSink progress) {
         try (BatchScheduler scheduler = new BatchScheduler("test", model, batching, new SimpleMeterRegistry())) {

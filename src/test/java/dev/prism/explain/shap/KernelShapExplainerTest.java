@@ -180,37 +180,27 @@ class KernelShapExplainerTest {
     }
 
     /**
-     * With the middle coalition size paired as well, an order-2 game is solved exactly from 4M − 2
-     * coalitions for even M too (shap pairs it only for odd M).
+     * Paired designs solve an order-2 game exactly from 4M − 2 coalitions: shap's design for even M
+     * too, because the middle size is paired as well (shap pairs it only for odd M), and the
+     * Leverage designs, adjusted or not.
      */
     @ParameterizedTest
     @ValueSource(ints = {9, 10, 12})
     void orderTwoGamesAreExactFromFewPairedSamples(int m) {
         Random r = new Random(100 + m);
-        double[] a = random(r, m);
-        double[][] b = new double[m][m];
-        for (int i = 0; i < m; i++) {
-            for (int j = i + 1; j < m; j++) {
-                b[i][j] = r.nextGaussian();
-            }
-        }
-        Function<double[], double[]> f = x -> {
-            double y = 0;
-            for (int i = 0; i < m; i++) {
-                y += a[i] * x[i];
-                for (int j = i + 1; j < m; j++) {
-                    y += b[i][j] * x[i] * x[j];
-                }
-            }
-            return new double[] {y};
-        };
+        Function<double[], double[]> f = Games.orderTwo(r, m, false);
         FunctionModel model = new FunctionModel(m, 1, f);
         Background bg = randomBackground(r, 3, m);
         double[] x = random(r, m);
-        for (long seed = 0; seed < 5; seed++) {
-            Explanation e = explain(model, x, bg, 4L * m - 2, Link.IDENTITY, seed).get(0);
-            assertFalse(e.diagnostics().exact());
-            assertArrayEquals(Shapley.bruteForce(f, x, bg, 1, v -> v)[0], e.attributions(), 1e-8, "seed " + seed);
+        double[] exact = Shapley.bruteForce(f, x, bg, 1, v -> v)[0];
+        for (KernelShapParams.Estimator estimator : KernelShapParams.Estimator.values()) {
+            for (long seed = 0; seed < 5; seed++) {
+                Explanation e = Games.run(new KernelShapExplainer(),
+                        new KernelShapParams(4L * m - 2, estimator, null, 0, null, null), model, x, bg, Link.IDENTITY,
+                        seed).get(0);
+                assertFalse(e.diagnostics().exact());
+                assertArrayEquals(exact, e.attributions(), 1e-8, estimator + ", seed " + seed);
+            }
         }
     }
 

@@ -103,23 +103,7 @@ class PermutationShapExplainerTest {
     void oneAntitheticPermutationIsExactForInteractionsOfOrderTwo(boolean addTriple) {
         int m = 10;
         Random r = new Random(110);
-        double[] a = random(r, m);
-        double[][] b = new double[m][m];
-        for (int i = 0; i < m; i++) {
-            for (int j = i + 1; j < m; j++) {
-                b[i][j] = r.nextGaussian();
-            }
-        }
-        Function<double[], double[]> f = x -> {
-            double y = addTriple ? x[0] * x[1] * x[2] : 0;
-            for (int i = 0; i < m; i++) {
-                y += a[i] * x[i];
-                for (int j = i + 1; j < m; j++) {
-                    y += b[i][j] * x[i] * x[j];
-                }
-            }
-            return new double[] {y};
-        };
+        Function<double[], double[]> f = Games.orderTwo(r, m, addTriple);
         FunctionModel model = new FunctionModel(m, 1, f);
         Background bg = randomBackground(r, 1, m);
         double[] x = random(r, m);
