@@ -21,6 +21,11 @@ public interface Model extends AutoCloseable {
      */
     RowBlock run(RowBatch batch);
 
+    /** Gradient graphs compiled from this model; by default none. */
+    default AttributionGraphs attributionGraphs() {
+        return AttributionGraphs.none("this model's runtime does not compile gradient graphs");
+    }
+
     @Override
     void close();
 }
