@@ -7,6 +7,7 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
+import dev.prism.model.AttributionGraphs;
 import dev.prism.model.Model;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.RowBatch;
@@ -40,8 +41,12 @@ public final class OnnxModel implements Model {
     private final ThreadLocal<float[]> floatScratch = ThreadLocal.withInitial(() -> new float[0]);
     private final ThreadLocal<double[]> doubleScratch = ThreadLocal.withInitial(() -> new double[0]);
 
-    OnnxModel(OrtEnvironment env, OrtSession session, ModelSignature signature, ExecutionDevice device) {
+    private final AttributionGraphs attributionGraphs;
+
+    OnnxModel(OrtEnvironment env, OrtSession session, ModelSignature signature, ExecutionDevice device,
+              AttributionGraphs attributionGraphs) {
         this.env = env;
+        this.attributionGraphs = attributionGraphs;
         this.session = session;
         this.signature = signature;
         this.device = device;
@@ -57,6 +62,11 @@ public final class OnnxModel implements Model {
     @Override
     public ModelSignature signature() {
         return signature;
+    }
+
+    @Override
+    public AttributionGraphs attributionGraphs() {
+        return attributionGraphs;
     }
 
     @Override
@@ -197,6 +207,7 @@ public final class OnnxModel implements Model {
     /** Callers stop every run first: closing a session with runs in flight crashes the runtime. */
     @Override
     public void close() {
+        attributionGraphs.close();
         try {
             session.close();
         } catch (OrtException e) {

@@ -7,12 +7,18 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.prism.model.AttributionGraphs;
 import dev.prism.model.Model;
+import dev.prism.model.ModelSignature;
 import dev.prism.model.ModelLoader;
 import dev.prism.model.ModelSettings;
 import dev.prism.model.SignatureResolver;
 import dev.prism.tensor.DType;
 import dev.prism.tensor.TensorSpec;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,28 +65,66 @@ public final class OnnxModelLoader implements ModelLoader {
     @Override
     public Model load(Path modelFile, ModelSettings settings, String deviceName) {
         ExecutionDevice device = ExecutionDevice.parse(deviceName);
-        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-            if (intraOpThreads > 0) {
-                options.setIntraOpNumThreads(intraOpThreads);
-            }
-            if (device.cuda()) {
-                requireCuda();
-                options.addCUDA(device.deviceId());
-            }
+        if (device.cuda()) {
+            requireCuda();
+        }
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(modelFile);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read " + modelFile + ": " + e.getMessage(), e);
+        }
+        try (OrtSession.SessionOptions options = options(device)) {
             OrtSession session = env.createSession(modelFile.toString(), options);
             try {
                 List<TensorSpec> inputs = specs(session.getInputInfo(), true);
                 // Outputs Prism cannot read (string labels, ZipMap's maps) are left out, not fatal:
                 // only score outputs are ever fetched.
                 List<TensorSpec> outputs = specs(session.getOutputInfo(), false);
-                return new OnnxModel(env, session, SignatureResolver.resolve(inputs, outputs, settings), device);
+                ModelSignature signature = SignatureResolver.resolve(inputs, outputs, settings);
+                return new OnnxModel(env, session, signature, device, attributionGraphs(bytes, signature, device));
             } catch (RuntimeException e) {
                 session.close();
                 throw e;
             }
         } catch (OrtException e) {
             throw new IllegalArgumentException("ONNX Runtime cannot open " + modelFile + ": " + e.getMessage(), e);
+        }
+    }
+
+    private AttributionGraphs attributionGraphs(byte[] bytes, ModelSignature signature, ExecutionDevice device) {
+        ModelProto proto;
+        try {
+            proto = ModelProto.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            return AttributionGraphs.none("the model file cannot be read as an ONNX graph: " + e.getMessage());
+        }
+        return OnnxAttributionGraphs.compile(env, proto, signature, device, () -> {
+            try {
+                return options(device);
+            } catch (OrtException e) {
+                throw new IllegalStateException("cannot configure an ONNX Runtime session: " + e.getMessage(), e);
+            }
+        });
+    }
+
+    /** Session options for the model and its attribution graphs alike; the caller closes them. */
+    private OrtSession.SessionOptions options(ExecutionDevice device) throws OrtException {
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        try {
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            // Warnings such as unused initializers in converted models would flood the log at every load.
+            options.setSessionLogLevel(ai.onnxruntime.OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            if (intraOpThreads > 0) {
+                options.setIntraOpNumThreads(intraOpThreads);
+            }
+            if (device.cuda()) {
+                options.addCUDA(device.deviceId());
+            }
+            return options;
+        } catch (OrtException | RuntimeException e) {
+            options.close();
+            throw e;
         }
     }
 
