@@ -35,6 +35,13 @@ class ArchitectureTest {
     }
 
     @Test
+    void onlyTheOnnxPackageReadsOnnxGraphs() {
+        noClasses().that().resideOutsideOfPackage("dev.prism.onnx..")
+                .should().dependOnClassesThat().resideInAPackage("ai.onnx..")
+                .check(main);
+    }
+
+    @Test
     void onlyTheServerSpeaksGrpc() {
         noClasses().that().resideOutsideOfPackages("dev.prism.server..", "dev.prism.api..")
                 .should().dependOnClassesThat().resideInAPackage("io.grpc..")

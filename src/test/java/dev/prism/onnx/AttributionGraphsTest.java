@@ -1,0 +1,146 @@
+package dev.prism.onnx;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.prism.model.AttributionGraphs;
+import dev.prism.model.AttributionKind;
+import dev.prism.model.Model;
+import dev.prism.model.ModelConfigReader;
+import dev.prism.model.RowBatch;
+import dev.prism.tensor.RowBlock;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The compiled graphs of real converted models, checked against what DeepLIFT and gradients must
+ * satisfy whatever the network: summation to delta, and completeness of the path integral of the
+ * gradient.
+ */
+class AttributionGraphsTest {
+    private static final OnnxModelLoader LOADER = new OnnxModelLoader(1);
+    private static Model digits;
+    private static Model breastCancer;
+
+    @BeforeAll
+    static void load() throws IOException {
+        digits = load(Path.of("models/digits"));
+        breastCancer = load(Path.of("models/breast_cancer"));
+    }
+
+    @AfterAll
+    static void close() {
+        digits.close();
+        breastCancer.close();
+    }
+
+    static Model load(Path dir) throws IOException {
+        return LOADER.load(dir.resolve("model.onnx"), ModelConfigReader.read(dir), "cpu");
+    }
+
+    static double[][] background(Path dir) throws IOException {
+        List<String> lines = Files.readAllLines(dir.resolve("background.csv"));
+        return lines.subList(1, lines.size()).stream()
+                .map(l -> Arrays.stream(l.split(",")).mapToDouble(Double::parseDouble).toArray())
+                .toArray(double[][]::new);
+    }
+
+    /** Runs DEEP_LIFT rows [x | x' | one-hot(k)] and returns the output rows. */
+    static RowBlock deepLift(Model graph, double[] x, double[] reference, int outputs, int k) {
+        int d = x.length;
+        double[] row = new double[2 * d + outputs];
+        System.arraycopy(x, 0, row, 0, d);
+        System.arraycopy(reference, 0, row, d, d);
+        row[2 * d + k] = 1;
+        return graph.run(RowBatch.of(new RowBlock(1, row.length, row)));
+    }
+
+    static RowBlock gradient(Model graph, double[] x, int outputs, int k) {
+        int d = x.length;
+        double[] row = new double[d + outputs];
+        System.arraycopy(x, 0, row, 0, d);
+        row[d + k] = 1;
+        return graph.run(RowBatch.of(new RowBlock(1, row.length, row)));
+    }
+
+    @Test
+    void deepLiftSumsToTheChangeOfTheLogitsAndProbabilities() throws IOException {
+        AttributionGraphs graphs = digits.attributionGraphs();
+        assertTrue(graphs.hasLogits(), "digits ends in Softmax");
+        double[][] rows = background(Path.of("models/digits"));
+        Model logits = graphs.graph(AttributionKind.DEEP_LIFT, true);
+        int checked = 0;
+        for (int i = 0; i + 1 < rows.length; i += 2) {
+            for (int k = 0; k < 10; k++) {
+                RowBlock out = deepLift(logits, rows[i], rows[i + 1], 10, k);
+                double sum = 0;
+                for (int j = 0; j < 64; j++) {
+                    sum += out.get(0, j);
+                }
+                double change = out.get(0, 64) - out.get(0, 65);
+                assertEquals(change, sum, 1e-4 * Math.max(1, Math.abs(change)), "pair " + i + " logit " + k);
+                checked++;
+            }
+        }
+        assertEquals(100, checked);
+        // breast_cancer's sigmoid output: no Softmax, so every rule sums exactly.
+        double[][] cancer = background(Path.of("models/breast_cancer"));
+        Model probabilities = breastCancer.attributionGraphs().graph(AttributionKind.DEEP_LIFT, false);
+        for (int i = 0; i + 1 < 20; i += 2) {
+            RowBlock out = deepLift(probabilities, cancer[i], cancer[i + 1], 2, 1);
+            double sum = 0;
+            for (int j = 0; j < 30; j++) {
+                sum += out.get(0, j);
+            }
+            assertEquals(out.get(0, 30) - out.get(0, 31), sum, 1e-4);
+        }
+    }
+
+    @Test
+    void theGradientIntegratesToTheChangeAlongAPath() throws IOException {
+        double[][] rows = background(Path.of("models/digits"));
+        Model gradient = digits.attributionGraphs().graph(AttributionKind.GRADIENT, true);
+        double[] x = rows[0];
+        double[] reference = rows[1];
+        int steps = 4000;
+        double[] points = new double[steps * (64 + 10)];
+        for (int s = 0; s < steps; s++) {
+            double alpha = (s + 0.5) / steps;
+            for (int j = 0; j < 64; j++) {
+                points[s * 74 + j] = reference[j] + alpha * (x[j] - reference[j]);
+            }
+            points[s * 74 + 64 + 3] = 1;
+        }
+        RowBlock out = gradient.run(RowBatch.of(new RowBlock(steps, 74, points)));
+        double integral = 0;
+        for (int s = 0; s < steps; s++) {
+            for (int j = 0; j < 64; j++) {
+                integral += out.get(s, j) * (x[j] - reference[j]) / steps;
+            }
+        }
+        double change = gradient(gradient, x, 10, 3).get(0, 64) - gradient(gradient, reference, 10, 3).get(0, 64);
+        assertEquals(change, integral, 2e-3 * Math.abs(change) + 1e-4);
+    }
+
+    @Test
+    void aModelWithoutARuleIsRefusedNamingTheOperatorAndNode() throws IOException {
+        try (Model iris = load(Path.of("models/iris"))) {
+            AttributionGraphs graphs = iris.attributionGraphs();
+            for (AttributionKind kind : AttributionKind.values()) {
+                String reason = graphs.unsupported(kind).orElseThrow();
+                assertTrue(reason.contains("ai.onnx.ml.TreeEnsembleClassifier"), reason);
+                assertTrue(reason.contains("node 'TreeEnsembleClassifier'"), reason);
+                assertThrows(IllegalStateException.class, () -> graphs.graph(kind, false));
+            }
+            assertFalse(graphs.hasLogits());
+        }
+    }
+}
