@@ -1,0 +1,143 @@
+package dev.prism.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.prism.api.v1.Baseline;
+import dev.prism.api.v1.DeepLiftParams;
+import dev.prism.api.v1.DeepLiftShapParams;
+import dev.prism.api.v1.ExplainRequest;
+import dev.prism.api.v1.ExplainResponse;
+import dev.prism.api.v1.Explanation;
+import dev.prism.api.v1.GradientTarget;
+import dev.prism.api.v1.GradientXInputParams;
+import dev.prism.api.v1.IntegratedGradientsParams;
+import dev.prism.api.v1.IntegrationMethod;
+import dev.prism.api.v1.SaliencyParams;
+import dev.prism.api.v1.Tensor;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The gradient methods over gRPC against Captum (tools/make_golden_captum.py, pinned torch and
+ * captum), on PyTorch models exported to ONNX: an MLP mixing ReLU, Tanh and Sigmoid, a network
+ * with every linear operator rule (conv_zoo), Gelu and a gated product (gelu_gate), and the bundled
+ * digits CNN (Conv, ReLU, MaxPool, Flatten, Gemm, Softmax). Attributions agree to 1e-4 of the
+ * case's largest attribution. gelu_gate's DeepLIFT cases are not compared: Captum has no rule for
+ * GELU or a product of two activations and falls back to gradients there, so only its gradient
+ * methods are the same algorithm.
+ */
+class CaptumConformanceTest {
+    private static final double RELATIVE = 1e-4;
+    private static ServerTestSupport.InProcess prism;
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        prism = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(ServerTestSupport.repository(
+                dir, "digits_cnn", "mlp_mixed", "conv_zoo", "gelu_gate")));
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        prism.close();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"mlp_mixed", "conv_zoo", "gelu_gate", "digits_cnn"})
+    void agreesWithCaptum(String model) {
+        JsonObject golden = JsonParser.parseString(ServerTestSupport.resource("/golden/captum_" + model + ".json"))
+                .getAsJsonObject();
+        List<Long> shape = new ArrayList<>();
+        golden.getAsJsonArray("input_shape").forEach(e -> shape.add(e.getAsLong()));
+        Tensor instances = tensor(golden.getAsJsonArray("instances"), shape);
+        JsonArray baselineValues = new JsonArray();
+        baselineValues.add(golden.getAsJsonArray("baseline"));
+        Tensor given = tensor(baselineValues, shape);
+        Tensor background = tensor(golden.getAsJsonArray("background"), shape);
+        List<String> outputNames = new ArrayList<>();
+        golden.getAsJsonArray("output_names").forEach(e -> outputNames.add(e.getAsString()));
+        int compared = 0;
+        for (JsonElement e : golden.getAsJsonArray("cases")) {
+            JsonObject c = e.getAsJsonObject();
+            String method = c.get("method").getAsString();
+            if (model.equals("gelu_gate") && method.startsWith("deep_lift")) {
+                continue;
+            }
+            GradientTarget target = c.get("target").getAsString().equals("logits")
+                    ? GradientTarget.GRADIENT_TARGET_LOGITS : GradientTarget.GRADIENT_TARGET_OUTPUT;
+            ExplainRequest.Builder request = ExplainRequest.newBuilder().setModel(model).addInputs(instances)
+                    .addOutputs(outputNames.get(c.get("output").getAsInt()));
+            boolean zeros = c.has("baseline") && c.get("baseline").getAsString().equals("zeros");
+            switch (method) {
+                case "deep_lift" -> request.setDeepLift(DeepLiftParams.newBuilder().setTarget(target))
+                        .setBaseline(zeros ? Baseline.newBuilder().setConstant(0).build()
+                                : Baseline.newBuilder().setValues(given).build());
+                case "deep_lift_shap" -> request.setDeepLiftShap(DeepLiftShapParams.newBuilder().setTarget(target))
+                        .setBackground(background);
+                case "integrated_gradients" -> request.setIntegratedGradients(IntegratedGradientsParams.newBuilder()
+                                .setTarget(target).setNSteps(c.get("n_steps").getAsInt())
+                                .setMethod(INTEGRATION.get(c.get("integration").getAsString())))
+                        .setBaseline(zeros ? Baseline.newBuilder().setConstant(0).build()
+                                : Baseline.newBuilder().setValues(given).build());
+                case "saliency" -> request.setSaliency(SaliencyParams.newBuilder().setTarget(target));
+                case "input_x_gradient" -> request.setGradientXInput(GradientXInputParams.newBuilder().setTarget(target));
+                default -> throw new AssertionError("unknown golden method " + method);
+            }
+            ExplainResponse response = prism.explain().explain(request.build());
+            JsonArray expected = c.getAsJsonArray("attributions");
+            assertEquals(expected.size(), response.getExplanationsCount(), method);
+            String label = model + " " + method + " " + c.get("target").getAsString() + " output " + c.get("output")
+                    + (c.has("baseline") ? " baseline " + c.get("baseline").getAsString() : "")
+                    + (c.has("integration") ? " " + c.get("integration").getAsString() : "");
+            for (int i = 0; i < expected.size(); i++) {
+                JsonArray want = expected.get(i).getAsJsonArray();
+                Explanation got = response.getExplanations(i);
+                double scale = 0;
+                for (JsonElement v : want) {
+                    scale = Math.max(scale, Math.abs(v.getAsDouble()));
+                }
+                assertEquals(want.size(), got.getAttributionsCount(), label);
+                for (int j = 0; j < want.size(); j++) {
+                    assertEquals(want.get(j).getAsDouble(), got.getAttributions(j), RELATIVE * scale,
+                            label + " instance " + i + " element " + j);
+                }
+                if (!method.equals("saliency")) {
+                    assertTrue(got.getDiagnostics().hasConvergenceDelta(), label);
+                }
+            }
+            compared++;
+        }
+        assertTrue(compared >= 10, model + ": only " + compared + " cases compared");
+    }
+
+    private static final Map<String, IntegrationMethod> INTEGRATION = Map.of(
+            "gausslegendre", IntegrationMethod.INTEGRATION_GAUSS_LEGENDRE,
+            "riemann_left", IntegrationMethod.INTEGRATION_RIEMANN_LEFT,
+            "riemann_right", IntegrationMethod.INTEGRATION_RIEMANN_RIGHT,
+            "riemann_middle", IntegrationMethod.INTEGRATION_RIEMANN_MIDDLE,
+            "riemann_trapezoid", IntegrationMethod.INTEGRATION_RIEMANN_TRAPEZOID);
+
+    private static Tensor tensor(JsonArray rows, List<Long> instanceShape) {
+        Tensor.Builder t = Tensor.newBuilder().addShape(rows.size()).addAllShape(instanceShape);
+        for (JsonElement row : rows) {
+            for (JsonElement v : row.getAsJsonArray()) {
+                t.addFloatData(v.getAsFloat());
+            }
+        }
+        return t.build();
+    }
+}
