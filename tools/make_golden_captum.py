@@ -42,6 +42,11 @@ rules Prism uses there, and their deltas are not ~0 (the file says so in
 "deep_lift_rules"). Its gradient methods (integrated_gradients, saliency,
 input_x_gradient) are exact gradients and comparable.
 
+Captum's integration points: gausslegendre maps numpy's leggauss(n) nodes x and
+weights w to alpha = (1 + x) / 2 and w / 2; the Riemann rules use float32
+torch.linspace alphas with weights 1/n, and riemann_trapezoid (alphas
+linspace(0, 1, n), the two end weights halved) has weights summing to 1 - 1/n.
+
 Schema (one file per model):
   model            string
   versions         {"torch", "captum", "onnxruntime", "numpy"}
