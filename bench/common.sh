@@ -34,26 +34,42 @@ bench_run() {
 # interpreter that makes target/bench-venv (default python3.11). BENCH_JAVA_OPTS: JVM options
 # for the server.
 bench_python() {
-  local script="$1"
-  shift
+  bench_python_with bench/requirements.txt target/bench-venv "$@"
+}
+
+# The same with another requirements file and default virtual environment (BENCH_VENV still
+# overrides it), e.g. bench/requirements-captum.txt for the benchmarks that need torch. The venv
+# is remade when the requirements file, or a file it includes with `-r`, is newer than it.
+# BENCH_NO_SERVER=1: the script will not start Prism, so target/prism.jar is not built.
+# Usage (after sourcing): bench_python_with REQUIREMENTS DEFAULT_VENV bench/python/some_bench.py [flags...]
+bench_python_with() {
+  local requirements="$1" default_venv="$2" script="$3"
+  shift 3
   local root
   root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
   cd "$root"
 
   # Same rule as the ./prism launcher: rebuild the jar when any source is newer than it.
-  if [[ ! -f target/prism.jar || -n "$(find pom.xml src/main proto -newer target/prism.jar -print -quit)" ]]; then
+  if [[ -z "${BENCH_NO_SERVER:-}" ]] &&
+     [[ ! -f target/prism.jar || -n "$(find pom.xml src/main proto -newer target/prism.jar -print -quit)" ]]; then
     echo "bench: building (mvn package)..." >&2
     mvn -q -B -DskipTests package >&2
   fi
 
   local venv="${BENCH_VENV:-}"
   if [[ -z "$venv" ]]; then
-    venv=target/bench-venv
-    if [[ ! -f "$venv/.installed" || bench/requirements.txt -nt "$venv/.installed" ]]; then
-      echo "bench: installing bench/requirements.txt into $venv..." >&2
+    venv="$default_venv"
+    local stale=""
+    [[ -f "$venv/.installed" ]] || stale=1
+    local file
+    for file in "$requirements" $(sed -n 's/^-r[[:space:]]*//p' "$requirements" | sed "s|^|$(dirname "$requirements")/|"); do
+      if [[ "$file" -nt "$venv/.installed" ]]; then stale=1; fi
+    done
+    if [[ -n "$stale" ]]; then
+      echo "bench: installing $requirements into $venv..." >&2
       rm -rf "$venv"
       "${BENCH_PYTHON:-python3.11}" -m venv "$venv"
-      "$venv/bin/pip" install -q -r bench/requirements.txt >&2
+      "$venv/bin/pip" install -q -r "$requirements" >&2
       touch "$venv/.installed"
     fi
   fi
