@@ -22,7 +22,7 @@ class ModelRepositoryTest {
     @Test
     void bundledModelsLoadWithTheirConfigAndBackground() throws IOException {
         try (ModelRepository repo = load(Path.of("models"))) {
-            assertEquals(List.of("breast_cancer", "diabetes", "digits", "iris"),
+            assertEquals(List.of("breast_cancer", "diabetes", "digits", "digits_cnn", "iris"),
                     repo.entries().stream().map(ModelRepository.Entry::name).toList());
             ModelSignature iris = repo.find("iris").orElseThrow().model().signature();
             assertEquals(List.of("sepal_length", "sepal_width", "petal_length", "petal_width"), iris.featureNames());

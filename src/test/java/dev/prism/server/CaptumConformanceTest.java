@@ -34,12 +34,21 @@ import org.junit.jupiter.params.provider.ValueSource;
  * captum), on PyTorch models exported to ONNX: an MLP mixing ReLU, Tanh and Sigmoid, a network
  * with every linear operator rule (conv_zoo), Gelu and a gated product (gelu_gate), and the bundled
  * digits CNN (Conv, ReLU, MaxPool, Flatten, Gemm, Softmax). Attributions agree to 1e-4 of the
- * case's largest attribution. gelu_gate's DeepLIFT cases are not compared: Captum has no rule for
- * GELU or a product of two activations and falls back to gradients there, so only its gradient
- * methods are the same algorithm.
+ * case's largest attribution, plus 5e-6 absolute: both sides compute in float32, and secants of
+ * nearly equal values carry rounding of about 1e-6 (conv_zoo, whose global average pool makes every
+ * element's attribution small, is where that shows).
+ *
+ * <p>Two groups of Captum's values are not the algorithm Prism implements and are skipped, each for
+ * a documented Captum behaviour: gelu_gate's DeepLIFT cases (Captum has no rule for GELU or a product
+ * of two activations and uses gradients there), and digits_cnn's plain DeepLIFT cases (when a ReLU
+ * module feeds a MaxPool, Captum's hooks hand the ReLU the MaxPool's plain gradient, so the cross-max
+ * rule never applies and attributions do not sum to the change). For digits_cnn the golden file's
+ * "maxpool_rule" cases, computed with a copy between each ReLU and MaxPool so both rules apply, are
+ * the ones compared.
  */
 class CaptumConformanceTest {
     private static final double RELATIVE = 1e-4;
+    private static final double FLOAT32_FLOOR = 5e-6;
     private static ServerTestSupport.InProcess prism;
 
     @TempDir
@@ -74,7 +83,9 @@ class CaptumConformanceTest {
         for (JsonElement e : golden.getAsJsonArray("cases")) {
             JsonObject c = e.getAsJsonObject();
             String method = c.get("method").getAsString();
-            if (model.equals("gelu_gate") && method.startsWith("deep_lift")) {
+            boolean maxPoolRule = c.has("variant") && c.get("variant").getAsString().equals("maxpool_rule");
+            if (method.startsWith("deep_lift") && (model.equals("gelu_gate")
+                    || model.equals("digits_cnn") && !maxPoolRule)) {
                 continue;
             }
             GradientTarget target = c.get("target").getAsString().equals("logits")
@@ -112,7 +123,7 @@ class CaptumConformanceTest {
                 }
                 assertEquals(want.size(), got.getAttributionsCount(), label);
                 for (int j = 0; j < want.size(); j++) {
-                    assertEquals(want.get(j).getAsDouble(), got.getAttributions(j), RELATIVE * scale,
+                    assertEquals(want.get(j).getAsDouble(), got.getAttributions(j), RELATIVE * scale + FLOAT32_FLOOR,
                             label + " instance " + i + " element " + j);
                 }
                 if (!method.equals("saliency")) {
