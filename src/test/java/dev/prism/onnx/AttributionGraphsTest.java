@@ -130,8 +130,99 @@ class AttributionGraphsTest {
         assertEquals(change, integral, 2e-3 * Math.abs(change) + 1e-4);
     }
 
+    static Path testModel(String name) {
+        return Path.of("src/test/resources/models", name);
+    }
+
+    static double[][] weights(String model, String key) throws IOException {
+        com.google.gson.JsonObject json = com.google.gson.JsonParser.parseString(
+                Files.readString(testModel(model).resolve("weights.json"))).getAsJsonObject();
+        com.google.gson.JsonElement e = json.get(key);
+        if (e.getAsJsonArray().get(0).isJsonArray()) {
+            return new com.google.gson.Gson().fromJson(e, double[][].class);
+        }
+        return new double[][] {new com.google.gson.Gson().fromJson(e, double[].class)};
+    }
+
+    @Test
+    void onALinearNetworkDeepLiftAndTheGradientAreTheWeights() throws IOException {
+        double[][] w = weights("linear_net", "w");
+        try (Model net = load(testModel("linear_net"))) {
+            double[] x = {0.5, -1.25, 2.0, 0.75};
+            double[] reference = {-0.3, 0.4, 1.1, -2.0};
+            for (int k = 0; k < 2; k++) {
+                RowBlock deep = deepLift(net.attributionGraphs().graph(AttributionKind.DEEP_LIFT, false), x, reference, 2, k);
+                RowBlock grad = gradient(net.attributionGraphs().graph(AttributionKind.GRADIENT, false), x, 2, k);
+                for (int j = 0; j < 4; j++) {
+                    assertEquals((x[j] - reference[j]) * w[k][j], deep.get(0, j), 1e-6, "output " + k + " input " + j);
+                    assertEquals(w[k][j], grad.get(0, j), 1e-6, "output " + k + " input " + j);
+                }
+            }
+        }
+    }
+
+    @Test
+    void aReluNeuronGetsItsChangeWhereItsGradientIsZero() throws IOException {
+        double[] w = weights("relu_neuron", "w")[0];
+        double bias = weights("relu_neuron", "b")[0][0];
+        try (Model neuron = load(testModel("relu_neuron"))) {
+            // x switches the neuron off, the reference on: the gradient at x is 0, the change is not.
+            double[] reference = new double[3];
+            double[] x = new double[3];
+            for (int j = 0; j < 3; j++) {
+                reference[j] = Math.signum(w[j]) * 2;
+                x[j] = -Math.signum(w[j]) * 2;
+            }
+            double z = bias;
+            double zRef = bias;
+            for (int j = 0; j < 3; j++) {
+                z += w[j] * x[j];
+                zRef += w[j] * reference[j];
+            }
+            assertTrue(z < 0 && zRef > 0, "x is off, the reference on");
+            RowBlock deep = deepLift(neuron.attributionGraphs().graph(AttributionKind.DEEP_LIFT, false), x, reference, 1, 0);
+            double secant = (Math.max(z, 0) - Math.max(zRef, 0)) / (z - zRef);
+            double sum = 0;
+            for (int j = 0; j < 3; j++) {
+                assertEquals(w[j] * (x[j] - reference[j]) * secant, deep.get(0, j), 1e-5);
+                sum += deep.get(0, j);
+            }
+            assertEquals(-zRef, sum, 1e-5);
+            RowBlock grad = gradient(neuron.attributionGraphs().graph(AttributionKind.GRADIENT, false), x, 1, 0);
+            for (int j = 0; j < 3; j++) {
+                assertEquals(0, grad.get(0, j));
+            }
+        }
+    }
+
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"mlp_mixed", "conv_zoo", "gelu_gate", "gelu_op"})
+    void everyRuleButSoftmaxSumsToTheChange(String name) throws IOException {
+        try (Model model = load(testModel(name))) {
+            double[][] rows = background(testModel(name));
+            int outputs = model.signature().outputCount();
+            Model graph = model.attributionGraphs().graph(AttributionKind.DEEP_LIFT, false);
+            int d = rows[0].length;
+            for (int i = 0; i + 1 < rows.length; i += 2) {
+                for (int k = 0; k < outputs; k++) {
+                    RowBlock out = deepLift(graph, rows[i], rows[i + 1], outputs, k);
+                    double sum = 0;
+                    for (int j = 0; j < d; j++) {
+                        sum += out.get(0, j);
+                    }
+                    double change = out.get(0, d) - out.get(0, d + 1);
+                    assertEquals(change, sum, 1e-4 * Math.max(1, Math.abs(change)), name + " pair " + i + " output " + k);
+                }
+            }
+        }
+    }
+
     @Test
     void aModelWithoutARuleIsRefusedNamingTheOperatorAndNode() throws IOException {
+        try (Model sin = load(testModel("sin_net"))) {
+            String reason = sin.attributionGraphs().unsupported(AttributionKind.DEEP_LIFT).orElseThrow();
+            assertTrue(reason.startsWith("operator Sin (node '/sin/Sin')"), reason);
+        }
         try (Model iris = load(Path.of("models/iris"))) {
             AttributionGraphs graphs = iris.attributionGraphs();
             for (AttributionKind kind : AttributionKind.values()) {
