@@ -10,8 +10,11 @@ package dev.prism.explain;
 public record Explanation(int instance, int output, double baseValue, double modelOutput,
                           double[] attributions, double[] standardErrors, Diagnostics diagnostics) {
 
-    /** |Σ attributions − (modelOutput − baseValue)|. */
+    /** |Σ attributions − (modelOutput − baseValue)|: the convergence delta's size where the method reports one. */
     public double efficiencyGap() {
+        if (diagnostics.convergenceDelta() != null) {
+            return Math.abs(diagnostics.convergenceDelta());
+        }
         double sum = 0;
         for (double a : attributions) {
             sum += a;
