@@ -61,8 +61,9 @@ public final class IntegratedGradientsExplainer implements GradientExplainer<Int
         GradientInput in = new GradientInput(input, runner, kind());
         int d = in.elements;
         int n = params.effectiveSteps();
-        double[] alphas = params.method().alphas(n);
-        double[] stepSizes = params.method().stepSizes(n);
+        IntegrationMethod.Quadrature rule = params.method().quadrature(n);
+        double[] alphas = rule.alphas();
+        double[] stepSizes = rule.stepSizes();
         List<Explanation> out = new ArrayList<>();
         AttributionRows rows = new AttributionRows(runner, progress, context, chunkRows);
         double[] integral = new double[d];

@@ -25,40 +25,33 @@ public enum IntegrationMethod {
         return this == GAUSS_LEGENDRE ? 1 : 2;
     }
 
-    /** The n points α in [0, 1]. */
-    double[] alphas(int n) {
-        return switch (this) {
-            case GAUSS_LEGENDRE -> {
-                double[] x = GaussLegendre.of(n).nodes();
-                double[] alphas = new double[n];
-                for (int s = 0; s < n; s++) {
-                    alphas[s] = 0.5 * (1 + x[s]);
-                }
-                yield alphas;
+    /** The points α in [0, 1] and their step sizes. */
+    record Quadrature(double[] alphas, double[] stepSizes) {}
+
+    /** The rule's n points and step sizes. */
+    Quadrature quadrature(int n) {
+        double[] alphas = new double[n];
+        double[] steps = new double[n];
+        if (this == GAUSS_LEGENDRE) {
+            GaussLegendre.Rule rule = GaussLegendre.of(n);
+            for (int s = 0; s < n; s++) {
+                alphas[s] = 0.5 * (1 + rule.nodes()[s]);
+                steps[s] = 0.5 * rule.weights()[s];
             }
+            return new Quadrature(alphas, steps);
+        }
+        alphas = switch (this) {
             case RIEMANN_RIGHT -> linspace(1.0 / n, 1, n);
             case RIEMANN_LEFT -> linspace(0, 1 - 1.0 / n, n);
             case RIEMANN_MIDDLE -> linspace(1.0 / (2 * n), 1 - 1.0 / (2 * n), n);
-            case RIEMANN_TRAPEZOID -> linspace(0, 1, n);
+            default -> linspace(0, 1, n);
         };
-    }
-
-    /** The n step sizes, one per point. */
-    double[] stepSizes(int n) {
-        double[] steps = new double[n];
-        if (this == GAUSS_LEGENDRE) {
-            double[] w = GaussLegendre.of(n).weights();
-            for (int s = 0; s < n; s++) {
-                steps[s] = 0.5 * w[s];
-            }
-            return steps;
-        }
         java.util.Arrays.fill(steps, 1.0 / n);
         if (this == RIEMANN_TRAPEZOID) {
             steps[0] /= 2;
             steps[n - 1] /= 2;
         }
-        return steps;
+        return new Quadrature(alphas, steps);
     }
 
     /** torch.linspace: the first half counted up from start, the second down from end. */

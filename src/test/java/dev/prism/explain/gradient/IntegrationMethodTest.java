@@ -76,30 +76,35 @@ class IntegrationMethodTest {
     @Test
     void captumsGaussLegendreIsTheRuleRescaledToTheUnitInterval() {
         double a = 1 / Math.sqrt(3);
-        assertArrayEquals(new double[] {(1 - a) / 2, (1 + a) / 2},
-                IntegrationMethod.GAUSS_LEGENDRE.alphas(2), 1e-15);
-        assertArrayEquals(new double[] {0.5, 0.5}, IntegrationMethod.GAUSS_LEGENDRE.stepSizes(2), 1e-15);
+        IntegrationMethod.Quadrature q = IntegrationMethod.GAUSS_LEGENDRE.quadrature(2);
+        assertArrayEquals(new double[] {(1 - a) / 2, (1 + a) / 2}, q.alphas(), 1e-15);
+        assertArrayEquals(new double[] {0.5, 0.5}, q.stepSizes(), 1e-15);
     }
 
     @Test
     void riemannRulesAreCaptums() {
-        assertArrayEquals(new double[] {0.25, 0.5, 0.75, 1}, IntegrationMethod.RIEMANN_RIGHT.alphas(4), 1e-15);
-        assertArrayEquals(new double[] {0, 0.25, 0.5, 0.75}, IntegrationMethod.RIEMANN_LEFT.alphas(4), 1e-15);
-        assertArrayEquals(new double[] {0.125, 0.375, 0.625, 0.875}, IntegrationMethod.RIEMANN_MIDDLE.alphas(4),
+        assertArrayEquals(new double[] {0.25, 0.5, 0.75, 1}, alphas(IntegrationMethod.RIEMANN_RIGHT, 4), 1e-15);
+        assertArrayEquals(new double[] {0, 0.25, 0.5, 0.75}, alphas(IntegrationMethod.RIEMANN_LEFT, 4), 1e-15);
+        assertArrayEquals(new double[] {0.125, 0.375, 0.625, 0.875}, alphas(IntegrationMethod.RIEMANN_MIDDLE, 4),
                 1e-15);
-        assertArrayEquals(new double[] {0, 1.0 / 3, 2.0 / 3, 1}, IntegrationMethod.RIEMANN_TRAPEZOID.alphas(4),
+        assertArrayEquals(new double[] {0, 1.0 / 3, 2.0 / 3, 1}, alphas(IntegrationMethod.RIEMANN_TRAPEZOID, 4),
                 1e-15);
         for (IntegrationMethod m : new IntegrationMethod[] {IntegrationMethod.RIEMANN_RIGHT,
                 IntegrationMethod.RIEMANN_LEFT, IntegrationMethod.RIEMANN_MIDDLE}) {
-            assertArrayEquals(new double[] {0.25, 0.25, 0.25, 0.25}, m.stepSizes(4), 0, m.name());
+            assertArrayEquals(new double[] {0.25, 0.25, 0.25, 0.25}, m.quadrature(4).stepSizes(), 0, m.name());
         }
         // Captum halves the end steps of 1/n, so they sum to (n − 1)/n.
-        assertArrayEquals(new double[] {0.125, 0.25, 0.25, 0.125}, IntegrationMethod.RIEMANN_TRAPEZOID.stepSizes(4), 0);
+        assertArrayEquals(new double[] {0.125, 0.25, 0.25, 0.125},
+                IntegrationMethod.RIEMANN_TRAPEZOID.quadrature(4).stepSizes(), 0);
         // torch.linspace's end points are exact: the second half counts down from the end.
-        double[] seven = IntegrationMethod.RIEMANN_TRAPEZOID.alphas(7);
+        double[] seven = alphas(IntegrationMethod.RIEMANN_TRAPEZOID, 7);
         assertEquals(1.0, seven[6], 0);
         assertEquals(0.5, seven[3], 0);
         assertEquals(1 - 1.0 / 6, seven[5], 0);
+    }
+
+    private static double[] alphas(IntegrationMethod method, int n) {
+        return method.quadrature(n).alphas();
     }
 
     private static void assertRule(int n, double[] nodes, double[] weights) {
