@@ -105,8 +105,8 @@ public final class PrismServer implements AutoCloseable {
         return start(options, builder, new OnnxModelLoader(options.intraOpThreads()));
     }
 
-    /** Starts with models opened by the given loader (models computed in Java, in tests). */
-    static PrismServer start(ServerOptions options, ServerBuilder<?> builder, ModelLoader loader) throws IOException {
+    /** Starts with models opened by the given loader instead of ONNX Runtime (models computed in Java, in tests). */
+    public static PrismServer start(ServerOptions options, ServerBuilder<?> builder, ModelLoader loader) throws IOException {
         return new PrismServer(options, builder, loader);
     }
 
