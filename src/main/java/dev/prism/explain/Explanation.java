@@ -2,7 +2,8 @@ package dev.prism.explain;
 
 /**
  * Attributions of one instance for one score column, in link space:
- * baseValue + Σ attributions = modelOutput.
+ * baseValue + Σ attributions = modelOutput (for gradient methods up to their convergence delta;
+ * saliency, which has no reference, has a NaN base value).
  *
  * @param output         the model's score column
  * @param standardErrors one per attribution, or null when the method gives none (exact results)

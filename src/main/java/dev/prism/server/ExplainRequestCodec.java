@@ -155,27 +155,27 @@ final class ExplainRequestCodec {
      * one, else zeros (as Captum). Saliency has none: its row is never evaluated.
      */
     private static Background reference(ExplainRequest request, ServedModel model, GradientMethod m) {
+        boolean saliency = m == GradientMethod.SALIENCY;
+        String takes = saliency ? "saliency takes no reference input"
+                : m.field() + " compares with one reference input, the baseline";
         if (request.hasBackground() || request.getBackgroundWeightsCount() > 0 || request.getBackgroundKmeans() != 0) {
             throw PrismException.invalid(Reason.INVALID_PARAMS, request.hasBackground() ? "background"
                     : request.getBackgroundWeightsCount() > 0 ? "background_weights" : "background_kmeans",
-                    m.field() + " compares with one reference input, the baseline; background rows are for"
-                            + " deep_lift_shap");
+                    takes + "; background rows are for deep_lift_shap");
         }
-        ModelSignature sig = model.signature();
+        int width = model.signature().featureCount();
         if (request.hasBaseline()) {
             if (request.getBaseline().hasMaskTokenId()) {
                 throw PrismException.invalid(Reason.INVALID_PARAMS, "baseline.mask_token_id", "a token id is not a"
                         + " reference input for gradients; give a constant or values");
             }
-            if (m == GradientMethod.SALIENCY) {
-                throw PrismException.invalid(Reason.INVALID_PARAMS, "baseline",
-                        "saliency takes no reference input");
+            if (saliency) {
+                throw PrismException.invalid(Reason.INVALID_PARAMS, "baseline", takes);
             }
-            return decodeBaseline(request.getBaseline(), sig);
+            return decodeBaseline(request.getBaseline(), model.signature());
         }
-        double[] row = m == GradientMethod.SALIENCY ? null : model.entry().defaultBaseline().orElse(null);
-        return Background.uniform(new RowBlock(1, sig.featureCount(),
-                row != null ? row : new double[sig.featureCount()]));
+        double[] row = saliency ? new double[width] : model.entry().defaultBaseline().orElseGet(() -> new double[width]);
+        return Background.uniform(new RowBlock(1, width, row));
     }
 
     /** The instances of the model's explained input, from the request's single input tensor. */

@@ -8,6 +8,7 @@ import dev.prism.model.AttributionKind;
 import dev.prism.model.ModelRepository;
 import dev.prism.model.ModelSignature;
 import dev.prism.tensor.TensorSpec;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -24,7 +25,7 @@ record ServedModel(ModelRepository.Entry entry, BatchScheduler scheduler, Attrib
     record Graph(AttributionKind kind, boolean logits) {
         /** The scheduler's name, which its metrics carry: e.g. "iris/deep_lift" or "iris/gradient_logits". */
         String schedulerName(String model) {
-            return model + "/" + kind.name().toLowerCase(java.util.Locale.ROOT) + (logits ? "_logits" : "");
+            return model + "/" + kind.name().toLowerCase(Locale.ROOT) + (logits ? "_logits" : "");
         }
     }
 

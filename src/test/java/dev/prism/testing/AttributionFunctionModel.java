@@ -10,6 +10,7 @@ import dev.prism.tensor.DType;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.TensorSpec;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -218,8 +219,8 @@ public final class AttributionFunctionModel implements Model {
         }
 
         private double[] deepLift(double[] row, int d, int k) {
-            double[] x = java.util.Arrays.copyOfRange(row, 0, d);
-            double[] reference = java.util.Arrays.copyOfRange(row, d, 2 * d);
+            double[] x = Arrays.copyOfRange(row, 0, d);
+            double[] reference = Arrays.copyOfRange(row, d, 2 * d);
             double[][] c = scores.contributions(x, reference);
             double[] fx = scores.values(x);
             double[] fr = scores.values(reference);
@@ -236,7 +237,7 @@ public final class AttributionFunctionModel implements Model {
         }
 
         private double[] gradient(double[] row, int d, int k) {
-            double[] x = java.util.Arrays.copyOfRange(row, 0, d);
+            double[] x = Arrays.copyOfRange(row, 0, d);
             double[][] j = scores.jacobian(x);
             double[] f = scores.values(x);
             double[] out = new double[d + 1];

@@ -8,6 +8,7 @@ import dev.prism.explain.Link;
 import dev.prism.model.AttributionKind;
 import dev.prism.model.BatchRunner;
 import dev.prism.tensor.RowBlock;
+import java.util.Arrays;
 
 /**
  * A request as the gradient explainers see it: instances, their references (a replacement row with
@@ -95,7 +96,7 @@ final class GradientInput {
 
     /** The seed selecting output position k's score column. */
     void writeSeed(int k, double[] dest, int offset) {
-        java.util.Arrays.fill(dest, offset, offset + scoreWidth, 0.0);
+        Arrays.fill(dest, offset, offset + scoreWidth, 0.0);
         dest[offset + input.output(k)] = 1;
     }
 

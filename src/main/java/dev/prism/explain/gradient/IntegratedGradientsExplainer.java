@@ -10,6 +10,7 @@ import dev.prism.model.AttributionKind;
 import dev.prism.model.BatchRunner;
 import dev.prism.model.RequestContext;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -83,7 +84,7 @@ public final class IntegratedGradientsExplainer implements GradientExplainer<Int
             in.writeSeed(k, dest, at + d);
         }, (i, k, s, y, at) -> {
             if (s == 0) {
-                java.util.Arrays.fill(integral, 0.0);
+                Arrays.fill(integral, 0.0);
             }
             if (s < n) {
                 for (int e = 0; e < d; e++) {

@@ -1,5 +1,7 @@
 package dev.prism.explain.gradient;
 
+import java.util.Arrays;
+
 /**
  * The quadrature rules of Integrated Gradients, as Captum's {@code approximation_methods} defines
  * them: the points α on the path from the baseline (0) to the instance (1) and their step sizes.
@@ -46,7 +48,7 @@ public enum IntegrationMethod {
             case RIEMANN_MIDDLE -> linspace(1.0 / (2 * n), 1 - 1.0 / (2 * n), n);
             default -> linspace(0, 1, n);
         };
-        java.util.Arrays.fill(steps, 1.0 / n);
+        Arrays.fill(steps, 1.0 / n);
         if (this == RIEMANN_TRAPEZOID) {
             steps[0] /= 2;
             steps[n - 1] /= 2;
