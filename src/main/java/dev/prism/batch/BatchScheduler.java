@@ -106,6 +106,11 @@ public final class BatchScheduler implements AutoCloseable {
         }
 
         @Override
+        public int inputWidth() {
+            return width;
+        }
+
+        @Override
         public int outputWidth() {
             return outputWidth;
         }

@@ -10,9 +10,15 @@ package dev.prism.explain;
  * @param elapsedSeconds   time spent on the instance
  * @param converged        the requested tolerance was met before the budget ran out
  * @param surrogate        a surrogate model's fit (LIME), or null
+ * @param convergenceDelta gradient methods: Σφ − (modelOutput − baseValue), signed; null for methods without one
  */
 public record Diagnostics(long modelEvaluations, long coalitions, boolean exact, int varyingFeatures,
-                          double elapsedSeconds, boolean converged, SurrogateFit surrogate) {
+                          double elapsedSeconds, boolean converged, SurrogateFit surrogate, Double convergenceDelta) {
+
+    public Diagnostics(long modelEvaluations, long coalitions, boolean exact, int varyingFeatures,
+                       double elapsedSeconds, boolean converged, SurrogateFit surrogate) {
+        this(modelEvaluations, coalitions, exact, varyingFeatures, elapsedSeconds, converged, surrogate, null);
+    }
 
     public Diagnostics(long modelEvaluations, long coalitions, boolean exact, int varyingFeatures,
                        double elapsedSeconds) {

@@ -13,6 +13,9 @@ import java.util.concurrent.ExecutionException;
  */
 public interface BatchRunner {
 
+    /** Width of the rows the model takes. */
+    int inputWidth();
+
     /** Width of the score rows the model returns. */
     int outputWidth();
 

@@ -52,7 +52,7 @@ public final class ModelConfigReader {
         return new ModelSettings(c.getFeatureNamesList(), c.getScoreOutputsList(), c.getOutputNamesList(),
                 kind, c.getBackgroundFile().isEmpty() ? null : c.getBackgroundFile(),
                 batching(c.getBatching()), c.getDevice().isEmpty() ? null : c.getDevice(),
-                c.getCategoricalFeaturesList());
+                c.getCategoricalFeaturesList(), c.getBaselineList());
     }
 
     private static BatchingSettings batching(BatchingConfig b) {

@@ -25,16 +25,29 @@ public final class ModelRepository implements AutoCloseable {
      * A loaded model with what the server needs beside it.
      *
      * @param categoricalFeatures indices of the features declared categorical, ascending
+     * @param baseline            the configured reference input of the gradient methods, one value per
+     *                            element, or null when none is configured
      */
     public record Entry(String name, Model model, Background background, BatchingSettings batching,
-                        int[] categoricalFeatures) {
+                        int[] categoricalFeatures, double[] baseline) {
         public Entry {
             categoricalFeatures = categoricalFeatures.clone();
+            baseline = baseline == null ? null : baseline.clone();
         }
 
         @Override
         public int[] categoricalFeatures() {
             return categoricalFeatures.clone();
+        }
+
+        @Override
+        public double[] baseline() {
+            return baseline == null ? null : baseline.clone();
+        }
+
+        /** The configured baseline, or empty when the model has none. */
+        public Optional<double[]> defaultBaseline() {
+            return Optional.ofNullable(baseline());
         }
 
         /** The default background, or empty when the model has none. */
@@ -98,7 +111,8 @@ public final class ModelRepository implements AutoCloseable {
                             BackgroundCsv.read(bgFile, model.signature().featureCount()));
                 }
                 return new Entry(name, model, background, settings.batching(),
-                        categoricalIndices(settings.categoricalFeatures(), model.signature().featureNames()));
+                        categoricalIndices(settings.categoricalFeatures(), model.signature().featureNames()),
+                        baseline(settings.baseline(), model.signature()));
             } catch (RuntimeException | IOException e) {
                 model.close();
                 throw e;
@@ -118,6 +132,27 @@ public final class ModelRepository implements AutoCloseable {
             }
         }
         return java.util.Arrays.stream(out).sorted().distinct().toArray();
+    }
+
+    /** The configured baseline spread over every element, or null when none is configured. */
+    private static double[] baseline(List<Double> values, ModelSignature signature) {
+        if (values.isEmpty()) {
+            return null;
+        }
+        int elements = signature.featureCount();
+        if (values.size() != 1 && values.size() != elements) {
+            throw new IllegalArgumentException("baseline has " + values.size() + " values; input '"
+                    + signature.explainedInput().name() + "' has " + elements
+                    + " elements per instance: give one value per element or a single value for all");
+        }
+        double[] row = new double[elements];
+        for (int e = 0; e < elements; e++) {
+            row[e] = values.get(values.size() == 1 ? 0 : e);
+            if (!Double.isFinite(row[e])) {
+                throw new IllegalArgumentException("baseline value " + e + " is " + row[e] + "; values must be finite");
+            }
+        }
+        return row;
     }
 
     public Optional<Entry> find(String name) {

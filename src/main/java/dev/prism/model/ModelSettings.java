@@ -14,21 +14,23 @@ public record ModelSettings(
         String backgroundFile,
         BatchingSettings batching,
         String device,
-        List<String> categoricalFeatures) {
+        List<String> categoricalFeatures,
+        List<Double> baseline) {
 
     public static final ModelSettings DEFAULTS = new ModelSettings(
             List.of(), List.of(), List.of(), OutputKind.UNSPECIFIED, null, BatchingSettings.DEFAULT, null,
-            List.of());
+            List.of(), List.of());
 
     public ModelSettings {
         featureNames = List.copyOf(featureNames);
         scoreOutputs = List.copyOf(scoreOutputs);
         outputNames = List.copyOf(outputNames);
         categoricalFeatures = List.copyOf(categoricalFeatures);
+        baseline = List.copyOf(baseline);
     }
 
     public ModelSettings withBatching(BatchingSettings b) {
         return new ModelSettings(featureNames, scoreOutputs, outputNames, outputKind, backgroundFile, b, device,
-                categoricalFeatures);
+                categoricalFeatures, baseline);
     }
 }

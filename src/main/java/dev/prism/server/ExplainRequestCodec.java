@@ -2,14 +2,18 @@ package dev.prism.server;
 
 import dev.prism.api.v1.Baseline;
 import dev.prism.api.v1.ExplainRequest;
+import dev.prism.api.v1.GradientTarget;
 import dev.prism.api.v1.L1Reg;
 import dev.prism.api.v1.Tensor;
+import dev.prism.batch.BatchScheduler;
 import dev.prism.error.FieldViolation;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
+import dev.prism.explain.gradient.IntegratedGradientsParams;
+import dev.prism.explain.gradient.IntegrationMethod;
 import dev.prism.explain.shap.KernelShapExplainer;
 import dev.prism.explain.lime.LimeExplainer;
 import dev.prism.explain.lime.LimeParams;
@@ -25,6 +29,7 @@ import dev.prism.model.Background;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.OutputKind;
 import dev.prism.tensor.RowBlock;
+import dev.prism.tensor.TensorSpec;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -52,19 +57,34 @@ final class ExplainRequestCodec {
     /**
      * A request ready to run.
      *
-     * @param compact answer with the summary's tensors only
+     * @param scheduler the scheduler its rows go through: the model's, or a gradient method's graph's
+     * @param compact   answer with the summary's tensors only
      */
-    record Prepared(ServedModel model, ExplainInput input, MethodCall<?> method, boolean compact) {}
+    record Prepared(ServedModel model, ExplainInput input, MethodCall<?> method, BatchScheduler scheduler,
+                    boolean compact) {}
 
     Prepared prepare(ExplainRequest request) {
         ServedModel model = models.require(request.getModel(), "model");
         ModelSignature sig = model.signature();
+        GradientMethod gradient = gradientMethod(request.getMethodCase());
+        BatchScheduler scheduler = gradient == null ? model.scheduler() : graphScheduler(request, model, gradient);
 
         RowBlock instances = decodeInputs(request.getInputsList(), sig, "inputs");
         FeatureGroups groups = FeatureGroupsCodec.decode(request.getFeatureGroups(), sig);
-        boolean baseline = request.hasBaseline();
-        Background background = baseline ? decodeBaseline(request.getBaseline(), sig) : decodeBackground(request, model);
-        background = summarise(request, background, baseline);
+        boolean baseline;
+        Background background;
+        if (gradient == null || gradient == GradientMethod.DEEP_LIFT_SHAP) {
+            baseline = request.hasBaseline();
+            if (baseline && gradient != null) {
+                throw PrismException.invalid(Reason.INVALID_PARAMS, "baseline", "deep_lift_shap averages over"
+                        + " background rows, so it takes a background, not a baseline; deep_lift takes a baseline");
+            }
+            background = baseline ? decodeBaseline(request.getBaseline(), sig) : decodeBackground(request, model);
+            background = summarise(request, background, baseline);
+        } else {
+            baseline = true;
+            background = reference(request, model, gradient);
+        }
         int[] outputs = outputs(request.getOutputsList(), sig);
         Link link = link(request, sig);
         ExplainInput input = new ExplainInput(instances, background, baseline, groups, outputs, link,
@@ -84,7 +104,78 @@ final class ExplainRequestCodec {
                     + " model evaluations, more than this server allows per request (" + maxEvaluations
                     + "); send fewer instances, a smaller background or fewer samples");
         }
-        return new Prepared(model, input, method, compact);
+        return new Prepared(model, input, method, scheduler, compact);
+    }
+
+    private static GradientMethod gradientMethod(ExplainRequest.MethodCase method) {
+        return switch (method) {
+            case DEEP_LIFT -> GradientMethod.DEEP_LIFT;
+            case DEEP_LIFT_SHAP -> GradientMethod.DEEP_LIFT_SHAP;
+            case INTEGRATED_GRADIENTS -> GradientMethod.INTEGRATED_GRADIENTS;
+            case GRADIENT_X_INPUT -> GradientMethod.GRADIENT_X_INPUT;
+            case SALIENCY -> GradientMethod.SALIENCY;
+            case KERNEL_SHAP, LIME, EXACT_SHAPLEY, PERMUTATION_SHAP, AUTO, METHOD_NOT_SET -> null;
+        };
+    }
+
+    /**
+     * The scheduler of the graph a gradient method runs on: INVALID_ARGUMENT for an integer input or
+     * logits the model does not have, FAILED_PRECONDITION when the graph compiler has no rule for
+     * one of the model's operators.
+     */
+    private static BatchScheduler graphScheduler(ExplainRequest request, ServedModel model, GradientMethod m) {
+        TensorSpec input = model.signature().explainedInput();
+        if (!input.dtype().isFloating()) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, m.field(), "gradient methods need a"
+                    + " floating-point input; '" + input.name() + "' is " + input.dtype());
+        }
+        GradientTarget target = switch (m) {
+            case DEEP_LIFT -> request.getDeepLift().getTarget();
+            case DEEP_LIFT_SHAP -> request.getDeepLiftShap().getTarget();
+            case INTEGRATED_GRADIENTS -> request.getIntegratedGradients().getTarget();
+            case GRADIENT_X_INPUT -> request.getGradientXInput().getTarget();
+            case SALIENCY -> request.getSaliency().getTarget();
+        };
+        String field = m.field() + ".target";
+        boolean logits = switch (target) {
+            case GRADIENT_TARGET_OUTPUT -> false;
+            case GRADIENT_TARGET_LOGITS -> true;
+            case UNRECOGNIZED -> throw PrismException.invalid(Reason.INVALID_PARAMS, field,
+                    "unknown target " + target.getNumber());
+        };
+        if (model.unsupported(m.kind()).isEmpty() && logits && !model.hasLogits()) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, field, "GRADIENT_TARGET_LOGITS needs a score output"
+                    + " produced by a final Softmax; model '" + model.name() + "' has none");
+        }
+        return model.scheduler(new ServedModel.Graph(m.kind(), logits), m.field());
+    }
+
+    /**
+     * The reference input of a gradient method: the request's baseline, else the model's configured
+     * one, else zeros (as Captum). Saliency has none: its row is never evaluated.
+     */
+    private static Background reference(ExplainRequest request, ServedModel model, GradientMethod m) {
+        boolean saliency = m == GradientMethod.SALIENCY;
+        String takes = saliency ? "saliency takes no reference input"
+                : m.field() + " compares with one reference input, the baseline";
+        if (request.hasBackground() || request.getBackgroundWeightsCount() > 0 || request.getBackgroundKmeans() != 0) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, request.hasBackground() ? "background"
+                    : request.getBackgroundWeightsCount() > 0 ? "background_weights" : "background_kmeans",
+                    takes + "; background rows are for deep_lift_shap");
+        }
+        int width = model.signature().featureCount();
+        if (request.hasBaseline()) {
+            if (request.getBaseline().hasMaskTokenId()) {
+                throw PrismException.invalid(Reason.INVALID_PARAMS, "baseline.mask_token_id", "a token id is not a"
+                        + " reference input for gradients; give a constant or values");
+            }
+            if (saliency) {
+                throw PrismException.invalid(Reason.INVALID_PARAMS, "baseline", takes);
+            }
+            return decodeBaseline(request.getBaseline(), model.signature());
+        }
+        double[] row = saliency ? new double[width] : model.entry().defaultBaseline().orElseGet(() -> new double[width]);
+        return Background.uniform(new RowBlock(1, width, row));
     }
 
     /** The instances of the model's explained input, from the request's single input tensor. */
@@ -252,9 +343,26 @@ final class ExplainRequestCodec {
                     new PermutationShapParams(request.getPermutationShap().getMaxEvals(),
                             request.getPermutationShap().getNpermutations()));
             case METHOD_NOT_SET, AUTO -> new MethodCall<>(AutoShapleyExplainer.method(input), auto, null);
-            default -> throw PrismException.invalid(Reason.INVALID_PARAMS, "method",
-                    request.getMethodCase().name().toLowerCase(java.util.Locale.ROOT) + " is not available yet");
+            case DEEP_LIFT -> GradientMethod.DEEP_LIFT.call(null);
+            case DEEP_LIFT_SHAP -> GradientMethod.DEEP_LIFT_SHAP.call(null);
+            case INTEGRATED_GRADIENTS -> GradientMethod.INTEGRATED_GRADIENTS.call(
+                    integratedGradientsParams(request.getIntegratedGradients()));
+            case GRADIENT_X_INPUT -> GradientMethod.GRADIENT_X_INPUT.call(null);
+            case SALIENCY -> GradientMethod.SALIENCY.call(null);
         };
+    }
+
+    private static IntegratedGradientsParams integratedGradientsParams(dev.prism.api.v1.IntegratedGradientsParams p) {
+        IntegrationMethod method = switch (p.getMethod()) {
+            case INTEGRATION_GAUSS_LEGENDRE -> IntegrationMethod.GAUSS_LEGENDRE;
+            case INTEGRATION_RIEMANN_RIGHT -> IntegrationMethod.RIEMANN_RIGHT;
+            case INTEGRATION_RIEMANN_LEFT -> IntegrationMethod.RIEMANN_LEFT;
+            case INTEGRATION_RIEMANN_MIDDLE -> IntegrationMethod.RIEMANN_MIDDLE;
+            case INTEGRATION_RIEMANN_TRAPEZOID -> IntegrationMethod.RIEMANN_TRAPEZOID;
+            case UNRECOGNIZED -> throw PrismException.invalid(Reason.INVALID_PARAMS, "integrated_gradients.method",
+                    "unknown integration method " + p.getMethodValue());
+        };
+        return new IntegratedGradientsParams(p.getNSteps(), method);
     }
 
     private static KernelShapParams kernelShapParams(dev.prism.api.v1.KernelShapParams p, ExplainInput input) {

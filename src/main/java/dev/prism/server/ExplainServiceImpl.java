@@ -85,7 +85,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
                 ? "auto" : request.getMethodCase().name().toLowerCase(java.util.Locale.ROOT);
         try {
             ExplainRequestCodec.Prepared prepared = codec.prepare(request);
-            prepared.model().scheduler().admit();
+            prepared.scheduler().admit();
             ProgressSink sink = sinks.apply(prepared);
             admitted.add(context);
             pool.submit(() -> run(prepared, context, sink, started, onResult, onError));
@@ -106,7 +106,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
         CountingSink counting = new CountingSink(sink);
         try {
             context.throwIfCancelled();
-            BatchRunner runner = prepared.model().scheduler().open(context);
+            BatchRunner runner = prepared.scheduler().open(context);
             List<Explanation> explanations = prepared.method().run(prepared.input(), runner, counting, context);
             long nanos = System.nanoTime() - started;
             ExplainResponse response = ExplanationCodec.response(model, method, prepared.model().signature(),

@@ -39,6 +39,9 @@ final class ExplanationCodec {
                     .setExact(e.diagnostics().exact())
                     .setVaryingFeatures(e.diagnostics().varyingFeatures())
                     .setConverged(e.diagnostics().converged());
+            if (e.diagnostics().convergenceDelta() != null) {
+                d.setConvergenceDelta(e.diagnostics().convergenceDelta());
+            }
             if (e.diagnostics().surrogate() != null) {
                 var fit = e.diagnostics().surrogate();
                 d.setSurrogate(SurrogateFit.newBuilder().setIntercept(fit.intercept()).setScore(fit.score())

@@ -10,6 +10,7 @@ import dev.prism.api.v1.OutputKind;
 import dev.prism.api.v1.PredictRequest;
 import dev.prism.api.v1.PredictResponse;
 import dev.prism.api.v1.TensorSpec;
+import dev.prism.api.v1.UnsupportedMethod;
 import dev.prism.model.BatchRunner;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.RequestContext;
@@ -107,10 +108,16 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
                 .addMethods(Method.METHOD_LIME)
                 .addMethods(Method.METHOD_EXACT_SHAPLEY)
                 .addMethods(Method.METHOD_PERMUTATION_SHAP)
+                .setHasLogits(m.hasLogits())
                 .setDefaultBackgroundRows(m.entry().defaultBackground().map(bg -> bg.size()).orElse(0))
                 .setDevice(m.entry().model().device())
                 .setMaxBatchRows(m.scheduler().settings().maxBatchRows())
                 .setMaxQueueDelayMicros(m.scheduler().settings().maxQueueDelayMicros());
+        for (GradientMethod g : GradientMethod.values()) {
+            m.unsupported(g.kind()).ifPresentOrElse(
+                    reason -> b.addUnsupportedMethods(UnsupportedMethod.newBuilder().setMethod(g.api()).setReason(reason)),
+                    () -> b.addMethods(g.api()));
+        }
         for (int c : m.entry().categoricalFeatures()) {
             b.addCategoricalFeatures(sig.featureNames().get(c));
         }

@@ -4,6 +4,7 @@ import dev.prism.api.v1.ExplainServiceGrpc;
 import dev.prism.api.v1.ModelServiceGrpc;
 import dev.prism.metrics.ExplanationMetrics;
 import dev.prism.metrics.MetricsHttpServer;
+import dev.prism.model.ModelLoader;
 import dev.prism.model.ModelRepository;
 import dev.prism.onnx.OnnxModelLoader;
 import io.grpc.Server;
@@ -51,7 +52,7 @@ public final class PrismServer implements AutoCloseable {
     private final MetricsHttpServer metricsHttp;
     private boolean closed;
 
-    private PrismServer(ServerOptions options, ServerBuilder<?> builder) throws IOException {
+    private PrismServer(ServerOptions options, ServerBuilder<?> builder, ModelLoader loader) throws IOException {
         this.options = options;
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(registry);
@@ -60,8 +61,8 @@ public final class PrismServer implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
 
-        ModelRepository repository = ModelRepository.load(options.modelRepository(),
-                new OnnxModelLoader(options.intraOpThreads()), options.device(), options::override);
+        ModelRepository repository = ModelRepository.load(options.modelRepository(), loader, options.device(),
+                options::override);
         this.models = new ServedModels(repository, options, registry);
         this.pool = new ExplainPool(options.explainThreads(), options.explainQueue());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -101,7 +102,12 @@ public final class PrismServer implements AutoCloseable {
 
     /** Starts on a transport of the caller's choice (in-process in tests). */
     public static PrismServer start(ServerOptions options, ServerBuilder<?> builder) throws IOException {
-        return new PrismServer(options, builder);
+        return start(options, builder, new OnnxModelLoader(options.intraOpThreads()));
+    }
+
+    /** Starts with models opened by the given loader instead of ONNX Runtime (models computed in Java, in tests). */
+    public static PrismServer start(ServerOptions options, ServerBuilder<?> builder, ModelLoader loader) throws IOException {
+        return new PrismServer(options, builder, loader);
     }
 
     public int port() {

@@ -1,16 +1,76 @@
 package dev.prism.server;
 
 import dev.prism.batch.BatchScheduler;
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
+import dev.prism.model.AttributionGraphs;
+import dev.prism.model.AttributionKind;
 import dev.prism.model.ModelRepository;
 import dev.prism.model.ModelSignature;
+import dev.prism.tensor.TensorSpec;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 
-/** A repository model together with the scheduler that owns it. */
-record ServedModel(ModelRepository.Entry entry, BatchScheduler scheduler) {
+/**
+ * A repository model together with the scheduler that owns it, and one scheduler per attribution
+ * graph it serves: each supported kind for the score output, and for the logits when it has them.
+ *
+ * @param graphs the model's attribution graphs, kept to say why a kind is unsupported
+ */
+record ServedModel(ModelRepository.Entry entry, BatchScheduler scheduler, AttributionGraphs graphs,
+                   Map<Graph, BatchScheduler> graphSchedulers) {
+
+    /** One attribution graph of a model. */
+    record Graph(AttributionKind kind, boolean logits) {
+        /** The scheduler's name, which its metrics carry: e.g. "iris/deep_lift" or "iris/gradient_logits". */
+        String schedulerName(String model) {
+            return model + "/" + kind.name().toLowerCase(Locale.ROOT) + (logits ? "_logits" : "");
+        }
+    }
+
+    ServedModel {
+        graphSchedulers = Map.copyOf(graphSchedulers);
+    }
+
     String name() {
         return entry.name();
     }
 
     ModelSignature signature() {
         return entry.model().signature();
+    }
+
+    /** Empty when the model serves the kind; otherwise why not. */
+    Optional<String> unsupported(AttributionKind kind) {
+        return unsupported(signature(), graphs, kind);
+    }
+
+    /** Gradients need a floating-point input; past that, the graph compiler decides. */
+    static Optional<String> unsupported(ModelSignature signature, AttributionGraphs graphs, AttributionKind kind) {
+        TensorSpec input = signature.explainedInput();
+        if (!input.dtype().isFloating()) {
+            return Optional.of("gradient methods need a floating-point input; '" + input.name() + "' is "
+                    + input.dtype());
+        }
+        return graphs.unsupported(kind);
+    }
+
+    boolean hasLogits() {
+        return graphs.hasLogits();
+    }
+
+    /**
+     * The scheduler of the graph, or METHOD_UNSUPPORTED_FOR_MODEL (FAILED_PRECONDITION) with the
+     * reason the graph compiler gave.
+     */
+    BatchScheduler scheduler(Graph graph, String method) {
+        BatchScheduler s = graphSchedulers.get(graph);
+        if (s == null) {
+            throw new PrismException(Reason.METHOD_UNSUPPORTED_FOR_MODEL, "model '" + name() + "' cannot be explained"
+                    + " with " + method + ": " + unsupported(graph.kind()).orElse("it has no "
+                    + (graph.logits() ? "logits" : "graph") + " for " + method));
+        }
+        return s;
     }
 }

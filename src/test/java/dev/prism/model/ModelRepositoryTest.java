@@ -1,5 +1,6 @@
 package dev.prism.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -108,6 +109,31 @@ class ModelRepositoryTest {
         Files.writeString(folder.resolve("background.csv"), "1,2,3,4,NaN\n");
         e = assertThrows(IllegalArgumentException.class, () -> load(root));
         assertTrue(e.getMessage().contains("non-finite"), e.getMessage());
+    }
+
+    @Test
+    void theConfiguredBaselineIsOneValuePerElementOrOneForAll(@TempDir Path root) throws IOException {
+        Path folder = root.resolve("lin");
+        copy(TEST_MODELS.resolve("linear"), folder, "model.onnx");
+        try (ModelRepository repo = load(root)) {
+            assertTrue(repo.find("lin").orElseThrow().defaultBaseline().isEmpty());
+        }
+        Files.writeString(folder.resolve("config.pbtxt"), "baseline: [0.25]\n");
+        try (ModelRepository repo = load(root)) {
+            assertArrayEquals(new double[] {0.25, 0.25, 0.25, 0.25, 0.25},
+                    repo.find("lin").orElseThrow().defaultBaseline().orElseThrow());
+        }
+        Files.writeString(folder.resolve("config.pbtxt"), "baseline: [1, 2, 3, 4, 5]\n");
+        try (ModelRepository repo = load(root)) {
+            assertArrayEquals(new double[] {1, 2, 3, 4, 5}, repo.find("lin").orElseThrow().defaultBaseline().orElseThrow());
+        }
+        Files.writeString(folder.resolve("config.pbtxt"), "baseline: [1, 2]\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(e.getMessage().contains("model 'lin'") && e.getMessage().contains("baseline has 2 values")
+                && e.getMessage().contains("5 elements"), e.getMessage());
+        Files.writeString(folder.resolve("config.pbtxt"), "baseline: [inf]\n");
+        e = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(e.getMessage().contains("must be finite"), e.getMessage());
     }
 
     @Test

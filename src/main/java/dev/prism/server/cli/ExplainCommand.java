@@ -12,6 +12,12 @@ import dev.prism.api.v1.ModelInfo;
 import dev.prism.api.v1.ModelServiceGrpc;
 import dev.prism.api.v1.TensorSpec;
 import dev.prism.api.v1.AutoParams;
+import dev.prism.api.v1.DeepLiftParams;
+import dev.prism.api.v1.DeepLiftShapParams;
+import dev.prism.api.v1.GradientTarget;
+import dev.prism.api.v1.GradientXInputParams;
+import dev.prism.api.v1.IntegratedGradientsParams;
+import dev.prism.api.v1.SaliencyParams;
 import dev.prism.api.v1.ExactShapleyParams;
 import dev.prism.api.v1.KernelShapParams;
 import dev.prism.api.v1.LimeParams;
@@ -50,12 +56,21 @@ final class ExplainCommand implements Callable<Integer> {
     List<Double> instance;
 
     @Option(names = "--method", defaultValue = "auto",
-            description = "auto (default), kernel_shap, exact_shapley, permutation_shap or lime.")
+            description = "auto (default), kernel_shap, exact_shapley, permutation_shap, lime, deep_lift,"
+                    + " deep_lift_shap, integrated_gradients, gradient_x_input or saliency.")
     String method;
 
     @Option(names = "--nsamples", defaultValue = "0",
             description = "Budget: KernelSHAP coalitions, permutation max_evals or LIME samples; 0 = the method's default.")
     long nsamples;
+
+    @Option(names = "--gradient-target", defaultValue = "output",
+            description = "Gradient methods: attribute the score output (default) or the logits before its Softmax.")
+    String gradientTarget;
+
+    @Option(names = "--n-steps", defaultValue = "0",
+            description = "Integrated Gradients: points on the path; 0 = the default (50).")
+    int nSteps;
 
     @Option(names = "--outputs", split = ",", description = "Outputs to explain, by name (default: all).")
     List<String> outputs;
@@ -72,15 +87,31 @@ final class ExplainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         ExplainRequest.Builder request = ExplainRequest.newBuilder().setModel(model);
+        GradientTarget score = switch (gradientTarget) {
+            case "output" -> GradientTarget.GRADIENT_TARGET_OUTPUT;
+            case "logits" -> GradientTarget.GRADIENT_TARGET_LOGITS;
+            default -> null;
+        };
+        if (score == null) {
+            System.err.println("prism explain: unknown gradient target '" + gradientTarget + "'; use output or logits");
+            return 2;
+        }
         switch (method) {
             case "auto" -> request.setAuto(AutoParams.getDefaultInstance());
             case "kernel_shap" -> request.setKernelShap(KernelShapParams.newBuilder().setNsamples(nsamples));
             case "exact_shapley" -> request.setExactShapley(ExactShapleyParams.getDefaultInstance());
             case "permutation_shap" -> request.setPermutationShap(PermutationShapParams.newBuilder().setMaxEvals(nsamples));
             case "lime" -> request.setLime(LimeParams.newBuilder().setNumSamples(Math.toIntExact(nsamples)));
+            case "deep_lift" -> request.setDeepLift(DeepLiftParams.newBuilder().setTarget(score));
+            case "deep_lift_shap" -> request.setDeepLiftShap(DeepLiftShapParams.newBuilder().setTarget(score));
+            case "integrated_gradients" -> request.setIntegratedGradients(IntegratedGradientsParams.newBuilder()
+                    .setNSteps(nSteps).setTarget(score));
+            case "gradient_x_input" -> request.setGradientXInput(GradientXInputParams.newBuilder().setTarget(score));
+            case "saliency" -> request.setSaliency(SaliencyParams.newBuilder().setTarget(score));
             default -> {
-                System.err.println("prism explain: unknown method '" + method
-                        + "'; use auto, kernel_shap, exact_shapley, permutation_shap or lime");
+                System.err.println("prism explain: unknown method '" + method + "'; use auto, kernel_shap,"
+                        + " exact_shapley, permutation_shap, lime, deep_lift, deep_lift_shap, integrated_gradients,"
+                        + " gradient_x_input or saliency");
                 return 2;
             }
         }
@@ -161,6 +192,15 @@ final class ExplainCommand implements Callable<Integer> {
                                 + "  (weighted R^2 %.3f, %,d evaluations)%n", r.getModel(), r.getMethod(),
                         e.getOutput(), fit.getIntercept(), fit.getLocalPrediction(), e.getModelOutput(), fit.getScore(),
                         e.getDiagnostics().getModelEvaluations());
+            } else if (Double.isNaN(e.getBaseValue())) {
+                // Saliency has no reference input, so no base to sum from.
+                out.printf(Locale.ROOT, "%s / %s / output %s: model %.6g  (%,d evaluations)%n", r.getModel(),
+                        r.getMethod(), e.getOutput(), e.getModelOutput(), e.getDiagnostics().getModelEvaluations());
+            } else if (e.getDiagnostics().hasConvergenceDelta()) {
+                out.printf(Locale.ROOT, "%s / %s / output %s: base %.6g, model %.6g  (%,d evaluations,"
+                                + " convergence delta %+.2g)%n", r.getModel(), r.getMethod(), e.getOutput(),
+                        e.getBaseValue(), e.getModelOutput(), e.getDiagnostics().getModelEvaluations(),
+                        e.getDiagnostics().getConvergenceDelta());
             } else {
                 out.printf(Locale.ROOT, "%s / %s / output %s: base %.6g + sum %.6g = %.6g  (%s, %,d evaluations, gap %.2g)%n",
                     r.getModel(), r.getMethod(), e.getOutput(), e.getBaseValue(),

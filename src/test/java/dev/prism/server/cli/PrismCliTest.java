@@ -5,17 +5,23 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.prism.server.PrismServer;
 import dev.prism.server.ServerOptions;
+import dev.prism.testing.AttributionFunctionModel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /** {@code prism explain} against a real server on a free port. */
@@ -109,6 +115,43 @@ class PrismCliTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("digits / kernel_shap / output 3"), r.out());
         assertTrue(r.out().contains("px_"), r.out());
+    }
+
+    @Test
+    void gradientMethodsShowTheConvergenceDelta(@TempDir Path dir) throws Exception {
+        // f = W x on the score output and V x on the logits, so Integrated Gradients from zeros gives V ⊙ x.
+        double[][] w = {{1, -2, 0.5}, {0, 1, 1}};
+        double[][] v = {{3, 0.25, -1}, {-2, 1, 0}};
+        AttributionFunctionModel lin = new AttributionFunctionModel(3, 2, AttributionFunctionModel.linear(w,
+                new double[2]), AttributionFunctionModel.linear(v, new double[2]), Map.of());
+        Path folder = Files.createDirectories(dir.resolve("lin"));
+        Files.writeString(folder.resolve("model.onnx"), "computed in Java");
+        try (PrismServer fake = PrismServer.start(ServerOptions.defaults(dir).withPorts(0, -1),
+                NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), (file, settings, device) -> lin)) {
+            Run ig = run("explain", "--target", "localhost:" + fake.port(), "--model", "lin", "--instance", "2,1,4",
+                    "--method", "integrated_gradients", "--n-steps", "7", "--gradient-target", "logits",
+                    "--outputs", "y0");
+            assertEquals(0, ig.exit(), ig.err());
+            Matcher header = Pattern.compile("lin / integrated_gradients / output y0: base 0\\.00000, model 2\\.25000"
+                    + "  \\(9 evaluations, convergence delta (\\S+)\\)").matcher(ig.out());
+            assertTrue(header.find(), ig.out());
+            assertEquals(0, Double.parseDouble(header.group(1)), 1e-9);
+            Matcher first = Pattern.compile("^  x0\\s+2\\.00000\\s+\\+6\\.00000\\s", Pattern.MULTILINE).matcher(ig.out());
+            assertTrue(first.find(), "x0's attribution is 3 × 2: " + ig.out());
+
+            Run saliency = run("explain", "--target", "localhost:" + fake.port(), "--model", "lin",
+                    "--instance", "2,1,4", "--method", "saliency", "--outputs", "y1");
+            assertEquals(0, saliency.exit(), saliency.err());
+            assertTrue(saliency.out().contains("lin / saliency / output y1: model 5.00000  (1 evaluations)"), saliency.out());
+
+            assertEquals(2, run("explain", "--target", "localhost:" + fake.port(), "--model", "lin",
+                    "--instance", "2,1,4", "--method", "saliency", "--gradient-target", "nope").exit());
+        }
+        Run unsupported = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                "--instance", "5.1,3.5,1.4,0.2", "--method", "deep_lift");
+        assertEquals(1, unsupported.exit());
+        assertTrue(unsupported.err().contains("FAILED_PRECONDITION")
+                && unsupported.err().contains("reason: METHOD_UNSUPPORTED_FOR_MODEL"), unsupported.err());
     }
 
     @Test

@@ -1,0 +1,125 @@
+package dev.prism.explain.gradient;
+
+import dev.prism.explain.ProgressSink;
+import dev.prism.model.BatchRunner;
+import dev.prism.model.RequestContext;
+import dev.prism.tensor.RowBlock;
+import dev.prism.tensor.RowSource;
+import java.util.ArrayDeque;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Streams a gradient explanation's rows through the attribution graph's runner. Every (instance,
+ * output) pair takes the same number of rows, its steps; rows are numbered instance by instance,
+ * output by output, step by step, written on demand when their batch is assembled, submitted in
+ * chunks with a bounded number in flight, and read back strictly in that order. Explainers fold
+ * each row into their state as it is read, so results never depend on chunk or batch sizes and only
+ * the current instance's state is held.
+ */
+final class AttributionRows {
+    /** Rows per submitted chunk. */
+    static final int CHUNK_ROWS = 4096;
+    /** Chunks in flight per request. */
+    static final int MAX_CHUNKS_IN_FLIGHT = 4;
+
+    /** Writes one graph input row; called from scheduler threads, so it must only read shared state. */
+    @FunctionalInterface
+    interface Writer {
+        void write(int instance, int output, int step, double[] dest, int offset);
+    }
+
+    /** Takes one graph output row, at {@code out[offset ...]}. */
+    @FunctionalInterface
+    interface Reader {
+        void read(int instance, int output, int step, double[] out, int offset);
+    }
+
+    private final BatchRunner runner;
+    private final ProgressSink progress;
+    private final RequestContext context;
+    private final int chunkRows;
+    private long instanceStarted;
+
+    AttributionRows(BatchRunner runner, ProgressSink progress, RequestContext context, int chunkRows) {
+        this.runner = runner;
+        this.progress = progress;
+        this.context = context;
+        this.chunkRows = chunkRows;
+    }
+
+    /**
+     * Evaluates {@code instances × outputs × steps} rows.
+     *
+     * @param afterChunk runs after each chunk has been read (for running estimates)
+     */
+    void run(int instances, int outputs, int steps, Writer writer, Reader reader, Runnable afterChunk) {
+        long total = (long) instances * outputs * steps;
+        progress.total(total);
+        int outWidth = runner.outputWidth();
+        ArrayDeque<Chunk> inFlight = new ArrayDeque<>();
+        long next = 0;
+        while (next < total || !inFlight.isEmpty()) {
+            while (next < total && inFlight.size() < MAX_CHUNKS_IN_FLIGHT) {
+                context.throwIfCancelled();
+                int count = (int) Math.min(chunkRows, total - next);
+                Rows rows = new Rows(next, count, runner.inputWidth(), outputs, steps, writer);
+                inFlight.add(new Chunk(next, System.nanoTime(), runner.submit(rows)));
+                next += count;
+            }
+            Chunk chunk = inFlight.poll();
+            RowBlock out = BatchRunner.await(chunk.future);
+            context.throwIfCancelled();
+            for (int r = 0; r < out.rows(); r++) {
+                long row = chunk.first + r;
+                int step = (int) (row % steps);
+                int output = (int) (row / steps % outputs);
+                int instance = (int) (row / steps / outputs);
+                if (output == 0 && step == 0) {
+                    instanceStarted = chunk.submitted;
+                }
+                reader.read(instance, output, step, out.data(), r * outWidth);
+            }
+            progress.advance(out.rows());
+            afterChunk.run();
+        }
+    }
+
+    /** Seconds since the instance being read had its first row submitted. */
+    double elapsedSeconds() {
+        return (System.nanoTime() - instanceStarted) / 1e9;
+    }
+
+    private record Chunk(long first, long submitted, CompletableFuture<RowBlock> future) {}
+
+    /** Rows [first, first + count) of the request, written when the scheduler copies them. */
+    private record Rows(long first, int count, int width, int outputs, int steps, Writer writer) implements RowSource {
+        @Override
+        public int rows() {
+            return count;
+        }
+
+        @Override
+        public void copyRows(int from, int n, double[] dest, int offset) {
+            for (int r = 0; r < n; r++) {
+                write(from + r, dest, offset + r * width);
+            }
+        }
+
+        @Override
+        public void copyRows(int from, int n, float[] dest, int offset) {
+            double[] row = new double[width];
+            for (int r = 0; r < n; r++) {
+                write(from + r, row, 0);
+                for (int c = 0; c < width; c++) {
+                    dest[offset + r * width + c] = (float) row[c];
+                }
+            }
+        }
+
+        private void write(int local, double[] dest, int offset) {
+            long row = first + local;
+            writer.write((int) (row / steps / outputs), (int) (row / steps % outputs), (int) (row % steps), dest,
+                    offset);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+package dev.prism.explain.gradient;
+
+import dev.prism.explain.Diagnostics;
+import dev.prism.explain.ExplainInput;
+import dev.prism.explain.Explanation;
+import dev.prism.explain.ProgressSink;
+import dev.prism.model.AttributionKind;
+import dev.prism.model.BatchRunner;
+import dev.prism.model.RequestContext;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * DeepLIFT (Rescale) against one reference input, the request's baseline: one graph row per
+ * instance and output gives the contributions (x − x')·m, f(x) and f(x'). A feature's attribution
+ * is the sum of its elements' contributions; the base value is f(x') and the convergence delta
+ * Σφ − (f(x) − f(x')), as Captum's DeepLift reports it. It takes no parameters (pass null).
+ */
+public final class DeepLiftExplainer implements GradientExplainer<Void> {
+    private final int chunkRows;
+
+    public DeepLiftExplainer() {
+        this(AttributionRows.CHUNK_ROWS);
+    }
+
+    DeepLiftExplainer(int chunkRows) {
+        this.chunkRows = chunkRows;
+    }
+
+    @Override
+    public AttributionKind kind() {
+        return AttributionKind.DEEP_LIFT;
+    }
+
+    @Override
+    public void validate(ExplainInput input, Void params) {
+        GradientInput.requireIdentityLink(input);
+        GradientInput.requireSingleReference(input, "deep_lift");
+    }
+
+    @Override
+    public long evaluationsNeeded(ExplainInput input, Void params) {
+        return (long) input.instances().rows() * input.outputCount();
+    }
+
+    @Override
+    public List<Explanation> explain(ExplainInput input, Void params, BatchRunner runner, ProgressSink progress,
+                                     RequestContext context) {
+        GradientInput in = new GradientInput(input, runner, kind());
+        int d = in.elements;
+        List<Explanation> out = new ArrayList<>();
+        AttributionRows rows = new AttributionRows(runner, progress, context, chunkRows);
+        rows.run(in.instances(), in.outputs(), 1, (i, k, step, dest, at) -> {
+            in.writeInstance(i, dest, at);
+            in.writeReference(i, 0, dest, at + d);
+            in.writeSeed(k, dest, at + 2 * d);
+        }, (i, k, step, y, at) -> {
+            double[] phi = in.featureSums(y, at);
+            double fx = y[at + d];
+            double fr = y[at + d + 1];
+            double delta = GradientInput.sum(phi) - (fx - fr);
+            out.add(new Explanation(i, input.output(k), fr, fx, phi, null, new Diagnostics(in.outputs(), 0, false,
+                    in.varyingFeatures(i), rows.elapsedSeconds(), false, null, delta)));
+        }, () -> {});
+        return out;
+    }
+}
