@@ -57,7 +57,7 @@ class CaptumConformanceTest {
     @BeforeAll
     static void start() throws Exception {
         prism = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(ServerTestSupport.repository(
-                dir, "digits_cnn", "mlp_mixed", "conv_zoo", "gelu_gate")));
+                dir, "digits_cnn", "mlp_mixed", "conv_zoo", "gelu_gate", "sin_net")));
     }
 
     @AfterAll
@@ -133,6 +133,28 @@ class CaptumConformanceTest {
             compared++;
         }
         assertTrue(compared >= 10, model + ": only " + compared + " cases compared");
+    }
+
+    @org.junit.jupiter.api.Test
+    void aModelWithAnOperatorWithoutARuleIsRefusedAndKeepsServingPerturbationMethods() {
+        Tensor x = Tensor.newBuilder().addShape(1).addShape(4).addFloatData(0.5f).addFloatData(-1f).addFloatData(2f)
+                .addFloatData(0.25f).build();
+        io.grpc.StatusRuntimeException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                io.grpc.StatusRuntimeException.class, () -> prism.explain().explain(ExplainRequest.newBuilder()
+                        .setModel("sin_net").addInputs(x).setDeepLift(DeepLiftParams.getDefaultInstance()).build()));
+        assertEquals(io.grpc.Status.Code.FAILED_PRECONDITION, refused.getStatus().getCode());
+        assertTrue(refused.getStatus().getDescription().contains("operator Sin (node '/sin/Sin')"),
+                refused.getStatus().getDescription());
+        dev.prism.api.v1.ModelInfo info = prism.models().getModel(
+                dev.prism.api.v1.GetModelRequest.newBuilder().setName("sin_net").build());
+        assertTrue(info.getUnsupportedMethodsList().stream().anyMatch(u -> u.getMethod()
+                == dev.prism.api.v1.Method.METHOD_INTEGRATED_GRADIENTS && u.getReason().contains("Sin")), info.toString());
+        assertTrue(info.getMethodsList().contains(dev.prism.api.v1.Method.METHOD_KERNEL_SHAP));
+        ExplainResponse shap = prism.explain().explain(ExplainRequest.newBuilder().setModel("sin_net").addInputs(x)
+                .setExactShapley(dev.prism.api.v1.ExactShapleyParams.getDefaultInstance()).build());
+        Explanation e = shap.getExplanations(0);
+        double sum = e.getAttributionsList().stream().mapToDouble(Double::doubleValue).sum();
+        assertEquals(e.getModelOutput() - e.getBaseValue(), sum, 1e-5);
     }
 
     private static final Map<String, IntegrationMethod> INTEGRATION = Map.of(
