@@ -16,12 +16,26 @@ more are asked for than the 450 there are; one score column for every instance
              vs captum.attr.IntegratedGradients(net).attribute(x, zeros, target=k, n_steps=50,
              method="gausslegendre")
 
-Each repetition times one Prism request with every instance (FORMAT_COMPACT,
-client side, over gRPC) and then one Captum call on the same batch. After the
-warm-up, the medians of both, attributions per second (one attribution = one
-instance's map for one output) and the median of the per-repetition ratios
-Captum time / Prism time (above 1: Prism is faster) are printed, one line per
-method, with the largest |Prism - Captum| difference of the attributions.
+Two figures per method:
+
+  latency     Each repetition times one Prism request with every instance
+              (FORMAT_COMPACT, client side, over gRPC) and then one Captum call on
+              the same batch. After the warm-up, the medians of both, attributions
+              per second (one attribution = one instance's map for one output) and
+              the median of the per-repetition ratios Captum time / Prism time
+              (above 1: Prism is faster).
+  throughput  --concurrency clients each send --throughput-requests requests of
+              the same batch at once, as a server's callers do; attributions per
+              second over the whole burst, the median of --throughput-rounds
+              bursts, against Captum's attributions per second from the latency
+              repetitions (one process, torch using every core).
+
+The largest |Prism - Captum| difference of the attributions is printed too.
+
+Before anything is timed, --server-warmup untimed Prism requests per method
+(default 60, about a second) bring the server's JIT to the steady state of a
+server that has been running a while; then --warmup untimed repetitions of both
+sides.
 
 For DeepLIFT the check line gives two differences: against Captum as it runs
 (each ReLU feeds a MaxPool directly, and Captum's hooks then hand the ReLU rule
@@ -35,6 +49,7 @@ MaxPool (both rules applied; see tools/gradient_models.separate_relu_maxpool).
 import argparse
 import os
 import statistics
+import threading
 import sys
 import time
 import warnings
@@ -58,8 +73,12 @@ def parse_args():
     p.add_argument("--instances", type=int, default=256)
     p.add_argument("--output", default="0", help="the score column explained for every instance (default 0)")
     p.add_argument("--n-steps", type=int, default=50, help="integrated gradients: points on the path")
-    p.add_argument("--reps", type=int, default=5)
-    p.add_argument("--warmup", type=int, default=1)
+    p.add_argument("--reps", type=int, default=15)
+    p.add_argument("--warmup", type=int, default=3)
+    p.add_argument("--server-warmup", type=int, default=60, help="untimed Prism requests before the repetitions")
+    p.add_argument("--concurrency", type=int, default=4, help="throughput: requests in flight at once (0: skip)")
+    p.add_argument("--throughput-requests", type=int, default=8, help="throughput: requests per client per burst")
+    p.add_argument("--throughput-rounds", type=int, default=3, help="throughput: bursts timed")
     p.add_argument("--torch-threads", type=int, default=0,
                    help="torch intra-op threads for Captum (default 0: torch's default, one per core)")
     p.add_argument("--captum-only", action="store_true", help="time Captum alone; Prism is not built or started")
@@ -145,9 +164,39 @@ def times(values):
     return " ".join(f"{t:.3f}" for t in values)
 
 
-def report(label, n, captum_times, prism_times, checks):
+def throughput(args, run_prism, n):
+    """Attributions per second of --concurrency clients sending their requests at once: the
+    median over --throughput-rounds bursts, and each burst's figure."""
+    rates = []
+    for _ in range(args.throughput_rounds):
+        start = threading.Barrier(args.concurrency + 1)
+        errors = []
+
+        def client():
+            start.wait()
+            try:
+                for _ in range(args.throughput_requests):
+                    run_prism()
+            except BaseException as e:  # noqa: BLE001 - reported below, after the burst
+                errors.append(e)
+
+        threads = [threading.Thread(target=client) for _ in range(args.concurrency)]
+        for t in threads:
+            t.start()
+        start.wait()
+        t0 = time.perf_counter()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - t0
+        if errors:
+            raise errors[0]
+        rates.append(args.concurrency * args.throughput_requests * n / elapsed)
+    return median(rates), rates
+
+
+def report(label, n, captum_times, prism_times, rates, concurrency, checks):
     c = median(captum_times)
-    line = f"{label:30} captum {c:7.3f} s {n / c:10,.0f} attr/s"
+    line = f"{label:30} latency    captum {c:7.3f} s {n / c:10,.0f} attr/s"
     if prism_times:
         p = median(prism_times)
         ratio = median([ct / pt for ct, pt in zip(captum_times, prism_times)])
@@ -155,7 +204,13 @@ def report(label, n, captum_times, prism_times, checks):
     else:
         line += " | prism skipped (--captum-only)"
     print(line)
+    if rates:
+        rate, each = rates
+        print(f"{label:30} throughput captum {n / c:10,.0f} attr/s | prism {rate:10,.0f} attr/s with "
+              f"{concurrency} requests in flight | prism/captum {rate / (n / c):6.2f}")
     print(f"  captum [{times(captum_times)}]" + (f"  prism [{times(prism_times)}]" if prism_times else ""))
+    if rates:
+        print("  prism throughput [" + " ".join(f"{r:,.0f}" for r in rates[1]) + "] attr/s")
     for check in checks:
         print(f"  check: {check}")
 
@@ -172,6 +227,9 @@ def bench(args, captum, prism, method, x, k):
         label = f"integrated_gradients ({args.n_steps}, GL)"
     captum_times, prism_times = [], []
     phi_c = phi_p = None
+    if prism is not None:
+        for _ in range(args.server_warmup):
+            run_prism()
     for rep in range(args.warmup + args.reps):
         if prism is not None:
             t0 = time.perf_counter()
@@ -182,6 +240,9 @@ def bench(args, captum, prism, method, x, k):
         phi_c = run_captum()
         if rep >= args.warmup:
             captum_times.append(time.perf_counter() - t0)
+    rates = None
+    if prism is not None and args.concurrency > 0:
+        rates = throughput(args, run_prism, len(x))
     scale = np.abs(phi_c).max()
     checks = [f"max |captum attribution| {scale:.3e}"]
     if phi_p is not None:
@@ -190,7 +251,7 @@ def bench(args, captum, prism, method, x, k):
             phi_rule = captum.deep_lift(x, k, captum.logits_maxpool_rule)
             checks.append(f"max |prism - captum with a copy between ReLU and MaxPool| "
                           f"{np.abs(phi_p - phi_rule).max():.3e}")
-    report(label, len(x), captum_times, prism_times, checks)
+    report(label, len(x), captum_times, prism_times, rates, args.concurrency, checks)
 
 
 def main():
@@ -198,6 +259,8 @@ def main():
     methods = [m for m in args.methods.split(",") if m]
     if set(methods) - {"deep_lift", "ig"} or not methods:
         sys.exit(f"bench: unknown methods {methods}; choose from deep_lift,ig")
+    if args.concurrency < 0 or args.throughput_requests < 1 or args.throughput_rounds < 1:
+        sys.exit("bench: --concurrency must be >= 0, --throughput-requests and --throughput-rounds >= 1")
     if args.output not in OUTPUT_NAMES:
         sys.exit(f"bench: --output must be one of {','.join(OUTPUT_NAMES)}")
     if args.torch_threads:

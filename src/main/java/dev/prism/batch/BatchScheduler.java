@@ -26,12 +26,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@code max_batch_rows}. A worker waits at most {@code max_queue_delay} for an under-full batch,
  * then fills it round-robin across jobs, each taking an equal share per turn, so a huge job never
  * holds back a small one. {@code workers} threads each run one batch at a time, so several runs
- * may be in flight. The queue is bounded in rows: {@link #admit()} refuses new requests past
+ * may be in flight. When fewer rows are queued than the idle workers could take in full batches,
+ * they are split evenly among those workers (in shares of {@value #MIN_SPLIT_ROWS} rows or more), so
+ * one request on an otherwise idle server uses every worker rather than one. The queue is bounded in rows: {@link #admit()} refuses new requests past
  * the bound, and a job's further submits wait until there is room. Cancelling a job drops its
  * queued rows at once; rows already in a running batch are discarded when it returns.
  */
 public final class BatchScheduler implements AutoCloseable {
     private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+    /** Below this many rows a batch is not split further: a run has a fixed cost of its own. */
+    static final int MIN_SPLIT_ROWS = 64;
 
     private final String name;
     private final Model model;
@@ -48,6 +52,9 @@ public final class BatchScheduler implements AutoCloseable {
     private long queuedRows;
     private boolean closed;
     private final List<Thread> workers = new ArrayList<>();
+    private final int workerCount;
+    /** Workers running a batch (changed under the lock). */
+    private int running;
 
     public BatchScheduler(String name, Model model, BatchingSettings settings, MeterRegistry registry) {
         this.name = name;
@@ -56,7 +63,8 @@ public final class BatchScheduler implements AutoCloseable {
         this.width = model.signature().featureCount();
         this.outputWidth = model.signature().outputCount();
         this.metrics = new SchedulerMetrics(registry, name, this::queuedRowsSnapshot, this::jobsSnapshot);
-        for (int i = 0; i < Math.max(1, settings.workers()); i++) {
+        this.workerCount = Math.max(1, settings.workers());
+        for (int i = 0; i < workerCount; i++) {
             Thread worker = new Thread(this::workLoop, "prism-batch-" + name + "-" + i);
             worker.setDaemon(true);
             worker.start();
@@ -218,7 +226,16 @@ public final class BatchScheduler implements AutoCloseable {
             if (batch == null) {
                 return;
             }
-            execute(batch);
+            try {
+                execute(batch);
+            } finally {
+                lock.lock();
+                try {
+                    running--;
+                } finally {
+                    lock.unlock();
+                }
+            }
         }
     }
 
@@ -263,7 +280,8 @@ public final class BatchScheduler implements AutoCloseable {
     /** Takes up to max_batch_rows rows, an equal share per job per turn. Called with the lock held. */
     private List<Slice> gather() {
         List<Slice> slices = new ArrayList<>();
-        int capacity = settings.maxBatchRows();
+        int capacity = batchRows();
+        int limit = capacity;
         long now = System.nanoTime();
         if (!settings.crossRequestBatching()) {
             Job job = ring.pollFirst();
@@ -280,10 +298,27 @@ public final class BatchScheduler implements AutoCloseable {
                 }
             }
         }
-        int taken = settings.maxBatchRows() - capacity;
+        int taken = limit - capacity;
         queuedRows -= taken;
+        running++;
         spaceAvailable.signalAll();
+        if (queuedRows > 0) {
+            workAvailable.signal(); // an idle worker takes the rest
+        }
         return slices;
+    }
+
+    /**
+     * This batch's size: max_batch_rows, or an even share of the queue among the idle workers,
+     * with as many shares as keep each at MIN_SPLIT_ROWS or more.
+     */
+    private int batchRows() {
+        long full = settings.maxBatchRows();
+        long shares = Math.min(workerCount - running, queuedRows / MIN_SPLIT_ROWS);
+        if (shares <= 1 || queuedRows >= full * shares) {
+            return settings.maxBatchRows();
+        }
+        return (int) ((queuedRows + shares - 1) / shares);
     }
 
     private int take(Job job, int limit, List<Slice> slices, long now) {

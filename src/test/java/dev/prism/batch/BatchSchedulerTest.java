@@ -148,6 +148,34 @@ class BatchSchedulerTest {
     }
 
     @Test
+    void aSmallQueueIsSplitAmongIdleWorkersButNotBelowTheFloor() throws Exception {
+        TaggingModel model = new TaggingModel();
+        model.gate = new CountDownLatch(1);
+        BatchingSettings b = new BatchingSettings(1000, 0, 10_000_000, true, 2);
+        try (BatchScheduler s = new BatchScheduler("m", model, b, new SimpleMeterRegistry())) {
+            // Both workers idle: 256 rows become two runs of 128, in flight at once (both held at the gate).
+            CompletableFuture<RowBlock> split = s.open(new RequestContext()).submit(rows(1, 256));
+            waitUntil(() -> s.jobsQueued() == 0);
+            model.gate.countDown();
+            assertArrayEquals(rows(1, 256).data(), split.get(10, TimeUnit.SECONDS).data(), 0.0);
+            assertEquals(List.of(128, 128), model.runs().stream().map(List::size).toList());
+
+            // Fewer than twice the floor: one run.
+            CompletableFuture<RowBlock> small = s.open(new RequestContext()).submit(rows(2, 100));
+            assertArrayEquals(rows(2, 100).data(), small.get(10, TimeUnit.SECONDS).data(), 0.0);
+            assertEquals(100, model.runs().get(2).size());
+
+            // A queue that fills both workers' batches is not split: 2,500 rows run as 1,000 + 1,000 + 500.
+            model.runs.clear();
+            CompletableFuture<RowBlock> large = s.open(new RequestContext()).submit(rows(3, 2_500));
+            assertEquals(2_500, large.get(10, TimeUnit.SECONDS).rows());
+            List<Integer> sizes = model.runs().stream().map(List::size).sorted().toList();
+            assertEquals(1_000, sizes.get(sizes.size() - 1), sizes.toString());
+            assertEquals(2_500, sizes.stream().mapToInt(Integer::intValue).sum());
+        }
+    }
+
+    @Test
     void aHugeJobDoesNotHoldBackASmallOne() throws Exception {
         TaggingModel model = new TaggingModel();
         model.gate = new CountDownLatch(1);
