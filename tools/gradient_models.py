@@ -187,6 +187,36 @@ class Sin(nn.Module):
         return torch.sin(x)
 
 
+class PoolZoo(nn.Module):
+    """x [N,2,9,9] -> y [N,3] through the three kinds of MaxPool window:
+
+      Conv(2,4,3,p1) Relu MaxPool(k3 s2 p1)   overlapping and padded  [N,4,5,5]
+      Conv(4,4,1) Tanh MaxPool(k2 s1)         overlapping             [N,4,4,4]
+      Conv(4,4,1) Sigmoid MaxPool(k2)         tiling                  [N,4,2,2]
+      Flatten Linear(16,3)
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(2, 4, 3, padding=1)
+        self.relu = nn.ReLU()
+        self.pool1 = nn.MaxPool2d(3, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(4, 4, 1)
+        self.tanh = nn.Tanh()
+        self.pool2 = nn.MaxPool2d(2, stride=1)
+        self.conv3 = nn.Conv2d(4, 4, 1)
+        self.sigmoid = nn.Sigmoid()
+        self.pool3 = nn.MaxPool2d(2)
+        self.flatten = nn.Flatten()
+        self.fc = nn.Linear(16, 3)
+
+    def forward(self, x):
+        x = self.pool1(self.relu(self.conv1(x)))
+        x = self.pool2(self.tanh(self.conv2(x)))
+        x = self.pool3(self.sigmoid(self.conv3(x)))
+        return self.fc(self.flatten(x))
+
+
 class SinNet(nn.Module):
     """x [N,4] -> Linear(4,6) sin Linear(6,1) -> y [N,1]: an ONNX Sin node."""
 
@@ -230,6 +260,7 @@ SPECS = {
     "conv_zoo": (ConvZoo, TEST_MODELS / "conv_zoo", "x", (2, 7, 7), "y", ["y0", "y1", "y2"]),
     "gelu_gate": (GeluGate, TEST_MODELS / "gelu_gate", "x", (5,), "y", ["y0", "y1"]),
     "gelu_op": (GeluOp, TEST_MODELS / "gelu_op", "x", (5,), "y", ["y0", "y1"]),
+    "pool_zoo": (PoolZoo, TEST_MODELS / "pool_zoo", "x", (2, 9, 9), "y", ["y0", "y1", "y2"]),
     "sin_net": (SinNet, TEST_MODELS / "sin_net", "x", (4,), "y", ["y"]),
     "linear_net": (LinearNet, TEST_MODELS / "linear_net", "x", (4,), "y", ["y0", "y1"]),
     "relu_neuron": (ReluNeuron, TEST_MODELS / "relu_neuron", "x", (3,), "y", ["y"]),

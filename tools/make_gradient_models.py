@@ -25,6 +25,9 @@ OUTPUT_KIND_REGRESSION, background.csv of 16 seeded standard-normal rows):
                with itself, not Pow) and Sigmoid(.)*Tanh(.) -> Concat -> Gemm -> y [N,2]
   gelu_op      x [N,5] -> Gemm Gelu Gemm -> y [N,2], exported at opset 20 (IR 9), where
                GELU is the single Gelu operator
+  pool_zoo     x [N,2,9,9] -> y [N,3]: MaxPool with overlapping padded windows (k3 s2 p1),
+               overlapping windows (k2 s1) and tiling windows (k2 s2), after Relu, Tanh
+               and Sigmoid (see gradient_models.PoolZoo)
   sin_net      x [N,4] -> Gemm Sin Gemm -> y [N,1]
   linear_net   x [N,4] -> Gemm(4,2) -> y [N,2]; weights.json {"w": [out][in], "b": [out]}
   relu_neuron  x [N,3] -> Gemm(3,1) Relu -> y [N,1]; weights.json likewise
@@ -57,7 +60,7 @@ from onnx import helper
 
 sys.dont_write_bytecode = True  # no tools/__pycache__ in the working tree
 from gradient_models import (  # noqa: E402
-    ROOT, SEED, SPECS, DigitsCNN, ConvZoo, GeluGate, GeluOp, LinearNet, MlpMixed, ReluNeuron, SinNet,
+    ROOT, SEED, SPECS, DigitsCNN, ConvZoo, GeluGate, GeluOp, LinearNet, MlpMixed, PoolZoo, ReluNeuron, SinNet,
     feature_names, load_digits_split)
 
 OPSET = 17
@@ -308,6 +311,19 @@ def make_gelu_op():
     return "one Gelu node at opset 20, IR 9"
 
 
+def make_pool_zoo():
+    name = "pool_zoo"
+    module = seeded(PoolZoo, 1.5)
+    path = export(name, module)
+    finish_test_model(name, module, path)
+    model = onnx.load(str(path))
+    pools = [{a.name: helper.get_attribute_value(a) for a in n.attribute} for n in model.graph.node
+             if n.op_type == "MaxPool"]
+    windows = sorted((p["kernel_shape"][0], p.get("strides", [1, 1])[0], max(p.get("pads", [0]))) for p in pools)
+    assert windows == [(2, 1, 0), (2, 2, 0), (3, 2, 1)], windows
+    return "MaxPool windows (kernel, stride, pad) " + ", ".join(map(str, windows))
+
+
 def make_sin_net():
     name = "sin_net"
     module = seeded(SinNet, 2.5)
@@ -349,6 +365,7 @@ MAKERS = {
     "conv_zoo": make_conv_zoo,
     "gelu_gate": make_gelu_gate,
     "gelu_op": make_gelu_op,
+    "pool_zoo": make_pool_zoo,
     "sin_net": make_sin_net,
     "linear_net": make_linear_net,
     "relu_neuron": make_relu_neuron,

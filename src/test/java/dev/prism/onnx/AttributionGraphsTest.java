@@ -108,26 +108,40 @@ class AttributionGraphsTest {
     void theGradientIntegratesToTheChangeAlongAPath() throws IOException {
         double[][] rows = background(Path.of("models/digits"));
         Model gradient = digits.attributionGraphs().graph(AttributionKind.GRADIENT, true);
-        double[] x = rows[0];
-        double[] reference = rows[1];
+        assertPathIntegral(gradient, rows[0], rows[1], 10, 3);
+        // Every kind of MaxPool window routes the gradient to its maxima: padded and overlapping
+        // (k3 s2 p1), overlapping (k2 s1), tiling (k2 s2).
+        try (Model pools = load(testModel("pool_zoo"))) {
+            double[][] normal = background(testModel("pool_zoo"));
+            for (int k = 0; k < 3; k++) {
+                assertPathIntegral(pools.attributionGraphs().graph(AttributionKind.GRADIENT, false), normal[2 * k],
+                        normal[2 * k + 1], 3, k);
+            }
+        }
+    }
+
+    /** A 4,000-point midpoint integral of the gradient from reference to x equals the change of score k. */
+    private static void assertPathIntegral(Model gradient, double[] x, double[] reference, int outputs, int k) {
+        int d = x.length;
+        int width = d + outputs;
         int steps = 4000;
-        double[] points = new double[steps * (64 + 10)];
+        double[] points = new double[steps * width];
         for (int s = 0; s < steps; s++) {
             double alpha = (s + 0.5) / steps;
-            for (int j = 0; j < 64; j++) {
-                points[s * 74 + j] = reference[j] + alpha * (x[j] - reference[j]);
+            for (int j = 0; j < d; j++) {
+                points[s * width + j] = reference[j] + alpha * (x[j] - reference[j]);
             }
-            points[s * 74 + 64 + 3] = 1;
+            points[s * width + d + k] = 1;
         }
-        RowBlock out = gradient.run(RowBatch.of(new RowBlock(steps, 74, points)));
+        RowBlock out = gradient.run(RowBatch.of(new RowBlock(steps, width, points)));
         double integral = 0;
         for (int s = 0; s < steps; s++) {
-            for (int j = 0; j < 64; j++) {
+            for (int j = 0; j < d; j++) {
                 integral += out.get(s, j) * (x[j] - reference[j]) / steps;
             }
         }
-        double change = gradient(gradient, x, 10, 3).get(0, 64) - gradient(gradient, reference, 10, 3).get(0, 64);
-        assertEquals(change, integral, 2e-3 * Math.abs(change) + 1e-4);
+        double change = gradient(gradient, x, outputs, k).get(0, d) - gradient(gradient, reference, outputs, k).get(0, d);
+        assertEquals(change, integral, 2e-3 * Math.abs(change) + 1e-4, "output " + k);
     }
 
     static Path testModel(String name) {
@@ -196,7 +210,7 @@ class AttributionGraphsTest {
     }
 
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(strings = {"mlp_mixed", "conv_zoo", "gelu_gate", "gelu_op"})
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"mlp_mixed", "conv_zoo", "gelu_gate", "gelu_op", "pool_zoo"})
     void everyRuleButSoftmaxSumsToTheChange(String name) throws IOException {
         try (Model model = load(testModel(name))) {
             double[][] rows = background(testModel(name));
