@@ -116,6 +116,8 @@ public final class AttributionCompiler {
         private final Map<String, String> summed = new HashMap<>();
         private final Map<String, String[]> halves = new HashMap<>();
         private final Map<String, String> deltas = new HashMap<>();
+        private final Map<String, String> smallDeltas = new HashMap<>();
+        private final Map<String, String> safeDeltas = new HashMap<>();
         private String halfSizes;
 
         Compilation(OnnxGraph graph, String input, String target, Mode mode, Map<String, long[]> shapes) {
@@ -320,11 +322,18 @@ public final class AttributionCompiler {
             if (mode == Mode.GRADIENT) {
                 return w.op("Mul", multiplier, derivative);
             }
+            return w.op("Mul", multiplier, secantOr(delta(out), in, derivative));
+        }
+
+        @Override
+        public String secantOr(String change, String in, String fallback) {
             String dIn = delta(in);
-            String small = w.op("Less", w.op("Abs", dIn), w.scalar(EPSILON));
-            String safe = w.op("Where", List.of(small, w.scalar(1), dIn));
-            String secant = w.op("Div", delta(out), safe);
-            return w.op("Mul", multiplier, w.op("Where", List.of(small, derivative, secant)));
+            String small = smallDeltas.computeIfAbsent(in, t -> w.op("Less", w.op("Abs", dIn), w.scalar(EPSILON)));
+            // Δin + 1 where the delta is small (the quotient there is replaced), Δin exactly elsewhere:
+            // cheaper in ONNX Runtime than a Where with a broadcast scalar.
+            String safe = safeDeltas.computeIfAbsent(in, t -> w.op("Add", dIn,
+                    w.op("Cast", small, intAttr("to", TensorProto.DataType.FLOAT_VALUE))));
+            return w.op("Where", List.of(small, fallback, w.op("Div", change, safe)));
         }
 
         private static ValueInfoProto valueInfo(String name, long[] rowDims) {

@@ -46,6 +46,14 @@ interface Backward {
     String unbroadcast(String multiplier, String input, String output);
 
     /**
+     * change / Δin, or the fallback where |Δin| is below epsilon; DEEP_LIFT only.
+     *
+     * @param change   shaped like in
+     * @param fallback shaped like in: the gradient's share where the secant is undefined
+     */
+    String secantOr(String change, String in, String fallback);
+
+    /**
      * The Rescale rule for an elementwise function in -> out: m·Δout/Δin, falling back to
      * m·f'(x) where |Δin| is below epsilon; in GRADIENT mode m·f'(x).
      *

@@ -41,10 +41,7 @@ final class MaxPoolRule {
         String fromInstance = unpool.apply(w.op("Mul", m, w.op("Sub", crossMax, atReference[0])), atInstance[1]);
         String fromReference = unpool.apply(w.op("Mul", m, w.op("Sub", atInstance[0], crossMax)), atReference[1]);
         String change = w.op("Add", fromInstance, fromReference);
-        String dx = b.delta(x);
-        String small = w.op("Less", w.op("Abs", dx), w.scalar(AttributionCompiler.EPSILON));
-        String safe = w.op("Where", List.of(small, w.scalar(1), dx));
-        b.send(x, w.op("Where", List.of(small, gradient, w.op("Div", change, safe))));
+        b.send(x, b.secantOr(change, x, gradient));
     }
 
     /** The pool's values and flat indices on one half. */

@@ -39,10 +39,7 @@ final class SoftmaxRule {
         if (!finalSoftmax) {
             throw b.unsupported(node, "is a Softmax inside the network");
         }
-        String dx = b.delta(x);
-        String small = w.op("Less", w.op("Abs", dx), w.scalar(AttributionCompiler.EPSILON));
-        String safe = w.op("Where", List.of(small, w.scalar(1), dx));
-        String unnormalised = w.op("Where", List.of(small, gradient, w.op("Mul", m, w.op("Div", b.delta(out), safe))));
+        String unnormalised = b.secantOr(w.op("Mul", m, b.delta(out)), x, gradient);
         long[] axes = AttributionCompiler.range(1, rank);
         String mean = w.op("Mul", w.op("ReduceSum", List.of(unnormalised, w.int64s(axes)), intAttr("keepdims", 1)),
                 w.scalar(1.0 / AttributionCompiler.product(b.shape(x))));
