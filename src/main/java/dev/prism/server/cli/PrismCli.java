@@ -3,10 +3,13 @@ package dev.prism.server.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code prism} command: {@code serve} runs the server, {@code explain} asks one for an explanation. */
+/**
+ * The {@code prism} command: {@code serve} runs the server, {@code explain} asks one for an explanation,
+ * {@code health} checks that one is serving.
+ */
 @Command(name = "prism", mixinStandardHelpOptions = true, version = "prism 0.1.0",
         description = "Explains the predictions of ONNX models over gRPC.",
-        subcommands = {ServeCommand.class, ExplainCommand.class})
+        subcommands = {ServeCommand.class, ExplainCommand.class, HealthCommand.class})
 public final class PrismCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -1,0 +1,510 @@
+"""The deployment files against a live Prism: Prometheus, Grafana's queries, the image and compose.
+
+A real Prometheus scrapes a live Prism with the compose scrape config and answers every query of the
+Grafana dashboard; the image's health check runs against that Prism; the compose file and the build
+context are read as Docker reads them. Started by docker/test/run.sh, which sets PRISM_JAR,
+PRISM_MODELS, PROMETHEUS_BIN, PROMTOOL_BIN and BUILDCHECK_BIN. Prism and Prometheus run on free
+loopback ports and are stopped however the test ends.
+"""
+
+import json
+import math
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCKER = ROOT / "docker"
+DOCKERFILE = DOCKER / "Dockerfile"
+COMPOSE = DOCKER / "compose.yaml"
+SCRAPE_CONFIG = DOCKER / "prometheus" / "prometheus.yml"
+DASHBOARD = DOCKER / "grafana" / "dashboards" / "prism.json"
+PROVISIONING = DOCKER / "grafana" / "provisioning"
+DATASOURCES = PROVISIONING / "datasources"
+DASHBOARD_PROVIDERS = PROVISIONING / "dashboards"
+COMPOSE_TARGET = "prism:9464"
+SCRAPE_INTERVAL_S = 1
+# What Grafana's interval variables become here: at least four scrapes, as $__rate_interval does.
+GRAFANA_INTERVALS = {"__rate_interval": "1m", "__interval": "1m", "__range": "5m"}
+PRISM_START_S = 180
+IRIS = "5.1,3.5,1.4,0.2"
+BREAST_CANCER = ("17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871,1.095,0.9053,8.589,153.4,"
+                 "0.006399,0.04904,0.05373,0.01587,0.03003,0.006193,25.38,17.33,184.6,2019,0.1622,0.6656,0.7119,"
+                 "0.2654,0.4601,0.1189")
+
+
+def env_path(name):
+    value = os.environ.get(name)
+    if not value:
+        raise RuntimeError(f"{name} is not set; run docker/test/run.sh")
+    path = Path(value)
+    if not path.exists():
+        raise RuntimeError(f"{name}={value} does not exist")
+    return path
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url, timeout=10):
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read().decode()
+
+
+def log_tail(path, lines=40):
+    text = Path(path).read_text(errors="replace").splitlines()
+    return "\n".join(text[-lines:])
+
+
+def wait_until(what, condition, timeout_s, explain=lambda: ""):
+    """Polls condition() until it returns something truthy; fails with what and explain() after the timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout_s} s waiting for {what}. {explain()}")
+        time.sleep(0.25)
+
+
+class Stack:
+    """Prism, Prometheus and their temporary files; stop() ends whatever was started."""
+
+    def __init__(self):
+        self.jar = env_path("PRISM_JAR")
+        self.models = env_path("PRISM_MODELS")
+        self.prometheus_bin = env_path("PROMETHEUS_BIN")
+        self.promtool_bin = env_path("PROMTOOL_BIN")
+        self.buildcheck_bin = env_path("BUILDCHECK_BIN")
+        self.dir = tempfile.TemporaryDirectory(prefix="prism-deployment-test-")
+        self.work = Path(self.dir.name)
+        self.processes = []
+
+    def start_prism(self):
+        self.prism_log = self.work / "prism.log"
+        with open(self.prism_log, "w") as log:
+            self.processes.append(subprocess.Popen(
+                ["java", "-jar", str(self.jar), "serve", "--port", "0", "--metrics-port", "0",
+                 "--model-repository", str(self.models)],
+                stdout=log, stderr=subprocess.STDOUT))
+        prism = self.processes[-1]
+        ready = re.compile(r"^prism: serving .* on port (\d+), metrics on port (\d+) at /metrics$", re.MULTILINE)
+
+        def started():
+            if prism.poll() is not None:
+                raise AssertionError(f"Prism exited with {prism.returncode}:\n{log_tail(self.prism_log)}")
+            return ready.search(self.prism_log.read_text(errors="replace"))
+
+        match = wait_until("Prism to start", started, PRISM_START_S, lambda: log_tail(self.prism_log))
+        self.grpc_port, self.metrics_port = int(match.group(1)), int(match.group(2))
+        self.prism_target = f"127.0.0.1:{self.grpc_port}"
+        self.metrics_target = f"127.0.0.1:{self.metrics_port}"
+
+    def write_scrape_config(self):
+        """The compose scrape config with only Prism's address and the scrape interval changed."""
+        text = SCRAPE_CONFIG.read_text()
+        if text.count(COMPOSE_TARGET) != 1:
+            raise AssertionError(f"{SCRAPE_CONFIG} should name the target {COMPOSE_TARGET} exactly once")
+        text = text.replace(COMPOSE_TARGET, self.metrics_target)
+        text, intervals = re.subn(r"(?m)^(\s*scrape_interval:\s*)\S+", rf"\g<1>{SCRAPE_INTERVAL_S}s", text)
+        if intervals != 1:
+            raise AssertionError(f"{SCRAPE_CONFIG} should set scrape_interval once, found {intervals}")
+        self.config = self.work / "prometheus.yml"
+        self.config.write_text(text)
+
+    def start_prometheus(self):
+        port = free_port()
+        self.prometheus_url = f"http://127.0.0.1:{port}"
+        self.prometheus_log = self.work / "prometheus.log"
+        with open(self.prometheus_log, "w") as log:
+            self.processes.append(subprocess.Popen(
+                [str(self.prometheus_bin), f"--config.file={self.config}",
+                 f"--storage.tsdb.path={self.work / 'tsdb'}", f"--web.listen-address=127.0.0.1:{port}"],
+                stdout=log, stderr=subprocess.STDOUT))
+        prometheus = self.processes[-1]
+
+        def ready():
+            if prometheus.poll() is not None:
+                raise AssertionError(f"Prometheus exited with {prometheus.returncode}:\n"
+                                     f"{log_tail(self.prometheus_log)}")
+            try:
+                return http_get(f"{self.prometheus_url}/-/ready", timeout=2) is not None
+            except OSError:
+                return False
+
+        wait_until("Prometheus to be ready", ready, 60, lambda: log_tail(self.prometheus_log))
+
+    def prism_cli(self, *args):
+        return subprocess.run(["java", "-jar", str(self.jar), *args], capture_output=True, text=True, timeout=300)
+
+    def explain(self, *args, expect_exit=0):
+        run = self.prism_cli("explain", "--target", self.prism_target, *args)
+        if run.returncode != expect_exit:
+            raise AssertionError(f"prism explain {' '.join(args)} exited {run.returncode}, expected {expect_exit}:\n"
+                                 f"{run.stdout}{run.stderr}")
+        return run
+
+    def api(self, path, **params):
+        """A Prometheus HTTP API call; its data, or an AssertionError with Prometheus' own error."""
+        url = f"{self.prometheus_url}/api/v1/{path}?{urllib.parse.urlencode(params, doseq=True)}"
+        try:
+            body = json.loads(http_get(url))
+        except urllib.error.HTTPError as e:
+            body = json.loads(e.read().decode())
+        if body.get("status") != "success":
+            raise AssertionError(f"Prometheus refused {path} {params}: {body.get('errorType')}: {body.get('error')}")
+        return body["data"]
+
+    def query(self, expr):
+        data = self.api("query", query=expr)
+        if data["resultType"] != "vector":
+            raise AssertionError(f"{expr} gave a {data['resultType']}, not a vector")
+        return data["result"]
+
+    def value(self, expr):
+        """The single value of an expression, or None while it has no series."""
+        result = self.query(expr)
+        if len(result) > 1:
+            raise AssertionError(f"{expr} has {len(result)} series, expected one: {result}")
+        return float(result[0]["value"][1]) if result else None
+
+    def total_served(self, metric):
+        """The sum of a metric's series in Prism's own /metrics text right now."""
+        values = [float(line.split()[-1]) for line in http_get(f"http://{self.metrics_target}/metrics").splitlines()
+                  if re.match(rf"{metric}[{{ ]", line)]
+        if not values:
+            raise AssertionError(f"Prism's /metrics has no {metric}")
+        return sum(values)
+
+    def scraped_directly(self, series):
+        """A series' value in Prism's own /metrics text right now."""
+        for line in http_get(f"http://{self.metrics_target}/metrics").splitlines():
+            if line.startswith(series + " "):
+                return float(line.split()[-1])
+        raise AssertionError(f"Prism's /metrics has no series {series}")
+
+    def print_logs(self):
+        for name in ["prism.log", "prometheus.log"]:
+            if (self.work / name).exists():
+                print(f"--- last lines of {name} ---\n{log_tail(self.work / name)}", file=sys.stderr)
+
+    def stop(self):
+        for process in reversed(self.processes):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=45)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        self.dir.cleanup()
+
+
+def dockerfile_stages():
+    """Each build stage of docker/Dockerfile as a list of (INSTRUCTION, arguments), continuations joined."""
+    lines = [line for line in DOCKERFILE.read_text().splitlines() if not line.lstrip().startswith("#")]
+    stages = []
+    for line in "\n".join(lines).replace("\\\n", " ").splitlines():
+        if line.strip():
+            instruction, _, arguments = line.strip().partition(" ")
+            if instruction.upper() == "FROM":
+                stages.append([])
+            stages[-1].append((instruction.upper(), arguments.strip()))
+    return stages
+
+
+def instruction_arguments(stage, instruction):
+    return [arguments for name, arguments in stage if name == instruction]
+
+
+def pinned(image):
+    """A tag with a version number in it: not floating with every release of the base image."""
+    name, _, tag = image.partition(":")
+    return bool(name) and tag != "latest" and re.search(r"\d+\.\d+", tag) is not None
+
+
+def dashboard_queries(dashboard):
+    """(where, PromQL) for every panel target, nested rows included."""
+    queries = []
+
+    def walk(panels):
+        for panel in panels:
+            for target in panel.get("targets", []):
+                if "expr" not in target:
+                    raise AssertionError(f"panel '{panel.get('title')}' target {target.get('refId')} has no expr")
+                queries.append((f"panel '{panel.get('title')}' {target.get('refId')}", target["expr"]))
+            walk(panel.get("panels", []))
+
+    walk(dashboard["panels"])
+    return queries
+
+
+def grafana_variables(dashboard):
+    """Each template variable's value when All is selected: its allValue."""
+    values = dict(GRAFANA_INTERVALS)
+    for variable in dashboard.get("templating", {}).get("list", []):
+        if not variable.get("includeAll") or "allValue" not in variable:
+            raise AssertionError(f"variable ${variable['name']} needs includeAll and an allValue for this test")
+        values[variable["name"]] = variable["allValue"]
+    return values
+
+
+def substitute(expr, variables):
+    """Replaces $name and ${name}; an unknown variable fails, rather than reaching Prometheus as text."""
+    def value(match):
+        name = match.group(1) or match.group(2)
+        if name not in variables:
+            raise AssertionError(f"unknown Grafana variable ${name} in: {expr}")
+        return variables[name]
+
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", value, expr)
+
+
+STACK = None
+
+
+def setUpModule():
+    global STACK
+    STACK = Stack()
+    STACK.start_prism()
+    STACK.write_scrape_config()
+    STACK.start_prometheus()
+    send_requests(STACK)
+
+
+def send_requests(s):
+    """Two rounds of explanations, each scraped before the next, so every rate() sees an increase."""
+    for _ in range(2):
+        s.explain("--model", "iris", "--instance", IRIS)
+        s.explain("--model", "breast_cancer", "--method", "kernel_shap", "--nsamples", "256",
+                  "--instance", BREAST_CANCER)
+        # Failures too: an explanation with a bad shape and a model that does not exist.
+        s.explain("--model", "iris", "--instance", "1,2,3", expect_exit=1)
+        s.explain("--model", "no_such_model", "--instance", "1,2,3,4", expect_exit=1)
+        for metric in ["prism_explanations_total", "prism_model_rows_total"]:
+            served = s.total_served(metric)
+            wait_until(f"Prometheus to scrape {metric} = {served}",
+                       lambda: s.value(f"sum({metric})") == served, 30,
+                       lambda: f"Prometheus has {s.value(f'sum({metric})')}")
+    # rate() needs two samples of a series in its range; a series born in the last scrape has one.
+    wait_until("two samples of every explanation series",
+               lambda: (s.value("min(count_over_time(prism_explanations_total[1m]))") or 0) >= 2, 30)
+
+
+class PrometheusScrapesPrism(unittest.TestCase):
+    def test_promtool_accepts_the_compose_scrape_config(self):
+        check = subprocess.run([str(STACK.promtool_bin), "check", "config", str(SCRAPE_CONFIG)],
+                               capture_output=True, text=True)
+        self.assertEqual(0, check.returncode, check.stdout + check.stderr)
+
+    def test_the_prism_target_is_up(self):
+        targets = STACK.api("targets", state="active")["activeTargets"]
+        self.assertEqual(1, len(targets), targets)
+        target = targets[0]
+        self.assertEqual("up", target["health"], target.get("lastError"))
+        self.assertEqual(f"http://{STACK.metrics_target}/metrics", target["scrapeUrl"])
+        self.assertEqual("prism", target["labels"]["job"])
+        self.assertEqual(1.0, STACK.value(f'up{{job="prism", instance="{STACK.metrics_target}"}}'))
+
+    def test_scheduler_metrics_are_scraped(self):
+        for metric in ["prism_scheduler_queue_rows", "prism_scheduler_jobs", "prism_scheduler_batch_rows_bucket",
+                       "prism_scheduler_queue_wait_seconds_bucket", "prism_model_run_seconds_bucket",
+                       "prism_model_rows_total", "prism_model_run_failures_total"]:
+            with self.subTest(metric=metric):
+                self.assertTrue(STACK.query(f'{metric}{{model="iris"}}'), f"no {metric} for iris")
+        self.assertEqual(0.0, STACK.value('prism_scheduler_queue_rows{model="iris"}'), "the queue drained")
+        self.assertGreater(STACK.value('prism_scheduler_batch_rows_count{model="iris"}'), 0)
+        # Every evaluated row went through exactly one batch.
+        self.assertEqual(STACK.value('prism_model_rows_total{model="iris"}'),
+                         STACK.value('prism_scheduler_batch_rows_sum{model="iris"}'))
+
+    def test_prometheus_holds_what_prism_serves(self):
+        for series in ['prism_model_rows_total{model="breast_cancer"}',
+                       'prism_explanations_total{method="exact_shapley",model="iris",status="OK"}',
+                       'prism_explanations_total{method="auto",model="iris",status="INVALID_ARGUMENT"}']:
+            with self.subTest(series=series):
+                self.assertEqual(STACK.scraped_directly(series), STACK.value(series))
+        self.assertEqual(2.0, STACK.value(
+            'prism_explanations_total{method="kernel_shap",model="breast_cancer",status="OK"}'))
+
+    def test_rates_and_quantiles_have_values(self):
+        rows_per_second = STACK.value('sum(rate(prism_model_rows_total{model="iris"}[1m]))')
+        self.assertGreater(rows_per_second, 0)
+        p50 = STACK.value('histogram_quantile(0.5, sum by (le) '
+                          '(rate(prism_explanation_duration_seconds_bucket{model="iris"}[1m])))')
+        self.assertTrue(math.isfinite(p50) and 0 < p50 < 300, f"median iris explanation took {p50} s")
+
+    def test_every_dashboard_query_is_accepted_and_has_data(self):
+        dashboard = json.loads(DASHBOARD.read_text())
+        variables = grafana_variables(dashboard)
+        queries = dashboard_queries(dashboard)
+        self.assertGreaterEqual(len(queries), 20, "the dashboard lost its panels")
+        for where, expr in queries:
+            with self.subTest(query=where):
+                promql = substitute(expr, variables)
+                self.assertTrue(STACK.query(promql), f"{where} has no data: {promql}")
+
+    def test_the_model_variable_lists_the_served_models(self):
+        dashboard = json.loads(DASHBOARD.read_text())
+        for variable in dashboard["templating"]["list"]:
+            definition = variable["query"]["query"] if isinstance(variable["query"], dict) else variable["query"]
+            match = re.fullmatch(r"label_values\((\w+),\s*(\w+)\)", definition)
+            self.assertIsNotNone(match, f"${variable['name']}: only label_values(metric, label) is checked here")
+            metric, label = match.groups()
+            values = STACK.api(f"label/{label}/values", **{"match[]": metric})
+            self.assertTrue({"iris", "breast_cancer", "diabetes", "digits"} <= set(values), values)
+
+    def test_every_panel_uses_the_provisioned_data_source(self):
+        uids = set()
+        for provisioning in DATASOURCES.glob("*.yaml"):
+            uids |= set(re.findall(r"(?m)^\s*uid:\s*(\S+)\s*$", provisioning.read_text()))
+        self.assertEqual({"prometheus"}, uids)
+        dashboard = json.loads(DASHBOARD.read_text())
+
+        def walk(panels):
+            for panel in panels:
+                for item in [panel, *panel.get("targets", [])]:
+                    if "datasource" in item:
+                        self.assertIn(item["datasource"]["uid"], uids, panel.get("title"))
+                walk(panel.get("panels", []))
+
+        walk(dashboard["panels"])
+
+
+
+class ImageAndCompose(unittest.TestCase):
+    def test_the_image_health_check_passes_against_a_serving_prism_and_fails_without_one(self):
+        runtime = dockerfile_stages()[-1]
+        [healthcheck] = instruction_arguments(runtime, "HEALTHCHECK")
+        command = json.loads(healthcheck[healthcheck.index("CMD ") + 4:])
+        self.assertEqual(["sh", "-c"], command[:2], "the check's shell turns the probe's exit 2 into 1")
+        probe = re.search(r"-jar (\S+) health --target (\S+)", command[2])
+        self.assertIsNotNone(probe, command[2])
+        jar, target = probe.groups()
+        self.assertEqual(f"127.0.0.1:{self.image_ports()['grpc']}", target)
+        for address, status in [(STACK.prism_target, 0), (f"127.0.0.1:{free_port()}", 1)]:
+            with self.subTest(address=address):
+                here = command[2].replace(jar, str(STACK.jar)).replace(target, address)
+                run = subprocess.run(command[:2] + [here], capture_output=True, text=True, timeout=60)
+                self.assertEqual(status, run.returncode, run.stdout + run.stderr)
+
+    def image_ports(self):
+        """The gRPC and metrics ports the image serves on (its CMD), checked against what it EXPOSEs."""
+        runtime = dockerfile_stages()[-1]
+        [cmd] = instruction_arguments(runtime, "CMD")
+        arguments = json.loads(cmd)
+        ports = {"grpc": int(arguments[arguments.index("--port") + 1]),
+                 "metrics": int(arguments[arguments.index("--metrics-port") + 1])}
+        exposed = {int(port) for line in instruction_arguments(runtime, "EXPOSE") for port in line.split()}
+        self.assertEqual(set(ports.values()), exposed)
+        return ports
+
+    def test_the_image_runs_prism_as_a_non_root_user_on_pinned_bases(self):
+        stages = dockerfile_stages()
+        self.assertEqual(2, len(stages), "a build stage and a runtime stage")
+        for stage in stages:
+            image = stage[0][1].split()[0]
+            self.assertTrue(pinned(image), f"FROM {image} is not pinned to a version")
+        [build_run] = instruction_arguments(stages[0], "RUN")
+        self.assertTrue(build_run.endswith("mvn -B -DskipTests package"), build_run)
+        users = instruction_arguments(stages[-1], "USER")
+        self.assertTrue(users and users[-1] not in ("root", "0"), f"the runtime stage runs as {users}")
+        self.assertEqual(["/models"], instruction_arguments(stages[-1], "VOLUME"))
+        [entrypoint] = instruction_arguments(stages[-1], "ENTRYPOINT")
+        [cmd] = instruction_arguments(stages[-1], "CMD")
+        serve = json.loads(entrypoint) + json.loads(cmd)
+        self.assertEqual("/models", serve[serve.index("--model-repository") + 1])
+        # Every option the image passes to serve is one the jar knows.
+        known = STACK.prism_cli("serve", "--help").stdout
+        for option in [a for a in json.loads(cmd) if a.startswith("--")]:
+            self.assertIn(option, known)
+
+    def test_the_build_context_keeps_everything_the_dockerfile_copies(self):
+        sources = []
+        for stage in dockerfile_stages():
+            for arguments in instruction_arguments(stage, "COPY"):
+                if not arguments.startswith("--from"):
+                    sources += arguments.split()[:-1]
+        self.assertTrue({"pom.xml", "src", "models"} <= set(sources), sources)
+        for source in sources:
+            self.assertTrue((ROOT / source).exists(), f"COPY {source}: no such path in the repository")
+        check = subprocess.run([str(STACK.buildcheck_bin), "ignored", str(ROOT), *sources],
+                               capture_output=True, text=True)
+        self.assertEqual(0, check.returncode, check.stderr)
+        self.assertEqual("", check.stdout, ".dockerignore leaves out files the Dockerfile copies")
+        left_out = subprocess.run([str(STACK.buildcheck_bin), "ignored", str(ROOT), "target"],
+                                  capture_output=True, text=True)
+        self.assertIn("target/prism.jar", left_out.stdout.split(), "build outputs stay out of the context")
+
+    def test_compose_wires_prism_prometheus_and_grafana(self):
+        check = subprocess.run([str(STACK.buildcheck_bin), "compose", str(COMPOSE)],
+                               capture_output=True, text=True)
+        self.assertEqual(0, check.returncode, f"compose-go refuses {COMPOSE}: {check.stderr}")
+        services = json.loads(check.stdout)["services"]
+        self.assertEqual({"prism", "prometheus", "grafana"}, set(services))
+        for name in ["prometheus", "grafana"]:
+            self.assertTrue(pinned(services[name]["image"]), f"{name}: {services[name]['image']} is not pinned")
+
+        prism = services["prism"]
+        self.assertEqual(str(ROOT), prism["build"]["context"])
+        self.assertEqual(DOCKERFILE, ROOT / prism["build"]["dockerfile"])
+        ports = self.image_ports()
+        self.assertEqual(set(ports.values()), {p["target"] for p in prism["ports"]})
+        scrape_host, scrape_port = COMPOSE_TARGET.split(":")
+        self.assertEqual(("prism", ports["metrics"]), (scrape_host, int(scrape_port)))
+
+        def binds(service):
+            volumes = services[service].get("volumes", [])
+            return {Path(v["source"]): v["target"] for v in volumes if v["type"] == "bind"}
+
+        prometheus = services["prometheus"]
+        self.assertIn(f"--config.file={binds('prometheus')[SCRAPE_CONFIG]}", prometheus["command"])
+        grafana = binds("grafana")
+        self.assertEqual("/etc/grafana/provisioning", grafana[PROVISIONING])
+        provider_paths = [re.search(r"(?m)^\s*path:\s*(\S+)", f.read_text()).group(1)
+                          for f in DASHBOARD_PROVIDERS.glob("*.yaml")]
+        self.assertEqual([grafana[DASHBOARD.parent]], provider_paths, "Grafana reads the dashboards where they are")
+        scrape_interval = re.search(r"scrape_interval:\s*(\S+)", SCRAPE_CONFIG.read_text()).group(1)
+        for datasource in DATASOURCES.glob("*.yaml"):
+            text = datasource.read_text()
+            host, port = re.search(r"url:\s*http://([\w-]+):(\d+)", text).groups()
+            self.assertEqual("prometheus", host)
+            self.assertIn(int(port), {p["target"] for p in prometheus["ports"]})
+            # Grafana's $__rate_interval is only right when it knows the scrape interval.
+            self.assertEqual(scrape_interval, re.search(r"timeInterval:\s*(\S+)", text).group(1))
+
+
+def interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def main():
+    # SIGTERM (a build tool giving up) unwinds like Ctrl-C, through the finally that stops both servers.
+    signal.signal(signal.SIGTERM, interrupt)
+    suite = unittest.defaultTestLoader.loadTestsFromModule(sys.modules[__name__])
+    try:
+        result = unittest.TextTestRunner(verbosity=2).run(suite)
+        if not result.wasSuccessful() and STACK is not None:
+            STACK.print_logs()
+        return 0 if result.wasSuccessful() and result.testsRun > 0 else 1
+    finally:
+        if STACK is not None:
+            STACK.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
