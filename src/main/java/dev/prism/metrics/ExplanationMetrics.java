@@ -1,12 +1,18 @@
 package dev.prism.metrics;
 
+import dev.prism.explain.Explanation;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-/** Explanations by model, method and final status; their duration and model evaluations. */
+/**
+ * Explanations by model, method and final status; their duration and model evaluations; and their
+ * quality, per explanation (one instance and output): the efficiency gap and the mean standard
+ * error of the attributions, so a dashboard can watch estimates drift as budgets or models change.
+ */
 public final class ExplanationMetrics {
     private final MeterRegistry registry;
 
@@ -29,6 +35,34 @@ public final class ExplanationMetrics {
                     .description("Model rows evaluated per explanation request")
                     .tags("model", model, "method", method)
                     .register(registry).record(evaluations);
+        }
+    }
+
+    /** Quality of a successful request's explanations; NaN values (e.g. saliency's gap) are left out. */
+    public void recordQuality(String model, String method, List<Explanation> explanations) {
+        DistributionSummary gap = DistributionSummary.builder("prism.explanation.efficiency.gap")
+                .description("|sum of attributions - (model output - base value)| per explanation")
+                .tags("model", model, "method", method)
+                .register(registry);
+        DistributionSummary error = DistributionSummary.builder("prism.explanation.standard.error")
+                .description("Mean standard error of the attributions per explanation, for methods that estimate them")
+                .tags("model", model, "method", method)
+                .register(registry);
+        for (Explanation e : explanations) {
+            double g = e.efficiencyGap();
+            if (Double.isFinite(g)) {
+                gap.record(g);
+            }
+            double[] se = e.standardErrors();
+            if (se != null && se.length > 0) {
+                double sum = 0;
+                for (double v : se) {
+                    sum += v;
+                }
+                if (Double.isFinite(sum)) {
+                    error.record(sum / se.length);
+                }
+            }
         }
     }
 }

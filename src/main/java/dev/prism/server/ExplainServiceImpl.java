@@ -113,6 +113,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
                     prepared.input().groups().names(), prepared.input().instances().rows(),
                     prepared.input().outputs(), explanations, prepared.compact(), nanos / 1e9);
             metrics.record(model, method, "OK", nanos, counting.done.get());
+            metrics.recordQuality(model, method, explanations);
             onResult.accept(response);
         } catch (RuntimeException | Error e) {
             StatusRuntimeException status = StatusMapper.toStatus(e);

@@ -100,6 +100,11 @@ class RealServerTest {
         assertEquals(rows, scrape.value("prism_scheduler_batch_rows_sum", Map.of("model", "iris")));
         assertEquals(rows, scrape.value("prism_explanation_model_evaluations_sum",
                 Map.of("model", "iris", "method", "kernel_shap")));
+        // 64 samples enumerate all 16 coalitions of 4 features: exact values, gaps but no standard errors.
+        Map<String, String> irisShap = Map.of("model", "iris", "method", "kernel_shap");
+        assertTrue(r.getExplanationsList().stream().allMatch(e -> e.getStandardErrorsCount() == 0));
+        assertEquals(3.0, scrape.value("prism_explanation_efficiency_gap_count", irisShap));
+        assertEquals(0.0, scrape.value("prism_explanation_standard_error_count", irisShap));
         assertEquals(0.0, scrape.value("prism_scheduler_queue_rows", Map.of("model", "iris")));
         assertEquals(0.0, scrape.value("prism_scheduler_jobs", Map.of("model", "iris")));
 
@@ -110,6 +115,32 @@ class RealServerTest {
         Map<String, String> ok = new HashMap<>(explainCall);
         ok.put("statusCode", "OK");
         assertEquals(1.0, scrape.value("grpc_server_processing_duration_seconds_count", ok));
+    }
+
+    /** The only test on this server that touches breast_cancer. */
+    @Test
+    void explanationQualityShowsUpInTheMetrics() throws Exception {
+        double[] instance = {17.99, 10.38, 122.8, 1001, 0.1184, 0.2776, 0.3001, 0.1471, 0.2419, 0.07871, 1.095,
+                0.9053, 8.589, 153.4, 0.006399, 0.04904, 0.05373, 0.01587, 0.03003, 0.006193, 25.38, 17.33, 184.6,
+                2019, 0.1622, 0.6656, 0.7119, 0.2654, 0.4601, 0.1189};
+        ExplainResponse r = ExplainServiceGrpc.newBlockingStub(channel).explain(ExplainRequest.newBuilder()
+                .setModel("breast_cancer").addInputs(floats(1, instance))
+                .setKernelShap(KernelShapParams.newBuilder().setNsamples(256)).setSeed(7).build());
+        assertEquals(2, r.getExplanationsCount());
+        double gaps = 0;
+        double meanErrors = 0;
+        for (var e : r.getExplanationsList()) {
+            gaps += e.getDiagnostics().getEfficiencyGap();
+            meanErrors += e.getStandardErrorsList().stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        }
+        assertTrue(meanErrors > 0, "256 of 2^30 coalitions: the values are estimates");
+        // Quality is recorded before the response is sent.
+        Scrape scrape = Scrape.get(server.metricsPort());
+        Map<String, String> tags = Map.of("model", "breast_cancer", "method", "kernel_shap");
+        assertEquals(2.0, scrape.value("prism_explanation_efficiency_gap_count", tags));
+        assertEquals(gaps, scrape.value("prism_explanation_efficiency_gap_sum", tags), 1e-12 + 1e-9 * gaps);
+        assertEquals(2.0, scrape.value("prism_explanation_standard_error_count", tags));
+        assertEquals(meanErrors, scrape.value("prism_explanation_standard_error_sum", tags), 1e-9 * meanErrors);
     }
 
     @Test
