@@ -1,0 +1,46 @@
+"""Python client of the Prism explanation server.
+
+    from prism_client import Client
+
+    with Client("localhost:50051") as prism:
+        result = prism.explain("iris", [5.1, 3.5, 1.4, 0.2], "exact_shapley")
+        result.values        # [instances, features, outputs]
+"""
+
+from ._request import METHODS
+from .aio import AsyncClient
+from .client import Client
+from .errors import (
+    CallCancelledError,
+    DeadlineExceededError,
+    FailedPreconditionError,
+    InternalError,
+    InvalidArgumentError,
+    NotFoundError,
+    PrismError,
+    ResourceExhaustedError,
+    UnavailableError,
+)
+from .models import ModelInfo, TensorSpec
+from .results import Diagnostics, Estimate, ExplainResult, Progress
+
+__all__ = [
+    "METHODS",
+    "AsyncClient",
+    "CallCancelledError",
+    "Client",
+    "DeadlineExceededError",
+    "Diagnostics",
+    "Estimate",
+    "ExplainResult",
+    "FailedPreconditionError",
+    "InternalError",
+    "InvalidArgumentError",
+    "ModelInfo",
+    "NotFoundError",
+    "PrismError",
+    "Progress",
+    "ResourceExhaustedError",
+    "TensorSpec",
+    "UnavailableError",
+]

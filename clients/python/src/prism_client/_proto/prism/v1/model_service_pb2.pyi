@@ -1,0 +1,129 @@
+from prism_client._proto.prism.v1 import tensor_pb2 as _tensor_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class OutputKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    OUTPUT_KIND_UNSPECIFIED: _ClassVar[OutputKind]
+    OUTPUT_KIND_PROBABILITY: _ClassVar[OutputKind]
+    OUTPUT_KIND_LOGIT: _ClassVar[OutputKind]
+    OUTPUT_KIND_REGRESSION: _ClassVar[OutputKind]
+
+class Method(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    METHOD_UNSPECIFIED: _ClassVar[Method]
+    METHOD_KERNEL_SHAP: _ClassVar[Method]
+    METHOD_LIME: _ClassVar[Method]
+    METHOD_EXACT_SHAPLEY: _ClassVar[Method]
+    METHOD_PERMUTATION_SHAP: _ClassVar[Method]
+    METHOD_DEEP_LIFT: _ClassVar[Method]
+    METHOD_DEEP_LIFT_SHAP: _ClassVar[Method]
+    METHOD_INTEGRATED_GRADIENTS: _ClassVar[Method]
+    METHOD_GRADIENT_X_INPUT: _ClassVar[Method]
+    METHOD_SALIENCY: _ClassVar[Method]
+OUTPUT_KIND_UNSPECIFIED: OutputKind
+OUTPUT_KIND_PROBABILITY: OutputKind
+OUTPUT_KIND_LOGIT: OutputKind
+OUTPUT_KIND_REGRESSION: OutputKind
+METHOD_UNSPECIFIED: Method
+METHOD_KERNEL_SHAP: Method
+METHOD_LIME: Method
+METHOD_EXACT_SHAPLEY: Method
+METHOD_PERMUTATION_SHAP: Method
+METHOD_DEEP_LIFT: Method
+METHOD_DEEP_LIFT_SHAP: Method
+METHOD_INTEGRATED_GRADIENTS: Method
+METHOD_GRADIENT_X_INPUT: Method
+METHOD_SALIENCY: Method
+
+class UnsupportedMethod(_message.Message):
+    __slots__ = ("method", "reason")
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    method: Method
+    reason: str
+    def __init__(self, method: _Optional[_Union[Method, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class TensorSpec(_message.Message):
+    __slots__ = ("name", "dtype", "shape")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DTYPE_FIELD_NUMBER: _ClassVar[int]
+    SHAPE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    dtype: _tensor_pb2.DataType
+    shape: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, name: _Optional[str] = ..., dtype: _Optional[_Union[_tensor_pb2.DataType, str]] = ..., shape: _Optional[_Iterable[int]] = ...) -> None: ...
+
+class ListModelsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListModelsResponse(_message.Message):
+    __slots__ = ("models",)
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    models: _containers.RepeatedCompositeFieldContainer[ModelInfo]
+    def __init__(self, models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ...) -> None: ...
+
+class GetModelRequest(_message.Message):
+    __slots__ = ("name",)
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    def __init__(self, name: _Optional[str] = ...) -> None: ...
+
+class ModelInfo(_message.Message):
+    __slots__ = ("name", "inputs", "outputs", "explained_input", "score_outputs", "feature_names", "output_names", "output_kind", "methods", "default_background_rows", "device", "max_batch_rows", "max_queue_delay_micros", "categorical_features", "unsupported_methods", "has_logits")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    EXPLAINED_INPUT_FIELD_NUMBER: _ClassVar[int]
+    SCORE_OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_NAMES_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_NAMES_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_KIND_FIELD_NUMBER: _ClassVar[int]
+    METHODS_FIELD_NUMBER: _ClassVar[int]
+    DEFAULT_BACKGROUND_ROWS_FIELD_NUMBER: _ClassVar[int]
+    DEVICE_FIELD_NUMBER: _ClassVar[int]
+    MAX_BATCH_ROWS_FIELD_NUMBER: _ClassVar[int]
+    MAX_QUEUE_DELAY_MICROS_FIELD_NUMBER: _ClassVar[int]
+    CATEGORICAL_FEATURES_FIELD_NUMBER: _ClassVar[int]
+    UNSUPPORTED_METHODS_FIELD_NUMBER: _ClassVar[int]
+    HAS_LOGITS_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    inputs: _containers.RepeatedCompositeFieldContainer[TensorSpec]
+    outputs: _containers.RepeatedCompositeFieldContainer[TensorSpec]
+    explained_input: str
+    score_outputs: _containers.RepeatedScalarFieldContainer[str]
+    feature_names: _containers.RepeatedScalarFieldContainer[str]
+    output_names: _containers.RepeatedScalarFieldContainer[str]
+    output_kind: OutputKind
+    methods: _containers.RepeatedScalarFieldContainer[Method]
+    default_background_rows: int
+    device: str
+    max_batch_rows: int
+    max_queue_delay_micros: int
+    categorical_features: _containers.RepeatedScalarFieldContainer[str]
+    unsupported_methods: _containers.RepeatedCompositeFieldContainer[UnsupportedMethod]
+    has_logits: bool
+    def __init__(self, name: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., explained_input: _Optional[str] = ..., score_outputs: _Optional[_Iterable[str]] = ..., feature_names: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ..., output_kind: _Optional[_Union[OutputKind, str]] = ..., methods: _Optional[_Iterable[_Union[Method, str]]] = ..., default_background_rows: _Optional[int] = ..., device: _Optional[str] = ..., max_batch_rows: _Optional[int] = ..., max_queue_delay_micros: _Optional[int] = ..., categorical_features: _Optional[_Iterable[str]] = ..., unsupported_methods: _Optional[_Iterable[_Union[UnsupportedMethod, _Mapping]]] = ..., has_logits: bool = ...) -> None: ...
+
+class PredictRequest(_message.Message):
+    __slots__ = ("model", "inputs")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    INPUTS_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    inputs: _containers.RepeatedCompositeFieldContainer[_tensor_pb2.Tensor]
+    def __init__(self, model: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_tensor_pb2.Tensor, _Mapping]]] = ...) -> None: ...
+
+class PredictResponse(_message.Message):
+    __slots__ = ("model", "outputs")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    OUTPUTS_FIELD_NUMBER: _ClassVar[int]
+    model: str
+    outputs: _containers.RepeatedCompositeFieldContainer[_tensor_pb2.Tensor]
+    def __init__(self, model: _Optional[str] = ..., outputs: _Optional[_Iterable[_Union[_tensor_pb2.Tensor, _Mapping]]] = ...) -> None: ...

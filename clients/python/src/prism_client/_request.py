@@ -1,0 +1,231 @@
+"""ExplainRequest and PredictRequest messages from Python arguments."""
+
+import numbers
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from google.protobuf import descriptor, message
+
+from . import _inputs, _tensors
+from ._proto.prism.v1 import explain_service_pb2, model_service_pb2, tensor_pb2
+from .models import ModelInfo
+
+#: The explanation methods, as the fields of ExplainRequest's `method` oneof name them.
+METHODS: tuple[str, ...] = tuple(
+    f.name for f in explain_service_pb2.ExplainRequest.DESCRIPTOR.oneofs_by_name["method"].fields)
+
+_FEATURE_GROUPINGS = tuple(f.name for f in explain_service_pb2.FeatureGroups.DESCRIPTOR.fields)
+
+
+def merge_params(method: str, params: Mapping[str, Any] | None, method_params: Mapping[str, Any]) -> dict:
+    """`params=` and `**method_params` together; a name given in both is an error."""
+    both = sorted(set(params or {}) & set(method_params))
+    if both:
+        raise TypeError(f"{method} parameter(s) {both} given both in params= and as keywords")
+    return {**(params or {}), **method_params}
+
+
+def predict_request(model: ModelInfo, x: Any) -> model_service_pb2.PredictRequest:
+    batch = _inputs.instances(x, model)
+    return model_service_pb2.PredictRequest(model=model.name, inputs=[_input_tensor(batch, model)])
+
+
+def explain_request(model: ModelInfo, x: Any, method: str, params: Mapping[str, Any], *,
+                    background: Any = None, background_weights: Any = None, background_kmeans: int = 0,
+                    outputs: str | Sequence[str] | None = None, seed: int | None = None, link: Any = None,
+                    feature_groups: Any = None, baseline: Any = None,
+                    per_explanation: bool = False) -> tuple[explain_service_pb2.ExplainRequest, np.ndarray | None]:
+    """The request, and the instances as [instances, features] rows (None when features are groups)."""
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
+    batch = _inputs.instances(x, model)
+    request = explain_service_pb2.ExplainRequest(model=model.name, inputs=[_input_tensor(batch, model)])
+    getattr(request, method).SetInParent()
+    fill(getattr(request, method), params, method)
+    request.format = (explain_service_pb2.FORMAT_PER_EXPLANATION if per_explanation
+                      else explain_service_pb2.FORMAT_COMPACT)
+    if background is not None:
+        request.background.CopyFrom(_input_tensor(_inputs.instances(background, model, "background"), model))
+    if background_weights is not None:
+        request.background_weights.extend(_floats(background_weights, "background_weights"))
+    request.background_kmeans = _integer(background_kmeans, "background_kmeans")
+    if outputs is not None:
+        request.outputs.extend([outputs] if isinstance(outputs, str) else [str(o) for o in outputs])
+    if seed is not None:
+        seed = _integer(seed, "seed")
+        if seed < 0:
+            raise ValueError(f"seed must be >= 0, got {seed}")
+        request.seed = seed
+    if link is not None:
+        request.link = enum_value(explain_service_pb2.Link.DESCRIPTOR, link, "link")
+    if feature_groups is not None:
+        request.feature_groups.CopyFrom(_feature_groups(feature_groups, model))
+    if baseline is not None:
+        request.baseline.CopyFrom(_baseline(baseline, model))
+    return request, None if feature_groups is not None else batch.reshape(batch.shape[0], -1)
+
+
+def _input_tensor(batch: np.ndarray, model: ModelInfo) -> tensor_pb2.Tensor:
+    return _tensors.encode(batch, model.input.dtype, model.explained_input)
+
+
+def fill(target: message.Message, values: Mapping[str, Any], path: str) -> None:
+    """Sets the message's fields from a mapping, naming the parameter path in every error."""
+    fields = target.DESCRIPTOR.fields_by_name
+    for key, value in values.items():
+        if key not in fields:
+            known = ", ".join(fields) if fields else "none"
+            raise ValueError(f"{path} has no parameter {key!r}; its parameters: {known}")
+        _set(target, fields[key], value, f"{path}.{key}")
+
+
+def _set(target: message.Message, field: descriptor.FieldDescriptor, value: Any, path: str) -> None:
+    if field.is_repeated:
+        container = getattr(target, field.name)
+        del container[:]
+        if field.type == descriptor.FieldDescriptor.TYPE_MESSAGE:
+            for item in value:
+                _set_message(container.add(), field.message_type, item, path)
+        else:
+            container.extend(_scalar(field, v, f"{path}[{i}]") for i, v in enumerate(np.ravel(value)))
+    elif field.type == descriptor.FieldDescriptor.TYPE_MESSAGE:
+        _set_message(getattr(target, field.name), field.message_type, value, path)
+    else:
+        setattr(target, field.name, _scalar(field, value, path))
+
+
+def _set_message(target: message.Message, kind: descriptor.Descriptor, value: Any, path: str) -> None:
+    target.SetInParent()
+    if isinstance(value, message.Message):
+        if value.DESCRIPTOR.full_name != kind.full_name:
+            raise TypeError(f"{path} takes a {kind.full_name}, got a {value.DESCRIPTOR.full_name}")
+        target.CopyFrom(value)
+    elif kind.full_name == tensor_pb2.Tensor.DESCRIPTOR.full_name:
+        target.CopyFrom(_tensors.encode(_floats_array(value, path), "float64"))
+    elif kind.full_name == explain_service_pb2.L1Reg.DESCRIPTOR.full_name and not isinstance(value, Mapping):
+        target.CopyFrom(_l1_reg(value, path))
+    elif isinstance(value, Mapping):
+        fill(target, value, path)
+    else:
+        raise TypeError(f"{path} takes a mapping of {kind.name}'s fields, got {type(value).__name__}")
+
+
+def _l1_reg(value: Any, path: str) -> explain_service_pb2.L1Reg:
+    """shap's l1_reg shorthands: "aic" / "bic", an int k (num_features), a float alpha."""
+    if isinstance(value, str):
+        return explain_service_pb2.L1Reg(criterion=enum_value(
+            explain_service_pb2.L1Reg.Criterion.DESCRIPTOR, value, path))
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return explain_service_pb2.L1Reg(num_features=int(value))
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return explain_service_pb2.L1Reg(alpha=float(value))
+    raise TypeError(f"{path} takes 'aic', 'bic', a number of features (int), an alpha (float) or a mapping, "
+                    f"got {value!r}")
+
+
+def _scalar(field: descriptor.FieldDescriptor, value: Any, path: str) -> Any:
+    kind = field.cpp_type
+    FD = descriptor.FieldDescriptor
+    if kind == FD.CPPTYPE_ENUM:
+        return enum_value(field.enum_type, value, path)
+    if kind == FD.CPPTYPE_BOOL:
+        if not isinstance(value, (bool, np.bool_)):
+            raise TypeError(f"{path} must be True or False, got {value!r}")
+        return bool(value)
+    if kind in (FD.CPPTYPE_INT32, FD.CPPTYPE_INT64, FD.CPPTYPE_UINT32, FD.CPPTYPE_UINT64):
+        return _integer(value, path)
+    if kind in (FD.CPPTYPE_FLOAT, FD.CPPTYPE_DOUBLE):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{path} must be a number, got {value!r}")
+        return float(value)
+    if kind == FD.CPPTYPE_STRING:
+        if not isinstance(value, str):
+            raise TypeError(f"{path} must be a string, got {value!r}")
+        return value
+    raise TypeError(f"{path} cannot be set from Python")
+
+
+def _integer(value: Any, path: str) -> int:
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return int(value)
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer():
+        return int(value)
+    raise TypeError(f"{path} must be an integer, got {value!r}")
+
+
+def _floats(values: Any, path: str) -> list[float]:
+    return [float(v) for v in np.ravel(_floats_array(values, path))]
+
+
+def _floats_array(values: Any, path: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{path} must hold numbers, got {array.dtype}")
+    return array.astype(np.float64, copy=False)
+
+
+def enum_value(enum: descriptor.EnumDescriptor, value: Any, path: str) -> int:
+    """An enum value from its name, with or without the enum's prefix, in any case, or its number."""
+    names = [v.name for v in enum.values]
+    prefix = os.path.commonprefix(names)
+    prefix = prefix[: prefix.rfind("_") + 1]
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) in enum.values_by_number:
+        return int(value)
+    if isinstance(value, str):
+        wanted = value.upper()
+        for v in enum.values:
+            if wanted in (v.name, v.name[len(prefix):]):
+                return v.number
+    choices = [v.name[len(prefix):].lower() for v in enum.values if not v.name.endswith("_UNSPECIFIED")]
+    raise ValueError(f"{path} must be one of {choices}, got {value!r}")
+
+
+def _feature_groups(groups: Any, model: ModelInfo) -> explain_service_pb2.FeatureGroups:
+    """A FeatureGroups message, or a mapping with one of its groupings:
+    {"explicit": {name: [feature names or element indices]}}, {"grid": {"patch_height": 2, ...}},
+    {"segments": segment ids (one per element)} or {"tokens": {}}."""
+    if isinstance(groups, explain_service_pb2.FeatureGroups):
+        return groups
+    if not isinstance(groups, Mapping) or len(groups) != 1 or next(iter(groups)) not in _FEATURE_GROUPINGS:
+        raise ValueError(f"feature_groups takes a mapping with one of {list(_FEATURE_GROUPINGS)}, e.g. "
+                         "{'explicit': {'petals': ['petal_length', 'petal_width']}}; got " + repr(groups))
+    (kind, value), = groups.items()
+    result = explain_service_pb2.FeatureGroups()
+    if kind == "explicit":
+        result.explicit.SetInParent()
+        for name, members in value.items():
+            elements = [_element(m, model, f"feature_groups.explicit[{name!r}]") for m in members]
+            result.explicit.groups.add(name=str(name), elements=elements)
+    elif kind == "segments":
+        ids = np.asarray(value)
+        result.segments.segment_ids.extend(_integer(v, "feature_groups.segments") for v in ids.ravel())
+    else:
+        _set_message(getattr(result, kind), getattr(result, kind).DESCRIPTOR, value, f"feature_groups.{kind}")
+    return result
+
+
+def _element(member: Any, model: ModelInfo, path: str) -> int:
+    if isinstance(member, str):
+        if member not in model.feature_names:
+            raise ValueError(f"{path}: model '{model.name}' has no feature {member!r}")
+        return model.feature_names.index(member)
+    return _integer(member, path)
+
+
+def _baseline(baseline: Any, model: ModelInfo) -> explain_service_pb2.Baseline:
+    """A Baseline message, a constant, one instance of values, or {"mask_token_id": id}."""
+    if isinstance(baseline, explain_service_pb2.Baseline):
+        return baseline
+    result = explain_service_pb2.Baseline()
+    if isinstance(baseline, Mapping):
+        fill(result, baseline, "baseline")
+    elif isinstance(baseline, numbers.Real) and not isinstance(baseline, bool):
+        result.constant = float(baseline)
+    else:
+        values = _inputs.instances(baseline, model, "baseline")
+        if values.shape[0] != 1:
+            raise ValueError(f"baseline must be one instance, got {values.shape[0]}")
+        result.values.CopyFrom(_input_tensor(values, model))
+    return result

@@ -1,0 +1,144 @@
+"""The asyncio client, on grpc.aio: the same surface as `Client`, with async methods."""
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import grpc
+import grpc.aio
+import numpy as np
+
+from . import _channel, _request, errors, results
+from ._progress import ProgressBar
+from ._proto.prism.v1 import explain_service_pb2_grpc, model_service_pb2, model_service_pb2_grpc
+from .models import ModelInfo, model_info
+from .results import ExplainResult, Progress
+
+
+class AsyncClient:
+    """An asyncio client of a Prism server; the arguments are those of `prism_client.Client`.
+
+    Use it as `async with AsyncClient(target) as client:` or call `await client.close()`.
+    """
+
+    def __init__(self, target: str, *, credentials: grpc.ChannelCredentials | None = None, tls: bool | None = None,
+                 root_certificates: _channel.Pem | None = None, certificate_chain: _channel.Pem | None = None,
+                 private_key: _channel.Pem | None = None, timeout: float | None = None,
+                 metadata: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+                 options: Sequence[tuple[str, Any]] | None = None):
+        creds = _channel.credentials(credentials=credentials, tls=tls, root_certificates=root_certificates,
+                                     certificate_chain=certificate_chain, private_key=private_key)
+        channel_options = _channel.options(options)
+        self._channel = (grpc.aio.secure_channel(target, creds, channel_options) if creds
+                         else grpc.aio.insecure_channel(target, channel_options))
+        self._settings = _channel.CallSettings(timeout, metadata)
+        self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
+        self._explain = explain_service_pb2_grpc.ExplainServiceStub(self._channel)
+        self._infos: dict[str, ModelInfo] = {}
+
+    async def close(self) -> None:
+        await self._channel.close()
+
+    async def __aenter__(self) -> "AsyncClient":
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.close()
+
+    async def models(self, *, timeout: float | None = None) -> list[ModelInfo]:
+        """Every model the server has loaded, sorted by name."""
+        response = await self._call(self._models.ListModels, model_service_pb2.ListModelsRequest(), timeout)
+        infos = [model_info(m) for m in response.models]
+        self._infos.update((m.name, m) for m in infos)
+        return infos
+
+    async def model(self, name: str, *, timeout: float | None = None) -> ModelInfo:
+        """One model's signature, names and capabilities; NotFoundError for an unknown name."""
+        request = model_service_pb2.GetModelRequest(name=name)
+        info = model_info(await self._call(self._models.GetModel, request, timeout))
+        self._infos[name] = info
+        return info
+
+    async def predict(self, model: str, X: Any, *, timeout: float | None = None) -> np.ndarray:
+        """The model's scores for the instances: [instances, outputs], columns as `model(name).output_names`."""
+        request = _request.predict_request(await self._info(model, timeout), X)
+        return results.predictions(await self._call(self._models.Predict, request, timeout))
+
+    async def explain(self, model: str, X: Any, method: str = "kernel_shap", *, background: Any = None,
+                      background_weights: Any = None, background_kmeans: int = 0,
+                      outputs: str | Sequence[str] | None = None, seed: int | None = None, link: str | None = None,
+                      feature_groups: Any = None, baseline: Any = None, params: Mapping[str, Any] | None = None,
+                      diagnostics: bool = False, progress: bool = False, timeout: float | None = None,
+                      **method_params: Any) -> ExplainResult:
+        """Explains the instances `X`; the arguments are those of `Client.explain`."""
+        request, data = await self._explain_request(
+            model, X, method, params, method_params, timeout, diagnostics, background=background,
+            background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
+            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline)
+        if not progress:
+            return results.result(await self._call(self._explain.Explain, request, timeout), data)
+        bar = ProgressBar(f"{model} {method}")
+        finished = False
+        events = self._events(request, data, timeout)
+        try:
+            async for event in events:
+                if isinstance(event, Progress):
+                    bar.update(event)
+                else:
+                    finished = True
+                    return event
+        finally:
+            await events.aclose()
+            bar.close(finished)
+        raise errors.PrismError(grpc.StatusCode.UNKNOWN, "the stream ended without a result")
+
+    async def stream_explain(self, model: str, X: Any, method: str = "kernel_shap", *, background: Any = None,
+                             background_weights: Any = None, background_kmeans: int = 0,
+                             outputs: str | Sequence[str] | None = None, seed: int | None = None,
+                             link: str | None = None, feature_groups: Any = None, baseline: Any = None,
+                             params: Mapping[str, Any] | None = None, diagnostics: bool = False,
+                             timeout: float | None = None,
+                             **method_params: Any) -> AsyncIterator[Progress | ExplainResult]:
+        """Like `explain`, streamed: an async iterator of `Progress` events, then the `ExplainResult`.
+
+        The arguments are checked before the call starts; leaving the loop early cancels the call.
+        """
+        request, data = await self._explain_request(
+            model, X, method, params, method_params, timeout, diagnostics, background=background,
+            background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
+            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline)
+        events = self._events(request, data, timeout)
+        try:
+            async for event in events:
+                yield event
+        finally:
+            await events.aclose()
+
+    async def _explain_request(self, model: str, X: Any, method: str, params: Mapping[str, Any] | None,
+                               method_params: Mapping[str, Any], timeout: float | None, diagnostics: bool,
+                               **request_fields: Any) -> tuple[Any, np.ndarray | None]:
+        params = _request.merge_params(method, params, method_params)
+        return _request.explain_request(await self._info(model, timeout), X, method, params,
+                                        per_explanation=diagnostics, **request_fields)
+
+    async def _events(self, request: Any, data: np.ndarray | None, timeout: float | None
+                      ) -> AsyncIterator[Progress | ExplainResult]:
+        call = self._explain.StreamExplain(request, **self._settings(timeout))
+        try:
+            async for event in call:
+                if event.HasField("progress"):
+                    yield results.progress(event.progress)
+                else:
+                    yield results.result(event.result, data)
+        except grpc.RpcError as e:
+            raise errors.from_rpc_error(e) from e
+        finally:
+            call.cancel()
+
+    async def _info(self, model: str, timeout: float | None) -> ModelInfo:
+        return self._infos.get(model) or await self.model(model, timeout=timeout)
+
+    async def _call(self, method: Any, request: Any, timeout: float | None) -> Any:
+        try:
+            return await method(request, **self._settings(timeout))
+        except grpc.RpcError as e:
+            raise errors.from_rpc_error(e) from e

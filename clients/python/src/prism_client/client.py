@@ -1,0 +1,164 @@
+"""The blocking client."""
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import grpc
+import numpy as np
+
+from . import _channel, _request, errors, results
+from ._progress import ProgressBar
+from ._proto.prism.v1 import explain_service_pb2_grpc, model_service_pb2, model_service_pb2_grpc
+from .models import ModelInfo, model_info
+from .results import ExplainResult, Progress
+
+
+class Client:
+    """A blocking client of a Prism server.
+
+    Args:
+        target: "host:port".
+        credentials: gRPC channel credentials, for full control over TLS.
+        tls: use TLS with the system's root certificates (implied by the options below).
+        root_certificates, certificate_chain, private_key: PEM bytes, a PEM string or a file path:
+            the CAs that sign the server's certificate, and the client's certificate and key for
+            mutual TLS.
+        timeout: default deadline of every call, in seconds (None: no deadline).
+        metadata: (key, value) pairs or a mapping sent with every call, e.g. an authorization header.
+        options: gRPC channel options, e.g. [("grpc.ssl_target_name_override", "prism.internal")].
+    """
+
+    def __init__(self, target: str, *, credentials: grpc.ChannelCredentials | None = None, tls: bool | None = None,
+                 root_certificates: _channel.Pem | None = None, certificate_chain: _channel.Pem | None = None,
+                 private_key: _channel.Pem | None = None, timeout: float | None = None,
+                 metadata: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+                 options: Sequence[tuple[str, Any]] | None = None):
+        creds = _channel.credentials(credentials=credentials, tls=tls, root_certificates=root_certificates,
+                                     certificate_chain=certificate_chain, private_key=private_key)
+        channel_options = _channel.options(options)
+        self._channel = (grpc.secure_channel(target, creds, channel_options) if creds
+                         else grpc.insecure_channel(target, channel_options))
+        self._settings = _channel.CallSettings(timeout, metadata)
+        self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
+        self._explain = explain_service_pb2_grpc.ExplainServiceStub(self._channel)
+        self._infos: dict[str, ModelInfo] = {}
+
+    def close(self) -> None:
+        self._channel.close()
+
+    def __enter__(self) -> "Client":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def models(self, *, timeout: float | None = None) -> list[ModelInfo]:
+        """Every model the server has loaded, sorted by name."""
+        response = self._call(self._models.ListModels, model_service_pb2.ListModelsRequest(), timeout)
+        infos = [model_info(m) for m in response.models]
+        self._infos.update((m.name, m) for m in infos)
+        return infos
+
+    def model(self, name: str, *, timeout: float | None = None) -> ModelInfo:
+        """One model's signature, names and capabilities; NotFoundError for an unknown name."""
+        info = model_info(self._call(self._models.GetModel, model_service_pb2.GetModelRequest(name=name), timeout))
+        self._infos[name] = info
+        return info
+
+    def predict(self, model: str, X: Any, *, timeout: float | None = None) -> np.ndarray:
+        """The model's scores for the instances: [instances, outputs], columns as `model(name).output_names`."""
+        request = _request.predict_request(self._info(model, timeout), X)
+        return results.predictions(self._call(self._models.Predict, request, timeout))
+
+    def explain(self, model: str, X: Any, method: str = "kernel_shap", *, background: Any = None,
+                background_weights: Any = None, background_kmeans: int = 0,
+                outputs: str | Sequence[str] | None = None, seed: int | None = None, link: str | None = None,
+                feature_groups: Any = None, baseline: Any = None, params: Mapping[str, Any] | None = None,
+                diagnostics: bool = False, progress: bool = False, timeout: float | None = None,
+                **method_params: Any) -> ExplainResult:
+        """Explains the instances `X` (one or many; numpy array or pandas DataFrame).
+
+        Args:
+            method: one of `prism_client.METHODS` (e.g. "kernel_shap", "exact_shapley", "deep_lift").
+            background: rows for masking, shaped like X (default: the model's background).
+            background_weights: one weight per background row.
+            background_kmeans: summarise the background to this many weighted centres first.
+            outputs: the output name(s) to explain (default all).
+            seed: seed of the method's random choices (default 0).
+            link: "identity" or "logit".
+            feature_groups: {"explicit": {name: [features]}}, {"grid": {...}}, {"segments": ids},
+                {"tokens": {}} or a prism.v1.FeatureGroups message.
+            baseline: a constant, one instance of values, or {"mask_token_id": id}.
+            params, **method_params: fields of the method's parameter message, e.g. nsamples=512
+                for kernel_shap (params= reaches a field named like an argument here, such as
+                integrated_gradients' "method"). Enums by name, e.g. estimator="kernel".
+            diagnostics: ask for one message per explanation, so that `.diagnostics` is set.
+            progress: show a tqdm progress bar fed by the server's progress events.
+            timeout: this call's deadline in seconds (default: the client's).
+        """
+        request, data = self._explain_request(
+            model, X, method, params, method_params, timeout, diagnostics, background=background,
+            background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
+            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline)
+        if not progress:
+            return results.result(self._call(self._explain.Explain, request, timeout), data)
+        bar = ProgressBar(f"{model} {method}")
+        finished = False
+        events = self._events(request, data, timeout)
+        try:
+            for event in events:
+                if isinstance(event, Progress):
+                    bar.update(event)
+                else:
+                    finished = True
+                    return event
+        finally:
+            events.close()
+            bar.close(finished)
+        raise errors.PrismError(grpc.StatusCode.UNKNOWN, "the stream ended without a result")
+
+    def stream_explain(self, model: str, X: Any, method: str = "kernel_shap", *, background: Any = None,
+                       background_weights: Any = None, background_kmeans: int = 0,
+                       outputs: str | Sequence[str] | None = None, seed: int | None = None,
+                       link: str | None = None, feature_groups: Any = None, baseline: Any = None,
+                       params: Mapping[str, Any] | None = None, diagnostics: bool = False,
+                       timeout: float | None = None, **method_params: Any) -> Iterator[Progress | ExplainResult]:
+        """Like `explain`, streamed: `Progress` events while the work runs, then the `ExplainResult`.
+
+        The arguments are checked before the call starts; leaving the loop early cancels the call.
+        """
+        request, data = self._explain_request(
+            model, X, method, params, method_params, timeout, diagnostics, background=background,
+            background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
+            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline)
+        return self._events(request, data, timeout)
+
+    def _explain_request(self, model: str, X: Any, method: str, params: Mapping[str, Any] | None,
+                         method_params: Mapping[str, Any], timeout: float | None, diagnostics: bool,
+                         **request_fields: Any) -> tuple[Any, np.ndarray | None]:
+        params = _request.merge_params(method, params, method_params)
+        return _request.explain_request(self._info(model, timeout), X, method, params,
+                                        per_explanation=diagnostics, **request_fields)
+
+    def _events(self, request: Any, data: np.ndarray | None, timeout: float | None
+                ) -> Iterator[Progress | ExplainResult]:
+        call = self._explain.StreamExplain(request, **self._settings(timeout))
+        try:
+            for event in call:
+                if event.HasField("progress"):
+                    yield results.progress(event.progress)
+                else:
+                    yield results.result(event.result, data)
+        except grpc.RpcError as e:
+            raise errors.from_rpc_error(e) from e
+        finally:
+            call.cancel()
+
+    def _info(self, model: str, timeout: float | None) -> ModelInfo:
+        return self._infos.get(model) or self.model(model, timeout=timeout)
+
+    def _call(self, method: Any, request: Any, timeout: float | None) -> Any:
+        try:
+            return method(request, **self._settings(timeout))
+        except grpc.RpcError as e:
+            raise errors.from_rpc_error(e) from e
