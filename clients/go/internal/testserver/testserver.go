@@ -51,6 +51,7 @@ func Start(extraArgs ...string) (*Server, error) {
 	}
 	args := append([]string{"-jar", jar, "serve", "--port", "0", "--metrics-port", "0", "--model-repository", models}, extraArgs...)
 	cmd := exec.Command("java", args...)
+	stopWithParent(cmd)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
