@@ -1,0 +1,221 @@
+package prism
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/connectivity"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
+
+	"prism.dev/prism/clients/go/prismpb"
+)
+
+// Client talks to one Prism server. It is safe for concurrent use.
+type Client struct {
+	conn    *grpc.ClientConn
+	models  prismpb.ModelServiceClient
+	explain prismpb.ExplainServiceClient
+	timeout time.Duration
+}
+
+type options struct {
+	creds   credentials.TransportCredentials
+	timeout time.Duration
+	dial    []grpc.DialOption
+}
+
+// Option configures Dial.
+type Option func(*options)
+
+// WithInsecure connects in plaintext, as to a local Prism server.
+func WithInsecure() Option {
+	return func(o *options) { o.creds = insecure.NewCredentials() }
+}
+
+// WithTLS connects over TLS with the given configuration (nil: the system roots).
+func WithTLS(config *tls.Config) Option {
+	return func(o *options) { o.creds = credentials.NewTLS(config) }
+}
+
+// WithTransportCredentials connects with any gRPC transport credentials.
+func WithTransportCredentials(creds credentials.TransportCredentials) Option {
+	return func(o *options) { o.creds = creds }
+}
+
+// WithTimeout bounds every call whose context has no deadline of its own, and
+// Dial's wait for the connection.
+func WithTimeout(d time.Duration) Option {
+	return func(o *options) { o.timeout = d }
+}
+
+// WithDialOptions passes extra options to grpc.NewClient (interceptors,
+// keepalive, message size limits, ...).
+func WithDialOptions(opts ...grpc.DialOption) Option {
+	return func(o *options) { o.dial = append(o.dial, opts...) }
+}
+
+// Dial connects to the Prism server at target (e.g. "localhost:50051") and
+// waits until the connection is ready or ctx ends. Transport security must be
+// chosen: WithInsecure, WithTLS, WithTransportCredentials or credentials in
+// WithDialOptions.
+func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	dial := o.dial
+	if o.creds != nil {
+		dial = append([]grpc.DialOption{grpc.WithTransportCredentials(o.creds)}, dial...)
+	}
+	conn, err := grpc.NewClient(target, dial...)
+	if err != nil {
+		return nil, fmt.Errorf("prism: dial %s: %w", target, err)
+	}
+	c := &Client{
+		conn:    conn,
+		models:  prismpb.NewModelServiceClient(conn),
+		explain: prismpb.NewExplainServiceClient(conn),
+		timeout: o.timeout,
+	}
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	conn.Connect()
+	for state := conn.GetState(); state != connectivity.Ready; state = conn.GetState() {
+		if !conn.WaitForStateChange(ctx, state) {
+			conn.Close()
+			return nil, fmt.Errorf("prism: connect to %s (connection %s): %w", target, state, ctx.Err())
+		}
+	}
+	return c, nil
+}
+
+// Close closes the connection; calls in flight fail with codes.Canceled.
+func (c *Client) Close() error {
+	return c.conn.Close()
+}
+
+// Conn is the underlying connection, e.g. for the health service.
+func (c *Client) Conn() *grpc.ClientConn {
+	return c.conn
+}
+
+// ModelService is the generated stub, for what the wrapper does not cover.
+func (c *Client) ModelService() prismpb.ModelServiceClient {
+	return c.models
+}
+
+// ExplainService is the generated stub, e.g. for FORMAT_PER_EXPLANATION
+// responses with their per-instance diagnostics.
+func (c *Client) ExplainService() prismpb.ExplainServiceClient {
+	return c.explain
+}
+
+func (c *Client) callContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok || c.timeout <= 0 {
+		return context.WithCancel(ctx)
+	}
+	return context.WithTimeout(ctx, c.timeout)
+}
+
+// Models lists the served models, sorted by name.
+func (c *Client) Models(ctx context.Context) ([]*prismpb.ModelInfo, error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	resp, err := c.models.ListModels(ctx, &prismpb.ListModelsRequest{})
+	if err != nil {
+		return nil, callError(err)
+	}
+	return resp.GetModels(), nil
+}
+
+// Model describes one model; an unknown name fails with codes.NotFound.
+func (c *Client) Model(ctx context.Context, name string) (*prismpb.ModelInfo, error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	info, err := c.models.GetModel(ctx, &prismpb.GetModelRequest{Name: name})
+	if err != nil {
+		return nil, callError(err)
+	}
+	return info, nil
+}
+
+// Predict runs model on the instances (e.g. from Float32Rows).
+func (c *Client) Predict(ctx context.Context, model string, instances *prismpb.Tensor) (*Prediction, error) {
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	resp, err := c.models.Predict(ctx, &prismpb.PredictRequest{Model: model, Inputs: []*prismpb.Tensor{instances}})
+	if err != nil {
+		return nil, callError(err)
+	}
+	return newPrediction(resp)
+}
+
+// Explain explains the request's instances in one call. The request is sent
+// with FORMAT_COMPACT, which the Explanation is read from (on a copy when req
+// asks for another format; req itself is not changed).
+func (c *Client) Explain(ctx context.Context, req *prismpb.ExplainRequest) (*Explanation, error) {
+	req, err := compact(req)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	resp, err := c.explain.Explain(ctx, req)
+	if err != nil {
+		return nil, callError(err)
+	}
+	return NewExplanation(resp)
+}
+
+// StreamExplain is Explain streamed: onProgress (when not nil) gets each
+// progress event, on the calling goroutine, until the result arrives.
+// Cancelling ctx cancels the server's work.
+func (c *Client) StreamExplain(ctx context.Context, req *prismpb.ExplainRequest, onProgress func(*prismpb.Progress)) (*Explanation, error) {
+	req, err := compact(req)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := c.callContext(ctx)
+	defer cancel()
+	stream, err := c.explain.StreamExplain(ctx, req)
+	if err != nil {
+		return nil, callError(err)
+	}
+	for {
+		event, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("prism: the stream ended without a result")
+		}
+		if err != nil {
+			return nil, callError(err)
+		}
+		switch e := event.GetEvent().(type) {
+		case *prismpb.ExplainEvent_Progress:
+			if onProgress != nil {
+				onProgress(e.Progress)
+			}
+		case *prismpb.ExplainEvent_Result:
+			return NewExplanation(e.Result)
+		}
+		// Event kinds newer than this client are skipped, as protobuf readers do.
+	}
+}
+
+func compact(req *prismpb.ExplainRequest) (*prismpb.ExplainRequest, error) {
+	if req == nil {
+		return nil, errors.New("prism: nil ExplainRequest")
+	}
+	if req.GetFormat() == prismpb.ResponseFormat_FORMAT_COMPACT {
+		return req, nil
+	}
+	c := proto.Clone(req).(*prismpb.ExplainRequest)
+	c.Format = prismpb.ResponseFormat_FORMAT_COMPACT
+	return c, nil
+}

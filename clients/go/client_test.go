@@ -1,0 +1,555 @@
+package prism_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	prism "prism.dev/prism/clients/go"
+	"prism.dev/prism/clients/go/internal/testserver"
+	"prism.dev/prism/clients/go/prismpb"
+)
+
+// Training flowers of each class, in the iris model's feature order.
+var (
+	setosa     = []float32{5.1, 3.5, 1.4, 0.2}
+	versicolor = []float32{7.0, 3.2, 4.7, 1.4}
+	virginica  = []float32{6.3, 3.3, 6.0, 2.5}
+)
+
+func irisRows(t *testing.T) *prismpb.Tensor {
+	t.Helper()
+	in, err := prism.Float32Rows([][]float32{setosa, versicolor, virginica})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// longRequest takes the digits model tens of seconds (8 instances × 200000
+// coalitions × 20 background rows), so tests can stop it while it runs.
+func longRequest(t *testing.T) *prismpb.ExplainRequest {
+	t.Helper()
+	rows := make([][]float32, 8)
+	for i := range rows {
+		rows[i] = make([]float32, 64)
+		for j := range rows[i] {
+			rows[i][j] = float32((i*7 + j*3) % 17)
+		}
+	}
+	in, err := prism.RawFloat32Rows(rows, 1, 8, 8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return prism.NewRequest("digits", in, prism.KernelSHAP(&prismpb.KernelShapParams{Nsamples: 200000}))
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func TestModels(t *testing.T) {
+	ctx := testContext(t)
+	models, err := client.Models(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range models {
+		names = append(names, m.GetName())
+	}
+	if want := []string{"breast_cancer", "diabetes", "digits", "digits_cnn", "iris"}; !slices.Equal(names, want) {
+		t.Fatalf("models %v, want %v", names, want)
+	}
+
+	iris, err := client.Model(ctx, "iris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"sepal_length", "sepal_width", "petal_length", "petal_width"}; !slices.Equal(iris.GetFeatureNames(), want) {
+		t.Errorf("iris features %v, want %v", iris.GetFeatureNames(), want)
+	}
+	if want := []string{"setosa", "versicolor", "virginica"}; !slices.Equal(iris.GetOutputNames(), want) {
+		t.Errorf("iris outputs %v, want %v", iris.GetOutputNames(), want)
+	}
+	if iris.GetOutputKind() != prismpb.OutputKind_OUTPUT_KIND_PROBABILITY {
+		t.Errorf("iris output kind %s", iris.GetOutputKind())
+	}
+	if iris.GetDefaultBackgroundRows() != 100 {
+		t.Errorf("iris background rows %d, want 100", iris.GetDefaultBackgroundRows())
+	}
+	if !slices.Contains(iris.GetMethods(), prismpb.Method_METHOD_EXACT_SHAPLEY) || !slices.Contains(iris.GetMethods(), prismpb.Method_METHOD_KERNEL_SHAP) {
+		t.Errorf("iris methods %v lack exact_shapley or kernel_shap", iris.GetMethods())
+	}
+	var explained *prismpb.TensorSpec
+	for _, in := range iris.GetInputs() {
+		if in.GetName() == iris.GetExplainedInput() {
+			explained = in
+		}
+	}
+	if explained == nil || !slices.Equal(explained.GetShape(), []int64{-1, 4}) {
+		t.Errorf("iris explained input %q among %v, want shape [-1 4]", iris.GetExplainedInput(), iris.GetInputs())
+	}
+
+	digits, err := client.Model(ctx, "digits")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(digits.GetFeatureNames()); n != 64 || digits.GetFeatureNames()[9] != "px_1_1" {
+		t.Errorf("digits has %d features starting %v, want 64 named px_<row>_<col>", n, digits.GetFeatureNames()[:10])
+	}
+}
+
+func TestUnknownModelIsNotFound(t *testing.T) {
+	ctx := testContext(t)
+	_, modelErr := client.Model(ctx, "no_such_model")
+	_, explainErr := client.Explain(ctx, prism.NewRequest("no_such_model", irisRows(t), nil))
+	for _, err := range []error{modelErr, explainErr} {
+		perr, ok := prism.AsError(err)
+		if !ok {
+			t.Fatalf("error %v is not a Prism error", err)
+		}
+		if perr.Code != codes.NotFound || perr.Reason != prismpb.ErrorReason_MODEL_NOT_FOUND || perr.Domain != prism.Domain {
+			t.Errorf("got %s / %s / %q, want NotFound / MODEL_NOT_FOUND / prism.dev", perr.Code, perr.Reason, perr.Domain)
+		}
+		if !strings.Contains(perr.Message, "no_such_model") {
+			t.Errorf("message %q does not name the model", perr.Message)
+		}
+		if status.Code(err) != codes.NotFound {
+			t.Errorf("status.Code(err) = %s, want NotFound", status.Code(err))
+		}
+	}
+}
+
+func TestPredictIris(t *testing.T) {
+	ctx := testContext(t)
+	raw, err := prism.RawFloat32Rows([][]float32{setosa, versicolor, virginica})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFloats, err := client.Predict(ctx, "iris", irisRows(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromRaw, err := client.Predict(ctx, "iris", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fromFloats, fromRaw) {
+		t.Errorf("float_data and raw_data inputs predict differently: %v vs %v", fromFloats, fromRaw)
+	}
+	if len(fromFloats.Outputs) != 1 {
+		t.Fatalf("%d outputs, want 1", len(fromFloats.Outputs))
+	}
+	probs := fromFloats.Outputs[0]
+	if probs.Name != "probabilities" || !slices.Equal(probs.Shape, []int64{3, 3}) {
+		t.Fatalf("output %q of shape %v, want probabilities [3 3]", probs.Name, probs.Shape)
+	}
+	for i, row := range probs.Rows {
+		sum := 0.0
+		for _, p := range row {
+			sum += p
+		}
+		if math.Abs(sum-1) > 1e-6 {
+			t.Errorf("instance %d: probabilities %v sum to %v", i, row, sum)
+		}
+		if best := argmax(row); best != i {
+			t.Errorf("instance %d: predicted class %d (%v), want %d", i, best, row, i)
+		}
+	}
+}
+
+func argmax(values []float64) int {
+	best := 0
+	for i, v := range values {
+		if v > values[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+func TestExplainExactShapleyIris(t *testing.T) {
+	ctx := testContext(t)
+	req := prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil))
+	e, err := client.Explain(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Method != "exact_shapley" || e.Model != "iris" || e.Instances() != 3 {
+		t.Fatalf("method %q model %q instances %d", e.Method, e.Model, e.Instances())
+	}
+	if want := []string{"sepal_length", "sepal_width", "petal_length", "petal_width"}; !slices.Equal(e.FeatureNames, want) {
+		t.Errorf("features %v, want %v", e.FeatureNames, want)
+	}
+	if want := []string{"setosa", "versicolor", "virginica"}; !slices.Equal(e.OutputNames, want) {
+		t.Errorf("outputs %v, want %v", e.OutputNames, want)
+	}
+	if e.StandardErrors != nil {
+		t.Errorf("exact Shapley values came with standard errors %v", e.StandardErrors)
+	}
+	pred, err := client.Predict(ctx, "iris", irisRows(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		for o := range 3 {
+			sum := 0.0
+			for f := range 4 {
+				sum += e.Attributions[i][f][o]
+			}
+			if gap := sum - (e.ModelOutputs[i][o] - e.BaseValues[i][o]); math.Abs(gap) > 1e-6 {
+				t.Errorf("instance %d output %d: attributions sum to %v, output - base = %v", i, o, sum, e.ModelOutputs[i][o]-e.BaseValues[i][o])
+			}
+			if d := e.ModelOutputs[i][o] - pred.Outputs[0].Rows[i][o]; math.Abs(d) > 1e-6 {
+				t.Errorf("instance %d output %d: model output %v, Predict says %v", i, o, e.ModelOutputs[i][o], pred.Outputs[0].Rows[i][o])
+			}
+			// One background for every instance: the same base value.
+			if e.BaseValues[i][o] != e.BaseValues[0][o] {
+				t.Errorf("base values differ between instances: %v", e.BaseValues)
+			}
+		}
+		// The predicted class gains the most from its features.
+		if best := argmax(e.ModelOutputs[i]); best != i || e.ModelOutputs[i][i] <= e.BaseValues[i][i] {
+			t.Errorf("instance %d: outputs %v over base %v", i, e.ModelOutputs[i], e.BaseValues[i])
+		}
+	}
+	if sum := e.BaseValues[0][0] + e.BaseValues[0][1] + e.BaseValues[0][2]; math.Abs(sum-1) > 1e-6 {
+		t.Errorf("base probabilities %v sum to %v", e.BaseValues[0], sum)
+	}
+	ranked := e.Ranked(0, 0)
+	if math.Abs(ranked[0].Value) < math.Abs(ranked[3].Value) || len(ranked) != 4 {
+		t.Errorf("ranked %v is not by |value|", ranked)
+	}
+
+	again, err := client.Explain(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(e.Attributions, again.Attributions) || !reflect.DeepEqual(e.BaseValues, again.BaseValues) {
+		t.Errorf("exact Shapley values differ between two calls:\n%v\n%v", e.Attributions, again.Attributions)
+	}
+}
+
+// The typed arrays hold the same numbers, at the same indices, as the
+// per-explanation messages of the same request.
+func TestCompactSummaryMatchesExplanations(t *testing.T) {
+	ctx := testContext(t)
+	in, err := prism.Float32Rows([][]float32{versicolor, virginica})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := prism.NewRequest("iris", in, prism.PermutationSHAP(&prismpb.PermutationShapParams{Npermutations: 6}))
+	req.Seed = 11
+	req.Format = prismpb.ResponseFormat_FORMAT_PER_EXPLANATION
+	e, err := client.Explain(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Format != prismpb.ResponseFormat_FORMAT_PER_EXPLANATION {
+		t.Errorf("Explain changed the caller's request format to %s", req.Format)
+	}
+	if e.StandardErrors == nil {
+		t.Fatal("permutation SHAP came without standard errors")
+	}
+	perExplanation, err := client.ExplainService().Explain(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(perExplanation.GetExplanations()); n != 2*3 {
+		t.Fatalf("%d explanations, want 6", n)
+	}
+	for _, x := range perExplanation.GetExplanations() {
+		i, o := int(x.GetInstance()), e.OutputIndex(x.GetOutput())
+		if o < 0 {
+			t.Fatalf("output %q not in %v", x.GetOutput(), e.OutputNames)
+		}
+		if x.GetBaseValue() != e.BaseValues[i][o] || x.GetModelOutput() != e.ModelOutputs[i][o] {
+			t.Errorf("instance %d output %d: base/output %v/%v vs %v/%v", i, o, x.GetBaseValue(), x.GetModelOutput(), e.BaseValues[i][o], e.ModelOutputs[i][o])
+		}
+		for f := range e.FeatureNames {
+			if x.GetAttributions()[f] != e.Attributions[i][f][o] || x.GetStandardErrors()[f] != e.StandardErrors[i][f][o] {
+				t.Errorf("instance %d feature %d output %d: %v±%v vs %v±%v", i, f, o,
+					x.GetAttributions()[f], x.GetStandardErrors()[f], e.Attributions[i][f][o], e.StandardErrors[i][f][o])
+			}
+		}
+	}
+}
+
+func TestStreamExplainReportsProgressThenResult(t *testing.T) {
+	ctx := testContext(t)
+	bg, err := client.Model(ctx, "breast_cancer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// About 1.7 million model rows: long enough for progress events while it runs.
+	rows := make([][]float32, 8)
+	for i := range rows {
+		rows[i] = make([]float32, len(bg.GetFeatureNames()))
+		for j := range rows[i] {
+			rows[i][j] = float32(1 + (i+j)%5)
+		}
+	}
+	in, err := prism.Float32Rows(rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []*prismpb.Progress
+	e, err := client.StreamExplain(ctx, prism.NewRequest("breast_cancer", in, prism.KernelSHAP(nil)), func(p *prismpb.Progress) {
+		events = append(events, p)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) < 2 {
+		t.Fatalf("%d progress events, want some while the work runs and a last one", len(events))
+	}
+	if events[0].GetEvaluationsDone() >= events[0].GetEvaluationsTotal() {
+		t.Errorf("first event already complete: %v", events[0])
+	}
+	for k := 1; k < len(events); k++ {
+		if events[k].GetEvaluationsDone() < events[k-1].GetEvaluationsDone() {
+			t.Errorf("evaluations went back from %d to %d", events[k-1].GetEvaluationsDone(), events[k].GetEvaluationsDone())
+		}
+	}
+	last := events[len(events)-1]
+	if last.GetEvaluationsDone() != last.GetEvaluationsTotal() || last.GetEvaluationsTotal() == 0 {
+		t.Errorf("last progress %d of %d, want all done", last.GetEvaluationsDone(), last.GetEvaluationsTotal())
+	}
+	if e.Method != "kernel_shap" || e.Instances() != 8 || len(e.FeatureNames) != 30 {
+		t.Fatalf("method %q, %d instances, %d features", e.Method, e.Instances(), len(e.FeatureNames))
+	}
+	for i := range 8 {
+		for o := range e.OutputNames {
+			sum := 0.0
+			for f := range e.FeatureNames {
+				sum += e.Attributions[i][f][o]
+			}
+			if gap := sum - (e.ModelOutputs[i][o] - e.BaseValues[i][o]); math.Abs(gap) > 1e-6 {
+				t.Errorf("instance %d output %d: efficiency gap %v", i, o, gap)
+			}
+		}
+	}
+}
+
+func TestInvalidArgumentNamesTheField(t *testing.T) {
+	ctx := testContext(t)
+	short, err := prism.Float32Rows([][]float32{{5.1, 3.5, 1.4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name   string
+		req    *prismpb.ExplainRequest
+		reason prismpb.ErrorReason
+		field  string
+	}{
+		{"three values for four features", prism.NewRequest("iris", short, prism.ExactShapley(nil)),
+			prismpb.ErrorReason_INVALID_TENSOR, "inputs[0].shape[1]"},
+		{"nsamples below its range", prism.NewRequest("iris", irisRows(t), prism.KernelSHAP(&prismpb.KernelShapParams{Nsamples: 1})),
+			prismpb.ErrorReason_INVALID_PARAMS, "kernel_shap.nsamples"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := client.Explain(ctx, c.req)
+			perr, ok := prism.AsError(err)
+			if !ok {
+				t.Fatalf("error %v is not a Prism error", err)
+			}
+			if perr.Code != codes.InvalidArgument || perr.Reason != c.reason {
+				t.Fatalf("got %s / %s, want InvalidArgument / %s", perr.Code, perr.Reason, c.reason)
+			}
+			var fields []string
+			for _, v := range perr.FieldViolations {
+				fields = append(fields, v.Field)
+				if v.Description == "" {
+					t.Errorf("violation of %s has no description", v.Field)
+				}
+			}
+			if !slices.Contains(fields, c.field) {
+				t.Errorf("violations name %v, want %s", fields, c.field)
+			}
+			if perr.RetryDelay != 0 {
+				t.Errorf("retry delay %v on an invalid request", perr.RetryDelay)
+			}
+		})
+	}
+}
+
+func TestDeadlineExpires(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := client.Explain(ctx, longRequest(t))
+	if perr, ok := prism.AsError(err); !ok || perr.Code != codes.DeadlineExceeded {
+		t.Fatalf("got %v, want DeadlineExceeded", err)
+	}
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Errorf("the call took %v past a 300 ms deadline", elapsed)
+	}
+}
+
+func TestDefaultTimeoutBoundsCalls(t *testing.T) {
+	dialCtx := testContext(t)
+	c, err := prism.Dial(dialCtx, srv.Target, prism.WithInsecure(), prism.WithTimeout(500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Model(context.Background(), "iris"); err != nil {
+		t.Fatalf("a quick call within the default timeout: %v", err)
+	}
+	start := time.Now()
+	_, err = c.StreamExplain(context.Background(), longRequest(t), nil)
+	if status.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("got %v, want DeadlineExceeded", err)
+	}
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Errorf("the call took %v past a 500 ms default timeout", elapsed)
+	}
+}
+
+func TestCancelStopsTheServersWork(t *testing.T) {
+	const cancelled = `prism_explanations_total{method="kernel_shap",model="digits",status="CANCELLED"}`
+	const digitsRows = `prism_model_rows_total{model="digits"}`
+	before := metric(t, srv, cancelled)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var cancelledAt time.Time
+	_, err := client.StreamExplain(ctx, longRequest(t), func(p *prismpb.Progress) {
+		if p.GetEvaluationsDone() > 0 && cancelledAt.IsZero() {
+			cancelledAt = time.Now()
+			cancel()
+		}
+	})
+	if cancelledAt.IsZero() {
+		t.Fatalf("the call ended before any work was reported: %v", err)
+	}
+	if elapsed := time.Since(cancelledAt); elapsed > 2*time.Second {
+		t.Errorf("the call returned %v after cancellation", elapsed)
+	}
+	if perr, ok := prism.AsError(err); !ok || perr.Code != codes.Canceled {
+		t.Fatalf("got %v, want Canceled", err)
+	}
+
+	// The server records the cancellation and stops evaluating the model.
+	deadline := time.Now().Add(10 * time.Second)
+	for metric(t, srv, cancelled) != before+1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is still %v, want %v", cancelled, metric(t, srv, cancelled), before+1)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	rows := metric(t, srv, digitsRows)
+	time.Sleep(time.Second)
+	if now := metric(t, srv, digitsRows); now != rows {
+		t.Errorf("the digits model evaluated %v more rows after the call was cancelled", now-rows)
+	}
+
+	// And it keeps serving.
+	e, err := client.Explain(testContext(t), prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil)))
+	if err != nil || e.Instances() != 3 {
+		t.Fatalf("after cancellation: %v", err)
+	}
+}
+
+// A server running one explanation with one waiting refuses a third with
+// RESOURCE_EXHAUSTED and a retry delay.
+func TestFullServerAsksToRetry(t *testing.T) {
+	busy, err := testserver.Start("--explain-threads", "1", "--explain-queue", "1", "--shutdown-grace-seconds", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Stop()
+	c, err := prism.Dial(testContext(t), busy.Target, prism.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+
+	first, second := longRequest(t), longRequest(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	running := make(chan struct{})
+	done := make(chan error, 2)
+	go func() {
+		var once bool
+		_, err := c.StreamExplain(ctx, first, func(*prismpb.Progress) {
+			if !once {
+				once = true
+				close(running)
+			}
+		})
+		done <- err
+	}()
+	select {
+	case <-running:
+	case err := <-done:
+		t.Fatalf("the first call ended: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("no progress from the first call")
+	}
+	go func() {
+		_, err := c.StreamExplain(ctx, second, nil)
+		done <- err
+	}()
+	const received = `grpc_server_requests_received_messages_total{method="StreamExplain",methodType="SERVER_STREAMING",service="prism.v1.ExplainService"}`
+	for deadline := time.Now().Add(10 * time.Second); metric(t, busy, received) < 2; time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the server never received the second call")
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // the second call goes from received to queued
+
+	_, err = c.Explain(testContext(t), prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil)))
+	perr, ok := prism.AsError(err)
+	if !ok || perr.Code != codes.ResourceExhausted || perr.Reason != prismpb.ErrorReason_QUEUE_FULL {
+		t.Fatalf("got %v, want ResourceExhausted / QUEUE_FULL", err)
+	}
+	if perr.RetryDelay != time.Second {
+		t.Errorf("retry delay %v, want 1s", perr.RetryDelay)
+	}
+	cancel()
+	for range 2 {
+		if err := <-done; status.Code(err) != codes.Canceled {
+			t.Errorf("a cancelled call ended with %v", err)
+		}
+	}
+}
+
+func TestDialNeedsTransportSecurity(t *testing.T) {
+	_, err := prism.Dial(testContext(t), srv.Target)
+	if err == nil || !strings.Contains(err.Error(), "transport security") {
+		t.Fatalf("Dial without credentials: %v, want an error about transport security", err)
+	}
+}
+
+func TestDialGivesUpWithTheContext(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	// A TLS handshake with the plaintext server never succeeds.
+	_, err := prism.Dial(ctx, srv.Target, prism.WithTLS(nil))
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want the context's deadline", err)
+	}
+}
+
+func TestExplainRejectsNilRequest(t *testing.T) {
+	if _, err := client.Explain(testContext(t), nil); err == nil {
+		t.Fatal("Explain(nil) succeeded")
+	}
+	if _, err := client.StreamExplain(testContext(t), nil, nil); err == nil {
+		t.Fatal("StreamExplain(nil) succeeded")
+	}
+}

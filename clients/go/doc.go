@@ -1,0 +1,9 @@
+// Package prism is a Go client of the Prism explanation server.
+//
+// Dial connects; Models, Model and Predict query the model repository;
+// Explain and StreamExplain return an Explanation with the attributions
+// indexed [instance][feature][output]. NewRequest, Float32Rows and the method
+// constructors (ExactShapley, KernelSHAP, ...) build requests; the generated
+// messages and stubs are in package prismpb. Failed calls return an *Error
+// (see AsError) carrying the gRPC code and Prism's error details.
+package prism

@@ -1,0 +1,102 @@
+package prism
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"prism.dev/prism/clients/go/prismpb"
+)
+
+// Domain is the google.rpc.ErrorInfo domain of every error Prism returns.
+const Domain = "prism.dev"
+
+// Error is a failed call, with the details Prism attaches to its gRPC status.
+//
+// It keeps the status, so status.Code(err) and status.FromError(err) work on it.
+type Error struct {
+	// Code is the gRPC status code.
+	Code codes.Code
+	// Reason is the google.rpc.ErrorInfo reason; ERROR_REASON_UNSPECIFIED when
+	// the status carries none (e.g. a call cancelled on the client side).
+	Reason prismpb.ErrorReason
+	// Domain is the ErrorInfo domain ("prism.dev"), empty without ErrorInfo.
+	Domain string
+	// Message is the status message.
+	Message string
+	// FieldViolations are the google.rpc.BadRequest details of INVALID_ARGUMENT.
+	FieldViolations []FieldViolation
+	// RetryDelay is the google.rpc.RetryInfo delay of RESOURCE_EXHAUSTED; zero
+	// when the status carries none.
+	RetryDelay time.Duration
+
+	status *status.Status
+}
+
+// FieldViolation names a request field and what is wrong with it.
+type FieldViolation struct {
+	Field       string
+	Description string
+}
+
+// Error reads "prism: <code> (<reason>): <message>"; Prism's messages already
+// name the violated fields.
+func (e *Error) Error() string {
+	if e.Reason == prismpb.ErrorReason_ERROR_REASON_UNSPECIFIED {
+		return fmt.Sprintf("prism: %s: %s", e.Code, e.Message)
+	}
+	return fmt.Sprintf("prism: %s (%s): %s", e.Code, e.Reason, e.Message)
+}
+
+// GRPCStatus returns the status the server sent.
+func (e *Error) GRPCStatus() *status.Status {
+	return e.status
+}
+
+// AsError returns err as an *Error when it is a gRPC status error (or wraps
+// one), reading the ErrorInfo, BadRequest and RetryInfo details.
+func AsError(err error) (*Error, bool) {
+	if err == nil {
+		return nil, false
+	}
+	var perr *Error
+	if errors.As(err, &perr) {
+		return perr, true
+	}
+	// The status itself, not status.FromError's, whose message would include the wrapping text.
+	var grpcErr interface{ GRPCStatus() *status.Status }
+	if !errors.As(err, &grpcErr) {
+		return nil, false
+	}
+	return fromStatus(grpcErr.GRPCStatus()), true
+}
+
+func fromStatus(st *status.Status) *Error {
+	e := &Error{Code: st.Code(), Message: st.Message(), status: st}
+	for _, detail := range st.Details() {
+		switch d := detail.(type) {
+		case *errdetails.ErrorInfo:
+			e.Domain = d.GetDomain()
+			e.Reason = prismpb.ErrorReason(prismpb.ErrorReason_value[d.GetReason()])
+		case *errdetails.BadRequest:
+			for _, v := range d.GetFieldViolations() {
+				e.FieldViolations = append(e.FieldViolations, FieldViolation{Field: v.GetField(), Description: v.GetDescription()})
+			}
+		case *errdetails.RetryInfo:
+			e.RetryDelay = d.GetRetryDelay().AsDuration()
+		}
+	}
+	return e
+}
+
+// callError turns the error of a gRPC call into an *Error; other errors pass through.
+func callError(err error) error {
+	if perr, ok := AsError(err); ok {
+		return perr
+	}
+	return err
+}
