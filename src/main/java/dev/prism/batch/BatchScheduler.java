@@ -27,14 +27,20 @@ import java.util.concurrent.locks.ReentrantLock;
  * then fills it round-robin across jobs, each taking an equal share per turn, so a huge job never
  * holds back a small one. {@code workers} threads each run one batch at a time, so several runs
  * may be in flight. When fewer rows are queued than the idle workers could take in full batches,
- * they are split evenly among those workers (in shares of {@value #MIN_SPLIT_ROWS} rows or more), so
- * one request on an otherwise idle server uses every worker rather than one. The queue is bounded in rows: {@link #admit()} refuses new requests past
+ * they are split evenly among those workers, in shares of at least {@value #MIN_SPLIT_ROWS} rows and
+ * a millisecond of work by the recent cost per row, so one expensive request on an otherwise idle
+ * server uses every worker rather than one. The queue is bounded in rows: {@link #admit()} refuses new requests past
  * the bound, and a job's further submits wait until there is room. Cancelling a job drops its
  * queued rows at once; rows already in a running batch are discarded when it returns.
  */
 public final class BatchScheduler implements AutoCloseable {
     private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
-    /** Below this many rows a batch is not split further: a run has a fixed cost of its own. */
+    /**
+     * A split share is worth a run of its own only when it takes at least this long (by the recent
+     * cost per row): a run has a fixed cost, and on a busy server many short runs cost throughput.
+     */
+    static final long MIN_SPLIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
+    /** ... and holds at least this many rows. */
     static final int MIN_SPLIT_ROWS = 64;
 
     private final String name;
@@ -55,6 +61,8 @@ public final class BatchScheduler implements AutoCloseable {
     private final int workerCount;
     /** Workers running a batch (changed under the lock). */
     private int running;
+    /** Recent ONNX Runtime nanoseconds per row, 0 before the first run (under the lock). */
+    private long runNanosPerRow;
 
     public BatchScheduler(String name, Model model, BatchingSettings settings, MeterRegistry registry) {
         this.name = name;
@@ -226,12 +234,16 @@ public final class BatchScheduler implements AutoCloseable {
             if (batch == null) {
                 return;
             }
+            long nanosPerRow = 0;
             try {
-                execute(batch);
+                nanosPerRow = execute(batch);
             } finally {
                 lock.lock();
                 try {
                     running--;
+                    if (nanosPerRow > 0) {
+                        runNanosPerRow = runNanosPerRow == 0 ? nanosPerRow : (3 * runNanosPerRow + nanosPerRow) / 4;
+                    }
                 } finally {
                     lock.unlock();
                 }
@@ -282,6 +294,7 @@ public final class BatchScheduler implements AutoCloseable {
         List<Slice> slices = new ArrayList<>();
         int capacity = batchRows();
         int limit = capacity;
+        boolean split = limit < settings.maxBatchRows();
         long now = System.nanoTime();
         if (!settings.crossRequestBatching()) {
             Job job = ring.pollFirst();
@@ -302,19 +315,23 @@ public final class BatchScheduler implements AutoCloseable {
         queuedRows -= taken;
         running++;
         spaceAvailable.signalAll();
-        if (queuedRows > 0) {
-            workAvailable.signal(); // an idle worker takes the rest
+        if (split && queuedRows > 0) {
+            workAvailable.signal(); // an idle worker takes the next share
         }
         return slices;
     }
 
     /**
      * This batch's size: max_batch_rows, or an even share of the queue among the idle workers,
-     * with as many shares as keep each at MIN_SPLIT_ROWS or more.
+     * with as many shares as keep each at MIN_SPLIT_ROWS rows and MIN_SPLIT_NANOS of work or more.
      */
     private int batchRows() {
         long full = settings.maxBatchRows();
-        long shares = Math.min(workerCount - running, queuedRows / MIN_SPLIT_ROWS);
+        if (runNanosPerRow == 0) {
+            return settings.maxBatchRows(); // no cost known yet
+        }
+        long minShare = Math.max(MIN_SPLIT_ROWS, (MIN_SPLIT_NANOS + runNanosPerRow - 1) / runNanosPerRow);
+        long shares = Math.min(workerCount - running, queuedRows / minShare);
         if (shares <= 1 || queuedRows >= full * shares) {
             return settings.maxBatchRows();
         }
@@ -347,7 +364,8 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    private void execute(List<Slice> slices) {
+    /** Runs the batch and hands out its rows' outputs; the run's nanoseconds per row, 0 when it failed. */
+    private long execute(List<Slice> slices) {
         RowBatch batch = new RowBatch(width);
         for (Slice s : slices) {
             batch.add(s.pending.input, s.from, s.count);
@@ -359,10 +377,12 @@ public final class BatchScheduler implements AutoCloseable {
         } catch (RuntimeException e) {
             metrics.failed();
             isolateFailure(slices, e);
-            return;
+            return 0;
         }
-        metrics.batch(batch.rows(), System.nanoTime() - start);
+        long nanos = System.nanoTime() - start;
+        metrics.batch(batch.rows(), nanos);
         scatter(slices, out);
+        return nanos / Math.max(1, batch.rows());
     }
 
     /**

@@ -37,6 +37,8 @@ class BatchSchedulerTest {
         final List<List<Integer>> runs = new ArrayList<>();
         volatile CountDownLatch gate = new CountDownLatch(0);
         volatile double failOnJob = -1;
+        /** Each run takes at least this long, whatever its size. */
+        volatile long runMillis;
 
         @Override
         public ModelSignature signature() {
@@ -52,6 +54,7 @@ class BatchSchedulerTest {
         public RowBlock run(RowBatch batch) {
             try {
                 gate.await();
+                Thread.sleep(runMillis);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -148,31 +151,52 @@ class BatchSchedulerTest {
     }
 
     @Test
-    void aSmallQueueIsSplitAmongIdleWorkersButNotBelowTheFloor() throws Exception {
+    void anExpensiveQueueIsSplitAmongIdleWorkersOnceTheCostPerRowIsKnown() throws Exception {
         TaggingModel model = new TaggingModel();
-        model.gate = new CountDownLatch(1);
+        model.runMillis = 20;
         BatchingSettings b = new BatchingSettings(1000, 0, 10_000_000, true, 2);
         try (BatchScheduler s = new BatchScheduler("m", model, b, new SimpleMeterRegistry())) {
-            // Both workers idle: 256 rows become two runs of 128, in flight at once (both held at the gate).
-            CompletableFuture<RowBlock> split = s.open(new RequestContext()).submit(rows(1, 256));
+            // No run yet, so no cost known: one run of 256.
+            assertArrayEquals(rows(1, 256).data(), s.open(new RequestContext()).submit(rows(1, 256))
+                    .get(10, TimeUnit.SECONDS).data(), 0.0);
+            assertEquals(List.of(256), sizes(model));
+
+            // At 20 ms a run of 256 (78 µs a row, or more on a slow machine), 128 rows are over a
+            // millisecond: two runs of 128, in flight at once (both held at the gate).
+            model.gate = new CountDownLatch(1);
+            CompletableFuture<RowBlock> split = s.open(new RequestContext()).submit(rows(2, 256));
             waitUntil(() -> s.jobsQueued() == 0);
             model.gate.countDown();
-            assertArrayEquals(rows(1, 256).data(), split.get(10, TimeUnit.SECONDS).data(), 0.0);
-            assertEquals(List.of(128, 128), model.runs().stream().map(List::size).toList());
+            assertArrayEquals(rows(2, 256).data(), split.get(10, TimeUnit.SECONDS).data(), 0.0);
+            assertEquals(List.of(256, 128, 128), sizes(model));
 
-            // Fewer than twice the floor: one run.
-            CompletableFuture<RowBlock> small = s.open(new RequestContext()).submit(rows(2, 100));
-            assertArrayEquals(rows(2, 100).data(), small.get(10, TimeUnit.SECONDS).data(), 0.0);
-            assertEquals(100, model.runs().get(2).size());
+            // Fewer than twice MIN_SPLIT_ROWS: one run.
+            s.open(new RequestContext()).submit(rows(3, 100)).get(10, TimeUnit.SECONDS);
+            assertEquals(100, sizes(model).get(3));
 
-            // A queue that fills both workers' batches is not split: 2,500 rows run as 1,000 + 1,000 + 500.
+            // A queue that would fill both workers' batches is not split: 2,500 rows start with a full
+            // run of 1,000; the 1,500 left, for two idle workers, run as 750 + 750.
             model.runs.clear();
-            CompletableFuture<RowBlock> large = s.open(new RequestContext()).submit(rows(3, 2_500));
-            assertEquals(2_500, large.get(10, TimeUnit.SECONDS).rows());
-            List<Integer> sizes = model.runs().stream().map(List::size).sorted().toList();
-            assertEquals(1_000, sizes.get(sizes.size() - 1), sizes.toString());
-            assertEquals(2_500, sizes.stream().mapToInt(Integer::intValue).sum());
+            assertEquals(2_500, s.open(new RequestContext()).submit(rows(4, 2_500)).get(10, TimeUnit.SECONDS).rows());
+            assertEquals(1_000, sizes(model).get(0));
+            assertEquals(List.of(750, 750, 1_000), sizes(model).stream().sorted().toList());
         }
+    }
+
+    @Test
+    void aCheapQueueIsNotSplit() throws Exception {
+        TaggingModel model = new TaggingModel();
+        BatchingSettings b = new BatchingSettings(200_000, 0, 10_000_000, true, 2);
+        try (BatchScheduler s = new BatchScheduler("m", model, b, new SimpleMeterRegistry())) {
+            s.open(new RequestContext()).submit(rows(1, 100_000)).get(30, TimeUnit.SECONDS);
+            // Well under 1 µs a row: 1,000 rows are under a millisecond of work, not worth two runs.
+            s.open(new RequestContext()).submit(rows(2, 1_000)).get(10, TimeUnit.SECONDS);
+            assertEquals(List.of(100_000, 1_000), sizes(model));
+        }
+    }
+
+    private static List<Integer> sizes(TaggingModel model) {
+        return model.runs().stream().map(List::size).toList();
     }
 
     @Test
