@@ -39,6 +39,8 @@ import java.util.concurrent.TimeUnit;
 public final class PrismServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PrismServer.class.getName());
     static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+    /** After the explanations of a shutdown have answered, how long other calls get before the transport goes. */
+    private static final Duration FINAL_DRAIN = Duration.ofSeconds(2);
 
     private final ServerOptions options;
     private final PrometheusMeterRegistry registry;
@@ -140,7 +142,11 @@ public final class PrismServer implements AutoCloseable {
         try {
             // Past the grace, what still runs answers UNAVAILABLE / SHUTTING_DOWN before the transport goes.
             pool.shutdown(grace, () -> explainService.cancelAll(dev.prism.error.Reason.SHUTTING_DOWN));
-            long left = Math.max(TimeUnit.SECONDS.toNanos(1), deadline - System.nanoTime());
+            // Every explanation has answered. What may remain are short unary calls and streams that
+            // never end by themselves (health watches), which must not hold the process for the
+            // rest of the grace: a short drain, then the transport goes.
+            long left = Math.max(TimeUnit.SECONDS.toNanos(1),
+                    Math.min(FINAL_DRAIN.toNanos(), deadline - System.nanoTime()));
             if (!server.awaitTermination(left, TimeUnit.NANOSECONDS)) {
                 server.shutdownNow();
                 server.awaitTermination(5, TimeUnit.SECONDS);

@@ -4,9 +4,11 @@ import dev.prism.server.PrismServer;
 import dev.prism.server.ServerOptions;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import sun.misc.Signal;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Runs the Prism server.")
 final class ServeCommand implements Callable<Integer> {
@@ -72,7 +74,12 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("prism: " + e.getMessage());
             return 2;
         }
-        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "prism-shutdown"));
+        // SIGTERM and SIGINT drain the server while the JVM still runs normally, and the process then
+        // exits 0; left to the JVM, they would start its shutdown at once and exit 143.
+        for (String signal : List.of("TERM", "INT")) {
+            Signal.handle(new Signal(signal), s -> new Thread(server::close, "prism-shutdown").start());
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "prism-shutdown-hook"));
         System.err.println("prism: serving " + repository.toAbsolutePath().normalize() + " on port " + server.port()
                 + (server.metricsPort() >= 0 ? ", metrics on port " + server.metricsPort() + " at /metrics" : ""));
         server.awaitTermination();
