@@ -234,20 +234,7 @@ public final class BatchScheduler implements AutoCloseable {
             if (batch == null) {
                 return;
             }
-            long nanosPerRow = 0;
-            try {
-                nanosPerRow = execute(batch);
-            } finally {
-                lock.lock();
-                try {
-                    running--;
-                    if (nanosPerRow > 0) {
-                        runNanosPerRow = runNanosPerRow == 0 ? nanosPerRow : (3 * runNanosPerRow + nanosPerRow) / 4;
-                    }
-                } finally {
-                    lock.unlock();
-                }
-            }
+            execute(batch);
         }
     }
 
@@ -364,8 +351,12 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    /** Runs the batch and hands out its rows' outputs; the run's nanoseconds per row, 0 when it failed. */
-    private long execute(List<Slice> slices) {
+    /**
+     * Runs the batch and hands out its rows' outputs. The worker counts as idle again, with the
+     * run's cost per row recorded, before any output is handed out: a caller woken by its result
+     * may submit more at once, and must find the scheduler's view current.
+     */
+    private void execute(List<Slice> slices) {
         RowBatch batch = new RowBatch(width);
         for (Slice s : slices) {
             batch.add(s.pending.input, s.from, s.count);
@@ -375,14 +366,31 @@ public final class BatchScheduler implements AutoCloseable {
         try {
             out = model.run(batch);
         } catch (RuntimeException e) {
+            finishRun(0);
             metrics.failed();
             isolateFailure(slices, e);
-            return 0;
+            return;
+        } catch (Error e) {
+            finishRun(0);
+            throw e;
         }
         long nanos = System.nanoTime() - start;
+        finishRun(nanos / Math.max(1, batch.rows()));
         metrics.batch(batch.rows(), nanos);
         scatter(slices, out);
-        return nanos / Math.max(1, batch.rows());
+    }
+
+    /** A worker's run is over; its nanoseconds per row update the recent cost (0: none to record). */
+    private void finishRun(long nanosPerRow) {
+        lock.lock();
+        try {
+            running--;
+            if (nanosPerRow > 0) {
+                runNanosPerRow = runNanosPerRow == 0 ? nanosPerRow : (3 * runNanosPerRow + nanosPerRow) / 4;
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**

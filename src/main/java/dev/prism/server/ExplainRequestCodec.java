@@ -37,10 +37,9 @@ import java.util.Set;
 
 /** Turns an {@link ExplainRequest} into validated core input and a bound method, or fails with field violations. */
 final class ExplainRequestCodec {
-    static final int MAX_BACKGROUND_ROWS = 10_000;
 
     private final ServedModels models;
-    private final long maxEvaluations;
+    private final RequestLimits limits;
     static final int MAX_KMEANS = 1000;
 
     private final KernelShapExplainer kernelShap = new KernelShapExplainer();
@@ -49,9 +48,9 @@ final class ExplainRequestCodec {
     private final AutoShapleyExplainer auto = new AutoShapleyExplainer();
     private final LimeExplainer lime = new LimeExplainer();
 
-    ExplainRequestCodec(ServedModels models, long maxEvaluations) {
+    ExplainRequestCodec(ServedModels models, RequestLimits limits) {
         this.models = models;
-        this.maxEvaluations = maxEvaluations;
+        this.limits = limits;
     }
 
     /**
@@ -69,8 +68,18 @@ final class ExplainRequestCodec {
         GradientMethod gradient = gradientMethod(request.getMethodCase());
         BatchScheduler scheduler = gradient == null ? model.scheduler() : graphScheduler(request, model, gradient);
 
+        checkSamples(request);
         RowBlock instances = decodeInputs(request.getInputsList(), sig, "inputs");
+        if (instances.rows() > limits.maxInstances()) {
+            throw overLimit("inputs", instances.rows() + " instances", "max_instances", limits.maxInstances(),
+                    "send them in several requests");
+        }
         FeatureGroups groups = FeatureGroupsCodec.decode(request.getFeatureGroups(), sig);
+        if (gradient == null && groups.count() > limits.maxFeatures()) {
+            throw overLimit(request.hasFeatureGroups() ? "feature_groups" : "inputs",
+                    groups.count() + " features", "max_features", limits.maxFeatures(),
+                    "group features with feature_groups, or use a gradient method");
+        }
         boolean baseline;
         Background background;
         if (gradient == null || gradient == GradientMethod.DEEP_LIFT_SHAP) {
@@ -99,12 +108,38 @@ final class ExplainRequestCodec {
         MethodCall<?> method = method(request, input, model);
         method.validate(input);
         long needed = method.evaluationsNeeded(input);
-        if (needed > maxEvaluations) {
-            throw PrismException.invalid(Reason.BUDGET_EXCEEDED, "inputs", "the request needs about " + needed
-                    + " model evaluations, more than this server allows per request (" + maxEvaluations
-                    + "); send fewer instances, a smaller background or fewer samples");
+        if (needed > limits.maxEvaluations()) {
+            throw overLimit("inputs", "about " + needed + " model evaluations", "max_evaluations",
+                    limits.maxEvaluations(), "send fewer instances, a smaller background or fewer samples");
         }
         return new Prepared(model, input, method, scheduler, compact);
+    }
+
+    /** The sample budgets a request names, each against max_samples. */
+    private void checkSamples(ExplainRequest r) {
+        switch (r.getMethodCase()) {
+            case KERNEL_SHAP -> checkSamples("kernel_shap.nsamples", r.getKernelShap().getNsamples());
+            case LIME -> checkSamples("lime.num_samples", r.getLime().getNumSamples());
+            case PERMUTATION_SHAP -> {
+                checkSamples("permutation_shap.max_evals", r.getPermutationShap().getMaxEvals());
+                checkSamples("permutation_shap.npermutations", r.getPermutationShap().getNpermutations());
+            }
+            case INTEGRATED_GRADIENTS -> checkSamples("integrated_gradients.n_steps",
+                    r.getIntegratedGradients().getNSteps());
+            default -> { }
+        }
+    }
+
+    private void checkSamples(String field, long value) {
+        if (value > limits.maxSamples()) {
+            throw overLimit(field, String.valueOf(value), "max_samples", limits.maxSamples(), "ask for fewer");
+        }
+    }
+
+    /** INVALID_ARGUMENT, reason BUDGET_EXCEEDED, naming the server's limit and its value. */
+    private static PrismException overLimit(String field, String asked, String limit, long value, String advice) {
+        return PrismException.invalid(Reason.BUDGET_EXCEEDED, field, asked + " is more than this server's limit "
+                + limit + " = " + value + "; " + advice);
     }
 
     private static GradientMethod gradientMethod(ExplainRequest.MethodCase method) {
@@ -198,7 +233,7 @@ final class ExplainRequestCodec {
         return rows;
     }
 
-    private static Background decodeBackground(ExplainRequest request, ServedModel model) {
+    private Background decodeBackground(ExplainRequest request, ServedModel model) {
         if (!request.hasBackground()) {
             if (request.getBackgroundWeightsCount() > 0) {
                 throw PrismException.invalid(Reason.INVALID_PARAMS, "background_weights",
@@ -214,9 +249,9 @@ final class ExplainRequestCodec {
         if (rows == null) {
             throw PrismException.invalid(Reason.INVALID_TENSOR, violations);
         }
-        if (rows.rows() > MAX_BACKGROUND_ROWS) {
-            throw PrismException.invalid(Reason.INVALID_TENSOR, "background.shape[0]", "at most "
-                    + MAX_BACKGROUND_ROWS + " rows, got " + rows.rows() + "; summarise the background first");
+        if (rows.rows() > limits.maxBackgroundRows()) {
+            throw overLimit("background.shape[0]", rows.rows() + " background rows", "max_background_rows",
+                    limits.maxBackgroundRows(), "summarise the background first (background_kmeans)");
         }
         if (request.getBackgroundWeightsCount() == 0) {
             return Background.uniform(rows);

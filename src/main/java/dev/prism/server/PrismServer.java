@@ -38,7 +38,6 @@ import java.util.concurrent.TimeUnit;
  */
 public final class PrismServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PrismServer.class.getName());
-    static final int MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
     /** After the explanations of a shutdown have answered, how long other calls get before the transport goes. */
     private static final Duration FINAL_DRAIN = Duration.ofSeconds(2);
 
@@ -78,7 +77,7 @@ public final class PrismServer implements AutoCloseable {
                     t.setDaemon(true);
                     return t;
                 });
-        ExplainRequestCodec codec = new ExplainRequestCodec(models, options.maxEvaluations());
+        ExplainRequestCodec codec = new ExplainRequestCodec(models, options.limits());
         MetricCollectingServerInterceptor grpcMetrics = new MetricCollectingServerInterceptor(registry);
         this.explainService = new ExplainServiceImpl(codec, pool, timer, new ExplanationMetrics(registry));
         this.server = builder
@@ -98,7 +97,7 @@ public final class PrismServer implements AutoCloseable {
     /** Starts on the options' TCP port. */
     public static PrismServer start(ServerOptions options) throws IOException {
         NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(options.port()))
-                .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+                .maxInboundMessageSize(options.limits().maxMessageBytes());
         return start(options, builder);
     }
 

@@ -10,7 +10,7 @@ import java.time.Duration;
  *
  * @param port              gRPC port; 0 picks a free one
  * @param metricsPort       Prometheus port; 0 picks a free one, -1 disables the endpoint
- * @param maxEvaluations    most model rows one request may need
+ * @param limits            what one request may ask: instances, features, samples, evaluations, bytes
  * @param intraOpThreads    ONNX Runtime threads per run; 0 = ONNX Runtime's default (one per
  *                          physical core). The default 1 runs batches in parallel instead, which
  *                          keeps results independent of batch size (tree ensembles split work
@@ -23,7 +23,7 @@ public record ServerOptions(
         String device,
         int explainThreads,
         int explainQueue,
-        long maxEvaluations,
+        RequestLimits limits,
         Duration shutdownGrace,
         int intraOpThreads,
         Integer maxBatchRows,
@@ -32,24 +32,30 @@ public record ServerOptions(
         Boolean crossRequestBatching) {
 
     public static ServerOptions defaults(Path modelRepository) {
-        return new ServerOptions(50051, 9464, modelRepository, "cpu", 64, 1024, 1_000_000_000L,
+        return new ServerOptions(50051, 9464, modelRepository, "cpu", 64, 1024, RequestLimits.DEFAULTS,
                 Duration.ofSeconds(30), 1, null, null, null, null);
     }
 
     public ServerOptions withPorts(int grpc, int metrics) {
         return new ServerOptions(grpc, metrics, modelRepository, device, explainThreads, explainQueue,
-                maxEvaluations, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
+                limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
                 crossRequestBatching);
     }
 
     public ServerOptions withBatching(Integer rows, Integer delayMicros, Long queueRows, Boolean crossRequest) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
-                maxEvaluations, shutdownGrace, intraOpThreads, rows, delayMicros, queueRows, crossRequest);
+                limits, shutdownGrace, intraOpThreads, rows, delayMicros, queueRows, crossRequest);
     }
 
     public ServerOptions withExplainPool(int threads, int queue) {
         return new ServerOptions(port, metricsPort, modelRepository, device, threads, queue,
-                maxEvaluations, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
+                limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
+                crossRequestBatching);
+    }
+
+    public ServerOptions withLimits(RequestLimits l) {
+        return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
+                l, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
                 crossRequestBatching);
     }
 

@@ -396,7 +396,7 @@ class ExplainServiceTest {
                         Status.Code.INVALID_ARGUMENT, "INVALID_TENSOR", "background.shape[1]"),
                 Arguments.of("background over 10000 rows", iris.toBuilder().setBackground(
                                 floats(10_001, new double[10_001 * 4])).build(),
-                        Status.Code.INVALID_ARGUMENT, "INVALID_TENSOR", "background.shape[0]"),
+                        Status.Code.INVALID_ARGUMENT, "BUDGET_EXCEEDED", "background.shape[0]"),
                 Arguments.of("background weights without a background", iris.toBuilder().addBackgroundWeights(1).build(),
                         Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS", "background_weights"),
                 Arguments.of("a weight per background row", iris.toBuilder().setBackground(floats(2, 1, 2, 3, 4, 5, 6, 7, 8))
@@ -408,8 +408,11 @@ class ExplainServiceTest {
                 Arguments.of("nsamples 1", iris.toBuilder().setKernelShap(KernelShapParams.newBuilder().setNsamples(1))
                                 .build(),
                         Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS", "kernel_shap.nsamples"),
-                Arguments.of("nsamples 2,000,000", iris.toBuilder().setKernelShap(
+                Arguments.of("nsamples 2,000,000: past the server's max_samples", iris.toBuilder().setKernelShap(
                                 KernelShapParams.newBuilder().setNsamples(2_000_000)).build(),
+                        Status.Code.INVALID_ARGUMENT, "BUDGET_EXCEEDED", "kernel_shap.nsamples"),
+                Arguments.of("nsamples 500,000: past KernelSHAP's own limit", iris.toBuilder().setKernelShap(
+                                KernelShapParams.newBuilder().setNsamples(500_000)).build(),
                         Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS", "kernel_shap.nsamples"),
                 Arguments.of("unknown output", iris.toBuilder().addOutputs("daisy").build(),
                         Status.Code.INVALID_ARGUMENT, "UNKNOWN_OUTPUT", "outputs[0]"),

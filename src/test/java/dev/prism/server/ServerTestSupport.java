@@ -139,17 +139,15 @@ final class ServerTestSupport {
         return ServerOptions.defaults(repo).withPorts(0, -1);
     }
 
-    /** The options with another per-request evaluation budget (ServerOptions has no wither for it). */
+    /** The options with another per-request evaluation budget. */
     static ServerOptions withMaxEvaluations(ServerOptions o, long maxEvaluations) {
-        return new ServerOptions(o.port(), o.metricsPort(), o.modelRepository(), o.device(), o.explainThreads(),
-                o.explainQueue(), maxEvaluations, o.shutdownGrace(), o.intraOpThreads(), o.maxBatchRows(),
-                o.maxQueueDelayMicros(), o.maxQueueRows(), o.crossRequestBatching());
+        return o.withLimits(o.limits().withMaxEvaluations(maxEvaluations));
     }
 
     /** The options with another shutdown grace period. */
     static ServerOptions withShutdownGrace(ServerOptions o, Duration grace) {
         return new ServerOptions(o.port(), o.metricsPort(), o.modelRepository(), o.device(), o.explainThreads(),
-                o.explainQueue(), o.maxEvaluations(), grace, o.intraOpThreads(), o.maxBatchRows(),
+                o.explainQueue(), o.limits(), grace, o.intraOpThreads(), o.maxBatchRows(),
                 o.maxQueueDelayMicros(), o.maxQueueRows(), o.crossRequestBatching());
     }
 

@@ -1,6 +1,7 @@
 package dev.prism.server.cli;
 
 import dev.prism.server.PrismServer;
+import dev.prism.server.RequestLimits;
 import dev.prism.server.ServerOptions;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -39,6 +40,27 @@ final class ServeCommand implements Callable<Integer> {
             description = "Most model rows one request may need (default ${DEFAULT-VALUE}).")
     long maxEvaluations;
 
+    @Option(names = "--max-message-bytes", defaultValue = "67108864",
+            description = "Largest request message (default ${DEFAULT-VALUE}).")
+    int maxMessageBytes;
+
+    @Option(names = "--max-instances", defaultValue = "10000",
+            description = "Instances per request (default ${DEFAULT-VALUE}).")
+    int maxInstances;
+
+    @Option(names = "--max-features", defaultValue = "2000",
+            description = "Features or feature groups a perturbation method explains at once (default ${DEFAULT-VALUE}).")
+    int maxFeatures;
+
+    @Option(names = "--max-background-rows", defaultValue = "10000",
+            description = "Rows of an inline background (default ${DEFAULT-VALUE}).")
+    int maxBackgroundRows;
+
+    @Option(names = "--max-samples", defaultValue = "1000000",
+            description = "A method's sample budget: nsamples, num_samples, max_evals, npermutations, n_steps "
+                    + "(default ${DEFAULT-VALUE}).")
+    long maxSamples;
+
     @Option(names = "--shutdown-grace-seconds", defaultValue = "30",
             description = "On SIGTERM, how long running calls get to finish (default ${DEFAULT-VALUE}).")
     long graceSeconds;
@@ -64,11 +86,13 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path repository = modelRepository != null ? modelRepository : defaultRepository();
-        ServerOptions options = new ServerOptions(port, metricsPort, repository, device, explainThreads,
-                explainQueue, maxEvaluations, Duration.ofSeconds(graceSeconds), intraOpThreads, maxBatchRows,
-                maxQueueDelayMicros, maxQueueRows, crossRequestBatching);
         PrismServer server;
         try {
+            RequestLimits limits = new RequestLimits(maxMessageBytes, maxInstances, maxFeatures, maxBackgroundRows,
+                    maxSamples, maxEvaluations);
+            ServerOptions options = new ServerOptions(port, metricsPort, repository, device, explainThreads,
+                    explainQueue, limits, Duration.ofSeconds(graceSeconds), intraOpThreads, maxBatchRows,
+                    maxQueueDelayMicros, maxQueueRows, crossRequestBatching);
             server = PrismServer.start(options);
         } catch (IllegalArgumentException e) {
             System.err.println("prism: " + e.getMessage());
