@@ -53,6 +53,10 @@ const (
 	ErrorReason_DEADLINE_EXCEEDED ErrorReason = 12
 	// INTERNAL: a defect in Prism itself.
 	ErrorReason_INTERNAL_ERROR ErrorReason = 13
+	// UNAUTHENTICATED: the server requires a bearer token and the call has none, or one it does not know.
+	ErrorReason_UNAUTHENTICATED ErrorReason = 14
+	// PERMISSION_DENIED: the call's token is not allowed to use the model it names.
+	ErrorReason_PERMISSION_DENIED ErrorReason = 15
 )
 
 // Enum value maps for ErrorReason.
@@ -72,6 +76,8 @@ var (
 		11: "CANCELLED",
 		12: "DEADLINE_EXCEEDED",
 		13: "INTERNAL_ERROR",
+		14: "UNAUTHENTICATED",
+		15: "PERMISSION_DENIED",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":     0,
@@ -88,6 +94,8 @@ var (
 		"CANCELLED":                    11,
 		"DEADLINE_EXCEEDED":            12,
 		"INTERNAL_ERROR":               13,
+		"UNAUTHENTICATED":              14,
+		"PERMISSION_DENIED":            15,
 	}
 )
 
@@ -122,7 +130,7 @@ var File_prism_v1_errors_proto protoreflect.FileDescriptor
 
 const file_prism_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15prism/v1/errors.proto\x12\bprism.v1*\xc5\x02\n" +
+	"\x15prism/v1/errors.proto\x12\bprism.v1*\xf1\x02\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fMODEL_NOT_FOUND\x10\x01\x12\x12\n" +
@@ -139,7 +147,9 @@ const file_prism_v1_errors_proto_rawDesc = "" +
 	"\x12\r\n" +
 	"\tCANCELLED\x10\v\x12\x15\n" +
 	"\x11DEADLINE_EXCEEDED\x10\f\x12\x12\n" +
-	"\x0eINTERNAL_ERROR\x10\rB!\n" +
+	"\x0eINTERNAL_ERROR\x10\r\x12\x13\n" +
+	"\x0fUNAUTHENTICATED\x10\x0e\x12\x15\n" +
+	"\x11PERMISSION_DENIED\x10\x0fB!\n" +
 	"\x10dev.prism.api.v1B\vErrorsProtoP\x01b\x06proto3"
 
 var (

@@ -12,8 +12,13 @@ import java.util.concurrent.Executors;
 public final class MetricsHttpServer implements AutoCloseable {
     private final HttpServer server;
 
-    public MetricsHttpServer(PrometheusMeterRegistry registry, int port) throws IOException {
-        server = HttpServer.create(new InetSocketAddress(port), 0);
+    /** @param host the address to bind, e.g. 127.0.0.1 for this machine only; null binds every interface */
+    public MetricsHttpServer(PrometheusMeterRegistry registry, String host, int port) throws IOException {
+        InetSocketAddress address = host == null ? new InetSocketAddress(port) : new InetSocketAddress(host, port);
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("metrics host '" + host + "' does not resolve to an address");
+        }
+        server = HttpServer.create(address, 0);
         server.createContext("/metrics", exchange -> {
             try (exchange) {
                 if (!exchange.getRequestMethod().equals("GET")) {
@@ -39,6 +44,11 @@ public final class MetricsHttpServer implements AutoCloseable {
     /** The bound port (useful when started on port 0). */
     public int port() {
         return server.getAddress().getPort();
+    }
+
+    /** The bound address. */
+    public InetSocketAddress address() {
+        return server.getAddress();
     }
 
     @Override

@@ -16,6 +16,7 @@ import java.util.stream.Stream;
  * The models of a repository folder: one sub-folder per model holding {@code model.onnx}, an
  * optional config and an optional background CSV. Loading fails as a whole, naming the folder,
  * when one model cannot serve: a server that starts without a model it was given hides the error.
+ * No file is read from outside the repository (see {@link RepositoryBounds}).
  */
 public final class ModelRepository implements AutoCloseable {
     public static final String MODEL_FILE = "model.onnx";
@@ -79,10 +80,11 @@ public final class ModelRepository implements AutoCloseable {
         if (folders.isEmpty()) {
             throw new IllegalArgumentException("model repository " + root + " has no <name>/" + MODEL_FILE);
         }
+        RepositoryBounds bounds = new RepositoryBounds(root);
         Map<String, Entry> entries = new TreeMap<>();
         try {
             for (Path folder : folders) {
-                Entry e = loadOne(folder, loader, defaultDevice, overrides);
+                Entry e = loadOne(folder, bounds, loader, defaultDevice, overrides);
                 entries.put(e.name(), e);
             }
         } catch (RuntimeException | IOException e) {
@@ -92,21 +94,31 @@ public final class ModelRepository implements AutoCloseable {
         return new ModelRepository(entries);
     }
 
-    private static Entry loadOne(Path folder, ModelLoader loader, String defaultDevice,
+    private static Entry loadOne(Path folder, RepositoryBounds bounds, ModelLoader loader, String defaultDevice,
                                  UnaryOperator<ModelSettings> overrides) throws IOException {
         String name = folder.getFileName().toString();
         try {
+            bounds.confine(folder, "model folder");
+            for (String config : new String[] {ModelConfigReader.JSON, ModelConfigReader.TEXT}) {
+                if (RepositoryBounds.present(folder.resolve(config))) {
+                    bounds.confine(folder.resolve(config), "config");
+                }
+            }
             ModelSettings settings = overrides.apply(ModelConfigReader.read(folder));
             String device = settings.device() != null ? settings.device() : defaultDevice;
-            Model model = loader.load(folder.resolve(MODEL_FILE), settings, device);
+            Path modelFile = folder.resolve(MODEL_FILE);
+            bounds.confine(modelFile, "model file");
+            Model model = loader.load(modelFile, settings, device);
             try {
                 Background background = null;
                 Path bgFile = settings.backgroundFile() != null
-                        ? folder.resolve(settings.backgroundFile()) : folder.resolve(DEFAULT_BACKGROUND);
-                if (settings.backgroundFile() != null && !Files.exists(bgFile)) {
+                        ? RepositoryBounds.relativeInFolder(folder, settings.backgroundFile(), "background_file")
+                        : folder.resolve(DEFAULT_BACKGROUND);
+                if (settings.backgroundFile() != null && !RepositoryBounds.present(bgFile)) {
                     throw new IllegalArgumentException("background file " + bgFile + " does not exist");
                 }
-                if (Files.exists(bgFile)) {
+                if (RepositoryBounds.present(bgFile)) {
+                    bounds.confine(bgFile, "background file");
                     background = Background.uniform(
                             BackgroundCsv.read(bgFile, model.signature().featureCount()));
                 }

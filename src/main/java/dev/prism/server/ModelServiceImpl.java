@@ -18,7 +18,7 @@ import dev.prism.tensor.RowBlock;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
-/** ListModels, GetModel and Predict. Predict goes through the model's scheduler without blocking a thread. */
+/** ListModels (the models the call's token may use), GetModel and Predict. Predict goes through the model's scheduler without blocking a thread. */
 final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
     private final ServedModels models;
 
@@ -29,7 +29,7 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
     @Override
     public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> observer) {
         ListModelsResponse.Builder r = ListModelsResponse.newBuilder();
-        models.all().forEach(m -> r.addModels(info(m)));
+        models.visible().forEach(m -> r.addModels(info(m)));
         observer.onNext(r.build());
         observer.onCompleted();
     }

@@ -7,8 +7,13 @@ import dev.prism.metrics.MetricsHttpServer;
 import dev.prism.model.ModelLoader;
 import dev.prism.model.ModelRepository;
 import dev.prism.onnx.OnnxModelLoader;
+import dev.prism.server.security.AccessTokens;
+import dev.prism.server.security.SecurityOptions;
+import dev.prism.server.security.ServerTls;
+import dev.prism.server.security.TokenAuthInterceptor;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
+import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -25,14 +30,20 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 /**
  * A running Prism: the model repository with one scheduler per model, the gRPC services (models,
- * explanations, health, reflection), and the Prometheus endpoint. {@link #close()} shuts down
+ * explanations, health, reflection), and the Prometheus endpoint. With a tokens file, the model and
+ * explain services require a bearer token; health and reflection stay open, so that probes and tools
+ * need no secret and learn nothing about the models. {@link #close()} shuts down
  * gracefully: health goes NOT_SERVING, new calls are refused, running explanations get the grace
  * period to finish, then what is left is cancelled and the models are closed.
  */
@@ -53,7 +64,8 @@ public final class PrismServer implements AutoCloseable {
     private final MetricsHttpServer metricsHttp;
     private boolean closed;
 
-    private PrismServer(ServerOptions options, ServerBuilder<?> builder, ModelLoader loader) throws IOException {
+    private PrismServer(ServerOptions options, SecurityOptions security, ServerBuilder<?> builder, ModelLoader loader)
+            throws IOException {
         this.options = options;
         this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         new JvmMemoryMetrics().bindTo(registry);
@@ -64,6 +76,13 @@ public final class PrismServer implements AutoCloseable {
 
         ModelRepository repository = ModelRepository.load(options.modelRepository(), loader, options.device(),
                 options::override);
+        List<ServerInterceptor> callInterceptors = new ArrayList<>();
+        try {
+            tokens(security, repository).ifPresent(t -> callInterceptors.add(new TokenAuthInterceptor(t)));
+        } catch (RuntimeException e) {
+            repository.close();
+            throw e;
+        }
         this.models = new ServedModels(repository, options, registry);
         this.pool = new ExplainPool(options.explainThreads(), options.explainQueue());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -78,12 +97,13 @@ public final class PrismServer implements AutoCloseable {
                     return t;
                 });
         ExplainRequestCodec codec = new ExplainRequestCodec(models, options.limits());
-        MetricCollectingServerInterceptor grpcMetrics = new MetricCollectingServerInterceptor(registry);
+        // The last runs first: calls refused for want of a token are counted too.
+        callInterceptors.add(new MetricCollectingServerInterceptor(registry));
         this.explainService = new ExplainServiceImpl(codec, pool, timer, new ExplanationMetrics(registry));
         this.server = builder
                 .executor(callExecutor)
-                .addService(ServerInterceptors.intercept(new ModelServiceImpl(models), grpcMetrics))
-                .addService(ServerInterceptors.intercept(explainService, grpcMetrics))
+                .addService(ServerInterceptors.intercept(new ModelServiceImpl(models), callInterceptors))
+                .addService(ServerInterceptors.intercept(explainService, callInterceptors))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
                 .build()
@@ -91,14 +111,32 @@ public final class PrismServer implements AutoCloseable {
         health.setStatus("", ServingStatus.SERVING);
         health.setStatus(ModelServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
         health.setStatus(ExplainServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
-        this.metricsHttp = options.metricsPort() < 0 ? null : new MetricsHttpServer(registry, options.metricsPort());
+        this.metricsHttp = options.metricsPort() < 0 ? null
+                : new MetricsHttpServer(registry, security.metricsHost(), options.metricsPort());
     }
 
-    /** Starts on the options' TCP port. */
+    /** The tokens file's tokens, checked against the served models, or empty when there is no tokens file. */
+    private static Optional<AccessTokens> tokens(SecurityOptions security, ModelRepository repository) {
+        if (security.tokensFile() == null) {
+            return Optional.empty();
+        }
+        return Optional.of(AccessTokens.read(security.tokensFile(),
+                repository.entries().stream().map(ModelRepository.Entry::name).collect(Collectors.toSet())));
+    }
+
+    /** Starts on the options' TCP port, plaintext and open to every caller. */
     public static PrismServer start(ServerOptions options) throws IOException {
-        NettyServerBuilder builder = NettyServerBuilder.forAddress(new InetSocketAddress(options.port()))
-                .maxInboundMessageSize(options.limits().maxMessageBytes());
-        return start(options, builder);
+        return start(options, SecurityOptions.NONE);
+    }
+
+    /** Starts on the options' TCP port with TLS, tokens and the metrics address as the security options say. */
+    public static PrismServer start(ServerOptions options, SecurityOptions security) throws IOException {
+        InetSocketAddress address = new InetSocketAddress(options.port());
+        NettyServerBuilder builder = security.tls()
+                ? NettyServerBuilder.forAddress(address, ServerTls.credentials(security))
+                : NettyServerBuilder.forAddress(address);
+        return new PrismServer(options, security, builder.maxInboundMessageSize(options.limits().maxMessageBytes()),
+                new OnnxModelLoader(options.intraOpThreads()));
     }
 
     /** Starts on a transport of the caller's choice (in-process in tests). */
@@ -108,7 +146,7 @@ public final class PrismServer implements AutoCloseable {
 
     /** Starts with models opened by the given loader instead of ONNX Runtime (models computed in Java, in tests). */
     public static PrismServer start(ServerOptions options, ServerBuilder<?> builder, ModelLoader loader) throws IOException {
-        return new PrismServer(options, builder, loader);
+        return new PrismServer(options, SecurityOptions.NONE, builder, loader);
     }
 
     public int port() {
@@ -118,6 +156,11 @@ public final class PrismServer implements AutoCloseable {
     /** The metrics port, or -1 when the endpoint is off. */
     public int metricsPort() {
         return metricsHttp == null ? -1 : metricsHttp.port();
+    }
+
+    /** The address the metrics endpoint is bound to, or null when it is off. */
+    public InetSocketAddress metricsAddress() {
+        return metricsHttp == null ? null : metricsHttp.address();
     }
 
     public PrometheusMeterRegistry registry() {

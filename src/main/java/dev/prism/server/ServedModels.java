@@ -8,8 +8,8 @@ import dev.prism.model.AttributionKind;
 import dev.prism.model.BatchingSettings;
 import dev.prism.model.Model;
 import dev.prism.model.ModelRepository;
+import dev.prism.server.security.ModelGrant;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -51,21 +51,30 @@ final class ServedModels implements AutoCloseable {
         return e.batching().withWorkers(options.workers(e.batching(), model.device()));
     }
 
-    /** The model, or NOT_FOUND (INVALID_ARGUMENT when the name is empty). */
+    /**
+     * The model, or NOT_FOUND (INVALID_ARGUMENT when the name is empty). A name outside the call's
+     * {@link ModelGrant} is PERMISSION_DENIED whether or not it is served, so a token learns nothing
+     * about the models it may not use.
+     */
     ServedModel require(String name, String field) {
         if (name.isEmpty()) {
             throw PrismException.invalid(Reason.INVALID_PARAMS, field, "is required");
         }
+        if (!ModelGrant.current().allows(name)) {
+            throw new PrismException(Reason.PERMISSION_DENIED, "this token may not use model '" + name + "'");
+        }
         ServedModel m = byName.get(name);
         if (m == null) {
             throw new PrismException(Reason.MODEL_NOT_FOUND, "no model '" + name + "'; served models: "
-                    + byName.keySet());
+                    + visible().stream().map(ServedModel::name).toList());
         }
         return m;
     }
 
-    List<ServedModel> all() {
-        return new ArrayList<>(byName.values());
+    /** The models the call's {@link ModelGrant} allows, in repository order. */
+    List<ServedModel> visible() {
+        ModelGrant grant = ModelGrant.current();
+        return byName.values().stream().filter(m -> grant.allows(m.name())).toList();
     }
 
     /** Stops every scheduler (failing queued work), then closes the models and with them their graphs. */

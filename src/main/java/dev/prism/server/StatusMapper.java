@@ -36,6 +36,8 @@ public final class StatusMapper {
             case SHUTTING_DOWN -> Code.UNAVAILABLE;
             case CANCELLED -> Code.CANCELLED;
             case DEADLINE_EXCEEDED -> Code.DEADLINE_EXCEEDED;
+            case UNAUTHENTICATED -> Code.UNAUTHENTICATED;
+            case PERMISSION_DENIED -> Code.PERMISSION_DENIED;
         };
     }
 

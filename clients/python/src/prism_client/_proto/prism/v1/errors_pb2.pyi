@@ -20,6 +20,8 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     CANCELLED: _ClassVar[ErrorReason]
     DEADLINE_EXCEEDED: _ClassVar[ErrorReason]
     INTERNAL_ERROR: _ClassVar[ErrorReason]
+    UNAUTHENTICATED: _ClassVar[ErrorReason]
+    PERMISSION_DENIED: _ClassVar[ErrorReason]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 MODEL_NOT_FOUND: ErrorReason
 INVALID_TENSOR: ErrorReason
@@ -34,3 +36,5 @@ SHUTTING_DOWN: ErrorReason
 CANCELLED: ErrorReason
 DEADLINE_EXCEEDED: ErrorReason
 INTERNAL_ERROR: ErrorReason
+UNAUTHENTICATED: ErrorReason
+PERMISSION_DENIED: ErrorReason

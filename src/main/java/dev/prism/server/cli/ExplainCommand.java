@@ -27,7 +27,6 @@ import dev.prism.api.v1.Progress;
 import dev.prism.api.v1.Tensor;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.protobuf.StatusProto;
 import java.io.PrintStream;
 import java.util.Comparator;
@@ -38,6 +37,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** A small gRPC client: streams one explanation with a progress bar, then prints sorted attributions. */
@@ -81,6 +81,9 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Random seed (default 0).")
     long seed;
 
+    @Mixin
+    ClientConnection connection;
+
     @Option(names = "--deadline-seconds", defaultValue = "600", description = "Call deadline (default ${DEFAULT-VALUE}).")
     long deadlineSeconds;
 
@@ -120,7 +123,7 @@ final class ExplainCommand implements Callable<Integer> {
         if (outputs != null) {
             request.addAllOutputs(outputs);
         }
-        ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+        ManagedChannel channel = connection.open(target);
         try {
             request.addInputs(instanceTensor(ModelServiceGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS)

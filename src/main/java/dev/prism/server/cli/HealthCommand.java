@@ -6,7 +6,6 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -39,6 +38,9 @@ final class HealthCommand implements Callable<Integer> {
             description = "Seconds for connecting and the check together (default ${DEFAULT-VALUE}).")
     double timeoutSeconds;
 
+    @CommandLine.Mixin
+    ClientConnection connection;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -49,7 +51,7 @@ final class HealthCommand implements Callable<Integer> {
                     "--timeout must be a positive number of seconds, got " + timeoutSeconds);
         }
         long deadline = System.nanoTime() + (long) (timeoutSeconds * 1e9);
-        ManagedChannel channel = NettyChannelBuilder.forTarget(target).usePlaintext().build();
+        ManagedChannel channel = connection.open(target);
         try {
             ConnectivityState state = awaitConnection(channel, deadline);
             if (state == ConnectivityState.TRANSIENT_FAILURE) {

@@ -3,6 +3,7 @@ package dev.prism.server.cli;
 import dev.prism.server.PrismServer;
 import dev.prism.server.RequestLimits;
 import dev.prism.server.ServerOptions;
+import dev.prism.server.security.SecurityOptions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -83,6 +84,24 @@ final class ServeCommand implements Callable<Integer> {
             description = "Override every model's cross_request_batching (true|false).")
     Boolean crossRequestBatching;
 
+    @Option(names = "--metrics-host",
+            description = "Address the metrics endpoint binds to, e.g. 127.0.0.1 for this machine only (default: all).")
+    String metricsHost;
+
+    @Option(names = "--tls-cert", description = "PEM certificate chain: serve gRPC over TLS (needs --tls-key).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", description = "PEM PKCS#8 private key of --tls-cert.")
+    Path tlsKey;
+
+    @Option(names = "--tls-client-ca",
+            description = "PEM CA certificates: require client certificates they signed (mutual TLS).")
+    Path tlsClientCa;
+
+    @Option(names = "--tokens-file", description = "Bearer tokens and the models each may use, one "
+            + "'<token|sha256:HEX> <model,model|*>' per line: calls without a listed token are refused.")
+    Path tokensFile;
+
     @Override
     public Integer call() throws Exception {
         Path repository = modelRepository != null ? modelRepository : defaultRepository();
@@ -93,7 +112,8 @@ final class ServeCommand implements Callable<Integer> {
             ServerOptions options = new ServerOptions(port, metricsPort, repository, device, explainThreads,
                     explainQueue, limits, Duration.ofSeconds(graceSeconds), intraOpThreads, maxBatchRows,
                     maxQueueDelayMicros, maxQueueRows, crossRequestBatching);
-            server = PrismServer.start(options);
+            server = PrismServer.start(options,
+                    new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, metricsHost));
         } catch (IllegalArgumentException e) {
             System.err.println("prism: " + e.getMessage());
             return 2;

@@ -1,0 +1,207 @@
+package dev.prism.server;
+
+import static dev.prism.server.ServerTestSupport.assertStatus;
+import static dev.prism.server.ServerTestSupport.failure;
+import static dev.prism.server.ServerTestSupport.floats;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.prism.api.v1.ExactShapleyParams;
+import dev.prism.api.v1.ExplainRequest;
+import dev.prism.api.v1.ExplainServiceGrpc;
+import dev.prism.api.v1.GetModelRequest;
+import dev.prism.api.v1.ListModelsRequest;
+import dev.prism.api.v1.ModelInfo;
+import dev.prism.api.v1.ModelServiceGrpc;
+import dev.prism.api.v1.PredictRequest;
+import dev.prism.server.security.SecurityOptions;
+import io.grpc.ManagedChannel;
+import io.grpc.Metadata;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.health.v1.HealthGrpc;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.AbstractStub;
+import io.grpc.stub.MetadataUtils;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Bearer tokens with per-model allow lists, on a real loopback port. */
+class TokenAuthTest {
+    private static final String IRIS_TOKEN = "iris-only-7f3a9c2e51d04b86";
+    private static final String EVERY_MODEL_TOKEN = "every-model-0b5d8e1f4a6c2937";
+    private static final String UNAUTHENTICATED = "UNAUTHENTICATED";
+    private static final String PERMISSION_DENIED = "PERMISSION_DENIED";
+
+    @TempDir
+    static Path dir;
+    private static Path repo;
+    private static PrismServer prism;
+    private static ManagedChannel channel;
+
+    @BeforeAll
+    static void start() throws IOException {
+        repo = ServerTestSupport.repository(dir, "iris", "diabetes");
+        Path tokens = Files.writeString(dir.resolve("tokens"), """
+                # who may use which model
+                %s iris
+                sha256:%s *
+                """.formatted(IRIS_TOKEN, sha256(EVERY_MODEL_TOKEN)));
+        prism = PrismServer.start(ServerOptions.defaults(repo).withPorts(0, -1),
+                SecurityOptions.NONE.withTokensFile(tokens));
+        channel = NettyChannelBuilder.forAddress("127.0.0.1", prism.port()).usePlaintext().build();
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        prism.close();
+    }
+
+    private static String sha256(String token) {
+        try {
+            return HexFormat.of().formatHex(
+                    MessageDigest.getInstance("SHA-256").digest(token.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** The stub sending this authorization header, or none when null. */
+    private static <S extends AbstractStub<S>> S as(S stub, String authorization) {
+        S timed = stub.withDeadlineAfter(30, TimeUnit.SECONDS);
+        if (authorization == null) {
+            return timed;
+        }
+        Metadata headers = new Metadata();
+        headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), authorization);
+        return timed.withInterceptors(MetadataUtils.newAttachHeadersInterceptor(headers));
+    }
+
+    private static ModelServiceGrpc.ModelServiceBlockingStub models(String authorization) {
+        return as(ModelServiceGrpc.newBlockingStub(channel), authorization);
+    }
+
+    private static ExplainServiceGrpc.ExplainServiceBlockingStub explain(String authorization) {
+        return as(ExplainServiceGrpc.newBlockingStub(channel), authorization);
+    }
+
+    private static List<String> listModels(String authorization) {
+        return models(authorization).listModels(ListModelsRequest.getDefaultInstance()).getModelsList().stream()
+                .map(ModelInfo::getName).toList();
+    }
+
+    private static ExplainRequest explainRequest(String model, int features) {
+        double[] row = new double[features];
+        java.util.Arrays.fill(row, 0.5);
+        return ExplainRequest.newBuilder().setModel(model).addInputs(floats(1, row))
+                .setExactShapley(ExactShapleyParams.getDefaultInstance()).build();
+    }
+
+    /** A call with the iris token that must succeed: the server still serves after a refusal. */
+    private static void stillServes() {
+        assertEquals(List.of("iris"), listModels("Bearer " + IRIS_TOKEN));
+    }
+
+    @Test
+    void aCallWithoutATokenIsUnauthenticated() {
+        StatusRuntimeException e = failure(() -> listModels(null));
+        assertStatus(e, Status.Code.UNAUTHENTICATED, UNAUTHENTICATED);
+        assertTrue(e.getStatus().getDescription().contains("authorization: Bearer"), e.getStatus().toString());
+        assertStatus(failure(() -> explain(null).explain(explainRequest("iris", 4))),
+                Status.Code.UNAUTHENTICATED, UNAUTHENTICATED);
+        stillServes();
+    }
+
+    @Test
+    void anUnknownTokenOrAnotherSchemeIsUnauthenticated() {
+        for (String header : new String[] {"Bearer not-a-listed-token", "Bearer " + IRIS_TOKEN + "x",
+                "Basic " + IRIS_TOKEN, "Bearer sha256:" + sha256(EVERY_MODEL_TOKEN), "Bearer "}) {
+            assertStatus(failure(() -> listModels(header)), Status.Code.UNAUTHENTICATED, UNAUTHENTICATED);
+            stillServes();
+        }
+    }
+
+    @Test
+    void listModelsShowsOnlyTheAllowedModels() {
+        assertEquals(List.of("iris"), listModels("Bearer " + IRIS_TOKEN));
+        assertEquals(List.of("diabetes", "iris"), listModels("Bearer " + EVERY_MODEL_TOKEN));
+        assertEquals(List.of("diabetes", "iris"), listModels("bearer " + EVERY_MODEL_TOKEN));
+    }
+
+    @Test
+    void aModelOutsideTheAllowListIsPermissionDeniedOnEveryMethod() {
+        String iris = "Bearer " + IRIS_TOKEN;
+        assertStatus(failure(() -> models(iris).getModel(GetModelRequest.newBuilder().setName("diabetes").build())),
+                Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
+        stillServes();
+        assertStatus(failure(() -> models(iris).predict(PredictRequest.newBuilder().setModel("diabetes")
+                .addInputs(floats(1, new double[10])).build())), Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
+        stillServes();
+        assertStatus(failure(() -> explain(iris).explain(explainRequest("diabetes", 10))),
+                Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
+        stillServes();
+        assertStatus(failure(() -> explain(iris).streamExplain(explainRequest("diabetes", 10)).forEachRemaining(e -> {})),
+                Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
+        stillServes();
+        // A model that is not served at all is denied the same way: the token learns nothing about other names.
+        assertStatus(failure(() -> models(iris).getModel(GetModelRequest.newBuilder().setName("nope").build())),
+                Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
+        stillServes();
+    }
+
+    @Test
+    void anAllowedModelIsServed() {
+        String iris = "Bearer " + IRIS_TOKEN;
+        assertEquals(4, models(iris).getModel(GetModelRequest.newBuilder().setName("iris").build())
+                .getFeatureNamesCount());
+        assertEquals(3, explain(iris).explain(explainRequest("iris", 4)).getExplanationsCount());
+        String every = "Bearer " + EVERY_MODEL_TOKEN;
+        assertEquals(1, explain(every).explain(explainRequest("diabetes", 10)).getExplanationsCount());
+    }
+
+    @Test
+    void aModelNameIsOnlyLookedUpNeverUsedAsAPath() {
+        StatusRuntimeException e = failure(() -> models("Bearer " + EVERY_MODEL_TOKEN)
+                .getModel(GetModelRequest.newBuilder().setName("../" + repo.getFileName() + "/iris").build()));
+        assertStatus(e, Status.Code.NOT_FOUND, "MODEL_NOT_FOUND");
+    }
+
+    @Test
+    void healthStaysOpenWithoutAToken() {
+        assertEquals(ServingStatus.SERVING, HealthGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                .check(HealthCheckRequest.getDefaultInstance()).getStatus());
+    }
+
+    @Test
+    void aTokensFileNamingAModelThatIsNotServedStopsTheStart() throws IOException {
+        Path tokens = Files.writeString(dir.resolve("typo"), "some-token-4c1e9a77 iris,irsi\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> PrismServer.start(ServerOptions.defaults(repo).withPorts(0, -1),
+                        SecurityOptions.NONE.withTokensFile(tokens)).close());
+        assertTrue(e.getMessage().contains("line 1: model 'irsi' is not served"), e.getMessage());
+    }
+
+    @Test
+    void aMalformedTokensFileStopsTheStart() throws IOException {
+        Path tokens = Files.writeString(dir.resolve("malformed"), "# ok\nlonely-token\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> PrismServer.start(ServerOptions.defaults(repo).withPorts(0, -1),
+                        SecurityOptions.NONE.withTokensFile(tokens)).close());
+        assertTrue(e.getMessage().contains("line 2: expected '<token> <model,model,...|*>'"), e.getMessage());
+    }
+}
