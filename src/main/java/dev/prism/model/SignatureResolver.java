@@ -6,6 +6,12 @@ import java.util.List;
 
 /** Fills a model's signature from its graph and the folder's settings, applying the defaults. */
 public final class SignatureResolver {
+    /**
+     * Elements per instance of the input or a score output. A graph may declare any shape; beyond
+     * this one row, its feature names and ONNX Runtime's buffers would not fit in memory (or an int).
+     */
+    public static final long MAX_INSTANCE_ELEMENTS = 1 << 22;
+
     private SignatureResolver() {}
 
     /**
@@ -23,6 +29,7 @@ public final class SignatureResolver {
             throw new IllegalArgumentException("input " + input + " needs a batch dimension and at "
                     + "least one feature dimension");
         }
+        requireBounded(input);
         int features = input.instanceSize();
         if (features < 1) {
             throw new IllegalArgumentException("input " + input + " has a dynamic or empty "
@@ -51,6 +58,7 @@ public final class SignatureResolver {
         }
         List<String> defaultNames = new ArrayList<>();
         for (TensorSpec s : scores) {
+            requireBounded(s);
             int width = s.instanceSize();
             if (width < 1) {
                 throw new IllegalArgumentException("score output " + s + " has a dynamic or empty "
@@ -71,6 +79,23 @@ public final class SignatureResolver {
         }
         return new ModelSignature(inputs, outputs, input, scores, featureNames, outputNames,
                 settings.outputKind());
+    }
+
+    /** Refuses a fixed instance shape of more than {@link #MAX_INSTANCE_ELEMENTS}; dynamic ones are refused by the caller. */
+    private static void requireBounded(TensorSpec spec) {
+        long[] shape = spec.shape();
+        long elements = 1;
+        for (int i = 1; i < shape.length; i++) {
+            if (shape[i] < 0) {
+                return;
+            }
+            // Both factors are at most the limit, so the product cannot overflow a long.
+            elements = Math.min(elements, MAX_INSTANCE_ELEMENTS + 1) * Math.min(shape[i], MAX_INSTANCE_ELEMENTS + 1);
+        }
+        if (elements > MAX_INSTANCE_ELEMENTS) {
+            throw new IllegalArgumentException(spec + " has more than " + MAX_INSTANCE_ELEMENTS
+                    + " elements per instance; Prism refuses larger instance shapes");
+        }
     }
 
     private static List<String> generated(String prefix, int n) {

@@ -164,20 +164,20 @@ final class ExplainRequestCodec {
             throw PrismException.invalid(Reason.INVALID_PARAMS, m.field(), "gradient methods need a"
                     + " floating-point input; '" + input.name() + "' is " + input.dtype());
         }
-        GradientTarget target = switch (m) {
-            case DEEP_LIFT -> request.getDeepLift().getTarget();
-            case DEEP_LIFT_SHAP -> request.getDeepLiftShap().getTarget();
-            case INTEGRATED_GRADIENTS -> request.getIntegratedGradients().getTarget();
-            case GRADIENT_X_INPUT -> request.getGradientXInput().getTarget();
-            case SALIENCY -> request.getSaliency().getTarget();
+        // The raw number: an unknown enum value has none to report once read as UNRECOGNIZED.
+        int targetNumber = switch (m) {
+            case DEEP_LIFT -> request.getDeepLift().getTargetValue();
+            case DEEP_LIFT_SHAP -> request.getDeepLiftShap().getTargetValue();
+            case INTEGRATED_GRADIENTS -> request.getIntegratedGradients().getTargetValue();
+            case GRADIENT_X_INPUT -> request.getGradientXInput().getTargetValue();
+            case SALIENCY -> request.getSaliency().getTargetValue();
         };
         String field = m.field() + ".target";
-        boolean logits = switch (target) {
-            case GRADIENT_TARGET_OUTPUT -> false;
-            case GRADIENT_TARGET_LOGITS -> true;
-            case UNRECOGNIZED -> throw PrismException.invalid(Reason.INVALID_PARAMS, field,
-                    "unknown target " + target.getNumber());
-        };
+        GradientTarget target = GradientTarget.forNumber(targetNumber);
+        if (target == null) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, field, "unknown target " + targetNumber);
+        }
+        boolean logits = target == GradientTarget.GRADIENT_TARGET_LOGITS;
         if (model.unsupported(m.kind()).isEmpty() && logits && !model.hasLogits()) {
             throw PrismException.invalid(Reason.INVALID_PARAMS, field, "GRADIENT_TARGET_LOGITS needs a score output"
                     + " produced by a final Softmax; model '" + model.name() + "' has none");

@@ -319,6 +319,9 @@ class GradientServiceTest {
                         .setTarget(GradientTarget.GRADIENT_TARGET_LOGITS)), "integrated_gradients.target"),
                 new Case(request("lin").setDeepLift(DeepLiftParams.getDefaultInstance())
                         .setBaseline(Baseline.newBuilder().setMaskTokenId(0)), "baseline.mask_token_id"),
+                // A target number this server does not know (a fuzzer finding: it used to fail as INTERNAL).
+                new Case(request("lin").setSaliency(SaliencyParams.newBuilder().setTargetValue(7)),
+                        "saliency.target"),
                 new Case(request("lin").setDeepLiftShap(DeepLiftShapParams.getDefaultInstance())
                         .setBaseline(Baseline.newBuilder().setConstant(0)), "baseline"),
                 new Case(request("lin").setSaliency(SaliencyParams.getDefaultInstance())

@@ -12,6 +12,7 @@ import ai.onnx.proto.OnnxMl.TypeProto;
 import ai.onnx.proto.OnnxMl.ValueInfoProto;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -62,11 +63,14 @@ public final class AttributionCompiler {
     /** The Softmax producing the score output (through Identity nodes), or null. */
     public static NodeProto finalSoftmax(OnnxGraph graph, String scoreOutput) {
         NodeProto producer = graph.producer(scoreOutput);
-        while (producer != null && producer.getOpType().equals("Identity")) {
+        // A malformed graph may have an Identity without an input, or a cycle of them.
+        Set<NodeProto> seen = new HashSet<>();
+        while (producer != null && producer.getOpType().equals("Identity") && producer.getInputCount() > 0
+                && seen.add(producer)) {
             producer = graph.producer(producer.getInput(0));
         }
         return producer != null && producer.getOpType().equals("Softmax") && producer.getDomain().isEmpty()
-                ? producer : null;
+                && producer.getInputCount() > 0 ? producer : null;
     }
 
     /**

@@ -129,9 +129,12 @@ public final class OnnxGraph {
         return ordered;
     }
 
-    /** The node's name, or its first output when it has none. */
+    /** The node's name, or its first output when it has none, or its operator when it has neither. */
     public static String label(NodeProto node) {
-        return node.getName().isEmpty() ? node.getOutput(0) : node.getName();
+        if (!node.getName().isEmpty()) {
+            return node.getName();
+        }
+        return node.getOutputCount() > 0 ? node.getOutput(0) : "unnamed " + node.getOpType();
     }
 
     public static AttributeProto attribute(NodeProto node, String name) {
