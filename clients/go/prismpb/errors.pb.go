@@ -37,7 +37,8 @@ const (
 	ErrorReason_UNKNOWN_OUTPUT ErrorReason = 4
 	// INVALID_ARGUMENT: the model has no default background and the request brings none.
 	ErrorReason_BACKGROUND_REQUIRED ErrorReason = 5
-	// INVALID_ARGUMENT: the request would need more model evaluations than the server allows.
+	// INVALID_ARGUMENT: the request asks for more than a server limit allows (instances, features,
+	// background rows, samples, model evaluations); the message names the limit and its value.
 	ErrorReason_BUDGET_EXCEEDED ErrorReason = 6
 	// FAILED_PRECONDITION: the model cannot be explained with the requested method.
 	ErrorReason_METHOD_UNSUPPORTED_FOR_MODEL ErrorReason = 7
