@@ -33,7 +33,7 @@ class ExplainRequestFuzzTest {
         ModelRepository repository = ModelRepository.load(repo, new OnnxModelLoader(options.intraOpThreads()),
                 options.device(), UnaryOperator.identity());
         models = new ServedModels(repository, options, new SimpleMeterRegistry());
-        codec = new ExplainRequestCodec(models, options.maxEvaluations());
+        codec = new ExplainRequestCodec(models, options.limits());
     }
 
     @AfterAll
