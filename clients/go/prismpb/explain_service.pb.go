@@ -9,6 +9,7 @@ package prismpb
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -556,7 +557,15 @@ type ExplainRequest struct {
 	// seed gives identical results. Default 0.
 	Seed uint64 `protobuf:"varint,6,opt,name=seed,proto3" json:"seed,omitempty"`
 	// Link applied to outputs before attributing. Default LINK_IDENTITY.
-	Link          Link `protobuf:"varint,7,opt,name=link,proto3,enum=prism.v1.Link" json:"link,omitempty"`
+	Link Link `protobuf:"varint,7,opt,name=link,proto3,enum=prism.v1.Link" json:"link,omitempty"`
+	// The best answer within this time, counted from the server's receipt of the
+	// request (kernel_shap only; not with `l1`): when it runs out, each instance
+	// stops sampling and answers with its current estimate, its standard errors
+	// and the evaluations it used, and the response is marked `partial`. An
+	// instance that has no estimate yet (fewer than two draw groups) fails the
+	// request with DEADLINE_EXCEEDED. Unset: no budget (the gRPC deadline still
+	// applies). At most one hour.
+	TimeBudget    *durationpb.Duration `protobuf:"bytes,22,opt,name=time_budget,json=timeBudget,proto3" json:"time_budget,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -763,6 +772,13 @@ func (x *ExplainRequest) GetLink() Link {
 		return x.Link
 	}
 	return Link_LINK_UNSPECIFIED
+}
+
+func (x *ExplainRequest) GetTimeBudget() *durationpb.Duration {
+	if x != nil {
+		return x.TimeBudget
+	}
+	return nil
 }
 
 type isExplainRequest_Method interface {
@@ -2139,7 +2155,10 @@ type ExplainResponse struct {
 	// Wall time of the whole request, in seconds.
 	ElapsedSeconds float64 `protobuf:"fixed64,5,opt,name=elapsed_seconds,json=elapsedSeconds,proto3" json:"elapsed_seconds,omitempty"`
 	// Every instance's values at once: always set.
-	Summary       *Summary `protobuf:"bytes,6,opt,name=summary,proto3" json:"summary,omitempty"`
+	Summary *Summary `protobuf:"bytes,6,opt,name=summary,proto3" json:"summary,omitempty"`
+	// True when `time_budget` ran out first: the values are the estimates at that
+	// time (see each explanation's standard errors and model_evaluations).
+	Partial       bool `protobuf:"varint,7,opt,name=partial,proto3" json:"partial,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2214,6 +2233,13 @@ func (x *ExplainResponse) GetSummary() *Summary {
 		return x.Summary
 	}
 	return nil
+}
+
+func (x *ExplainResponse) GetPartial() bool {
+	if x != nil {
+		return x.Partial
+	}
+	return false
 }
 
 // The request's values as dense FLOAT64 tensors, and the global importance.
@@ -2830,7 +2856,7 @@ var File_prism_v1_explain_service_proto protoreflect.FileDescriptor
 
 const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1eprism/v1/explain_service.proto\x12\bprism.v1\x1a\x15prism/v1/tensor.proto\"\xe3\b\n" +
+	"\x1eprism/v1/explain_service.proto\x12\bprism.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x15prism/v1/tensor.proto\"\x9f\t\n" +
 	"\x0eExplainRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12(\n" +
 	"\x06inputs\x18\x02 \x03(\v2\x10.prism.v1.TensorR\x06inputs\x12=\n" +
@@ -2856,7 +2882,9 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\x12background_weights\x18\x04 \x03(\x01R\x11backgroundWeights\x12\x18\n" +
 	"\aoutputs\x18\x05 \x03(\tR\aoutputs\x12\x12\n" +
 	"\x04seed\x18\x06 \x01(\x04R\x04seed\x12\"\n" +
-	"\x04link\x18\a \x01(\x0e2\x0e.prism.v1.LinkR\x04linkB\b\n" +
+	"\x04link\x18\a \x01(\x0e2\x0e.prism.v1.LinkR\x04link\x12:\n" +
+	"\vtime_budget\x18\x16 \x01(\v2\x19.google.protobuf.DurationR\n" +
+	"timeBudgetB\b\n" +
 	"\x06method\"\xe8\x01\n" +
 	"\rFeatureGroups\x126\n" +
 	"\bexplicit\x18\x01 \x01(\v2\x18.prism.v1.ExplicitGroupsH\x00R\bexplicit\x12+\n" +
@@ -2955,14 +2983,15 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\x1bMASK_SAMPLING_UNIFORM_COUNT\x10\x02\"_\n" +
 	"\rNeighbourhood\x12$\n" +
 	"\x04data\x18\x01 \x01(\v2\x10.prism.v1.TensorR\x04data\x12(\n" +
-	"\x06inputs\x18\x02 \x01(\v2\x10.prism.v1.TensorR\x06inputs\"\xf5\x01\n" +
+	"\x06inputs\x18\x02 \x01(\v2\x10.prism.v1.TensorR\x06inputs\"\x8f\x02\n" +
 	"\x0fExplainResponse\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x12#\n" +
 	"\rfeature_names\x18\x03 \x03(\tR\ffeatureNames\x129\n" +
 	"\fexplanations\x18\x04 \x03(\v2\x15.prism.v1.ExplanationR\fexplanations\x12'\n" +
 	"\x0felapsed_seconds\x18\x05 \x01(\x01R\x0eelapsedSeconds\x12+\n" +
-	"\asummary\x18\x06 \x01(\v2\x11.prism.v1.SummaryR\asummary\"\xe2\x02\n" +
+	"\asummary\x18\x06 \x01(\v2\x11.prism.v1.SummaryR\asummary\x12\x18\n" +
+	"\apartial\x18\a \x01(\bR\apartial\"\xe2\x02\n" +
 	"\aSummary\x12\x18\n" +
 	"\aoutputs\x18\x01 \x03(\tR\aoutputs\x12D\n" +
 	"\x15mean_abs_attributions\x18\x02 \x01(\v2\x10.prism.v1.TensorR\x13meanAbsAttributions\x124\n" +
@@ -3087,6 +3116,7 @@ var file_prism_v1_explain_service_proto_goTypes = []any{
 	(*Progress)(nil),                  // 35: prism.v1.Progress
 	(*Estimate)(nil),                  // 36: prism.v1.Estimate
 	(*Tensor)(nil),                    // 37: prism.v1.Tensor
+	(*durationpb.Duration)(nil),       // 38: google.protobuf.Duration
 }
 var file_prism_v1_explain_service_proto_depIdxs = []int32{
 	37, // 0: prism.v1.ExplainRequest.inputs:type_name -> prism.v1.Tensor
@@ -3105,49 +3135,50 @@ var file_prism_v1_explain_service_proto_depIdxs = []int32{
 	1,  // 13: prism.v1.ExplainRequest.format:type_name -> prism.v1.ResponseFormat
 	37, // 14: prism.v1.ExplainRequest.background:type_name -> prism.v1.Tensor
 	0,  // 15: prism.v1.ExplainRequest.link:type_name -> prism.v1.Link
-	11, // 16: prism.v1.FeatureGroups.explicit:type_name -> prism.v1.ExplicitGroups
-	13, // 17: prism.v1.FeatureGroups.grid:type_name -> prism.v1.GridPatches
-	14, // 18: prism.v1.FeatureGroups.segments:type_name -> prism.v1.SegmentMap
-	15, // 19: prism.v1.FeatureGroups.tokens:type_name -> prism.v1.TokenPositions
-	12, // 20: prism.v1.ExplicitGroups.groups:type_name -> prism.v1.FeatureGroup
-	37, // 21: prism.v1.Baseline.values:type_name -> prism.v1.Tensor
-	2,  // 22: prism.v1.DeepLiftParams.target:type_name -> prism.v1.GradientTarget
-	2,  // 23: prism.v1.DeepLiftShapParams.target:type_name -> prism.v1.GradientTarget
-	3,  // 24: prism.v1.IntegratedGradientsParams.method:type_name -> prism.v1.IntegrationMethod
-	2,  // 25: prism.v1.IntegratedGradientsParams.target:type_name -> prism.v1.GradientTarget
-	2,  // 26: prism.v1.GradientXInputParams.target:type_name -> prism.v1.GradientTarget
-	2,  // 27: prism.v1.SaliencyParams.target:type_name -> prism.v1.GradientTarget
-	24, // 28: prism.v1.KernelShapParams.l1_reg:type_name -> prism.v1.L1Reg
-	4,  // 29: prism.v1.KernelShapParams.estimator:type_name -> prism.v1.KernelShapParams.Estimator
-	37, // 30: prism.v1.KernelShapParams.coalitions:type_name -> prism.v1.Tensor
-	5,  // 31: prism.v1.L1Reg.criterion:type_name -> prism.v1.L1Reg.Criterion
-	6,  // 32: prism.v1.LimeParams.feature_selection:type_name -> prism.v1.LimeParams.FeatureSelection
-	7,  // 33: prism.v1.LimeParams.discretizer:type_name -> prism.v1.LimeParams.Discretizer
-	8,  // 34: prism.v1.LimeParams.mask_sampling:type_name -> prism.v1.LimeParams.MaskSampling
-	28, // 35: prism.v1.LimeParams.neighbourhood:type_name -> prism.v1.Neighbourhood
-	37, // 36: prism.v1.Neighbourhood.data:type_name -> prism.v1.Tensor
-	37, // 37: prism.v1.Neighbourhood.inputs:type_name -> prism.v1.Tensor
-	31, // 38: prism.v1.ExplainResponse.explanations:type_name -> prism.v1.Explanation
-	30, // 39: prism.v1.ExplainResponse.summary:type_name -> prism.v1.Summary
-	37, // 40: prism.v1.Summary.mean_abs_attributions:type_name -> prism.v1.Tensor
-	37, // 41: prism.v1.Summary.attributions:type_name -> prism.v1.Tensor
-	37, // 42: prism.v1.Summary.standard_errors:type_name -> prism.v1.Tensor
-	37, // 43: prism.v1.Summary.base_values:type_name -> prism.v1.Tensor
-	37, // 44: prism.v1.Summary.model_outputs:type_name -> prism.v1.Tensor
-	32, // 45: prism.v1.Explanation.diagnostics:type_name -> prism.v1.Diagnostics
-	33, // 46: prism.v1.Diagnostics.surrogate:type_name -> prism.v1.SurrogateFit
-	35, // 47: prism.v1.ExplainEvent.progress:type_name -> prism.v1.Progress
-	29, // 48: prism.v1.ExplainEvent.result:type_name -> prism.v1.ExplainResponse
-	36, // 49: prism.v1.Progress.estimates:type_name -> prism.v1.Estimate
-	9,  // 50: prism.v1.ExplainService.Explain:input_type -> prism.v1.ExplainRequest
-	9,  // 51: prism.v1.ExplainService.StreamExplain:input_type -> prism.v1.ExplainRequest
-	29, // 52: prism.v1.ExplainService.Explain:output_type -> prism.v1.ExplainResponse
-	34, // 53: prism.v1.ExplainService.StreamExplain:output_type -> prism.v1.ExplainEvent
-	52, // [52:54] is the sub-list for method output_type
-	50, // [50:52] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	38, // 16: prism.v1.ExplainRequest.time_budget:type_name -> google.protobuf.Duration
+	11, // 17: prism.v1.FeatureGroups.explicit:type_name -> prism.v1.ExplicitGroups
+	13, // 18: prism.v1.FeatureGroups.grid:type_name -> prism.v1.GridPatches
+	14, // 19: prism.v1.FeatureGroups.segments:type_name -> prism.v1.SegmentMap
+	15, // 20: prism.v1.FeatureGroups.tokens:type_name -> prism.v1.TokenPositions
+	12, // 21: prism.v1.ExplicitGroups.groups:type_name -> prism.v1.FeatureGroup
+	37, // 22: prism.v1.Baseline.values:type_name -> prism.v1.Tensor
+	2,  // 23: prism.v1.DeepLiftParams.target:type_name -> prism.v1.GradientTarget
+	2,  // 24: prism.v1.DeepLiftShapParams.target:type_name -> prism.v1.GradientTarget
+	3,  // 25: prism.v1.IntegratedGradientsParams.method:type_name -> prism.v1.IntegrationMethod
+	2,  // 26: prism.v1.IntegratedGradientsParams.target:type_name -> prism.v1.GradientTarget
+	2,  // 27: prism.v1.GradientXInputParams.target:type_name -> prism.v1.GradientTarget
+	2,  // 28: prism.v1.SaliencyParams.target:type_name -> prism.v1.GradientTarget
+	24, // 29: prism.v1.KernelShapParams.l1_reg:type_name -> prism.v1.L1Reg
+	4,  // 30: prism.v1.KernelShapParams.estimator:type_name -> prism.v1.KernelShapParams.Estimator
+	37, // 31: prism.v1.KernelShapParams.coalitions:type_name -> prism.v1.Tensor
+	5,  // 32: prism.v1.L1Reg.criterion:type_name -> prism.v1.L1Reg.Criterion
+	6,  // 33: prism.v1.LimeParams.feature_selection:type_name -> prism.v1.LimeParams.FeatureSelection
+	7,  // 34: prism.v1.LimeParams.discretizer:type_name -> prism.v1.LimeParams.Discretizer
+	8,  // 35: prism.v1.LimeParams.mask_sampling:type_name -> prism.v1.LimeParams.MaskSampling
+	28, // 36: prism.v1.LimeParams.neighbourhood:type_name -> prism.v1.Neighbourhood
+	37, // 37: prism.v1.Neighbourhood.data:type_name -> prism.v1.Tensor
+	37, // 38: prism.v1.Neighbourhood.inputs:type_name -> prism.v1.Tensor
+	31, // 39: prism.v1.ExplainResponse.explanations:type_name -> prism.v1.Explanation
+	30, // 40: prism.v1.ExplainResponse.summary:type_name -> prism.v1.Summary
+	37, // 41: prism.v1.Summary.mean_abs_attributions:type_name -> prism.v1.Tensor
+	37, // 42: prism.v1.Summary.attributions:type_name -> prism.v1.Tensor
+	37, // 43: prism.v1.Summary.standard_errors:type_name -> prism.v1.Tensor
+	37, // 44: prism.v1.Summary.base_values:type_name -> prism.v1.Tensor
+	37, // 45: prism.v1.Summary.model_outputs:type_name -> prism.v1.Tensor
+	32, // 46: prism.v1.Explanation.diagnostics:type_name -> prism.v1.Diagnostics
+	33, // 47: prism.v1.Diagnostics.surrogate:type_name -> prism.v1.SurrogateFit
+	35, // 48: prism.v1.ExplainEvent.progress:type_name -> prism.v1.Progress
+	29, // 49: prism.v1.ExplainEvent.result:type_name -> prism.v1.ExplainResponse
+	36, // 50: prism.v1.Progress.estimates:type_name -> prism.v1.Estimate
+	9,  // 51: prism.v1.ExplainService.Explain:input_type -> prism.v1.ExplainRequest
+	9,  // 52: prism.v1.ExplainService.StreamExplain:input_type -> prism.v1.ExplainRequest
+	29, // 53: prism.v1.ExplainService.Explain:output_type -> prism.v1.ExplainResponse
+	34, // 54: prism.v1.ExplainService.StreamExplain:output_type -> prism.v1.ExplainEvent
+	53, // [53:55] is the sub-list for method output_type
+	51, // [51:53] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_prism_v1_explain_service_proto_init() }

@@ -39,7 +39,10 @@ def generate(out: Path) -> list[Path]:
     from grpc_tools import protoc
 
     with tempfile.TemporaryDirectory() as raw:
-        args = ["protoc", f"-I{PROTO_ROOT}", f"--python_out={raw}", f"--pyi_out={raw}", f"--grpc_python_out={raw}"]
+        # The well-known types (google/protobuf/duration.proto) ship inside grpc_tools.
+        well_known = Path(protoc.__file__).parent / "_proto"
+        args = ["protoc", f"-I{PROTO_ROOT}", f"-I{well_known}", f"--python_out={raw}", f"--pyi_out={raw}",
+                f"--grpc_python_out={raw}"]
         if protoc.main(args + [str(p) for p in protos]) != 0:
             sys.exit("generate_protos: protoc failed")
         written = []

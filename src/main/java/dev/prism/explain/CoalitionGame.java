@@ -1,5 +1,8 @@
 package dev.prism.explain;
 
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
+
 import dev.prism.model.Background;
 import dev.prism.model.BatchRunner;
 import dev.prism.model.RequestContext;
@@ -136,6 +139,14 @@ public final class CoalitionGame {
 
         /** Coalitions the plan expects to evaluate in all, for progress; may change. */
         long expectedCoalitions();
+
+        /**
+         * The request's time budget has run out: publish the current estimate and stop. False when
+         * the plan has no estimate to give (then the request fails with DEADLINE_EXCEEDED).
+         */
+        default boolean timeUp() {
+            return false;
+        }
     }
 
     /** Starts one instance's plan; null when the instance needs no coalitions. */
@@ -176,9 +187,14 @@ public final class CoalitionGame {
                 }
                 throw new IllegalStateException("explanation plans stalled with nothing to evaluate");
             }
-            Chunk chunk = inFlight.poll();
-            RowBlock out = BatchRunner.await(chunk.future);
+            Chunk chunk = inFlight.peek();
+            RowBlock out = BatchRunner.await(chunk.future, context.budgetNanosLeft());
             context.throwIfCancelled();
+            if (out == null) {
+                stopAtTimeBudget(active, next[0]);
+                return;
+            }
+            inFlight.poll();
             rowsInFlight -= out.rows();
             progress.advance(out.rows());
             int from = 0;
@@ -195,7 +211,33 @@ public final class CoalitionGame {
                     active.remove(piece.owner);
                 }
             }
+            if (context.budgetNanosLeft() <= 0 && !(active.isEmpty() && next[0] == n)) {
+                stopAtTimeBudget(active, next[0]);
+                return;
+            }
         }
+    }
+
+    /**
+     * The time budget ran out with work left: every started instance answers with its current
+     * estimate (rows still in flight are abandoned; the request's end drops them from the queue).
+     */
+    private void stopAtTimeBudget(List<Active> active, int started) {
+        int n = input.instances().rows();
+        if (started < n) {
+            throw budgetTooShort("instance " + started + " had not started");
+        }
+        for (Active a : active) {
+            if (!a.plan.timeUp()) {
+                throw budgetTooShort("instance " + a.instance.index() + " had no estimate yet");
+            }
+        }
+        context.markPartial();
+    }
+
+    private static PrismException budgetTooShort(String what) {
+        return new PrismException(Reason.DEADLINE_EXCEEDED, "the time budget ran out before the explanation had"
+                + " an estimate for every instance (" + what + "); give it more time or fewer instances");
     }
 
     /**
@@ -305,11 +347,13 @@ public final class CoalitionGame {
     }
 
     private final class Active {
+        final Instance instance;
         final Plan plan;
         final CoalitionMasker masker;
         long expected;
 
         Active(Instance instance, Plan plan) {
+            this.instance = instance;
             this.plan = plan;
             this.masker = instance.masker();
             this.expected = plan.expectedCoalitions();

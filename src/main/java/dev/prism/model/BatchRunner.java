@@ -6,6 +6,8 @@ import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.RowSource;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The only handle on a model an explainer gets: rows in, score rows out. Rows submitted by one
@@ -34,8 +36,16 @@ public interface BatchRunner {
 
     /** Waits for a submitted block, rethrowing its failure as a {@link PrismException}. */
     static RowBlock await(CompletableFuture<RowBlock> future) {
+        return await(future, Long.MAX_VALUE);
+    }
+
+    /** The rows' outputs, or null when they are not there within the timeout. */
+    static RowBlock await(CompletableFuture<RowBlock> future, long timeoutNanos) {
         try {
-            return future.get();
+            return timeoutNanos == Long.MAX_VALUE ? future.get() : future.get(Math.max(0, timeoutNanos),
+                    TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new PrismException(Reason.CANCELLED, "interrupted while waiting for the model", e);

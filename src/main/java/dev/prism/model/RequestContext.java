@@ -2,6 +2,7 @@ package dev.prism.model;
 
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -13,6 +14,9 @@ import java.util.List;
 public final class RequestContext {
     private final List<Runnable> listeners = new ArrayList<>();
     private Reason cancelReason;
+    /** System.nanoTime() at which the request's time budget runs out; MAX_VALUE without one. */
+    private volatile long budgetEndNanos = Long.MAX_VALUE;
+    private volatile boolean partial;
 
     /** A context that is never cancelled from outside (tools, benchmarks, tests). */
     public static RequestContext detached() {
@@ -51,6 +55,29 @@ public final class RequestContext {
             }
         }
         listener.run();
+    }
+
+    /** Gives the request this long from now for its best answer (see {@link #budgetNanosLeft()}). */
+    public void timeBudget(Duration budget) {
+        budgetEndNanos = System.nanoTime() + budget.toNanos();
+    }
+
+    public boolean hasTimeBudget() {
+        return budgetEndNanos != Long.MAX_VALUE;
+    }
+
+    /** Nanoseconds left of the time budget (negative once past it); MAX_VALUE without a budget. */
+    public long budgetNanosLeft() {
+        return hasTimeBudget() ? budgetEndNanos - System.nanoTime() : Long.MAX_VALUE;
+    }
+
+    /** The explainer stopped at the time budget: its answer holds the estimates of that moment. */
+    public void markPartial() {
+        partial = true;
+    }
+
+    public boolean partial() {
+        return partial;
     }
 
     public void throwIfCancelled() {

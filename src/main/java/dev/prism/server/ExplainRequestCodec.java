@@ -30,6 +30,7 @@ import dev.prism.model.ModelSignature;
 import dev.prism.model.OutputKind;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.TensorSpec;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -41,6 +42,7 @@ final class ExplainRequestCodec {
     private final ServedModels models;
     private final RequestLimits limits;
     static final int MAX_KMEANS = 1000;
+    static final Duration MAX_TIME_BUDGET = Duration.ofHours(1);
 
     private final KernelShapExplainer kernelShap = new KernelShapExplainer();
     private final ExactShapleyExplainer exactShapley = new ExactShapleyExplainer();
@@ -57,10 +59,11 @@ final class ExplainRequestCodec {
      * A request ready to run.
      *
      * @param scheduler the scheduler its rows go through: the model's, or a gradient method's graph's
-     * @param compact   answer with the summary's tensors only
+     * @param compact    answer with the summary's tensors only
+     * @param timeBudget the best answer within this time, or null
      */
     record Prepared(ServedModel model, ExplainInput input, MethodCall<?> method, BatchScheduler scheduler,
-                    boolean compact) {}
+                    boolean compact, Duration timeBudget) {}
 
     Prepared prepare(ExplainRequest request) {
         ServedModel model = models.require(request.getModel(), "model");
@@ -112,7 +115,29 @@ final class ExplainRequestCodec {
             throw overLimit("inputs", "about " + needed + " model evaluations", "max_evaluations",
                     limits.maxEvaluations(), "send fewer instances, a smaller background or fewer samples");
         }
-        return new Prepared(model, input, method, scheduler, compact);
+        return new Prepared(model, input, method, scheduler, compact, timeBudget(request));
+    }
+
+    /** The request's time budget, or null: kernel_shap's anytime answer. */
+    private static Duration timeBudget(ExplainRequest r) {
+        if (!r.hasTimeBudget()) {
+            return null;
+        }
+        com.google.protobuf.Duration d = r.getTimeBudget();
+        if (d.getSeconds() < 0 || d.getNanos() < 0 || d.getNanos() > 999_999_999 || (d.getSeconds() == 0 && d.getNanos() == 0)
+                || d.getSeconds() > MAX_TIME_BUDGET.getSeconds()) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, "time_budget", "must be positive and at most "
+                    + MAX_TIME_BUDGET.toMinutes() + " minutes, got " + d.getSeconds() + " s " + d.getNanos() + " ns");
+        }
+        if (r.getMethodCase() != ExplainRequest.MethodCase.KERNEL_SHAP) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, "time_budget", "only kernel_shap answers within a"
+                    + " time budget; the other methods run to their end (use the gRPC deadline to bound them)");
+        }
+        if (r.getKernelShap().hasL1Reg()) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, "time_budget", "kernel_shap with l1_reg selects"
+                    + " features from every sample, so it has no answer before its end");
+        }
+        return Duration.ofSeconds(d.getSeconds(), d.getNanos());
     }
 
     /** The sample budgets a request names, each against max_samples. */
@@ -370,7 +395,7 @@ final class ExplainRequestCodec {
     private MethodCall<?> method(ExplainRequest request, ExplainInput input, ServedModel model) {
         return switch (request.getMethodCase()) {
             case KERNEL_SHAP -> new MethodCall<>("kernel_shap", kernelShap,
-                    kernelShapParams(request.getKernelShap(), input));
+                    kernelShapParams(request.getKernelShap(), input, request.hasTimeBudget()));
             case LIME -> new MethodCall<>("lime", lime, limeParams(request, input, model));
             case EXACT_SHAPLEY -> new MethodCall<>("exact_shapley", exactShapley,
                     new ExactShapleyParams(request.getExactShapley().getMaxEvaluations()));
@@ -400,7 +425,8 @@ final class ExplainRequestCodec {
         return new IntegratedGradientsParams(p.getNSteps(), method);
     }
 
-    private static KernelShapParams kernelShapParams(dev.prism.api.v1.KernelShapParams p, ExplainInput input) {
+    private static KernelShapParams kernelShapParams(dev.prism.api.v1.KernelShapParams p, ExplainInput input,
+                                                     boolean anytime) {
         KernelShapParams.Estimator estimator = switch (p.getEstimator()) {
             case ESTIMATOR_ADJUSTED -> KernelShapParams.Estimator.ADJUSTED;
             case ESTIMATOR_KERNEL -> KernelShapParams.Estimator.KERNEL;
@@ -430,7 +456,8 @@ final class ExplainRequestCodec {
             throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.coalition_weights",
                     "given without coalitions");
         }
-        return new KernelShapParams(p.getNsamples(), estimator, l1Rule(p), p.getTolerance(), coalitions, weights);
+        return new KernelShapParams(p.getNsamples(), estimator, l1Rule(p), p.getTolerance(), coalitions, weights,
+                anytime);
     }
 
     private static LimeParams limeParams(ExplainRequest request, ExplainInput input, ServedModel model) {

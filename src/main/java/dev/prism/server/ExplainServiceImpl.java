@@ -85,6 +85,10 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
                 ? "auto" : request.getMethodCase().name().toLowerCase(java.util.Locale.ROOT);
         try {
             ExplainRequestCodec.Prepared prepared = codec.prepare(request);
+            if (prepared.timeBudget() != null) {
+                // Counted from receipt: the wait for an explain thread is part of the budget.
+                context.timeBudget(prepared.timeBudget().minusNanos(System.nanoTime() - started));
+            }
             prepared.scheduler().admit();
             ProgressSink sink = sinks.apply(prepared);
             admitted.add(context);
@@ -112,6 +116,9 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             ExplainResponse response = ExplanationCodec.response(model, method, prepared.model().signature(),
                     prepared.input().groups().names(), prepared.input().instances().rows(),
                     prepared.input().outputs(), explanations, prepared.compact(), nanos / 1e9);
+            if (context.partial()) {
+                response = response.toBuilder().setPartial(true).build();
+            }
             metrics.record(model, method, "OK", nanos, counting.done.get());
             metrics.recordQuality(model, method, explanations);
             onResult.accept(response);

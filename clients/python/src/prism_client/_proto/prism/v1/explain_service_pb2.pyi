@@ -1,3 +1,6 @@
+import datetime
+
+from google.protobuf import duration_pb2 as _duration_pb2
 from prism_client._proto.prism.v1 import tensor_pb2 as _tensor_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -45,7 +48,7 @@ INTEGRATION_RIEMANN_MIDDLE: IntegrationMethod
 INTEGRATION_RIEMANN_TRAPEZOID: IntegrationMethod
 
 class ExplainRequest(_message.Message):
-    __slots__ = ("model", "inputs", "kernel_shap", "lime", "exact_shapley", "permutation_shap", "auto", "deep_lift", "deep_lift_shap", "integrated_gradients", "gradient_x_input", "saliency", "feature_groups", "baseline", "background_kmeans", "format", "background", "background_weights", "outputs", "seed", "link")
+    __slots__ = ("model", "inputs", "kernel_shap", "lime", "exact_shapley", "permutation_shap", "auto", "deep_lift", "deep_lift_shap", "integrated_gradients", "gradient_x_input", "saliency", "feature_groups", "baseline", "background_kmeans", "format", "background", "background_weights", "outputs", "seed", "link", "time_budget")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     KERNEL_SHAP_FIELD_NUMBER: _ClassVar[int]
@@ -67,6 +70,7 @@ class ExplainRequest(_message.Message):
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
     LINK_FIELD_NUMBER: _ClassVar[int]
+    TIME_BUDGET_FIELD_NUMBER: _ClassVar[int]
     model: str
     inputs: _containers.RepeatedCompositeFieldContainer[_tensor_pb2.Tensor]
     kernel_shap: KernelShapParams
@@ -88,7 +92,8 @@ class ExplainRequest(_message.Message):
     outputs: _containers.RepeatedScalarFieldContainer[str]
     seed: int
     link: Link
-    def __init__(self, model: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_tensor_pb2.Tensor, _Mapping]]] = ..., kernel_shap: _Optional[_Union[KernelShapParams, _Mapping]] = ..., lime: _Optional[_Union[LimeParams, _Mapping]] = ..., exact_shapley: _Optional[_Union[ExactShapleyParams, _Mapping]] = ..., permutation_shap: _Optional[_Union[PermutationShapParams, _Mapping]] = ..., auto: _Optional[_Union[AutoParams, _Mapping]] = ..., deep_lift: _Optional[_Union[DeepLiftParams, _Mapping]] = ..., deep_lift_shap: _Optional[_Union[DeepLiftShapParams, _Mapping]] = ..., integrated_gradients: _Optional[_Union[IntegratedGradientsParams, _Mapping]] = ..., gradient_x_input: _Optional[_Union[GradientXInputParams, _Mapping]] = ..., saliency: _Optional[_Union[SaliencyParams, _Mapping]] = ..., feature_groups: _Optional[_Union[FeatureGroups, _Mapping]] = ..., baseline: _Optional[_Union[Baseline, _Mapping]] = ..., background_kmeans: _Optional[int] = ..., format: _Optional[_Union[ResponseFormat, str]] = ..., background: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., background_weights: _Optional[_Iterable[float]] = ..., outputs: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ..., link: _Optional[_Union[Link, str]] = ...) -> None: ...
+    time_budget: _duration_pb2.Duration
+    def __init__(self, model: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_tensor_pb2.Tensor, _Mapping]]] = ..., kernel_shap: _Optional[_Union[KernelShapParams, _Mapping]] = ..., lime: _Optional[_Union[LimeParams, _Mapping]] = ..., exact_shapley: _Optional[_Union[ExactShapleyParams, _Mapping]] = ..., permutation_shap: _Optional[_Union[PermutationShapParams, _Mapping]] = ..., auto: _Optional[_Union[AutoParams, _Mapping]] = ..., deep_lift: _Optional[_Union[DeepLiftParams, _Mapping]] = ..., deep_lift_shap: _Optional[_Union[DeepLiftShapParams, _Mapping]] = ..., integrated_gradients: _Optional[_Union[IntegratedGradientsParams, _Mapping]] = ..., gradient_x_input: _Optional[_Union[GradientXInputParams, _Mapping]] = ..., saliency: _Optional[_Union[SaliencyParams, _Mapping]] = ..., feature_groups: _Optional[_Union[FeatureGroups, _Mapping]] = ..., baseline: _Optional[_Union[Baseline, _Mapping]] = ..., background_kmeans: _Optional[int] = ..., format: _Optional[_Union[ResponseFormat, str]] = ..., background: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., background_weights: _Optional[_Iterable[float]] = ..., outputs: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ..., link: _Optional[_Union[Link, str]] = ..., time_budget: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class FeatureGroups(_message.Message):
     __slots__ = ("explicit", "grid", "segments", "tokens")
@@ -299,20 +304,22 @@ class Neighbourhood(_message.Message):
     def __init__(self, data: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., inputs: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ...) -> None: ...
 
 class ExplainResponse(_message.Message):
-    __slots__ = ("model", "method", "feature_names", "explanations", "elapsed_seconds", "summary")
+    __slots__ = ("model", "method", "feature_names", "explanations", "elapsed_seconds", "summary", "partial")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     FEATURE_NAMES_FIELD_NUMBER: _ClassVar[int]
     EXPLANATIONS_FIELD_NUMBER: _ClassVar[int]
     ELAPSED_SECONDS_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
+    PARTIAL_FIELD_NUMBER: _ClassVar[int]
     model: str
     method: str
     feature_names: _containers.RepeatedScalarFieldContainer[str]
     explanations: _containers.RepeatedCompositeFieldContainer[Explanation]
     elapsed_seconds: float
     summary: Summary
-    def __init__(self, model: _Optional[str] = ..., method: _Optional[str] = ..., feature_names: _Optional[_Iterable[str]] = ..., explanations: _Optional[_Iterable[_Union[Explanation, _Mapping]]] = ..., elapsed_seconds: _Optional[float] = ..., summary: _Optional[_Union[Summary, _Mapping]] = ...) -> None: ...
+    partial: bool
+    def __init__(self, model: _Optional[str] = ..., method: _Optional[str] = ..., feature_names: _Optional[_Iterable[str]] = ..., explanations: _Optional[_Iterable[_Union[Explanation, _Mapping]]] = ..., elapsed_seconds: _Optional[float] = ..., summary: _Optional[_Union[Summary, _Mapping]] = ..., partial: bool = ...) -> None: ...
 
 class Summary(_message.Message):
     __slots__ = ("outputs", "mean_abs_attributions", "attributions", "standard_errors", "base_values", "model_outputs", "instances")

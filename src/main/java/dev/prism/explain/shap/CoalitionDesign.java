@@ -21,7 +21,9 @@ import java.util.SplittableRandom;
  * are numbered in order of first draw.
  */
 final class CoalitionDesign {
-    private static final int MAX_GROUPS = 16;
+    /** Draw groups of the default design: enough for standard errors by batch means. */
+    static final int DEFAULT_GROUPS = 16;
+    private int maxGroups = DEFAULT_GROUPS;
 
     final int m;
     /** Distinct coalitions in evaluation order: enumerated ones first, then by first draw. */
@@ -53,10 +55,16 @@ final class CoalitionDesign {
     }
 
     static CoalitionDesign build(int m, long nsamples, SplittableRandom rng) {
+        return build(m, nsamples, rng, DEFAULT_GROUPS);
+    }
+
+    /** With at most {@code maxGroups} draw groups (more, smaller groups give an estimate earlier). */
+    static CoalitionDesign build(int m, long nsamples, SplittableRandom rng, int maxGroups) {
         if (m < 2) {
             throw new IllegalArgumentException("a design needs at least two features");
         }
         CoalitionDesign d = new CoalitionDesign(m);
+        d.maxGroups = maxGroups;
         int sizes = (m - 1) / 2 + (m % 2 == 0 ? 1 : 0); // 1..sizes; the middle size is included for even M
         double[] mass = new double[sizes + 1];
         double total = 0;
@@ -136,15 +144,23 @@ final class CoalitionDesign {
         d.sampledMass = 1;
         d.groupEnd = new int[d.groups];
         d.fullSampleWeights = new ArrayList<>();
+        // One pass to bucket the sampled coalitions by group (in mask order within each): with the
+        // many small groups of an anytime design, a scan per group would cost groups × coalitions.
+        List<List<Integer>> members = new ArrayList<>(d.groups);
         for (int g = 0; g < d.groups; g++) {
-            double[] weights = leverage.groupWeights(g);
-            for (int i = 0; i < leverage.size(); i++) {
-                if (leverage.group(i) == g) {
-                    d.masks.add(masks.get(i));
-                    d.drawGroups.add(new int[] {g});
-                    d.drawCounts.add(new double[] {weights[i]});
-                    d.fullSampleWeights.add(leverage.weight(i));
-                }
+            members.add(new ArrayList<>());
+        }
+        for (int i = 0; i < leverage.size(); i++) {
+            if (!leverage.isEnumerated(i)) {
+                members.get(leverage.group(i)).add(i);
+            }
+        }
+        for (int g = 0; g < d.groups; g++) {
+            for (int i : members.get(g)) {
+                d.masks.add(masks.get(i));
+                d.drawGroups.add(new int[] {g});
+                d.drawCounts.add(new double[] {leverage.groupWeight(i)});
+                d.fullSampleWeights.add(leverage.weight(i));
             }
             d.groupEnd[g] = d.masks.size();
         }
@@ -289,7 +305,7 @@ final class CoalitionDesign {
 
     private void assignGroups(List<int[]> drawMasks, List<Integer> masksAfterDraw) {
         int draws = drawMasks.size();
-        groups = Math.max(1, Math.min(MAX_GROUPS, draws / m));
+        groups = Math.max(1, Math.min(maxGroups, draws / m));
         groupCounts = new double[groups];
         groupEnd = new int[groups];
         List<Map<Integer, Double>> perMask = new ArrayList<>();

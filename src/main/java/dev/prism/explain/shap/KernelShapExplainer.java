@@ -92,9 +92,10 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             if (params.coalitions() != null) {
                 design = CoalitionDesign.explicit(m, params.coalitions(), params.coalitionWeights());
             } else if (params.estimator() == KernelShapParams.Estimator.KERNEL) {
-                design = CoalitionDesign.build(m, params.effectiveSamples(m), rng);
+                design = CoalitionDesign.build(m, params.effectiveSamples(m), rng, params.drawGroups(m));
             } else {
-                design = CoalitionDesign.fromLeverage(LeverageDesign.build(m, params.effectiveSamples(m), rng));
+                design = CoalitionDesign.fromLeverage(LeverageDesign.build(m, params.effectiveSamples(m), rng,
+                        params.drawGroups(m)));
             }
             return new Plan(input, params, instance, design, progress, results);
         }, params.effectiveSamples(input.featureCount()));
@@ -241,6 +242,20 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         @Override
         public boolean done() {
             return absorbed == submitted && (stopped || absorbed == design.masks.size());
+        }
+
+        /** The estimate from the draw groups absorbed so far (the adjustment is skipped: no time left). */
+        @Override
+        public boolean timeUp() {
+            if (stopped || absorbed == design.masks.size()) {
+                return true; // already published
+            }
+            if (params.l1() != null || design.complete || groupsDone < 2) {
+                return false;
+            }
+            stopped = true;
+            publish(estimate(groupsDone), false);
+            return true;
         }
 
         @Override

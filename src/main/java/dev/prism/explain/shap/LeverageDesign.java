@@ -30,7 +30,7 @@ import java.util.function.Consumer;
  * estimates scatter like independent ones, which gives standard errors.
  */
 public final class LeverageDesign {
-    private static final int MAX_GROUPS = 16;
+    private int maxGroups = CoalitionDesign.DEFAULT_GROUPS;
     /** Rejection sampling is used while the wanted pairs are at most this share of a size's pairs. */
     private static final double REJECTION_SHARE = 0.25;
 
@@ -59,6 +59,11 @@ public final class LeverageDesign {
      * @param rng      the randomness of the draws: the same seed gives the same design
      */
     public static LeverageDesign build(int features, long budget, SplittableRandom rng) {
+        return build(features, budget, rng, CoalitionDesign.DEFAULT_GROUPS);
+    }
+
+    /** With at most {@code maxGroups} draw groups (more, smaller groups give an estimate earlier). */
+    public static LeverageDesign build(int features, long budget, SplittableRandom rng, int maxGroups) {
         if (features < 2) {
             throw new IllegalArgumentException("a design needs at least two features, got " + features);
         }
@@ -66,6 +71,7 @@ public final class LeverageDesign {
             throw new IllegalArgumentException("the budget must be at least 2 coalitions, got " + budget);
         }
         LeverageDesign d = new LeverageDesign(features);
+        d.maxGroups = maxGroups;
         Classes classes = new Classes(features);
         long[] pairs = classes.allocate(budget - budget % 2, rng);
         boolean allEnumerated = true;
@@ -181,13 +187,23 @@ public final class LeverageDesign {
         return w;
     }
 
+    /** A sampled coalition's weight in its own group's sub-design (see {@link #groupWeights}). */
+    public double groupWeight(int mask) {
+        int g = maskGroups.get(mask);
+        if (mask < enumerated || g < 0) {
+            throw new IllegalArgumentException("coalition " + mask + " is enumerated, not sampled");
+        }
+        int s = maskSizes.get(mask);
+        return 1.0 / (groupCounts[g][s] * (double) s * (m - s));
+    }
+
     private void addEnumerated(Classes classes, int c) {
         forEachCombination(classes.poolSize(c), classes.pick(c), rep -> addPair(classes, c, rep, -1));
     }
 
     /** Adds the sampled pairs class by class, dealing them to the groups in turn. */
     private void addSampled(Classes classes, List<List<int[]>> drawn, long sampledPairs) {
-        groups = sampledPairs == 0 ? 0 : (int) Math.max(1, Math.min(MAX_GROUPS, sampledPairs / m));
+        groups = sampledPairs == 0 ? 0 : (int) Math.max(1, Math.min(maxGroups, sampledPairs / m));
         groupCounts = new long[groups][m + 1];
         long dealt = 0;
         for (int c = 0; c < drawn.size(); c++) {

@@ -1,0 +1,134 @@
+package dev.prism.server;
+
+import static dev.prism.server.ServerTestSupport.assertStatus;
+import static dev.prism.server.ServerTestSupport.assertViolation;
+import static dev.prism.server.ServerTestSupport.failure;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.protobuf.Duration;
+import dev.prism.api.v1.ExplainRequest;
+import dev.prism.api.v1.ExplainResponse;
+import dev.prism.api.v1.Explanation;
+import dev.prism.api.v1.KernelShapParams;
+import dev.prism.api.v1.L1Reg;
+import dev.prism.api.v1.LimeParams;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Path;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** kernel_shap's anytime answer: within a time budget, the estimate of that moment, marked partial. */
+class TimeBudgetTest {
+    private static final Duration MILLIS_500 = Duration.newBuilder().setNanos(500_000_000).build();
+    /**
+     * digits (64 pixels, an MLP): 100,000 coalitions on a background of 160 rows, 16 million model
+     * rows. The enumerated coalitions come first (2,550), then 256 draw groups of about 380.
+     */
+    private static final long NSAMPLES = 100_000;
+    private static final int BACKGROUND = 160;
+    private static final int PIXELS = 64;
+
+    @TempDir
+    static Path dir;
+    static ServerTestSupport.InProcess prism;
+
+    @BeforeAll
+    static void start() throws Exception {
+        prism = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(
+                ServerTestSupport.repository(dir, "breast_cancer", "digits")));
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        prism.close();
+    }
+
+    @Test
+    void aLongJobAnswersWithinItsBudgetWithFiniteStandardErrors() {
+        double[] rows = ServerTestSupport.backgroundRows("digits", 20);
+        double[] background = new double[BACKGROUND * PIXELS];
+        for (int i = 0; i < BACKGROUND; i++) {
+            // Each row a different mix of two real digits, so none repeats.
+            double t = (i + 1) / (BACKGROUND + 1.0);
+            int a = i % 20;
+            int b = (i * 7 + 3) % 20;
+            for (int j = 0; j < PIXELS; j++) {
+                background[i * PIXELS + j] = (1 - t) * rows[a * PIXELS + j] + t * rows[b * PIXELS + j];
+            }
+        }
+        double[] instance = ServerTestSupport.backgroundRows("digits", 1);
+        ExplainRequest request = ExplainRequest.newBuilder().setModel("digits")
+                .addInputs(ServerTestSupport.floats(1, instance).toBuilder().clearShape().addShape(1).addShape(1)
+                        .addShape(8).addShape(8))
+                .setBackground(ServerTestSupport.floats(BACKGROUND, background).toBuilder().clearShape()
+                        .addShape(BACKGROUND).addShape(1).addShape(8).addShape(8))
+                .setKernelShap(KernelShapParams.newBuilder().setNsamples(NSAMPLES)).setSeed(5)
+                .setTimeBudget(MILLIS_500).build();
+        // Warm-up with a longer budget: class loading and JIT are not what the budget is about.
+        prism.explain().explain(request.toBuilder().setTimeBudget(Duration.newBuilder().setSeconds(3)).build());
+
+        long start = System.nanoTime();
+        ExplainResponse r = prism.explain().explain(request);
+        double seconds = (System.nanoTime() - start) / 1e9;
+
+        assertTrue(r.getPartial(), "the budget ran out first");
+        assertTrue(seconds <= 0.600, "answered in " + seconds + " s");
+        assertEquals(10, r.getExplanationsCount());
+        for (Explanation e : r.getExplanationsList()) {
+            long used = e.getDiagnostics().getModelEvaluations();
+            // At the rate it ran, the whole job needs at least 5 s: it stopped early, not by finishing.
+            double rate = used / seconds;
+            double needed = (NSAMPLES * BACKGROUND + 1) / rate;
+            assertTrue(needed >= 5, "the full job would take " + needed + " s at " + rate + " rows/s");
+            assertFalse(e.getDiagnostics().getConverged());
+            assertEquals(PIXELS, e.getStandardErrorsCount());
+            for (double se : e.getStandardErrorsList()) {
+                assertTrue(Double.isFinite(se) && se >= 0, "standard error " + se);
+            }
+            assertTrue(e.getStandardErrorsList().stream().anyMatch(se -> se > 0), "estimates, not exact values");
+            // The estimate keeps efficiency exactly, partial or not.
+            assertEquals(e.getModelOutput() - e.getBaseValue(), ExplainServiceTest.sum(e.getAttributionsList()), 1e-9);
+        }
+    }
+
+    @Test
+    void aBudgetThatSufficesSpendsTheWholeSampleBudget() {
+        ExplainResponse r = prism.explain().explain(ExplainServiceTest.breastCancer(2, 512).setSeed(9)
+                .setTimeBudget(Duration.newBuilder().setSeconds(600)).build());
+        assertFalse(r.getPartial());
+        for (Explanation e : r.getExplanationsList()) {
+            assertEquals(e.getDiagnostics().getCoalitions() * 100 + 1, e.getDiagnostics().getModelEvaluations());
+            assertEquals(512, e.getDiagnostics().getCoalitions());
+            assertEquals(e.getModelOutput() - e.getBaseValue(), ExplainServiceTest.sum(e.getAttributionsList()), 1e-9);
+        }
+    }
+
+    @Test
+    void aBudgetTooShortForAnyEstimateIsADeadline() {
+        ExplainRequest request = ExplainServiceTest.breastCancer(8, NSAMPLES)
+                .setTimeBudget(Duration.newBuilder().setNanos(1_000_000)).build();
+        StatusRuntimeException e = failure(() -> prism.explain().explain(request));
+        assertStatus(e, Status.Code.DEADLINE_EXCEEDED, "DEADLINE_EXCEEDED");
+        assertTrue(e.getStatus().getDescription().contains("time budget"), e.getStatus().getDescription());
+    }
+
+    @Test
+    void onlyKernelShapWithoutL1TakesABudget() {
+        ExplainRequest.Builder lime = ExplainServiceTest.breastCancer(1, 0).clearKernelShap()
+                .setLime(LimeParams.getDefaultInstance()).setTimeBudget(MILLIS_500);
+        assertViolation(assertStatus(failure(() -> prism.explain().explain(lime.build())),
+                Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS"), "time_budget");
+        ExplainRequest.Builder l1 = ExplainServiceTest.breastCancer(1, 2048).setTimeBudget(MILLIS_500);
+        l1.getKernelShapBuilder().setL1Reg(L1Reg.newBuilder().setNumFeatures(5));
+        assertViolation(assertStatus(failure(() -> prism.explain().explain(l1.build())),
+                Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS"), "time_budget");
+        ExplainRequest.Builder zero = ExplainServiceTest.breastCancer(1, 2048).setTimeBudget(Duration.getDefaultInstance());
+        assertViolation(assertStatus(failure(() -> prism.explain().explain(zero.build())),
+                Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS"), "time_budget");
+    }
+}
