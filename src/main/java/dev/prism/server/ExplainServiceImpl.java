@@ -106,6 +106,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
         CountingSink counting = new CountingSink(sink);
         try {
             context.throwIfCancelled();
+            pool.refuseIfWaitedTooLong(started);
             BatchRunner runner = prepared.scheduler().open(context);
             List<Explanation> explanations = prepared.method().run(prepared.input(), runner, counting, context);
             long nanos = System.nanoTime() - started;
