@@ -45,6 +45,11 @@ final class ExplainPool implements AutoCloseable {
         }
     }
 
+    /** Takes back a task still waiting in the queue; true when it was there, and so will not run. */
+    boolean withdraw(Runnable task) {
+        return executor.remove(task);
+    }
+
     /** Refuses with QUEUE_FULL a request that was queued at {@code queuedNanos} and has waited past the bound. */
     void refuseIfWaitedTooLong(long queuedNanos) {
         long waited = System.nanoTime() - queuedNanos;

@@ -88,7 +88,14 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             prepared.scheduler().admit();
             ProgressSink sink = sinks.apply(prepared);
             admitted.add(context);
-            pool.submit(() -> run(prepared, context, sink, started, onResult, onError));
+            Runnable task = () -> run(prepared, context, sink, started, onResult, onError);
+            pool.submit(task);
+            // A call cancelled while it waits gives its place in the queue back and answers at once.
+            context.onCancel(() -> {
+                if (pool.withdraw(task)) {
+                    task.run();
+                }
+            });
         } catch (RuntimeException e) {
             admitted.remove(context);
             StatusRuntimeException status = StatusMapper.toStatus(e);

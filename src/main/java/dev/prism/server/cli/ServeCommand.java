@@ -109,11 +109,11 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path repository = modelRepository != null ? modelRepository : defaultRepository();
-        PrismServer server;
         if (!(explainQueueWaitSeconds >= 0)) {
             System.err.println("prism: --explain-queue-wait-seconds must be 0 or more, not " + explainQueueWaitSeconds);
             return 2;
         }
+        PrismServer server;
         try {
             RequestLimits limits = new RequestLimits(maxMessageBytes, maxInstances, maxFeatures, maxBackgroundRows,
                     maxSamples, maxEvaluations);
