@@ -92,7 +92,14 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             prepared.scheduler().admit();
             ProgressSink sink = sinks.apply(prepared);
             admitted.add(context);
-            pool.submit(() -> run(prepared, context, sink, started, onResult, onError));
+            Runnable task = () -> run(prepared, context, sink, started, onResult, onError);
+            pool.submit(task);
+            // A call cancelled while it waits gives its place in the queue back and answers at once.
+            context.onCancel(() -> {
+                if (pool.withdraw(task)) {
+                    task.run();
+                }
+            });
         } catch (RuntimeException e) {
             admitted.remove(context);
             StatusRuntimeException status = StatusMapper.toStatus(e);
@@ -110,6 +117,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
         CountingSink counting = new CountingSink(sink);
         try {
             context.throwIfCancelled();
+            pool.refuseIfWaitedTooLong(started);
             BatchRunner runner = prepared.scheduler().open(context);
             List<Explanation> explanations = prepared.method().run(prepared.input(), runner, counting, context);
             long nanos = System.nanoTime() - started;

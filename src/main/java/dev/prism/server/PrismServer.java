@@ -84,7 +84,7 @@ public final class PrismServer implements AutoCloseable {
             throw e;
         }
         this.models = new ServedModels(repository, options, registry);
-        this.pool = new ExplainPool(options.explainThreads(), options.explainQueue());
+        this.pool = new ExplainPool(options.explainThreads(), options.explainQueue(), options.explainQueueWait());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "prism-progress");
             t.setDaemon(true);

@@ -15,6 +15,8 @@ import java.time.Duration;
  *                          physical core). The default 1 runs batches in parallel instead, which
  *                          keeps results independent of batch size (tree ensembles split work
  *                          across threads differently for large batches).
+ * @param explainQueueWait  longest an admitted request may wait for an explain thread; past it
+ *                          the request is refused with QUEUE_FULL instead of run
  */
 public record ServerOptions(
         int port,
@@ -29,34 +31,41 @@ public record ServerOptions(
         Integer maxBatchRows,
         Integer maxQueueDelayMicros,
         Long maxQueueRows,
-        Boolean crossRequestBatching) {
+        Boolean crossRequestBatching,
+        Duration explainQueueWait) {
 
     public static ServerOptions defaults(Path modelRepository) {
         return new ServerOptions(50051, 9464, modelRepository, "cpu", 64, 1024, RequestLimits.DEFAULTS,
-                Duration.ofSeconds(30), 1, null, null, null, null);
+                Duration.ofSeconds(30), 1, null, null, null, null, Duration.ofSeconds(30));
     }
 
     public ServerOptions withPorts(int grpc, int metrics) {
         return new ServerOptions(grpc, metrics, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching);
+                crossRequestBatching, explainQueueWait);
     }
 
     public ServerOptions withBatching(Integer rows, Integer delayMicros, Long queueRows, Boolean crossRequest) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
-                limits, shutdownGrace, intraOpThreads, rows, delayMicros, queueRows, crossRequest);
+                limits, shutdownGrace, intraOpThreads, rows, delayMicros, queueRows, crossRequest, explainQueueWait);
     }
 
     public ServerOptions withExplainPool(int threads, int queue) {
         return new ServerOptions(port, metricsPort, modelRepository, device, threads, queue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching);
+                crossRequestBatching, explainQueueWait);
+    }
+
+    public ServerOptions withExplainQueueWait(Duration wait) {
+        return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
+                limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
+                crossRequestBatching, wait);
     }
 
     public ServerOptions withLimits(RequestLimits l) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 l, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching);
+                crossRequestBatching, explainQueueWait);
     }
 
     /** Workers for a model whose config leaves the count open. */

@@ -148,7 +148,7 @@ final class ServerTestSupport {
     static ServerOptions withShutdownGrace(ServerOptions o, Duration grace) {
         return new ServerOptions(o.port(), o.metricsPort(), o.modelRepository(), o.device(), o.explainThreads(),
                 o.explainQueue(), o.limits(), grace, o.intraOpThreads(), o.maxBatchRows(),
-                o.maxQueueDelayMicros(), o.maxQueueRows(), o.crossRequestBatching());
+                o.maxQueueDelayMicros(), o.maxQueueRows(), o.crossRequestBatching(), o.explainQueueWait());
     }
 
     /** The first {@code n} rows of a bundled model's background.csv (header skipped), flattened. */

@@ -37,6 +37,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Explanations waiting for a thread before new ones are refused (default ${DEFAULT-VALUE}).")
     int explainQueue;
 
+    @Option(names = "--explain-queue-wait-seconds", defaultValue = "30",
+            description = "Longest a request waits for an explain thread before it is refused (default ${DEFAULT-VALUE}).")
+    double explainQueueWaitSeconds;
+
     @Option(names = "--max-evaluations", defaultValue = "1000000000",
             description = "Most model rows one request may need (default ${DEFAULT-VALUE}).")
     long maxEvaluations;
@@ -105,13 +109,18 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Path repository = modelRepository != null ? modelRepository : defaultRepository();
+        if (!(explainQueueWaitSeconds >= 0)) {
+            System.err.println("prism: --explain-queue-wait-seconds must be 0 or more, not " + explainQueueWaitSeconds);
+            return 2;
+        }
         PrismServer server;
         try {
             RequestLimits limits = new RequestLimits(maxMessageBytes, maxInstances, maxFeatures, maxBackgroundRows,
                     maxSamples, maxEvaluations);
             ServerOptions options = new ServerOptions(port, metricsPort, repository, device, explainThreads,
                     explainQueue, limits, Duration.ofSeconds(graceSeconds), intraOpThreads, maxBatchRows,
-                    maxQueueDelayMicros, maxQueueRows, crossRequestBatching);
+                    maxQueueDelayMicros, maxQueueRows, crossRequestBatching,
+                    Duration.ofNanos((long) (explainQueueWaitSeconds * 1e9)));
             server = PrismServer.start(options,
                     new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, metricsHost));
         } catch (IllegalArgumentException e) {

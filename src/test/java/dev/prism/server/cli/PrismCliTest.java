@@ -168,4 +168,11 @@ class PrismCliTest {
         assertTrue(shape.err().contains("INVALID_ARGUMENT") && shape.err().contains("inputs[0].shape[1]"),
                 shape.err());
     }
+
+    @Test
+    void serveRefusesANegativeQueueWait() {
+        Run r = run("serve", "--port", "0", "--metrics-port", "-1", "--explain-queue-wait-seconds", "-1");
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("--explain-queue-wait-seconds must be 0 or more"), r.err());
+    }
 }
