@@ -11,6 +11,7 @@ import dev.prism.api.v1.PredictRequest;
 import dev.prism.api.v1.PredictResponse;
 import dev.prism.api.v1.TensorSpec;
 import dev.prism.api.v1.UnsupportedMethod;
+import dev.prism.error.Reason;
 import dev.prism.model.BatchRunner;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.RequestContext;
@@ -49,22 +50,27 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
         ServerCallStreamObserver<PredictResponse> call = (ServerCallStreamObserver<PredictResponse>) observer;
         RequestContext context = CallCancellation.bind(call);
         try {
-            ServedModel model = models.require(request.getModel(), "model");
+            ServedModel model = models.acquire(request.getModel(), "model", context);
             RowBlock rows = ExplainRequestCodec.decodeInputs(request.getInputsList(), model.signature(), "inputs");
             model.scheduler().admit();
             BatchRunner runner = model.scheduler().open(context);
             runner.submit(rows).whenComplete((out, failure) -> {
-                if (call.isCancelled()) {
-                    return;
-                }
-                if (failure != null) {
-                    call.onError(StatusMapper.toStatus(failure));
-                } else {
-                    call.onNext(response(model, out));
-                    call.onCompleted();
+                try {
+                    if (call.isCancelled()) {
+                        return;
+                    }
+                    if (failure != null) {
+                        call.onError(StatusMapper.toStatus(failure));
+                    } else {
+                        call.onNext(response(model, out));
+                        call.onCompleted();
+                    }
+                } finally {
+                    context.cancel(Reason.CANCELLED); // the answer is out: releases the model version
                 }
             });
         } catch (RuntimeException e) {
+            context.cancel(Reason.CANCELLED);
             observer.onError(StatusMapper.toStatus(e));
         }
     }
