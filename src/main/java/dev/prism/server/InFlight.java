@@ -7,6 +7,7 @@ package dev.prism.server;
 final class InFlight {
     private int requests;
     private boolean retired;
+    private boolean closing;
     private boolean closed;
     private Runnable onIdle;
 
@@ -44,14 +45,19 @@ final class InFlight {
         close.run();
     }
 
-    /** True the first time only: the caller then closes the version. */
-    synchronized boolean markClosed() {
-        boolean first = !closed;
-        closed = true;
+    /** True the first time only: the caller then closes the version and calls {@link #closed()}. */
+    synchronized boolean beginClose() {
+        boolean first = !closing;
+        closing = true;
         return first;
     }
 
-    synchronized boolean closed() {
+    /** Its schedulers have stopped and its model is closed. */
+    synchronized void closed() {
+        closed = true;
+    }
+
+    synchronized boolean isClosed() {
         return closed;
     }
 

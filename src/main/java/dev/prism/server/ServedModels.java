@@ -167,12 +167,13 @@ final class ServedModels implements AutoCloseable {
 
     /** Stops the version's schedulers (after their running batches), then closes its model and graphs. */
     private static void closeVersion(ServedModel m) {
-        if (!m.inFlight().markClosed()) {
+        if (!m.inFlight().beginClose()) {
             return;
         }
         m.graphSchedulers().values().forEach(BatchScheduler::close);
         m.scheduler().close();
         m.entry().model().close();
+        m.inFlight().closed();
         LOG.log(System.Logger.Level.INFO, "closed model '" + m.name() + "' version " + m.version());
     }
 
