@@ -106,7 +106,7 @@ public final class PrismServer implements AutoCloseable {
         this.explainService = new ExplainServiceImpl(codec, pool, timer, new ExplanationMetrics(registry));
         this.server = builder
                 .executor(callExecutor)
-                .addService(ServerInterceptors.intercept(new ModelServiceImpl(models), callInterceptors))
+                .addService(ServerInterceptors.intercept(new ModelServiceImpl(models, reloader), callInterceptors))
                 .addService(ServerInterceptors.intercept(explainService, callInterceptors))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())

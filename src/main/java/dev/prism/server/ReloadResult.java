@@ -1,7 +1,9 @@
 package dev.prism.server;
 
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * What one model reload did, by model name.
@@ -14,6 +16,6 @@ public record ReloadResult(List<String> added, List<String> replaced, List<Strin
         added = List.copyOf(added);
         replaced = List.copyOf(replaced);
         removed = List.copyOf(removed);
-        refused = Map.copyOf(refused);
+        refused = Collections.unmodifiableMap(new TreeMap<>(refused));
     }
 }

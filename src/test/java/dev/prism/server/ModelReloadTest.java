@@ -16,9 +16,13 @@ import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.ExplainServiceGrpc;
+import dev.prism.api.v1.GetModelRequest;
 import dev.prism.api.v1.KernelShapParams;
 import dev.prism.api.v1.ModelServiceGrpc;
 import dev.prism.api.v1.PredictRequest;
+import dev.prism.api.v1.RefusedModel;
+import dev.prism.api.v1.ReloadModelsRequest;
+import dev.prism.api.v1.ReloadModelsResponse;
 import dev.prism.error.PrismException;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -148,6 +152,27 @@ class ModelReloadTest {
         writeAtomically(model, linearWithBias(-1));
         assertEquals(List.of("linear"), server.reload().replaced());
         assertEquals(W_SUM - 1, predict("linear"), 1e-5, "a repaired folder loads");
+    }
+
+    @Test
+    void reloadModelsRpcSwapsAndGetModelShowsTheVersion() throws Exception {
+        start("linear");
+        var stub = ModelServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
+        String before = stub.getModel(GetModelRequest.newBuilder().setName("linear").build()).getVersion();
+        assertEquals(server.models().current("linear").orElseThrow().version(), before);
+        assertEquals(16, before.length());
+
+        writeAtomically(repo.resolve("linear/model.onnx"), linearWithBias(7));
+        Files.writeString(Files.createDirectories(repo.resolve("broken_one")).resolve("model.onnx"), "not a model");
+        ReloadModelsResponse r = stub.reloadModels(ReloadModelsRequest.getDefaultInstance());
+        assertEquals(List.of("linear"), r.getReplacedList());
+        assertEquals(List.of("broken_one"), r.getRefusedList().stream().map(RefusedModel::getName).toList());
+        assertTrue(r.getRefused(0).getReason().contains("broken_one"), r::toString);
+
+        String after = stub.getModel(GetModelRequest.newBuilder().setName("linear").build()).getVersion();
+        assertFalse(after.equals(before), "a changed folder is a new version");
+        assertEquals(W_SUM + 7, predict("linear"), 1e-5);
+        assertStatus(failure(() -> predict("broken_one")), Status.Code.NOT_FOUND, "MODEL_NOT_FOUND");
     }
 
     @Test
