@@ -183,6 +183,7 @@ public final class PrismServer implements AutoCloseable {
         }
     }
 
+    /** The served models, whose versions tests look into. */
     ServedModels models() {
         return models;
     }
