@@ -414,7 +414,10 @@ type ModelInfo struct {
 	UnsupportedMethods []*UnsupportedMethod `protobuf:"bytes,15,rep,name=unsupported_methods,json=unsupportedMethods,proto3" json:"unsupported_methods,omitempty"`
 	// True when the score output is produced by a final Softmax, so gradient
 	// methods accept GRADIENT_TARGET_LOGITS.
-	HasLogits     bool `protobuf:"varint,16,opt,name=has_logits,json=hasLogits,proto3" json:"has_logits,omitempty"`
+	HasLogits bool `protobuf:"varint,16,opt,name=has_logits,json=hasLogits,proto3" json:"has_logits,omitempty"`
+	// The model folder's content digest when it was loaded (16 hex digits of
+	// its SHA-256); a reload that changes the folder changes it.
+	Version       string `protobuf:"bytes,17,opt,name=version,proto3" json:"version,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -561,6 +564,13 @@ func (x *ModelInfo) GetHasLogits() bool {
 	return false
 }
 
+func (x *ModelInfo) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
 type PredictRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
@@ -667,6 +677,168 @@ func (x *PredictResponse) GetOutputs() []*Tensor {
 	return nil
 }
 
+type ReloadModelsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadModelsRequest) Reset() {
+	*x = ReloadModelsRequest{}
+	mi := &file_prism_v1_model_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadModelsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadModelsRequest) ProtoMessage() {}
+
+func (x *ReloadModelsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_model_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadModelsRequest.ProtoReflect.Descriptor instead.
+func (*ReloadModelsRequest) Descriptor() ([]byte, []int) {
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{8}
+}
+
+type ReloadModelsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Models served for the first time, by name.
+	Added []string `protobuf:"bytes,1,rep,name=added,proto3" json:"added,omitempty"`
+	// Models whose folder changed and whose new version now serves.
+	Replaced []string `protobuf:"bytes,2,rep,name=replaced,proto3" json:"replaced,omitempty"`
+	// Models whose folder is gone; they take no new requests.
+	Removed []string `protobuf:"bytes,3,rep,name=removed,proto3" json:"removed,omitempty"`
+	// Folders that could not be served; what served under their name before keeps serving.
+	Refused       []*RefusedModel `protobuf:"bytes,4,rep,name=refused,proto3" json:"refused,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReloadModelsResponse) Reset() {
+	*x = ReloadModelsResponse{}
+	mi := &file_prism_v1_model_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReloadModelsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReloadModelsResponse) ProtoMessage() {}
+
+func (x *ReloadModelsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_model_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReloadModelsResponse.ProtoReflect.Descriptor instead.
+func (*ReloadModelsResponse) Descriptor() ([]byte, []int) {
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *ReloadModelsResponse) GetAdded() []string {
+	if x != nil {
+		return x.Added
+	}
+	return nil
+}
+
+func (x *ReloadModelsResponse) GetReplaced() []string {
+	if x != nil {
+		return x.Replaced
+	}
+	return nil
+}
+
+func (x *ReloadModelsResponse) GetRemoved() []string {
+	if x != nil {
+		return x.Removed
+	}
+	return nil
+}
+
+func (x *ReloadModelsResponse) GetRefused() []*RefusedModel {
+	if x != nil {
+		return x.Refused
+	}
+	return nil
+}
+
+type RefusedModel struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The model folder's name; empty when the repository itself could not be read.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Why, as the server logged it.
+	Reason        string `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RefusedModel) Reset() {
+	*x = RefusedModel{}
+	mi := &file_prism_v1_model_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RefusedModel) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RefusedModel) ProtoMessage() {}
+
+func (x *RefusedModel) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_model_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RefusedModel.ProtoReflect.Descriptor instead.
+func (*RefusedModel) Descriptor() ([]byte, []int) {
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RefusedModel) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *RefusedModel) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
 var File_prism_v1_model_service_proto protoreflect.FileDescriptor
 
 const file_prism_v1_model_service_proto_rawDesc = "" +
@@ -684,7 +856,7 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\x12ListModelsResponse\x12+\n" +
 	"\x06models\x18\x01 \x03(\v2\x13.prism.v1.ModelInfoR\x06models\"%\n" +
 	"\x0fGetModelRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xc1\x05\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xdb\x05\n" +
 	"\tModelInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x06inputs\x18\x02 \x03(\v2\x14.prism.v1.TensorSpecR\x06inputs\x12.\n" +
@@ -704,13 +876,23 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\x14categorical_features\x18\x0e \x03(\tR\x13categoricalFeatures\x12L\n" +
 	"\x13unsupported_methods\x18\x0f \x03(\v2\x1b.prism.v1.UnsupportedMethodR\x12unsupportedMethods\x12\x1d\n" +
 	"\n" +
-	"has_logits\x18\x10 \x01(\bR\thasLogits\"P\n" +
+	"has_logits\x18\x10 \x01(\bR\thasLogits\x12\x18\n" +
+	"\aversion\x18\x11 \x01(\tR\aversion\"P\n" +
 	"\x0ePredictRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12(\n" +
 	"\x06inputs\x18\x02 \x03(\v2\x10.prism.v1.TensorR\x06inputs\"S\n" +
 	"\x0fPredictResponse\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12*\n" +
-	"\aoutputs\x18\x02 \x03(\v2\x10.prism.v1.TensorR\aoutputs*y\n" +
+	"\aoutputs\x18\x02 \x03(\v2\x10.prism.v1.TensorR\aoutputs\"\x15\n" +
+	"\x13ReloadModelsRequest\"\x94\x01\n" +
+	"\x14ReloadModelsResponse\x12\x14\n" +
+	"\x05added\x18\x01 \x03(\tR\x05added\x12\x1a\n" +
+	"\breplaced\x18\x02 \x03(\tR\breplaced\x12\x18\n" +
+	"\aremoved\x18\x03 \x03(\tR\aremoved\x120\n" +
+	"\arefused\x18\x04 \x03(\v2\x16.prism.v1.RefusedModelR\arefused\":\n" +
+	"\fRefusedModel\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06reason\x18\x02 \x01(\tR\x06reason*y\n" +
 	"\n" +
 	"OutputKind\x12\x1b\n" +
 	"\x17OUTPUT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
@@ -727,12 +909,13 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\x15METHOD_DEEP_LIFT_SHAP\x10\x06\x12\x1f\n" +
 	"\x1bMETHOD_INTEGRATED_GRADIENTS\x10\a\x12\x1b\n" +
 	"\x17METHOD_GRADIENT_X_INPUT\x10\b\x12\x13\n" +
-	"\x0fMETHOD_SALIENCY\x10\t2\xd3\x01\n" +
+	"\x0fMETHOD_SALIENCY\x10\t2\xa2\x02\n" +
 	"\fModelService\x12G\n" +
 	"\n" +
 	"ListModels\x12\x1b.prism.v1.ListModelsRequest\x1a\x1c.prism.v1.ListModelsResponse\x12:\n" +
 	"\bGetModel\x12\x19.prism.v1.GetModelRequest\x1a\x13.prism.v1.ModelInfo\x12>\n" +
-	"\aPredict\x12\x18.prism.v1.PredictRequest\x1a\x19.prism.v1.PredictResponseB'\n" +
+	"\aPredict\x12\x18.prism.v1.PredictRequest\x1a\x19.prism.v1.PredictResponse\x12M\n" +
+	"\fReloadModels\x12\x1d.prism.v1.ReloadModelsRequest\x1a\x1e.prism.v1.ReloadModelsResponseB'\n" +
 	"\x10dev.prism.api.v1B\x11ModelServiceProtoP\x01b\x06proto3"
 
 var (
@@ -748,43 +931,49 @@ func file_prism_v1_model_service_proto_rawDescGZIP() []byte {
 }
 
 var file_prism_v1_model_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_prism_v1_model_service_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_prism_v1_model_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
 var file_prism_v1_model_service_proto_goTypes = []any{
-	(OutputKind)(0),            // 0: prism.v1.OutputKind
-	(Method)(0),                // 1: prism.v1.Method
-	(*UnsupportedMethod)(nil),  // 2: prism.v1.UnsupportedMethod
-	(*TensorSpec)(nil),         // 3: prism.v1.TensorSpec
-	(*ListModelsRequest)(nil),  // 4: prism.v1.ListModelsRequest
-	(*ListModelsResponse)(nil), // 5: prism.v1.ListModelsResponse
-	(*GetModelRequest)(nil),    // 6: prism.v1.GetModelRequest
-	(*ModelInfo)(nil),          // 7: prism.v1.ModelInfo
-	(*PredictRequest)(nil),     // 8: prism.v1.PredictRequest
-	(*PredictResponse)(nil),    // 9: prism.v1.PredictResponse
-	(DataType)(0),              // 10: prism.v1.DataType
-	(*Tensor)(nil),             // 11: prism.v1.Tensor
+	(OutputKind)(0),              // 0: prism.v1.OutputKind
+	(Method)(0),                  // 1: prism.v1.Method
+	(*UnsupportedMethod)(nil),    // 2: prism.v1.UnsupportedMethod
+	(*TensorSpec)(nil),           // 3: prism.v1.TensorSpec
+	(*ListModelsRequest)(nil),    // 4: prism.v1.ListModelsRequest
+	(*ListModelsResponse)(nil),   // 5: prism.v1.ListModelsResponse
+	(*GetModelRequest)(nil),      // 6: prism.v1.GetModelRequest
+	(*ModelInfo)(nil),            // 7: prism.v1.ModelInfo
+	(*PredictRequest)(nil),       // 8: prism.v1.PredictRequest
+	(*PredictResponse)(nil),      // 9: prism.v1.PredictResponse
+	(*ReloadModelsRequest)(nil),  // 10: prism.v1.ReloadModelsRequest
+	(*ReloadModelsResponse)(nil), // 11: prism.v1.ReloadModelsResponse
+	(*RefusedModel)(nil),         // 12: prism.v1.RefusedModel
+	(DataType)(0),                // 13: prism.v1.DataType
+	(*Tensor)(nil),               // 14: prism.v1.Tensor
 }
 var file_prism_v1_model_service_proto_depIdxs = []int32{
 	1,  // 0: prism.v1.UnsupportedMethod.method:type_name -> prism.v1.Method
-	10, // 1: prism.v1.TensorSpec.dtype:type_name -> prism.v1.DataType
+	13, // 1: prism.v1.TensorSpec.dtype:type_name -> prism.v1.DataType
 	7,  // 2: prism.v1.ListModelsResponse.models:type_name -> prism.v1.ModelInfo
 	3,  // 3: prism.v1.ModelInfo.inputs:type_name -> prism.v1.TensorSpec
 	3,  // 4: prism.v1.ModelInfo.outputs:type_name -> prism.v1.TensorSpec
 	0,  // 5: prism.v1.ModelInfo.output_kind:type_name -> prism.v1.OutputKind
 	1,  // 6: prism.v1.ModelInfo.methods:type_name -> prism.v1.Method
 	2,  // 7: prism.v1.ModelInfo.unsupported_methods:type_name -> prism.v1.UnsupportedMethod
-	11, // 8: prism.v1.PredictRequest.inputs:type_name -> prism.v1.Tensor
-	11, // 9: prism.v1.PredictResponse.outputs:type_name -> prism.v1.Tensor
-	4,  // 10: prism.v1.ModelService.ListModels:input_type -> prism.v1.ListModelsRequest
-	6,  // 11: prism.v1.ModelService.GetModel:input_type -> prism.v1.GetModelRequest
-	8,  // 12: prism.v1.ModelService.Predict:input_type -> prism.v1.PredictRequest
-	5,  // 13: prism.v1.ModelService.ListModels:output_type -> prism.v1.ListModelsResponse
-	7,  // 14: prism.v1.ModelService.GetModel:output_type -> prism.v1.ModelInfo
-	9,  // 15: prism.v1.ModelService.Predict:output_type -> prism.v1.PredictResponse
-	13, // [13:16] is the sub-list for method output_type
-	10, // [10:13] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	14, // 8: prism.v1.PredictRequest.inputs:type_name -> prism.v1.Tensor
+	14, // 9: prism.v1.PredictResponse.outputs:type_name -> prism.v1.Tensor
+	12, // 10: prism.v1.ReloadModelsResponse.refused:type_name -> prism.v1.RefusedModel
+	4,  // 11: prism.v1.ModelService.ListModels:input_type -> prism.v1.ListModelsRequest
+	6,  // 12: prism.v1.ModelService.GetModel:input_type -> prism.v1.GetModelRequest
+	8,  // 13: prism.v1.ModelService.Predict:input_type -> prism.v1.PredictRequest
+	10, // 14: prism.v1.ModelService.ReloadModels:input_type -> prism.v1.ReloadModelsRequest
+	5,  // 15: prism.v1.ModelService.ListModels:output_type -> prism.v1.ListModelsResponse
+	7,  // 16: prism.v1.ModelService.GetModel:output_type -> prism.v1.ModelInfo
+	9,  // 17: prism.v1.ModelService.Predict:output_type -> prism.v1.PredictResponse
+	11, // 18: prism.v1.ModelService.ReloadModels:output_type -> prism.v1.ReloadModelsResponse
+	15, // [15:19] is the sub-list for method output_type
+	11, // [11:15] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_prism_v1_model_service_proto_init() }
@@ -799,7 +988,7 @@ func file_prism_v1_model_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_prism_v1_model_service_proto_rawDesc), len(file_prism_v1_model_service_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   8,
+			NumMessages:   11,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

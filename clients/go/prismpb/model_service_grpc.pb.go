@@ -19,9 +19,10 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ModelService_ListModels_FullMethodName = "/prism.v1.ModelService/ListModels"
-	ModelService_GetModel_FullMethodName   = "/prism.v1.ModelService/GetModel"
-	ModelService_Predict_FullMethodName    = "/prism.v1.ModelService/Predict"
+	ModelService_ListModels_FullMethodName   = "/prism.v1.ModelService/ListModels"
+	ModelService_GetModel_FullMethodName     = "/prism.v1.ModelService/GetModel"
+	ModelService_Predict_FullMethodName      = "/prism.v1.ModelService/Predict"
+	ModelService_ReloadModels_FullMethodName = "/prism.v1.ModelService/ReloadModels"
 )
 
 // ModelServiceClient is the client API for ModelService service.
@@ -37,6 +38,13 @@ type ModelServiceClient interface {
 	// Runs the model on the given instances through its batch scheduler and
 	// returns its score outputs.
 	Predict(ctx context.Context, in *PredictRequest, opts ...grpc.CallOption) (*PredictResponse, error)
+	// Rescans the model repository, as SIGHUP does: new and changed folders are
+	// loaded beside what serves now and swapped in (running requests finish on
+	// the version they started with), removed ones stop serving, and a folder
+	// that cannot be served is refused while its earlier version keeps serving.
+	// With a tokens file it needs a token allowed every model ('*'), else
+	// PERMISSION_DENIED.
+	ReloadModels(ctx context.Context, in *ReloadModelsRequest, opts ...grpc.CallOption) (*ReloadModelsResponse, error)
 }
 
 type modelServiceClient struct {
@@ -77,6 +85,16 @@ func (c *modelServiceClient) Predict(ctx context.Context, in *PredictRequest, op
 	return out, nil
 }
 
+func (c *modelServiceClient) ReloadModels(ctx context.Context, in *ReloadModelsRequest, opts ...grpc.CallOption) (*ReloadModelsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReloadModelsResponse)
+	err := c.cc.Invoke(ctx, ModelService_ReloadModels_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ModelServiceServer is the server API for ModelService service.
 // All implementations must embed UnimplementedModelServiceServer
 // for forward compatibility.
@@ -90,6 +108,13 @@ type ModelServiceServer interface {
 	// Runs the model on the given instances through its batch scheduler and
 	// returns its score outputs.
 	Predict(context.Context, *PredictRequest) (*PredictResponse, error)
+	// Rescans the model repository, as SIGHUP does: new and changed folders are
+	// loaded beside what serves now and swapped in (running requests finish on
+	// the version they started with), removed ones stop serving, and a folder
+	// that cannot be served is refused while its earlier version keeps serving.
+	// With a tokens file it needs a token allowed every model ('*'), else
+	// PERMISSION_DENIED.
+	ReloadModels(context.Context, *ReloadModelsRequest) (*ReloadModelsResponse, error)
 	mustEmbedUnimplementedModelServiceServer()
 }
 
@@ -108,6 +133,9 @@ func (UnimplementedModelServiceServer) GetModel(context.Context, *GetModelReques
 }
 func (UnimplementedModelServiceServer) Predict(context.Context, *PredictRequest) (*PredictResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Predict not implemented")
+}
+func (UnimplementedModelServiceServer) ReloadModels(context.Context, *ReloadModelsRequest) (*ReloadModelsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ReloadModels not implemented")
 }
 func (UnimplementedModelServiceServer) mustEmbedUnimplementedModelServiceServer() {}
 func (UnimplementedModelServiceServer) testEmbeddedByValue()                      {}
@@ -184,6 +212,24 @@ func _ModelService_Predict_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ModelService_ReloadModels_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReloadModelsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ModelServiceServer).ReloadModels(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ModelService_ReloadModels_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ModelServiceServer).ReloadModels(ctx, req.(*ReloadModelsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ModelService_ServiceDesc is the grpc.ServiceDesc for ModelService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -202,6 +248,10 @@ var ModelService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Predict",
 			Handler:    _ModelService_Predict_Handler,
+		},
+		{
+			MethodName: "ReloadModels",
+			Handler:    _ModelService_ReloadModels_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

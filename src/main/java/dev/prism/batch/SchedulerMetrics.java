@@ -17,6 +17,9 @@ final class SchedulerMetrics {
     private final Counter failedRuns;
 
     SchedulerMetrics(MeterRegistry registry, String model, Supplier<Number> queuedRows, Supplier<Number> activeJobs) {
+        // A reloaded model's new scheduler takes over the gauges of the version it replaces.
+        removeGauge(registry, "prism.scheduler.queue.rows", model);
+        removeGauge(registry, "prism.scheduler.jobs", model);
         Gauge.builder("prism.scheduler.queue.rows", queuedRows)
                 .description("Rows waiting in the model's queue").tag("model", model).register(registry);
         Gauge.builder("prism.scheduler.jobs", activeJobs)
@@ -36,6 +39,13 @@ final class SchedulerMetrics {
                 .register(registry);
         failedRuns = Counter.builder("prism.model.run.failures")
                 .description("Model runs that failed").tag("model", model).register(registry);
+    }
+
+    private static void removeGauge(MeterRegistry registry, String name, String model) {
+        Gauge existing = registry.find(name).tag("model", model).gauge();
+        if (existing != null) {
+            registry.remove(existing);
+        }
     }
 
     void batch(int batchRowCount, long runNanos) {

@@ -28,9 +28,10 @@ public final class ModelRepository implements AutoCloseable {
      * @param categoricalFeatures indices of the features declared categorical, ascending
      * @param baseline            the configured reference input of the gradient methods, one value per
      *                            element, or null when none is configured
+     * @param version             the folder's {@link FolderDigest} when it was read
      */
     public record Entry(String name, Model model, Background background, BatchingSettings batching,
-                        int[] categoricalFeatures, double[] baseline) {
+                        int[] categoricalFeatures, double[] baseline, String version) {
         public Entry {
             categoricalFeatures = categoricalFeatures.clone();
             baseline = baseline == null ? null : baseline.clone();
@@ -70,13 +71,7 @@ public final class ModelRepository implements AutoCloseable {
      */
     public static ModelRepository load(Path root, ModelLoader loader, String defaultDevice,
                                        UnaryOperator<ModelSettings> overrides) throws IOException {
-        if (!Files.isDirectory(root)) {
-            throw new IllegalArgumentException("model repository " + root + " is not a folder");
-        }
-        List<Path> folders;
-        try (Stream<Path> s = Files.list(root)) {
-            folders = s.filter(p -> Files.isRegularFile(p.resolve(MODEL_FILE))).sorted().toList();
-        }
+        List<Path> folders = modelFolders(root);
         if (folders.isEmpty()) {
             throw new IllegalArgumentException("model repository " + root + " has no <name>/" + MODEL_FILE);
         }
@@ -94,11 +89,33 @@ public final class ModelRepository implements AutoCloseable {
         return new ModelRepository(entries);
     }
 
+    /** The folders of root that hold a model file, sorted. */
+    public static List<Path> modelFolders(Path root) throws IOException {
+        if (!Files.isDirectory(root)) {
+            throw new IllegalArgumentException("model repository " + root + " is not a folder");
+        }
+        try (Stream<Path> s = Files.list(root)) {
+            return s.filter(p -> Files.isRegularFile(p.resolve(MODEL_FILE))).sorted().toList();
+        }
+    }
+
+    /**
+     * Loads the model of one folder of root on its own (a reload); the caller owns the entry's model.
+     *
+     * @throws IllegalArgumentException naming the folder, when it cannot serve
+     */
+    public static Entry loadFolder(Path root, Path folder, ModelLoader loader, String defaultDevice,
+                                   UnaryOperator<ModelSettings> overrides) throws IOException {
+        return loadOne(folder, new RepositoryBounds(root), loader, defaultDevice, overrides);
+    }
+
     private static Entry loadOne(Path folder, RepositoryBounds bounds, ModelLoader loader, String defaultDevice,
                                  UnaryOperator<ModelSettings> overrides) throws IOException {
         String name = folder.getFileName().toString();
         try {
             bounds.confine(folder, "model folder");
+            // Read before the files, so that a change while loading shows as a new version next time.
+            String version = FolderDigest.of(folder);
             for (String config : new String[] {ModelConfigReader.JSON, ModelConfigReader.TEXT}) {
                 if (RepositoryBounds.present(folder.resolve(config))) {
                     bounds.confine(folder.resolve(config), "config");
@@ -124,7 +141,7 @@ public final class ModelRepository implements AutoCloseable {
                 }
                 return new Entry(name, model, background, settings.batching(),
                         categoricalIndices(settings.categoricalFeatures(), model.signature().featureNames()),
-                        baseline(settings.baseline(), model.signature()));
+                        baseline(settings.baseline(), model.signature()), version);
             } catch (RuntimeException | IOException e) {
                 model.close();
                 throw e;

@@ -28,6 +28,7 @@ import dev.prism.model.BackgroundSummary;
 import dev.prism.model.Background;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.OutputKind;
+import dev.prism.model.RequestContext;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.TensorSpec;
 import java.time.Duration;
@@ -65,8 +66,9 @@ final class ExplainRequestCodec {
     record Prepared(ServedModel model, ExplainInput input, MethodCall<?> method, BatchScheduler scheduler,
                     boolean compact, Duration timeBudget) {}
 
-    Prepared prepare(ExplainRequest request) {
-        ServedModel model = models.require(request.getModel(), "model");
+    /** The request's model version stays open until its context ends (see {@link ServedModels#acquire}). */
+    Prepared prepare(ExplainRequest request, RequestContext context) {
+        ServedModel model = models.acquire(request.getModel(), "model", context);
         ModelSignature sig = model.signature();
         GradientMethod gradient = gradientMethod(request.getMethodCase());
         BatchScheduler scheduler = gradient == null ? model.scheduler() : graphScheduler(request, model, gradient);

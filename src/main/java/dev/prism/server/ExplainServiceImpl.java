@@ -84,7 +84,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
         String method = request.getMethodCase() == ExplainRequest.MethodCase.METHOD_NOT_SET
                 ? "auto" : request.getMethodCase().name().toLowerCase(java.util.Locale.ROOT);
         try {
-            ExplainRequestCodec.Prepared prepared = codec.prepare(request);
+            ExplainRequestCodec.Prepared prepared = codec.prepare(request, context);
             if (prepared.timeBudget() != null) {
                 // Counted from receipt: the wait for an explain thread is part of the budget.
                 context.timeBudget(prepared.timeBudget().minusNanos(System.nanoTime() - started));
@@ -102,6 +102,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             });
         } catch (RuntimeException e) {
             admitted.remove(context);
+            context.cancel(Reason.CANCELLED); // releases the model version it may hold
             StatusRuntimeException status = StatusMapper.toStatus(e);
             // An unknown name is not a label: clients must not be able to grow the series without bound.
             String model = e instanceof PrismException p && p.reason() == Reason.MODEL_NOT_FOUND ? "" : request.getModel();

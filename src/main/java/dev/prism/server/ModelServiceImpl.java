@@ -9,21 +9,32 @@ import dev.prism.api.v1.ModelServiceGrpc;
 import dev.prism.api.v1.OutputKind;
 import dev.prism.api.v1.PredictRequest;
 import dev.prism.api.v1.PredictResponse;
+import dev.prism.api.v1.RefusedModel;
+import dev.prism.api.v1.ReloadModelsRequest;
+import dev.prism.api.v1.ReloadModelsResponse;
 import dev.prism.api.v1.TensorSpec;
 import dev.prism.api.v1.UnsupportedMethod;
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
 import dev.prism.model.BatchRunner;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.RequestContext;
+import dev.prism.server.security.ModelGrant;
 import dev.prism.tensor.RowBlock;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 
-/** ListModels (the models the call's token may use), GetModel and Predict. Predict goes through the model's scheduler without blocking a thread. */
+/**
+ * ListModels (the models the call's token may use), GetModel, Predict and ReloadModels. Predict goes
+ * through the model's scheduler without blocking a thread.
+ */
 final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
     private final ServedModels models;
+    private final ModelReloader reloader;
 
-    ModelServiceImpl(ServedModels models) {
+    ModelServiceImpl(ServedModels models, ModelReloader reloader) {
         this.models = models;
+        this.reloader = reloader;
     }
 
     @Override
@@ -49,21 +60,45 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
         ServerCallStreamObserver<PredictResponse> call = (ServerCallStreamObserver<PredictResponse>) observer;
         RequestContext context = CallCancellation.bind(call);
         try {
-            ServedModel model = models.require(request.getModel(), "model");
+            ServedModel model = models.acquire(request.getModel(), "model", context);
             RowBlock rows = ExplainRequestCodec.decodeInputs(request.getInputsList(), model.signature(), "inputs");
             model.scheduler().admit();
             BatchRunner runner = model.scheduler().open(context);
             runner.submit(rows).whenComplete((out, failure) -> {
-                if (call.isCancelled()) {
-                    return;
-                }
-                if (failure != null) {
-                    call.onError(StatusMapper.toStatus(failure));
-                } else {
-                    call.onNext(response(model, out));
-                    call.onCompleted();
+                try {
+                    if (call.isCancelled()) {
+                        return;
+                    }
+                    if (failure != null) {
+                        call.onError(StatusMapper.toStatus(failure));
+                    } else {
+                        call.onNext(response(model, out));
+                        call.onCompleted();
+                    }
+                } finally {
+                    context.cancel(Reason.CANCELLED); // the answer is out: releases the model version
                 }
             });
+        } catch (RuntimeException e) {
+            context.cancel(Reason.CANCELLED);
+            observer.onError(StatusMapper.toStatus(e));
+        }
+    }
+
+    @Override
+    public void reloadModels(ReloadModelsRequest request, StreamObserver<ReloadModelsResponse> observer) {
+        try {
+            // A reload can add models no token lists yet, so it takes a token for every model.
+            if (!ModelGrant.current().allowsAll()) {
+                throw new PrismException(Reason.PERMISSION_DENIED,
+                        "reloading models needs a token allowed every model ('*')");
+            }
+            ReloadResult result = reloader.reload();
+            ReloadModelsResponse.Builder r = ReloadModelsResponse.newBuilder()
+                    .addAllAdded(result.added()).addAllReplaced(result.replaced()).addAllRemoved(result.removed());
+            result.refused().forEach((name, why) -> r.addRefused(RefusedModel.newBuilder().setName(name).setReason(why)));
+            observer.onNext(r.build());
+            observer.onCompleted();
         } catch (RuntimeException e) {
             observer.onError(StatusMapper.toStatus(e));
         }
@@ -95,6 +130,7 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
         ModelSignature sig = m.signature();
         ModelInfo.Builder b = ModelInfo.newBuilder()
                 .setName(m.name())
+                .setVersion(m.version())
                 .setExplainedInput(sig.explainedInput().name())
                 .addAllFeatureNames(sig.featureNames())
                 .addAllOutputNames(sig.outputNames())

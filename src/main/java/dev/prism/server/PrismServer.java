@@ -62,6 +62,8 @@ public final class PrismServer implements AutoCloseable {
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server;
     private final MetricsHttpServer metricsHttp;
+    private final ModelReloader reloader;
+    private RepositoryWatcher watcher;
     private boolean closed;
 
     private PrismServer(ServerOptions options, SecurityOptions security, ServerBuilder<?> builder, ModelLoader loader)
@@ -84,6 +86,8 @@ public final class PrismServer implements AutoCloseable {
             throw e;
         }
         this.models = new ServedModels(repository, options, registry);
+        this.reloader = new ModelReloader(options.modelRepository(), loader, options.device(), options::override,
+                models, registry);
         this.pool = new ExplainPool(options.explainThreads(), options.explainQueue(), options.explainQueueWait());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "prism-progress");
@@ -102,7 +106,7 @@ public final class PrismServer implements AutoCloseable {
         this.explainService = new ExplainServiceImpl(codec, pool, timer, new ExplanationMetrics(registry));
         this.server = builder
                 .executor(callExecutor)
-                .addService(ServerInterceptors.intercept(new ModelServiceImpl(models), callInterceptors))
+                .addService(ServerInterceptors.intercept(new ModelServiceImpl(models, reloader), callInterceptors))
                 .addService(ServerInterceptors.intercept(explainService, callInterceptors))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
@@ -163,6 +167,27 @@ public final class PrismServer implements AutoCloseable {
         return metricsHttp == null ? null : metricsHttp.address();
     }
 
+    /**
+     * Rescans the model repository: new and changed folders are loaded beside what serves now and
+     * swapped in, removed ones stop serving; a folder that fails to load is refused and its old
+     * version keeps serving. Requests already running finish on the version they started with.
+     */
+    public ReloadResult reload() {
+        return reloader.reload();
+    }
+
+    /** Reloads whenever the repository's files change, once they have been quiet for the debounce period. */
+    public synchronized void watchModels(Duration debounce) throws IOException {
+        if (watcher == null && !closed) {
+            watcher = new RepositoryWatcher(options.modelRepository(), debounce, reloader::reload);
+        }
+    }
+
+    /** The served models, whose versions tests look into. */
+    ServedModels models() {
+        return models;
+    }
+
     public PrometheusMeterRegistry registry() {
         return registry;
     }
@@ -177,6 +202,9 @@ public final class PrismServer implements AutoCloseable {
             return;
         }
         closed = true;
+        if (watcher != null) {
+            watcher.close();
+        }
         Duration grace = options.shutdownGrace();
         long deadline = System.nanoTime() + grace.toNanos();
         health.enterTerminalState();

@@ -16,10 +16,11 @@ import java.util.Optional;
  * A repository model together with the scheduler that owns it, and one scheduler per attribution
  * graph it serves: each supported kind for the score output, and for the logits when it has them.
  *
- * @param graphs the model's attribution graphs, kept to say why a kind is unsupported
+ * @param graphs   the model's attribution graphs, kept to say why a kind is unsupported
+ * @param inFlight the requests using this version, which keep it open after a reload replaced it
  */
 record ServedModel(ModelRepository.Entry entry, BatchScheduler scheduler, AttributionGraphs graphs,
-                   Map<Graph, BatchScheduler> graphSchedulers) {
+                   Map<Graph, BatchScheduler> graphSchedulers, InFlight inFlight) {
 
     /** One attribution graph of a model. */
     record Graph(AttributionKind kind, boolean logits) {
@@ -35,6 +36,11 @@ record ServedModel(ModelRepository.Entry entry, BatchScheduler scheduler, Attrib
 
     String name() {
         return entry.name();
+    }
+
+    /** The digest of the model's folder when it was loaded. */
+    String version() {
+        return entry.version();
     }
 
     ModelSignature signature() {

@@ -8,28 +8,57 @@ import dev.prism.model.AttributionKind;
 import dev.prism.model.BatchingSettings;
 import dev.prism.model.Model;
 import dev.prism.model.ModelRepository;
+import dev.prism.model.RequestContext;
 import dev.prism.server.security.ModelGrant;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Every served model with its schedulers, by name: the model's own, and one per attribution graph
- * it serves (compiled when the model loaded), each with the model's batching settings.
+ * it serves (compiled when the model loaded), each with the model's batching settings. A reload
+ * replaces or removes a name atomically; the version it replaced is retired, and closed once the
+ * requests that already hold it are done.
  */
 final class ServedModels implements AutoCloseable {
-    private final ModelRepository repository;
-    private final Map<String, ServedModel> byName = new LinkedHashMap<>();
+    private static final System.Logger LOG = System.getLogger(ServedModels.class.getName());
+
+    private final ServerOptions options;
+    private final MeterRegistry registry;
+    private final Map<String, ServedModel> byName = new ConcurrentSkipListMap<>();
+    /** Versions replaced or removed whose requests are still running. */
+    private final Set<ServedModel> retiring = ConcurrentHashMap.newKeySet();
+    /**
+     * Closes retired versions: the last request may release one on a scheduler worker, which must
+     * not wait for itself to stop.
+     */
+    private final ExecutorService closer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "prism-model-close");
+        t.setDaemon(true);
+        return t;
+    });
+    private boolean closed;
 
     ServedModels(ModelRepository repository, ServerOptions options, MeterRegistry registry) {
-        this.repository = repository;
+        this.options = options;
+        this.registry = registry;
         for (ModelRepository.Entry e : repository.entries()) {
-            byName.put(e.name(), serve(e, options, registry));
+            byName.put(e.name(), serve(e));
         }
     }
 
-    private static ServedModel serve(ModelRepository.Entry e, ServerOptions options, MeterRegistry registry) {
+    /** Starts the schedulers of a loaded model; the result owns the entry's model. */
+    ServedModel serve(ModelRepository.Entry e) {
         BatchScheduler main = new BatchScheduler(e.name(), e.model(), batching(e, e.model(), options), registry);
         AttributionGraphs graphs = e.model().attributionGraphs();
         Map<ServedModel.Graph, BatchScheduler> schedulers = new LinkedHashMap<>();
@@ -44,7 +73,7 @@ final class ServedModels implements AutoCloseable {
                         batching(e, model, options), registry));
             }
         }
-        return new ServedModel(e, main, graphs, schedulers);
+        return new ServedModel(e, main, graphs, schedulers, new InFlight());
     }
 
     private static BatchingSettings batching(ModelRepository.Entry e, Model model, ServerOptions options) {
@@ -71,19 +100,98 @@ final class ServedModels implements AutoCloseable {
         return m;
     }
 
-    /** The models the call's {@link ModelGrant} allows, in repository order. */
+    /**
+     * As {@link #require}, for a request that will run the model: the version it gets stays open
+     * until the request's context ends (is cancelled, which every request's is once it has answered).
+     */
+    ServedModel acquire(String name, String field, RequestContext context) {
+        while (true) {
+            ServedModel m = require(name, field);
+            if (m.inFlight().tryAcquire()) {
+                context.onCancel(m.inFlight()::release);
+                return m;
+            }
+            // A reload retired this version between the lookup and now: the name has a newer one, or none.
+        }
+    }
+
+    /** The models the call's {@link ModelGrant} allows, in name order. */
     List<ServedModel> visible() {
         ModelGrant grant = ModelGrant.current();
         return byName.values().stream().filter(m -> grant.allows(m.name())).toList();
     }
 
+    /** The version now served under the name. */
+    Optional<ServedModel> current(String name) {
+        return Optional.ofNullable(byName.get(name));
+    }
+
+    /** The names served now. */
+    List<String> names() {
+        return new ArrayList<>(byName.keySet());
+    }
+
+    /** Serves the version under its name from now on; the one it replaces, if any, is retired. */
+    synchronized void replace(ServedModel version) {
+        if (closed) {
+            closeVersion(version);
+            return;
+        }
+        ServedModel old = byName.put(version.name(), version);
+        if (old != null) {
+            retire(old);
+        }
+    }
+
+    /** Stops serving the name to new requests; its version is retired. */
+    synchronized void remove(String name) {
+        ServedModel old = byName.remove(name);
+        if (old != null) {
+            retire(old);
+        }
+    }
+
+    private void retire(ServedModel old) {
+        retiring.add(old);
+        old.inFlight().retire(() -> {
+            try {
+                closer.execute(() -> {
+                    closeVersion(old);
+                    retiring.remove(old);
+                });
+            } catch (RejectedExecutionException e) {
+                // The server is closing, and closes every retiring version itself.
+            }
+        });
+    }
+
+    /** Stops the version's schedulers (after their running batches), then closes its model and graphs. */
+    private static void closeVersion(ServedModel m) {
+        if (!m.inFlight().beginClose()) {
+            return;
+        }
+        m.graphSchedulers().values().forEach(BatchScheduler::close);
+        m.scheduler().close();
+        m.entry().model().close();
+        m.inFlight().closed();
+        LOG.log(System.Logger.Level.INFO, "closed model '" + m.name() + "' version " + m.version());
+    }
+
     /** Stops every scheduler (failing queued work), then closes the models and with them their graphs. */
     @Override
     public void close() {
-        for (ServedModel m : byName.values()) {
-            m.graphSchedulers().values().forEach(BatchScheduler::close);
-            m.scheduler().close();
+        List<ServedModel> all;
+        synchronized (this) {
+            closed = true;
+            all = new ArrayList<>(byName.values());
         }
-        repository.close();
+        closer.shutdown();
+        try {
+            closer.awaitTermination(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        all.addAll(retiring);
+        all.forEach(ServedModels::closeVersion);
     }
 }

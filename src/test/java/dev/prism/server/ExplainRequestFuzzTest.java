@@ -4,7 +4,9 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
 import dev.prism.model.ModelRepository;
+import dev.prism.model.RequestContext;
 import dev.prism.onnx.OnnxModelLoader;
 import io.grpc.Status;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -49,13 +51,16 @@ class ExplainRequestFuzzTest {
         } catch (InvalidProtocolBufferException e) {
             return;
         }
+        RequestContext context = RequestContext.detached();
         try {
-            codec.prepare(request);
+            codec.prepare(request, context);
         } catch (PrismException e) {
             Status status = StatusMapper.toStatus(e).getStatus();
             if (status.getCode() == Status.Code.INTERNAL) {
                 throw new AssertionError("a refused request maps to INTERNAL: " + status, e);
             }
+        } finally {
+            context.cancel(Reason.CANCELLED);
         }
     }
 }

@@ -110,7 +110,7 @@ class SigtermTest {
     }
 
     /** Reads the server's output until its ready line; the rest is drained in the background. */
-    private static int awaitPort(Process process) throws IOException {
+    static int awaitPort(Process process) throws IOException {
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         StringBuilder seen = new StringBuilder();
         String line;

@@ -13,6 +13,8 @@ import dev.prism.api.v1.ExplainServiceGrpc;
 import dev.prism.api.v1.GetModelRequest;
 import dev.prism.api.v1.ListModelsRequest;
 import dev.prism.api.v1.ModelInfo;
+import dev.prism.api.v1.ReloadModelsRequest;
+import dev.prism.api.v1.ReloadModelsResponse;
 import dev.prism.api.v1.ModelServiceGrpc;
 import dev.prism.api.v1.PredictRequest;
 import dev.prism.server.security.SecurityOptions;
@@ -115,6 +117,18 @@ class TokenAuthTest {
     /** A call with the iris token that must succeed: the server still serves after a refusal. */
     private static void stillServes() {
         assertEquals(List.of("iris"), listModels("Bearer " + IRIS_TOKEN));
+    }
+
+    @Test
+    void reloadingModelsNeedsATokenForEveryModel() {
+        assertStatus(failure(() -> models("Bearer " + IRIS_TOKEN).reloadModels(ReloadModelsRequest.getDefaultInstance())),
+                Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
+        assertStatus(failure(() -> models(null).reloadModels(ReloadModelsRequest.getDefaultInstance())),
+                Status.Code.UNAUTHENTICATED, UNAUTHENTICATED);
+        ReloadModelsResponse r = models("Bearer " + EVERY_MODEL_TOKEN).reloadModels(
+                ReloadModelsRequest.getDefaultInstance());
+        assertEquals(ReloadModelsResponse.getDefaultInstance(), r, "nothing changed in the repository");
+        stillServes();
     }
 
     @Test

@@ -77,7 +77,7 @@ class GetModelRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("name", "inputs", "outputs", "explained_input", "score_outputs", "feature_names", "output_names", "output_kind", "methods", "default_background_rows", "device", "max_batch_rows", "max_queue_delay_micros", "categorical_features", "unsupported_methods", "has_logits")
+    __slots__ = ("name", "inputs", "outputs", "explained_input", "score_outputs", "feature_names", "output_names", "output_kind", "methods", "default_background_rows", "device", "max_batch_rows", "max_queue_delay_micros", "categorical_features", "unsupported_methods", "has_logits", "version")
     NAME_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
@@ -94,6 +94,7 @@ class ModelInfo(_message.Message):
     CATEGORICAL_FEATURES_FIELD_NUMBER: _ClassVar[int]
     UNSUPPORTED_METHODS_FIELD_NUMBER: _ClassVar[int]
     HAS_LOGITS_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
     name: str
     inputs: _containers.RepeatedCompositeFieldContainer[TensorSpec]
     outputs: _containers.RepeatedCompositeFieldContainer[TensorSpec]
@@ -110,7 +111,8 @@ class ModelInfo(_message.Message):
     categorical_features: _containers.RepeatedScalarFieldContainer[str]
     unsupported_methods: _containers.RepeatedCompositeFieldContainer[UnsupportedMethod]
     has_logits: bool
-    def __init__(self, name: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., explained_input: _Optional[str] = ..., score_outputs: _Optional[_Iterable[str]] = ..., feature_names: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ..., output_kind: _Optional[_Union[OutputKind, str]] = ..., methods: _Optional[_Iterable[_Union[Method, str]]] = ..., default_background_rows: _Optional[int] = ..., device: _Optional[str] = ..., max_batch_rows: _Optional[int] = ..., max_queue_delay_micros: _Optional[int] = ..., categorical_features: _Optional[_Iterable[str]] = ..., unsupported_methods: _Optional[_Iterable[_Union[UnsupportedMethod, _Mapping]]] = ..., has_logits: bool = ...) -> None: ...
+    version: str
+    def __init__(self, name: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., explained_input: _Optional[str] = ..., score_outputs: _Optional[_Iterable[str]] = ..., feature_names: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ..., output_kind: _Optional[_Union[OutputKind, str]] = ..., methods: _Optional[_Iterable[_Union[Method, str]]] = ..., default_background_rows: _Optional[int] = ..., device: _Optional[str] = ..., max_batch_rows: _Optional[int] = ..., max_queue_delay_micros: _Optional[int] = ..., categorical_features: _Optional[_Iterable[str]] = ..., unsupported_methods: _Optional[_Iterable[_Union[UnsupportedMethod, _Mapping]]] = ..., has_logits: bool = ..., version: _Optional[str] = ...) -> None: ...
 
 class PredictRequest(_message.Message):
     __slots__ = ("model", "inputs")
@@ -127,3 +129,27 @@ class PredictResponse(_message.Message):
     model: str
     outputs: _containers.RepeatedCompositeFieldContainer[_tensor_pb2.Tensor]
     def __init__(self, model: _Optional[str] = ..., outputs: _Optional[_Iterable[_Union[_tensor_pb2.Tensor, _Mapping]]] = ...) -> None: ...
+
+class ReloadModelsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ReloadModelsResponse(_message.Message):
+    __slots__ = ("added", "replaced", "removed", "refused")
+    ADDED_FIELD_NUMBER: _ClassVar[int]
+    REPLACED_FIELD_NUMBER: _ClassVar[int]
+    REMOVED_FIELD_NUMBER: _ClassVar[int]
+    REFUSED_FIELD_NUMBER: _ClassVar[int]
+    added: _containers.RepeatedScalarFieldContainer[str]
+    replaced: _containers.RepeatedScalarFieldContainer[str]
+    removed: _containers.RepeatedScalarFieldContainer[str]
+    refused: _containers.RepeatedCompositeFieldContainer[RefusedModel]
+    def __init__(self, added: _Optional[_Iterable[str]] = ..., replaced: _Optional[_Iterable[str]] = ..., removed: _Optional[_Iterable[str]] = ..., refused: _Optional[_Iterable[_Union[RefusedModel, _Mapping]]] = ...) -> None: ...
+
+class RefusedModel(_message.Message):
+    __slots__ = ("name", "reason")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    reason: str
+    def __init__(self, name: _Optional[str] = ..., reason: _Optional[str] = ...) -> None: ...

@@ -50,6 +50,11 @@ class ModelServiceStub(object):
                 request_serializer=prism_dot_v1_dot_model__service__pb2.PredictRequest.SerializeToString,
                 response_deserializer=prism_dot_v1_dot_model__service__pb2.PredictResponse.FromString,
                 _registered_method=True)
+        self.ReloadModels = channel.unary_unary(
+                '/prism.v1.ModelService/ReloadModels',
+                request_serializer=prism_dot_v1_dot_model__service__pb2.ReloadModelsRequest.SerializeToString,
+                response_deserializer=prism_dot_v1_dot_model__service__pb2.ReloadModelsResponse.FromString,
+                _registered_method=True)
 
 
 class ModelServiceServicer(object):
@@ -78,6 +83,18 @@ class ModelServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ReloadModels(self, request, context):
+        """Rescans the model repository, as SIGHUP does: new and changed folders are
+        loaded beside what serves now and swapped in (running requests finish on
+        the version they started with), removed ones stop serving, and a folder
+        that cannot be served is refused while its earlier version keeps serving.
+        With a tokens file it needs a token allowed every model ('*'), else
+        PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ModelServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -95,6 +112,11 @@ def add_ModelServiceServicer_to_server(servicer, server):
                     servicer.Predict,
                     request_deserializer=prism_dot_v1_dot_model__service__pb2.PredictRequest.FromString,
                     response_serializer=prism_dot_v1_dot_model__service__pb2.PredictResponse.SerializeToString,
+            ),
+            'ReloadModels': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReloadModels,
+                    request_deserializer=prism_dot_v1_dot_model__service__pb2.ReloadModelsRequest.FromString,
+                    response_serializer=prism_dot_v1_dot_model__service__pb2.ReloadModelsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -179,6 +201,33 @@ class ModelService(object):
             '/prism.v1.ModelService/Predict',
             prism_dot_v1_dot_model__service__pb2.PredictRequest.SerializeToString,
             prism_dot_v1_dot_model__service__pb2.PredictResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReloadModels(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/prism.v1.ModelService/ReloadModels',
+            prism_dot_v1_dot_model__service__pb2.ReloadModelsRequest.SerializeToString,
+            prism_dot_v1_dot_model__service__pb2.ReloadModelsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -106,6 +106,10 @@ final class ServeCommand implements Callable<Integer> {
             + "'<token|sha256:HEX> <model,model|*>' per line: calls without a listed token are refused.")
     Path tokensFile;
 
+    @Option(names = "--watch-models", description = "Reload models when the repository's files change "
+            + "(after 1 s without changes); SIGHUP reloads them at any time.")
+    boolean watchModels;
+
     @Override
     public Integer call() throws Exception {
         Path repository = modelRepository != null ? modelRepository : defaultRepository();
@@ -131,6 +135,10 @@ final class ServeCommand implements Callable<Integer> {
         // exits 0; left to the JVM, they would start its shutdown at once and exit 143.
         for (String signal : List.of("TERM", "INT")) {
             Signal.handle(new Signal(signal), s -> new Thread(server::close, "prism-shutdown").start());
+        }
+        Signal.handle(new Signal("HUP"), s -> new Thread(server::reload, "prism-reload").start());
+        if (watchModels) {
+            server.watchModels(Duration.ofSeconds(1));
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "prism-shutdown-hook"));
         System.err.println("prism: serving " + repository.toAbsolutePath().normalize() + " on port " + server.port()

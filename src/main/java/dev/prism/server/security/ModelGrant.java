@@ -32,6 +32,11 @@ public final class ModelGrant {
         return models == null || models.contains(model);
     }
 
+    /** Whether the call may use every model, present and future ('*'): what server-wide operations need. */
+    public boolean allowsAll() {
+        return models == null;
+    }
+
     Context attachTo(Context context) {
         return context.withValue(KEY, this);
     }

@@ -1,0 +1,102 @@
+package dev.prism.server;
+
+import dev.prism.model.FolderDigest;
+import dev.prism.model.ModelLoader;
+import dev.prism.model.ModelRepository;
+import dev.prism.model.ModelSettings;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.UnaryOperator;
+
+/**
+ * Brings the served models in line with the repository folder: a new folder is loaded and served,
+ * a changed one (by {@link FolderDigest}) is loaded beside the version serving now and swapped in
+ * only once it loaded and validated, and a removed one stops taking requests. A folder that fails
+ * to load is refused with its reason logged, and whatever served its name before keeps serving.
+ */
+final class ModelReloader {
+    private static final System.Logger LOG = System.getLogger(ModelReloader.class.getName());
+
+    private final Path root;
+    private final ModelLoader loader;
+    private final String defaultDevice;
+    private final UnaryOperator<ModelSettings> overrides;
+    private final ServedModels models;
+    private final MeterRegistry registry;
+
+    ModelReloader(Path root, ModelLoader loader, String defaultDevice, UnaryOperator<ModelSettings> overrides,
+                  ServedModels models, MeterRegistry registry) {
+        this.root = root;
+        this.loader = loader;
+        this.defaultDevice = defaultDevice;
+        this.overrides = overrides;
+        this.models = models;
+        this.registry = registry;
+    }
+
+    /** One reload at a time: a second trigger waits and then sees the repository as it is by then. */
+    synchronized ReloadResult reload() {
+        List<String> added = new ArrayList<>();
+        List<String> replaced = new ArrayList<>();
+        List<String> removed = new ArrayList<>();
+        Map<String, String> refused = new LinkedHashMap<>();
+        List<Path> folders;
+        try {
+            folders = ModelRepository.modelFolders(root);
+        } catch (IOException | RuntimeException e) {
+            // An unreadable repository is not an empty one: nothing is removed.
+            LOG.log(System.Logger.Level.WARNING, "model reload refused: " + e.getMessage());
+            refused.put("", e.getMessage());
+            return new ReloadResult(added, replaced, removed, refused);
+        }
+        Set<String> present = new HashSet<>();
+        for (Path folder : folders) {
+            String name = folder.getFileName().toString();
+            present.add(name);
+            Optional<ServedModel> current = models.current(name);
+            try {
+                if (current.isPresent() && current.get().version().equals(FolderDigest.of(folder))) {
+                    continue;
+                }
+                ModelRepository.Entry entry = ModelRepository.loadFolder(root, folder, loader, defaultDevice,
+                        overrides);
+                models.replace(models.serve(entry));
+                (current.isPresent() ? replaced : added).add(name);
+                count(name, current.isPresent() ? "replaced" : "added");
+                LOG.log(System.Logger.Level.INFO, "model '" + name + "' " + (current.isPresent() ? "replaced by"
+                        : "added at") + " version " + entry.version());
+            } catch (IOException | RuntimeException e) {
+                refused.put(name, e.getMessage());
+                count(name, "refused");
+                LOG.log(System.Logger.Level.WARNING, "model '" + name + "' reload refused, "
+                        + current.map(m -> "version " + m.version() + " keeps serving").orElse("not served")
+                        + ": " + e.getMessage());
+            }
+        }
+        for (String name : models.names()) {
+            if (!present.contains(name)) {
+                models.remove(name);
+                removed.add(name);
+                count(name, "removed");
+                LOG.log(System.Logger.Level.INFO, "model '" + name + "' removed");
+            }
+        }
+        return new ReloadResult(added, replaced, removed, refused);
+    }
+
+    private void count(String model, String outcome) {
+        Counter.builder("prism.model.reloads")
+                .description("Model folders reloaded, by outcome: added, replaced, removed or refused")
+                .tags("model", model, "outcome", outcome)
+                .register(registry).increment();
+    }
+}
