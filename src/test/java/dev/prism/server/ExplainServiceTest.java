@@ -574,7 +574,15 @@ class ExplainServiceTest {
                     () -> gauge(registry, "prism.scheduler.queue.rows", "model", "breast_cancer") > 0
                             && gauge(registry, "prism.scheduler.jobs", "model", "breast_cancer") == 1);
 
+            // The job's queued rows are dropped within 50 ms of the client's cancel.
+            long cancelled = System.nanoTime();
             call.cancel();
+            while (gauge(registry, "prism.scheduler.queue.rows", "model", "breast_cancer") > 0
+                    && System.nanoTime() - cancelled < TimeUnit.SECONDS.toNanos(10)) {
+                Thread.onSpinWait();
+            }
+            double freedMillis = (System.nanoTime() - cancelled) / 1e6;
+            assertTrue(freedMillis <= 50, "queued rows dropped " + freedMillis + " ms after the cancel");
             assertEquals(Status.Code.CANCELLED, call.awaitEnd(WAIT).getCode());
             eventually(Duration.ofSeconds(10), () -> "the cancellation recorded",
                     () -> counter(registry, "prism.explanations", "model", "breast_cancer", "status", "CANCELLED") == 1);
