@@ -95,7 +95,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 design = CoalitionDesign.build(m, params.effectiveSamples(m), rng, params.drawGroups(m));
             } else {
                 design = CoalitionDesign.fromLeverage(LeverageDesign.build(m, params.effectiveSamples(m), rng,
-                        params.drawGroups(m)));
+                        params.drawGroups(m), params.anytime()));
             }
             return new Plan(input, params, instance, design, progress, results);
         }, params.effectiveSamples(input.featureCount()));

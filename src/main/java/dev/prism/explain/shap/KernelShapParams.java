@@ -16,8 +16,8 @@ import java.util.List;
  */
 public record KernelShapParams(long nsamples, Estimator estimator, L1Rule l1, double tolerance, List<boolean[]> coalitions,
                                double[] coalitionWeights, boolean anytime) {
-    /** Draw groups of an anytime design: two of them are 1/128 of the budget. */
-    static final int ANYTIME_GROUPS = 256;
+    /** Draw groups of an anytime design: two of them are 1/256 of the budget. */
+    static final int ANYTIME_GROUPS = 512;
     /** The per-group regression parts of an anytime design hold at most this many doubles. */
     private static final long ANYTIME_GROUP_DOUBLES = 1L << 22;
 
