@@ -6,6 +6,7 @@ import dev.prism.error.FieldViolation;
 import dev.prism.tensor.DType;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.TensorSpec;
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -45,13 +46,9 @@ final class TensorCodec {
             return null;
         }
         long rows = shape.get(0);
-        if (rows * width != values.length) {
-            violations.add(new FieldViolation(field, "shape " + shape + " needs " + rows * width
+        if (!holds(rows, width, values.length)) {
+            violations.add(new FieldViolation(field, "shape " + shape + " needs " + product(rows, width)
                     + " values, got " + values.length));
-            return null;
-        }
-        if (rows > Integer.MAX_VALUE / Math.max(1, width)) {
-            violations.add(new FieldViolation(field + ".shape[0]", "too many instances"));
             return null;
         }
         boolean integer = !input.dtype().isFloating();
@@ -86,9 +83,9 @@ final class TensorCodec {
                         + shape));
             } else if (columns >= 0 && shape.get(1) != columns) {
                 violations.add(new FieldViolation(field + ".shape[1]", "must be " + columns + ", got " + shape.get(1)));
-            } else if (shape.get(0) * shape.get(1) != values.length) {
-                violations.add(new FieldViolation(field, "shape " + shape + " needs " + shape.get(0) * shape.get(1)
-                        + " values, got " + values.length));
+            } else if (!holds(shape.get(0), shape.get(1), values.length)) {
+                violations.add(new FieldViolation(field, "shape " + shape + " needs "
+                        + product(shape.get(0), shape.get(1)) + " values, got " + values.length));
             } else {
                 for (int i = 0; i < values.length; i++) {
                     if (!Double.isFinite(values[i])) {
@@ -102,6 +99,18 @@ final class TensorCodec {
             throw dev.prism.error.PrismException.invalid(dev.prism.error.Reason.INVALID_PARAMS, violations);
         }
         return new RowBlock(Math.toIntExact(t.getShape(0)), Math.toIntExact(t.getShape(1)), values);
+    }
+
+    /**
+     * Whether a shape of {@code rows} × {@code columns} (both >= 1) holds exactly {@code count}
+     * values; a product that overflows a long cannot wrap around to a match.
+     */
+    private static boolean holds(long rows, long columns, int count) {
+        return rows <= count && columns <= count && rows * columns == count;
+    }
+
+    private static BigInteger product(long rows, long columns) {
+        return BigInteger.valueOf(rows).multiply(BigInteger.valueOf(columns));
     }
 
     private static double[] values(Tensor t, String field, List<FieldViolation> violations) {
