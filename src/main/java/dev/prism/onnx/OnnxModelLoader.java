@@ -74,6 +74,14 @@ public final class OnnxModelLoader implements ModelLoader {
         } catch (IOException e) {
             throw new IllegalArgumentException("cannot read " + modelFile + ": " + e.getMessage(), e);
         }
+        ModelProto proto;
+        try {
+            proto = ModelProto.parseFrom(bytes);
+        } catch (InvalidProtocolBufferException e) {
+            // Refused here, not left to ONNX Runtime: a model whose files cannot be checked is not opened.
+            throw new IllegalArgumentException(modelFile + " is not an ONNX model: " + e.getMessage(), e);
+        }
+        ExternalDataFiles.confine(proto, modelFile.toAbsolutePath().getParent());
         try (OrtSession.SessionOptions options = options(device)) {
             OrtSession session = env.createSession(modelFile.toString(), options);
             try {
@@ -82,7 +90,7 @@ public final class OnnxModelLoader implements ModelLoader {
                 // only score outputs are ever fetched.
                 List<TensorSpec> outputs = specs(session.getOutputInfo(), false);
                 ModelSignature signature = SignatureResolver.resolve(inputs, outputs, settings);
-                return new OnnxModel(env, session, signature, device, attributionGraphs(bytes, signature, device));
+                return new OnnxModel(env, session, signature, device, attributionGraphs(proto, signature, device));
             } catch (RuntimeException e) {
                 session.close();
                 throw e;
@@ -92,13 +100,7 @@ public final class OnnxModelLoader implements ModelLoader {
         }
     }
 
-    private AttributionGraphs attributionGraphs(byte[] bytes, ModelSignature signature, ExecutionDevice device) {
-        ModelProto proto;
-        try {
-            proto = ModelProto.parseFrom(bytes);
-        } catch (InvalidProtocolBufferException e) {
-            return AttributionGraphs.none("the model file cannot be read as an ONNX graph: " + e.getMessage());
-        }
+    private AttributionGraphs attributionGraphs(ModelProto proto, ModelSignature signature, ExecutionDevice device) {
         return OnnxAttributionGraphs.compile(env, proto, signature, device, () -> {
             try {
                 return options(device);
