@@ -47,11 +47,15 @@ class PrismServer:
     """`java -jar target/prism.jar serve` on a free port, stopped at exit. Its
     log goes to stderr only when something fails."""
 
-    def __init__(self, repository, *extra_args):
+    def __init__(self, repository, *extra_args, java_opts=None):
+        """java_opts: JVM options; None takes them from BENCH_JAVA_OPTS."""
         jar = ROOT / "target" / "prism.jar"
         if not jar.is_file():
             fail(f"{jar} is missing (bench/common.sh builds it)")
-        cmd = ["java", *shlex.split(os.environ.get("BENCH_JAVA_OPTS", "")), "-jar", str(jar), "serve",
+        if java_opts is None:
+            java_opts = shlex.split(os.environ.get("BENCH_JAVA_OPTS", ""))
+        self.java_opts = java_opts
+        cmd = ["java", *java_opts, "-jar", str(jar), "serve",
                "--port", "0", "--metrics-port", "-1", "--model-repository", str(repository), *extra_args]
         self.log = collections.deque(maxlen=200)
         self.process = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -6,9 +6,16 @@ digits_cnn, and Predict. One in eight streaming calls is cancelled by its client
 progress event. Every --reload-every seconds the script touches a copy of iris in the server's
 repository and sends SIGHUP, so the model is reloaded under load.
 
+The server runs with a fixed, pre-touched heap (--heap, as a production server is run), so that
+its resident memory measures what could leak: native memory (ONNX Runtime sessions, graphs,
+buffers) and the JVM's own, not the Java heap growing into its limit. BENCH_JAVA_OPTS, when set,
+replaces these options.
+
 The report: requests served, outcomes by status code, p50/p99 latency of the completed calls, and
-the server's resident memory (VmRSS) after warm-up and at the end. Unexpected outcomes (anything
-but OK, CANCELLED on a cancelled call, or RESOURCE_EXHAUSTED) make the exit status 1.
+the server's resident memory (VmRSS, sampled every 5 s) after warm-up, at the end, its peak after
+warm-up and its trend (least squares over the samples after warm-up). Unexpected outcomes
+(anything but OK, CANCELLED on a cancelled call, or RESOURCE_EXHAUSTED), or resident memory at the
+end more than --rss-tolerance-mib above the reading after warm-up, make the exit status 1.
 """
 
 import argparse
@@ -36,9 +43,24 @@ def parse_args():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--minutes", type=float, default=30)
     p.add_argument("--clients", type=int, default=8)
-    p.add_argument("--warmup-seconds", type=float, default=60, help="load before the first memory reading")
+    p.add_argument("--warmup-seconds", type=float, default=120, help="load before the first memory reading")
     p.add_argument("--reload-every", type=float, default=60, help="seconds between reloads (0: none)")
+    p.add_argument("--heap", default="1g", help="the server's fixed Java heap (-Xms = -Xmx)")
+    p.add_argument("--rss-tolerance-mib", type=float, default=32,
+                   help="how far resident memory may end above its reading after warm-up")
     return p.parse_args()
+
+
+def slope_mib_per_hour(samples):
+    """Least squares slope of (seconds, KiB) samples, in MiB per hour."""
+    if len(samples) < 2:
+        return float("nan")
+    n = len(samples)
+    mt = sum(t for t, _ in samples) / n
+    mr = sum(r for _, r in samples) / n
+    var = sum((t - mt) ** 2 for t, _ in samples)
+    cov = sum((t - mt) * (r - mr) for t, r in samples)
+    return cov / var * 3600 / 1024 if var > 0 else float("nan")
 
 
 def rss_kib(pid):
@@ -97,7 +119,9 @@ def main():
     repo = Path(tempfile.mkdtemp(prefix="prism-soak-"))
     for name in ("iris", "breast_cancer", "digits_cnn"):
         shutil.copytree(ROOT / "models" / name, repo / name)
-    server = PrismServer(repo)
+    java_opts = None if os.environ.get("BENCH_JAVA_OPTS") else [
+        f"-Xms{args.heap}", f"-Xmx{args.heap}", "-XX:+AlwaysPreTouch"]
+    server = PrismServer(repo, java_opts=java_opts)
     pid = server.process.pid
     requests = Requests()
     outcomes = collections.Counter()
@@ -145,13 +169,24 @@ def main():
             with lock:
                 outcomes[("reload", "SIGHUP")] += 1
 
+    started = time.monotonic()
+    warmed = started + min(args.warmup_seconds, args.minutes * 60)
+    samples = []  # (seconds since start, KiB) after warm-up
+
+    def memory():
+        while time.monotonic() < stop:
+            time.sleep(5)
+            now = time.monotonic()
+            if now >= warmed:
+                samples.append((now - started, rss_kib(pid)))
+
     threads = [threading.Thread(target=client, args=(i,), daemon=True) for i in range(args.clients)]
-    threads.append(threading.Thread(target=reloads, daemon=True))
-    for t in threads:
+    side = [threading.Thread(target=reloads, daemon=True), threading.Thread(target=memory, daemon=True)]
+    for t in threads + side:
         t.start()
-    time.sleep(min(args.warmup_seconds, args.minutes * 60))
+    time.sleep(max(0.0, warmed - time.monotonic()))
     rss["after warm-up"] = rss_kib(pid)
-    for t in threads[:-1]:
+    for t in threads:
         t.join()
     rss["end"] = rss_kib(pid)
     if server.process.poll() is not None:
@@ -171,13 +206,25 @@ def main():
     p50 = statistics.median(lat) if lat else float("nan")
     p99 = lat[int(0.99 * (len(lat) - 1))] if lat else float("nan")
     print(f"latency of completed calls: p50 {p50 * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms")
-    print(f"server RSS: after warm-up {rss['after warm-up'] / 1024:.0f} MiB, end {rss['end'] / 1024:.0f} MiB")
+    peak = max([r for _, r in samples] + [rss["after warm-up"], rss["end"]])
+    growth = (rss["end"] - rss["after warm-up"]) / 1024
+    print(f"server RSS: after warm-up {rss['after warm-up'] / 1024:.0f} MiB, end {rss['end'] / 1024:.0f} MiB"
+          f" ({growth:+.1f} MiB), peak {peak / 1024:.0f} MiB,"
+          f" trend {slope_mib_per_hour(samples):+.1f} MiB/h over {len(samples)} samples"
+          f" (JVM options: {' '.join(server.java_opts) or 'defaults'})")
     allowed = {"OK", "CANCELLED (by client)", "RESOURCE_EXHAUSTED", "SIGHUP"}
     unexpected = {c: n for c, n in by_code.items() if c not in allowed}
     server.close()
     shutil.rmtree(repo, ignore_errors=True)
+    failed = False
     if unexpected:
         print(f"soak: unexpected outcomes {unexpected}", file=sys.stderr)
+        failed = True
+    if growth > args.rss_tolerance_mib:
+        print(f"soak: resident memory grew {growth:.1f} MiB after warm-up (tolerance {args.rss_tolerance_mib:g})",
+              file=sys.stderr)
+        failed = True
+    if failed:
         sys.exit(1)
 
 
