@@ -722,7 +722,13 @@ type ReloadModelsResponse struct {
 	// Models whose folder is gone; they take no new requests.
 	Removed []string `protobuf:"bytes,3,rep,name=removed,proto3" json:"removed,omitempty"`
 	// Folders that could not be served; what served under their name before keeps serving.
-	Refused       []*RefusedModel `protobuf:"bytes,4,rep,name=refused,proto3" json:"refused,omitempty"`
+	Refused []*RefusedModel `protobuf:"bytes,4,rep,name=refused,proto3" json:"refused,omitempty"`
+	// With a tokens file (--tokens-file): true once it was read again after the
+	// models, and its tokens are the ones in force.
+	TokensReloaded bool `protobuf:"varint,5,opt,name=tokens_reloaded,json=tokensReloaded,proto3" json:"tokens_reloaded,omitempty"`
+	// With a tokens file that could not be used: why (file and line). The tokens
+	// from before stay in force.
+	TokensRefused string `protobuf:"bytes,6,opt,name=tokens_refused,json=tokensRefused,proto3" json:"tokens_refused,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -783,6 +789,20 @@ func (x *ReloadModelsResponse) GetRefused() []*RefusedModel {
 		return x.Refused
 	}
 	return nil
+}
+
+func (x *ReloadModelsResponse) GetTokensReloaded() bool {
+	if x != nil {
+		return x.TokensReloaded
+	}
+	return false
+}
+
+func (x *ReloadModelsResponse) GetTokensRefused() string {
+	if x != nil {
+		return x.TokensRefused
+	}
+	return ""
 }
 
 type RefusedModel struct {
@@ -884,12 +904,14 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\x0fPredictResponse\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12*\n" +
 	"\aoutputs\x18\x02 \x03(\v2\x10.prism.v1.TensorR\aoutputs\"\x15\n" +
-	"\x13ReloadModelsRequest\"\x94\x01\n" +
+	"\x13ReloadModelsRequest\"\xe4\x01\n" +
 	"\x14ReloadModelsResponse\x12\x14\n" +
 	"\x05added\x18\x01 \x03(\tR\x05added\x12\x1a\n" +
 	"\breplaced\x18\x02 \x03(\tR\breplaced\x12\x18\n" +
 	"\aremoved\x18\x03 \x03(\tR\aremoved\x120\n" +
-	"\arefused\x18\x04 \x03(\v2\x16.prism.v1.RefusedModelR\arefused\":\n" +
+	"\arefused\x18\x04 \x03(\v2\x16.prism.v1.RefusedModelR\arefused\x12'\n" +
+	"\x0ftokens_reloaded\x18\x05 \x01(\bR\x0etokensReloaded\x12%\n" +
+	"\x0etokens_refused\x18\x06 \x01(\tR\rtokensRefused\":\n" +
 	"\fRefusedModel\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason*y\n" +

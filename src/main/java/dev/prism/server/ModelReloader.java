@@ -4,6 +4,7 @@ import dev.prism.model.FolderDigest;
 import dev.prism.model.ModelLoader;
 import dev.prism.model.ModelRepository;
 import dev.prism.model.ModelSettings;
+import dev.prism.server.security.TokensFile;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
@@ -31,15 +32,18 @@ final class ModelReloader {
     private final String defaultDevice;
     private final UnaryOperator<ModelSettings> overrides;
     private final ServedModels models;
+    /** Read again after the models, against the names served then; null without a tokens file. */
+    private final TokensFile tokens;
     private final MeterRegistry registry;
 
     ModelReloader(Path root, ModelLoader loader, String defaultDevice, UnaryOperator<ModelSettings> overrides,
-                  ServedModels models, MeterRegistry registry) {
+                  ServedModels models, TokensFile tokens, MeterRegistry registry) {
         this.root = root;
         this.loader = loader;
         this.defaultDevice = defaultDevice;
         this.overrides = overrides;
         this.models = models;
+        this.tokens = tokens;
         this.registry = registry;
     }
 
@@ -56,7 +60,7 @@ final class ModelReloader {
             // An unreadable repository is not an empty one: nothing is removed.
             LOG.log(System.Logger.Level.WARNING, "model reload refused: " + e.getMessage());
             refused.put("", e.getMessage());
-            return new ReloadResult(added, replaced, removed, refused);
+            return new ReloadResult(added, replaced, removed, refused, reloadTokens());
         }
         Set<String> present = new HashSet<>();
         for (Path folder : folders) {
@@ -90,7 +94,25 @@ final class ModelReloader {
                 LOG.log(System.Logger.Level.INFO, "model '" + name + "' removed");
             }
         }
-        return new ReloadResult(added, replaced, removed, refused);
+        return new ReloadResult(added, replaced, removed, refused, reloadTokens());
+    }
+
+    private ReloadResult.Tokens reloadTokens() {
+        if (tokens == null) {
+            return ReloadResult.Tokens.NONE;
+        }
+        Optional<String> refusal = tokens.reload(new HashSet<>(models.names()));
+        Counter.builder("prism.tokens.reloads")
+                .description("Times the tokens file was read again on a reload, by outcome: reloaded or refused")
+                .tags("outcome", refusal.isEmpty() ? "reloaded" : "refused")
+                .register(registry).increment();
+        if (refusal.isPresent()) {
+            LOG.log(System.Logger.Level.WARNING, "tokens file refused, the tokens from before stay in force: "
+                    + refusal.get());
+            return ReloadResult.Tokens.refused(refusal.get());
+        }
+        LOG.log(System.Logger.Level.INFO, "tokens file " + tokens.file() + " read again");
+        return ReloadResult.Tokens.RELOADED;
     }
 
     private void count(String model, String outcome) {

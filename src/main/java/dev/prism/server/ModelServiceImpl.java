@@ -97,6 +97,10 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
             ReloadModelsResponse.Builder r = ReloadModelsResponse.newBuilder()
                     .addAllAdded(result.added()).addAllReplaced(result.replaced()).addAllRemoved(result.removed());
             result.refused().forEach((name, why) -> r.addRefused(RefusedModel.newBuilder().setName(name).setReason(why)));
+            r.setTokensReloaded(result.tokens().reloaded());
+            if (result.tokens().refusal() != null) {
+                r.setTokensRefused(result.tokens().refusal());
+            }
             observer.onNext(r.build());
             observer.onCompleted();
         } catch (RuntimeException e) {

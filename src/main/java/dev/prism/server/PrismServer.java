@@ -7,10 +7,10 @@ import dev.prism.metrics.MetricsHttpServer;
 import dev.prism.model.ModelLoader;
 import dev.prism.model.ModelRepository;
 import dev.prism.onnx.OnnxModelLoader;
-import dev.prism.server.security.AccessTokens;
 import dev.prism.server.security.SecurityOptions;
 import dev.prism.server.security.ServerTls;
 import dev.prism.server.security.TokenAuthInterceptor;
+import dev.prism.server.security.TokensFile;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;
@@ -32,7 +32,6 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -79,15 +78,19 @@ public final class PrismServer implements AutoCloseable {
         ModelRepository repository = ModelRepository.load(options.modelRepository(), loader, options.device(),
                 options::override);
         List<ServerInterceptor> callInterceptors = new ArrayList<>();
+        TokensFile tokens;
         try {
-            tokens(security, repository).ifPresent(t -> callInterceptors.add(new TokenAuthInterceptor(t)));
+            tokens = tokens(security, repository);
         } catch (RuntimeException e) {
             repository.close();
             throw e;
         }
+        if (tokens != null) {
+            callInterceptors.add(new TokenAuthInterceptor(tokens));
+        }
         this.models = new ServedModels(repository, options, registry);
         this.reloader = new ModelReloader(options.modelRepository(), loader, options.device(), options::override,
-                models, registry);
+                models, tokens, registry);
         this.pool = new ExplainPool(options.explainThreads(), options.explainQueue(), options.explainQueueWait());
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "prism-progress");
@@ -119,13 +122,13 @@ public final class PrismServer implements AutoCloseable {
                 : new MetricsHttpServer(registry, security.metricsHost(), options.metricsPort());
     }
 
-    /** The tokens file's tokens, checked against the served models, or empty when there is no tokens file. */
-    private static Optional<AccessTokens> tokens(SecurityOptions security, ModelRepository repository) {
+    /** The tokens file, its tokens checked against the served models; null when there is no tokens file. */
+    private static TokensFile tokens(SecurityOptions security, ModelRepository repository) {
         if (security.tokensFile() == null) {
-            return Optional.empty();
+            return null;
         }
-        return Optional.of(AccessTokens.read(security.tokensFile(),
-                repository.entries().stream().map(ModelRepository.Entry::name).collect(Collectors.toSet())));
+        return new TokensFile(security.tokensFile(),
+                repository.entries().stream().map(ModelRepository.Entry::name).collect(Collectors.toSet()));
     }
 
     /** Starts on the options' TCP port, plaintext and open to every caller. */

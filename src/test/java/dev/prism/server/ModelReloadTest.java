@@ -180,7 +180,7 @@ class ModelReloadTest {
         start("linear", "iris");
         ServedModel iris = server.models().current("iris").orElseThrow();
         ReloadResult result = server.reload();
-        assertEquals(new ReloadResult(List.of(), List.of(), List.of(), Map.of()), result);
+        assertEquals(new ReloadResult(List.of(), List.of(), List.of(), Map.of(), ReloadResult.Tokens.NONE), result);
         assertTrue(server.models().current("iris").orElseThrow() == iris);
     }
 

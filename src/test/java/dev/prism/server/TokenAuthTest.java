@@ -4,6 +4,7 @@ import static dev.prism.server.ServerTestSupport.assertStatus;
 import static dev.prism.server.ServerTestSupport.failure;
 import static dev.prism.server.ServerTestSupport.floats;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -127,7 +128,8 @@ class TokenAuthTest {
                 Status.Code.UNAUTHENTICATED, UNAUTHENTICATED);
         ReloadModelsResponse r = models("Bearer " + EVERY_MODEL_TOKEN).reloadModels(
                 ReloadModelsRequest.getDefaultInstance());
-        assertEquals(ReloadModelsResponse.getDefaultInstance(), r, "nothing changed in the repository");
+        assertEquals(ReloadModelsResponse.newBuilder().setTokensReloaded(true).build(), r,
+                "nothing changed in the repository; the tokens file was read again");
         stillServes();
     }
 
@@ -217,5 +219,48 @@ class TokenAuthTest {
                 () -> PrismServer.start(ServerOptions.defaults(repo).withPorts(0, -1),
                         SecurityOptions.NONE.withTokensFile(tokens)).close());
         assertTrue(e.getMessage().contains("line 2: expected '<token> <model,model,...|*>'"), e.getMessage());
+    }
+
+    @Test
+    void aReloadReadsTheTokensFileAgainAndKeepsTheOldTokensWhenTheNewFileIsBroken() throws Exception {
+        Path own = Files.createDirectories(dir.resolve("reloading"));
+        Path tokens = Files.writeString(own.resolve("tokens"), "%s iris\n%s *\n".formatted(IRIS_TOKEN,
+                EVERY_MODEL_TOKEN));
+        try (PrismServer server = PrismServer.start(ServerOptions.defaults(repo).withPorts(0, -1),
+                SecurityOptions.NONE.withTokensFile(tokens))) {
+            ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+            try {
+                ModelServiceGrpc.ModelServiceBlockingStub stub = ModelServiceGrpc.newBlockingStub(ch);
+                String admin = "Bearer " + EVERY_MODEL_TOKEN;
+                String newToken = "diabetes-only-93d1c6a0e27f485b";
+                assertEquals(1, as(stub, "Bearer " + IRIS_TOKEN).listModels(ListModelsRequest.getDefaultInstance())
+                        .getModelsCount());
+
+                // The iris token is revoked and a new one granted diabetes.
+                Files.writeString(tokens, "%s diabetes\n%s *\n".formatted(newToken, EVERY_MODEL_TOKEN));
+                ReloadModelsResponse r = as(stub, admin).reloadModels(ReloadModelsRequest.getDefaultInstance());
+                assertTrue(r.getTokensReloaded());
+                assertEquals("", r.getTokensRefused());
+                assertStatus(failure(() -> as(stub, "Bearer " + IRIS_TOKEN).listModels(
+                        ListModelsRequest.getDefaultInstance())), Status.Code.UNAUTHENTICATED, UNAUTHENTICATED);
+                assertEquals(List.of("diabetes"), as(stub, "Bearer " + newToken)
+                        .listModels(ListModelsRequest.getDefaultInstance()).getModelsList().stream()
+                        .map(ModelInfo::getName).toList());
+
+                // A broken file (a model that is not served) is refused; the tokens in force stay.
+                Files.writeString(tokens, "%s diabetes,irsi\n%s *\n".formatted(newToken, EVERY_MODEL_TOKEN));
+                r = as(stub, admin).reloadModels(ReloadModelsRequest.getDefaultInstance());
+                assertFalse(r.getTokensReloaded());
+                assertTrue(r.getTokensRefused().contains("line 1: model 'irsi' is not served"), r.getTokensRefused());
+                assertEquals(1, as(stub, "Bearer " + newToken).listModels(ListModelsRequest.getDefaultInstance())
+                        .getModelsCount());
+                assertEquals(1.0, ServerTestSupport.counter(server.registry(), "prism.tokens.reloads",
+                        "outcome", "refused"));
+                assertEquals(1.0, ServerTestSupport.counter(server.registry(), "prism.tokens.reloads",
+                        "outcome", "reloaded"));
+            } finally {
+                ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
     }
 }

@@ -135,16 +135,20 @@ class ReloadModelsRequest(_message.Message):
     def __init__(self) -> None: ...
 
 class ReloadModelsResponse(_message.Message):
-    __slots__ = ("added", "replaced", "removed", "refused")
+    __slots__ = ("added", "replaced", "removed", "refused", "tokens_reloaded", "tokens_refused")
     ADDED_FIELD_NUMBER: _ClassVar[int]
     REPLACED_FIELD_NUMBER: _ClassVar[int]
     REMOVED_FIELD_NUMBER: _ClassVar[int]
     REFUSED_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_RELOADED_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_REFUSED_FIELD_NUMBER: _ClassVar[int]
     added: _containers.RepeatedScalarFieldContainer[str]
     replaced: _containers.RepeatedScalarFieldContainer[str]
     removed: _containers.RepeatedScalarFieldContainer[str]
     refused: _containers.RepeatedCompositeFieldContainer[RefusedModel]
-    def __init__(self, added: _Optional[_Iterable[str]] = ..., replaced: _Optional[_Iterable[str]] = ..., removed: _Optional[_Iterable[str]] = ..., refused: _Optional[_Iterable[_Union[RefusedModel, _Mapping]]] = ...) -> None: ...
+    tokens_reloaded: bool
+    tokens_refused: str
+    def __init__(self, added: _Optional[_Iterable[str]] = ..., replaced: _Optional[_Iterable[str]] = ..., removed: _Optional[_Iterable[str]] = ..., refused: _Optional[_Iterable[_Union[RefusedModel, _Mapping]]] = ..., tokens_reloaded: bool = ..., tokens_refused: _Optional[str] = ...) -> None: ...
 
 class RefusedModel(_message.Message):
     __slots__ = ("name", "reason")

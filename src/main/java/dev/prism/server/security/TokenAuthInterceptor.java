@@ -21,9 +21,9 @@ public final class TokenAuthInterceptor implements ServerInterceptor {
     static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
     private static final String BEARER = "bearer ";
 
-    private final AccessTokens tokens;
+    private final TokensFile tokens;
 
-    public TokenAuthInterceptor(AccessTokens tokens) {
+    public TokenAuthInterceptor(TokensFile tokens) {
         this.tokens = tokens;
     }
 
@@ -34,7 +34,7 @@ public final class TokenAuthInterceptor implements ServerInterceptor {
         Optional<ModelGrant> grant = Optional.empty();
         String refusal = "the call needs 'authorization: Bearer <token>' metadata";
         if (header != null && header.regionMatches(true, 0, BEARER, 0, BEARER.length())) {
-            grant = tokens.grantOf(header.substring(BEARER.length()).strip());
+            grant = tokens.current().grantOf(header.substring(BEARER.length()).strip());
             refusal = "the bearer token is not one this server knows";
         }
         if (grant.isEmpty()) {
