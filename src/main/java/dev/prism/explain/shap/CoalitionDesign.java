@@ -60,6 +60,16 @@ final class CoalitionDesign {
 
     /** With at most {@code maxGroups} draw groups (more, smaller groups give an estimate earlier). */
     static CoalitionDesign build(int m, long nsamples, SplittableRandom rng, int maxGroups) {
+        return build(m, nsamples, rng, maxGroups, false);
+    }
+
+    /**
+     * For an anytime answer when {@code anytime}: a size is enumerated only while the enumerated
+     * coalitions stay within one group's share of the budget, and larger sizes are sampled, so that
+     * a first estimate comes after a few groups instead of after thousands of enumerated
+     * coalitions. A budget that covers every coalition is still enumerated completely (exact).
+     */
+    static CoalitionDesign build(int m, long nsamples, SplittableRandom rng, int maxGroups, boolean anytime) {
         if (m < 2) {
             throw new IllegalArgumentException("a design needs at least two features");
         }
@@ -79,9 +89,11 @@ final class CoalitionDesign {
         long left = nsamples;
         double[] remaining = mass.clone();
         int firstSampled = 1;
+        boolean everything = m <= 62 && nsamples >= (1L << m) - 2;
+        long enumerateAtMost = anytime && !everything ? nsamples / maxGroups : Long.MAX_VALUE;
         for (int s = 1; s <= sizes; s++) {
             double count = binomial(m, s) * (s < m - s ? 2 : 1);
-            if (left * remaining[s] / count < 1 - 1e-8) {
+            if (left * remaining[s] / count < 1 - 1e-8 || d.masks.size() + count > enumerateAtMost) {
                 break;
             }
             double w = mass[s] / binomial(m, s) / (s < m - s ? 2 : 1);
@@ -234,9 +246,13 @@ final class CoalitionDesign {
             acc += mass[s];
             cumulative[s] = acc;
         }
-        Map<BitSet, Integer> index = new HashMap<>();
-        List<int[]> drawMasks = new ArrayList<>(); // per draw: the mask indices it touched
-        List<Integer> masksAfterDraw = new ArrayList<>();
+        MaskIndex index = new MaskIndex(m);
+        // Per draw: the masks it touched (second −1 when the complement was dropped), masks after it.
+        int capacity = (int) Math.min(left, 1 << 20);
+        int[] first = new int[capacity];
+        int[] second = new int[capacity];
+        int[] masksAfterDraw = new int[capacity];
+        int draws = 0;
         long maxDraws = 4 * left;
         int[] perm = new int[m];
         for (long draw = 0; draw < maxDraws && left > 0; draw++) {
@@ -247,45 +263,65 @@ final class CoalitionDesign {
             }
             boolean[] z = randomSubset(s, perm, rng);
             int before = masks.size();
-            int first = touch(z, index);
+            int a = index.touch(z, masks);
             left -= masks.size() - before;
-            int[] touched = new int[] {first};
+            int b = -1;
             if (left > 0) { // as shap: the complement of the last new mask is dropped when the budget is spent
                 boolean[] c = new boolean[m];
                 for (int i = 0; i < m; i++) {
                     c[i] = !z[i];
                 }
                 before = masks.size();
-                int second = touch(c, index);
+                b = index.touch(c, masks);
                 left -= masks.size() - before;
-                touched = new int[] {first, second};
             }
-            drawMasks.add(touched);
-            masksAfterDraw.add(masks.size());
+            if (draws == first.length) {
+                first = Arrays.copyOf(first, 2 * draws);
+                second = Arrays.copyOf(second, 2 * draws);
+                masksAfterDraw = Arrays.copyOf(masksAfterDraw, 2 * draws);
+            }
+            first[draws] = a;
+            second[draws] = b;
+            masksAfterDraw[draws] = masks.size();
+            draws++;
         }
-        assignGroups(drawMasks, masksAfterDraw);
+        assignGroups(draws, first, second, masksAfterDraw);
     }
 
-    /** Adds z if unseen; returns its index. */
-    private int touch(boolean[] z, Map<BitSet, Integer> index) {
-        BitSet k = key(z);
-        Integer at = index.get(k);
-        if (at == null) {
-            at = masks.size();
-            index.put(k, at);
-            masks.add(z);
-        }
-        return at;
-    }
+    /** Distinct masks by content: a long per mask up to 64 features, else a BitSet. */
+    private static final class MaskIndex {
+        private final int m;
+        private final Map<Long, Integer> small = new HashMap<>();
+        private final Map<BitSet, Integer> large = new HashMap<>();
 
-    private static BitSet key(boolean[] z) {
-        BitSet b = new BitSet(z.length);
-        for (int i = 0; i < z.length; i++) {
-            if (z[i]) {
-                b.set(i);
-            }
+        MaskIndex(int m) {
+            this.m = m;
         }
-        return b;
+
+        /** Adds z to masks if unseen; returns its index. */
+        int touch(boolean[] z, List<boolean[]> masks) {
+            Integer at;
+            if (m <= 64) {
+                long bits = 0;
+                for (int i = 0; i < m; i++) {
+                    bits |= z[i] ? 1L << i : 0;
+                }
+                at = small.putIfAbsent(bits, masks.size());
+            } else {
+                BitSet bits = new BitSet(m);
+                for (int i = 0; i < m; i++) {
+                    if (z[i]) {
+                        bits.set(i);
+                    }
+                }
+                at = large.putIfAbsent(bits, masks.size());
+            }
+            if (at == null) {
+                masks.add(z);
+                return masks.size() - 1;
+            }
+            return at;
+        }
     }
 
     private boolean[] randomSubset(int s, int[] perm, SplittableRandom rng) {
@@ -303,34 +339,38 @@ final class CoalitionDesign {
         return z;
     }
 
-    private void assignGroups(List<int[]> drawMasks, List<Integer> masksAfterDraw) {
-        int draws = drawMasks.size();
+    private void assignGroups(int draws, int[] first, int[] second, int[] masksAfterDraw) {
         groups = Math.max(1, Math.min(maxGroups, draws / m));
         groupCounts = new double[groups];
         groupEnd = new int[groups];
-        List<Map<Integer, Double>> perMask = new ArrayList<>();
-        for (int i = enumerated; i < masks.size(); i++) {
-            perMask.add(new HashMap<>());
-        }
+        int sampled = masks.size() - enumerated;
+        int[][] groupsOf = new int[sampled][];
+        double[][] countsOf = new double[sampled][];
+        // Draws come in group order, so a mask's groups arrive sorted: a draw either adds to the
+        // mask's last group or opens the next one. Most masks are drawn once.
         for (int t = 0; t < draws; t++) {
             int g = (int) ((long) t * groups / draws);
-            groupEnd[g] = masksAfterDraw.get(t);
-            for (int mask : drawMasks.get(t)) {
+            groupEnd[g] = masksAfterDraw[t];
+            for (int mask : second[t] < 0 ? new int[] {first[t]} : new int[] {first[t], second[t]}) {
                 groupCounts[g]++;
-                perMask.get(mask - enumerated).merge(g, 1.0, Double::sum);
+                int i = mask - enumerated;
+                int[] gs = groupsOf[i];
+                if (gs == null) {
+                    groupsOf[i] = new int[] {g};
+                    countsOf[i] = new double[] {1};
+                } else if (gs[gs.length - 1] == g) {
+                    countsOf[i][gs.length - 1]++;
+                } else {
+                    groupsOf[i] = Arrays.copyOf(gs, gs.length + 1);
+                    groupsOf[i][gs.length] = g;
+                    countsOf[i] = Arrays.copyOf(countsOf[i], gs.length + 1);
+                    countsOf[i][gs.length] = 1;
+                }
             }
         }
-        for (Map<Integer, Double> counts : perMask) {
-            int[] gs = new int[counts.size()];
-            double[] cs = new double[counts.size()];
-            int i = 0;
-            for (Map.Entry<Integer, Double> e : counts.entrySet()) {
-                gs[i] = e.getKey();
-                cs[i] = e.getValue();
-                i++;
-            }
-            drawGroups.add(gs);
-            drawCounts.add(cs);
+        for (int i = 0; i < sampled; i++) {
+            drawGroups.add(groupsOf[i]);
+            drawCounts.add(countsOf[i]);
         }
     }
 

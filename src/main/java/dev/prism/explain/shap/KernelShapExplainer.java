@@ -92,7 +92,8 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             if (params.coalitions() != null) {
                 design = CoalitionDesign.explicit(m, params.coalitions(), params.coalitionWeights());
             } else if (params.estimator() == KernelShapParams.Estimator.KERNEL) {
-                design = CoalitionDesign.build(m, params.effectiveSamples(m), rng, params.drawGroups(m));
+                design = CoalitionDesign.build(m, params.effectiveSamples(m), rng, params.drawGroups(m),
+                        params.anytime());
             } else {
                 design = CoalitionDesign.fromLeverage(LeverageDesign.build(m, params.effectiveSamples(m), rng,
                         params.drawGroups(m), params.anytime()));

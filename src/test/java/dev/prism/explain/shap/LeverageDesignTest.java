@@ -21,7 +21,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 class LeverageDesignTest {
 
-    private static int size(boolean[] z) {
+    /** The number of features in a coalition. */
+    static int size(boolean[] z) {
         int s = 0;
         for (boolean b : z) {
             s += b ? 1 : 0;
