@@ -13,7 +13,7 @@ replaces these options.
 
 The report: requests served, outcomes by status code, p50/p99 latency of the completed calls, and
 the server's resident memory (VmRSS, sampled every 5 s) after warm-up, at the end, its peak after
-warm-up and its trend (least squares over the samples after warm-up). Unexpected outcomes
+warm-up, its trend (least squares over the samples after warm-up) and one sample per minute. Unexpected outcomes
 (anything but OK, CANCELLED on a cancelled call, or RESOURCE_EXHAUSTED), or resident memory at the
 end more than --rss-tolerance-mib above the reading after warm-up, make the exit status 1.
 """
@@ -208,6 +208,11 @@ def main():
     print(f"latency of completed calls: p50 {p50 * 1e3:.1f} ms, p99 {p99 * 1e3:.1f} ms")
     peak = max([r for _, r in samples] + [rss["after warm-up"], rss["end"]])
     growth = (rss["end"] - rss["after warm-up"]) / 1024
+    # One sample per whole minute after warm-up, to show whether the growth settles or goes on.
+    by_minute = {}
+    for t, r in samples:
+        by_minute.setdefault(int(t // 60), r)
+    print("server RSS by minute: " + ", ".join(f"{minute}:{r / 1024:.0f}" for minute, r in sorted(by_minute.items())))
     print(f"server RSS: after warm-up {rss['after warm-up'] / 1024:.0f} MiB, end {rss['end'] / 1024:.0f} MiB"
           f" ({growth:+.1f} MiB), peak {peak / 1024:.0f} MiB,"
           f" trend {slope_mib_per_hour(samples):+.1f} MiB/h over {len(samples)} samples"
