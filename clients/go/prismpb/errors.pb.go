@@ -58,6 +58,19 @@ const (
 	ErrorReason_UNAUTHENTICATED ErrorReason = 14
 	// PERMISSION_DENIED: the call's token is not allowed to use the model it names.
 	ErrorReason_PERMISSION_DENIED ErrorReason = 15
+	// RESOURCE_EXHAUSTED: the memory the request needs (its inputs, rows in flight and answer) is
+	// held by other requests and unread answers now; retry after RetryInfo. A request that could
+	// never fit gets BUDGET_EXCEEDED instead.
+	ErrorReason_MEMORY_EXHAUSTED ErrorReason = 16
+	// RESOURCE_EXHAUSTED: the client read nothing of a ready answer for longer than the server's
+	// stall limit, so the server ended the call and freed what the answer held.
+	ErrorReason_SLOW_READER ErrorReason = 17
+	// INVALID_ARGUMENT: the request's bytes are not a valid message (truncated, a wrong wire type,
+	// invalid UTF-8 in a string, nesting too deep).
+	ErrorReason_MALFORMED_REQUEST ErrorReason = 18
+	// FAILED_PRECONDITION: the model returned NaN or an infinity for rows the request needed; the
+	// message names the rows.
+	ErrorReason_MODEL_OUTPUT_NOT_FINITE ErrorReason = 19
 )
 
 // Enum value maps for ErrorReason.
@@ -79,6 +92,10 @@ var (
 		13: "INTERNAL_ERROR",
 		14: "UNAUTHENTICATED",
 		15: "PERMISSION_DENIED",
+		16: "MEMORY_EXHAUSTED",
+		17: "SLOW_READER",
+		18: "MALFORMED_REQUEST",
+		19: "MODEL_OUTPUT_NOT_FINITE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":     0,
@@ -97,6 +114,10 @@ var (
 		"INTERNAL_ERROR":               13,
 		"UNAUTHENTICATED":              14,
 		"PERMISSION_DENIED":            15,
+		"MEMORY_EXHAUSTED":             16,
+		"SLOW_READER":                  17,
+		"MALFORMED_REQUEST":            18,
+		"MODEL_OUTPUT_NOT_FINITE":      19,
 	}
 )
 
@@ -131,7 +152,7 @@ var File_prism_v1_errors_proto protoreflect.FileDescriptor
 
 const file_prism_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15prism/v1/errors.proto\x12\bprism.v1*\xf1\x02\n" +
+	"\x15prism/v1/errors.proto\x12\bprism.v1*\xcc\x03\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fMODEL_NOT_FOUND\x10\x01\x12\x12\n" +
@@ -150,7 +171,11 @@ const file_prism_v1_errors_proto_rawDesc = "" +
 	"\x11DEADLINE_EXCEEDED\x10\f\x12\x12\n" +
 	"\x0eINTERNAL_ERROR\x10\r\x12\x13\n" +
 	"\x0fUNAUTHENTICATED\x10\x0e\x12\x15\n" +
-	"\x11PERMISSION_DENIED\x10\x0fB!\n" +
+	"\x11PERMISSION_DENIED\x10\x0f\x12\x14\n" +
+	"\x10MEMORY_EXHAUSTED\x10\x10\x12\x0f\n" +
+	"\vSLOW_READER\x10\x11\x12\x15\n" +
+	"\x11MALFORMED_REQUEST\x10\x12\x12\x1b\n" +
+	"\x17MODEL_OUTPUT_NOT_FINITE\x10\x13B!\n" +
 	"\x10dev.prism.api.v1B\vErrorsProtoP\x01b\x06proto3"
 
 var (

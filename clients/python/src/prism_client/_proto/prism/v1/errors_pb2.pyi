@@ -22,6 +22,10 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     INTERNAL_ERROR: _ClassVar[ErrorReason]
     UNAUTHENTICATED: _ClassVar[ErrorReason]
     PERMISSION_DENIED: _ClassVar[ErrorReason]
+    MEMORY_EXHAUSTED: _ClassVar[ErrorReason]
+    SLOW_READER: _ClassVar[ErrorReason]
+    MALFORMED_REQUEST: _ClassVar[ErrorReason]
+    MODEL_OUTPUT_NOT_FINITE: _ClassVar[ErrorReason]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 MODEL_NOT_FOUND: ErrorReason
 INVALID_TENSOR: ErrorReason
@@ -38,3 +42,7 @@ DEADLINE_EXCEEDED: ErrorReason
 INTERNAL_ERROR: ErrorReason
 UNAUTHENTICATED: ErrorReason
 PERMISSION_DENIED: ErrorReason
+MEMORY_EXHAUSTED: ErrorReason
+SLOW_READER: ErrorReason
+MALFORMED_REQUEST: ErrorReason
+MODEL_OUTPUT_NOT_FINITE: ErrorReason
