@@ -1,5 +1,7 @@
 """ExplainRequest and PredictRequest messages from Python arguments."""
 
+import datetime
+import math
 import numbers
 import os
 from collections.abc import Mapping, Sequence
@@ -15,6 +17,11 @@ from .models import ModelInfo
 #: The explanation methods, as the fields of ExplainRequest's `method` oneof name them.
 METHODS: tuple[str, ...] = tuple(
     f.name for f in explain_service_pb2.ExplainRequest.DESCRIPTOR.oneofs_by_name["method"].fields)
+
+#: A time budget: seconds, or a timedelta.
+TimeBudget = float | datetime.timedelta
+# google.protobuf.Duration's range: 10,000 years.
+_MAX_DURATION_NANOS = 315_576_000_000 * 10**9 + 999_999_999
 
 _FEATURE_GROUPINGS = tuple(f.name for f in explain_service_pb2.FeatureGroups.DESCRIPTOR.fields)
 
@@ -35,7 +42,7 @@ def predict_request(model: ModelInfo, x: Any) -> model_service_pb2.PredictReques
 def explain_request(model: ModelInfo, x: Any, method: str, params: Mapping[str, Any], *,
                     background: Any = None, background_weights: Any = None, background_kmeans: int = 0,
                     outputs: str | Sequence[str] | None = None, seed: int | None = None, link: Any = None,
-                    feature_groups: Any = None, baseline: Any = None,
+                    feature_groups: Any = None, baseline: Any = None, time_budget: Any = None,
                     per_explanation: bool = False) -> tuple[explain_service_pb2.ExplainRequest, np.ndarray | None]:
     """The request, and the instances as [instances, features] rows (None when features are groups)."""
     if method not in METHODS:
@@ -64,7 +71,26 @@ def explain_request(model: ModelInfo, x: Any, method: str, params: Mapping[str, 
         request.feature_groups.CopyFrom(_feature_groups(feature_groups, model))
     if baseline is not None:
         request.baseline.CopyFrom(_baseline(baseline, model))
+    if time_budget is not None:
+        request.time_budget.FromNanoseconds(_time_budget_nanos(time_budget))
     return request, None if feature_groups is not None else batch.reshape(batch.shape[0], -1)
+
+
+def _time_budget_nanos(budget: Any) -> int:
+    """A time budget (seconds as a number, or a timedelta) in whole nanoseconds, at least one."""
+    if isinstance(budget, datetime.timedelta):
+        nanos = budget // datetime.timedelta(microseconds=1) * 1000
+    elif isinstance(budget, numbers.Real) and not isinstance(budget, bool):
+        if not math.isfinite(budget):
+            raise ValueError(f"time_budget must be a finite number of seconds, got {budget!r}")
+        nanos = round(float(budget) * 1e9)
+    else:
+        raise TypeError(f"time_budget takes seconds (a number) or a datetime.timedelta, got {budget!r}")
+    if nanos <= 0:
+        raise ValueError(f"time_budget must be positive (at least 1 ns), got {budget!r}")
+    if nanos > _MAX_DURATION_NANOS:
+        raise ValueError(f"time_budget {budget!r} is longer than a protobuf Duration holds (10,000 years)")
+    return nanos
 
 
 def _input_tensor(batch: np.ndarray, model: ModelInfo) -> tensor_pb2.Tensor:

@@ -10,6 +10,7 @@ import numpy as np
 from . import _channel, _request, errors, results
 from ._progress import ProgressBar
 from ._proto.prism.v1 import explain_service_pb2_grpc, model_service_pb2, model_service_pb2_grpc
+from ._request import TimeBudget
 from .models import ModelInfo, model_info
 from .results import ExplainResult, Progress
 
@@ -66,14 +67,14 @@ class AsyncClient:
     async def explain(self, model: str, X: Any, method: str = "kernel_shap", *, background: Any = None,
                       background_weights: Any = None, background_kmeans: int = 0,
                       outputs: str | Sequence[str] | None = None, seed: int | None = None, link: str | None = None,
-                      feature_groups: Any = None, baseline: Any = None, params: Mapping[str, Any] | None = None,
-                      diagnostics: bool = False, progress: bool = False, timeout: float | None = None,
-                      **method_params: Any) -> ExplainResult:
+                      feature_groups: Any = None, baseline: Any = None, time_budget: TimeBudget | None = None,
+                      params: Mapping[str, Any] | None = None, diagnostics: bool = False,
+                      progress: bool = False, timeout: float | None = None, **method_params: Any) -> ExplainResult:
         """Explains the instances `X`; the arguments are those of `Client.explain`."""
         request, data = await self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
-            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline)
+            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
         if not progress:
             return results.result(await self._call(self._explain.Explain, request, timeout), data)
         bar = ProgressBar(f"{model} {method}")
@@ -95,8 +96,8 @@ class AsyncClient:
                              background_weights: Any = None, background_kmeans: int = 0,
                              outputs: str | Sequence[str] | None = None, seed: int | None = None,
                              link: str | None = None, feature_groups: Any = None, baseline: Any = None,
-                             params: Mapping[str, Any] | None = None, diagnostics: bool = False,
-                             timeout: float | None = None,
+                             time_budget: TimeBudget | None = None, params: Mapping[str, Any] | None = None,
+                             diagnostics: bool = False, timeout: float | None = None,
                              **method_params: Any) -> AsyncIterator[Progress | ExplainResult]:
         """Like `explain`, streamed: an async iterator of `Progress` events, then the `ExplainResult`.
 
@@ -105,7 +106,7 @@ class AsyncClient:
         request, data = await self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
-            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline)
+            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
         events = self._events(request, data, timeout)
         try:
             async for event in events:

@@ -9,6 +9,7 @@ import numpy as np
 from . import _channel, _request, errors, results
 from ._progress import ProgressBar
 from ._proto.prism.v1 import explain_service_pb2_grpc, model_service_pb2, model_service_pb2_grpc
+from ._request import TimeBudget
 from .models import ModelInfo, model_info
 from .results import ExplainResult, Progress
 
@@ -73,9 +74,9 @@ class Client:
     def explain(self, model: str, X: Any, method: str = "kernel_shap", *, background: Any = None,
                 background_weights: Any = None, background_kmeans: int = 0,
                 outputs: str | Sequence[str] | None = None, seed: int | None = None, link: str | None = None,
-                feature_groups: Any = None, baseline: Any = None, params: Mapping[str, Any] | None = None,
-                diagnostics: bool = False, progress: bool = False, timeout: float | None = None,
-                **method_params: Any) -> ExplainResult:
+                feature_groups: Any = None, baseline: Any = None, time_budget: TimeBudget | None = None,
+                params: Mapping[str, Any] | None = None, diagnostics: bool = False, progress: bool = False,
+                timeout: float | None = None, **method_params: Any) -> ExplainResult:
         """Explains the instances `X` (one or many; numpy array or pandas DataFrame).
 
         Args:
@@ -89,6 +90,9 @@ class Client:
             feature_groups: {"explicit": {name: [features]}}, {"grid": {...}}, {"segments": ids},
                 {"tokens": {}} or a prism.v1.FeatureGroups message.
             baseline: a constant, one instance of values, or {"mask_token_id": id}.
+            time_budget: kernel_shap's best answer within this time (seconds, or a timedelta),
+                counted from the server's receipt of the request; when it runs out first, the
+                result holds the estimates of that moment and `.partial` is True. Must be positive.
             params, **method_params: fields of the method's parameter message, e.g. nsamples=512
                 for kernel_shap (params= reaches a field named like an argument here, such as
                 integrated_gradients' "method"). Enums by name, e.g. estimator="kernel".
@@ -99,7 +103,7 @@ class Client:
         request, data = self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
-            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline)
+            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
         if not progress:
             return results.result(self._call(self._explain.Explain, request, timeout), data)
         bar = ProgressBar(f"{model} {method}")
@@ -121,8 +125,9 @@ class Client:
                        background_weights: Any = None, background_kmeans: int = 0,
                        outputs: str | Sequence[str] | None = None, seed: int | None = None,
                        link: str | None = None, feature_groups: Any = None, baseline: Any = None,
-                       params: Mapping[str, Any] | None = None, diagnostics: bool = False,
-                       timeout: float | None = None, **method_params: Any) -> Iterator[Progress | ExplainResult]:
+                       time_budget: TimeBudget | None = None, params: Mapping[str, Any] | None = None,
+                       diagnostics: bool = False, timeout: float | None = None,
+                       **method_params: Any) -> Iterator[Progress | ExplainResult]:
         """Like `explain`, streamed: `Progress` events while the work runs, then the `ExplainResult`.
 
         The arguments are checked before the call starts; leaving the loop early cancels the call.
@@ -130,7 +135,7 @@ class Client:
         request, data = self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
-            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline)
+            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
         return self._events(request, data, timeout)
 
     def _explain_request(self, model: str, X: Any, method: str, params: Mapping[str, Any] | None,

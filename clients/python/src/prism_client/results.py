@@ -79,12 +79,14 @@ class ExplainResult:
             the features are groups of input elements.
         mean_abs_values: [features, outputs]: mean |attribution| over the instances.
         elapsed_seconds: the server's wall time for the request.
+        partial: True when the request's `time_budget` ran out first: the values are the
+            estimates of that moment (see `std_errors`, and `diagnostics.model_evaluations`).
     """
 
     def __init__(self, *, model: str, method: str, feature_names: list[str], output_names: list[str],
                  values: np.ndarray, base_values: np.ndarray, model_outputs: np.ndarray,
                  std_errors: np.ndarray | None, data: np.ndarray | None, mean_abs_values: np.ndarray,
-                 elapsed_seconds: float, diagnostics: Diagnostics | None):
+                 elapsed_seconds: float, partial: bool, diagnostics: Diagnostics | None):
         self.model = model
         self.method = method
         self.feature_names = feature_names
@@ -96,6 +98,7 @@ class ExplainResult:
         self.data = data
         self.mean_abs_values = mean_abs_values
         self.elapsed_seconds = elapsed_seconds
+        self.partial = partial
         self._diagnostics = diagnostics
 
     @property
@@ -182,7 +185,7 @@ def result(response: explain_service_pb2.ExplainResponse, data: np.ndarray | Non
         model=response.model, method=response.method, feature_names=list(response.feature_names),
         output_names=outputs, values=values, base_values=base_values, model_outputs=model_outputs,
         std_errors=std_errors, data=data, mean_abs_values=_dense(summary.mean_abs_attributions, shape[1:]),
-        elapsed_seconds=response.elapsed_seconds, diagnostics=diagnostics)
+        elapsed_seconds=response.elapsed_seconds, partial=response.partial, diagnostics=diagnostics)
 
 
 def _dense(tensor: Any, shape: tuple[int, ...]) -> np.ndarray:
