@@ -159,9 +159,10 @@ func (c *Client) Predict(ctx context.Context, model string, instances *prismpb.T
 
 // Explain explains the request's instances in one call. The request is sent
 // with FORMAT_COMPACT, which the Explanation is read from (on a copy when req
-// asks for another format; req itself is not changed).
+// asks for another format; req itself is not changed). A time budget that is
+// not positive is refused before sending.
 func (c *Client) Explain(ctx context.Context, req *prismpb.ExplainRequest) (*Explanation, error) {
-	req, err := compact(req)
+	req, err := prepare(req)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +179,7 @@ func (c *Client) Explain(ctx context.Context, req *prismpb.ExplainRequest) (*Exp
 // progress event, on the calling goroutine, until the result arrives.
 // Cancelling ctx cancels the server's work.
 func (c *Client) StreamExplain(ctx context.Context, req *prismpb.ExplainRequest, onProgress func(*prismpb.Progress)) (*Explanation, error) {
-	req, err := compact(req)
+	req, err := prepare(req)
 	if err != nil {
 		return nil, err
 	}
@@ -208,9 +209,14 @@ func (c *Client) StreamExplain(ctx context.Context, req *prismpb.ExplainRequest,
 	}
 }
 
-func compact(req *prismpb.ExplainRequest) (*prismpb.ExplainRequest, error) {
+// prepare refuses what can be checked before sending, and returns req in
+// FORMAT_COMPACT (a copy when it asks for another format).
+func prepare(req *prismpb.ExplainRequest) (*prismpb.ExplainRequest, error) {
 	if req == nil {
 		return nil, errors.New("prism: nil ExplainRequest")
+	}
+	if err := checkTimeBudget(req); err != nil {
+		return nil, err
 	}
 	if req.GetFormat() == prismpb.ResponseFormat_FORMAT_COMPACT {
 		return req, nil

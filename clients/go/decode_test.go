@@ -90,7 +90,22 @@ func TestExplanationIndicesFollowTheSummary(t *testing.T) {
 			if want := []prism.FeatureAttribution{{"c", 121}, {"b", 111}, {"a", 101}}; !slices.Equal(ranked, want) {
 				t.Errorf("ranked %v, want %v", ranked, want)
 			}
+			if e.Partial {
+				t.Error("Partial without the response's partial")
+			}
 		})
+	}
+}
+
+func TestExplanationReadsPartial(t *testing.T) {
+	resp := compactResponse(doubles)
+	resp.Partial = true
+	e, err := prism.NewExplanation(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !e.Partial {
+		t.Error("Partial is false for a partial response")
 	}
 }
 
@@ -203,6 +218,13 @@ func TestNewRequestSetsTheMethod(t *testing.T) {
 	}
 	if prism.NewRequest("iris", in, prism.IntegratedGradients(&prismpb.IntegratedGradientsParams{NSteps: 8})).GetIntegratedGradients().GetNSteps() != 8 {
 		t.Error("integrated_gradients lost its n_steps")
+	}
+	if kernel.GetTimeBudget() != nil {
+		t.Errorf("a time budget without the option: %v", kernel.GetTimeBudget())
+	}
+	budgeted := prism.NewRequest("iris", in, prism.KernelSHAP(nil), prism.TimeBudget(1500*time.Millisecond))
+	if b := budgeted.GetTimeBudget(); b.GetSeconds() != 1 || b.GetNanos() != 500_000_000 || budgeted.GetKernelShap() == nil {
+		t.Errorf("TimeBudget(1.5s): %v", budgeted)
 	}
 }
 

@@ -30,6 +30,9 @@ type Explanation struct {
 	MeanAbsAttributions [][]float64
 	// ElapsedSeconds is the server's wall time for the request.
 	ElapsedSeconds float64
+	// Partial is true when the request's time budget ran out first: the
+	// attributions are the estimates of that moment, with their StandardErrors.
+	Partial bool
 	// Response is the message the server sent.
 	Response *prismpb.ExplainResponse
 }
@@ -48,6 +51,7 @@ func NewExplanation(resp *prismpb.ExplainResponse) (*Explanation, error) {
 		FeatureNames:   resp.GetFeatureNames(),
 		OutputNames:    s.GetOutputs(),
 		ElapsedSeconds: resp.GetElapsedSeconds(),
+		Partial:        resp.GetPartial(),
 		Response:       resp,
 	}
 	var err error

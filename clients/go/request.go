@@ -4,6 +4,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
 
 	"prism.dev/prism/clients/go/prismpb"
 )
@@ -151,11 +154,25 @@ func orNew[T any](p *T) *T {
 	return p
 }
 
+// RequestOption sets an optional field of a request made by NewRequest.
+type RequestOption func(*prismpb.ExplainRequest)
+
+// TimeBudget asks kernel_shap for its best answer within d, counted from the
+// server's receipt of the request: when d runs out first, each instance
+// answers with its estimate of that moment and the Explanation is Partial. d
+// must be positive (Explain and StreamExplain refuse the request otherwise);
+// the server takes at most one hour, and only kernel_shap without l1_reg.
+func TimeBudget(d time.Duration) RequestOption {
+	return func(r *prismpb.ExplainRequest) {
+		r.TimeBudget = durationpb.New(d)
+	}
+}
+
 // NewRequest returns a FORMAT_COMPACT request explaining the instances of
-// input (e.g. from Float32Rows) on model with method; a nil method leaves the
-// choice to the server (auto). Set any other field (background, outputs,
-// seed, link, ...) on the result.
-func NewRequest(model string, input *prismpb.Tensor, method Method) *prismpb.ExplainRequest {
+// input (e.g. from Float32Rows) on model with method and the options; a nil
+// method leaves the choice to the server (auto). Set any other field
+// (background, outputs, seed, link, ...) on the result.
+func NewRequest(model string, input *prismpb.Tensor, method Method, opts ...RequestOption) *prismpb.ExplainRequest {
 	r := &prismpb.ExplainRequest{
 		Model:  model,
 		Inputs: []*prismpb.Tensor{input},
@@ -164,5 +181,24 @@ func NewRequest(model string, input *prismpb.Tensor, method Method) *prismpb.Exp
 	if method != nil {
 		method(r)
 	}
+	for _, opt := range opts {
+		opt(r)
+	}
 	return r
+}
+
+// checkTimeBudget refuses a time budget the server would refuse for its sign
+// or form, before anything is sent.
+func checkTimeBudget(r *prismpb.ExplainRequest) error {
+	b := r.GetTimeBudget()
+	if b == nil {
+		return nil
+	}
+	if err := b.CheckValid(); err != nil {
+		return fmt.Errorf("prism: time_budget: %w", err)
+	}
+	if d := b.AsDuration(); d <= 0 {
+		return fmt.Errorf("prism: time_budget must be positive, got %v", d)
+	}
+	return nil
 }
