@@ -34,6 +34,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * queued rows at once; rows already in a running batch are discarded when it returns.
  */
 public final class BatchScheduler implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(BatchScheduler.class.getName());
     private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
     /**
      * A split share is worth a run of its own only when it takes at least this long (by the recent
@@ -42,6 +43,8 @@ public final class BatchScheduler implements AutoCloseable {
     static final long MIN_SPLIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** ... and holds at least this many rows. */
     static final int MIN_SPLIT_ROWS = 64;
+    /** A submit waiting for queue room looks at its job's cancellation at least this often. */
+    private static final long SPACE_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
     private final String name;
     private final Model model;
@@ -82,6 +85,16 @@ public final class BatchScheduler implements AutoCloseable {
 
     public BatchingSettings settings() {
         return settings;
+    }
+
+    /** Values per row the model takes. */
+    public int inputWidth() {
+        return width;
+    }
+
+    /** Score values per row the model returns. */
+    public int outputWidth() {
+        return outputWidth;
     }
 
     /** Refuses new work with QUEUE_FULL (RESOURCE_EXHAUSTED) while the queue is at its bound. */
@@ -173,9 +186,18 @@ public final class BatchScheduler implements AutoCloseable {
         lock.lock();
         try {
             // Back-pressure: wait for room, unless the queue is empty (so one oversized block can't deadlock).
+            // Every wake-up is bounded: a job cancelled meanwhile is failed by drop(), which signals.
             while (!closed && job.failure == null && queuedRows > 0
                     && queuedRows + rows.rows() > settings.maxQueueRows()) {
-                spaceAvailable.awaitUninterruptibly();
+                try {
+                    spaceAvailable.awaitNanos(SPACE_RECHECK_NANOS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    job.failure = RequestContext.cancelledException(Reason.CANCELLED);
+                }
+                if (job.context.isCancelled() && job.failure == null) {
+                    job.failure = RequestContext.cancelledException(job.context.cancelReason());
+                }
             }
             if (closed) {
                 p.future.completeExceptionally(RequestContext.cancelledException(Reason.SHUTTING_DOWN));
@@ -220,6 +242,11 @@ public final class BatchScheduler implements AutoCloseable {
         dropped.forEach(p -> p.future.completeExceptionally(failure));
     }
 
+    /**
+     * Takes and runs batches until the scheduler closes. Nothing thrown ends it: a batch whose run or
+     * hand-out fails, with an {@link Error} too (an OutOfMemoryError while copying outputs, a
+     * StackOverflowError in the runtime), fails only the jobs in that batch.
+     */
     private void workLoop() {
         while (true) {
             List<Slice> batch;
@@ -234,7 +261,25 @@ public final class BatchScheduler implements AutoCloseable {
             if (batch == null) {
                 return;
             }
-            execute(batch);
+            try {
+                execute(batch);
+            } catch (Throwable t) {
+                failBatch(batch, t);
+            }
+        }
+    }
+
+    /** A batch failed past its own handling: its jobs get the failure, and the worker goes on. */
+    private void failBatch(List<Slice> batch, Throwable t) {
+        try {
+            metrics.failed();
+            LOG.log(System.Logger.Level.ERROR, "model '" + name + "': a batch failed", t);
+            PrismException error = new PrismException(Reason.MODEL_EXECUTION_FAILED, "the model failed: " + t, t);
+            for (Slice s : batch) {
+                fail(s.pending, error);
+            }
+        } catch (Throwable ignored) {
+            // Nothing more can be done for this batch without memory; the worker must stay.
         }
     }
 
@@ -358,19 +403,21 @@ public final class BatchScheduler implements AutoCloseable {
      */
     private void execute(List<Slice> slices) {
         RowBatch batch = new RowBatch(width);
-        for (Slice s : slices) {
-            batch.add(s.pending.input, s.from, s.count);
-        }
         long start = System.nanoTime();
         RowBlock out;
         try {
+            // Rows are written here, by their requests' code: a failure there is the batch's too.
+            for (Slice s : slices) {
+                batch.add(s.pending.input, s.from, s.count);
+            }
             out = model.run(batch);
         } catch (RuntimeException e) {
             finishRun(0);
             metrics.failed();
             isolateFailure(slices, e);
             return;
-        } catch (Error e) {
+        } catch (Throwable e) {
+            // An Error is not retried job by job: the batch's jobs fail with it.
             finishRun(0);
             throw e;
         }
@@ -406,16 +453,17 @@ public final class BatchScheduler implements AutoCloseable {
             return;
         }
         for (List<Slice> jobSlices : byJob.values()) {
-            RowBatch batch = new RowBatch(width);
-            jobSlices.forEach(s -> batch.add(s.pending.input, s.from, s.count));
             try {
+                RowBatch batch = new RowBatch(width);
+                jobSlices.forEach(s -> batch.add(s.pending.input, s.from, s.count));
                 long start = System.nanoTime();
                 RowBlock out = model.run(batch);
                 metrics.batch(batch.rows(), System.nanoTime() - start);
                 scatter(jobSlices, out);
-            } catch (RuntimeException e) {
+            } catch (Throwable e) {
                 metrics.failed();
-                PrismException error = asModelFailure(e);
+                PrismException error = e instanceof RuntimeException r ? asModelFailure(r)
+                        : new PrismException(Reason.MODEL_EXECUTION_FAILED, "the model failed: " + e, e);
                 jobSlices.forEach(s -> fail(s.pending, error));
             }
         }

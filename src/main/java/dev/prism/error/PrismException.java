@@ -46,7 +46,12 @@ public class PrismException extends RuntimeException {
 
     /** Overload: the caller may retry after the given delay. */
     public static PrismException overloaded(String message, Duration retryAfter) {
-        return new PrismException(Reason.QUEUE_FULL, message, List.of(), retryAfter, null);
+        return retryLater(Reason.QUEUE_FULL, message, retryAfter);
+    }
+
+    /** A refusal for now (queue, memory, a slow reader's call): the caller may retry after the delay. */
+    public static PrismException retryLater(Reason reason, String message, Duration retryAfter) {
+        return new PrismException(reason, message, List.of(), retryAfter, null);
     }
 
     public Reason reason() {

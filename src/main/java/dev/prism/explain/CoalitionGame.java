@@ -42,6 +42,21 @@ public final class CoalitionGame {
     private double[] empty;
     private long total;
 
+    /**
+     * Bytes a game holds at its peak besides its input: the rows in flight with their outputs, the
+     * per-instance sums, and the state of the plans running at once, each {@code perInstance} bytes
+     * for {@code coalitionsPerInstance} coalitions.
+     */
+    public static long workingBytes(ExplainInput input, int outputWidth, long coalitionsPerInstance,
+                                    long perInstance) {
+        long n = input.instances().rows();
+        long rowsPerInstance = Math.max(1, coalitionsPerInstance * input.background().size());
+        long active = Math.min(Math.min(n, MAX_ACTIVE_INSTANCES), MAX_ROWS_IN_FLIGHT / rowsPerInstance + 2);
+        long inFlight = (long) MAX_ROWS_IN_FLIGHT * (outputWidth * Double.BYTES + 16);
+        long sums = 2 * n * outputWidth * Double.BYTES;
+        return inFlight + sums + active * perInstance;
+    }
+
     public CoalitionGame(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext context) {
         this.input = input;
         this.runner = runner;

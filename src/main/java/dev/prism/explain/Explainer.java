@@ -19,6 +19,15 @@ public interface Explainer<P> {
     long evaluationsNeeded(ExplainInput input, P params);
 
     /**
+     * Bytes the explainer holds at its peak besides its input and its explanations (rows in flight
+     * with their outputs, per-instance state), for admission against the server's memory budget; an
+     * upper bound is fine.
+     *
+     * @param outputWidth score values per row of the model or graph the rows run on
+     */
+    long workingBytes(ExplainInput input, P params, int outputWidth);
+
+    /**
      * Explains every instance for every requested output.
      *
      * @return explanations ordered by instance, then by output in {@link ExplainInput#outputs()} order

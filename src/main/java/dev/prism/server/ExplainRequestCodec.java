@@ -62,9 +62,16 @@ final class ExplainRequestCodec {
      * @param scheduler the scheduler its rows go through: the model's, or a gradient method's graph's
      * @param compact    answer with the summary's tensors only
      * @param timeBudget the best answer within this time, or null
+     * @param kmeans     the background rows k-means summarises {@code input}'s background to before the
+     *                   method runs ({@link #summarise}), or 0
      */
     record Prepared(ServedModel model, ExplainInput input, MethodCall<?> method, BatchScheduler scheduler,
-                    boolean compact, Duration timeBudget) {}
+                    boolean compact, Duration timeBudget, int kmeans) {
+        /** Background rows the method will play with. */
+        int backgroundRows() {
+            return kmeans > 0 ? kmeans : input.background().size();
+        }
+    }
 
     /** The request's model version stays open until its context ends (see {@link ServedModels#acquire}). */
     Prepared prepare(ExplainRequest request, RequestContext context) {
@@ -87,6 +94,7 @@ final class ExplainRequestCodec {
         }
         boolean baseline;
         Background background;
+        int kmeans = 0;
         if (gradient == null || gradient == GradientMethod.DEEP_LIFT_SHAP) {
             baseline = request.hasBaseline();
             if (baseline && gradient != null) {
@@ -94,7 +102,7 @@ final class ExplainRequestCodec {
                         + " background rows, so it takes a background, not a baseline; deep_lift takes a baseline");
             }
             background = baseline ? decodeBaseline(request.getBaseline(), sig) : decodeBackground(request, model);
-            background = summarise(request, background, baseline);
+            kmeans = kmeansRows(request, background, baseline);
         } else {
             baseline = true;
             background = reference(request, model, gradient);
@@ -112,12 +120,35 @@ final class ExplainRequestCodec {
 
         MethodCall<?> method = method(request, input, model);
         method.validate(input);
-        long needed = method.evaluationsNeeded(input);
+        // Evaluations grow with the background the method plays with: k rows after k-means.
+        long needed = method.evaluationsNeeded(kmeans == 0 ? input : withBackground(input,
+                Background.uniform(background.rows().slice(0, kmeans))));
         if (needed > limits.maxEvaluations()) {
             throw overLimit("inputs", "about " + needed + " model evaluations", "max_evaluations",
                     limits.maxEvaluations(), "send fewer instances, a smaller background or fewer samples");
         }
-        return new Prepared(model, input, method, scheduler, compact, timeBudget(request));
+        return new Prepared(model, input, method, scheduler, compact, timeBudget(request), kmeans);
+    }
+
+    /**
+     * The input the method runs on: the prepared one, its background summarised by k-means when the
+     * request asks for it. Runs after admission, on the explain pool, and stops when the request is
+     * cancelled.
+     */
+    ExplainInput summarise(Prepared prepared, RequestContext context) {
+        if (prepared.kmeans() == 0) {
+            return prepared.input();
+        }
+        ExplainInput input = prepared.input();
+        ExplainInput summarised = withBackground(input,
+                BackgroundSummary.kmeans(input.background(), prepared.kmeans(), input.seed()));
+        prepared.method().validate(summarised);
+        return summarised;
+    }
+
+    private static ExplainInput withBackground(ExplainInput input, Background background) {
+        return new ExplainInput(input.instances(), background, input.baseline(), input.groups(), input.outputs(),
+                input.link(), input.seed());
     }
 
     /** The request's time budget, or null: kernel_shap's anytime answer. */
@@ -302,11 +333,11 @@ final class ExplainRequestCodec {
         return new Background(rows, w);
     }
 
-    /** The background summarised by k-means when the request asks for it (shap.kmeans). */
-    private static Background summarise(ExplainRequest request, Background background, boolean baseline) {
+    /** The rows k-means will summarise the background to when the request asks for it (shap.kmeans), or 0. */
+    private static int kmeansRows(ExplainRequest request, Background background, boolean baseline) {
         int k = request.getBackgroundKmeans();
         if (k == 0) {
-            return background;
+            return 0;
         }
         if (baseline) {
             throw PrismException.invalid(Reason.INVALID_PARAMS, "background_kmeans",
@@ -316,7 +347,7 @@ final class ExplainRequestCodec {
             throw PrismException.invalid(Reason.INVALID_PARAMS, "background_kmeans", "must be in [0, "
                     + Math.min(MAX_KMEANS, background.size()) + "] (at most the background's rows), got " + k);
         }
-        return BackgroundSummary.kmeans(background, k, request.getSeed());
+        return k;
     }
 
     /** A baseline as a single replacement row. */

@@ -4,142 +4,211 @@ import dev.prism.api.v1.ExplainEvent;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.ExplainServiceGrpc;
-import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
+import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
 import dev.prism.metrics.ExplanationMetrics;
 import dev.prism.model.BatchRunner;
 import dev.prism.model.RequestContext;
+import io.grpc.Context;
+import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
-import java.util.function.Function;
 
 /**
- * Explain and StreamExplain. The gRPC thread only validates and admits; the explainer runs on the
- * explain pool and answers through the call once, with the result or a mapped status.
+ * Explain and StreamExplain. On the gRPC thread a request is only decoded, validated and admitted:
+ * its memory reserved against the budget, its place taken in its model's lane of the explain pool.
+ * Everything else (summarising a background, the explainer, building the answer) runs on the pool,
+ * cancellably, and answers through the call's {@link AnswerChannel} once, with the result or a
+ * mapped status. Nothing thrown, {@link Error}s included, leaves a call without an answer or keeps
+ * what it acquired.
  */
 final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase {
     private final ExplainRequestCodec codec;
     private final ExplainPool pool;
+    private final MemoryBudget budget;
     private final ScheduledExecutorService timer;
+    private final Duration stall;
+    private final ServedModels models;
     private final ExplanationMetrics metrics;
     /** Contexts of admitted requests, running or waiting for the pool, until they have answered. */
     private final Set<RequestContext> admitted = ConcurrentHashMap.newKeySet();
 
-    ExplainServiceImpl(ExplainRequestCodec codec, ExplainPool pool, ScheduledExecutorService timer,
-                       ExplanationMetrics metrics) {
+    ExplainServiceImpl(ExplainRequestCodec codec, ExplainPool pool, MemoryBudget budget, ScheduledExecutorService timer,
+                       Duration stall, ServedModels models, ExplanationMetrics metrics) {
         this.codec = codec;
         this.pool = pool;
+        this.budget = budget;
         this.timer = timer;
+        this.stall = stall;
+        this.models = models;
         this.metrics = metrics;
     }
 
     @Override
     public void explain(ExplainRequest request, StreamObserver<ExplainResponse> observer) {
-        ServerCallStreamObserver<ExplainResponse> call = (ServerCallStreamObserver<ExplainResponse>) observer;
-        RequestContext context = CallCancellation.bind(call);
-        start(request, context, p -> ProgressSink.NONE,
-                response -> {
-                    if (!call.isCancelled()) {
-                        call.onNext(response);
-                        call.onCompleted();
-                    }
-                },
-                status -> {
-                    if (!call.isCancelled()) {
-                        call.onError(status);
-                    }
-                });
+        AnswerChannel<ExplainResponse> channel = new AnswerChannel<>(
+                (ServerCallStreamObserver<ExplainResponse>) observer, timer, stall);
+        start(request, channel, new Answer() {
+            @Override
+            public ProgressSink progress(ExplainRequestCodec.Prepared prepared) {
+                return ProgressSink.NONE;
+            }
+
+            @Override
+            public void running() {
+            }
+
+            @Override
+            public void result(ExplainResponse response) {
+                channel.finish(List.of(response));
+            }
+
+            @Override
+            public void error(StatusRuntimeException status) {
+                channel.fail(status);
+            }
+        });
     }
 
     @Override
     public void streamExplain(ExplainRequest request, StreamObserver<ExplainEvent> observer) {
-        ServerCallStreamObserver<ExplainEvent> call = (ServerCallStreamObserver<ExplainEvent>) observer;
-        RequestContext context = CallCancellation.bind(call);
-        ProgressStream[] stream = new ProgressStream[1];
-        start(request, context,
-                p -> stream[0] = new ProgressStream(call, p.model().signature(), timer),
-                response -> stream[0].complete(response),
-                status -> {
-                    if (stream[0] != null) {
-                        stream[0].fail(status);
-                    } else if (!call.isCancelled()) {
-                        call.onError(status);
-                    }
-                });
+        AnswerChannel<ExplainEvent> channel = new AnswerChannel<>(
+                (ServerCallStreamObserver<ExplainEvent>) observer, timer, stall);
+        start(request, channel, new Answer() {
+            private volatile ProgressStream stream;
+
+            @Override
+            public ProgressSink progress(ExplainRequestCodec.Prepared prepared) {
+                stream = new ProgressStream(channel, prepared.model().signature(), timer);
+                return stream;
+            }
+
+            @Override
+            public void running() {
+                stream.start();
+            }
+
+            @Override
+            public void result(ExplainResponse response) {
+                stream.complete(response);
+            }
+
+            @Override
+            public void error(StatusRuntimeException status) {
+                if (stream != null) {
+                    stream.fail(status);
+                } else {
+                    channel.fail(status);
+                }
+            }
+        });
     }
 
-    private void start(ExplainRequest request, RequestContext context,
-                       Function<ExplainRequestCodec.Prepared, ProgressSink> sinks,
-                       Consumer<ExplainResponse> onResult, Consumer<StatusRuntimeException> onError) {
+    /** How one call answers: its progress, the moment it starts running, its result or its error. */
+    private interface Answer {
+        ProgressSink progress(ExplainRequestCodec.Prepared prepared);
+
+        void running();
+
+        void result(ExplainResponse response);
+
+        void error(StatusRuntimeException status);
+    }
+
+    private void start(ExplainRequest request, AnswerChannel<?> channel, Answer answer) {
         long started = System.nanoTime();
+        RequestContext context = channel.context();
         String method = request.getMethodCase() == ExplainRequest.MethodCase.METHOD_NOT_SET
-                ? "auto" : request.getMethodCase().name().toLowerCase(java.util.Locale.ROOT);
+                ? "auto" : request.getMethodCase().name().toLowerCase(Locale.ROOT);
         try {
             ExplainRequestCodec.Prepared prepared = codec.prepare(request, context);
+            channel.hold(budget.reserve(RequestFootprint.explanation(request, prepared), RequestFootprint.describe(prepared)));
             if (prepared.timeBudget() != null) {
                 // Counted from receipt: the wait for an explain thread is part of the budget.
                 context.timeBudget(prepared.timeBudget().minusNanos(System.nanoTime() - started));
             }
             prepared.scheduler().admit();
-            ProgressSink sink = sinks.apply(prepared);
+            ProgressSink sink = answer.progress(prepared);
             admitted.add(context);
-            Runnable task = () -> run(prepared, context, sink, started, onResult, onError);
-            pool.submit(task);
-            // A call cancelled while it waits gives its place in the queue back and answers at once.
+            long queuedNanos = System.nanoTime();
+            ExplainPool.Task task = pool.submit(prepared.model().name(), deadlineNanos(),
+                    () -> run(prepared, context, sink, started, queuedNanos, answer, channel));
+            // A call cancelled while it waits gives its place back and answers at once.
             context.onCancel(() -> {
                 if (pool.withdraw(task)) {
-                    task.run();
+                    task.body.run();
                 }
             });
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             admitted.remove(context);
             context.cancel(Reason.CANCELLED); // releases the model version it may hold
+            channel.workEnded();
             StatusRuntimeException status = StatusMapper.toStatus(e);
-            // An unknown name is not a label: clients must not be able to grow the series without bound.
-            String model = e instanceof PrismException p && p.reason() == Reason.MODEL_NOT_FOUND ? "" : request.getModel();
-            metrics.record(model, method, status.getStatus().getCode().name(), System.nanoTime() - started, 0);
-            onError.accept(status);
+            metrics.record(label(request.getModel()), method, status.getStatus().getCode().name(),
+                    System.nanoTime() - started, 0);
+            answer.error(status);
         }
     }
 
+    /** A model name as a metrics label: only served names, so clients cannot grow the series. */
+    private String label(String model) {
+        return models.current(model).isPresent() ? model : "";
+    }
+
+    /** The call's deadline as System.nanoTime(), or Long.MAX_VALUE. */
+    private static long deadlineNanos() {
+        Deadline deadline = Context.current().getDeadline();
+        return deadline == null ? Long.MAX_VALUE : System.nanoTime() + deadline.timeRemaining(TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * @param started     when the call arrived (its duration and time budget count from here)
+     * @param queuedNanos when it joined the pool's queue (its wait for a thread counts from here)
+     */
     private void run(ExplainRequestCodec.Prepared prepared, RequestContext context, ProgressSink sink, long started,
-                     Consumer<ExplainResponse> onResult, Consumer<StatusRuntimeException> onError) {
+                     long queuedNanos, Answer answer, AnswerChannel<?> channel) {
         String model = prepared.model().name();
         String method = prepared.method().name();
         CountingSink counting = new CountingSink(sink);
         try {
             context.throwIfCancelled();
-            pool.refuseIfWaitedTooLong(started);
+            pool.refuseIfWaitedTooLong(queuedNanos);
+            answer.running();
+            ExplainInput input = codec.summarise(prepared, context);
             BatchRunner runner = prepared.scheduler().open(context);
-            List<Explanation> explanations = prepared.method().run(prepared.input(), runner, counting, context);
+            List<Explanation> explanations = prepared.method().run(input, runner, counting, context);
             long nanos = System.nanoTime() - started;
             ExplainResponse response = ExplanationCodec.response(model, method, prepared.model().signature(),
-                    prepared.input().groups().names(), prepared.input().instances().rows(),
-                    prepared.input().outputs(), explanations, prepared.compact(), nanos / 1e9);
+                    input.groups().names(), input.instances().rows(), input.outputs(), explanations,
+                    prepared.compact(), nanos / 1e9);
             if (context.partial()) {
                 response = response.toBuilder().setPartial(true).build();
             }
             metrics.record(model, method, "OK", nanos, counting.done.get());
             metrics.recordQuality(model, method, explanations);
-            onResult.accept(response);
-        } catch (RuntimeException | Error e) {
+            answer.result(response);
+        } catch (Throwable e) {
             StatusRuntimeException status = StatusMapper.toStatus(e);
             metrics.record(model, method, status.getStatus().getCode().name(), System.nanoTime() - started,
                     counting.done.get());
-            onError.accept(status);
+            answer.error(status);
         } finally {
             // Releases the scheduler job (and anything it still holds) once the answer is out.
             context.cancel(Reason.CANCELLED);
             admitted.remove(context);
+            channel.workEnded();
         }
     }
 

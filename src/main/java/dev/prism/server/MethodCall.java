@@ -18,6 +18,10 @@ record MethodCall<P>(String name, Explainer<P> explainer, P params) {
         return explainer.evaluationsNeeded(input, params);
     }
 
+    long workingBytes(ExplainInput input, int outputWidth) {
+        return explainer.workingBytes(input, params, outputWidth);
+    }
+
     List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext context) {
         return explainer.explain(input, params, runner, progress, context);
     }

@@ -16,33 +16,52 @@ import dev.prism.api.v1.TensorSpec;
 import dev.prism.api.v1.UnsupportedMethod;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
-import dev.prism.model.BatchRunner;
+import dev.prism.batch.BatchScheduler;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.RequestContext;
 import dev.prism.server.security.ModelGrant;
 import dev.prism.tensor.RowBlock;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * ListModels (the models the call's token may use), GetModel, Predict and ReloadModels. Predict goes
- * through the model's scheduler without blocking a thread.
+ * ListModels (the models the call's token may use), GetModel, Predict and ReloadModels. Predict is
+ * admitted like an explanation (instance limit, memory budget, a fair place in the explain pool) and
+ * goes through the model's scheduler without blocking a thread.
  */
 final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
     private final ServedModels models;
     private final ModelReloader reloader;
+    private final ExplainPool pool;
+    private final MemoryBudget budget;
+    private final ScheduledExecutorService timer;
+    private final Duration stall;
+    private final RequestLimits limits;
 
-    ModelServiceImpl(ServedModels models, ModelReloader reloader) {
+    ModelServiceImpl(ServedModels models, ModelReloader reloader, ExplainPool pool, MemoryBudget budget,
+                     ScheduledExecutorService timer, Duration stall, RequestLimits limits) {
         this.models = models;
         this.reloader = reloader;
+        this.pool = pool;
+        this.budget = budget;
+        this.timer = timer;
+        this.stall = stall;
+        this.limits = limits;
     }
 
     @Override
     public void listModels(ListModelsRequest request, StreamObserver<ListModelsResponse> observer) {
-        ListModelsResponse.Builder r = ListModelsResponse.newBuilder();
-        models.visible().forEach(m -> r.addModels(info(m)));
-        observer.onNext(r.build());
-        observer.onCompleted();
+        try {
+            ListModelsResponse.Builder r = ListModelsResponse.newBuilder();
+            models.visible().forEach(m -> r.addModels(info(m)));
+            observer.onNext(r.build());
+            observer.onCompleted();
+        } catch (Throwable e) {
+            observer.onError(StatusMapper.toStatus(e));
+        }
     }
 
     @Override
@@ -50,39 +69,80 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
         try {
             observer.onNext(info(models.require(request.getName(), "name")));
             observer.onCompleted();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             observer.onError(StatusMapper.toStatus(e));
         }
     }
 
+    /**
+     * Decodes and admits on the gRPC thread (instance limit, memory), then hands the rows to the
+     * model's scheduler from the explain pool, in the model's own prediction lane; the outputs are
+     * copied and the answer built on the scheduler's thread, never on a gRPC thread.
+     */
     @Override
     public void predict(PredictRequest request, StreamObserver<PredictResponse> observer) {
-        ServerCallStreamObserver<PredictResponse> call = (ServerCallStreamObserver<PredictResponse>) observer;
-        RequestContext context = CallCancellation.bind(call);
+        AnswerChannel<PredictResponse> channel = new AnswerChannel<>(
+                (ServerCallStreamObserver<PredictResponse>) observer, timer, stall);
+        RequestContext context = channel.context();
         try {
             ServedModel model = models.acquire(request.getModel(), "model", context);
             RowBlock rows = ExplainRequestCodec.decodeInputs(request.getInputsList(), model.signature(), "inputs");
-            model.scheduler().admit();
-            BatchRunner runner = model.scheduler().open(context);
-            runner.submit(rows).whenComplete((out, failure) -> {
-                try {
-                    if (call.isCancelled()) {
-                        return;
-                    }
-                    if (failure != null) {
-                        call.onError(StatusMapper.toStatus(failure));
-                    } else {
-                        call.onNext(response(model, out));
-                        call.onCompleted();
-                    }
-                } finally {
-                    context.cancel(Reason.CANCELLED); // the answer is out: releases the model version
+            if (rows.rows() > limits.maxInstances()) {
+                throw PrismException.invalid(Reason.BUDGET_EXCEEDED, "inputs", rows.rows() + " instances is more"
+                        + " than this server's limit max_instances = " + limits.maxInstances()
+                        + "; send them in several requests");
+            }
+            BatchScheduler scheduler = model.scheduler();
+            channel.hold(budget.reserve(RequestFootprint.prediction(request, rows.rows(), scheduler.inputWidth(),
+                    scheduler.outputWidth()), "a prediction of " + rows.rows() + " instances"));
+            scheduler.admit();
+            ExplainPool.Task task = pool.submit(model.name() + " (predictions)", deadlineNanos(),
+                    () -> run(model, rows, context, channel));
+            context.onCancel(() -> {
+                if (pool.withdraw(task)) {
+                    task.body.run();
                 }
             });
-        } catch (RuntimeException e) {
-            context.cancel(Reason.CANCELLED);
-            observer.onError(StatusMapper.toStatus(e));
+        } catch (Throwable e) {
+            end(context, channel);
+            channel.fail(StatusMapper.toStatus(e));
         }
+    }
+
+    private static void run(ServedModel model, RowBlock rows, RequestContext context,
+                            AnswerChannel<PredictResponse> channel) {
+        try {
+            context.throwIfCancelled();
+            model.scheduler().open(context).submit(rows).whenComplete((out, failure) -> {
+                try {
+                    if (failure != null) {
+                        channel.fail(StatusMapper.toStatus(failure));
+                    } else {
+                        channel.finish(List.of(response(model, out)));
+                    }
+                } catch (Throwable t) {
+                    channel.fail(StatusMapper.toStatus(t));
+                } finally {
+                    end(context, channel);
+                }
+            });
+        } catch (Throwable t) {
+            end(context, channel);
+            channel.fail(StatusMapper.toStatus(t));
+        }
+    }
+
+    /** The answer is out or never will be: releases the model version and the scheduler job. */
+    private static void end(RequestContext context, AnswerChannel<?> channel) {
+        context.cancel(Reason.CANCELLED);
+        channel.workEnded();
+    }
+
+    /** The call's deadline as System.nanoTime(), or Long.MAX_VALUE. */
+    private static long deadlineNanos() {
+        io.grpc.Deadline deadline = io.grpc.Context.current().getDeadline();
+        return deadline == null ? Long.MAX_VALUE
+                : System.nanoTime() + deadline.timeRemaining(java.util.concurrent.TimeUnit.NANOSECONDS);
     }
 
     @Override
@@ -103,7 +163,7 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
             }
             observer.onNext(r.build());
             observer.onCompleted();
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             observer.onError(StatusMapper.toStatus(e));
         }
     }

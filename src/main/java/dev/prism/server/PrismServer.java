@@ -55,6 +55,7 @@ public final class PrismServer implements AutoCloseable {
     private final PrometheusMeterRegistry registry;
     private final ServedModels models;
     private final ExplainPool pool;
+    private final MemoryBudget budget;
     private final ExplainServiceImpl explainService;
     private final ScheduledExecutorService timer;
     private final ExecutorService callExecutor;
@@ -91,7 +92,9 @@ public final class PrismServer implements AutoCloseable {
         this.models = new ServedModels(repository, options, registry);
         this.reloader = new ModelReloader(options.modelRepository(), loader, options.device(), options::override,
                 models, tokens, registry);
-        this.pool = new ExplainPool(options.explainThreads(), options.explainQueue(), options.explainQueueWait());
+        this.pool = new ExplainPool(options.explainThreads(), options.explainQueue(), options.explainQueueWait(),
+                registry);
+        this.budget = new MemoryBudget(options.admission().memoryBudgetBytes(), registry);
         this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "prism-progress");
             t.setDaemon(true);
@@ -106,10 +109,13 @@ public final class PrismServer implements AutoCloseable {
         ExplainRequestCodec codec = new ExplainRequestCodec(models, options.limits());
         // The last runs first: calls refused for want of a token are counted too.
         callInterceptors.add(new MetricCollectingServerInterceptor(registry));
-        this.explainService = new ExplainServiceImpl(codec, pool, timer, new ExplanationMetrics(registry));
+        this.explainService = new ExplainServiceImpl(codec, pool, budget, timer, options.admission().streamStall(),
+                models, new ExplanationMetrics(registry));
         this.server = builder
                 .executor(callExecutor)
-                .addService(ServerInterceptors.intercept(new ModelServiceImpl(models, reloader), callInterceptors))
+                .intercept(new StreamReset())
+                .addService(ServerInterceptors.intercept(new ModelServiceImpl(models, reloader, pool, budget, timer,
+                        options.admission().streamStall(), options.limits()), callInterceptors))
                 .addService(ServerInterceptors.intercept(explainService, callInterceptors))
                 .addService(health.getHealthService())
                 .addService(ProtoReflectionServiceV1.newInstance())
@@ -142,7 +148,8 @@ public final class PrismServer implements AutoCloseable {
         NettyServerBuilder builder = security.tls()
                 ? NettyServerBuilder.forAddress(address, ServerTls.credentials(security))
                 : NettyServerBuilder.forAddress(address);
-        return new PrismServer(options, security, builder.maxInboundMessageSize(options.limits().maxMessageBytes()),
+        return new PrismServer(options, security, builder.maxInboundMessageSize(options.limits().maxMessageBytes())
+                        .maxConcurrentCallsPerConnection(options.admission().maxStreamsPerConnection()),
                 new OnnxModelLoader(options.intraOpThreads()));
     }
 
@@ -189,6 +196,11 @@ public final class PrismServer implements AutoCloseable {
     /** The served models, whose versions tests look into. */
     ServedModels models() {
         return models;
+    }
+
+    /** The memory lent to requests, which tests watch. */
+    MemoryBudget budget() {
+        return budget;
     }
 
     public PrometheusMeterRegistry registry() {

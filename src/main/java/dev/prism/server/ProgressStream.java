@@ -7,7 +7,8 @@ import dev.prism.api.v1.Progress;
 import dev.prism.explain.ProgressSink;
 import dev.prism.model.ModelSignature;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ServerCallStreamObserver;
+import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -16,28 +17,45 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The server side of one StreamExplain call. The explainer writes progress here; a ticker sends
- * the latest state every {@link #INTERVAL_MILLIS} ms while the client keeps up ({@code isReady}),
- * so a slow reader gets coalesced snapshots rather than a growing buffer. The final result and
- * errors always go out, once.
+ * The progress side of one StreamExplain call. The explainer writes progress here; once the
+ * explanation has {@linkplain #start() started} (a call still waiting for a thread gets nothing), a
+ * ticker sends the state of that moment every {@link #INTERVAL_MILLIS} ms, and only while the
+ * client has read what came before ({@code isReady}): a slow reader gets the latest snapshot when
+ * it catches up, never a backlog. Estimates that changed since the last event go out at most
+ * {@link #MAX_ESTIMATE_VALUES} values per event, the rest in later ones, so one event stays small.
+ * The final result goes through the call's {@link AnswerChannel}, which waits for the reader within
+ * the stall limit.
+ *
+ * <p>Locking: this object's monitor guards the counters and estimates; sending takes the channel's.
  */
 final class ProgressStream implements ProgressSink {
     static final long INTERVAL_MILLIS = 200;
+    /** Attribution values (each with its standard error) per progress event at most. */
+    static final int MAX_ESTIMATE_VALUES = 1 << 15;
 
-    private final ServerCallStreamObserver<ExplainEvent> call;
+    private final AnswerChannel<ExplainEvent> channel;
     private final ModelSignature signature;
-    private final long startNanos = System.nanoTime();
-    private final ScheduledFuture<?> ticker;
+    private final ScheduledExecutorService timer;
+    private long startNanos;
+    private ScheduledFuture<?> ticker;
     private long total;
     private long done;
     private final Map<Long, Estimate> changed = new LinkedHashMap<>();
-    private boolean closed;
+    private boolean stopped;
 
-    ProgressStream(ServerCallStreamObserver<ExplainEvent> call, ModelSignature signature,
-                   ScheduledExecutorService timer) {
-        this.call = call;
+    ProgressStream(AnswerChannel<ExplainEvent> channel, ModelSignature signature, ScheduledExecutorService timer) {
+        this.channel = channel;
         this.signature = signature;
-        this.ticker = timer.scheduleAtFixedRate(this::tick, INTERVAL_MILLIS, INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+        this.timer = timer;
+    }
+
+    /** The explanation is running: progress goes out from now on. */
+    synchronized void start() {
+        if (stopped || ticker != null) {
+            return;
+        }
+        startNanos = System.nanoTime();
+        ticker = timer.scheduleWithFixedDelay(this::tick, INTERVAL_MILLIS, INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -56,54 +74,80 @@ final class ProgressStream implements ProgressSink {
                 ExplanationCodec.estimate(signature, instance, output, attributions, standardErrors));
     }
 
-    private synchronized void tick() {
-        if (closed || call.isCancelled() || !call.isReady()) {
-            return;
+    private void tick() {
+        try {
+            synchronized (channel) {
+                if (!channel.readyForProgress()) {
+                    return;
+                }
+                ExplainEvent event;
+                synchronized (this) {
+                    if (stopped) {
+                        return;
+                    }
+                    event = ExplainEvent.newBuilder().setProgress(snapshot()).build();
+                }
+                channel.sendProgress(event);
+            }
+        } catch (Throwable t) {
+            // A failed tick must not end the ticker, nor reach the timer thread shared by every call.
+            System.getLogger(ProgressStream.class.getName()).log(System.Logger.Level.WARNING,
+                    "a progress event could not be sent: " + t);
         }
-        send(ExplainEvent.newBuilder().setProgress(snapshot()).build());
     }
 
+    /** The state of this moment, with the estimates that changed (up to the per-event bound). */
     private Progress snapshot() {
-        Progress p = Progress.newBuilder()
+        List<Estimate> estimates = new ArrayList<>();
+        int values = 0;
+        for (Iterator<Estimate> it = changed.values().iterator(); it.hasNext(); ) {
+            Estimate e = it.next();
+            if (values > 0 && values + e.getAttributionsCount() > MAX_ESTIMATE_VALUES) {
+                break;
+            }
+            estimates.add(e);
+            values += e.getAttributionsCount();
+            it.remove();
+        }
+        return Progress.newBuilder()
                 .setEvaluationsDone(done)
                 .setEvaluationsTotal(Math.max(total, done))
-                .setElapsedSeconds((System.nanoTime() - startNanos) / 1e9)
-                .addAllEstimates(List.copyOf(changed.values()))
+                .setElapsedSeconds(startNanos == 0 ? 0 : (System.nanoTime() - startNanos) / 1e9)
+                .addAllEstimates(estimates)
                 .build();
-        changed.clear();
-        return p;
     }
 
-    /** Sends a last progress event (100%) and the result, then completes the call. */
-    synchronized void complete(ExplainResponse response) {
-        if (!stop()) {
-            return;
+    /** Sends a last progress event (100%, no estimates: the result holds them) and the result, then completes. */
+    void complete(ExplainResponse response) {
+        Progress last;
+        synchronized (this) {
+            if (!stop()) {
+                return;
+            }
+            changed.clear();
+            last = snapshot();
         }
-        send(ExplainEvent.newBuilder().setProgress(snapshot()).build());
-        send(ExplainEvent.newBuilder().setResult(response).build());
-        if (!call.isCancelled()) {
-            call.onCompleted();
-        }
+        channel.finish(List.of(ExplainEvent.newBuilder().setProgress(last).build(),
+                ExplainEvent.newBuilder().setResult(response).build()));
     }
 
-    synchronized void fail(StatusRuntimeException status) {
-        if (stop() && !call.isCancelled()) {
-            call.onError(status);
+    void fail(StatusRuntimeException status) {
+        synchronized (this) {
+            if (!stop()) {
+                return;
+            }
         }
+        channel.fail(status);
     }
 
     private boolean stop() {
-        ticker.cancel(false);
-        if (closed) {
+        if (ticker != null) {
+            ticker.cancel(false);
+        }
+        if (stopped) {
             return false;
         }
-        closed = true;
+        stopped = true;
         return true;
-    }
-
-    private void send(ExplainEvent event) {
-        if (!call.isCancelled()) {
-            call.onNext(event);
-        }
     }
 }

@@ -17,6 +17,7 @@ import java.time.Duration;
  *                          across threads differently for large batches).
  * @param explainQueueWait  longest an admitted request may wait for an explain thread; past it
  *                          the request is refused with QUEUE_FULL instead of run
+ * @param admission         memory lent to requests, the stall limit for readers, streams per connection
  */
 public record ServerOptions(
         int port,
@@ -32,40 +33,68 @@ public record ServerOptions(
         Integer maxQueueDelayMicros,
         Long maxQueueRows,
         Boolean crossRequestBatching,
-        Duration explainQueueWait) {
+        Duration explainQueueWait,
+        Admission admission) {
+
+    /**
+     * @param memoryBudgetBytes       heap lent to requests at once (see {@link MemoryBudget}); 0 takes
+     *                                half the maximum heap
+     * @param streamStall             how long a call's answer may wait for a client that reads nothing
+     *                                before the server drops it
+     * @param maxStreamsPerConnection concurrent calls one connection may open (HTTP/2
+     *                                MAX_CONCURRENT_STREAMS), enforced by the transport before any
+     *                                token is checked
+     */
+    public record Admission(long memoryBudgetBytes, Duration streamStall, int maxStreamsPerConnection) {
+        public static final Admission DEFAULTS = new Admission(0, Duration.ofSeconds(30), 128);
+
+        public Admission {
+            if (memoryBudgetBytes < 0 || streamStall.isNegative() || streamStall.isZero()
+                    || maxStreamsPerConnection < 1) {
+                throw new IllegalArgumentException("the memory budget must not be negative, the stall limit and"
+                        + " the streams per connection must be positive: " + this);
+            }
+        }
+    }
 
     public static ServerOptions defaults(Path modelRepository) {
         return new ServerOptions(50051, 9464, modelRepository, "cpu", 64, 1024, RequestLimits.DEFAULTS,
-                Duration.ofSeconds(30), 1, null, null, null, null, Duration.ofSeconds(30));
+                Duration.ofSeconds(30), 1, null, null, null, null, Duration.ofSeconds(30), Admission.DEFAULTS);
     }
 
     public ServerOptions withPorts(int grpc, int metrics) {
         return new ServerOptions(grpc, metrics, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait);
+                crossRequestBatching, explainQueueWait, admission);
     }
 
     public ServerOptions withBatching(Integer rows, Integer delayMicros, Long queueRows, Boolean crossRequest) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
-                limits, shutdownGrace, intraOpThreads, rows, delayMicros, queueRows, crossRequest, explainQueueWait);
+                limits, shutdownGrace, intraOpThreads, rows, delayMicros, queueRows, crossRequest, explainQueueWait, admission);
     }
 
     public ServerOptions withExplainPool(int threads, int queue) {
         return new ServerOptions(port, metricsPort, modelRepository, device, threads, queue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait);
+                crossRequestBatching, explainQueueWait, admission);
     }
 
     public ServerOptions withExplainQueueWait(Duration wait) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, wait);
+                crossRequestBatching, wait, admission);
+    }
+
+    public ServerOptions withAdmission(Admission a) {
+        return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
+                limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
+                crossRequestBatching, explainQueueWait, a);
     }
 
     public ServerOptions withLimits(RequestLimits l) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 l, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait);
+                crossRequestBatching, explainQueueWait, admission);
     }
 
     /** Workers for a model whose config leaves the count open. */

@@ -16,6 +16,7 @@ import dev.prism.model.ModelSignature;
 import dev.prism.model.RequestContext;
 import dev.prism.model.RowBatch;
 import dev.prism.tensor.RowBlock;
+import dev.prism.tensor.RowSource;
 import dev.prism.testing.FunctionModel;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
@@ -37,6 +38,8 @@ class BatchSchedulerTest {
         final List<List<Integer>> runs = new ArrayList<>();
         volatile CountDownLatch gate = new CountDownLatch(0);
         volatile double failOnJob = -1;
+        /** Thrown by the next run, once: an Error from the runtime, as an OutOfMemoryError would be. */
+        volatile Error nextError;
         /** Each run takes at least this long, whatever its size. */
         volatile long runMillis;
 
@@ -57,6 +60,11 @@ class BatchSchedulerTest {
                 Thread.sleep(runMillis);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            Error error = nextError;
+            if (error != null) {
+                nextError = null;
+                throw error;
             }
             List<Integer> jobs = new ArrayList<>();
             double[] out = new double[batch.rows() * 2];
@@ -264,6 +272,55 @@ class BatchSchedulerTest {
             model.gate.countDown();
             big.get(10, TimeUnit.SECONDS);
             s.admit();
+        }
+    }
+
+    /**
+     * An Error in a run (an OutOfMemoryError while copying outputs, a StackOverflowError in the
+     * runtime), or in a request's own row writer, fails that batch's requests and nothing else: the
+     * worker, here the only one, goes on serving.
+     */
+    @Test
+    void anErrorFailsItsBatchAndTheWorkerCarriesOn() throws Exception {
+        TaggingModel model = new TaggingModel();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (BatchScheduler s = new BatchScheduler("m", model, settings(1000), registry)) {
+            for (Error error : List.of(new OutOfMemoryError("Java heap space"), new StackOverflowError())) {
+                model.nextError = error;
+                CompletableFuture<RowBlock> hit = s.open(new RequestContext()).submit(rows(1, 10));
+                ExecutionException e = assertThrows(ExecutionException.class, () -> hit.get(10, TimeUnit.SECONDS));
+                PrismException p = (PrismException) e.getCause();
+                assertEquals(Reason.MODEL_EXECUTION_FAILED, p.reason());
+                assertTrue(p.getMessage().contains(error.getClass().getSimpleName()), p.getMessage());
+                assertEquals(10, s.open(new RequestContext()).submit(rows(2, 10)).get(10, TimeUnit.SECONDS).rows(),
+                        "the worker survived the " + error);
+            }
+            RowSource throwing = new RowSource() {
+                @Override
+                public int rows() {
+                    return 3;
+                }
+
+                @Override
+                public int width() {
+                    return 2;
+                }
+
+                @Override
+                public void copyRows(int from, int count, double[] dest, int offset) {
+                    throw new StackOverflowError();
+                }
+
+                @Override
+                public void copyRows(int from, int count, float[] dest, int offset) {
+                    throw new StackOverflowError();
+                }
+            };
+            CompletableFuture<RowBlock> writer = s.open(new RequestContext()).submit(throwing);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> writer.get(10, TimeUnit.SECONDS));
+            assertEquals(Reason.MODEL_EXECUTION_FAILED, ((PrismException) e.getCause()).reason());
+            assertEquals(10, s.open(new RequestContext()).submit(rows(3, 10)).get(10, TimeUnit.SECONDS).rows());
+            assertEquals(3.0, registry.get("prism.model.run.failures").counter().count());
         }
     }
 

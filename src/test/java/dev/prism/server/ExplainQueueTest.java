@@ -34,7 +34,7 @@ class ExplainQueueTest {
                     ExplainServiceTest.breastCancer(8, 200_000).build());
             assertTrue(running.next(WAIT).hasProgress());
             ServerTestSupport.StreamCall queued = ServerTestSupport.StreamCall.start(small.explainAsync(), IRIS);
-            assertTrue(queued.next(WAIT).hasProgress());
+            ServerTestSupport.awaitQueued(small.registry(), 1);
             // Past the bound while the only thread is busy; the thread then frees up.
             Thread.sleep(400);
             running.cancel();
@@ -64,7 +64,7 @@ class ExplainQueueTest {
                     ExplainServiceTest.breastCancer(8, 200_000).build());
             assertTrue(running.next(WAIT).hasProgress());
             ServerTestSupport.StreamCall queued = ServerTestSupport.StreamCall.start(small.explainAsync(), IRIS);
-            assertTrue(queued.next(WAIT).hasProgress());
+            ServerTestSupport.awaitQueued(small.registry(), 1);
             assertStatus(failure(() -> small.explain().explain(IRIS)), Status.Code.RESOURCE_EXHAUSTED, "QUEUE_FULL");
 
             queued.cancel();
@@ -73,7 +73,7 @@ class ExplainQueueTest {
                     "prism.explanations", "model", "iris", "status", "CANCELLED") == 1);
             // The running request still holds the only thread, and the freed place takes a new one.
             ServerTestSupport.StreamCall next = ServerTestSupport.StreamCall.start(small.explainAsync(), IRIS);
-            assertTrue(next.next(WAIT).hasProgress());
+            ServerTestSupport.awaitQueued(small.registry(), 1);
             assertFalse(running.done.isDone());
             assertFalse(next.done.isDone());
 

@@ -506,9 +506,9 @@ class ExplainServiceTest {
             assertTrue(running.next(WAIT).hasProgress());
 
             ServerTestSupport.StreamCall queued = ServerTestSupport.StreamCall.start(small.explainAsync(), longRequest);
-            Progress waiting = queued.next(WAIT).getProgress();
-            assertEquals(0, waiting.getEvaluationsTotal(), "the second request waits for the pool: " + waiting);
-            assertEquals(0, waiting.getEvaluationsDone());
+            ServerTestSupport.awaitQueued(small.registry(), 1);
+            Thread.sleep(3 * ProgressStream.INTERVAL_MILLIS);
+            assertTrue(queued.events.isEmpty(), "a call still waiting for a thread gets no progress: " + queued.events);
 
             Iterator<ExplainEvent> third = small.explain().streamExplain(longRequest);
             StatusRuntimeException refused = failure(third::hasNext);
@@ -597,7 +597,7 @@ class ExplainServiceTest {
 
     /**
      * The client's deadline passes while the server works. The server learns of it as a cancellation
-     * of the call; {@link CallCancellation} records DEADLINE_EXCEEDED when the call's deadline has
+     * of the call; {@link AnswerChannel} records DEADLINE_EXCEEDED when the call's deadline has
      * passed by the time the cancellation is handled, CANCELLED otherwise. Here the server's copy of
      * the deadline (taken from the grpc-timeout header when the call arrived) has passed when the
      * cancellation is handled, so DEADLINE_EXCEEDED it must be; see RealServerTest for the same over TCP.

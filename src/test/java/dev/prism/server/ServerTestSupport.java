@@ -148,7 +148,8 @@ final class ServerTestSupport {
     static ServerOptions withShutdownGrace(ServerOptions o, Duration grace) {
         return new ServerOptions(o.port(), o.metricsPort(), o.modelRepository(), o.device(), o.explainThreads(),
                 o.explainQueue(), o.limits(), grace, o.intraOpThreads(), o.maxBatchRows(),
-                o.maxQueueDelayMicros(), o.maxQueueRows(), o.crossRequestBatching(), o.explainQueueWait());
+                o.maxQueueDelayMicros(), o.maxQueueRows(), o.crossRequestBatching(), o.explainQueueWait(),
+                o.admission());
     }
 
     /** The first {@code n} rows of a bundled model's background.csv (header skipped), flattened. */
@@ -314,6 +315,12 @@ final class ServerTestSupport {
         Gauge g = registry.find(name).tags(tags).gauge();
         assertNotNull(g, "no gauge " + name + " " + List.of(tags));
         return g.value();
+    }
+
+    /** Waits until the explain pool has this many requests waiting for a thread (they get no progress). */
+    static void awaitQueued(MeterRegistry registry, int waiting) throws InterruptedException {
+        eventually(Duration.ofSeconds(30), () -> waiting + " requests waiting for an explain thread, not "
+                + gauge(registry, "prism.explain.queued"), () -> gauge(registry, "prism.explain.queued") == waiting);
     }
 
     /** Polls until the condition holds, failing after the timeout. */

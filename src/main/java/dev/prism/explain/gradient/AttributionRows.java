@@ -1,5 +1,6 @@
 package dev.prism.explain.gradient;
 
+import dev.prism.explain.ExplainInput;
 import dev.prism.explain.ProgressSink;
 import dev.prism.model.BatchRunner;
 import dev.prism.model.RequestContext;
@@ -39,6 +40,16 @@ final class AttributionRows {
     private final RequestContext context;
     private final int chunkRows;
     private long instanceStarted;
+
+    /**
+     * Bytes a gradient explanation holds at its peak besides its input: the chunks in flight with
+     * their outputs, and the current instance's sums for every output.
+     */
+    static long workingBytes(ExplainInput input, int chunkRows, int outputWidth) {
+        long inFlight = (long) MAX_CHUNKS_IN_FLIGHT * chunkRows * (outputWidth + 2L) * Double.BYTES;
+        long instance = 4L * input.outputCount() * input.instances().width() * Double.BYTES;
+        return inFlight + instance;
+    }
 
     AttributionRows(BatchRunner runner, ProgressSink progress, RequestContext context, int chunkRows) {
         this.runner = runner;

@@ -57,6 +57,12 @@ public final class IntegratedGradientsExplainer implements GradientExplainer<Int
     }
 
     @Override
+    public long workingBytes(ExplainInput input, IntegratedGradientsParams params, int outputWidth) {
+        return AttributionRows.workingBytes(input, chunkRows, outputWidth);
+    }
+
+
+    @Override
     public List<Explanation> explain(ExplainInput input, IntegratedGradientsParams params, BatchRunner runner,
                                      ProgressSink progress, RequestContext context) {
         GradientInput in = new GradientInput(input, runner, kind());

@@ -43,6 +43,12 @@ public final class SaliencyExplainer implements GradientExplainer<Void> {
     }
 
     @Override
+    public long workingBytes(ExplainInput input, Void params, int outputWidth) {
+        return AttributionRows.workingBytes(input, chunkRows, outputWidth);
+    }
+
+
+    @Override
     public List<Explanation> explain(ExplainInput input, Void params, BatchRunner runner, ProgressSink progress,
                                      RequestContext context) {
         GradientInput in = new GradientInput(input, runner, kind());

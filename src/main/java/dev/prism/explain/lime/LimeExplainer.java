@@ -2,6 +2,7 @@ package dev.prism.explain.lime;
 
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
+import dev.prism.explain.CoalitionGame;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
@@ -139,6 +140,29 @@ public final class LimeExplainer implements Explainer<LimeParams> {
         long background = input.background().size();
         return n * ((params.samples(true) - 1) * background + 1) + background;
     }
+
+    /**
+     * Tabular: the rows in flight and the neighbourhoods of the active instances, which
+     * {@link TabularLime} keeps under its footprint bound (one instance is always let in). Images and
+     * text: the coalition game's rows and each running plan's masks, weights and labels.
+     */
+    @Override
+    public long workingBytes(ExplainInput input, LimeParams params, int outputWidth) {
+        long m = input.featureCount();
+        if (!masked(input)) {
+            int width = input.instances().width();
+            long samples = params.samples(false);
+            long chunkRows = Math.max(1, Math.min(TabularLime.CHUNK_ROWS, TabularLime.CHUNK_VALUES / Math.max(1, width)));
+            long inFlight = TabularLime.CHUNKS_IN_FLIGHT * chunkRows * ((long) outputWidth + width) * Double.BYTES;
+            long oneInstance = samples * (width + input.outputCount() + 1);
+            long neighbourhoods = Math.max(TabularLime.MAX_ACTIVE_FOOTPRINT, oneInstance) * Double.BYTES;
+            return inFlight + neighbourhoods + 2 * m * m * Double.BYTES;
+        }
+        long samples = params.samples(true);
+        long perInstance = samples * (m + 32 + (input.outputCount() + 1L) * Double.BYTES) + 2 * m * m * Double.BYTES;
+        return CoalitionGame.workingBytes(input, outputWidth, samples, perInstance);
+    }
+
 
     @Override
     public List<Explanation> explain(ExplainInput input, LimeParams params, BatchRunner runner,

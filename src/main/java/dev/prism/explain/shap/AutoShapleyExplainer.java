@@ -44,6 +44,14 @@ public final class AutoShapleyExplainer implements Explainer<Void> {
     }
 
     @Override
+    public long workingBytes(ExplainInput input, Void params, int outputWidth) {
+        return method(input).equals(EXACT)
+                ? exact.workingBytes(input, ExactShapleyParams.DEFAULTS, outputWidth)
+                : kernel.workingBytes(input, KernelShapParams.DEFAULTS, outputWidth);
+    }
+
+
+    @Override
     public List<Explanation> explain(ExplainInput input, Void params, BatchRunner runner, ProgressSink progress,
                                      RequestContext context) {
         return method(input).equals(EXACT)

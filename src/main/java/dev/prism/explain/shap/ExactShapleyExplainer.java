@@ -66,6 +66,16 @@ public final class ExactShapleyExplainer implements Explainer<ExactShapleyParams
         return input.instances().rows() * (interiorCoalitions(m) * rows + 1) + rows;
     }
 
+    /** Per instance: every coalition and its value for each output. */
+    @Override
+    public long workingBytes(ExplainInput input, ExactShapleyParams params, int outputWidth) {
+        int m = Math.min(input.featureCount(), MAX_PLAYERS);
+        long coalitions = interiorCoalitions(m) + 2;
+        long perInstance = coalitions * (m + 32 + (long) input.outputCount() * Double.BYTES);
+        return CoalitionGame.workingBytes(input, outputWidth, coalitions, perInstance);
+    }
+
+
     @Override
     public List<Explanation> explain(ExplainInput input, ExactShapleyParams params, BatchRunner runner,
                                      ProgressSink progress, RequestContext context) {

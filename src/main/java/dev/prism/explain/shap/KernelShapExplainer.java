@@ -71,6 +71,16 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         return input.instances().rows() * perInstance + input.background().size();
     }
 
+    /** Per instance: its design's coalitions and weights, the observed values, and the regression's copies. */
+    @Override
+    public long workingBytes(ExplainInput input, KernelShapParams params, int outputWidth) {
+        long m = input.featureCount();
+        long coalitions = params.effectiveSamples((int) m);
+        long perInstance = coalitions * (m + 64 + 3L * input.outputCount() * Double.BYTES) + 8 * m * m * Double.BYTES;
+        return CoalitionGame.workingBytes(input, outputWidth, coalitions, perInstance);
+    }
+
+
     @Override
     public List<Explanation> explain(ExplainInput input, KernelShapParams params, BatchRunner runner,
                                      ProgressSink progress, RequestContext context) {

@@ -46,6 +46,17 @@ public final class PermutationShapExplainer implements Explainer<PermutationShap
         return input.instances().rows() * (params.maxCoalitions(input.featureCount()) * rows + 1) + rows;
     }
 
+    /** Per instance: one permutation's coalitions and values, and the running means and squares. */
+    @Override
+    public long workingBytes(ExplainInput input, PermutationShapParams params, int outputWidth) {
+        long m = input.featureCount();
+        long perPermutation = 2 * m + 1;
+        long perInstance = perPermutation * (m + 32 + (long) input.outputCount() * Double.BYTES)
+                + 3L * input.outputCount() * m * Double.BYTES;
+        return CoalitionGame.workingBytes(input, outputWidth, perPermutation, perInstance);
+    }
+
+
     @Override
     public List<Explanation> explain(ExplainInput input, PermutationShapParams params, BatchRunner runner,
                                      ProgressSink progress, RequestContext context) {

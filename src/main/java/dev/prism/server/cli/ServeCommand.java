@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import sun.misc.Signal;
+import sun.misc.SignalHandler;
 
 @Command(name = "serve", mixinStandardHelpOptions = true, description = "Runs the Prism server.")
 final class ServeCommand implements Callable<Integer> {
@@ -40,6 +41,21 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--explain-queue-wait-seconds", defaultValue = "30",
             description = "Longest a request waits for an explain thread before it is refused (default ${DEFAULT-VALUE}).")
     double explainQueueWaitSeconds;
+
+    @Option(names = "--memory-budget-mib", defaultValue = "0",
+            description = "Heap lent to requests at once, in MiB: each reserves its inputs, working rows and answer"
+                    + " until its call closes; 0 takes half the maximum heap (default ${DEFAULT-VALUE}).")
+    long memoryBudgetMib;
+
+    @Option(names = "--stream-stall-seconds", defaultValue = "30",
+            description = "How long an answer waits for a client that reads nothing before it is dropped"
+                    + " (default ${DEFAULT-VALUE}).")
+    double streamStallSeconds;
+
+    @Option(names = "--max-streams-per-connection", defaultValue = "128",
+            description = "Concurrent calls one connection may open; checked by the transport, before tokens"
+                    + " (default ${DEFAULT-VALUE}).")
+    int maxStreamsPerConnection;
 
     @Option(names = "--max-evaluations", defaultValue = "1000000000",
             description = "Most model rows one request may need (default ${DEFAULT-VALUE}).")
@@ -117,6 +133,10 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("prism: --explain-queue-wait-seconds must be 0 or more, not " + explainQueueWaitSeconds);
             return 2;
         }
+        if (!(streamStallSeconds > 0) || memoryBudgetMib < 0) {
+            System.err.println("prism: --stream-stall-seconds must be positive and --memory-budget-mib 0 or more");
+            return 2;
+        }
         PrismServer server;
         try {
             RequestLimits limits = new RequestLimits(maxMessageBytes, maxInstances, maxFeatures, maxBackgroundRows,
@@ -124,7 +144,9 @@ final class ServeCommand implements Callable<Integer> {
             ServerOptions options = new ServerOptions(port, metricsPort, repository, device, explainThreads,
                     explainQueue, limits, Duration.ofSeconds(graceSeconds), intraOpThreads, maxBatchRows,
                     maxQueueDelayMicros, maxQueueRows, crossRequestBatching,
-                    Duration.ofNanos((long) (explainQueueWaitSeconds * 1e9)));
+                    Duration.ofNanos((long) (explainQueueWaitSeconds * 1e9)),
+                    new ServerOptions.Admission(Math.multiplyExact(memoryBudgetMib, 1024L * 1024L),
+                            Duration.ofNanos((long) (streamStallSeconds * 1e9)), maxStreamsPerConnection));
             server = PrismServer.start(options,
                     new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, metricsHost));
         } catch (IllegalArgumentException e) {
@@ -136,7 +158,12 @@ final class ServeCommand implements Callable<Integer> {
         for (String signal : List.of("TERM", "INT")) {
             Signal.handle(new Signal(signal), s -> new Thread(server::close, "prism-shutdown").start());
         }
-        Signal.handle(new Signal("HUP"), s -> new Thread(server::reload, "prism-reload").start());
+        SignalHandler before = Signal.handle(new Signal("HUP"), s -> new Thread(server::reload, "prism-reload").start());
+        if (before == SignalHandler.SIG_IGN) {
+            // A process started with SIGHUP ignored (nohup) cannot take it back: the JVM leaves it ignored.
+            System.err.println("prism: SIGHUP is ignored by this process (started under nohup?), so it does not"
+                    + " reload models; reload with the ReloadModels call, `prism reload`, or --watch-models");
+        }
         if (watchModels) {
             server.watchModels(Duration.ofSeconds(1));
         }
