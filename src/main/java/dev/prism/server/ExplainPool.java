@@ -50,7 +50,7 @@ final class ExplainPool implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition workAvailable = lock.newCondition();
     private final Condition drained = lock.newCondition();
-    /** Lanes with queued tasks or running ones, in turn order. */
+    /** Every lane seen, in turn order; a lane keeps what it learnt while idle (lanes are served names). */
     private final Map<String, Lane> lanes = new LinkedHashMap<>();
     private int queued;
     private int running;
@@ -120,13 +120,11 @@ final class ExplainPool implements AutoCloseable {
             }
             long wait = expectedWaitNanos(l);
             if (wait > maxWaitNanos) {
-                dropIfIdle(lane, l);
                 throw PrismException.overloaded("model '" + lane + "' has " + l.queue.size()
                         + " requests waiting; a new one would wait about " + millis(wait) + " ms (limit "
                         + millis(maxWaitNanos) + " ms); retry later", retryAfter(wait - maxWaitNanos));
             }
             if (deadlineNanos != Long.MAX_VALUE && System.nanoTime() + wait > deadlineNanos) {
-                dropIfIdle(lane, l);
                 throw PrismException.overloaded("model '" + lane + "' is busy: a new request would start in about "
                         + millis(wait) + " ms, after the call's deadline; retry later or with a longer deadline",
                         retryAfter(wait));
@@ -167,12 +165,6 @@ final class ExplainPool implements AutoCloseable {
         return TimeUnit.NANOSECONDS.toMillis(nanos);
     }
 
-    private void dropIfIdle(String name, Lane l) {
-        if (l.queue.isEmpty() && l.running == 0) {
-            lanes.remove(name);
-        }
-    }
-
     /** Takes back a task still waiting; true when it was waiting, and so will not run. */
     boolean withdraw(Task task) {
         lock.lock();
@@ -185,7 +177,6 @@ final class ExplainPool implements AutoCloseable {
                 return false;
             }
             queued--;
-            dropIfIdle(task.lane, l);
             signalIfDrained();
             return true;
         } finally {
@@ -319,7 +310,6 @@ final class ExplainPool implements AutoCloseable {
             if (l != null) {
                 l.running--;
                 l.meanRunNanos = l.meanRunNanos == 0 ? nanos : (7 * l.meanRunNanos + nanos) / 8;
-                dropIfIdle(task.lane, l);
             }
             if (queued > 0) {
                 workAvailable.signal();
