@@ -319,13 +319,14 @@ final class ExplainRequestCodec {
         return BackgroundSummary.kmeans(background, k, request.getSeed());
     }
 
-    /** A baseline as a single replacement row. */
+    /** A baseline as a single replacement row, each value checked in the type of the model's input. */
     private static Background decodeBaseline(Baseline baseline, ModelSignature sig) {
         int width = sig.featureCount();
         double[] row = new double[width];
         switch (baseline.getValueCase()) {
-            case CONSTANT -> java.util.Arrays.fill(row, baseline.getConstant());
-            case MASK_TOKEN_ID -> java.util.Arrays.fill(row, (double) baseline.getMaskTokenId());
+            case CONSTANT -> java.util.Arrays.fill(row, baselineValue(baseline.getConstant(), sig, "baseline.constant"));
+            case MASK_TOKEN_ID -> java.util.Arrays.fill(row,
+                    baselineValue(baseline.getMaskTokenId(), sig, "baseline.mask_token_id"));
             case VALUES -> {
                 Tensor t = baseline.getValues();
                 Tensor batched = t.getShapeCount() == sig.explainedInput().shape().length - 1
@@ -344,12 +345,16 @@ final class ExplainRequestCodec {
             case VALUE_NOT_SET -> throw PrismException.invalid(Reason.INVALID_PARAMS, "baseline",
                     "set one of constant, values, mask_token_id");
         }
-        for (double v : row) {
-            if (!Double.isFinite(v)) {
-                throw PrismException.invalid(Reason.INVALID_PARAMS, "baseline", "values must be finite");
-            }
-        }
         return Background.uniform(new RowBlock(1, width, row));
+    }
+
+    /** A baseline's single value, or INVALID_PARAMS when the model's input cannot hold it. */
+    private static double baselineValue(double v, ModelSignature sig, String field) {
+        String unfit = TensorCodec.unfit(v, sig.explainedInput());
+        if (unfit != null) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, field, unfit);
+        }
+        return v;
     }
 
     private static int[] outputs(List<String> names, ModelSignature sig) {
