@@ -6,6 +6,7 @@ import dev.prism.api.v1.GradientTarget;
 import dev.prism.api.v1.L1Reg;
 import dev.prism.api.v1.Tensor;
 import dev.prism.batch.BatchScheduler;
+import dev.prism.error.ClientText;
 import dev.prism.error.FieldViolation;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
@@ -249,8 +250,8 @@ final class ExplainRequestCodec {
         Tensor t = tensors.get(0);
         String at = field + "[0]";
         if (!t.getName().isEmpty() && !t.getName().equals(sig.explainedInput().name())) {
-            throw PrismException.invalid(Reason.INVALID_TENSOR, at + ".name", "the model has no input '"
-                    + t.getName() + "'; its input is '" + sig.explainedInput().name() + "'");
+            throw PrismException.invalid(Reason.INVALID_TENSOR, at + ".name", "the model has no input "
+                    + ClientText.quote(t.getName()) + "; its input is '" + sig.explainedInput().name() + "'");
         }
         List<FieldViolation> violations = new ArrayList<>();
         RowBlock rows = TensorCodec.decode(t, sig.explainedInput(), at, violations);
@@ -372,10 +373,10 @@ final class ExplainRequestCodec {
             String name = names.get(i);
             columns[i] = sig.outputNames().indexOf(name);
             if (columns[i] < 0) {
-                violations.add(new FieldViolation("outputs[" + i + "]", "the model has no output '" + name
-                        + "'; it has " + sig.outputNames()));
+                violations.add(new FieldViolation("outputs[" + i + "]", "the model has no output "
+                        + ClientText.quote(name) + "; it has " + sig.outputNames()));
             } else if (!seen.add(name)) {
-                violations.add(new FieldViolation("outputs[" + i + "]", "'" + name + "' is listed twice"));
+                violations.add(new FieldViolation("outputs[" + i + "]", ClientText.quote(name) + " is listed twice"));
             }
         }
         if (!violations.isEmpty()) {

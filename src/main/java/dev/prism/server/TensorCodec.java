@@ -101,7 +101,7 @@ final class TensorCodec {
             List<Long> shape = t.getShapeList();
             if (shape.size() != 2 || shape.get(0) < 1 || shape.get(1) < 1) {
                 violations.add(new FieldViolation(field + ".shape", "must be [rows, columns] with both >= 1, got "
-                        + shape));
+                        + (shape.size() == 2 ? shape : "rank " + shape.size())));
             } else if (columns >= 0 && shape.get(1) != columns) {
                 violations.add(new FieldViolation(field + ".shape[1]", "must be " + columns + ", got " + shape.get(1)));
             } else if (!holds(shape.get(0), shape.get(1), values.length)) {
