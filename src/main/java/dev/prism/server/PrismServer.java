@@ -109,10 +109,11 @@ public final class PrismServer implements AutoCloseable {
         this.explainService = new ExplainServiceImpl(codec, pool, timer, new ExplanationMetrics(registry));
         this.server = builder
                 .executor(callExecutor)
-                .addService(ServerInterceptors.intercept(new ModelServiceImpl(models, reloader), callInterceptors))
-                .addService(ServerInterceptors.intercept(explainService, callInterceptors))
-                .addService(health.getHealthService())
-                .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(ServerInterceptors.intercept(
+                        RequestParsing.parsedInCall(new ModelServiceImpl(models, reloader)), callInterceptors))
+                .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(explainService), callInterceptors))
+                .addService(RequestParsing.parsedInCall(health.getHealthService()))
+                .addService(RequestParsing.parsedInCall(ProtoReflectionServiceV1.newInstance()))
                 .build()
                 .start();
         health.setStatus("", ServingStatus.SERVING);
