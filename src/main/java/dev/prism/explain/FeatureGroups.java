@@ -1,5 +1,6 @@
 package dev.prism.explain;
 
+import dev.prism.error.ClientText;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -65,12 +66,12 @@ public final class FeatureGroups {
         for (int g = 0; g < copy.length; g++) {
             int[] m = members.get(g).clone();
             if (m.length == 0) {
-                throw new IllegalArgumentException("group " + g + " (" + names.get(g) + ") has no elements");
+                throw new IllegalArgumentException("group " + g + " (" + ClientText.quote(names.get(g)) + ") has no elements");
             }
             Arrays.sort(m);
             for (int e : m) {
                 if (e < 0 || e >= elements) {
-                    throw new IllegalArgumentException("group " + g + " (" + names.get(g) + ") has element " + e
+                    throw new IllegalArgumentException("group " + g + " (" + ClientText.quote(names.get(g)) + ") has element " + e
                             + ", outside [0, " + elements + ")");
                 }
                 if (owner[e] >= 0) {

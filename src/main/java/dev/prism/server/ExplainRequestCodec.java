@@ -6,6 +6,7 @@ import dev.prism.api.v1.GradientTarget;
 import dev.prism.api.v1.L1Reg;
 import dev.prism.api.v1.Tensor;
 import dev.prism.batch.BatchScheduler;
+import dev.prism.error.ClientText;
 import dev.prism.error.FieldViolation;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
@@ -280,8 +281,8 @@ final class ExplainRequestCodec {
         Tensor t = tensors.get(0);
         String at = field + "[0]";
         if (!t.getName().isEmpty() && !t.getName().equals(sig.explainedInput().name())) {
-            throw PrismException.invalid(Reason.INVALID_TENSOR, at + ".name", "the model has no input '"
-                    + t.getName() + "'; its input is '" + sig.explainedInput().name() + "'");
+            throw PrismException.invalid(Reason.INVALID_TENSOR, at + ".name", "the model has no input "
+                    + ClientText.quote(t.getName()) + "; its input is '" + sig.explainedInput().name() + "'");
         }
         List<FieldViolation> violations = new ArrayList<>();
         RowBlock rows = TensorCodec.decode(t, sig.explainedInput(), at, violations);
@@ -350,13 +351,14 @@ final class ExplainRequestCodec {
         return k;
     }
 
-    /** A baseline as a single replacement row. */
+    /** A baseline as a single replacement row, each value checked in the type of the model's input. */
     private static Background decodeBaseline(Baseline baseline, ModelSignature sig) {
         int width = sig.featureCount();
         double[] row = new double[width];
         switch (baseline.getValueCase()) {
-            case CONSTANT -> java.util.Arrays.fill(row, baseline.getConstant());
-            case MASK_TOKEN_ID -> java.util.Arrays.fill(row, (double) baseline.getMaskTokenId());
+            case CONSTANT -> java.util.Arrays.fill(row, baselineValue(baseline.getConstant(), sig, "baseline.constant"));
+            case MASK_TOKEN_ID -> java.util.Arrays.fill(row,
+                    baselineValue(baseline.getMaskTokenId(), sig, "baseline.mask_token_id"));
             case VALUES -> {
                 Tensor t = baseline.getValues();
                 Tensor batched = t.getShapeCount() == sig.explainedInput().shape().length - 1
@@ -375,12 +377,16 @@ final class ExplainRequestCodec {
             case VALUE_NOT_SET -> throw PrismException.invalid(Reason.INVALID_PARAMS, "baseline",
                     "set one of constant, values, mask_token_id");
         }
-        for (double v : row) {
-            if (!Double.isFinite(v)) {
-                throw PrismException.invalid(Reason.INVALID_PARAMS, "baseline", "values must be finite");
-            }
-        }
         return Background.uniform(new RowBlock(1, width, row));
+    }
+
+    /** A baseline's single value, or INVALID_PARAMS when the model's input cannot hold it. */
+    private static double baselineValue(double v, ModelSignature sig, String field) {
+        String unfit = TensorCodec.unfit(v, sig.explainedInput());
+        if (unfit != null) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, field, unfit);
+        }
+        return v;
     }
 
     private static int[] outputs(List<String> names, ModelSignature sig) {
@@ -398,10 +404,10 @@ final class ExplainRequestCodec {
             String name = names.get(i);
             columns[i] = sig.outputNames().indexOf(name);
             if (columns[i] < 0) {
-                violations.add(new FieldViolation("outputs[" + i + "]", "the model has no output '" + name
-                        + "'; it has " + sig.outputNames()));
+                violations.add(new FieldViolation("outputs[" + i + "]", "the model has no output "
+                        + ClientText.quote(name) + "; it has " + sig.outputNames()));
             } else if (!seen.add(name)) {
-                violations.add(new FieldViolation("outputs[" + i + "]", "'" + name + "' is listed twice"));
+                violations.add(new FieldViolation("outputs[" + i + "]", ClientText.quote(name) + " is listed twice"));
             }
         }
         if (!violations.isEmpty()) {

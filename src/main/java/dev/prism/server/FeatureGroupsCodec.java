@@ -42,6 +42,11 @@ final class FeatureGroupsCodec {
         return build(elements, members, names, field);
     }
 
+    /**
+     * Patches of an image of height × width pixels and as many channels as divide the instance.
+     * Sizes are computed in long: a client's height and width can be any int, and their product
+     * must neither wrap around nor be 0 to divide by.
+     */
     private static FeatureGroups grid(GridPatches grid, ModelSignature sig) {
         String field = "feature_groups.grid";
         int[] shape = sig.explainedInput().instanceShape();
@@ -58,32 +63,40 @@ final class FeatureGroupsCodec {
             height = shape[at];
             width = shape[at + 1];
         }
-        if (height < 1 || width < 1 || size % (height * width) != 0) {
+        long pixels = (long) height * width;
+        if (height < 1 || width < 1 || pixels > size || size % pixels != 0) {
             throw PrismException.invalid(Reason.INVALID_PARAMS, field + ".image_height", "an image of " + height
                     + "x" + width + " pixels does not divide an instance of " + size + " elements");
         }
-        int channels = size / (height * width);
+        int channels = (int) (size / pixels);
         int ph = grid.getPatchHeight();
         int pw = grid.getPatchWidth();
         if (ph < 1 || pw < 1) {
             throw PrismException.invalid(Reason.INVALID_PARAMS, field + ".patch_height",
                     "patch_height and patch_width must be >= 1, got " + ph + "x" + pw);
         }
+        // A patch larger than the image covers it; clamped, a patch's end never passes the int range.
+        ph = Math.min(ph, height);
+        pw = Math.min(pw, width);
         List<int[]> members = new ArrayList<>();
         List<String> names = new ArrayList<>();
-        for (int r0 = 0; r0 < height; r0 += ph) {
-            for (int c0 = 0; c0 < width; c0 += pw) {
-                List<Integer> patch = new ArrayList<>();
+        for (int r0 = 0; r0 < height; r0 = (int) Math.min(height, (long) r0 + ph)) {
+            int r1 = (int) Math.min(height, (long) r0 + ph);
+            for (int c0 = 0; c0 < width; c0 = (int) Math.min(width, (long) c0 + pw)) {
+                int c1 = (int) Math.min(width, (long) c0 + pw);
+                // Every index is below height × width × channels = size, an int.
+                int[] patch = new int[channels * (r1 - r0) * (c1 - c0)];
+                int k = 0;
                 for (int ch = 0; ch < channels; ch++) {
-                    for (int r = r0; r < Math.min(height, r0 + ph); r++) {
-                        for (int c = c0; c < Math.min(width, c0 + pw); c++) {
-                            patch.add(grid.getChannelsLast()
+                    for (int r = r0; r < r1; r++) {
+                        for (int c = c0; c < c1; c++) {
+                            patch[k++] = grid.getChannelsLast()
                                     ? (r * width + c) * channels + ch
-                                    : (ch * height + r) * width + c);
+                                    : (ch * height + r) * width + c;
                         }
                     }
                 }
-                members.add(patch.stream().mapToInt(Integer::intValue).toArray());
+                members.add(patch);
                 names.add("patch_" + r0 / ph + "_" + c0 / pw);
             }
         }

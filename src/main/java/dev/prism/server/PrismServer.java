@@ -114,11 +114,12 @@ public final class PrismServer implements AutoCloseable {
         this.server = builder
                 .executor(callExecutor)
                 .intercept(new StreamReset())
-                .addService(ServerInterceptors.intercept(new ModelServiceImpl(models, reloader, pool, budget, timer,
-                        options.admission().streamStall(), options.limits()), callInterceptors))
-                .addService(ServerInterceptors.intercept(explainService, callInterceptors))
-                .addService(health.getHealthService())
-                .addService(ProtoReflectionServiceV1.newInstance())
+                .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(new ModelServiceImpl(models,
+                        reloader, pool, budget, timer, options.admission().streamStall(), options.limits())),
+                        callInterceptors))
+                .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(explainService), callInterceptors))
+                .addService(RequestParsing.parsedInCall(health.getHealthService()))
+                .addService(RequestParsing.parsedInCall(ProtoReflectionServiceV1.newInstance()))
                 .build()
                 .start();
         health.setStatus("", ServingStatus.SERVING);

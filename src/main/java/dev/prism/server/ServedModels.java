@@ -1,6 +1,7 @@
 package dev.prism.server;
 
 import dev.prism.batch.BatchScheduler;
+import dev.prism.error.ClientText;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.model.AttributionGraphs;
@@ -90,11 +91,11 @@ final class ServedModels implements AutoCloseable {
             throw PrismException.invalid(Reason.INVALID_PARAMS, field, "is required");
         }
         if (!ModelGrant.current().allows(name)) {
-            throw new PrismException(Reason.PERMISSION_DENIED, "this token may not use model '" + name + "'");
+            throw new PrismException(Reason.PERMISSION_DENIED, "this token may not use model " + ClientText.quote(name));
         }
         ServedModel m = byName.get(name);
         if (m == null) {
-            throw new PrismException(Reason.MODEL_NOT_FOUND, "no model '" + name + "'; served models: "
+            throw new PrismException(Reason.MODEL_NOT_FOUND, "no model " + ClientText.quote(name) + "; served models: "
                     + visible().stream().map(ServedModel::name).toList());
         }
         return m;

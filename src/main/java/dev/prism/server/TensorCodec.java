@@ -51,20 +51,41 @@ final class TensorCodec {
                     + " values, got " + values.length));
             return null;
         }
-        boolean integer = !input.dtype().isFloating();
         for (int i = 0; i < values.length; i++) {
-            double v = values[i];
-            if (!Double.isFinite(v)) {
-                violations.add(new FieldViolation(field, "value " + i + " is " + v + "; NaN and Inf are not allowed"));
-                return null;
-            }
-            if (integer && v != Math.rint(v)) {
-                violations.add(new FieldViolation(field, "value " + i + " is " + v + " but input '"
-                        + input.name() + "' is " + input.dtype()));
+            String unfit = unfit(values[i], input);
+            if (unfit != null) {
+                violations.add(new FieldViolation(field, "value " + i + " " + unfit));
                 return null;
             }
         }
         return new RowBlock((int) rows, width, values);
+    }
+
+    /**
+     * Why a value cannot be one of the input's elements, or null when it can. Values are checked in
+     * the input's own type, since a double that is finite can still overflow it: beyond
+     * ±{@value Float#MAX_VALUE} a FLOAT32 element is infinite, and the model's answer NaN.
+     *
+     * @return a phrase that follows "value N", e.g. "is 1.0E39, beyond the range of FLOAT32 input 'x'"
+     */
+    static String unfit(double v, TensorSpec input) {
+        if (!Double.isFinite(v)) {
+            return "is " + v + "; NaN and Inf are not allowed";
+        }
+        boolean fits = switch (input.dtype()) {
+            case FLOAT64 -> true;
+            case FLOAT32 -> Float.isFinite((float) v);
+            case INT32 -> v >= Integer.MIN_VALUE && v <= Integer.MAX_VALUE;
+            // -2^63 is a long, 2^63 is not; both are exact doubles.
+            case INT64 -> v >= -0x1p63 && v < 0x1p63;
+        };
+        if (!fits) {
+            return "is " + v + ", beyond the range of " + input.dtype() + " input '" + input.name() + "'";
+        }
+        if (!input.dtype().isFloating() && v != Math.rint(v)) {
+            return "is " + v + " but input '" + input.name() + "' is " + input.dtype();
+        }
+        return null;
     }
 
     /**
@@ -80,7 +101,7 @@ final class TensorCodec {
             List<Long> shape = t.getShapeList();
             if (shape.size() != 2 || shape.get(0) < 1 || shape.get(1) < 1) {
                 violations.add(new FieldViolation(field + ".shape", "must be [rows, columns] with both >= 1, got "
-                        + shape));
+                        + (shape.size() == 2 ? shape : "rank " + shape.size())));
             } else if (columns >= 0 && shape.get(1) != columns) {
                 violations.add(new FieldViolation(field + ".shape[1]", "must be " + columns + ", got " + shape.get(1)));
             } else if (!holds(shape.get(0), shape.get(1), values.length)) {

@@ -53,9 +53,13 @@ public final class LimeSurrogate {
         }
     }
 
-    /** lime's default kernel: √exp(−d²/w²), i.e. exp(−d²/(2w²)). */
+    /**
+     * lime's default kernel: √exp(−d²/w²), i.e. exp(−d²/(2w²)), computed from d/w so that no width
+     * > 0 gives 0/0: a width whose square underflows still weighs the instance (d = 0) 1.
+     */
     public static double kernel(double distance, double width) {
-        return Math.sqrt(Math.exp(-(distance * distance) / (width * width)));
+        double z = distance / width;
+        return Math.exp(-0.5 * z * z);
     }
 
     /**

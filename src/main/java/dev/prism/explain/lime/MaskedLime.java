@@ -84,9 +84,8 @@ final class MaskedLime {
         final int[] players;
         final SplittableRandom rng;
         final int columns;
-        final double kernelWidth;
         final InterpretableRows rows;
-        final double[] weights = new double[samples];
+        final KernelWeights weights;
         final double[] labels;
         int submitted;
         int absorbed;
@@ -97,14 +96,14 @@ final class MaskedLime {
             this.players = instance.players();
             this.rng = LimeExplainer.random(input.seed(), instance.index());
             this.columns = params.neighbourhood() != null ? input.featureCount() : players.length;
-            this.kernelWidth = params.kernelWidth(true, columns);
+            this.weights = new KernelWeights(samples, params.kernelWidth(true, columns));
             this.rows = InterpretableRows.binary(columns, samples);
             int targets = input.outputCount();
             this.labels = new double[samples * targets];
             double[] all = new double[columns];
             Arrays.fill(all, 1);
             rows.add(all);
-            weights[0] = LimeSurrogate.kernel(0, kernelWidth);
+            weights.set(0, 0);
             for (int k = 0; k < targets; k++) {
                 labels[k] = instance.fullValue(k);
             }
@@ -163,7 +162,7 @@ final class MaskedLime {
                 double[] indicators = params.neighbourhood() != null ? params.neighbourhood().data().row(row)
                         : asDoubles(coalitions.get(j));
                 rows.add(indicators);
-                weights[row] = LimeSurrogate.kernel(cosineToOnes(indicators), kernelWidth);
+                weights.set(row, cosineToOnes(indicators));
                 System.arraycopy(values[j], 0, labels, row * targets, targets);
             }
             if (done()) {
@@ -182,7 +181,7 @@ final class MaskedLime {
         }
 
         private Explanation[] explain() {
-            LimeSurrogate surrogate = new LimeSurrogate(rows, weights, labels, input.outputCount());
+            LimeSurrogate surrogate = new LimeSurrogate(rows, weights.values(), labels, input.outputCount());
             Explanation[] out = new Explanation[input.outputCount()];
             long evaluations = (long) (samples - 1) * instance.rowsPerCoalition() + 1;
             for (int k = 0; k < out.length; k++) {

@@ -124,7 +124,7 @@ final class TabularLime {
         final SplittableRandom rng;
         final InterpretableRows rows;
         final double[] row0;
-        final double[] weights = new double[samples];
+        final KernelWeights weights = new KernelWeights(samples, kernelWidth);
         final double[] labels;
         int drawn;
         int absorbed;
@@ -147,7 +147,7 @@ final class TabularLime {
             this.row0 = sampler.scale(data0);
             this.labels = new double[samples * targets];
             rows.add(row0);
-            weights[0] = LimeSurrogate.kernel(0, kernelWidth);
+            weights.set(0, 0);
             System.arraycopy(labels0, 0, labels, 0, targets);
             drawn = 1;
             absorbed = 1;
@@ -175,7 +175,7 @@ final class TabularLime {
                     around.sample(rng, interpretable, sample);
                 }
                 rows.add(interpretable);
-                weights[drawn] = LimeSurrogate.kernel(distance(interpretable, row0), kernelWidth);
+                weights.set(drawn, distance(interpretable, row0));
                 System.arraycopy(sample, 0, inputs, r * width, width);
             }
             return new Chunk(this, count, runner.submit(new RowBlock(count, width, inputs)));
@@ -191,7 +191,7 @@ final class TabularLime {
         }
 
         Explanation[] explain() {
-            LimeSurrogate surrogate = new LimeSurrogate(rows, weights, labels, input.outputCount());
+            LimeSurrogate surrogate = new LimeSurrogate(rows, weights.values(), labels, input.outputCount());
             Explanation[] out = new Explanation[input.outputCount()];
             double elapsed = (System.nanoTime() - started) / 1e9;
             for (int k = 0; k < out.length; k++) {

@@ -28,6 +28,7 @@ import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class LimeExplainerTest {
     private static final LimeExplainer EXPLAINER = new LimeExplainer();
@@ -155,8 +156,10 @@ class LimeExplainerTest {
         return out;
     }
 
-    @Test
-    void maskedNeighbourhoodFitsTheRidgeOfTheMaskedModelsValues() {
+    /** 0: the default width for groups, 0.25; 1e300: far wider than any distance, so every row weighs 1. */
+    @ParameterizedTest
+    @ValueSource(doubles = {0, 1e300})
+    void maskedNeighbourhoodFitsTheRidgeOfTheMaskedModelsValues(double kernelWidth) {
         Random r = new Random(21);
         int elements = 7;
         double[] w = gaussian(r, elements);
@@ -172,8 +175,11 @@ class LimeExplainerTest {
                 flat[i * g + k] = z[i][k];
             }
         }
+        LimeParams params = new LimeParams(0, 0, LimeParams.FeatureSelection.NONE, LimeParams.Discretizer.QUARTILE,
+                kernelWidth, false, LimeParams.MaskSampling.AUTO, new LimeParams.Neighbourhood(rows(n, g, flat), null),
+                new int[0]);
         Explanation e = ExplainerHarness.explain(EXPLAINER, new FunctionModel(elements, 1, linear(0.7, w)),
-                grouped(x, bg, false, 1, 0), explicit(rows(n, g, flat), null, LimeParams.Discretizer.QUARTILE)).get(0);
+                grouped(x, bg, false, 1, 0), params).get(0);
         // The value of a coalition: the model averaged over the background with the kept groups from x.
         double[] y = new double[n];
         double[] weights = new double[n];
@@ -192,7 +198,7 @@ class LimeExplainerTest {
             }
             int ones = (int) Arrays.stream(z[i]).sum();
             double d = ones == 0 ? 1 : 1 - ones / (Math.sqrt(ones) * Math.sqrt(g));
-            weights[i] = Math.exp(-d * d / (2 * 0.25 * 0.25));
+            weights[i] = kernelWidth == 0 ? Math.exp(-d * d / (2 * 0.25 * 0.25)) : 1;
         }
         double[] expected = ridge(z, y, weights);
         assertArrayEquals(Arrays.copyOf(expected, g), e.attributions(), 1e-10);
@@ -447,6 +453,45 @@ class LimeExplainerTest {
                 "lime.categorical_features");
         EXPLAINER.validate(input, LimeParams.DEFAULTS);
         EXPLAINER.validate(input, params(2, auto, LimeParams.Discretizer.QUARTILE));
+    }
+
+    @Test
+    void theKernelWeighsTheInstanceOneWhateverTheWidth() {
+        assertEquals(Math.exp(-1.125), LimeSurrogate.kernel(3, 2), 0);
+        assertEquals(1.0, LimeSurrogate.kernel(0, 1e-200), 0, "w² underflows to 0, yet d = 0 weighs 1, not 0/0");
+        assertEquals(1.0, LimeSurrogate.kernel(0, Double.MIN_VALUE), 0);
+        assertEquals(0.0, LimeSurrogate.kernel(1e-190, 1e-200), 0);
+        assertEquals(1.0, LimeSurrogate.kernel(5, 1e300), 0, "w² overflows, every row weighs 1");
+    }
+
+    /**
+     * Widths under which every sample but the instance weighs 0 (tabular indicators differ by at
+     * least 1, three varying groups by a cosine distance of at least 1 − √(2/3)) leave the
+     * surrogate nothing to fit: the request is refused, naming the width, not answered with NaN
+     * weights or zero attributions.
+     */
+    @ParameterizedTest
+    @ValueSource(doubles = {1e-200, Double.MIN_VALUE, 1e-3})
+    void aKernelTooNarrowForEverySampleIsRefused(double kernelWidth) {
+        int m = 3;
+        Random r = new Random(24);
+        ExplainInput tabular = new ExplainInput(rows(1, m, new double[] {0.5, -1, 2}),
+                Background.uniform(rows(50, m, gaussian(r, 50 * m))), all(1), Link.IDENTITY, 0);
+        double[] x = gaussian(r, 7);
+        double[] base = gaussian(r, 7);
+        base[2] = x[2];
+        ExplainInput masked = grouped(x, Background.uniform(rows(1, 7, base)), true, 1, 0);
+        for (ExplainInput input : List.of(tabular, masked)) {
+            int width = input.instances().width();
+            LimeParams params = new LimeParams(200, 0, LimeParams.FeatureSelection.AUTO,
+                    LimeParams.Discretizer.QUARTILE, kernelWidth, false, LimeParams.MaskSampling.AUTO, null, new int[0]);
+            FunctionModel model = new FunctionModel(width, 1, linear(0.3, gaussian(r, width)));
+            PrismException e = assertThrows(PrismException.class,
+                    () -> ExplainerHarness.explain(EXPLAINER, model, input, params));
+            assertEquals(Reason.INVALID_PARAMS, e.reason());
+            assertEquals("lime.kernel_width", e.violations().get(0).field());
+            assertTrue(e.getMessage().contains("gives weight 0 to every sample but the instance"), e.getMessage());
+        }
     }
 
     @Test
