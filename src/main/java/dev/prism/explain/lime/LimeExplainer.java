@@ -155,7 +155,9 @@ public final class LimeExplainer implements Explainer<LimeParams> {
             long chunkRows = Math.max(1, Math.min(TabularLime.CHUNK_ROWS, TabularLime.CHUNK_VALUES / Math.max(1, width)));
             long inFlight = TabularLime.CHUNKS_IN_FLIGHT * chunkRows * ((long) outputWidth + width) * Double.BYTES;
             long oneInstance = samples * (width + input.outputCount() + 1);
-            long neighbourhoods = Math.max(TabularLime.MAX_ACTIVE_FOOTPRINT, oneInstance) * Double.BYTES;
+            long active = Math.min(input.instances().rows(), TabularLime.MAX_ACTIVE_INSTANCES);
+            long neighbourhoods = Math.max(oneInstance, Math.min(active * oneInstance, TabularLime.MAX_ACTIVE_FOOTPRINT))
+                    * Double.BYTES;
             return inFlight + neighbourhoods + 2 * m * m * Double.BYTES;
         }
         long samples = params.samples(true);
