@@ -3,6 +3,7 @@ package dev.prism.explain;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 
+import dev.prism.linalg.Cancellation;
 import dev.prism.model.Background;
 import dev.prism.model.BatchRunner;
 import dev.prism.model.RequestContext;
@@ -98,6 +99,11 @@ public final class CoalitionGame {
         /** Model rows one coalition costs. */
         public int rowsPerCoalition() {
             return background.size();
+        }
+
+        /** For the instance's solvers to ask between iterations: throws once the request is cancelled. */
+        public Cancellation cancellation() {
+            return context::throwIfCancelled;
         }
 
         /** Seconds since the instance started. */

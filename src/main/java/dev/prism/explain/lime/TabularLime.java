@@ -195,7 +195,8 @@ final class TabularLime {
             Explanation[] out = new Explanation[input.outputCount()];
             double elapsed = (System.nanoTime() - started) / 1e9;
             for (int k = 0; k < out.length; k++) {
-                LimeSurrogate.Fit fit = surrogate.fit(k, params.features(), params.featureSelection());
+                LimeSurrogate.Fit fit = surrogate.fit(k, params.features(), params.featureSelection(),
+                        context::throwIfCancelled);
                 out[k] = new Explanation(index, input.output(k), fit.intercept(), labels0[k], fit.coefficients(), null,
                         new Diagnostics(samples, samples, false, width, elapsed, false,
                                 new Diagnostics.SurrogateFit(fit.intercept(), fit.score(), fit.localPrediction())));
