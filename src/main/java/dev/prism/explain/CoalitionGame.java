@@ -3,8 +3,10 @@ package dev.prism.explain;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 
+import dev.prism.linalg.Cancellation;
 import dev.prism.model.Background;
 import dev.prism.model.BatchRunner;
+import dev.prism.model.NeededOutputs;
 import dev.prism.model.RequestContext;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.RowSource;
@@ -115,6 +117,11 @@ public final class CoalitionGame {
             return background.size();
         }
 
+        /** For the instance's solvers to ask between iterations: throws once the request is cancelled. */
+        public Cancellation cancellation() {
+            return context::throwIfCancelled;
+        }
+
         /** Seconds since the instance started. */
         public double elapsedSeconds() {
             return (System.nanoTime() - started) / 1e9;
@@ -203,7 +210,8 @@ public final class CoalitionGame {
                 throw new IllegalStateException("explanation plans stalled with nothing to evaluate");
             }
             Chunk chunk = inFlight.peek();
-            RowBlock out = BatchRunner.await(chunk.future, context.budgetNanosLeft());
+            RowBlock out = BatchRunner.await(chunk.future, context.budgetNanosLeft(),
+                    NeededOutputs.scoreColumns(input.outputs(), row -> describe(chunk, row)));
             context.throwIfCancelled();
             if (out == null) {
                 stopAtTimeBudget(active, next[0]);
@@ -292,6 +300,25 @@ public final class CoalitionGame {
         return new Chunk(pieces, rows, runner.submit(rows));
     }
 
+    /** What row {@code row} of a chunk is, for an error message. */
+    private String describe(Chunk chunk, int row) {
+        int n = background.size();
+        int coalition = row / n;
+        for (Piece piece : chunk.pieces) {
+            if (coalition < piece.coalitions.size()) {
+                boolean[] z = piece.coalitions.get(coalition);
+                int kept = 0;
+                for (boolean b : z) {
+                    kept += b ? 1 : 0;
+                }
+                return "instance " + piece.owner.instance.index() + ", a perturbed row (" + kept + " of " + z.length
+                        + " features kept, the rest from background row " + row % n + ")";
+            }
+            coalition -= piece.coalitions.size();
+        }
+        throw new IllegalArgumentException("row " + row + " is past the chunk");
+    }
+
     private static int take(Active a, int capacity, List<Piece> pieces) {
         List<boolean[]> coalitions = a.plan.next(capacity);
         if (coalitions.isEmpty()) {
@@ -346,7 +373,8 @@ public final class CoalitionGame {
                         .copyRows(0, bg.rows(), rows, (n + i * bg.rows()) * x.width());
             }
         }
-        RowBlock out = runner.evaluate(new RowBlock(n + emptyRows, x.width(), rows));
+        RowBlock out = runner.evaluate(new RowBlock(n + emptyRows, x.width(), rows),
+                NeededOutputs.scoreColumns(input.outputs(), row -> describeFirst(row, n, shared)));
         progress.advance(out.rows());
         fx = Arrays.copyOf(out.data(), n * width);
         empty = new double[n * width];
@@ -359,6 +387,17 @@ public final class CoalitionGame {
                 }
             }
         }
+    }
+
+    /** What row {@code row} of the first evaluation is: an instance, or a replacement row masking it. */
+    private String describeFirst(int row, int instances, boolean shared) {
+        if (row < instances) {
+            return "instance " + row + " itself";
+        }
+        int k = row - instances;
+        int size = background.size();
+        return shared ? "background row " + k + " (every feature masked)"
+                : "instance " + k / size + " with every feature masked by background row " + k % size;
     }
 
     private final class Active {

@@ -98,7 +98,10 @@ public final class ConstrainedLeastSquares {
             chol.solve(rhs, x);
         } else {
             LinearSolverDense<DMatrixRMaj> pinv = LinearSolverFactory_DDRM.pseudoInverse(true);
-            pinv.setA(normal.copy());
+            if (!pinv.setA(normal.copy())) {
+                throw new SolverException("constrained least squares: the singular value decomposition of the"
+                        + " normal equations failed");
+            }
             pinv.solve(rhs, x);
         }
         double[][] phi = new double[outputs][m];

@@ -90,6 +90,26 @@ final class Dense {
         return out;
     }
 
+    /** Throws a {@link SolverException} naming {@code what} and the entry when one is NaN or infinite. */
+    static void requireFinite(double[] v, String what) {
+        for (int i = 0; i < v.length; i++) {
+            if (!Double.isFinite(v[i])) {
+                throw new SolverException(what + " is not finite (" + v[i] + " at entry " + i + ")");
+            }
+        }
+    }
+
+    /** Throws a {@link SolverException} naming {@code what} and the entry when one is NaN or infinite. */
+    static void requireFinite(double[][] m, String what) {
+        for (int r = 0; r < m.length; r++) {
+            for (int c = 0; c < m[r].length; c++) {
+                if (!Double.isFinite(m[r][c])) {
+                    throw new SolverException(what + " is not finite (" + m[r][c] + " at entry (" + r + ", " + c + "))");
+                }
+            }
+        }
+    }
+
     /** Indices of the non-zero entries. */
     static int[] nonZero(double[] v) {
         int count = 0;

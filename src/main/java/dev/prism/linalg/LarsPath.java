@@ -18,6 +18,10 @@ import java.util.List;
  * features, the covariance of the equiangular direction is rounded to 15 decimals, a feature
  * whose Cholesky pivot falls below 1e-7 is refused, and after a sign change the LAR variant skips
  * adding a feature for one step.
+ *
+ * <p>Non-finite data, or arithmetic that overflows on the way, end the computation with a
+ * {@link SolverException} rather than a path of NaN: every loop is bounded, and the caller's
+ * {@link Cancellation} is asked at every step.
  */
 public final class LarsPath {
     /** The variant: plain least angle regression or the lasso path. */
@@ -28,6 +32,8 @@ public final class LarsPath {
     private static final double TINY32 = Float.MIN_NORMAL;
     private static final double DEGENERATE_PIVOT = 1e-7;
     private static final double ROUNDING = 1e15;
+    /** ε·2^i is finite up to this i: the regularisation of an ill-conditioned factor can grow no further. */
+    private static final int MAX_REGULARISATION_DOUBLINGS = Double.MAX_EXPONENT - Math.getExponent(EPS);
 
     private final int[] active;
     private final double[] alphas;
@@ -45,9 +51,10 @@ public final class LarsPath {
      * @param x       rows of the design, [sample][feature]
      * @param y       the targets, one per row
      * @param maxIter the most steps; each step adds at most one feature
+     * @throws SolverException when the products of the design are not finite
      */
-    public static LarsPath lar(double[][] x, double[] y, int maxIter) {
-        return compute(Method.LAR, Dense.gram(x), Dense.transposeTimes(x, y), y.length, maxIter);
+    public static LarsPath lar(double[][] x, double[] y, int maxIter, Cancellation cancellation) {
+        return compute(Method.LAR, Dense.gram(x), Dense.transposeTimes(x, y), y.length, maxIter, cancellation);
     }
 
     /**
@@ -57,12 +64,16 @@ public final class LarsPath {
      * @param xy      Xᵀy
      * @param samples number of rows of X: alphas are the largest covariance divided by it
      * @param maxIter the most steps
+     * @throws SolverException when gram or xy has a NaN or an infinity, or the path overflows
      */
-    public static LarsPath compute(Method method, double[][] gram, double[] xy, int samples, int maxIter) {
+    public static LarsPath compute(Method method, double[][] gram, double[] xy, int samples, int maxIter,
+                                   Cancellation cancellation) {
         if (maxIter < 0) {
             throw new IllegalArgumentException("maxIter must be >= 0, got " + maxIter);
         }
-        return new Solver(method, gram, xy, samples, maxIter).run();
+        Dense.requireFinite(gram, "LARS: the Gram matrix XᵀX");
+        Dense.requireFinite(xy, "LARS: Xᵀy");
+        return new Solver(method, gram, xy, samples, maxIter, cancellation).run();
     }
 
     /** Features active at the end of the path, in the order they entered (for LAR: never dropped). */
@@ -91,6 +102,7 @@ public final class LarsPath {
         private final double[] xy;
         private final int samples;
         private final int maxIter;
+        private final Cancellation cancellation;
         private final int p;
         /** order[pos] is the feature at position pos; positions below nActive are the active set. */
         private final int[] order;
@@ -104,12 +116,13 @@ public final class LarsPath {
         private final List<double[]> coefPath = new ArrayList<>();
         private int nActive;
 
-        Solver(Method method, double[][] gram, double[] xy, int samples, int maxIter) {
+        Solver(Method method, double[][] gram, double[] xy, int samples, int maxIter, Cancellation cancellation) {
             this.method = method;
             this.gram = gram;
             this.xy = xy;
             this.samples = samples;
             this.maxIter = maxIter;
+            this.cancellation = cancellation;
             this.p = xy.length;
             this.order = new int[p];
             for (int i = 0; i < p; i++) {
@@ -125,11 +138,18 @@ public final class LarsPath {
             double[] coef = new double[p];
             coefPath.add(coef);
             int nIter = 0;
+            // Each refusal zeroes one inactive covariance, so a step can refuse at most p features.
+            int refusals = 0;
             boolean skipAdd = false;
             while (true) {
+                cancellation.throwIfCancelled();
                 int best = -1;
                 double c = 0;
                 for (int pos = nActive; pos < p; pos++) {
+                    if (!Double.isFinite(cov[pos])) {
+                        throw new SolverException("LARS: the correlation of feature " + order[pos]
+                                + " with the residual overflowed at step " + nIter);
+                    }
                     if (best < 0 || Math.abs(cov[pos]) > c) {
                         best = pos;
                         c = Math.abs(cov[pos]);
@@ -142,9 +162,14 @@ public final class LarsPath {
                 }
                 if (!skipAdd) {
                     if (!addFeature(best)) {
+                        if (++refusals > p) {
+                            throw new SolverException("LARS: every feature was refused as degenerate at step "
+                                    + nIter);
+                        }
                         continue; // refused as degenerate: pick again at the same step
                     }
                 }
+                refusals = 0;
                 if (method == Method.LASSO && nIter > 0 && alphaPath.get(nIter - 1) < alpha) {
                     break; // rounding now dominates the remaining correlation
                 }
@@ -190,6 +215,10 @@ public final class LarsPath {
                 for (int k = 0; k < nActive; k++) {
                     int f = order[k];
                     next[f] = coef[f] + gamma * direction[k];
+                    if (!Double.isFinite(next[f])) {
+                        throw new SolverException("LARS: the coefficient of feature " + f + " overflowed at step "
+                                + nIter);
+                    }
                 }
                 coef = next;
                 coefPath.add(coef);
@@ -262,6 +291,11 @@ public final class LarsPath {
                 // An ill-conditioned factor: add growing multiples of eps to its diagonal until finite.
                 double[][] regularised = null;
                 for (int i = 0; !Double.isFinite(aa); i++) {
+                    if (i > MAX_REGULARISATION_DOUBLINGS) {
+                        throw new SolverException("LARS: the equiangular direction of " + nActive
+                                + " active features stays non-finite however much the Cholesky factor is regularised");
+                    }
+                    cancellation.throwIfCancelled();
                     if (regularised == null) {
                         regularised = new double[nActive][];
                         for (int k = 0; k < nActive; k++) {

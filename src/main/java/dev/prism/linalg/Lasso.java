@@ -8,7 +8,8 @@ import java.util.Arrays;
  * zero, at most 1000 sweeps. Convergence is checked on the duality gap, relative to ‖y‖², once the
  * largest coefficient update of a sweep falls below 1e-4 of the largest coefficient; at each check
  * the gap safe screening rule (Ndiaye et al. 2017) freezes features that are provably zero.
- * Soft thresholding makes unselected coefficients exactly zero.
+ * Soft thresholding makes unselected coefficients exactly zero. Where scikit-learn warns that the
+ * 1000 sweeps ran out, this throws a {@link SolverException}: the coefficients are not the lasso's.
  */
 public final class Lasso {
     private static final int MAX_ITER = 1000;
@@ -30,8 +31,9 @@ public final class Lasso {
      * @param x     rows of the design, [sample][feature]
      * @param y     the targets, one per row
      * @param alpha the penalty (>= 0)
+     * @throws SolverException when x or y holds a NaN or an infinity, or the descent does not converge
      */
-    public static Lasso fit(double[][] x, double[] y, double alpha) {
+    public static Lasso fit(double[][] x, double[] y, double alpha, Cancellation cancellation) {
         if (!(alpha >= 0) || Double.isInfinite(alpha)) {
             throw new IllegalArgumentException("alpha must be finite and >= 0, got " + alpha);
         }
@@ -40,6 +42,8 @@ public final class Lasso {
             throw new IllegalArgumentException(n + " rows and " + y.length + " targets");
         }
         int p = x[0].length;
+        Dense.requireFinite(x, "Lasso: the design");
+        Dense.requireFinite(y, "Lasso: the target vector");
         double[] xMean = Dense.columnMeans(x);
         double yMean = Dense.mean(y);
         // Column-major centred copy: every update walks one column.
@@ -50,7 +54,7 @@ public final class Lasso {
             }
         }
         double[] yc = Dense.shifted(y, yMean);
-        Descent descent = new Descent(columns, yc, alpha * n);
+        Descent descent = new Descent(columns, yc, alpha * n, cancellation);
         int iterations = descent.run();
         double intercept = yMean;
         for (int j = 0; j < p; j++) {
@@ -82,6 +86,7 @@ public final class Lasso {
         private final double[][] columns;
         private final double[] y;
         private final double alpha;
+        private final Cancellation cancellation;
         private final int n;
         private final int p;
         final double[] w;
@@ -92,10 +97,11 @@ public final class Lasso {
         private int[] activeSet;
         private double dualNorm;
 
-        Descent(double[][] columns, double[] y, double alpha) {
+        Descent(double[][] columns, double[] y, double alpha, Cancellation cancellation) {
             this.columns = columns;
             this.y = y;
             this.alpha = alpha;
+            this.cancellation = cancellation;
             this.n = y.length;
             this.p = columns.length;
             this.w = new double[p];
@@ -108,7 +114,11 @@ public final class Lasso {
             this.excluded = new boolean[p];
         }
 
-        /** Returns the number of sweeps, 0 when zero coefficients already satisfy the tolerance. */
+        /**
+         * Returns the number of sweeps, 0 when zero coefficients already satisfy the tolerance.
+         *
+         * @throws SolverException when the gap is still above the tolerance after the last sweep
+         */
         int run() {
             double tol = TOL * dot(y, y);
             double gap = dualityGap();
@@ -118,6 +128,7 @@ public final class Lasso {
             screen(gap);
             int sweep = 0;
             for (; sweep < MAX_ITER; sweep++) {
+                cancellation.throwIfCancelled();
                 double wMax = 0;
                 double dwMax = 0;
                 for (int j : activeSet) {
@@ -137,12 +148,13 @@ public final class Lasso {
                 if (wMax == 0 || dwMax / wMax <= TOL || sweep == MAX_ITER - 1) {
                     gap = dualityGap();
                     if (gap <= tol) {
-                        break;
+                        return sweep + 1; // the sweep that ends the loop counts
                     }
                     screen(gap);
                 }
             }
-            return Math.min(sweep + 1, MAX_ITER); // a sweep that ends the loop counts; running out is MAX_ITER
+            throw new SolverException("Lasso: coordinate descent did not converge in " + MAX_ITER
+                    + " sweeps (duality gap " + gap + ", tolerance " + tol + ")");
         }
 
         /**

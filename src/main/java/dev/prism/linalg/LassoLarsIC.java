@@ -10,7 +10,8 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
  * computed by LARS, and the point minimising
  * n·log(2πσ²) + RSS/σ² + c·df is kept, where df counts the non-zero coefficients, c is 2 (AIC)
  * or log n (BIC), and σ² is the residual variance of the ordinary least-squares fit with
- * n − p − 1 degrees of freedom.
+ * n − p − 1 degrees of freedom. A noise variance that is not finite, like non-finite data, is a
+ * {@link SolverException}: the criterion would be NaN at every point.
  */
 public final class LassoLarsIC {
     /** The information criterion. */
@@ -40,8 +41,9 @@ public final class LassoLarsIC {
      * @param x rows of the design, [sample][feature]; needs more than features + 1 rows, since
      *          the noise variance is estimated from the least-squares residuals
      * @param y the targets, one per row
+     * @throws SolverException when x or y holds a NaN or an infinity, or the fit overflows
      */
-    public static LassoLarsIC fit(double[][] x, double[] y, Criterion criterion) {
+    public static LassoLarsIC fit(double[][] x, double[] y, Criterion criterion, Cancellation cancellation) {
         int n = x.length;
         int p = n == 0 ? 0 : x[0].length;
         if (y.length != n) {
@@ -56,15 +58,19 @@ public final class LassoLarsIC {
         double[][] xc = Dense.centred(x, xMean);
         double[] yc = Dense.shifted(y, yMean);
         LarsPath path = LarsPath.compute(LarsPath.Method.LASSO, Dense.gram(xc), Dense.transposeTimes(xc, yc), n,
-                MAX_ITER);
+                MAX_ITER, cancellation);
         double[][] coefs = path.coefs();
         double[] alphas = path.alphas();
 
         double sigma2 = leastSquaresResidual(xc, yc) / (n - p - 1);
+        if (!Double.isFinite(sigma2)) {
+            throw new SolverException("LassoLarsIC: the noise variance of the least-squares fit is " + sigma2);
+        }
         double factor = criterion == Criterion.AIC ? 2 : Math.log(n);
         double[] values = new double[coefs.length];
         int best = 0;
         for (int k = 0; k < coefs.length; k++) {
+            cancellation.throwIfCancelled();
             int df = 0;
             for (double c : coefs[k]) {
                 if (Math.abs(c) > EPS) {

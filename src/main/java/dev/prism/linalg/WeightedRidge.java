@@ -12,7 +12,8 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
  * rows shifted by an origin (first and second moments, cross products with the targets), so every
  * fit and every step of a forward selection works on those sums alone, without another pass over
  * the rows. An origin near the data, such as one of its rows, keeps the centring that turns the
- * sums into the weighted-mean-centred Gram matrix accurate.
+ * sums into the weighted-mean-centred Gram matrix accurate. Sums that overflowed are a
+ * {@link SolverException} at the first fit, not coefficients of NaN.
  */
 public final class WeightedRidge {
     /**
@@ -127,7 +128,9 @@ public final class WeightedRidge {
         } else {
             // Only when alpha is negligible next to the Gram matrix: its minimum-norm solution.
             LinearSolverDense<DMatrixRMaj> pinv = LinearSolverFactory_DDRM.pseudoInverse(true);
-            pinv.setA(a.copy());
+            if (!pinv.setA(a.copy())) {
+                throw new SolverException("ridge: the singular value decomposition of the Gram matrix failed");
+            }
             pinv.solve(b, beta);
         }
         double[] coef = beta.data.clone();
@@ -152,7 +155,7 @@ public final class WeightedRidge {
      *
      * @return min(count, columns) columns in the order chosen
      */
-    public int[] forwardSelection(int target, int count) {
+    public int[] forwardSelection(int target, int count, Cancellation cancellation) {
         Centred c = centred();
         int steps = Math.min(count, columns);
         int[] chosen = new int[steps];
@@ -165,6 +168,7 @@ public final class WeightedRidge {
         int rank = 0;
         double sse = c.total[target];
         for (int step = 0; step < steps; step++) {
+            cancellation.throwIfCancelled();
             int best = -1;
             double bestScore = Double.NEGATIVE_INFINITY;
             double[] bestRow = null;
@@ -197,6 +201,9 @@ public final class WeightedRidge {
                     bestResidual = widens ? residual : 0;
                     bestRow = row;
                 }
+            }
+            if (best < 0) {
+                throw new SolverException("forward selection: the fit of every candidate is NaN at step " + step);
             }
             chosen[step] = best;
             used[best] = true;
@@ -259,6 +266,9 @@ public final class WeightedRidge {
                     cross.set(i, t, xy.get(i, t) - sumW * xMean[i] * yMean[t]);
                 }
             }
+            Dense.requireFinite(gram.data, "ridge: the weighted Gram matrix of the rows");
+            Dense.requireFinite(cross.data, "ridge: the weighted cross-product matrix of rows and targets");
+            Dense.requireFinite(total, "ridge: the weighted total sum of squares of the targets");
         }
     }
 }

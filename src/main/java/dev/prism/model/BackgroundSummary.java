@@ -11,11 +11,16 @@ import java.util.SplittableRandom;
  * (k-means++ seeding, Lloyd iterations, the best of ten restarts), then every coordinate of every
  * centre replaced by the nearest value its column really takes, so that categorical and integer
  * features keep valid values. Each centre is weighted by the background weight of its cluster.
+ * Lloyd's iterations are bounded as scikit-learn's ({@value #MAX_ITER}; the clustering at the
+ * bound is still a valid summary, only less refined); the request's cancellation is checked before
+ * each seeding candidate and every few rows of each assignment step.
  */
 public final class BackgroundSummary {
     private static final int RESTARTS = 10;
     private static final int MAX_ITER = 300;
     private static final double TOL = 1e-4;
+    /** Coordinates an assignment step compares between two cancellation checks (at least one row's). */
+    private static final long CHECK_WORK = 1 << 16;
 
     private BackgroundSummary() {
     }
@@ -28,6 +33,15 @@ public final class BackgroundSummary {
      * @param seed the randomness of the seeding: the same seed gives the same summary
      */
     public static Background kmeans(Background bg, int k, long seed) {
+        return kmeans(bg, k, seed, RequestContext.detached());
+    }
+
+    /**
+     * The k-means summary for a request: stops with the request's cancellation.
+     *
+     * @throws dev.prism.error.PrismException the context's reason, once it is cancelled
+     */
+    public static Background kmeans(Background bg, int k, long seed, RequestContext context) {
         if (k < 1) {
             throw new IllegalArgumentException("k must be at least 1, got " + k);
         }
@@ -44,7 +58,7 @@ public final class BackgroundSummary {
         SplittableRandom rng = new SplittableRandom(seed);
         Clustering best = null;
         for (int run = 0; run < RESTARTS; run++) {
-            Clustering c = lloyd(x, weights, plusPlus(x, weights, k, rng), tol);
+            Clustering c = lloyd(x, weights, plusPlus(x, weights, k, rng, context), tol, context);
             // Like scikit-learn, a restart replaces the best only with a strictly lower inertia and a
             // different partition.
             if (best == null || (c.inertia < best.inertia && !samePartition(c.labels, best.labels, k))) {
@@ -145,7 +159,8 @@ public final class BackgroundSummary {
      * trials: each new centre is the best of 2 + ⌊ln k⌋ candidates drawn in proportion to
      * weight × squared distance to the nearest centre so far.
      */
-    private static double[][] plusPlus(double[][] x, double[] w, int k, SplittableRandom rng) {
+    private static double[][] plusPlus(double[][] x, double[] w, int k, SplittableRandom rng,
+                                       RequestContext context) {
         int n = x.length;
         int trials = 2 + (int) Math.log(k);
         double[][] centres = new double[k][];
@@ -161,6 +176,7 @@ public final class BackgroundSummary {
             double bestPotential = Double.POSITIVE_INFINITY;
             double[] bestClosest = null;
             for (int t = 0; t < trials; t++) {
+                context.throwIfCancelled();
                 int candidate = sample(w, closest, potential, rng);
                 double[] next = new double[n];
                 double pot = 0;
@@ -204,7 +220,8 @@ public final class BackgroundSummary {
      * at most {@code tol} in total squared distance; empty clusters take the points farthest from
      * their centres; after a tolerance stop the labels are refreshed for the final centres.
      */
-    private static Clustering lloyd(double[][] x, double[] w, double[][] centres, double tol) {
+    private static Clustering lloyd(double[][] x, double[] w, double[][] centres, double tol,
+                                    RequestContext context) {
         int n = x.length;
         int k = centres.length;
         int d = x[0].length;
@@ -213,7 +230,7 @@ public final class BackgroundSummary {
         Arrays.fill(previous, -1);
         boolean strict = false;
         for (int iter = 0; iter < MAX_ITER; iter++) {
-            assign(x, centres, labels);
+            assign(x, centres, labels, context);
             double[][] sums = new double[k][d];
             double[] mass = new double[k];
             for (int i = 0; i < n; i++) {
@@ -259,7 +276,7 @@ public final class BackgroundSummary {
             System.arraycopy(labels, 0, previous, 0, n);
         }
         if (!strict) {
-            assign(x, centres, labels);
+            assign(x, centres, labels, context);
         }
         double inertia = 0;
         for (int i = 0; i < n; i++) {
@@ -268,8 +285,12 @@ public final class BackgroundSummary {
         return new Clustering(centres, labels, inertia);
     }
 
-    private static void assign(double[][] x, double[][] centres, int[] labels) {
+    private static void assign(double[][] x, double[][] centres, int[] labels, RequestContext context) {
+        int rowsPerCheck = (int) Math.max(1, CHECK_WORK / Math.max(1, (long) centres.length * x[0].length));
         for (int i = 0; i < x.length; i++) {
+            if (i % rowsPerCheck == 0) {
+                context.throwIfCancelled();
+            }
             int best = 0;
             double bestDistance = Double.POSITIVE_INFINITY;
             for (int j = 0; j < centres.length; j++) {

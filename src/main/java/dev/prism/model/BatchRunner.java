@@ -12,6 +12,9 @@ import java.util.concurrent.TimeoutException;
 /**
  * The only handle on a model an explainer gets: rows in, score rows out. Rows submitted by one
  * runner belong to one request; the scheduler behind it batches them with other requests' rows.
+ * {@link #submit} gives the model's raw outputs (Predict answers them as they are); explainers read
+ * outputs only through {@link #evaluate} and {@link #await}, which refuse a NaN or an infinity in
+ * what the explanation needs.
  */
 public interface BatchRunner {
 
@@ -29,20 +32,25 @@ public interface BatchRunner {
      */
     CompletableFuture<RowBlock> submit(RowSource rows);
 
-    /** Submits and waits. */
-    default RowBlock evaluate(RowSource rows) {
-        return await(submit(rows));
+    /** Submits and waits; see {@link #await(CompletableFuture, NeededOutputs)}. */
+    default RowBlock evaluate(RowSource rows, NeededOutputs needed) {
+        return await(submit(rows), needed);
     }
 
-    /** Waits for a submitted block, rethrowing its failure as a {@link PrismException}. */
-    static RowBlock await(CompletableFuture<RowBlock> future) {
-        return await(future, Long.MAX_VALUE);
+    /**
+     * Waits for a submitted block, rethrowing its failure as a {@link PrismException}.
+     *
+     * @throws PrismException MODEL_OUTPUT_NOT_FINITE when a value {@code needed} names is NaN or infinite
+     */
+    static RowBlock await(CompletableFuture<RowBlock> future, NeededOutputs needed) {
+        return await(future, Long.MAX_VALUE, needed);
     }
 
-    /** The rows' outputs, or null when they are not there within the timeout. */
-    static RowBlock await(CompletableFuture<RowBlock> future, long timeoutNanos) {
+    /** The rows' outputs, checked as {@link #await(CompletableFuture, NeededOutputs)}; null when not there in time. */
+    static RowBlock await(CompletableFuture<RowBlock> future, long timeoutNanos, NeededOutputs needed) {
+        RowBlock out;
         try {
-            return timeoutNanos == Long.MAX_VALUE ? future.get() : future.get(Math.max(0, timeoutNanos),
+            out = timeoutNanos == Long.MAX_VALUE ? future.get() : future.get(Math.max(0, timeoutNanos),
                     TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             return null;
@@ -55,5 +63,6 @@ public interface BatchRunner {
             }
             throw new PrismException(Reason.INTERNAL_ERROR, "model evaluation failed", e.getCause());
         }
+        return needed.requireFinite(out);
     }
 }

@@ -142,7 +142,7 @@ final class ExplainRequestCodec {
         }
         ExplainInput input = prepared.input();
         ExplainInput summarised = withBackground(input,
-                BackgroundSummary.kmeans(input.background(), prepared.kmeans(), input.seed()));
+                BackgroundSummary.kmeans(input.background(), prepared.kmeans(), input.seed(), context));
         prepared.method().validate(summarised);
         return summarised;
     }

@@ -2,12 +2,15 @@ package dev.prism.linalg;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import dev.prism.testing.L1Golden;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -23,7 +26,7 @@ class LarsPathTest {
     @MethodSource("cases")
     void matchesScikitLearn(String name, JsonObject c) {
         L1Golden.Problem problem = L1Golden.problem(c);
-        LarsPath path = LarsPath.lar(problem.x(), problem.y(), c.get("max_iter").getAsInt());
+        LarsPath path = LarsPath.lar(problem.x(), problem.y(), c.get("max_iter").getAsInt(), Cancellation.NEVER);
 
         assertArrayEquals(L1Golden.indices(c.getAsJsonArray("active")), path.active(), "entry order");
         double[] alphas = L1Golden.vector(c.getAsJsonArray("alphas"));
@@ -50,18 +53,62 @@ class LarsPathTest {
         for (int r = 0; r < x.length; r++) {
             y[r] = 2 * x[r][0] - x[r][1];
         }
-        LarsPath path = LarsPath.lar(x, y, 500);
+        LarsPath path = LarsPath.lar(x, y, 500, Cancellation.NEVER);
         double[][] coefs = path.coefs();
         assertArrayEquals(new double[] {2, -1, 0}, coefs[coefs.length - 1], 1e-12);
         assertArrayEquals(new double[] {0, 0, 0}, coefs[0]);
         assertTrue(path.active().length >= 2);
     }
 
+    /** A NaN target used to spin for ever regularising a factor that NaN had poisoned. */
+    @Test
+    @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aNaNTargetIsASolverExceptionNotAHang() {
+        double[][] x = {{1, 0, 1}, {0, 1, 1}, {1, 1, 0}, {2, 1, 1}};
+        double[] y = {1, Double.NaN, 2, 3};
+        SolverException e = assertThrows(SolverException.class, () -> LarsPath.lar(x, y, 500, Cancellation.NEVER));
+        assertEquals("LARS: Xᵀy is not finite (NaN at entry 0)", e.getMessage());
+        assertThrows(SolverException.class, () -> LarsPath.compute(LarsPath.Method.LASSO, Dense.gram(x),
+                Dense.transposeTimes(x, y), y.length, 500, Cancellation.NEVER));
+    }
+
+    @Test
+    @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void productsThatOverflowAreASolverException() {
+        // Finite data whose Gram matrix overflows: 1e200² is infinite.
+        double[][] x = {{1e200, 0}, {0, 1}, {1, 1}};
+        double[] y = {1, 2, 3};
+        SolverException e = assertThrows(SolverException.class, () -> LarsPath.lar(x, y, 500, Cancellation.NEVER));
+        assertEquals("LARS: the Gram matrix XᵀX is not finite (Infinity at entry (0, 0))", e.getMessage());
+    }
+
+    /** Cancellation is asked at every step, and what it throws ends the path there. */
+    @Test
+    void cancellationStopsThePathAtTheStepItIsAskedAt() {
+        double[][] x = {{1, 0, 0, 2}, {0, 1, 0, 1}, {0, 0, 1, 3}, {1, 1, 1, 0}, {2, 0, 1, 1}, {1, 2, 0, 1}};
+        double[] y = {1, 2, 3, 4, 5, 7};
+        int[] asked = {0};
+        LarsPath path = LarsPath.lar(x, y, 500, () -> asked[0]++);
+        int steps = path.alphas().length;
+        assertEquals(5, steps, "four features enter, then the path ends at the least-squares fit");
+        assertTrue(asked[0] >= steps, "asked " + asked[0] + " times over " + steps + " steps");
+
+        RuntimeException stop = new RuntimeException("cancelled");
+        int[] calls = {0};
+        RuntimeException thrown = assertThrows(RuntimeException.class, () -> LarsPath.lar(x, y, 500, () -> {
+            if (++calls[0] == 3) {
+                throw stop;
+            }
+        }));
+        assertSame(stop, thrown);
+        assertEquals(3, calls[0], "nothing runs after the cancellation");
+    }
+
     @Test
     void maxIterBoundsTheActiveSet() {
         double[][] x = {{1, 0, 0, 2}, {0, 1, 0, 1}, {0, 0, 1, 3}, {1, 1, 1, 0}, {2, 0, 1, 1}};
         double[] y = {1, 2, 3, 4, 5};
-        assertEquals(2, LarsPath.lar(x, y, 2).active().length);
-        assertEquals(0, LarsPath.lar(x, y, 0).active().length);
+        assertEquals(2, LarsPath.lar(x, y, 2, Cancellation.NEVER).active().length);
+        assertEquals(0, LarsPath.lar(x, y, 0, Cancellation.NEVER).active().length);
     }
 }

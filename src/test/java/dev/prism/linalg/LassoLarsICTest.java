@@ -8,6 +8,7 @@ import com.google.gson.JsonObject;
 import dev.prism.testing.L1Golden;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -30,7 +31,7 @@ class LassoLarsICTest {
         double[][] x = c.get("scaled").getAsBoolean() ? LassoLarsIC.scaledToUnitVariance(problem.x()) : problem.x();
         LassoLarsIC.Criterion criterion = c.get("criterion").getAsString().equals("aic")
                 ? LassoLarsIC.Criterion.AIC : LassoLarsIC.Criterion.BIC;
-        LassoLarsIC model = LassoLarsIC.fit(x, problem.y(), criterion);
+        LassoLarsIC model = LassoLarsIC.fit(x, problem.y(), criterion, Cancellation.NEVER);
 
         assertArrayEquals(L1Golden.indices(c.getAsJsonArray("selected")), model.selected(), "selection");
         double[] coef = L1Golden.vector(c.getAsJsonArray("coef"));
@@ -64,10 +65,27 @@ class LassoLarsICTest {
         }
     }
 
+    /**
+     * Model outputs of NaN (digits with every pixel 3e38) reached the lasso path as NaN targets, and
+     * the path spun for ever: now a clear exception.
+     */
+    @Test
+    @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void nonFiniteTargetsAreASolverExceptionNotAHang() {
+        double[][] x = {{1, 0, 1}, {0, 1, 1}, {1, 1, 0}, {2, 1, 1}, {1, 3, 0}, {0, 2, 2}};
+        double[] nan = {1, 2, Double.NaN, 4, 5, 6};
+        SolverException e = assertThrows(SolverException.class,
+                () -> LassoLarsIC.fit(x, nan, LassoLarsIC.Criterion.AIC, Cancellation.NEVER));
+        assertEquals("LARS: Xᵀy is not finite (NaN at entry 0)", e.getMessage());
+        double[] infinite = {1, 2, Double.POSITIVE_INFINITY, 4, 5, 6};
+        assertThrows(SolverException.class,
+                () -> LassoLarsIC.fit(x, infinite, LassoLarsIC.Criterion.BIC, Cancellation.NEVER));
+    }
+
     @Test
     void needsMoreRowsThanFeaturesPlusOne() {
         double[][] x = {{1, 2}, {3, 1}, {0, 1}};
         assertThrows(IllegalArgumentException.class, () -> LassoLarsIC.fit(x, new double[] {1, 2, 3},
-                LassoLarsIC.Criterion.AIC));
+                LassoLarsIC.Criterion.AIC, Cancellation.NEVER));
     }
 }

@@ -3,15 +3,21 @@ package dev.prism.model;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
 import dev.prism.tensor.RowBlock;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class BackgroundSummaryTest {
 
@@ -138,6 +144,29 @@ class BackgroundSummaryTest {
         double[] weights = summary.weights();
         java.util.Arrays.sort(weights);
         assertArrayEquals(new double[] {0.4, 0.6}, weights, 1e-12);
+    }
+
+    @Test
+    void aCancelledRequestGetsItsReasonBeforeAnyClustering() {
+        RequestContext context = RequestContext.detached();
+        context.cancel(Reason.DEADLINE_EXCEEDED);
+        PrismException e = assertThrows(PrismException.class,
+                () -> BackgroundSummary.kmeans(separated(), 3, 5, context));
+        assertEquals(Reason.DEADLINE_EXCEEDED, e.reason());
+    }
+
+    /** A summary that takes tens of seconds to the end stops once its request is cancelled. */
+    @Test
+    @Timeout(value = 15, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void cancellingTheRequestStopsALongSummary() throws InterruptedException {
+        Background bg = randomBackground(20_000, 8, 5);
+        RequestContext context = RequestContext.detached();
+        CompletableFuture<Background> run = CompletableFuture.supplyAsync(
+                () -> BackgroundSummary.kmeans(bg, 500, 1, context));
+        Thread.sleep(100);
+        context.cancel(Reason.CANCELLED);
+        ExecutionException e = assertThrows(ExecutionException.class, run::get);
+        assertEquals(Reason.CANCELLED, assertInstanceOf(PrismException.class, e.getCause()).reason());
     }
 
     private static Background randomBackground(int n, int d, long seed) {

@@ -3,6 +3,7 @@ package dev.prism.explain.gradient;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.ProgressSink;
 import dev.prism.model.BatchRunner;
+import dev.prism.model.NeededOutputs;
 import dev.prism.model.RequestContext;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.RowSource;
@@ -78,7 +79,11 @@ final class AttributionRows {
                 next += count;
             }
             Chunk chunk = inFlight.poll();
-            RowBlock out = BatchRunner.await(chunk.future);
+            RowBlock out = BatchRunner.await(chunk.future, NeededOutputs.attributionRows(r -> {
+                long row = chunk.first + r;
+                return "instance " + row / steps / outputs + ", the request's output " + row / steps % outputs
+                        + (steps > 1 ? ", step " + row % steps + " of " + steps : "");
+            }));
             context.throwIfCancelled();
             for (int r = 0; r < out.rows(); r++) {
                 long row = chunk.first + r;

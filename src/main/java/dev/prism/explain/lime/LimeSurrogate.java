@@ -1,5 +1,9 @@
 package dev.prism.explain.lime;
 
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
+import dev.prism.linalg.Cancellation;
+import dev.prism.linalg.SolverException;
 import dev.prism.linalg.WeightedRidge;
 import dev.prism.tensor.RowSource;
 import java.util.Arrays;
@@ -65,11 +69,20 @@ public final class LimeSurrogate {
     /**
      * The surrogate of one target.
      *
-     * @param features the most features in the explanation (ignored by NONE)
+     * @param features     the most features in the explanation (ignored by NONE)
+     * @param cancellation asked between the steps of a forward selection
+     * @throws PrismException INTERNAL_ERROR when the labels overflow the regression's sums
      */
-    public Fit fit(int target, int features, LimeParams.FeatureSelection selection) {
-        int[] chosen = select(target, features, selection);
-        WeightedRidge.Fit fit = ridge.fit(chosen, target, SURROGATE_ALPHA);
+    public Fit fit(int target, int features, LimeParams.FeatureSelection selection, Cancellation cancellation) {
+        int[] chosen;
+        WeightedRidge.Fit fit;
+        try {
+            chosen = select(target, features, selection, cancellation);
+            fit = ridge.fit(chosen, target, SURROGATE_ALPHA);
+        } catch (SolverException e) {
+            throw new PrismException(Reason.INTERNAL_ERROR, "the lime surrogate could not be fitted: "
+                    + e.getMessage(), e);
+        }
         double[] coefficients = new double[ridge.columns()];
         for (int i = 0; i < chosen.length; i++) {
             coefficients[chosen[i]] = fit.coefficients()[i];
@@ -77,13 +90,14 @@ public final class LimeSurrogate {
         return new Fit(chosen, coefficients, fit.intercept(), fit.score(), fit.predict(row0));
     }
 
-    private int[] select(int target, int features, LimeParams.FeatureSelection selection) {
+    private int[] select(int target, int features, LimeParams.FeatureSelection selection,
+                         Cancellation cancellation) {
         return switch (selection) {
             case NONE -> IntStream.range(0, ridge.columns()).toArray();
-            case FORWARD -> ridge.forwardSelection(target, features);
+            case FORWARD -> ridge.forwardSelection(target, features, cancellation);
             case HIGHEST_WEIGHTS -> highestWeights(target, features);
             case AUTO -> select(target, features, features <= AUTO_FORWARD_MAX
-                    ? LimeParams.FeatureSelection.FORWARD : LimeParams.FeatureSelection.HIGHEST_WEIGHTS);
+                    ? LimeParams.FeatureSelection.FORWARD : LimeParams.FeatureSelection.HIGHEST_WEIGHTS, cancellation);
         };
     }
 

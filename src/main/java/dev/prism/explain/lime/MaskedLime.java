@@ -185,7 +185,8 @@ final class MaskedLime {
             Explanation[] out = new Explanation[input.outputCount()];
             long evaluations = (long) (samples - 1) * instance.rowsPerCoalition() + 1;
             for (int k = 0; k < out.length; k++) {
-                LimeSurrogate.Fit fit = surrogate.fit(k, params.features(), params.featureSelection());
+                LimeSurrogate.Fit fit = surrogate.fit(k, params.features(), params.featureSelection(),
+                        context::throwIfCancelled);
                 double[] attributions = params.neighbourhood() != null ? fit.coefficients()
                         : instance.expand(fit.coefficients());
                 out[k] = new Explanation(instance.index(), input.output(k), fit.intercept(), instance.fullValue(k),

@@ -5,6 +5,7 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
 import dev.prism.model.BatchRunner;
+import dev.prism.model.NeededOutputs;
 import dev.prism.model.RequestContext;
 import dev.prism.tensor.RowBlock;
 import java.util.ArrayDeque;
@@ -63,7 +64,8 @@ final class TabularLime {
     List<Explanation> run() {
         int n = input.instances().rows();
         progress.total((long) n * samples);
-        RowBlock fx = runner.evaluate(input.instances());
+        RowBlock fx = runner.evaluate(input.instances(),
+                NeededOutputs.scoreColumns(input.outputs(), row -> "instance " + row + " itself"));
         progress.advance(n);
         context.throwIfCancelled();
 
@@ -96,7 +98,9 @@ final class TabularLime {
                 break;
             }
             Chunk chunk = inFlight.poll();
-            RowBlock out = BatchRunner.await(chunk.future);
+            RowBlock out = BatchRunner.await(chunk.future, NeededOutputs.scoreColumns(input.outputs(),
+                    row -> "instance " + chunk.owner.index + ", neighbourhood sample " + (chunk.first + row)
+                            + " of " + samples));
             context.throwIfCancelled();
             rowsInFlight -= chunk.rows;
             progress.advance(out.rows());
@@ -113,7 +117,8 @@ final class TabularLime {
         return all;
     }
 
-    private record Chunk(Neighbourhood owner, int rows, CompletableFuture<RowBlock> future) {}
+    /** Samples [first, first + rows) of one neighbourhood. */
+    private record Chunk(Neighbourhood owner, int first, int rows, CompletableFuture<RowBlock> future) {}
 
     /** One instance's neighbourhood: rows drawn, then their labels as chunks come back. */
     private final class Neighbourhood {
@@ -162,6 +167,7 @@ final class TabularLime {
         }
 
         Chunk nextChunk(int maxRows) {
+            int first = drawn;
             int count = Math.min(maxRows, samples - drawn);
             double[] inputs = new double[count * width];
             double[] interpretable = new double[width];
@@ -178,7 +184,7 @@ final class TabularLime {
                 weights.set(drawn, distance(interpretable, row0));
                 System.arraycopy(sample, 0, inputs, r * width, width);
             }
-            return new Chunk(this, count, runner.submit(new RowBlock(count, width, inputs)));
+            return new Chunk(this, first, count, runner.submit(new RowBlock(count, width, inputs)));
         }
 
         void absorb(RowBlock out) {
@@ -195,7 +201,8 @@ final class TabularLime {
             Explanation[] out = new Explanation[input.outputCount()];
             double elapsed = (System.nanoTime() - started) / 1e9;
             for (int k = 0; k < out.length; k++) {
-                LimeSurrogate.Fit fit = surrogate.fit(k, params.features(), params.featureSelection());
+                LimeSurrogate.Fit fit = surrogate.fit(k, params.features(), params.featureSelection(),
+                        context::throwIfCancelled);
                 out[k] = new Explanation(index, input.output(k), fit.intercept(), labels0[k], fit.coefficients(), null,
                         new Diagnostics(samples, samples, false, width, elapsed, false,
                                 new Diagnostics.SurrogateFit(fit.intercept(), fit.score(), fit.localPrediction())));

@@ -406,7 +406,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 for (int j = 0; j < y.length; j++) {
                     y[j] = observations[j][k];
                 }
-                int[] selected = L1Selection.select(design.masks, weights, y, delta, params.l1());
+                int[] selected = L1Selection.select(design.masks, weights, y, delta, params.l1(), instance.cancellation());
                 if (selected.length == 1) {
                     phi[k][selected[0]] = delta;
                 } else if (selected.length > 1) {

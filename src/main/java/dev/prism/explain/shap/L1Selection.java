@@ -1,8 +1,12 @@
 package dev.prism.explain.shap;
 
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
+import dev.prism.linalg.Cancellation;
 import dev.prism.linalg.LarsPath;
 import dev.prism.linalg.Lasso;
 import dev.prism.linalg.LassoLarsIC;
+import dev.prism.linalg.SolverException;
 import java.util.Arrays;
 import java.util.List;
 
@@ -24,32 +28,53 @@ public final class L1Selection {
      * @param kernelWeights their kernel weights
      * @param eyAdj         link(v(z)) − link(f_null) for one output, per coalition
      * @param delta         link(f(x)) − link(f_null) for that output
+     * @param cancellation  asked between the solver's iterations; what it throws ends the selection
      * @return the selected feature indices, ascending; possibly empty (then every φ is zero)
      * @throws IllegalArgumentException for AIC/BIC with no more than M + 1 augmented rows, where
      *                                  the noise variance cannot be estimated
+     * @throws PrismException           INTERNAL_ERROR when the solver cannot give a valid selection
+     *                                  (values that overflow it, a lasso that does not converge)
      */
     public static int[] select(List<boolean[]> masks, double[] kernelWeights, double[] eyAdj, double delta,
-                               L1Rule rule) {
+                               L1Rule rule, Cancellation cancellation) {
         Augmented system = augment(masks, kernelWeights, eyAdj, delta);
         int[] selected;
-        if (rule instanceof L1Rule.NumFeatures numFeatures) {
-            selected = LarsPath.lar(system.x, system.y, numFeatures.count()).active();
-        } else if (rule instanceof L1Rule.Aic) {
-            selected = informationCriterion(system, LassoLarsIC.Criterion.AIC);
-        } else if (rule instanceof L1Rule.Bic) {
-            selected = informationCriterion(system, LassoLarsIC.Criterion.BIC);
-        } else if (rule instanceof L1Rule.Alpha alpha) {
-            selected = Lasso.fit(system.x, system.y, alpha.alpha()).selected();
-        } else {
-            throw new IllegalArgumentException("unknown rule " + rule);
+        try {
+            if (rule instanceof L1Rule.NumFeatures numFeatures) {
+                selected = LarsPath.lar(system.x, system.y, numFeatures.count(), cancellation).active();
+            } else if (rule instanceof L1Rule.Aic) {
+                selected = informationCriterion(system, LassoLarsIC.Criterion.AIC, cancellation);
+            } else if (rule instanceof L1Rule.Bic) {
+                selected = informationCriterion(system, LassoLarsIC.Criterion.BIC, cancellation);
+            } else if (rule instanceof L1Rule.Alpha alpha) {
+                selected = Lasso.fit(system.x, system.y, alpha.alpha(), cancellation).selected();
+            } else {
+                throw new IllegalArgumentException("unknown rule " + rule);
+            }
+        } catch (SolverException e) {
+            throw new PrismException(Reason.INTERNAL_ERROR, "kernel_shap l1_reg " + name(rule)
+                    + " could not select features: " + e.getMessage() + "; try another l1_reg or none", e);
         }
         Arrays.sort(selected);
         return selected;
     }
 
+    /** The rule as l1_reg spells it. */
+    private static String name(L1Rule rule) {
+        if (rule instanceof L1Rule.NumFeatures numFeatures) {
+            return "num_features(" + numFeatures.count() + ")";
+        }
+        if (rule instanceof L1Rule.Alpha alpha) {
+            return String.valueOf(alpha.alpha());
+        }
+        return rule instanceof L1Rule.Aic ? "aic" : "bic";
+    }
+
     /** shap standardises the columns (without centring) before LassoLarsIC. */
-    private static int[] informationCriterion(Augmented system, LassoLarsIC.Criterion criterion) {
-        return LassoLarsIC.fit(LassoLarsIC.scaledToUnitVariance(system.x), system.y, criterion).selected();
+    private static int[] informationCriterion(Augmented system, LassoLarsIC.Criterion criterion,
+                                              Cancellation cancellation) {
+        return LassoLarsIC.fit(LassoLarsIC.scaledToUnitVariance(system.x), system.y, criterion, cancellation)
+                .selected();
     }
 
     /** The augmented design (2n rows over M features) and its targets. */

@@ -7,6 +7,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.prism.linalg.Cancellation;
 import dev.prism.tensor.RowBlock;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -88,7 +89,7 @@ class LimeSurrogateGoldenTest {
             int label = fit.get("label").getAsInt();
             String how = fit.get("feature_selection").getAsString() + " " + fit.get("num_features") + " label " + label;
             LimeSurrogate.Fit got = surrogate.fit(label, fit.get("num_features").getAsInt(),
-                    selection(fit.get("feature_selection").getAsString()));
+                    selection(fit.get("feature_selection").getAsString()), Cancellation.NEVER);
             double[] expected = new double[m];
             List<Integer> chosen = new ArrayList<>();
             for (JsonElement f : fit.getAsJsonArray("exp")) {

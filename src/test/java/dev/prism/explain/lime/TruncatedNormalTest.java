@@ -1,9 +1,13 @@
 package dev.prism.explain.lime;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -56,5 +60,19 @@ class TruncatedNormalTest {
     @CsvSource({"0.5, 0.5", "-2, -2"})
     void aSinglePointIsThatPoint(double a, double b) {
         assertEquals(a, TruncatedNormal.sample(new SplittableRandom(1), a, b));
+    }
+
+    /**
+     * Beyond about 1e154 the tail's rate overflows and every proposal is rejected: this used to loop
+     * for ever (a bin of huge values in a background), and is now a clear error.
+     */
+    @ParameterizedTest
+    @CsvSource({"1e200, 2e200", "-2e200, -1e200", "1e200, Infinity"})
+    @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void anIntervalBeyondDoublePrecisionIsAClearError(double a, double b) {
+        PrismException e = assertThrows(PrismException.class, () -> TruncatedNormal.sample(new SplittableRandom(1), a, b));
+        assertEquals(Reason.INTERNAL_ERROR, e.reason());
+        assertTrue(e.getMessage().startsWith("lime could not sample a bin: the standard normal on [" + a + ", " + b
+                + "] accepted none of 10000 proposals"), e.getMessage());
     }
 }

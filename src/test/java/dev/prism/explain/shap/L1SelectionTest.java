@@ -2,13 +2,18 @@ package dev.prism.explain.shap;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import com.google.gson.JsonObject;
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
+import dev.prism.linalg.Cancellation;
 import dev.prism.testing.L1Golden;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -39,7 +44,7 @@ class L1SelectionTest {
     void selectsWhatShapSelected(String name, JsonObject c) {
         int[] selected = L1Selection.select(L1Golden.masks(c.getAsJsonArray("masks")),
                 L1Golden.vector(c.getAsJsonArray("kernel_weights")), L1Golden.vector(c.getAsJsonArray("ey_adj")),
-                c.get("delta").getAsDouble(), rule(c.getAsJsonObject("l1_reg")));
+                c.get("delta").getAsDouble(), rule(c.getAsJsonObject("l1_reg")), Cancellation.NEVER);
         assertArrayEquals(L1Golden.indices(c.getAsJsonArray("selected")), selected);
     }
 
@@ -75,36 +80,76 @@ class L1SelectionTest {
         }
     }
 
+    /** v(z) = 3·z0 − 2·z2 + 0·z1 + 0·z3 over every proper coalition of four features, with Shapley kernel weights. */
+    private record AdditiveGame(List<boolean[]> masks, double[] weights, double[] values) {
+        static AdditiveGame of() {
+            List<boolean[]> masks = new java.util.ArrayList<>();
+            List<Double> weights = new java.util.ArrayList<>();
+            List<Double> values = new java.util.ArrayList<>();
+            int m = 4;
+            for (int bits = 1; bits < (1 << m) - 1; bits++) {
+                boolean[] z = new boolean[m];
+                int size = 0;
+                for (int i = 0; i < m; i++) {
+                    z[i] = (bits >> i & 1) == 1;
+                    size += z[i] ? 1 : 0;
+                }
+                masks.add(z);
+                weights.add((m - 1.0) / (CoalitionDesign.binomial(m, size) * size * (m - size)));
+                values.add((z[0] ? 3.0 : 0) - (z[2] ? 2.0 : 0));
+            }
+            return new AdditiveGame(masks, weights.stream().mapToDouble(Double::doubleValue).toArray(),
+                    values.stream().mapToDouble(Double::doubleValue).toArray());
+        }
+    }
+
     @Test
     void additiveGameKeepsItsNonZeroFeatures() {
-        // v(z) = 3·z0 − 2·z2 + 0·z1 + 0·z3 over every coalition of four features, Shapley kernel
-        // weights: the two features that matter enter the LAR path first.
-        List<boolean[]> masks = new java.util.ArrayList<>();
-        List<Double> weights = new java.util.ArrayList<>();
-        List<Double> values = new java.util.ArrayList<>();
-        int m = 4;
-        for (int bits = 1; bits < (1 << m) - 1; bits++) {
-            boolean[] z = new boolean[m];
-            int size = 0;
-            for (int i = 0; i < m; i++) {
-                z[i] = (bits >> i & 1) == 1;
-                size += z[i] ? 1 : 0;
-            }
-            masks.add(z);
-            weights.add((m - 1.0) / (CoalitionDesign.binomial(m, size) * size * (m - size)));
-            values.add((z[0] ? 3.0 : 0) - (z[2] ? 2.0 : 0));
+        // The two features that matter enter the LAR path first.
+        AdditiveGame game = AdditiveGame.of();
+        List<boolean[]> masks = game.masks();
+        double[] k = game.weights();
+        double[] y = game.values();
+        assertArrayEquals(new int[] {0, 2}, L1Selection.select(masks, k, y, 1.0, new L1Rule.NumFeatures(2), Cancellation.NEVER));
+        assertArrayEquals(new int[] {0, 2}, L1Selection.select(masks, k, y, 1.0, new L1Rule.Alpha(0.01), Cancellation.NEVER));
+    }
+
+    /** NaN values used to spin for ever in the lasso path; every rule now fails with a clear status. */
+    @Test
+    @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void valuesTheSolverCannotUseAreAClearInternalError() {
+        AdditiveGame game = AdditiveGame.of();
+        double[] y = game.values().clone();
+        y[5] = Double.NaN;
+        PrismException e = assertThrows(PrismException.class, () -> L1Selection.select(game.masks(), game.weights(),
+                y, 1.0, new L1Rule.Aic(), Cancellation.NEVER));
+        assertEquals(Reason.INTERNAL_ERROR, e.reason());
+        assertEquals("kernel_shap l1_reg aic could not select features: LARS: Xᵀy is not finite (NaN at entry 0);"
+                + " try another l1_reg or none", e.getMessage());
+        for (L1Rule rule : List.of(new L1Rule.Bic(), new L1Rule.NumFeatures(2), new L1Rule.Alpha(0.01))) {
+            assertEquals(Reason.INTERNAL_ERROR, assertThrows(PrismException.class, () -> L1Selection.select(
+                    game.masks(), game.weights(), y, 1.0, rule, Cancellation.NEVER)).reason(), rule.toString());
         }
-        double[] k = weights.stream().mapToDouble(Double::doubleValue).toArray();
-        double[] y = values.stream().mapToDouble(Double::doubleValue).toArray();
-        assertArrayEquals(new int[] {0, 2}, L1Selection.select(masks, k, y, 1.0, new L1Rule.NumFeatures(2)));
-        assertArrayEquals(new int[] {0, 2}, L1Selection.select(masks, k, y, 1.0, new L1Rule.Alpha(0.01)));
+    }
+
+    @Test
+    void cancellationEndsTheSelectionWithItsOwnException() {
+        AdditiveGame game = AdditiveGame.of();
+        PrismException cancelled = new PrismException(Reason.CANCELLED, "the request was cancelled");
+        for (L1Rule rule : List.of(new L1Rule.Aic(), new L1Rule.NumFeatures(2), new L1Rule.Alpha(0.01))) {
+            assertSame(cancelled, assertThrows(PrismException.class, () -> L1Selection.select(game.masks(),
+                    game.weights(), game.values(), 1.0, rule, () -> {
+                        throw cancelled;
+                    })), rule.toString());
+        }
     }
 
     @Test
     void rejectsMismatchedInputs() {
         List<boolean[]> masks = List.of(new boolean[] {true, false}, new boolean[] {false, true});
         assertThrows(IllegalArgumentException.class,
-                () -> L1Selection.select(masks, new double[] {1}, new double[] {1, 2}, 1, new L1Rule.Aic()));
+                () -> L1Selection.select(masks, new double[] {1}, new double[] {1, 2}, 1, new L1Rule.Aic(),
+                        Cancellation.NEVER));
         assertThrows(IllegalArgumentException.class, () -> new L1Rule.NumFeatures(0));
         assertThrows(IllegalArgumentException.class, () -> new L1Rule.Alpha(0));
     }
