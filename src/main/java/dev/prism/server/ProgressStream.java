@@ -117,15 +117,18 @@ final class ProgressStream implements ProgressSink {
                 .build();
     }
 
-    /** Sends a last progress event (100%, no estimates: the result holds them) and the result, then completes. */
+    /**
+     * Sends a last progress event (100%, with the estimates that changed since the last event, up to
+     * the per-event bound) and the result, then completes.
+     */
     void complete(ExplainResponse response) {
         Progress last;
         synchronized (this) {
             if (!stop()) {
                 return;
             }
-            changed.clear();
             last = snapshot();
+            changed.clear();
         }
         channel.finish(List.of(ExplainEvent.newBuilder().setProgress(last).build(),
                 ExplainEvent.newBuilder().setResult(response).build()));
