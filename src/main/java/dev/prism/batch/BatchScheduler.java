@@ -410,6 +410,9 @@ public final class BatchScheduler implements AutoCloseable {
             for (Slice s : slices) {
                 batch.add(s.pending.input, s.from, s.count);
             }
+            if (queuedRowsSnapshot() == 0) {
+                batch.markLastBeforeIdle();
+            }
             out = model.run(batch);
         } catch (RuntimeException e) {
             finishRun(0);

@@ -38,6 +38,18 @@ public final class ExplanationMetrics {
         }
     }
 
+    /**
+     * How long a cancelled explanation (by its client, its deadline or the server's shutdown) went on
+     * working after the cancellation: what cancelled work costs the server.
+     */
+    public void recordCancelLag(String model, String method, long nanos) {
+        Timer.builder("prism.explanation.cancel.lag")
+                .description("Time from an explanation's cancellation to the end of its work")
+                .tags("model", model, "method", method)
+                .publishPercentileHistogram()
+                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
     /** Quality of a successful request's explanations; NaN values (e.g. saliency's gap) are left out. */
     public void recordQuality(String model, String method, List<Explanation> explanations) {
         DistributionSummary gap = DistributionSummary.builder("prism.explanation.efficiency.gap")

@@ -9,11 +9,14 @@ import java.util.List;
 /**
  * Cancellation state of one request, shared by the transport that receives it, the explainer
  * that works on it and the scheduler that queues its rows. Cancelling runs the registered
- * listeners once, on the cancelling thread.
+ * listeners once, on the cancelling thread. The reason is volatile, so that the checks explainers
+ * make in their inner loops cost one read; listeners are guarded by this object's monitor.
  */
 public final class RequestContext {
     private final List<Runnable> listeners = new ArrayList<>();
-    private Reason cancelReason;
+    private volatile Reason cancelReason;
+    /** System.nanoTime() of the cancellation; written before the reason, so meaningful once it is set. */
+    private volatile long cancelledAtNanos;
     /** System.nanoTime() at which the request's time budget runs out; MAX_VALUE without one. */
     private volatile long budgetEndNanos = Long.MAX_VALUE;
     private volatile boolean partial;
@@ -30,6 +33,7 @@ public final class RequestContext {
             if (cancelReason != null) {
                 return;
             }
+            cancelledAtNanos = System.nanoTime();
             cancelReason = reason;
             toRun = new ArrayList<>(listeners);
             listeners.clear();
@@ -37,12 +41,17 @@ public final class RequestContext {
         toRun.forEach(Runnable::run);
     }
 
-    public synchronized boolean isCancelled() {
+    public boolean isCancelled() {
         return cancelReason != null;
     }
 
+    /** Nanoseconds since the cancellation, or -1 when not cancelled. */
+    public long nanosSinceCancel() {
+        return cancelReason == null ? -1 : System.nanoTime() - cancelledAtNanos;
+    }
+
     /** Why the request was cancelled, or null. */
-    public synchronized Reason cancelReason() {
+    public Reason cancelReason() {
         return cancelReason;
     }
 

@@ -34,6 +34,7 @@ final class AttributionModel implements Model {
     private final OrtSession session;
     private final AttributionKind kind;
     private final ExecutionDevice device;
+    private final ArenaRelease arena;
     private final long[] instanceDims;
     private final int features;
     private final int outputs;
@@ -47,6 +48,7 @@ final class AttributionModel implements Model {
         this.session = session;
         this.kind = kind;
         this.device = device;
+        this.arena = ArenaRelease.forDevice(device);
         this.instanceDims = new long[instanceShape.length];
         int size = 1;
         for (int i = 0; i < instanceShape.length; i++) {
@@ -120,7 +122,7 @@ final class AttributionModel implements Model {
                 inputs.put(AttributionCompiler.REFERENCES, OnnxTensor.createTensor(env, references.flip(), shape));
             }
             inputs.put(AttributionCompiler.SEED, OnnxTensor.createTensor(env, seeds.flip(), new long[] {rows, outputs}));
-            try (OrtSession.Result result = session.run(inputs, fetched)) {
+            try (OrtSession.Result result = run(inputs, batch)) {
                 return rows(result, rows, deepLift);
             }
         } catch (OrtException e) {
@@ -159,9 +161,16 @@ final class AttributionModel implements Model {
         return t.getFloatBuffer();
     }
 
+    /** Runs the session, asking ONNX Runtime to give its arena back when the model goes idle after this batch. */
+    private OrtSession.Result run(Map<String, OnnxTensor> inputs, RowBatch batch) throws OrtException {
+        OrtSession.RunOptions options = arena.optionsFor(batch);
+        return options == null ? session.run(inputs, fetched) : session.run(inputs, fetched, options);
+    }
+
     @Override
     public void close() {
         try {
+            arena.close();
             session.close();
         } catch (OrtException e) {
             throw new IllegalStateException("closing the attribution session failed", e);

@@ -34,6 +34,7 @@ public final class OnnxModel implements Model {
     private final OrtSession session;
     private final ModelSignature signature;
     private final ExecutionDevice device;
+    private final ArenaRelease arena;
     private final Set<String> scoreNames;
     private final long[] instanceDims;
     private static final int SCRATCH_ROWS = 256;
@@ -50,6 +51,7 @@ public final class OnnxModel implements Model {
         this.session = session;
         this.signature = signature;
         this.device = device;
+        this.arena = ArenaRelease.forDevice(device);
         this.scoreNames = new LinkedHashSet<>();
         signature.scoreOutputs().forEach(s -> scoreNames.add(s.name()));
         int[] dims = signature.explainedInput().instanceShape();
@@ -82,7 +84,7 @@ public final class OnnxModel implements Model {
         shape[0] = rows;
         System.arraycopy(instanceDims, 0, shape, 1, instanceDims.length);
         try (OnnxTensor tensor = fillInput(batch, in.dtype(), shape);
-             OrtSession.Result result = session.run(Map.of(in.name(), tensor), scoreNames)) {
+             OrtSession.Result result = run(Map.of(in.name(), tensor), batch)) {
             int width = signature.outputCount();
             double[] out = new double[Math.multiplyExact(rows, width)];
             int column = 0;
@@ -205,10 +207,17 @@ public final class OnnxModel implements Model {
     }
 
     /** Callers stop every run first: closing a session with runs in flight crashes the runtime. */
+    /** Runs the session, asking ONNX Runtime to give its arena back when the model goes idle after this batch. */
+    private OrtSession.Result run(Map<String, OnnxTensor> inputs, RowBatch batch) throws OrtException {
+        OrtSession.RunOptions options = arena.optionsFor(batch);
+        return options == null ? session.run(inputs, scoreNames) : session.run(inputs, scoreNames, options);
+    }
+
     @Override
     public void close() {
         attributionGraphs.close();
         try {
+            arena.close();
             session.close();
         } catch (OrtException e) {
             throw new IllegalStateException("closing the session failed", e);

@@ -205,6 +205,10 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
                     counting.done.get());
             answer.error(status);
         } finally {
+            long sinceCancel = context.nanosSinceCancel();
+            if (sinceCancel >= 0) {
+                metrics.recordCancelLag(model, method, sinceCancel);
+            }
             // Releases the scheduler job (and anything it still holds) once the answer is out.
             context.cancel(Reason.CANCELLED);
             admitted.remove(context);

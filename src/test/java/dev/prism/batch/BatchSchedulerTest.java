@@ -42,6 +42,8 @@ class BatchSchedulerTest {
         volatile Error nextError;
         /** Each run takes at least this long, whatever its size. */
         volatile long runMillis;
+        /** Per run: whether the scheduler said no rows waited after it. */
+        final List<Boolean> lastBeforeIdle = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         @Override
         public ModelSignature signature() {
@@ -61,6 +63,7 @@ class BatchSchedulerTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            lastBeforeIdle.add(batch.lastBeforeIdle());
             Error error = nextError;
             if (error != null) {
                 nextError = null;
@@ -321,6 +324,25 @@ class BatchSchedulerTest {
             assertEquals(Reason.MODEL_EXECUTION_FAILED, ((PrismException) e.getCause()).reason());
             assertEquals(10, s.open(new RequestContext()).submit(rows(3, 10)).get(10, TimeUnit.SECONDS).rows());
             assertEquals(3.0, registry.get("prism.model.run.failures").counter().count());
+        }
+    }
+
+    /** Only a model's last run before it goes idle may give back memory it keeps for runs. */
+    @Test
+    void theLastRunBeforeIdleIsMarked() throws Exception {
+        TaggingModel model = new TaggingModel();
+        model.gate = new CountDownLatch(1);
+        try (BatchScheduler s = new BatchScheduler("m", model, new BatchingSettings(100, 0, 10_000_000, true, 1),
+                new SimpleMeterRegistry())) {
+            CompletableFuture<RowBlock> first = s.open(new RequestContext()).submit(rows(1, 1));
+            waitUntil(() -> s.jobsQueued() == 0);
+            CompletableFuture<RowBlock> more = s.open(new RequestContext()).submit(rows(2, 250));
+            model.gate.countDown();
+            first.get(10, TimeUnit.SECONDS);
+            more.get(10, TimeUnit.SECONDS);
+            // The first run started with nothing waiting (the 250 rows came while it ran); then runs of
+            // 100 and 100 with rows still waiting, and the last 50.
+            assertEquals(List.of(true, false, false, true), model.lastBeforeIdle);
         }
     }
 

@@ -36,10 +36,19 @@ final class ServerProcess implements AutoCloseable {
      * @param args options of {@code prism serve} besides the ports
      */
     static ServerProcess start(Path dir, List<String> jvm, List<String> args) throws IOException, InterruptedException {
+        return start(dir, List.of(), jvm, args);
+    }
+
+    /**
+     * Starts, through a wrapper command that ends by running the rest (e.g. {@code bash -c 'trap ""
+     * HUP; exec "$@"' bash}), and waits until it serves.
+     */
+    static ServerProcess start(Path dir, List<String> wrapper, List<String> jvm, List<String> args)
+            throws IOException, InterruptedException {
         Path argfile = dir.resolve("java.args");
         Files.writeString(argfile, "-cp \"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"\n");
         Path log = dir.resolve("prism.log");
-        List<String> command = new ArrayList<>();
+        List<String> command = new ArrayList<>(wrapper);
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvm);
         command.add("@" + argfile);

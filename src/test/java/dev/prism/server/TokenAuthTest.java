@@ -120,6 +120,33 @@ class TokenAuthTest {
         assertEquals(List.of("iris"), listModels("Bearer " + IRIS_TOKEN));
     }
 
+    /**
+     * Names a client makes up never become metric labels: 300 calls for random model names, refused
+     * with PERMISSION_DENIED, and as many for names nobody serves, leave only served names (or the
+     * empty label) in the model label of every Prism series.
+     */
+    @Test
+    void madeUpModelNamesNeverBecomeLabels() {
+        java.util.Random random = new java.util.Random(7);
+        for (int i = 0; i < 300; i++) {
+            String name = "made-up-" + Long.toHexString(random.nextLong());
+            assertStatus(failure(() -> explain("Bearer " + IRIS_TOKEN).explain(explainRequest(name, 4))),
+                    Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
+            assertStatus(failure(() -> explain("Bearer " + EVERY_MODEL_TOKEN).explain(explainRequest(name, 4))),
+                    Status.Code.NOT_FOUND, "MODEL_NOT_FOUND");
+        }
+        java.util.Set<String> labels = new java.util.TreeSet<>();
+        prism.registry().getMeters().forEach(m -> {
+            String model = m.getId().getTag("model");
+            if (model != null) {
+                labels.add(model);
+            }
+        });
+        labels.removeIf(l -> l.isEmpty() || l.startsWith("iris") || l.startsWith("diabetes"));
+        assertEquals(java.util.Set.of(), labels, "model labels that are not served names");
+        stillServes();
+    }
+
     @Test
     void reloadingModelsNeedsATokenForEveryModel() {
         assertStatus(failure(() -> models("Bearer " + IRIS_TOKEN).reloadModels(ReloadModelsRequest.getDefaultInstance())),

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "prism", mixinStandardHelpOptions = true, version = "prism 0.1.0",
         description = "Explains the predictions of ONNX models over gRPC.",
-        subcommands = {ServeCommand.class, ExplainCommand.class, HealthCommand.class})
+        subcommands = {ServeCommand.class, ExplainCommand.class, HealthCommand.class, ReloadCommand.class})
 public final class PrismCli implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

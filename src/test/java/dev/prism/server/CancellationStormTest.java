@@ -1,0 +1,106 @@
+package dev.prism.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.prism.api.v1.ExplainEvent;
+import dev.prism.api.v1.ExplainRequest;
+import dev.prism.api.v1.ExplainServiceGrpc;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import io.micrometer.core.instrument.Timer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A client with 150 long explanations running (64 on threads, the rest waiting for one) goes away
+ * all at once: every one of them stops working within 50 ms of its cancellation reaching the server,
+ * and the model's queue empties.
+ */
+class CancellationStormTest {
+    private static final int STREAMS = 150;
+    private static final long LAG_LIMIT_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void killedClientsWorkStopsWithinFiftyMilliseconds() throws Exception {
+        try (PrismServer server = PrismServer.start(ServerOptions.defaults(
+                ServerTestSupport.repository(dir, "breast_cancer")).withPorts(0, -1))) {
+            // Two connections, as a client past one connection's stream limit would open.
+            List<ManagedChannel> channels = List.of(
+                    NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build(),
+                    NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build());
+            ExplainRequest longRequest = ExplainServiceTest.breastCancer(2, 20_000).build();
+            List<Throwable> early = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+            for (int i = 0; i < STREAMS; i++) {
+                ExplainServiceGrpc.newStub(channels.get(i % 2)).streamExplain(longRequest, new StreamObserver<>() {
+                    @Override
+                    public void onNext(ExplainEvent value) {
+                    }
+
+                    @Override
+                    public void onError(Throwable t) {
+                        if (!channels.get(0).isShutdown()) {
+                            early.add(t);
+                        }
+                    }
+
+                    @Override
+                    public void onCompleted() {
+                    }
+                });
+            }
+            ServerTestSupport.eventually(Duration.ofSeconds(60), () -> "every stream admitted; ended early: " + early,
+                    () -> ServerTestSupport.gauge(server.registry(), "prism.explain.running")
+                            + ServerTestSupport.gauge(server.registry(), "prism.explain.queued") == STREAMS);
+            ServerTestSupport.eventually(Duration.ofSeconds(60), () -> "rows queued for the model",
+                    () -> ServerTestSupport.gauge(server.registry(), "prism.scheduler.queue.rows",
+                            "model", "breast_cancer") > 0);
+
+            channels.forEach(ManagedChannel::shutdownNow);
+            for (int probe = 0; probe < 6; probe++) {
+                Thread.sleep(60);
+                java.util.Map<String, Integer> where = new java.util.TreeMap<>();
+                for (var e : Thread.getAllStackTraces().entrySet()) {
+                    if (e.getKey().getName().startsWith("prism-explain")) {
+                        StackTraceElement[] st = e.getValue();
+                        StringBuilder b = new StringBuilder();
+                        for (int k = 0; k < Math.min(st.length, 8); k++) {
+                            if (st[k].getClassName().startsWith("dev.prism")) {
+                                b.append(st[k].getClassName().replace("dev.prism.", "")).append('.').append(st[k].getMethodName()).append(':').append(st[k].getLineNumber()).append(" < ");
+                            }
+                        }
+                        where.merge(b.toString(), 1, Integer::sum);
+                    }
+                }
+                System.out.println("DEBUG t=" + (probe + 1) * 60 + " " + where);
+            }
+
+            ServerTestSupport.eventually(Duration.ofSeconds(30), () -> "every stream ended",
+                    () -> cancelled(server) == STREAMS);
+            assertEquals(0, ServerTestSupport.gauge(server.registry(), "prism.explain.running"));
+            assertEquals(0, ServerTestSupport.gauge(server.registry(), "prism.explain.queued"));
+            assertEquals(0, ServerTestSupport.gauge(server.registry(), "prism.scheduler.queue.rows",
+                    "model", "breast_cancer"));
+            Timer lag = server.registry().find("prism.explanation.cancel.lag").tags("model", "breast_cancer").timer();
+            assertEquals(STREAMS, lag.count());
+            double worst = lag.max(TimeUnit.NANOSECONDS);
+            System.out.printf("cancellation storm: %d streams, longest work after cancel %.1f ms, mean %.2f ms%n",
+                    STREAMS, worst / 1e6, lag.mean(TimeUnit.NANOSECONDS) / 1e6);
+            assertTrue(worst <= LAG_LIMIT_NANOS, "work went on " + worst / 1e6 + " ms after its cancellation");
+        }
+    }
+
+    private static double cancelled(PrismServer server) {
+        var counter = server.registry().find("prism.explanations").tags("model", "breast_cancer", "status", "CANCELLED")
+                .counter();
+        return counter == null ? 0 : counter.count();
+    }
+}
