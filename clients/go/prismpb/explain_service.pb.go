@@ -566,8 +566,8 @@ type ExplainRequest struct {
 	// estimate from a small part of its coalitions before any gets more, then the
 	// instances take turns. Only an instance that has no estimate yet fails the
 	// request with DEADLINE_EXCEEDED. A budget that suffices gives the answer
-	// without one, bit for bit. Unset: no budget (the gRPC deadline still
-	// applies). At most one hour.
+	// without one, bit for bit (unless `tolerance` stops an instance first).
+	// Unset: no budget (the gRPC deadline still applies). At most one hour.
 	TimeBudget    *durationpb.Duration `protobuf:"bytes,22,opt,name=time_budget,json=timeBudget,proto3" json:"time_budget,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -117,6 +117,23 @@ class AnytimePlanTest {
         assertFalse(plain.get(0).diagnostics().exact());
     }
 
+    @ParameterizedTest
+    @EnumSource(KernelShapParams.Estimator.class)
+    void aToleranceStopsEachInstanceAtItsFirstEstimateTightEnough(KernelShapParams.Estimator estimator) {
+        ExplainInput input = input(3, 4);
+        Answer answer = explain(input, new KernelShapParams(3000, estimator, null, 10, null, null),
+                Duration.ofHours(1), 1, AnytimePlanTest::model, new RecordingProgress(), () -> { });
+        assertFalse(answer.partial());
+        for (Explanation e : answer.explanations()) {
+            assertTrue(e.diagnostics().converged());
+            // Its base and first two groups: a few per cent of the design.
+            assertTrue(e.diagnostics().coalitions() < 300, "coalitions " + e.diagnostics().coalitions());
+            for (double se : e.standardErrors()) {
+                assertTrue(se <= 10, "standard error " + se);
+            }
+        }
+    }
+
     /** Running estimates by instance, in the order each instance reported them. */
     private static final class EstimatesByInstance implements ProgressSink {
         final Map<Integer, List<double[]>> estimates = new TreeMap<>();
