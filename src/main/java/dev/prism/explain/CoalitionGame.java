@@ -24,6 +24,10 @@ import java.util.concurrent.CompletableFuture;
  * fixed number of rows, with a bounded number of rows in flight and several instances at once, so
  * the scheduler always has full batches whatever the per-instance size. Chunking never depends on
  * the scheduler's batch size, and results do not either.
+ *
+ * <p>Under a time budget the plans hand out their coalitions in stages, by turns (see
+ * {@link Turns}), so that every instance has an estimate early instead of the first ones finishing
+ * while the last have not started.
  */
 public final class CoalitionGame {
     /** Model rows per submitted chunk (at least one coalition). */
@@ -32,6 +36,8 @@ public final class CoalitionGame {
     static final int MAX_ROWS_IN_FLIGHT = 4 * CHUNK_ROWS;
     /** Instances whose plans run at the same time. */
     static final int MAX_ACTIVE_INSTANCES = 4096;
+    /** Under a time budget: what the designs that instances keep between their turns may hold. */
+    public static final long TURN_WINDOW_BYTES = 64L << 20;
 
     private final ExplainInput input;
     private final BatchRunner runner;
@@ -39,6 +45,7 @@ public final class CoalitionGame {
     private final RequestContext context;
     private final Background background;
     private final int width;
+    private final long turnWindowBytes;
     private double[] fx;
     /** Σ π f(r) per score column, per instance: [instance * width + column]. */
     private double[] empty;
@@ -60,6 +67,13 @@ public final class CoalitionGame {
     }
 
     public CoalitionGame(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext context) {
+        this(input, runner, progress, context, TURN_WINDOW_BYTES);
+    }
+
+    /** With another bound on the designs instances keep between their turns under a time budget. */
+    public CoalitionGame(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext context,
+                         long turnWindowBytes) {
+        this.turnWindowBytes = turnWindowBytes;
         this.input = input;
         this.runner = runner;
         this.progress = progress;
@@ -169,6 +183,27 @@ public final class CoalitionGame {
         default boolean timeUp() {
             return false;
         }
+
+        /**
+         * Under a time budget {@link #next} hands out one stage at a time and returns nothing once it
+         * is handed out; this opens the next stage, when the plan's turn comes again. False when the
+         * plan has handed out everything. Plans without stages hand out everything in their first.
+         */
+        default boolean nextStage() {
+            return false;
+        }
+
+        /** Bytes the plan holds between its stages unless parked: what the turn window counts. */
+        default long residentBytes() {
+            return 0;
+        }
+
+        /**
+         * The plan waits outside the turn window: it keeps only what its stage in flight and its
+         * estimate need, and rebuilds the rest in its next stage.
+         */
+        default void park() {
+        }
     }
 
     /** Starts one instance's plan; null when the instance needs no coalitions. */
@@ -188,15 +223,21 @@ public final class CoalitionGame {
         int emptyRows = input.groups().ungrouped().length == 0 ? background.size() : n * background.size();
         total = n + emptyRows + n * coalitionsPerInstance * background.size();
         progress.total(total);
+        if (context.budgetNanosLeft() <= 0) {
+            throw new PrismException(Reason.DEADLINE_EXCEEDED, "the time budget ran out before the explanation"
+                    + " started (while the request waited for an explain thread); give it more time");
+        }
         evaluateInstancesAndReplacements();
 
         List<Active> active = new ArrayList<>();
         ArrayDeque<Chunk> inFlight = new ArrayDeque<>();
         long rowsInFlight = 0;
         int[] next = {0};
+        Turns turns = context.hasTimeBudget() ? new Turns(planner, coalitionsPerInstance) : null;
         while (true) {
             while (rowsInFlight < MAX_ROWS_IN_FLIGHT) {
-                Chunk chunk = assemble(active, next, planner, coalitionsPerInstance);
+                Chunk chunk = turns != null ? turns.assemble(active, next)
+                        : assemble(active, next, planner, coalitionsPerInstance);
                 if (chunk == null) {
                     break;
                 }
@@ -232,6 +273,9 @@ public final class CoalitionGame {
                 }
                 if (piece.owner.plan.done()) {
                     active.remove(piece.owner);
+                    if (turns != null) {
+                        turns.finished(piece.owner);
+                    }
                 }
             }
             if (context.budgetNanosLeft() <= 0 && !(active.isEmpty() && next[0] == n)) {
@@ -247,20 +291,20 @@ public final class CoalitionGame {
      */
     private void stopAtTimeBudget(List<Active> active, int started) {
         int n = input.instances().rows();
-        if (started < n) {
-            throw budgetTooShort("instance " + started + " had not started");
-        }
+        int without = n - started;
+        int first = without > 0 ? started : n;
         for (Active a : active) {
             if (!a.plan.timeUp()) {
-                throw budgetTooShort("instance " + a.instance.index() + " had no estimate yet");
+                without++;
+                first = Math.min(first, a.instance.index());
             }
         }
+        if (without > 0) {
+            throw new PrismException(Reason.DEADLINE_EXCEEDED, "the time budget ran out before every instance had a"
+                    + " first estimate (" + without + " of " + n + " had none, the first being instance " + first
+                    + "); give it more time, fewer instances or fewer samples");
+        }
         context.markPartial();
-    }
-
-    private static PrismException budgetTooShort(String what) {
-        return new PrismException(Reason.DEADLINE_EXCEEDED, "the time budget ran out before the explanation had"
-                + " an estimate for every instance (" + what + "); give it more time or fewer instances");
     }
 
     /**
@@ -289,6 +333,11 @@ public final class CoalitionGame {
                 capacity -= take(a, capacity, pieces);
             }
         }
+        return chunk(pieces);
+    }
+
+    /** The chunk of the pieces' coalitions, submitted; null when there are none. */
+    private Chunk chunk(List<Piece> pieces) {
         if (pieces.isEmpty()) {
             return null;
         }
@@ -317,6 +366,124 @@ public final class CoalitionGame {
             coalition -= piece.coalitions.size();
         }
         throw new IllegalArgumentException("row " + row + " is past the chunk");
+    }
+
+    /**
+     * Who hands out coalitions under a time budget: every instance's first stage, in instance
+     * order, before anyone's second; then one stage per turn, round-robin over the instances in the
+     * turn window. The window holds the plans whose designs fit in the turn window's bytes (at least
+     * one plan); the others are parked after their first stage, keeping their estimate, and join the
+     * window in instance order as plans in it finish. So the designs held at once stay bounded however
+     * many instances wait, and each waiting one costs a rebuild of its design when it joins.
+     */
+    private final class Turns {
+        private final Planner planner;
+        private final long coalitionsPerInstance;
+        /** Window plans waiting for their next turn, in turn order. */
+        private final ArrayDeque<Active> queue = new ArrayDeque<>();
+        /** Plans outside the window, in instance order (finished ones are skipped). */
+        private final ArrayDeque<Active> parked = new ArrayDeque<>();
+        private int windowPlans;
+        private long windowBytes;
+        /** The plan handing out its stage, across chunks; null between turns. */
+        private Active current;
+
+        Turns(Planner planner, long coalitionsPerInstance) {
+            this.planner = planner;
+            this.coalitionsPerInstance = coalitionsPerInstance;
+        }
+
+        Chunk assemble(List<Active> active, int[] next) {
+            int capacity = Math.max(1, CHUNK_ROWS / background.size());
+            List<Piece> pieces = new ArrayList<>();
+            while (capacity > 0) {
+                if (current == null) {
+                    current = nextTurn(active, next);
+                    if (current == null) {
+                        break;
+                    }
+                }
+                int taken = take(current, capacity, pieces);
+                capacity -= taken;
+                if (taken == 0) {
+                    endTurn(current);
+                    current = null;
+                }
+            }
+            return chunk(pieces);
+        }
+
+        /** A new instance's first stage while any has not started, else the next window plan's next stage. */
+        private Active nextTurn(List<Active> active, int[] next) {
+            int n = input.instances().rows();
+            while (next[0] < n) {
+                Instance instance = new Instance(next[0]++);
+                Plan plan = planner.start(instance);
+                revise(-coalitionsPerInstance * background.size());
+                if (plan != null) {
+                    Active a = new Active(instance, plan);
+                    revise(a.expected * background.size());
+                    active.add(a);
+                    a.bytes = plan.residentBytes();
+                    if (fits(a)) {
+                        join(a);
+                    }
+                    return a;
+                }
+            }
+            admitParked();
+            while (!queue.isEmpty()) {
+                Active a = queue.poll();
+                if (!a.finished && a.plan.nextStage()) {
+                    return a;
+                }
+            }
+            return null;
+        }
+
+        /** The plan's stage is handed out: its next turn comes after the others', or it waits parked. */
+        private void endTurn(Active a) {
+            if (a.finished) {
+                return;
+            }
+            if (a.inWindow) {
+                queue.add(a);
+            } else {
+                a.plan.park();
+                parked.add(a);
+            }
+        }
+
+        /** The plan is done: its place in the window goes to parked plans. */
+        void finished(Active a) {
+            a.finished = true;
+            if (a.inWindow) {
+                a.inWindow = false;
+                windowPlans--;
+                windowBytes -= a.bytes;
+            }
+            admitParked();
+        }
+
+        private void admitParked() {
+            while (!parked.isEmpty() && (parked.peek().finished || fits(parked.peek()))) {
+                Active a = parked.poll();
+                if (!a.finished) {
+                    join(a);
+                    queue.add(a);
+                }
+            }
+        }
+
+        private boolean fits(Active a) {
+            return windowPlans == 0 || windowBytes + a.bytes <= turnWindowBytes;
+        }
+
+        private void join(Active a) {
+            a.inWindow = true;
+            windowPlans++;
+            windowBytes += a.bytes;
+        }
     }
 
     private static int take(Active a, int capacity, List<Piece> pieces) {
@@ -405,6 +572,10 @@ public final class CoalitionGame {
         final Plan plan;
         final CoalitionMasker masker;
         long expected;
+        /** Under a time budget: the plan's resident bytes, whether it is in the turn window, whether it is done. */
+        long bytes;
+        boolean inWindow;
+        boolean finished;
 
         Active(Instance instance, Plan plan) {
             this.instance = instance;

@@ -24,8 +24,9 @@ public interface Explainer<P> {
      * upper bound is fine.
      *
      * @param outputWidth score values per row of the model or graph the rows run on
+     * @param timeBudget  the request runs under a time budget (an anytime schedule may hold more)
      */
-    long workingBytes(ExplainInput input, P params, int outputWidth);
+    long workingBytes(ExplainInput input, P params, int outputWidth, boolean timeBudget);
 
     /**
      * Explains every instance for every requested output.

@@ -76,6 +76,7 @@ final class ExplainRequestCodec {
 
     /** The request's model version stays open until its context ends (see {@link ServedModels#acquire}). */
     Prepared prepare(ExplainRequest request, RequestContext context) {
+        Duration timeBudget = timeBudget(request);
         ServedModel model = models.acquire(request.getModel(), "model", context);
         ModelSignature sig = model.signature();
         GradientMethod gradient = gradientMethod(request.getMethodCase());
@@ -128,7 +129,7 @@ final class ExplainRequestCodec {
             throw overLimit("inputs", "about " + needed + " model evaluations", "max_evaluations",
                     limits.maxEvaluations(), "send fewer instances, a smaller background or fewer samples");
         }
-        return new Prepared(model, input, method, scheduler, compact, timeBudget(request), kmeans);
+        return new Prepared(model, input, method, scheduler, compact, timeBudget, kmeans);
     }
 
     /**
@@ -152,7 +153,7 @@ final class ExplainRequestCodec {
                 input.link(), input.seed());
     }
 
-    /** The request's time budget, or null: kernel_shap's anytime answer. */
+    /** The request's time budget, or null: kernel_shap's anytime answer; refused up front for other methods. */
     private static Duration timeBudget(ExplainRequest r) {
         if (!r.hasTimeBudget()) {
             return null;
@@ -163,13 +164,20 @@ final class ExplainRequestCodec {
             throw PrismException.invalid(Reason.INVALID_PARAMS, "time_budget", "must be positive and at most "
                     + MAX_TIME_BUDGET.toMinutes() + " minutes, got " + d.getSeconds() + " s " + d.getNanos() + " ns");
         }
-        if (r.getMethodCase() != ExplainRequest.MethodCase.KERNEL_SHAP) {
-            throw PrismException.invalid(Reason.INVALID_PARAMS, "time_budget", "only kernel_shap answers within a"
-                    + " time budget; the other methods run to their end (use the gRPC deadline to bound them)");
-        }
-        if (r.getKernelShap().hasL1Reg()) {
-            throw PrismException.invalid(Reason.INVALID_PARAMS, "time_budget", "kernel_shap with l1_reg selects"
-                    + " features from every sample, so it has no answer before its end");
+        String method = r.getMethodCase().name().toLowerCase(java.util.Locale.ROOT);
+        String without = switch (r.getMethodCase()) {
+            case KERNEL_SHAP -> r.getKernelShap().hasL1Reg()
+                    ? "kernel_shap with l1_reg selects features from every sample, so it has no answer before its end"
+                    : null;
+            case LIME -> "lime fits its surrogate to all its samples at once, so it has no answer before its end";
+            case EXACT_SHAPLEY, PERMUTATION_SHAP -> method + " has no estimate before its end";
+            case DEEP_LIFT, DEEP_LIFT_SHAP, INTEGRATED_GRADIENTS, GRADIENT_X_INPUT, SALIENCY -> method
+                    + " is a fixed set of gradient passes, not sampling, so it has no estimate before its end";
+            case METHOD_NOT_SET, AUTO -> "the automatic choice of method has no anytime answer; name kernel_shap";
+        };
+        if (without != null) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, "time_budget", without + ". Only kernel_shap"
+                    + " (without l1_reg) answers within a time budget; bound any method with the gRPC deadline");
         }
         return Duration.ofSeconds(d.getSeconds(), d.getNanos());
     }
@@ -434,7 +442,7 @@ final class ExplainRequestCodec {
     private MethodCall<?> method(ExplainRequest request, ExplainInput input, ServedModel model) {
         return switch (request.getMethodCase()) {
             case KERNEL_SHAP -> new MethodCall<>("kernel_shap", kernelShap,
-                    kernelShapParams(request.getKernelShap(), input, request.hasTimeBudget()));
+                    kernelShapParams(request.getKernelShap(), input));
             case LIME -> new MethodCall<>("lime", lime, limeParams(request, input, model));
             case EXACT_SHAPLEY -> new MethodCall<>("exact_shapley", exactShapley,
                     new ExactShapleyParams(request.getExactShapley().getMaxEvaluations()));
@@ -464,8 +472,7 @@ final class ExplainRequestCodec {
         return new IntegratedGradientsParams(p.getNSteps(), method);
     }
 
-    private static KernelShapParams kernelShapParams(dev.prism.api.v1.KernelShapParams p, ExplainInput input,
-                                                     boolean anytime) {
+    private static KernelShapParams kernelShapParams(dev.prism.api.v1.KernelShapParams p, ExplainInput input) {
         KernelShapParams.Estimator estimator = switch (p.getEstimator()) {
             case ESTIMATOR_ADJUSTED -> KernelShapParams.Estimator.ADJUSTED;
             case ESTIMATOR_KERNEL -> KernelShapParams.Estimator.KERNEL;
@@ -495,8 +502,7 @@ final class ExplainRequestCodec {
             throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.coalition_weights",
                     "given without coalitions");
         }
-        return new KernelShapParams(p.getNsamples(), estimator, l1Rule(p), p.getTolerance(), coalitions, weights,
-                anytime);
+        return new KernelShapParams(p.getNsamples(), estimator, l1Rule(p), p.getTolerance(), coalitions, weights);
     }
 
     private static LimeParams limeParams(ExplainRequest request, ExplainInput input, ServedModel model) {

@@ -18,8 +18,8 @@ record MethodCall<P>(String name, Explainer<P> explainer, P params) {
         return explainer.evaluationsNeeded(input, params);
     }
 
-    long workingBytes(ExplainInput input, int outputWidth) {
-        return explainer.workingBytes(input, params, outputWidth);
+    long workingBytes(ExplainInput input, int outputWidth, boolean timeBudget) {
+        return explainer.workingBytes(input, params, outputWidth, timeBudget);
     }
 
     List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext context) {

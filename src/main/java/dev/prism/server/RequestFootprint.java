@@ -30,7 +30,7 @@ final class RequestFootprint {
         long explanations = instances * input.outputCount();
         // Attributions and their standard errors, per feature, per explanation.
         long answer = ANSWER_COPIES * (bytes(explanations, 2L * input.featureCount()) + explanations * PER_EXPLANATION);
-        long working = p.method().workingBytes(input, p.scheduler().outputWidth());
+        long working = p.method().workingBytes(input, p.scheduler().outputWidth(), p.timeBudget() != null);
         return request.getSerializedSize() + decoded + working + answer;
     }
 

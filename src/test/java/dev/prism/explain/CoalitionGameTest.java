@@ -2,9 +2,13 @@ package dev.prism.explain;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.prism.batch.BatchScheduler;
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
 import dev.prism.explain.shap.KernelShapExplainer;
 import dev.prism.explain.shap.KernelShapParams;
 import dev.prism.model.Background;
@@ -14,6 +18,8 @@ import dev.prism.tensor.RowBlock;
 import dev.prism.testing.FunctionModel;
 import dev.prism.testing.RecordingProgress;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -65,6 +71,206 @@ class CoalitionGameTest {
         assertEquals(progress.total, progress.done, "progress reaches its total");
         double mean = (double) rows / sizes.size();
         assertTrue(mean >= 2048, "mean rows per model call " + mean + " over " + sizes.size() + " calls");
+    }
+
+    /** What staged plans did, in order: "h i s" (instance i handed out stage s), "p i" (parked), "d i" (done). */
+    private static final class StagedPlans {
+        final List<String> events = new ArrayList<>();
+        final int stages;
+        final int stageSize;
+        final long bytes;
+
+        StagedPlans(int stages, int stageSize, long bytes) {
+            this.stages = stages;
+            this.stageSize = stageSize;
+            this.bytes = bytes;
+        }
+
+        CoalitionGame.Plan start(CoalitionGame.Instance instance) {
+            int id = instance.index();
+            int m = instance.playerCount();
+            return new CoalitionGame.Plan() {
+                int stage;
+                int handedOut;
+                int absorbed;
+
+                @Override
+                public List<boolean[]> next(int max) {
+                    int n = Math.min(max, (stage + 1) * stageSize - handedOut);
+                    List<boolean[]> out = new ArrayList<>();
+                    for (int j = 0; j < n; j++) {
+                        boolean[] z = new boolean[m];
+                        z[(handedOut + j) % m] = true;
+                        out.add(z);
+                    }
+                    if (n > 0) {
+                        events.add("h " + id + " " + stage);
+                    }
+                    handedOut += n;
+                    return out;
+                }
+
+                @Override
+                public boolean nextStage() {
+                    if (stage + 1 == stages) {
+                        return false;
+                    }
+                    stage++;
+                    return true;
+                }
+
+                @Override
+                public void absorb(List<boolean[]> coalitions, double[][] values) {
+                    absorbed += coalitions.size();
+                    if (absorbed == stages * stageSize) {
+                        events.add("d " + id);
+                    }
+                }
+
+                @Override
+                public boolean done() {
+                    return absorbed == stages * stageSize;
+                }
+
+                @Override
+                public long expectedCoalitions() {
+                    return (long) stages * stageSize;
+                }
+
+                @Override
+                public long residentBytes() {
+                    return bytes;
+                }
+
+                @Override
+                public void park() {
+                    events.add("p " + id);
+                }
+            };
+        }
+
+        /** Position of the first event with this prefix, or −1. */
+        int first(String prefix) {
+            for (int i = 0; i < events.size(); i++) {
+                if (events.get(i).startsWith(prefix)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        int last(String prefix) {
+            for (int i = events.size() - 1; i >= 0; i--) {
+                if (events.get(i).startsWith(prefix)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+
+        /** Position of the first hand-out of any instance's stage s, MAX_VALUE if none. */
+        int firstOfStage(int s) {
+            for (int i = 0; i < events.size(); i++) {
+                if (events.get(i).startsWith("h") && events.get(i).endsWith(" " + s)) {
+                    return i;
+                }
+            }
+            return Integer.MAX_VALUE;
+        }
+
+        /** Position of the last hand-out of any instance's stage s, −1 if none. */
+        int lastOfStage(int s) {
+            for (int i = events.size() - 1; i >= 0; i--) {
+                if (events.get(i).startsWith("h") && events.get(i).endsWith(" " + s)) {
+                    return i;
+                }
+            }
+            return -1;
+        }
+    }
+
+    /** Plays staged plans over instances of a small model under a time budget that suffices. */
+    private static void playInTurns(int instances, StagedPlans plans, long windowBytes) {
+        int m = 4;
+        Random r = new Random(5);
+        double[] x = new double[instances * m];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = r.nextGaussian();
+        }
+        double[] bg = new double[3 * m];
+        for (int i = 0; i < bg.length; i++) {
+            bg[i] = r.nextGaussian();
+        }
+        ExplainInput input = new ExplainInput(new RowBlock(instances, m, x), Background.uniform(new RowBlock(3, m, bg)),
+                new int[] {0}, Link.IDENTITY, 0);
+        BatchingSettings batching = new BatchingSettings(4096, 0, 4_194_304, true, 1);
+        try (BatchScheduler scheduler = new BatchScheduler("t", new FunctionModel(m, 1, CoalitionGameTest::model),
+                batching, new SimpleMeterRegistry())) {
+            RequestContext context = new RequestContext();
+            context.timeBudget(Duration.ofHours(1));
+            new CoalitionGame(input, scheduler.open(context), new RecordingProgress(), context, windowBytes)
+                    .play(plans::start, 3L * 7000);
+        }
+    }
+
+    @Test
+    void underATimeBudgetEveryInstanceHandsOutItsFirstStageBeforeAnyHandsOutASecond() {
+        // Stages of 7,000 coalitions (several chunks each, at 3 rows per coalition), 5 instances.
+        StagedPlans plans = new StagedPlans(3, 7000, 1);
+        playInTurns(5, plans, CoalitionGame.TURN_WINDOW_BYTES);
+        assertTrue(plans.lastOfStage(0) < plans.firstOfStage(1), plans.events.toString());
+        // Then round-robin: every instance's second stage before anyone's third.
+        assertTrue(plans.lastOfStage(1) < plans.firstOfStage(2), plans.events.toString());
+        for (int i = 0; i < 5; i++) {
+            assertTrue(plans.first("h " + i + " 2") >= 0 && plans.first("d " + i) >= 0, "instance " + i + " finished");
+        }
+        assertEquals(-1, plans.first("p"), "everything fits in the window: nothing is parked");
+    }
+
+    @Test
+    void instancesOutsideTheTurnWindowParkAfterTheirFirstStageAndJoinAsOthersFinish() {
+        // A window of two plans: instances 2 to 5 give their first stage, park, and wait.
+        StagedPlans plans = new StagedPlans(3, 7000, 100);
+        playInTurns(6, plans, 250);
+        assertTrue(plans.lastOfStage(0) < plans.firstOfStage(1), plans.events.toString());
+        for (int i = 0; i < 6; i++) {
+            int parked = plans.first("p " + i);
+            assertEquals(i >= 2, parked >= 0, "instance " + i + ": " + plans.events);
+            assertTrue(parked < 0 || parked > plans.last("h " + i + " 0"), "parked after its stage is handed out");
+            assertTrue(plans.first("d " + i) >= 0, "instance " + i + " finished");
+        }
+        // At most two instances are ever past their first stage and not done.
+        int running = 0;
+        List<Integer> seen = new ArrayList<>();
+        for (String event : plans.events) {
+            String[] f = event.split(" ");
+            int id = Integer.parseInt(f[1]);
+            if (f[0].equals("h") && !f[2].equals("0") && !seen.contains(id)) {
+                seen.add(id);
+                running++;
+            } else if (f[0].equals("d") && seen.contains(id)) {
+                running--;
+            }
+            assertTrue(running <= 2, "window of two exceeded at " + event + ": " + plans.events);
+        }
+        assertFalse(seen.isEmpty());
+    }
+
+    @Test
+    void aBudgetSpentBeforeTheGameStartsEndsItWithoutEvaluatingAnything() {
+        FunctionModel model = new FunctionModel(4, 1, CoalitionGameTest::model);
+        ExplainInput input = new ExplainInput(new RowBlock(1, 4, new double[] {1, 2, 3, 4}),
+                Background.uniform(new RowBlock(1, 4, new double[4])), new int[] {0}, Link.IDENTITY, 0);
+        try (BatchScheduler scheduler = new BatchScheduler("t", model, BatchingSettings.DEFAULT,
+                new SimpleMeterRegistry())) {
+            RequestContext context = new RequestContext();
+            context.timeBudget(Duration.ofMillis(-1)); // it waited longer than its budget for a thread
+            PrismException e = assertThrows(PrismException.class, () -> new KernelShapExplainer().explain(input,
+                    KernelShapParams.DEFAULTS, scheduler.open(context), new RecordingProgress(), context));
+            assertEquals(Reason.DEADLINE_EXCEEDED, e.reason());
+            assertTrue(e.getMessage().contains("time budget ran out before the explanation started"), e.getMessage());
+        }
+        assertEquals(List.of(), model.batchSizes());
     }
 
     @Test

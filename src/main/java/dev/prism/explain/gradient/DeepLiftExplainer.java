@@ -44,7 +44,7 @@ public final class DeepLiftExplainer implements GradientExplainer<Void> {
     }
 
     @Override
-    public long workingBytes(ExplainInput input, Void params, int outputWidth) {
+    public long workingBytes(ExplainInput input, Void params, int outputWidth, boolean timeBudget) {
         return AttributionRows.workingBytes(input, chunkRows, outputWidth);
     }
 

@@ -46,7 +46,7 @@ public final class DeepLiftShapExplainer implements GradientExplainer<Void> {
     }
 
     @Override
-    public long workingBytes(ExplainInput input, Void params, int outputWidth) {
+    public long workingBytes(ExplainInput input, Void params, int outputWidth, boolean timeBudget) {
         return AttributionRows.workingBytes(input, chunkRows, outputWidth);
     }
 

@@ -57,7 +57,7 @@ public final class IntegratedGradientsExplainer implements GradientExplainer<Int
     }
 
     @Override
-    public long workingBytes(ExplainInput input, IntegratedGradientsParams params, int outputWidth) {
+    public long workingBytes(ExplainInput input, IntegratedGradientsParams params, int outputWidth, boolean timeBudget) {
         return AttributionRows.workingBytes(input, chunkRows, outputWidth);
     }
 

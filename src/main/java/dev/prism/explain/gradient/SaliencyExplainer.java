@@ -43,7 +43,7 @@ public final class SaliencyExplainer implements GradientExplainer<Void> {
     }
 
     @Override
-    public long workingBytes(ExplainInput input, Void params, int outputWidth) {
+    public long workingBytes(ExplainInput input, Void params, int outputWidth, boolean timeBudget) {
         return AttributionRows.workingBytes(input, chunkRows, outputWidth);
     }
 

@@ -147,7 +147,7 @@ public final class LimeExplainer implements Explainer<LimeParams> {
      * text: the coalition game's rows and each running plan's masks, weights and labels.
      */
     @Override
-    public long workingBytes(ExplainInput input, LimeParams params, int outputWidth) {
+    public long workingBytes(ExplainInput input, LimeParams params, int outputWidth, boolean timeBudget) {
         long m = input.featureCount();
         if (!masked(input)) {
             int width = input.instances().width();

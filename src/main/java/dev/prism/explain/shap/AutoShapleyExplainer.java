@@ -44,10 +44,10 @@ public final class AutoShapleyExplainer implements Explainer<Void> {
     }
 
     @Override
-    public long workingBytes(ExplainInput input, Void params, int outputWidth) {
+    public long workingBytes(ExplainInput input, Void params, int outputWidth, boolean timeBudget) {
         return method(input).equals(EXACT)
-                ? exact.workingBytes(input, ExactShapleyParams.DEFAULTS, outputWidth)
-                : kernel.workingBytes(input, KernelShapParams.DEFAULTS, outputWidth);
+                ? exact.workingBytes(input, ExactShapleyParams.DEFAULTS, outputWidth, timeBudget)
+                : kernel.workingBytes(input, KernelShapParams.DEFAULTS, outputWidth, timeBudget);
     }
 
 

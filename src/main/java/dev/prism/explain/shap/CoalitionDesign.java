@@ -23,7 +23,6 @@ import java.util.SplittableRandom;
 final class CoalitionDesign {
     /** Draw groups of the default design: enough for standard errors by batch means. */
     static final int DEFAULT_GROUPS = 16;
-    private int maxGroups = DEFAULT_GROUPS;
 
     final int m;
     /** Distinct coalitions in evaluation order: enumerated ones first, then by first draw. */
@@ -49,32 +48,30 @@ final class CoalitionDesign {
      * group, when that is not the group average (Leverage SHAP's Horvitz–Thompson weights); else null.
      */
     List<Double> fullSampleWeights;
+    /**
+     * When kept: the mask of each sampled draw in draw order, and its complement's (−1 when that
+     * was dropped at the end of the budget); else null.
+     */
+    int[] drawFirst;
+    int[] drawSecond;
 
     private CoalitionDesign(int m) {
         this.m = m;
     }
 
     static CoalitionDesign build(int m, long nsamples, SplittableRandom rng) {
-        return build(m, nsamples, rng, DEFAULT_GROUPS);
-    }
-
-    /** With at most {@code maxGroups} draw groups (more, smaller groups give an estimate earlier). */
-    static CoalitionDesign build(int m, long nsamples, SplittableRandom rng, int maxGroups) {
-        return build(m, nsamples, rng, maxGroups, false);
+        return build(m, nsamples, rng, false);
     }
 
     /**
-     * For an anytime answer when {@code anytime}: a size is enumerated only while the enumerated
-     * coalitions stay within one group's share of the budget, and larger sizes are sampled, so that
-     * a first estimate comes after a few groups instead of after thousands of enumerated
-     * coalitions. A budget that covers every coalition is still enumerated completely (exact).
+     * The same design; {@code keepDraws} keeps the masks of every draw ({@link #drawFirst},
+     * {@link #drawSecond}) for a finer grouping of the same draws.
      */
-    static CoalitionDesign build(int m, long nsamples, SplittableRandom rng, int maxGroups, boolean anytime) {
+    static CoalitionDesign build(int m, long nsamples, SplittableRandom rng, boolean keepDraws) {
         if (m < 2) {
             throw new IllegalArgumentException("a design needs at least two features");
         }
         CoalitionDesign d = new CoalitionDesign(m);
-        d.maxGroups = maxGroups;
         int sizes = (m - 1) / 2 + (m % 2 == 0 ? 1 : 0); // 1..sizes; the middle size is included for even M
         double[] mass = new double[sizes + 1];
         double total = 0;
@@ -89,11 +86,9 @@ final class CoalitionDesign {
         long left = nsamples;
         double[] remaining = mass.clone();
         int firstSampled = 1;
-        boolean everything = m <= 62 && nsamples >= (1L << m) - 2;
-        long enumerateAtMost = anytime && !everything ? nsamples / maxGroups : Long.MAX_VALUE;
         for (int s = 1; s <= sizes; s++) {
             double count = binomial(m, s) * (s < m - s ? 2 : 1);
-            if (left * remaining[s] / count < 1 - 1e-8 || d.masks.size() + count > enumerateAtMost) {
+            if (left * remaining[s] / count < 1 - 1e-8) {
                 break;
             }
             double w = mass[s] / binomial(m, s) / (s < m - s ? 2 : 1);
@@ -116,7 +111,7 @@ final class CoalitionDesign {
             d.sampledMass += mass[s];
         }
         if (left > 0) {
-            d.sample(left, firstSampled, sizes, mass, rng);
+            d.sample(left, firstSampled, sizes, mass, rng, keepDraws);
         }
         return d;
     }
@@ -239,7 +234,8 @@ final class CoalitionDesign {
     }
 
     /** Paired draws until {@code left} new masks are found, at most 4·left draws (as shap). */
-    private void sample(long left, int firstSize, int lastSize, double[] mass, SplittableRandom rng) {
+    private void sample(long left, int firstSize, int lastSize, double[] mass, SplittableRandom rng,
+                        boolean keepDraws) {
         double[] cumulative = new double[lastSize + 1];
         double acc = 0;
         for (int s = firstSize; s <= lastSize; s++) {
@@ -286,6 +282,10 @@ final class CoalitionDesign {
             draws++;
         }
         assignGroups(draws, first, second, masksAfterDraw);
+        if (keepDraws) {
+            drawFirst = Arrays.copyOf(first, draws);
+            drawSecond = Arrays.copyOf(second, draws);
+        }
     }
 
     /** Distinct masks by content: a long per mask up to 64 features, else a BitSet. */
@@ -340,7 +340,7 @@ final class CoalitionDesign {
     }
 
     private void assignGroups(int draws, int[] first, int[] second, int[] masksAfterDraw) {
-        groups = Math.max(1, Math.min(maxGroups, draws / m));
+        groups = Math.max(1, Math.min(DEFAULT_GROUPS, draws / m));
         groupCounts = new double[groups];
         groupEnd = new int[groups];
         int sampled = masks.size() - enumerated;

@@ -68,7 +68,7 @@ public final class ExactShapleyExplainer implements Explainer<ExactShapleyParams
 
     /** Per instance: every coalition and its value for each output. */
     @Override
-    public long workingBytes(ExplainInput input, ExactShapleyParams params, int outputWidth) {
+    public long workingBytes(ExplainInput input, ExactShapleyParams params, int outputWidth, boolean timeBudget) {
         int m = Math.min(input.featureCount(), MAX_PLAYERS);
         long coalitions = interiorCoalitions(m) + 2;
         long perInstance = coalitions * (m + 32 + (long) input.outputCount() * Double.BYTES);

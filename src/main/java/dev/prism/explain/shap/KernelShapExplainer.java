@@ -23,9 +23,21 @@ import java.util.SplittableRandom;
  * KernelExplainer design ({@link CoalitionDesign}) or Leverage SHAP's ({@link LeverageDesign}); by
  * default the latter, with the estimate regression-adjusted by screened third-order interactions
  * ({@link TripleAdjustment}). Sampled coalitions come in draw groups whose spread gives the
- * standard errors; with a tolerance an instance stops as soon as every error is below it.
+ * standard errors; with a tolerance an instance stops as soon as every error is below it. Under a
+ * time budget each instance evaluates the same design in another order, taking turns with the
+ * others, so that all have an estimate early ({@link AnytimePlan}).
  */
 public final class KernelShapExplainer implements Explainer<KernelShapParams> {
+    private final long turnWindowBytes;
+
+    public KernelShapExplainer() {
+        this(CoalitionGame.TURN_WINDOW_BYTES);
+    }
+
+    /** With another bound on the designs instances keep between their turns under a time budget. */
+    KernelShapExplainer(long turnWindowBytes) {
+        this.turnWindowBytes = turnWindowBytes;
+    }
 
     @Override
     public void validate(ExplainInput input, KernelShapParams params) {
@@ -71,13 +83,24 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         return input.instances().rows() * perInstance + input.background().size();
     }
 
-    /** Per instance: its design's coalitions and weights, the observed values, and the regression's copies. */
+    /**
+     * Per running instance: its design's coalitions and weights, the observed values, and the
+     * regression's copies; under a time budget, every instance's values too.
+     */
     @Override
-    public long workingBytes(ExplainInput input, KernelShapParams params, int outputWidth) {
+    public long workingBytes(ExplainInput input, KernelShapParams params, int outputWidth, boolean timeBudget) {
         long m = input.featureCount();
         long coalitions = params.effectiveSamples((int) m);
         long perInstance = coalitions * (m + 64 + 3L * input.outputCount() * Double.BYTES) + 8 * m * m * Double.BYTES;
-        return CoalitionGame.workingBytes(input, outputWidth, coalitions, perInstance);
+        long running = CoalitionGame.workingBytes(input, outputWidth, coalitions, perInstance);
+        if (!timeBudget) {
+            return running;
+        }
+        // Taking turns, every instance keeps its values and running estimate until the end; the
+        // designs of the instances in the turn window are held besides.
+        long values = coalitions * (input.outputCount() + 1L) * Double.BYTES
+                + 2L * input.outputCount() * m * Double.BYTES;
+        return running + turnWindowBytes + input.instances().rows() * values;
     }
 
 
@@ -85,36 +108,45 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
     public List<Explanation> explain(ExplainInput input, KernelShapParams params, BatchRunner runner,
                                      ProgressSink progress, RequestContext context) {
         Explanation[][] results = new Explanation[input.instances().rows()][];
-        CoalitionGame game = new CoalitionGame(input, runner, progress, context);
+        CoalitionGame game = new CoalitionGame(input, runner, progress, context, turnWindowBytes);
+        // Under a time budget each instance evaluates its design in an order that gives an estimate early.
+        boolean anytime = context.hasTimeBudget() && params.l1() == null && params.coalitions() == null;
         game.play(instance -> {
             int m = instance.playerCount();
             if (m < 2) {
                 results[instance.index()] = trivial(input, instance);
                 return null;
             }
-            if (params.coalitions() != null && params.coalitions().get(0).length != m) {
-                throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.coalitions",
-                        "coalitions have " + params.coalitions().get(0).length + " columns but " + m
-                                + " features of the instance vary");
-            }
-            SplittableRandom rng = new SplittableRandom(input.seed() * 0x9E3779B97F4A7C15L + instance.index());
-            CoalitionDesign design;
             if (params.coalitions() != null) {
-                design = CoalitionDesign.explicit(m, params.coalitions(), params.coalitionWeights());
-            } else if (params.estimator() == KernelShapParams.Estimator.KERNEL) {
-                design = CoalitionDesign.build(m, params.effectiveSamples(m), rng, params.drawGroups(m),
-                        params.anytime());
-            } else {
-                design = CoalitionDesign.fromLeverage(LeverageDesign.build(m, params.effectiveSamples(m), rng,
-                        params.drawGroups(m), params.anytime()));
+                if (params.coalitions().get(0).length != m) {
+                    throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.coalitions",
+                            "coalitions have " + params.coalitions().get(0).length + " columns but " + m
+                                    + " features of the instance vary");
+                }
+                return new Plan(input, params, instance,
+                        CoalitionDesign.explicit(m, params.coalitions(), params.coalitionWeights()), progress, results);
             }
-            return new Plan(input, params, instance, design, progress, results);
+            if (anytime) {
+                return AnytimePlan.start(input, params, instance, progress, results);
+            }
+            return new Plan(input, params, instance, design(input, params, instance, false), progress, results);
         }, params.effectiveSamples(input.featureCount()));
         List<Explanation> all = new ArrayList<>();
         for (Explanation[] perInstance : results) {
             all.addAll(Arrays.asList(perInstance));
         }
         return all;
+    }
+
+    /** The instance's design: the same for the same seed and instance, whenever it is built. */
+    static CoalitionDesign design(ExplainInput input, KernelShapParams params, CoalitionGame.Instance instance,
+                                  boolean keepDraws) {
+        int m = instance.playerCount();
+        SplittableRandom rng = new SplittableRandom(input.seed() * 0x9E3779B97F4A7C15L + instance.index());
+        if (params.estimator() == KernelShapParams.Estimator.KERNEL) {
+            return CoalitionDesign.build(m, params.effectiveSamples(m), rng, keepDraws);
+        }
+        return CoalitionDesign.fromLeverage(LeverageDesign.build(m, params.effectiveSamples(m), rng));
     }
 
     /** Fewer than two varying features: nothing to estimate. */
@@ -134,7 +166,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
     }
 
     /** One instance's coalitions, their values and the regressions they feed. */
-    private static final class Plan implements CoalitionGame.Plan {
+    static final class Plan implements CoalitionGame.Plan {
         final ExplainInput input;
         final KernelShapParams params;
         final CoalitionGame.Instance instance;
@@ -289,16 +321,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         }
 
         private void publish(Estimate e, boolean converged) {
-            Explanation[] out = new Explanation[input.outputCount()];
-            int used = absorbed;
-            long evaluations = (long) used * instance.rowsPerCoalition() + 1;
-            for (int k = 0; k < out.length; k++) {
-                out[k] = new Explanation(instance.index(), input.output(k), instance.emptyValue(k),
-                        instance.fullValue(k), e.phi[k], e.se == null ? null : e.se[k],
-                        new Diagnostics(evaluations, used, design.complete, instance.playerCount(),
-                                instance.elapsedSeconds(), converged, null));
-            }
-            results[instance.index()] = out;
+            results[instance.index()] = explanations(input, instance, e, absorbed, design.complete, converged);
         }
 
         /**
@@ -457,7 +480,21 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         }
     }
 
-    private record Estimate(double[][] phi, double[][] se) {
+    /** The instance's explanations, one per output, from an estimate over {@code used} coalitions. */
+    static Explanation[] explanations(ExplainInput input, CoalitionGame.Instance instance, Estimate e, int used,
+                                      boolean exact, boolean converged) {
+        Explanation[] out = new Explanation[input.outputCount()];
+        long evaluations = (long) used * instance.rowsPerCoalition() + 1;
+        for (int k = 0; k < out.length; k++) {
+            out[k] = new Explanation(instance.index(), input.output(k), instance.emptyValue(k),
+                    instance.fullValue(k), e.phi[k], e.se == null ? null : e.se[k],
+                    new Diagnostics(evaluations, used, exact, instance.playerCount(),
+                            instance.elapsedSeconds(), converged, null));
+        }
+        return out;
+    }
+
+    record Estimate(double[][] phi, double[][] se) {
         double maxError() {
             double max = 0;
             for (double[] row : se) {

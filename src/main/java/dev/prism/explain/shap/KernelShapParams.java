@@ -11,16 +11,9 @@ import java.util.List;
  * @param tolerance         stop once every standard error is at most this; 0 = spend the whole budget
  * @param coalitions        test mode: the exact coalitions to evaluate (over the varying features), or null
  * @param coalitionWeights  test mode: their kernel weights
- * @param anytime           the request has a time budget: smaller draw groups, so that an estimate
- *                          with standard errors exists early (see {@link #drawGroups(int)})
  */
 public record KernelShapParams(long nsamples, Estimator estimator, L1Rule l1, double tolerance, List<boolean[]> coalitions,
-                               double[] coalitionWeights, boolean anytime) {
-    /** Draw groups of an anytime design: two of them are 1/256 of the budget. */
-    static final int ANYTIME_GROUPS = 512;
-    /** The per-group regression parts of an anytime design hold at most this many doubles. */
-    private static final long ANYTIME_GROUP_DOUBLES = 1L << 22;
-
+                               double[] coalitionWeights) {
     /** Bounds the memory one request's coalition design may hold (about 130 bytes per coalition at M = 30). */
     public static final long MAX_NSAMPLES = 200_000;
     public static final KernelShapParams DEFAULTS = new KernelShapParams(0);
@@ -39,20 +32,6 @@ public record KernelShapParams(long nsamples, Estimator estimator, L1Rule l1, do
 
     public KernelShapParams(long nsamples) {
         this(nsamples, Estimator.ADJUSTED, null, 0, null, null);
-    }
-
-    public KernelShapParams(long nsamples, Estimator estimator, L1Rule l1, double tolerance, List<boolean[]> coalitions,
-                            double[] coalitionWeights) {
-        this(nsamples, estimator, l1, tolerance, coalitions, coalitionWeights, false);
-    }
-
-    /** The most draw groups for M players: the default, or for anytime answers more while memory allows. */
-    int drawGroups(int m) {
-        if (!anytime) {
-            return CoalitionDesign.DEFAULT_GROUPS;
-        }
-        long fit = ANYTIME_GROUP_DOUBLES / ((long) m * m);
-        return (int) Math.max(CoalitionDesign.DEFAULT_GROUPS, Math.min(ANYTIME_GROUPS, fit));
     }
 
     /** Coalitions actually used for M varying features. */

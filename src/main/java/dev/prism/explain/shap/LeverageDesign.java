@@ -25,13 +25,11 @@ import java.util.function.Consumer;
  * weighted least squares with Σφ = Δ. When every coalition is enumerated they are the Shapley
  * kernel itself.
  *
- * <p>Sampled pairs are dealt round-robin to at most 16 groups (more for an anytime answer). Each
- * group with the enumerated coalitions is a smaller design of the same kind, with its own
- * Horvitz–Thompson weights; its estimates scatter like independent ones, which gives standard
- * errors.
+ * <p>Sampled pairs are dealt round-robin to at most 16 groups. Each group with the enumerated
+ * coalitions is a smaller design of the same kind, with its own Horvitz–Thompson weights; its
+ * estimates scatter like independent ones, which gives standard errors.
  */
 public final class LeverageDesign {
-    private int maxGroups = CoalitionDesign.DEFAULT_GROUPS;
     /** Rejection sampling is used while the wanted pairs are at most this share of a size's pairs. */
     private static final double REJECTION_SHARE = 0.25;
 
@@ -60,25 +58,6 @@ public final class LeverageDesign {
      * @param rng      the randomness of the draws: the same seed gives the same design
      */
     public static LeverageDesign build(int features, long budget, SplittableRandom rng) {
-        return build(features, budget, rng, CoalitionDesign.DEFAULT_GROUPS);
-    }
-
-    /** With at most {@code maxGroups} draw groups (more, smaller groups give an estimate earlier). */
-    public static LeverageDesign build(int features, long budget, SplittableRandom rng, int maxGroups) {
-        return build(features, budget, rng, maxGroups, false);
-    }
-
-    /**
-     * A design for an anytime answer when {@code dealWholeClasses}: a class taken whole that has at
-     * least {@code maxGroups} pairs is not enumerated up front but shuffled and dealt to the groups
-     * like sampled pairs (each group then holds a uniformly random part of it, and every group some),
-     * so that the first groups, and with them a first estimate, come after a few hundred coalitions
-     * instead of after thousands of enumerated ones. The coalitions and the weights of the full
-     * design are unchanged; its group scatter then also counts how the class was split, so standard
-     * errors of the complete estimate err on the large side.
-     */
-    public static LeverageDesign build(int features, long budget, SplittableRandom rng, int maxGroups,
-                                       boolean dealWholeClasses) {
         if (features < 2) {
             throw new IllegalArgumentException("a design needs at least two features, got " + features);
         }
@@ -86,20 +65,15 @@ public final class LeverageDesign {
             throw new IllegalArgumentException("the budget must be at least 2 coalitions, got " + budget);
         }
         LeverageDesign d = new LeverageDesign(features);
-        d.maxGroups = maxGroups;
         Classes classes = new Classes(features);
         long[] pairs = classes.allocate(budget - budget % 2, rng);
         boolean allEnumerated = true;
         for (int c = 0; c < classes.count(); c++) {
             allEnumerated &= pairs[c] == classes.capacity(c);
         }
-        boolean[] dealt = new boolean[classes.count()];
         for (int c = 0; c < classes.count(); c++) {
             if (pairs[c] == classes.capacity(c)) {
-                dealt[c] = dealWholeClasses && !allEnumerated && pairs[c] >= maxGroups;
-                if (!dealt[c]) {
-                    d.addEnumerated(classes, c);
-                }
+                d.addEnumerated(classes, c);
             }
         }
         d.enumerated = d.masks.size();
@@ -107,7 +81,7 @@ public final class LeverageDesign {
         List<List<int[]>> drawn = new ArrayList<>();
         long sampledPairs = 0;
         for (int c = 0; c < classes.count(); c++) {
-            boolean whole = pairs[c] == classes.capacity(c) && !dealt[c];
+            boolean whole = pairs[c] == classes.capacity(c);
             List<int[]> reps = whole || pairs[c] == 0 ? List.of() : d.draw(classes, c, (int) pairs[c], rng);
             drawn.add(reps);
             sampledPairs += reps.size();
@@ -223,7 +197,8 @@ public final class LeverageDesign {
 
     /** Adds the sampled pairs class by class, dealing them to the groups in turn. */
     private void addSampled(Classes classes, List<List<int[]>> drawn, long sampledPairs) {
-        groups = sampledPairs == 0 ? 0 : (int) Math.max(1, Math.min(maxGroups, sampledPairs / m));
+        groups = sampledPairs == 0 ? 0
+                : (int) Math.max(1, Math.min(CoalitionDesign.DEFAULT_GROUPS, sampledPairs / m));
         groupCounts = new long[groups][m + 1];
         long dealt = 0;
         for (int c = 0; c < drawn.size(); c++) {

@@ -48,7 +48,7 @@ public final class PermutationShapExplainer implements Explainer<PermutationShap
 
     /** Per instance: one permutation's coalitions and values, and the running means and squares. */
     @Override
-    public long workingBytes(ExplainInput input, PermutationShapParams params, int outputWidth) {
+    public long workingBytes(ExplainInput input, PermutationShapParams params, int outputWidth, boolean timeBudget) {
         long m = input.featureCount();
         long perPermutation = 2 * m + 1;
         long perInstance = perPermutation * (m + 32 + (long) input.outputCount() * Double.BYTES)

@@ -209,56 +209,6 @@ class LeverageDesignTest {
     }
 
     @Test
-    void anAnytimeDesignDealsLargeWholeClassesToTheGroupsKeepingCoalitionsAndWeights() {
-        // m = 50, 100,000 coalitions, 256 groups: sizes 1/49 (50 pairs) and 2/48 (1,225 pairs) fit
-        // under the level. Size 1 stays enumerated (fewer pairs than groups); size 2 is dealt.
-        int m = 50;
-        int groups = 256;
-        LeverageDesign plain = LeverageDesign.build(m, 100_000, new SplittableRandom(11), groups);
-        LeverageDesign anytime = LeverageDesign.build(m, 100_000, new SplittableRandom(11), groups, true);
-        assertEquals(2 * 50 + 2 * 1225, plain.enumerated());
-        assertEquals(2 * 50, anytime.enumerated());
-        assertFalse(anytime.complete());
-        assertEquals(plain.size(), anytime.size());
-        for (int s = 1; s < m; s++) {
-            assertEquals(plain.count(s), anytime.count(s), "size " + s);
-        }
-        // Whole size-2 class, each coalition with its Shapley-kernel weight as before.
-        Set<BitSet> sizeTwo = new HashSet<>();
-        int[][] perGroupAndSize = new int[anytime.groups()][m + 1];
-        for (int i = 0; i < anytime.size(); i++) {
-            boolean[] z = anytime.masks().get(i);
-            int s = size(z);
-            if (s == 2) {
-                assertTrue(sizeTwo.add(key(z)));
-                assertFalse(anytime.isEnumerated(i));
-                assertEquals(1 / (choose(m, 2) * 2 * (m - 2)), anytime.weight(i), 1e-18);
-            }
-            if (!anytime.isEnumerated(i)) {
-                perGroupAndSize[anytime.group(i)][s]++;
-            }
-        }
-        assertEquals(1225, sizeTwo.size());
-        assertEquals(groups, anytime.groups());
-        // Every group holds some of every size from 2 to 48, so each is a design of its own.
-        for (int g = 0; g < groups; g++) {
-            for (int s = 2; s < m - 1; s++) {
-                assertTrue(perGroupAndSize[g][s] > 0, "group " + g + " has no coalition of size " + s);
-            }
-        }
-        // In evaluation order the first two groups end after about 100 + 2 × 390 coalitions, not
-        // after the 2,550 enumerated ones and two more groups.
-        CoalitionDesign order = CoalitionDesign.fromLeverage(anytime);
-        assertEquals(100, order.enumerated);
-        assertTrue(order.groupEnd[1] < 1000, "second group ends at " + order.groupEnd[1]);
-        assertTrue(CoalitionDesign.fromLeverage(plain).groupEnd[1] > 2550);
-        // A design that enumerates everything stays enumerated: there is nothing to estimate.
-        LeverageDesign all = LeverageDesign.build(10, 1022, new SplittableRandom(1), groups, true);
-        assertTrue(all.complete());
-        assertEquals(1022, all.enumerated());
-    }
-
-    @Test
     void completeDesignGivesExactShapleyValuesThroughTheConstrainedSolve() {
         // v(z) = Σ a_i z_i + Σ_{i<j} b_ij z_i z_j has φ_i = a_i + ½ Σ_j b_ij.
         int m = 7;
