@@ -40,11 +40,11 @@ public final class ExplanationMetrics {
 
     /**
      * How long a cancelled explanation (by its client, its deadline or the server's shutdown) went on
-     * working after the cancellation: what cancelled work costs the server.
+     * working after the cancellation, until its explainer stopped: what cancelled work costs the server.
      */
     public void recordCancelLag(String model, String method, long nanos) {
         Timer.builder("prism.explanation.cancel.lag")
-                .description("Time from an explanation's cancellation to the end of its work")
+                .description("Time from an explanation's cancellation until its explainer stopped")
                 .tags("model", model, "method", method)
                 .publishPercentileHistogram()
                 .register(registry).record(nanos, TimeUnit.NANOSECONDS);

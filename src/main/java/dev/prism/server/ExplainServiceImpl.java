@@ -200,15 +200,16 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             metrics.recordQuality(model, method, explanations);
             answer.result(response);
         } catch (Throwable e) {
+            // How long the explainer went on after its cancellation, if that is what stopped it.
+            long sinceCancel = context.nanosSinceCancel();
             StatusRuntimeException status = StatusMapper.toStatus(e);
+            if (sinceCancel >= 0) {
+                metrics.recordCancelLag(model, method, sinceCancel);
+            }
             metrics.record(model, method, status.getStatus().getCode().name(), System.nanoTime() - started,
                     counting.done.get());
             answer.error(status);
         } finally {
-            long sinceCancel = context.nanosSinceCancel();
-            if (sinceCancel >= 0) {
-                metrics.recordCancelLag(model, method, sinceCancel);
-            }
             // Releases the scheduler job (and anything it still holds) once the answer is out.
             context.cancel(Reason.CANCELLED);
             admitted.remove(context);

@@ -65,24 +65,6 @@ class CancellationStormTest {
                             "model", "breast_cancer") > 0);
 
             channels.forEach(ManagedChannel::shutdownNow);
-            for (int probe = 0; probe < 6; probe++) {
-                Thread.sleep(60);
-                java.util.Map<String, Integer> where = new java.util.TreeMap<>();
-                for (var e : Thread.getAllStackTraces().entrySet()) {
-                    if (e.getKey().getName().startsWith("prism-explain")) {
-                        StackTraceElement[] st = e.getValue();
-                        StringBuilder b = new StringBuilder();
-                        for (int k = 0; k < Math.min(st.length, 8); k++) {
-                            if (st[k].getClassName().startsWith("dev.prism")) {
-                                b.append(st[k].getClassName().replace("dev.prism.", "")).append('.').append(st[k].getMethodName()).append(':').append(st[k].getLineNumber()).append(" < ");
-                            }
-                        }
-                        where.merge(b.toString(), 1, Integer::sum);
-                    }
-                }
-                System.out.println("DEBUG t=" + (probe + 1) * 60 + " " + where);
-            }
-
             ServerTestSupport.eventually(Duration.ofSeconds(30), () -> "every stream ended",
                     () -> cancelled(server) == STREAMS);
             assertEquals(0, ServerTestSupport.gauge(server.registry(), "prism.explain.running"));

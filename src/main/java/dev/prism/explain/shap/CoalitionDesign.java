@@ -1,5 +1,6 @@
 package dev.prism.explain.shap;
 
+import dev.prism.linalg.Cancellation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -55,6 +56,9 @@ final class CoalitionDesign {
     int[] drawFirst;
     int[] drawSecond;
 
+    /** Checked as coalitions are enumerated, drawn and grouped. */
+    private Cancellation cancellation = Cancellation.NEVER;
+
     private CoalitionDesign(int m) {
         this.m = m;
     }
@@ -68,10 +72,17 @@ final class CoalitionDesign {
      * {@link #drawSecond}) for a finer grouping of the same draws.
      */
     static CoalitionDesign build(int m, long nsamples, SplittableRandom rng, boolean keepDraws) {
+        return build(m, nsamples, rng, keepDraws, Cancellation.NEVER);
+    }
+
+    /** As {@link #build(int, long, SplittableRandom, boolean)}, stopping when the request is cancelled. */
+    static CoalitionDesign build(int m, long nsamples, SplittableRandom rng, boolean keepDraws,
+                                 Cancellation cancellation) {
         if (m < 2) {
             throw new IllegalArgumentException("a design needs at least two features");
         }
         CoalitionDesign d = new CoalitionDesign(m);
+        d.cancellation = cancellation;
         int sizes = (m - 1) / 2 + (m % 2 == 0 ? 1 : 0); // 1..sizes; the middle size is included for even M
         double[] mass = new double[sizes + 1];
         double total = 0;
@@ -133,7 +144,13 @@ final class CoalitionDesign {
      * weights for the final estimate.
      */
     static CoalitionDesign fromLeverage(LeverageDesign leverage) {
+        return fromLeverage(leverage, Cancellation.NEVER);
+    }
+
+    /** As {@link #fromLeverage(LeverageDesign)}, stopping when the request is cancelled. */
+    static CoalitionDesign fromLeverage(LeverageDesign leverage, Cancellation cancellation) {
         CoalitionDesign d = new CoalitionDesign(leverage.features());
+        d.cancellation = cancellation;
         List<boolean[]> masks = leverage.masks();
         for (int i = 0; i < leverage.size(); i++) {
             if (leverage.isEnumerated(i)) {
@@ -164,6 +181,9 @@ final class CoalitionDesign {
         }
         for (int g = 0; g < d.groups; g++) {
             for (int i : members.get(g)) {
+                if (d.masks.size() % LeverageDesign.CANCELLATION_STRIDE == 0) {
+                    cancellation.throwIfCancelled();
+                }
                 d.masks.add(masks.get(i));
                 d.drawGroups.add(new int[] {g});
                 d.drawCounts.add(new double[] {leverage.groupWeight(i)});
@@ -227,6 +247,9 @@ final class CoalitionDesign {
     }
 
     private void addEnumerated(boolean[] z, double weight) {
+        if (masks.size() % LeverageDesign.CANCELLATION_STRIDE == 0) {
+            cancellation.throwIfCancelled();
+        }
         masks.add(z);
         enumeratedWeights.add(weight);
         drawGroups.add(new int[0]);
@@ -252,6 +275,9 @@ final class CoalitionDesign {
         long maxDraws = 4 * left;
         int[] perm = new int[m];
         for (long draw = 0; draw < maxDraws && left > 0; draw++) {
+            if (draw % LeverageDesign.CANCELLATION_STRIDE == 0) {
+                cancellation.throwIfCancelled();
+            }
             double u = rng.nextDouble() * acc;
             int s = firstSize;
             while (s < lastSize && cumulative[s] <= u) {

@@ -144,9 +144,10 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         int m = instance.playerCount();
         SplittableRandom rng = new SplittableRandom(input.seed() * 0x9E3779B97F4A7C15L + instance.index());
         if (params.estimator() == KernelShapParams.Estimator.KERNEL) {
-            return CoalitionDesign.build(m, params.effectiveSamples(m), rng, keepDraws);
+            return CoalitionDesign.build(m, params.effectiveSamples(m), rng, keepDraws, instance.cancellation());
         }
-        return CoalitionDesign.fromLeverage(LeverageDesign.build(m, params.effectiveSamples(m), rng));
+        return CoalitionDesign.fromLeverage(LeverageDesign.build(m, params.effectiveSamples(m), rng,
+                instance.cancellation()), instance.cancellation());
     }
 
     /** Fewer than two varying features: nothing to estimate. */
@@ -350,7 +351,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 for (int i = 0; i < m; i++) {
                     linear[i] = plain.phi[k][players[i]];
                 }
-                fits[k] = TripleAdjustment.fit(design.masks, weights, y, delta, linear);
+                fits[k] = TripleAdjustment.fit(design.masks, weights, y, delta, linear, instance.cancellation());
                 totals[k] = delta - fits[k].total();
                 any |= !fits[k].isEmpty();
             }

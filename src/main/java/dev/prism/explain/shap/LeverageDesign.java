@@ -1,5 +1,6 @@
 package dev.prism.explain.shap;
 
+import dev.prism.linalg.Cancellation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -38,11 +39,16 @@ public final class LeverageDesign {
     private final List<Integer> maskSizes = new ArrayList<>();
     private final List<Integer> maskGroups = new ArrayList<>();
     private final long[] countBySize;
+    /** Checked as coalitions are drawn and added: building a large design is work a cancellation stops. */
+    private Cancellation cancellation = Cancellation.NEVER;
     private int enumerated;
     private boolean complete;
     private int groups;
     /** Masks of each size in each group, [group][size]. */
     private long[][] groupCounts;
+
+    /** Coalitions between two looks at the cancellation. */
+    static final int CANCELLATION_STRIDE = 256;
 
     private LeverageDesign(int m) {
         this.m = m;
@@ -58,6 +64,11 @@ public final class LeverageDesign {
      * @param rng      the randomness of the draws: the same seed gives the same design
      */
     public static LeverageDesign build(int features, long budget, SplittableRandom rng) {
+        return build(features, budget, rng, Cancellation.NEVER);
+    }
+
+    /** As {@link #build(int, long, SplittableRandom)}, stopping when the request is cancelled. */
+    public static LeverageDesign build(int features, long budget, SplittableRandom rng, Cancellation cancellation) {
         if (features < 2) {
             throw new IllegalArgumentException("a design needs at least two features, got " + features);
         }
@@ -65,6 +76,7 @@ public final class LeverageDesign {
             throw new IllegalArgumentException("the budget must be at least 2 coalitions, got " + budget);
         }
         LeverageDesign d = new LeverageDesign(features);
+        d.cancellation = cancellation;
         Classes classes = new Classes(features);
         long[] pairs = classes.allocate(budget - budget % 2, rng);
         boolean allEnumerated = true;
@@ -230,6 +242,9 @@ public final class LeverageDesign {
     }
 
     private void add(boolean[] z, int size, int group) {
+        if (masks.size() % CANCELLATION_STRIDE == 0) {
+            cancellation.throwIfCancelled();
+        }
         masks.add(z);
         maskSizes.add(size);
         maskGroups.add(group);
@@ -248,6 +263,9 @@ public final class LeverageDesign {
                 perm[i] = i;
             }
             while (out.size() < wanted) {
+                if (out.size() % CANCELLATION_STRIDE == 0) {
+                    cancellation.throwIfCancelled();
+                }
                 // A partial Fisher–Yates shuffle leaves a uniform random subset in front, whatever
                 // order the previous draws left the array in.
                 for (int i = 0; i < pick; i++) {

@@ -1,5 +1,6 @@
 package dev.prism.explain.shap;
 
+import dev.prism.linalg.Cancellation;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -86,8 +87,10 @@ final class TripleAdjustment {
      * @param y       v(z) − v(∅) for each coalition
      * @param delta   v(full) − v(∅)
      * @param plain   plain KernelSHAP estimate, which ranks the candidate features
+     * @param cancellation looked at once per candidate pass: a pass costs candidates × coalitions
      */
-    static TripleAdjustment fit(List<boolean[]> masks, double[] weights, double[] y, double delta, double[] plain) {
+    static TripleAdjustment fit(List<boolean[]> masks, double[] weights, double[] y, double delta, double[] plain,
+                                Cancellation cancellation) {
         int n = masks.size();
         int m = plain.length;
         double[] sw = new double[n];
@@ -130,6 +133,7 @@ final class TripleAdjustment {
         List<int[]> chosen = new ArrayList<>();
         boolean[] used = new boolean[candidates.length];
         while (p + 1 < n && dot(r, r) > floor) {
+            cancellation.throwIfCancelled();
             int pick = -1;
             double top = 0;
             for (int t = 0; t < candidates.length; t++) {

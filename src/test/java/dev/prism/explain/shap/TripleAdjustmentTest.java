@@ -1,5 +1,7 @@
 package dev.prism.explain.shap;
 
+import dev.prism.linalg.Cancellation;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,7 +54,7 @@ class TripleAdjustmentTest {
         }
         assertTrue(plainError > 1e-6, "the plain estimate should not be exact here: " + plainError);
 
-        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, delta, plain);
+        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, delta, plain, Cancellation.NEVER);
         assertEquals(1, adj.triples.length);
         assertArrayEquals(new int[] {1, 4, 7}, adj.triples[0]);
         double[] rest = new double[n];
@@ -88,7 +90,7 @@ class TripleAdjustmentTest {
                 y[j] += z[i] ? A[i] : 0;
             }
         }
-        assertTrue(TripleAdjustment.fit(d.masks, w, y, delta, solve(d, w, y, delta)).isEmpty());
+        assertTrue(TripleAdjustment.fit(d.masks, w, y, delta, solve(d, w, y, delta), Cancellation.NEVER).isEmpty());
     }
 
     private static double[] solve(CoalitionDesign d, double[] w, double[] y, double delta) {
