@@ -323,13 +323,8 @@ public final class CoalitionGame {
         }
         int n = input.instances().rows();
         while (capacity > 0 && next[0] < n && active.size() < MAX_ACTIVE_INSTANCES) {
-            Instance instance = new Instance(next[0]++);
-            Plan plan = planner.start(instance);
-            revise(-coalitionsPerInstance * background.size());
-            if (plan != null) {
-                Active a = new Active(instance, plan);
-                revise(a.expected * background.size());
-                active.add(a);
+            Active a = begin(active, next[0]++, planner, coalitionsPerInstance);
+            if (a != null) {
                 capacity -= take(a, capacity, pieces);
             }
         }
@@ -417,14 +412,9 @@ public final class CoalitionGame {
         private Active nextTurn(List<Active> active, int[] next) {
             int n = input.instances().rows();
             while (next[0] < n) {
-                Instance instance = new Instance(next[0]++);
-                Plan plan = planner.start(instance);
-                revise(-coalitionsPerInstance * background.size());
-                if (plan != null) {
-                    Active a = new Active(instance, plan);
-                    revise(a.expected * background.size());
-                    active.add(a);
-                    a.bytes = plan.residentBytes();
+                Active a = begin(active, next[0]++, planner, coalitionsPerInstance);
+                if (a != null) {
+                    a.bytes = a.plan.residentBytes();
                     if (fits(a)) {
                         join(a);
                     }
@@ -484,6 +474,23 @@ public final class CoalitionGame {
             windowPlans++;
             windowBytes += a.bytes;
         }
+    }
+
+    /**
+     * Starts the instance's plan, trading its share of the first progress total for the plan's own
+     * expectation; null when the instance needs no coalitions.
+     */
+    private Active begin(List<Active> active, int index, Planner planner, long coalitionsPerInstance) {
+        Instance instance = new Instance(index);
+        Plan plan = planner.start(instance);
+        revise(-coalitionsPerInstance * background.size());
+        if (plan == null) {
+            return null;
+        }
+        Active a = new Active(instance, plan);
+        revise(a.expected * background.size());
+        active.add(a);
+        return a;
     }
 
     private static int take(Active a, int capacity, List<Piece> pieces) {

@@ -41,6 +41,8 @@ final class AnswerChannel<T> {
     private final ScheduledExecutorService timer;
     private final long stallNanos;
     private final Runnable reset;
+    /** The call's deadline as System.nanoTime(), or Long.MAX_VALUE without one. */
+    private final long deadlineNanos;
     private MemoryBudget.Reservation reservation;
     /** The last messages, waiting for the client to read what came before; null when none wait. */
     private List<T> pending;
@@ -60,6 +62,8 @@ final class AnswerChannel<T> {
         this.stallNanos = stall.toNanos();
         this.reset = StreamReset.forCurrentCall("the client read nothing for " + stall.toSeconds() + " s");
         Deadline deadline = Context.current().getDeadline();
+        this.deadlineNanos = deadline == null ? Long.MAX_VALUE
+                : System.nanoTime() + deadline.timeRemaining(TimeUnit.NANOSECONDS);
         call.setOnCancelHandler(() -> {
             close();
             context.cancel(deadline != null && deadline.timeRemaining(TimeUnit.NANOSECONDS) <= DEADLINE_SLACK_NANOS
@@ -71,6 +75,11 @@ final class AnswerChannel<T> {
 
     RequestContext context() {
         return context;
+    }
+
+    /** The call's deadline as System.nanoTime(), or Long.MAX_VALUE without one. */
+    long deadlineNanos() {
+        return deadlineNanos;
     }
 
     /**

@@ -11,8 +11,6 @@ import dev.prism.explain.ProgressSink;
 import dev.prism.metrics.ExplanationMetrics;
 import dev.prism.model.BatchRunner;
 import dev.prism.model.RequestContext;
-import io.grpc.Context;
-import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
@@ -22,7 +20,6 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -143,7 +140,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             ProgressSink sink = answer.progress(prepared);
             admitted.add(context);
             long queuedNanos = System.nanoTime();
-            ExplainPool.Task task = pool.submit(prepared.model().name(), deadlineNanos(),
+            ExplainPool.Task task = pool.submit(prepared.model().name(), channel.deadlineNanos(),
                     () -> run(prepared, context, sink, started, queuedNanos, answer, channel));
             // A call cancelled while it waits gives its place back and answers at once.
             context.onCancel(() -> {
@@ -167,11 +164,6 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
         return models.current(model).isPresent() ? model : "";
     }
 
-    /** The call's deadline as System.nanoTime(), or Long.MAX_VALUE. */
-    private static long deadlineNanos() {
-        Deadline deadline = Context.current().getDeadline();
-        return deadline == null ? Long.MAX_VALUE : System.nanoTime() + deadline.timeRemaining(TimeUnit.NANOSECONDS);
-    }
 
     /**
      * @param started     when the call arrived (its duration and time budget count from here)

@@ -96,7 +96,7 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
             channel.hold(budget.reserve(RequestFootprint.prediction(request, rows.rows(), scheduler.inputWidth(),
                     scheduler.outputWidth()), "a prediction of " + rows.rows() + " instances"));
             scheduler.admit();
-            ExplainPool.Task task = pool.submit(model.name() + " (predictions)", deadlineNanos(),
+            ExplainPool.Task task = pool.submit(model.name() + " (predictions)", channel.deadlineNanos(),
                     () -> run(model, rows, context, channel));
             context.onCancel(() -> {
                 if (pool.withdraw(task)) {
@@ -138,12 +138,6 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
         channel.workEnded();
     }
 
-    /** The call's deadline as System.nanoTime(), or Long.MAX_VALUE. */
-    private static long deadlineNanos() {
-        io.grpc.Deadline deadline = io.grpc.Context.current().getDeadline();
-        return deadline == null ? Long.MAX_VALUE
-                : System.nanoTime() + deadline.timeRemaining(java.util.concurrent.TimeUnit.NANOSECONDS);
-    }
 
     @Override
     public void reloadModels(ReloadModelsRequest request, StreamObserver<ReloadModelsResponse> observer) {

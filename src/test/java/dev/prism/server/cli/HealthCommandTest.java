@@ -9,13 +9,10 @@ import io.grpc.Server;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +21,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code prism health} against a real Prism on a free port, a server that is not serving, and no server. */
 class HealthCommandTest {
@@ -48,39 +44,24 @@ class HealthCommandTest {
         prism.close();
     }
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run health(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            String[] command = Stream.concat(Stream.of("health"), Stream.of(args)).toArray(String[]::new);
-            int exit = new CommandLine(new PrismCli()).execute(command);
-            return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+    private static CliRun health(String... args) {
+        return CliRun.of(Stream.concat(Stream.of("health"), Stream.of(args)).toArray(String[]::new));
     }
 
     @Test
     void aServingPrismExitsZero() {
         for (String service : new String[] {"", "prism.v1.ExplainService", "prism.v1.ModelService"}) {
-            Run r = health("--target", "127.0.0.1:" + prism.port(), "--service", service);
+            CliRun r = health("--target", "127.0.0.1:" + prism.port(), "--service", service);
             assertEquals(0, r.exit(), () -> "service '" + service + "': " + r.err());
             assertEquals("SERVING", r.out().strip());
         }
-        Run byName = health("--target", "localhost:" + prism.port());
+        CliRun byName = health("--target", "localhost:" + prism.port());
         assertEquals(0, byName.exit(), byName.err());
     }
 
     @Test
     void aServiceTheServerDoesNotKnowExitsOne() {
-        Run r = health("--target", "127.0.0.1:" + prism.port(), "--service", "prism.v1.NoSuchService");
+        CliRun r = health("--target", "127.0.0.1:" + prism.port(), "--service", "prism.v1.NoSuchService");
         assertEquals(1, r.exit());
         assertTrue(r.err().contains("NOT_FOUND"), r.err());
     }
@@ -92,7 +73,7 @@ class HealthCommandTest {
                 .addService(health.getHealthService()).build().start();
         try {
             health.setStatus("", ServingStatus.NOT_SERVING);
-            Run r = health("--target", "127.0.0.1:" + server.getPort());
+            CliRun r = health("--target", "127.0.0.1:" + server.getPort());
             assertEquals(1, r.exit(), r.err());
             assertEquals("NOT_SERVING", r.out().strip());
         } finally {
@@ -106,7 +87,7 @@ class HealthCommandTest {
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = probe.getLocalPort();
         }
-        Run r = health("--target", "127.0.0.1:" + port, "--timeout", "20");
+        CliRun r = health("--target", "127.0.0.1:" + port, "--timeout", "20");
         assertEquals(2, r.exit(), r.out() + r.err());
         assertTrue(r.err().contains("cannot connect to 127.0.0.1:" + port), r.err());
         assertEquals("", r.out());
@@ -117,7 +98,7 @@ class HealthCommandTest {
         // TCP connects, but no HTTP/2 settings ever come back, so the channel never becomes ready.
         try (ServerSocket silent = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             long start = System.nanoTime();
-            Run r = health("--target", "127.0.0.1:" + silent.getLocalPort(), "--timeout", "1.5");
+            CliRun r = health("--target", "127.0.0.1:" + silent.getLocalPort(), "--timeout", "1.5");
             double seconds = (System.nanoTime() - start) / 1e9;
             assertEquals(2, r.exit(), r.out() + r.err());
             assertTrue(r.err().contains("within 1.5 s"), r.err());
@@ -127,7 +108,7 @@ class HealthCommandTest {
 
     @Test
     void aTimeoutThatIsNotPositiveIsAUsageError() {
-        Run r = health("--target", "127.0.0.1:" + prism.port(), "--timeout", "0");
+        CliRun r = health("--target", "127.0.0.1:" + prism.port(), "--timeout", "0");
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("--timeout must be a positive number of seconds"), r.err());
     }

@@ -7,10 +7,7 @@ import dev.prism.server.PrismServer;
 import dev.prism.server.ServerOptions;
 import dev.prism.testing.AttributionFunctionModel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,7 +19,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code prism explain} against a real server on a free port. */
 class PrismCliTest {
@@ -38,27 +34,13 @@ class PrismCliTest {
         server.close();
     }
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            int exit = new CommandLine(new PrismCli()).execute(args);
-            return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
     }
 
     @Test
     void explainPrintsEachOutputsAttributionsSortedByMagnitude() {
-        Run r = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+        CliRun r = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
                 "--instance", "5.1,3.5,1.4,0.2");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.err().contains("100.0%"), "progress bar reaches 100%: " + r.err());
@@ -95,7 +77,7 @@ class PrismCliTest {
     @Test
     void everyMethodCanBeAskedForByName() {
         for (String method : List.of("kernel_shap", "exact_shapley", "permutation_shap", "lime")) {
-            Run r = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+            CliRun r = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
                     "--instance", "5.1,3.5,1.4,0.2", "--method", method, "--outputs", "setosa");
             assertEquals(0, r.exit(), r.err());
             assertTrue(r.out().contains("iris / " + method + " / output setosa"), r.out());
@@ -110,7 +92,7 @@ class PrismCliTest {
     void aFlatInstanceIsShapedLikeTheModelsInput() throws Exception {
         // digits takes [N, 1, 8, 8]; the 64 values on the command line become one image.
         String pixels = java.nio.file.Files.readAllLines(Path.of("models/digits/background.csv")).get(1);
-        Run r = run("explain", "--target", "localhost:" + server.port(), "--model", "digits",
+        CliRun r = run("explain", "--target", "localhost:" + server.port(), "--model", "digits",
                 "--instance", pixels, "--method", "kernel_shap", "--nsamples", "256", "--outputs", "3");
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("digits / kernel_shap / output 3"), r.out());
@@ -128,7 +110,7 @@ class PrismCliTest {
         Files.writeString(folder.resolve("model.onnx"), "computed in Java");
         try (PrismServer fake = PrismServer.start(ServerOptions.defaults(dir).withPorts(0, -1),
                 NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), (file, settings, device) -> lin)) {
-            Run ig = run("explain", "--target", "localhost:" + fake.port(), "--model", "lin", "--instance", "2,1,4",
+            CliRun ig = run("explain", "--target", "localhost:" + fake.port(), "--model", "lin", "--instance", "2,1,4",
                     "--method", "integrated_gradients", "--n-steps", "7", "--gradient-target", "logits",
                     "--outputs", "y0");
             assertEquals(0, ig.exit(), ig.err());
@@ -139,7 +121,7 @@ class PrismCliTest {
             Matcher first = Pattern.compile("^  x0\\s+2\\.00000\\s+\\+6\\.00000\\s", Pattern.MULTILINE).matcher(ig.out());
             assertTrue(first.find(), "x0's attribution is 3 × 2: " + ig.out());
 
-            Run saliency = run("explain", "--target", "localhost:" + fake.port(), "--model", "lin",
+            CliRun saliency = run("explain", "--target", "localhost:" + fake.port(), "--model", "lin",
                     "--instance", "2,1,4", "--method", "saliency", "--outputs", "y1");
             assertEquals(0, saliency.exit(), saliency.err());
             assertTrue(saliency.out().contains("lin / saliency / output y1: model 5.00000  (1 evaluations)"), saliency.out());
@@ -147,7 +129,7 @@ class PrismCliTest {
             assertEquals(2, run("explain", "--target", "localhost:" + fake.port(), "--model", "lin",
                     "--instance", "2,1,4", "--method", "saliency", "--gradient-target", "nope").exit());
         }
-        Run unsupported = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+        CliRun unsupported = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
                 "--instance", "5.1,3.5,1.4,0.2", "--method", "deep_lift");
         assertEquals(1, unsupported.exit());
         assertTrue(unsupported.err().contains("FAILED_PRECONDITION")
@@ -156,13 +138,13 @@ class PrismCliTest {
 
     @Test
     void errorsShowTheStatusReasonAndFields() {
-        Run unknown = run("explain", "--target", "localhost:" + server.port(), "--model", "nope",
+        CliRun unknown = run("explain", "--target", "localhost:" + server.port(), "--model", "nope",
                 "--instance", "1,2,3,4");
         assertEquals(1, unknown.exit());
         assertTrue(unknown.err().contains("NOT_FOUND") && unknown.err().contains("reason: MODEL_NOT_FOUND"),
                 unknown.err());
 
-        Run shape = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+        CliRun shape = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
                 "--instance", "1,2,3");
         assertEquals(1, shape.exit());
         assertTrue(shape.err().contains("INVALID_ARGUMENT") && shape.err().contains("inputs[0].shape[1]"),
@@ -171,7 +153,7 @@ class PrismCliTest {
 
     @Test
     void serveRefusesANegativeQueueWait() {
-        Run r = run("serve", "--port", "0", "--metrics-port", "-1", "--explain-queue-wait-seconds", "-1");
+        CliRun r = run("serve", "--port", "0", "--metrics-port", "-1", "--explain-queue-wait-seconds", "-1");
         assertEquals(2, r.exit(), r.err());
         assertTrue(r.err().contains("--explain-queue-wait-seconds must be 0 or more"), r.err());
     }

@@ -8,10 +8,7 @@ import dev.prism.server.ServerOptions;
 import dev.prism.server.security.SecurityOptions;
 import dev.prism.testing.TestCertificates;
 import dev.prism.testing.TestCertificates.Issued;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.stream.Stream;
@@ -53,55 +50,40 @@ class SecureClientTest {
         prism.close();
     }
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run prism(String command, String[] common, String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            String[] line = Stream.of(new String[] {command}, common, args).flatMap(Stream::of).toArray(String[]::new);
-            int exit = new picocli.CommandLine(new PrismCli()).execute(line);
-            return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+    private static CliRun prism(String command, String[] common, String... args) {
+        return CliRun.of(Stream.of(new String[] {command}, common, args).flatMap(Stream::of).toArray(String[]::new));
     }
 
     @Test
     void healthAnswersOverMutualTlsWithoutAToken() {
-        Run r = prism("health", tls);
+        CliRun r = prism("health", tls);
         assertEquals(0, r.exit(), r.err());
         assertEquals("SERVING", r.out().strip());
     }
 
     @Test
     void healthWithoutTlsCannotConnect() {
-        Run r = prism("health", new String[] {"--target", "localhost:" + prism.port()});
+        CliRun r = prism("health", new String[] {"--target", "localhost:" + prism.port()});
         assertEquals(HealthCommand.UNREACHABLE, r.exit(), r.err());
     }
 
     @Test
     void explainSendsTheToken() {
-        Run r = prism("explain", tls, "--model", "iris", "--instance", "5.1,3.5,1.4,0.2", "--token", TOKEN);
+        CliRun r = prism("explain", tls, "--model", "iris", "--instance", "5.1,3.5,1.4,0.2", "--token", TOKEN);
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.out().contains("iris / exact_shapley / output setosa"), r.out());
     }
 
     @Test
     void explainWithoutATokenIsUnauthenticated() {
-        Run r = prism("explain", tls, "--model", "iris", "--instance", "5.1,3.5,1.4,0.2");
+        CliRun r = prism("explain", tls, "--model", "iris", "--instance", "5.1,3.5,1.4,0.2");
         assertEquals(1, r.exit());
         assertTrue(r.err().contains("UNAUTHENTICATED") && r.err().contains("reason: UNAUTHENTICATED"), r.err());
     }
 
     @Test
     void halfAClientKeyPairIsAUsageError() {
-        Run r = prism("health", new String[] {"--target", "localhost:" + prism.port(), "--tls-cert",
+        CliRun r = prism("health", new String[] {"--target", "localhost:" + prism.port(), "--tls-cert",
                 dir.resolve("cli-client.crt").toString()});
         assertEquals(2, r.exit());
         assertTrue(r.err().contains("--tls-cert and --tls-key go together"), r.err());
