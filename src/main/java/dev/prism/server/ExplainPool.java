@@ -32,7 +32,7 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>Locking: lanes, counts and the worker set are guarded by {@link #lock}; tasks run outside it.
  */
-final class ExplainPool implements AutoCloseable {
+final class ExplainPool {
     /** How long explanations get to answer once told to stop. */
     static final long STOP_MILLIS = 5_000;
     /** The delay RetryInfo suggests to refused requests when no better estimate exists. */
@@ -362,17 +362,5 @@ final class ExplainPool implements AutoCloseable {
             left = drained.awaitNanos(left);
         }
         return true;
-    }
-
-    @Override
-    public void close() {
-        lock.lock();
-        try {
-            shutdown = true;
-            workAvailable.signalAll();
-            workerThreads.forEach(Thread::interrupt);
-        } finally {
-            lock.unlock();
-        }
     }
 }
