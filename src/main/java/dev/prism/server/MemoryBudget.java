@@ -119,9 +119,5 @@ final class MemoryBudget {
                 giveBack(held);
             }
         }
-
-        synchronized long bytes() {
-            return bytes;
-        }
     }
 }
