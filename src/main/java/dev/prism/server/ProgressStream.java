@@ -36,7 +36,8 @@ final class ProgressStream implements ProgressSink {
     private final AnswerChannel<ExplainEvent> channel;
     private final ModelSignature signature;
     private final ScheduledExecutorService timer;
-    private long startNanos;
+    /** When the call was admitted: elapsed time counts from here, as the response's does. */
+    private final long startNanos = System.nanoTime();
     private ScheduledFuture<?> ticker;
     private long total;
     private long done;
@@ -54,7 +55,6 @@ final class ProgressStream implements ProgressSink {
         if (stopped || ticker != null) {
             return;
         }
-        startNanos = System.nanoTime();
         ticker = timer.scheduleWithFixedDelay(this::tick, INTERVAL_MILLIS, INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
     }
 
@@ -112,7 +112,7 @@ final class ProgressStream implements ProgressSink {
         return Progress.newBuilder()
                 .setEvaluationsDone(done)
                 .setEvaluationsTotal(Math.max(total, done))
-                .setElapsedSeconds(startNanos == 0 ? 0 : (System.nanoTime() - startNanos) / 1e9)
+                .setElapsedSeconds((System.nanoTime() - startNanos) / 1e9)
                 .addAllEstimates(estimates)
                 .build();
     }
