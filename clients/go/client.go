@@ -175,9 +175,17 @@ func (c *Client) Explain(ctx context.Context, req *prismpb.ExplainRequest) (*Exp
 	return NewExplanation(resp)
 }
 
-// StreamExplain is Explain streamed: onProgress (when not nil) gets each
-// progress event, on the calling goroutine, until the result arrives.
-// Cancelling ctx cancels the server's work.
+// StreamExplain is Explain streamed: onProgress (when not nil) gets progress
+// on the calling goroutine until the result arrives. A goroutine reads the
+// stream as fast as the server sends it, so each call of onProgress gets the
+// newest state: when onProgress is slower than the server (which sends about
+// every 200 ms), the events in between are merged, not queued. The merged
+// event has the newest counters, and its Estimates are every estimate that
+// changed since the previous call, the newest of each instance and output.
+// Cancelling ctx cancels the server's work and ends the goroutine; after that
+// onProgress is not called again. StreamExplain returns once the goroutine
+// has stopped reading (when onProgress panics, the goroutine stops as the
+// call is cancelled).
 func (c *Client) StreamExplain(ctx context.Context, req *prismpb.ExplainRequest, onProgress func(*prismpb.Progress)) (*Explanation, error) {
 	req, err := prepare(req)
 	if err != nil {
@@ -189,23 +197,23 @@ func (c *Client) StreamExplain(ctx context.Context, req *prismpb.ExplainRequest,
 	if err != nil {
 		return nil, callError(err)
 	}
+	latest := newLatestProgress()
+	go latest.read(stream)
 	for {
-		event, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
+		progress, end := latest.next()
+		if end == nil {
+			if onProgress != nil && ctx.Err() == nil {
+				onProgress(progress)
+			}
+			continue
+		}
+		if errors.Is(end.err, io.EOF) {
 			return nil, fmt.Errorf("prism: the stream ended without a result")
 		}
-		if err != nil {
-			return nil, callError(err)
+		if end.err != nil {
+			return nil, callError(end.err)
 		}
-		switch e := event.GetEvent().(type) {
-		case *prismpb.ExplainEvent_Progress:
-			if onProgress != nil {
-				onProgress(e.Progress)
-			}
-		case *prismpb.ExplainEvent_Result:
-			return NewExplanation(e.Result)
-		}
-		// Event kinds newer than this client are skipped, as protobuf readers do.
+		return NewExplanation(end.result)
 	}
 }
 

@@ -2,7 +2,9 @@
 //
 // Dial connects; Models, Model and Predict query the model repository;
 // Explain and StreamExplain return an Explanation with the attributions
-// indexed [instance][feature][output]. NewRequest, Float32Rows and the method
+// indexed [instance][feature][output]; StreamExplain hands its callback the
+// newest progress, with the events a slow callback missed merged in, never a
+// backlog. NewRequest, Float32Rows and the method
 // constructors (ExactShapley, KernelSHAP, ...) build requests; the generated
 // messages and stubs are in package prismpb. Failed calls return an *Error
 // (see AsError) carrying the gRPC code and Prism's error details.

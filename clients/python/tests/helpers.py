@@ -39,6 +39,14 @@ class Server:
                 total += float(line.rsplit(" ", 1)[1])
         return total
 
+    def metric(self, series: str) -> float:
+        """One sample of the server's metrics, e.g. 'prism_model_rows_total{model="iris"}'; 0 when absent."""
+        text = urllib.request.urlopen(self.metrics_url, timeout=10).read().decode()
+        for line in text.splitlines():
+            if line.startswith(series + " "):
+                return float(line.rsplit(" ", 1)[1])
+        return 0.0
+
     def background(self, model: str) -> np.ndarray:
         """The model's bundled background rows (header line skipped)."""
         return np.loadtxt(self.models / model / "background.csv", delimiter=",", skiprows=1, ndmin=2)

@@ -1,4 +1,5 @@
 import asyncio
+import time
 
 import grpc
 import numpy as np
@@ -13,6 +14,7 @@ from prism_client import (
     NotFoundError,
     Progress,
 )
+from prism_client._stream import READER_NAME
 
 FLOWERS = np.array([SETOSA, VERSICOLOR, VIRGINICA])
 
@@ -102,3 +104,84 @@ def test_a_tiny_deadline_is_exceeded(server):
     with pytest.raises(DeadlineExceededError) as caught:
         run(slow, server.target)
     assert caught.value.code == grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+# As in test_stream: a reader of one item every 0.7 s for 9 s, on a job of about 16 s.
+SLOW_READ_SECONDS = 0.7
+READ_FOR_SECONDS = 9.0
+STALENESS_BOUND = 1.5
+LONG_JOB = {"nsamples": 200_000, "seed": 3, "timeout": 60}
+CANCELLED = 'prism_explanations_total{method="kernel_shap",model="breast_cancer",status="CANCELLED"}'
+
+
+def _readers():
+    return [t for t in asyncio.all_tasks() if t.get_name() == READER_NAME and not t.done()]
+
+
+def test_a_slow_reader_gets_the_latest_state_not_a_backlog(server):
+    rows = server.background("breast_cancer")[:5]
+
+    async def calls(client):
+        await client.model("breast_cancer")
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        delivered, staleness = [], []
+        events = client.stream_explain("breast_cancer", rows, **LONG_JOB)
+        async for event in events:
+            assert isinstance(event, Progress), "the job outlasts the reading"
+            now = loop.time() - start
+            delivered.append(event)
+            staleness.append(now - event.elapsed_seconds)
+            if now > READ_FOR_SECONDS:
+                break
+            await asyncio.sleep(SLOW_READ_SECONDS)
+        await events.aclose()
+        return delivered, staleness, _readers()
+
+    delivered, staleness, readers = run(calls, server.target)
+    assert max(staleness) < STALENESS_BOUND, [round(s, 2) for s in staleness]
+    assert len(delivered) >= READ_FOR_SECONDS / (SLOW_READ_SECONDS + STALENESS_BOUND)
+    for before, after in zip(delivered, delivered[1:]):
+        assert before.elapsed_seconds < after.elapsed_seconds
+        assert before.evaluations_done <= after.evaluations_done
+        assert before.evaluations_total <= after.evaluations_total
+    assert any(item.estimates for item in delivered), "kernel_shap streams its running estimates"
+    assert readers == []
+
+
+def test_leaving_early_cancels_the_servers_work_and_stops_the_reader(server):
+    rows = server.background("breast_cancer")[:5]
+
+    async def cancelled(expected):
+        deadline = time.monotonic() + 10
+        while server.metric(CANCELLED) != expected:
+            assert time.monotonic() < deadline, f"{CANCELLED} is {server.metric(CANCELLED)}, want {expected}"
+            await asyncio.sleep(0.05)
+
+    async def calls(client):
+        before = server.metric(CANCELLED)
+        # Closed explicitly: the reader is gone when aclose returns.
+        events = client.stream_explain("breast_cancer", rows, **LONG_JOB)
+        assert isinstance(await anext(events), Progress)
+        await events.aclose()
+        assert _readers() == []
+        await cancelled(before + 1)
+
+        # Dropped after break: the event loop closes the generator.
+        async for event in client.stream_explain("breast_cancer", rows, **LONG_JOB):
+            assert isinstance(event, Progress)
+            break
+        await cancelled(before + 2)
+        assert _readers() == []
+
+        # The consuming task cancelled while it waits for the next item.
+        async def consume():
+            async for _ in client.stream_explain("breast_cancer", rows, **LONG_JOB):
+                pass
+
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(consume(), timeout=1.0)
+        assert _readers() == []
+        await cancelled(before + 3)
+
+    run(calls, server.target)

@@ -7,7 +7,7 @@ import grpc
 import grpc.aio
 import numpy as np
 
-from . import _channel, _request, errors, results
+from . import _channel, _request, _stream, errors, results
 from ._progress import ProgressBar
 from ._proto.prism.v1 import explain_service_pb2_grpc, model_service_pb2, model_service_pb2_grpc
 from ._request import TimeBudget
@@ -101,7 +101,10 @@ class AsyncClient:
                              **method_params: Any) -> AsyncIterator[Progress | ExplainResult]:
         """Like `explain`, streamed: an async iterator of `Progress` events, then the `ExplainResult`.
 
-        The arguments are checked before the call starts; leaving the loop early cancels the call.
+        A task reads the stream as it comes, so each `Progress` is the newest state: when the loop
+        is slower than the server, the events in between are merged into the next one, never queued.
+        The arguments are checked before the call starts; leaving the loop early or closing the
+        iterator (`aclose`) cancels the call and the task.
         """
         request, data = await self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
@@ -121,19 +124,10 @@ class AsyncClient:
         return _request.explain_request(await self._info(model, timeout), X, method, params,
                                         per_explanation=diagnostics, **request_fields)
 
-    async def _events(self, request: Any, data: np.ndarray | None, timeout: float | None
-                      ) -> AsyncIterator[Progress | ExplainResult]:
-        call = self._explain.StreamExplain(request, **self._settings(timeout))
-        try:
-            async for event in call:
-                if event.HasField("progress"):
-                    yield results.progress(event.progress)
-                else:
-                    yield results.result(event.result, data)
-        except grpc.RpcError as e:
-            raise errors.from_rpc_error(e) from e
-        finally:
-            call.cancel()
+    def _events(self, request: Any, data: np.ndarray | None, timeout: float | None
+                ) -> AsyncIterator[Progress | ExplainResult]:
+        """The call's items, read in the background: each is the latest state, never a backlog."""
+        return _stream.drained_async(lambda: self._explain.StreamExplain(request, **self._settings(timeout)), data)
 
     async def _info(self, model: str, timeout: float | None) -> ModelInfo:
         return self._infos.get(model) or await self.model(model, timeout=timeout)

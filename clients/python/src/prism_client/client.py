@@ -6,7 +6,7 @@ from typing import Any
 import grpc
 import numpy as np
 
-from . import _channel, _request, errors, results
+from . import _channel, _request, _stream, errors, results
 from ._progress import ProgressBar
 from ._proto.prism.v1 import explain_service_pb2_grpc, model_service_pb2, model_service_pb2_grpc
 from ._request import TimeBudget
@@ -130,7 +130,11 @@ class Client:
                        **method_params: Any) -> Iterator[Progress | ExplainResult]:
         """Like `explain`, streamed: `Progress` events while the work runs, then the `ExplainResult`.
 
-        The arguments are checked before the call starts; leaving the loop early cancels the call.
+        A thread reads the stream as it comes, so each `Progress` is the newest state: when the loop
+        is slower than the server, the events in between are merged into the next one (its
+        `estimates` are all those that changed since the previous item), never queued.
+        The arguments are checked before the call starts; leaving the loop early, closing or
+        dropping the iterator cancels the call and ends the thread.
         """
         request, data = self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
@@ -147,17 +151,8 @@ class Client:
 
     def _events(self, request: Any, data: np.ndarray | None, timeout: float | None
                 ) -> Iterator[Progress | ExplainResult]:
-        call = self._explain.StreamExplain(request, **self._settings(timeout))
-        try:
-            for event in call:
-                if event.HasField("progress"):
-                    yield results.progress(event.progress)
-                else:
-                    yield results.result(event.result, data)
-        except grpc.RpcError as e:
-            raise errors.from_rpc_error(e) from e
-        finally:
-            call.cancel()
+        """The call's items, read in the background: each is the latest state, never a backlog."""
+        return _stream.drained(lambda: self._explain.StreamExplain(request, **self._settings(timeout)), data)
 
     def _info(self, model: str, timeout: float | None) -> ModelInfo:
         return self._infos.get(model) or self.model(model, timeout=timeout)

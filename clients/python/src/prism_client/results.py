@@ -1,5 +1,6 @@
 """Explanations as numpy arrays, progress events, and the conversion to shap."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,14 +47,17 @@ class Estimate:
 
 @dataclass(frozen=True, eq=False)
 class Progress:
-    """A progress event of a streamed explanation."""
+    """The newest progress of a streamed explanation: the server's events since the previous
+    item, merged when the reader was slower than the stream."""
 
     #: Model rows evaluated so far over the whole request.
     evaluations_done: int
     #: Model rows the request will evaluate (may grow for adaptive methods).
     evaluations_total: int
+    #: Seconds since the explanation started running on the server.
     elapsed_seconds: float
-    #: Estimates that changed since the previous event, for methods that refine one.
+    #: Estimates that changed since the previous item, the newest of each (instance, output), for
+    #: methods that refine one.
     estimates: tuple[Estimate, ...]
 
     @property
@@ -152,14 +156,15 @@ def predictions(response: model_service_pb2.PredictResponse) -> np.ndarray:
     return np.concatenate([c.reshape(c.shape[0], -1) for c in columns], axis=1)
 
 
-def progress(event: explain_service_pb2.Progress) -> Progress:
+def progress(event: explain_service_pb2.Progress, estimates: Iterable[explain_service_pb2.Estimate]) -> Progress:
+    """The event's counters with `estimates`, which may have come in earlier events."""
     return Progress(
         evaluations_done=event.evaluations_done,
         evaluations_total=event.evaluations_total,
         elapsed_seconds=event.elapsed_seconds,
         estimates=tuple(Estimate(e.instance, e.output, np.array(e.attributions, dtype=np.float64),
                                  np.array(e.standard_errors, dtype=np.float64) if e.standard_errors else None)
-                        for e in event.estimates))
+                        for e in estimates))
 
 
 def result(response: explain_service_pb2.ExplainResponse, data: np.ndarray | None) -> ExplainResult:
