@@ -43,6 +43,14 @@ public final class BatchScheduler implements AutoCloseable {
     static final long MIN_SPLIT_NANOS = TimeUnit.MILLISECONDS.toNanos(1);
     /** ... and holds at least this many rows. */
     static final int MIN_SPLIT_ROWS = 64;
+    /**
+     * A model with no rows and no run for this long is idle: what its runtime keeps for runs may go
+     * back ({@link Model#releaseIdleMemory()}). Long enough that steady traffic never pays for
+     * regrowing it, short enough that a burst's memory does not stay.
+     */
+    static final long IDLE_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** What nextBatch returns to a worker that should release the model's idle memory. */
+    private static final List<Slice> RELEASE = java.util.Collections.unmodifiableList(new ArrayList<>());
     /** A submit waiting for queue room looks at its job's cancellation at least this often. */
     private static final long SPACE_RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
@@ -66,6 +74,10 @@ public final class BatchScheduler implements AutoCloseable {
     private int running;
     /** Recent ONNX Runtime nanoseconds per row, 0 before the first run (under the lock). */
     private long runNanosPerRow;
+    /** A run has ended since the model last released its idle memory (under the lock). */
+    private boolean ranSinceRelease;
+    /** System.nanoTime() when the last run ended (under the lock). */
+    private long lastRunEnd;
 
     public BatchScheduler(String name, Model model, BatchingSettings settings, MeterRegistry registry) {
         this.name = name;
@@ -261,6 +273,10 @@ public final class BatchScheduler implements AutoCloseable {
             if (batch == null) {
                 return;
             }
+            if (batch == RELEASE) {
+                releaseIdleMemory();
+                continue;
+            }
             try {
                 execute(batch);
             } catch (Throwable t) {
@@ -283,12 +299,24 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    /** Waits for work and gathers the next batch; null once closed. Called with the lock held. */
+    /**
+     * Waits for work and gathers the next batch; null once closed; {@link #RELEASE} once the model
+     * has been idle for {@link #IDLE_NANOS} after a run. Called with the lock held.
+     */
     private List<Slice> nextBatch() throws InterruptedException {
         long delayNanos = TimeUnit.MICROSECONDS.toNanos(settings.maxQueueDelayMicros());
         while (true) {
             while (ring.isEmpty() && !closed) {
-                workAvailable.await();
+                if (ranSinceRelease && running == 0) {
+                    long quiet = lastRunEnd + IDLE_NANOS - System.nanoTime();
+                    if (quiet <= 0) {
+                        ranSinceRelease = false;
+                        return RELEASE;
+                    }
+                    workAvailable.awaitNanos(quiet);
+                } else {
+                    workAvailable.await();
+                }
             }
             if (closed) {
                 return null;
@@ -410,9 +438,6 @@ public final class BatchScheduler implements AutoCloseable {
             for (Slice s : slices) {
                 batch.add(s.pending.input, s.from, s.count);
             }
-            if (queuedRowsSnapshot() == 0) {
-                batch.markLastBeforeIdle();
-            }
             out = model.run(batch);
         } catch (RuntimeException e) {
             finishRun(0);
@@ -430,7 +455,19 @@ public final class BatchScheduler implements AutoCloseable {
         scatter(slices, out);
     }
 
-    /** A worker's run is over; its nanoseconds per row update the recent cost (0: none to record). */
+    /** The model has been idle since its last run: what its runtime keeps for runs may go back. */
+    private void releaseIdleMemory() {
+        try {
+            model.releaseIdleMemory();
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.WARNING, "model '" + name + "' could not give back idle memory: " + t);
+        }
+    }
+
+    /**
+     * A worker's run is over; its nanoseconds per row update the recent cost (0: none to record).
+     * An idle worker then waits for the model to stay idle before it releases its memory.
+     */
     private void finishRun(long nanosPerRow) {
         lock.lock();
         try {
@@ -438,6 +475,9 @@ public final class BatchScheduler implements AutoCloseable {
             if (nanosPerRow > 0) {
                 runNanosPerRow = runNanosPerRow == 0 ? nanosPerRow : (3 * runNanosPerRow + nanosPerRow) / 4;
             }
+            ranSinceRelease = true;
+            lastRunEnd = System.nanoTime();
+            workAvailable.signal();
         } finally {
             lock.unlock();
         }

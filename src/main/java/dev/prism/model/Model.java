@@ -21,6 +21,14 @@ public interface Model extends AutoCloseable {
      */
     RowBlock run(RowBatch batch);
 
+    /**
+     * The scheduler has no rows left for this model and no run in flight: memory the runtime keeps
+     * for runs (ONNX Runtime's arena) may go back. Called by a worker, outside any lock; by default
+     * nothing to give back.
+     */
+    default void releaseIdleMemory() {
+    }
+
     /** Gradient graphs compiled from this model; by default none. */
     default AttributionGraphs attributionGraphs() {
         return AttributionGraphs.none("this model's runtime does not compile gradient graphs");

@@ -17,7 +17,6 @@ public final class RowBatch {
     private final int width;
     private final List<Segment> segments = new ArrayList<>();
     private int rows;
-    private boolean lastBeforeIdle;
 
     public RowBatch(int width) {
         this.width = width;
@@ -27,15 +26,6 @@ public final class RowBatch {
         RowBatch batch = new RowBatch(source.width());
         batch.add(source, 0, source.rows());
         return batch;
-    }
-
-    /** No rows wait for the model after this batch: it may give back memory it keeps for runs. */
-    public void markLastBeforeIdle() {
-        lastBeforeIdle = true;
-    }
-
-    public boolean lastBeforeIdle() {
-        return lastBeforeIdle;
     }
 
     public void add(RowSource source, int from, int count) {

@@ -90,6 +90,20 @@ final class AttributionModel implements Model {
 
     @Override
     public RowBlock run(RowBatch batch) {
+        return run(batch, null);
+    }
+
+    /**
+     * One zero row, run with arena shrinkage: ONNX Runtime frees the chunks of its arena that
+     * nothing uses when that run ends, so a burst's memory goes back once the model is idle.
+     */
+    @Override
+    public void releaseIdleMemory() {
+        run(RowBatch.of(RowBlock.zeros(1, signature.featureCount())), arena.shrinking());
+    }
+
+    /** Runs the batch, with the given run options or, when null, the defaults. */
+    private RowBlock run(RowBatch batch, OrtSession.RunOptions options) {
         int rows = batch.rows();
         int width = batch.width();
         Buffers b = buffers.get();
@@ -122,7 +136,7 @@ final class AttributionModel implements Model {
                 inputs.put(AttributionCompiler.REFERENCES, OnnxTensor.createTensor(env, references.flip(), shape));
             }
             inputs.put(AttributionCompiler.SEED, OnnxTensor.createTensor(env, seeds.flip(), new long[] {rows, outputs}));
-            try (OrtSession.Result result = run(inputs, batch)) {
+            try (OrtSession.Result result = run(inputs, options)) {
                 return rows(result, rows, deepLift);
             }
         } catch (OrtException e) {
@@ -161,9 +175,7 @@ final class AttributionModel implements Model {
         return t.getFloatBuffer();
     }
 
-    /** Runs the session, asking ONNX Runtime to give its arena back when the model goes idle after this batch. */
-    private OrtSession.Result run(Map<String, OnnxTensor> inputs, RowBatch batch) throws OrtException {
-        OrtSession.RunOptions options = arena.optionsFor(batch);
+    private OrtSession.Result run(Map<String, OnnxTensor> inputs, OrtSession.RunOptions options) throws OrtException {
         return options == null ? session.run(inputs, fetched) : session.run(inputs, fetched, options);
     }
 

@@ -78,13 +78,27 @@ public final class OnnxModel implements Model {
 
     @Override
     public RowBlock run(RowBatch batch) {
+        return run(batch, null);
+    }
+
+    /**
+     * One zero row, run with arena shrinkage: ONNX Runtime frees the chunks of its arena that
+     * nothing uses when that run ends, so a burst's memory goes back once the model is idle.
+     */
+    @Override
+    public void releaseIdleMemory() {
+        run(RowBatch.of(RowBlock.zeros(1, signature.featureCount())), arena.shrinking());
+    }
+
+    /** Runs the batch, with the given run options or, when null, the defaults. */
+    private RowBlock run(RowBatch batch, OrtSession.RunOptions options) {
         int rows = batch.rows();
         TensorSpec in = signature.explainedInput();
         long[] shape = new long[instanceDims.length + 1];
         shape[0] = rows;
         System.arraycopy(instanceDims, 0, shape, 1, instanceDims.length);
         try (OnnxTensor tensor = fillInput(batch, in.dtype(), shape);
-             OrtSession.Result result = run(Map.of(in.name(), tensor), batch)) {
+             OrtSession.Result result = run(Map.of(in.name(), tensor), options)) {
             int width = signature.outputCount();
             double[] out = new double[Math.multiplyExact(rows, width)];
             int column = 0;
@@ -207,9 +221,7 @@ public final class OnnxModel implements Model {
     }
 
     /** Callers stop every run first: closing a session with runs in flight crashes the runtime. */
-    /** Runs the session, asking ONNX Runtime to give its arena back when the model goes idle after this batch. */
-    private OrtSession.Result run(Map<String, OnnxTensor> inputs, RowBatch batch) throws OrtException {
-        OrtSession.RunOptions options = arena.optionsFor(batch);
+    private OrtSession.Result run(Map<String, OnnxTensor> inputs, OrtSession.RunOptions options) throws OrtException {
         return options == null ? session.run(inputs, scoreNames) : session.run(inputs, scoreNames, options);
     }
 

@@ -113,7 +113,7 @@ public final class PrismServer implements AutoCloseable {
                 models, new ExplanationMetrics(registry));
         this.server = builder
                 .executor(callExecutor)
-                .intercept(new StreamReset())
+                .addStreamTracerFactory(new StreamReset())
                 .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(new ModelServiceImpl(models,
                         reloader, pool, budget, timer, options.admission().streamStall(), options.limits())),
                         callInterceptors))

@@ -42,8 +42,8 @@ class BatchSchedulerTest {
         volatile Error nextError;
         /** Each run takes at least this long, whatever its size. */
         volatile long runMillis;
-        /** Per run: whether the scheduler said no rows waited after it. */
-        final List<Boolean> lastBeforeIdle = new java.util.concurrent.CopyOnWriteArrayList<>();
+        /** Per event, in order: "run" for each run, "release" for each time the scheduler said the model was idle. */
+        final List<String> events = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         @Override
         public ModelSignature signature() {
@@ -63,7 +63,7 @@ class BatchSchedulerTest {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            lastBeforeIdle.add(batch.lastBeforeIdle());
+            events.add("run");
             Error error = nextError;
             if (error != null) {
                 nextError = null;
@@ -90,6 +90,11 @@ class BatchSchedulerTest {
                 runs.add(jobs);
             }
             return new RowBlock(batch.rows(), 2, out);
+        }
+
+        @Override
+        public void releaseIdleMemory() {
+            events.add("release");
         }
 
         List<List<Integer>> runs() {
@@ -327,22 +332,35 @@ class BatchSchedulerTest {
         }
     }
 
-    /** Only a model's last run before it goes idle may give back memory it keeps for runs. */
+    /**
+     * The model is told it is idle once it has had no rows and no run for a second: once after a
+     * burst, whichever worker ran its last batch, and never while requests keep coming.
+     */
     @Test
-    void theLastRunBeforeIdleIsMarked() throws Exception {
+    void theModelIsToldWhenItHasBeenIdleForASecond() throws Exception {
         TaggingModel model = new TaggingModel();
-        model.gate = new CountDownLatch(1);
-        try (BatchScheduler s = new BatchScheduler("m", model, new BatchingSettings(100, 0, 10_000_000, true, 1),
+        model.runMillis = 20;
+        try (BatchScheduler s = new BatchScheduler("m", model, new BatchingSettings(100, 0, 10_000_000, true, 2),
                 new SimpleMeterRegistry())) {
-            CompletableFuture<RowBlock> first = s.open(new RequestContext()).submit(rows(1, 1));
-            waitUntil(() -> s.jobsQueued() == 0);
-            CompletableFuture<RowBlock> more = s.open(new RequestContext()).submit(rows(2, 250));
-            model.gate.countDown();
-            first.get(10, TimeUnit.SECONDS);
-            more.get(10, TimeUnit.SECONDS);
-            // The first run started with nothing waiting (the 250 rows came while it ran); then runs of
-            // 100 and 100 with rows still waiting, and the last 50.
-            assertEquals(List.of(true, false, false, true), model.lastBeforeIdle);
+            // 450 rows for two workers: runs overlap, and one release follows the last of them.
+            assertEquals(450, s.open(new RequestContext()).submit(rows(1, 450)).get(10, TimeUnit.SECONDS).rows());
+            long burstEnd = System.nanoTime();
+            waitUntil(() -> model.events.contains("release"));
+            long quiet = System.nanoTime() - burstEnd;
+            assertTrue(quiet >= BatchScheduler.IDLE_NANOS * 9 / 10, "released after " + quiet / 1e6 + " ms");
+            Thread.sleep(1500);
+            List<String> events = List.copyOf(model.events);
+            assertEquals(1, events.stream().filter("release"::equals).count(), "one release: " + events);
+            assertEquals("release", events.get(events.size() - 1), "after every run: " + events);
+
+            // Requests every 200 ms for 2 s: the model is never idle for a second, so nothing is released.
+            model.events.clear();
+            for (int i = 0; i < 10; i++) {
+                s.open(new RequestContext()).submit(rows(2, 10)).get(10, TimeUnit.SECONDS);
+                Thread.sleep(200);
+            }
+            assertTrue(model.events.stream().noneMatch("release"::equals), "no release under steady load: "
+                    + model.events);
         }
     }
 

@@ -58,7 +58,8 @@ class MemoryAttackTest {
         Path repository = ServerTestSupport.repository(dir, "digits", "iris");
         try (ServerProcess server = ServerProcess.start(dir, List.of("-Xmx320m"), List.of(
                 "--model-repository", repository.toString(), "--stream-stall-seconds", String.valueOf(STALL_SECONDS)))) {
-            ManagedChannel attacker = NettyChannelBuilder.forAddress("127.0.0.1", server.port).usePlaintext().build();
+            ManagedChannel attacker = NettyChannelBuilder.forAddress("127.0.0.1", server.port).usePlaintext()
+                    .maxInboundMessageSize(256 * 1024 * 1024).build();
             ManagedChannel others = NettyChannelBuilder.forAddress("127.0.0.1", server.port).usePlaintext()
                     .maxInboundMessageSize(256 * 1024 * 1024).build();
             ExecutorService probes = Executors.newFixedThreadPool(READERS + 1);
@@ -72,13 +73,15 @@ class MemoryAttackTest {
 
                 // The unread calls: started, never asked for a message.
                 Map<String, AtomicInteger> unreadEnds = new ConcurrentHashMap<>();
-                        List<ClientCall<ExplainRequest, ExplainEvent>> unread = new ArrayList<>();
+                Map<ClientCall<ExplainRequest, ExplainEvent>, Status> closed = new ConcurrentHashMap<>();
+                List<ClientCall<ExplainRequest, ExplainEvent>> unread = new ArrayList<>();
                 for (int i = 0; i < UNREAD; i++) {
                     ClientCall<ExplainRequest, ExplainEvent> call = attacker.newCall(
                             ExplainServiceGrpc.getStreamExplainMethod(), CallOptions.DEFAULT);
                     call.start(new ClientCall.Listener<>() {
                         @Override
                         public void onClose(Status status, Metadata trailers) {
+                            closed.put(call, status);
                             unreadEnds.computeIfAbsent(reason(status, trailers), k -> new AtomicInteger())
                                     .incrementAndGet();
                         }
@@ -88,6 +91,12 @@ class MemoryAttackTest {
                     unread.add(call);
                 }
 
+                // The unread calls are admitted or refused before the readers come.
+                ServerTestSupport.eventually(java.time.Duration.ofSeconds(60), () -> "unread calls admitted: "
+                        + unreadEnds, () -> closed.size() < UNREAD
+                        && metricOrNaN(server, "prism_memory_reserved_bytes") > 0
+                        && metricOrNaN(server, "prism_explain_running") + metricOrNaN(server, "prism_explain_queued")
+                                == 0);
                 // Readers with the same request, and probes of everything else, meanwhile.
                 Map<String, AtomicInteger> readerEnds = new ConcurrentHashMap<>();
                 List<Future<?>> readers = new ArrayList<>();
@@ -139,8 +148,17 @@ class MemoryAttackTest {
                         () -> metricOrNaN(server, "prism_memory_reserved_bytes") == 0);
                 probe(others, probeFailures);
                 assertEquals(List.of(), probeFailures);
-                unread.forEach(c -> c.cancel("done", null));
-
+                // The admitted ones were dropped and their streams reset. The client holds what reached it
+                // before the reset and tells of the end only once that is read: asked for it now, every
+                // admitted call ends without its answer, where one that was not reset would deliver it.
+                List<ClientCall<ExplainRequest, ExplainEvent>> admitted = unread.stream()
+                        .filter(c -> !closed.containsKey(c)).toList();
+                assertFalse(admitted.isEmpty(), "some unread calls were admitted: " + unreadEnds);
+                admitted.forEach(c -> c.request(Integer.MAX_VALUE));
+                ServerTestSupport.eventually(java.time.Duration.ofSeconds(30), () -> "every unread call ended: "
+                        + unreadEnds, () -> closed.size() == UNREAD);
+                assertTrue(admitted.stream().noneMatch(c -> closed.get(c).isOk()),
+                        "admitted unread calls were reset, not answered late: " + unreadEnds);
                 assertTrue(server.process.isAlive(), "the server is up");
                 System.out.println("memory attack: unread calls " + unreadEnds + ", readers " + readerEnds
                         + ", probes " + probesRun);
