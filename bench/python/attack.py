@@ -1425,13 +1425,15 @@ def run_soak(args):
 # ---------------------------------------------------------------- report
 
 def print_table(total_s):
-    header = f"{'#':>2}  {'attack':58} {'tried':>6} {'OK':>6} {'clean':>6} {'lost':>5} {'wrong':>6} {'crash':>6} {'peak RSS':>9}"
+    width = max([len(r.name) for r in ROWS] + [6])
+    header = (f"{'#':>2}  {'attack':{width}} {'tried':>6} {'OK':>6} {'clean':>6} {'lost':>5} {'wrong':>6} {'crash':>6}"
+              f" {'peak RSS':>9}")
     print()
     print(header)
     print("-" * len(header))
     for i, r in enumerate(ROWS, 1):
         peak = f"{r.peak_kib / 1024:.0f} MiB" if r.peak_kib else "-"
-        print(f"{i:>2}  {r.name[:58]:58} {r.tried:>6} {r.ok:>6} {r.clean:>6} {r.lost:>5} {r.wrong:>6} {r.crash:>6} "
+        print(f"{i:>2}  {r.name:{width}} {r.tried:>6} {r.ok:>6} {r.clean:>6} {r.lost:>5} {r.wrong:>6} {r.crash:>6} "
               f"{peak:>9}{'  FAIL' if r.failed() else ''}")
     print()
     for i, r in enumerate(ROWS, 1):
