@@ -3,16 +3,17 @@
 Each attack group starts its own server from target/prism.jar, called on 127.0.0.1 only (/metrics,
 where an attack reads the gauges, bound to 127.0.0.1), with a fixed heap (--heap, as bench/soak.sh
 runs it; attack 1 with the JVM's default heap, as the attack was first made) and the default
-settings but for the flags an attack needs; BENCH_JAVA_OPTS is added to every server's options. While an attack runs, probes
-from a process of their own ask for health, Predict on iris and Explain on iris with short
-deadlines; the server's resident memory (VmRSS) is sampled ten times a second.
+settings but for the flags an attack needs; BENCH_JAVA_OPTS is added to every server's options.
+While an attack runs, probes from a process of their own ask for health, Predict on iris and
+Explain on iris with short deadlines; the server's resident memory (VmRSS) is sampled ten times a
+second.
 
 Every call ends in one of these columns:
   OK      an answer that passes the attack's check (finite values, the right shape, ...);
   clean   the documented gRPC status with its documented reason (and a RetryInfo where the
           reason is a refusal to retry);
-  lost    no answer before the call's deadline (DEADLINE_EXCEEDED at the deadline, or a
-          connection that broke);
+  lost    no answer before the call's deadline (DEADLINE_EXCEEDED at the deadline, a
+          connection that broke, a stream that never ended);
   wrong   an OK answer that fails the check, or any other status or reason;
   crash/hang  the server died, a probe failed during or after the attack, the attack did not
           end within its time limit, or the log shows an OutOfMemoryError.
