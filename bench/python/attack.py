@@ -69,7 +69,8 @@ def parse_args():
     p.add_argument("--heap", default="1g", help="each server's fixed Java heap (-Xms = -Xmx); '' for the JVM default")
     p.add_argument("--memory-attack-heap", default="",
                    help="heap of attack 1's server (default '': the JVM's default, a quarter of the machine's memory)")
-    p.add_argument("--stall-seconds", type=float, default=10, help="--stream-stall-seconds of the unread-streams server")
+    p.add_argument("--stall-seconds", type=float, default=10,
+                   help="--stream-stall-seconds of the unread-streams server")
     p.add_argument("--only", default="", help="comma-separated attack numbers to run (1-12, overload, soak)")
     p.add_argument("--soak-minutes", type=float, default=2, help="0: no soak")
     p.add_argument("--soak-warmup-seconds", type=float, default=30)
@@ -624,7 +625,8 @@ class SilentClient:
             stream = self.h2.get_next_available_stream_id()
             self.started[stream] = time.monotonic()
             self.h2.send_headers(stream, [(":method", "POST"), (":scheme", "http"), (":path", path),
-                                          (":authority", f"127.0.0.1:{self.port}"), ("content-type", "application/grpc"),
+                                          (":authority", f"127.0.0.1:{self.port}"),
+                                          ("content-type", "application/grpc"),
                                           ("te", "trailers"), ("grpc-timeout", f"{int(timeout_s)}S")])
             sent = 0
             while sent < len(body):
