@@ -9,6 +9,7 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
@@ -54,8 +55,13 @@ final class AnswerChannel<T> {
     /** The request's work has stopped, so it holds nothing beyond what the call holds. */
     private boolean workEnded;
 
-    /** Binds to the call; must run on the thread that starts the call, before the handler returns. */
-    AnswerChannel(ServerCallStreamObserver<T> call, ScheduledExecutorService timer, Duration stall) {
+    /**
+     * Binds to the call; must run on the thread that starts the call, before the handler returns.
+     *
+     * @param writer where an answer that waited for the reader is serialized and handed over, so
+     *               that a large one never holds a gRPC thread
+     */
+    AnswerChannel(ServerCallStreamObserver<T> call, ScheduledExecutorService timer, Executor writer, Duration stall) {
         this.call = call;
         this.context = new RequestContext();
         this.timer = timer;
@@ -70,7 +76,11 @@ final class AnswerChannel<T> {
                     ? Reason.DEADLINE_EXCEEDED : Reason.CANCELLED);
         });
         call.setOnCloseHandler(this::close);
-        call.setOnReadyHandler(this::flush);
+        call.setOnReadyHandler(() -> {
+            if (waiting()) {
+                writer.execute(this::flush);
+            }
+        });
     }
 
     RequestContext context() {
@@ -137,6 +147,10 @@ final class AnswerChannel<T> {
             call.onError(status);
         }
         afterFinish();
+    }
+
+    private synchronized boolean waiting() {
+        return pending != null;
     }
 
     private synchronized void flush() {

@@ -12,14 +12,11 @@ import dev.prism.metrics.ExplanationMetrics;
 import dev.prism.model.BatchRunner;
 import dev.prism.model.RequestContext;
 import io.grpc.StatusRuntimeException;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
@@ -35,28 +32,25 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
     private final ExplainRequestCodec codec;
     private final ExplainPool pool;
     private final MemoryBudget budget;
-    private final ScheduledExecutorService timer;
-    private final Duration stall;
+    private final AnswerChannels channels;
     private final ServedModels models;
     private final ExplanationMetrics metrics;
     /** Contexts of admitted requests, running or waiting for the pool, until they have answered. */
     private final Set<RequestContext> admitted = ConcurrentHashMap.newKeySet();
 
-    ExplainServiceImpl(ExplainRequestCodec codec, ExplainPool pool, MemoryBudget budget, ScheduledExecutorService timer,
-                       Duration stall, ServedModels models, ExplanationMetrics metrics) {
+    ExplainServiceImpl(ExplainRequestCodec codec, ExplainPool pool, MemoryBudget budget, AnswerChannels channels,
+                       ServedModels models, ExplanationMetrics metrics) {
         this.codec = codec;
         this.pool = pool;
         this.budget = budget;
-        this.timer = timer;
-        this.stall = stall;
+        this.channels = channels;
         this.models = models;
         this.metrics = metrics;
     }
 
     @Override
     public void explain(ExplainRequest request, StreamObserver<ExplainResponse> observer) {
-        AnswerChannel<ExplainResponse> channel = new AnswerChannel<>(
-                (ServerCallStreamObserver<ExplainResponse>) observer, timer, stall);
+        AnswerChannel<ExplainResponse> channel = channels.open(observer);
         start(request, channel, new Answer() {
             @Override
             public ProgressSink progress(ExplainRequestCodec.Prepared prepared) {
@@ -81,14 +75,13 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
 
     @Override
     public void streamExplain(ExplainRequest request, StreamObserver<ExplainEvent> observer) {
-        AnswerChannel<ExplainEvent> channel = new AnswerChannel<>(
-                (ServerCallStreamObserver<ExplainEvent>) observer, timer, stall);
+        AnswerChannel<ExplainEvent> channel = channels.open(observer);
         start(request, channel, new Answer() {
             private volatile ProgressStream stream;
 
             @Override
             public ProgressSink progress(ExplainRequestCodec.Prepared prepared) {
-                stream = new ProgressStream(channel, prepared.model().signature(), timer);
+                stream = new ProgressStream(channel, prepared.model().signature(), channels.timer());
                 return stream;
             }
 

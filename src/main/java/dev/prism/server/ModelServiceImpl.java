@@ -21,11 +21,8 @@ import dev.prism.model.ModelSignature;
 import dev.prism.model.RequestContext;
 import dev.prism.server.security.ModelGrant;
 import dev.prism.tensor.RowBlock;
-import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * ListModels (the models the call's token may use), GetModel, Predict and ReloadModels. Predict is
@@ -37,18 +34,16 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
     private final ModelReloader reloader;
     private final ExplainPool pool;
     private final MemoryBudget budget;
-    private final ScheduledExecutorService timer;
-    private final Duration stall;
+    private final AnswerChannels channels;
     private final RequestLimits limits;
 
     ModelServiceImpl(ServedModels models, ModelReloader reloader, ExplainPool pool, MemoryBudget budget,
-                     ScheduledExecutorService timer, Duration stall, RequestLimits limits) {
+                     AnswerChannels channels, RequestLimits limits) {
         this.models = models;
         this.reloader = reloader;
         this.pool = pool;
         this.budget = budget;
-        this.timer = timer;
-        this.stall = stall;
+        this.channels = channels;
         this.limits = limits;
     }
 
@@ -81,8 +76,7 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
      */
     @Override
     public void predict(PredictRequest request, StreamObserver<PredictResponse> observer) {
-        AnswerChannel<PredictResponse> channel = new AnswerChannel<>(
-                (ServerCallStreamObserver<PredictResponse>) observer, timer, stall);
+        AnswerChannel<PredictResponse> channel = channels.open(observer);
         RequestContext context = channel.context();
         try {
             ServedModel model = models.acquire(request.getModel(), "model", context);

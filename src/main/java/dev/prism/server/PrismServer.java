@@ -50,6 +50,7 @@ public final class PrismServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PrismServer.class.getName());
     /** After the explanations of a shutdown have answered, how long other calls get before the transport goes. */
     private static final Duration FINAL_DRAIN = Duration.ofSeconds(2);
+    private static final int ANSWER_WRITERS = 2;
 
     private final ServerOptions options;
     private final PrometheusMeterRegistry registry;
@@ -59,6 +60,8 @@ public final class PrismServer implements AutoCloseable {
     private final ExplainServiceImpl explainService;
     private final ScheduledExecutorService timer;
     private final ExecutorService callExecutor;
+    /** Serializes answers that waited for their reader, so that a large one never holds a gRPC thread. */
+    private final ExecutorService answerWriter;
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server;
     private final MetricsHttpServer metricsHttp;
@@ -109,14 +112,19 @@ public final class PrismServer implements AutoCloseable {
         ExplainRequestCodec codec = new ExplainRequestCodec(models, options.limits());
         // The last runs first: calls refused for want of a token are counted too.
         callInterceptors.add(new MetricCollectingServerInterceptor(registry));
-        this.explainService = new ExplainServiceImpl(codec, pool, budget, timer, options.admission().streamStall(),
-                models, new ExplanationMetrics(registry));
+        this.answerWriter = Executors.newFixedThreadPool(ANSWER_WRITERS, r -> {
+            Thread t = new Thread(r, "prism-answer");
+            t.setDaemon(true);
+            return t;
+        });
+        AnswerChannels channels = new AnswerChannels(timer, answerWriter, options.admission().streamStall());
+        this.explainService = new ExplainServiceImpl(codec, pool, budget, channels, models,
+                new ExplanationMetrics(registry));
         this.server = builder
                 .executor(callExecutor)
                 .addStreamTracerFactory(new StreamReset())
                 .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(new ModelServiceImpl(models,
-                        reloader, pool, budget, timer, options.admission().streamStall(), options.limits())),
-                        callInterceptors))
+                        reloader, pool, budget, channels, options.limits())), callInterceptors))
                 .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(explainService), callInterceptors))
                 .addService(RequestParsing.parsedInCall(health.getHealthService()))
                 .addService(RequestParsing.parsedInCall(ProtoReflectionServiceV1.newInstance()))
@@ -243,6 +251,7 @@ public final class PrismServer implements AutoCloseable {
         }
         models.close();
         timer.shutdownNow();
+        answerWriter.shutdownNow();
         callExecutor.shutdownNow();
         if (metricsHttp != null) {
             metricsHttp.close();

@@ -125,7 +125,7 @@ class ProgressStreamTest {
     void ticksAtLeastEveryQuarterSecondAndSendsOnlyWhileTheClientKeepsUp() {
         ManualTimer timer = new ManualTimer();
         RecordingCall call = new RecordingCall();
-        ProgressStream stream = new ProgressStream(new AnswerChannel<>(call, timer, STALL), signature, timer);
+        ProgressStream stream = new ProgressStream(new AnswerChannel<>(call, timer, Runnable::run, STALL), signature, timer);
         assertNull(timer.tick, "nothing is sent while the call waits for a thread");
         stream.start();
         assertTrue(timer.periodMillis > 0 && timer.periodMillis <= 250, "period " + timer.periodMillis);
@@ -181,7 +181,7 @@ class ProgressStreamTest {
     void anAnswerNobodyReadsIsDroppedAfterTheStallLimit() {
         ManualTimer timer = new ManualTimer();
         RecordingCall call = new RecordingCall();
-        AnswerChannel<ExplainEvent> channel = new AnswerChannel<>(call, timer, STALL);
+        AnswerChannel<ExplainEvent> channel = new AnswerChannel<>(call, timer, Runnable::run, STALL);
         MemoryBudget budget = new MemoryBudget(1000, new SimpleMeterRegistry());
         channel.hold(budget.reserve(600, "a test answer"));
         ProgressStream stream = new ProgressStream(channel, signature, timer);
