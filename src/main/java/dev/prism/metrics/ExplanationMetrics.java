@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
  * error of the attributions, so a dashboard can watch estimates drift as budgets or models change.
  */
 public final class ExplanationMetrics {
+    /** A histogram bucket at the cancellation lag the server aims for, so that dashboards can count the late ones. */
+    public static final java.time.Duration CANCEL_LAG_TARGET = java.time.Duration.ofMillis(50);
     private final MeterRegistry registry;
 
     public ExplanationMetrics(MeterRegistry registry) {
@@ -47,6 +49,7 @@ public final class ExplanationMetrics {
                 .description("Time from an explanation's cancellation until its explainer stopped")
                 .tags("model", model, "method", method)
                 .publishPercentileHistogram()
+                .serviceLevelObjectives(CANCEL_LAG_TARGET)
                 .register(registry).record(nanos, TimeUnit.NANOSECONDS);
     }
 

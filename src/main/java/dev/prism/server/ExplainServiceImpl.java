@@ -134,11 +134,11 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             admitted.add(context);
             long queuedNanos = System.nanoTime();
             ExplainPool.Task task = pool.submit(prepared.model().name(), channel.deadlineNanos(),
-                    () -> run(prepared, context, sink, started, queuedNanos, answer, channel));
+                    () -> run(prepared, context, sink, started, queuedNanos, answer, channel, true));
             // A call cancelled while it waits gives its place back and answers at once.
             context.onCancel(() -> {
                 if (pool.withdraw(task)) {
-                    task.body.run();
+                    run(prepared, context, sink, started, queuedNanos, answer, channel, false);
                 }
             });
         } catch (Throwable e) {
@@ -161,9 +161,11 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
     /**
      * @param started     when the call arrived (its duration and time budget count from here)
      * @param queuedNanos when it joined the pool's queue (its wait for a thread counts from here)
+     * @param onPool      false when the call was withdrawn from the queue by its cancellation: it
+     *                    answers at once, and no explainer ever ran to be stopped
      */
     private void run(ExplainRequestCodec.Prepared prepared, RequestContext context, ProgressSink sink, long started,
-                     long queuedNanos, Answer answer, AnswerChannel<?> channel) {
+                     long queuedNanos, Answer answer, AnswerChannel<?> channel, boolean onPool) {
         String model = prepared.model().name();
         String method = prepared.method().name();
         CountingSink counting = new CountingSink(sink);
@@ -188,7 +190,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             // How long the explainer went on after its cancellation, if that is what stopped it.
             long sinceCancel = context.nanosSinceCancel();
             StatusRuntimeException status = StatusMapper.toStatus(e);
-            if (sinceCancel >= 0) {
+            if (sinceCancel >= 0 && onPool) {
                 metrics.recordCancelLag(model, method, sinceCancel);
             }
             metrics.record(model, method, status.getStatus().getCode().name(), System.nanoTime() - started,

@@ -365,6 +365,9 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             fullPart = design.fullSampleWeights != null ? enumeratedPart.emptyCopy() : null;
             double[] y = new double[outputs];
             for (int j = 0; j < design.masks.size(); j++) {
+                if (j % LeverageDesign.CANCELLATION_STRIDE == 0) {
+                    instance.cancellation().throwIfCancelled();
+                }
                 boolean[] z = design.masks.get(j);
                 for (int k = 0; k < outputs; k++) {
                     y[k] = observations[j][k] - fits[k].value(z);

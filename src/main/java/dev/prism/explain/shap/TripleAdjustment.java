@@ -87,7 +87,8 @@ final class TripleAdjustment {
      * @param y       v(z) − v(∅) for each coalition
      * @param delta   v(full) − v(∅)
      * @param plain   plain KernelSHAP estimate, which ranks the candidate features
-     * @param cancellation looked at once per candidate pass: a pass costs candidates × coalitions
+     * @param cancellation looked at once per column built and per candidate pass, each of which costs
+     *                     a pass over the coalitions
      */
     static TripleAdjustment fit(List<boolean[]> masks, double[] weights, double[] y, double delta, double[] plain,
                                 Cancellation cancellation) {
@@ -102,6 +103,7 @@ final class TripleAdjustment {
         List<double[]> basis = new ArrayList<>();
         orthonormalise(sw.clone(), basis);
         for (int i = 0; i < m; i++) {
+            cancellation.throwIfCancelled();
             double[] col = new double[n];
             for (int j = 0; j < n; j++) {
                 col[j] = masks.get(j)[i] ? sw[j] : 0;
@@ -118,6 +120,7 @@ final class TripleAdjustment {
         double[][] cols = new double[candidates.length][];
         double[] norms = new double[candidates.length];
         for (int t = 0; t < candidates.length; t++) {
+            cancellation.throwIfCancelled();
             cols[t] = weightedColumn(masks, sw, candidates[t]);
             project(cols[t], basis);
             norms[t] = dot(cols[t], cols[t]);
