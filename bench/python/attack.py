@@ -49,7 +49,7 @@ import grpc
 import numpy as np
 from google.rpc import error_details_pb2, status_pb2
 
-from prism_bench import model_pb, pb, read_csv, tensor
+from prism_bench import model_pb, pb, read_csv, stop, tensor
 from prism.v1 import explain_service_pb2_grpc as pb_grpc
 from prism.v1 import model_service_pb2_grpc as model_grpc
 from prism.v1 import tensor_pb2
@@ -329,13 +329,7 @@ class Server:
             self.stopped.set()
         if hasattr(self, "channel"):
             self.channel.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
         self.log_file.close()
 
 

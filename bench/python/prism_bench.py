@@ -102,13 +102,18 @@ class PrismServer:
             fail(f"GetModel({name}) failed: {e.code().name}: {e.details()}")
 
     def close(self):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop(self.process)
+
+
+def stop(process):
+    """Stops a server process: SIGTERM (it drains), then SIGKILL if it has not ended within 40 s."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def tensor(rows):

@@ -37,6 +37,15 @@ final class ClientConnection {
     @Option(names = "--token", description = "Bearer token sent as 'authorization: Bearer <token>'.")
     String token;
 
+    /** The nanoseconds of a command's --timeout; one that is not a positive number is a usage error. */
+    long timeoutNanos(double seconds) {
+        if (!(seconds > 0)) {
+            throw new ParameterException(spec.commandLine(), "--timeout must be a positive number of seconds, got "
+                    + seconds);
+        }
+        return (long) (seconds * 1e9);
+    }
+
     /** A channel to target with these options; half a key pair or an unreadable file is a usage error. */
     ManagedChannel open(String target) {
         if ((tlsCert == null) != (tlsKey == null)) {

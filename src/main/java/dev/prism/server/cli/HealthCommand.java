@@ -41,16 +41,9 @@ final class HealthCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ClientConnection connection;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() throws InterruptedException {
-        if (!(timeoutSeconds > 0)) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--timeout must be a positive number of seconds, got " + timeoutSeconds);
-        }
-        long deadline = System.nanoTime() + (long) (timeoutSeconds * 1e9);
+        long deadline = System.nanoTime() + connection.timeoutNanos(timeoutSeconds);
         ManagedChannel channel = connection.open(target);
         try {
             ConnectivityState state = awaitConnection(channel, deadline);

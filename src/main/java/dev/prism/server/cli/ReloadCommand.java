@@ -30,19 +30,13 @@ final class ReloadCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ClientConnection connection;
 
-    @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
-
     @Override
     public Integer call() throws InterruptedException {
-        if (!(timeoutSeconds > 0)) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--timeout must be a positive number of seconds, got " + timeoutSeconds);
-        }
+        long timeoutNanos = connection.timeoutNanos(timeoutSeconds);
         ManagedChannel channel = connection.open(target);
         try {
             ReloadModelsResponse r = ModelServiceGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter((long) (timeoutSeconds * 1e9), TimeUnit.NANOSECONDS)
+                    .withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS)
                     .reloadModels(ReloadModelsRequest.getDefaultInstance());
             System.out.println("added: " + r.getAddedList() + ", replaced: " + r.getReplacedList() + ", removed: "
                     + r.getRemovedList());
