@@ -22,8 +22,40 @@ class ArchitectureTest {
     void explainersSeeNoTransportRuntimeOrProtobuf() {
         noClasses().that().resideInAnyPackage("dev.prism.explain..", "dev.prism.linalg..", "dev.prism.tensor..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.grpc..", "ai.onnxruntime..",
-                        "com.google.protobuf..", "dev.prism.api..", "dev.prism.server..", "dev.prism.onnx..",
-                        "dev.prism.batch..")
+                        "com.google.protobuf..", "dev.prism.api..", "dev.prism.server..", "dev.prism.cli..",
+                        "dev.prism.onnx..", "dev.prism.batch..", "dev.prism.repository..")
+                .check(main);
+    }
+
+    @Test
+    void theModelTheSchedulerAndItsContractSeeNoTransportRuntimeOrProtobuf() {
+        noClasses().that().resideInAnyPackage("dev.prism.model..", "dev.prism.runner..", "dev.prism.batch..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.grpc..", "ai.onnxruntime..",
+                        "com.google.protobuf..", "dev.prism.api..", "dev.prism.server..", "dev.prism.cli..",
+                        "dev.prism.onnx..", "dev.prism.repository..", "dev.prism.explain..")
+                .check(main);
+    }
+
+    @Test
+    void theModelAbstractionKnowsNothingOfScheduling() {
+        noClasses().that().resideInAPackage("dev.prism.model..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.prism.runner..", "dev.prism.batch..")
+                .check(main);
+    }
+
+    @Test
+    void explainersSeeTheSchedulerOnlyThroughItsContract() {
+        noClasses().that().resideInAPackage("dev.prism.runner..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.prism.model..", "dev.prism.batch..")
+                .check(main);
+    }
+
+    @Test
+    void onlyTheEdgesReadProtobuf() {
+        // The repository reads the config file (a protobuf text message); the ONNX loader reads the graph.
+        noClasses().that().resideOutsideOfPackages("dev.prism.api..", "dev.prism.server..", "dev.prism.cli..",
+                        "dev.prism.repository..", "dev.prism.onnx..")
+                .should().dependOnClassesThat().resideInAnyPackage("com.google.protobuf..", "dev.prism.api..")
                 .check(main);
     }
 
@@ -43,15 +75,22 @@ class ArchitectureTest {
 
     @Test
     void onlyTheServerSpeaksGrpc() {
-        noClasses().that().resideOutsideOfPackages("dev.prism.server..", "dev.prism.api..")
+        noClasses().that().resideOutsideOfPackages("dev.prism.server..", "dev.prism.cli..", "dev.prism.api..")
                 .should().dependOnClassesThat().resideInAPackage("io.grpc..")
                 .check(main);
     }
 
     @Test
     void theCoreDoesNotDependOnTheServer() {
-        noClasses().that().resideOutsideOfPackage("dev.prism.server..")
+        noClasses().that().resideOutsideOfPackages("dev.prism.server..", "dev.prism.cli..")
                 .should().dependOnClassesThat().resideInAPackage("dev.prism.server..")
+                .check(main);
+    }
+
+    @Test
+    void nothingDependsOnTheCommandLine() {
+        noClasses().that().resideOutsideOfPackage("dev.prism.cli..")
+                .should().dependOnClassesThat().resideInAPackage("dev.prism.cli..")
                 .check(main);
     }
 

@@ -2,11 +2,10 @@ package dev.prism.batch;
 
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
-import dev.prism.model.BatchRunner;
-import dev.prism.model.BatchingSettings;
 import dev.prism.model.Model;
-import dev.prism.model.RequestContext;
 import dev.prism.model.RowBatch;
+import dev.prism.runner.BatchRunner;
+import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.RowSource;
 import io.micrometer.core.instrument.MeterRegistry;

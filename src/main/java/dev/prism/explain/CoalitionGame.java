@@ -2,12 +2,11 @@ package dev.prism.explain;
 
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
-
 import dev.prism.linalg.Cancellation;
 import dev.prism.model.Background;
-import dev.prism.model.BatchRunner;
-import dev.prism.model.NeededOutputs;
-import dev.prism.model.RequestContext;
+import dev.prism.runner.BatchRunner;
+import dev.prism.runner.NeededOutputs;
+import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.RowSource;
 import java.util.ArrayDeque;

@@ -1,7 +1,7 @@
 package dev.prism.explain;
 
-import dev.prism.model.BatchRunner;
-import dev.prism.model.RequestContext;
+import dev.prism.runner.BatchRunner;
+import dev.prism.runner.RequestContext;
 import java.util.List;
 
 /**

@@ -1,5 +1,6 @@
 package dev.prism.onnx;
 
+import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OrtEnvironment;
@@ -7,14 +8,13 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtProvider;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import ai.onnx.proto.OnnxMl.ModelProto;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.prism.model.AttributionGraphs;
 import dev.prism.model.Model;
 import dev.prism.model.ModelSignature;
-import dev.prism.model.ModelLoader;
-import dev.prism.model.ModelSettings;
-import dev.prism.model.SignatureResolver;
+import dev.prism.repository.ModelLoader;
+import dev.prism.repository.ModelSettings;
+import dev.prism.repository.SignatureResolver;
 import dev.prism.tensor.DType;
 import dev.prism.tensor.TensorSpec;
 import java.io.IOException;

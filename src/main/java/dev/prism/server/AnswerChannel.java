@@ -2,7 +2,7 @@ package dev.prism.server;
 
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
-import dev.prism.model.RequestContext;
+import dev.prism.runner.RequestContext;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.StatusRuntimeException;

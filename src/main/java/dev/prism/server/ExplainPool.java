@@ -111,7 +111,7 @@ final class ExplainPool {
         lock.lock();
         try {
             if (shutdown) {
-                throw dev.prism.model.RequestContext.cancelledException(dev.prism.error.Reason.SHUTTING_DOWN);
+                throw dev.prism.runner.RequestContext.cancelledException(dev.prism.error.Reason.SHUTTING_DOWN);
             }
             Lane l = lanes.computeIfAbsent(lane, k -> new Lane());
             if (queued >= maxQueued && !(running < threads && l.running < laneCap)) {

@@ -4,8 +4,8 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
-import dev.prism.model.BatchRunner;
-import dev.prism.model.RequestContext;
+import dev.prism.runner.BatchRunner;
+import dev.prism.runner.RequestContext;
 import java.util.List;
 
 /** An explainer bound to the parameters a request gave it. */

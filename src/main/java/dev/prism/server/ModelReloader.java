@@ -1,9 +1,9 @@
 package dev.prism.server;
 
-import dev.prism.model.FolderDigest;
-import dev.prism.model.ModelLoader;
-import dev.prism.model.ModelRepository;
-import dev.prism.model.ModelSettings;
+import dev.prism.repository.FolderDigest;
+import dev.prism.repository.ModelLoader;
+import dev.prism.repository.ModelRepository;
+import dev.prism.repository.ModelSettings;
 import dev.prism.server.security.TokensFile;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;

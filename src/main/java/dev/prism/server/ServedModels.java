@@ -1,15 +1,15 @@
 package dev.prism.server;
 
 import dev.prism.batch.BatchScheduler;
+import dev.prism.batch.BatchingSettings;
 import dev.prism.error.ClientText;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.model.AttributionGraphs;
 import dev.prism.model.AttributionKind;
-import dev.prism.model.BatchingSettings;
 import dev.prism.model.Model;
-import dev.prism.model.ModelRepository;
-import dev.prism.model.RequestContext;
+import dev.prism.repository.ModelRepository;
+import dev.prism.runner.RequestContext;
 import dev.prism.server.security.ModelGrant;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
@@ -21,8 +21,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
 /**

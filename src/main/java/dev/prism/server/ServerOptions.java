@@ -1,7 +1,7 @@
 package dev.prism.server;
 
-import dev.prism.model.BatchingSettings;
-import dev.prism.model.ModelSettings;
+import dev.prism.batch.BatchingSettings;
+import dev.prism.repository.ModelSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 

@@ -9,12 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
-import dev.prism.model.BatchRunner;
-import dev.prism.model.BatchingSettings;
 import dev.prism.model.Model;
 import dev.prism.model.ModelSignature;
-import dev.prism.model.RequestContext;
 import dev.prism.model.RowBatch;
+import dev.prism.runner.BatchRunner;
+import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.RowSource;
 import dev.prism.testing.FunctionModel;

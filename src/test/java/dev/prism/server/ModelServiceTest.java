@@ -76,8 +76,8 @@ class ModelServiceTest {
         // skl2onnx's int64 label is a graph output but not a score output.
         assertEquals(List.of("label", "probabilities"), iris.getOutputsList().stream().map(TensorSpec::getName).toList());
         assertEquals("cpu", iris.getDevice());
-        assertEquals(dev.prism.model.BatchingSettings.DEFAULT.maxBatchRows(), iris.getMaxBatchRows());
-        assertEquals(dev.prism.model.BatchingSettings.DEFAULT.maxQueueDelayMicros(), iris.getMaxQueueDelayMicros());
+        assertEquals(dev.prism.batch.BatchingSettings.DEFAULT.maxBatchRows(), iris.getMaxBatchRows());
+        assertEquals(dev.prism.batch.BatchingSettings.DEFAULT.maxQueueDelayMicros(), iris.getMaxQueueDelayMicros());
 
         ModelInfo linear = models.get(3);
         assertEquals(List.of("f0", "f1", "f2", "f3", "f4"), linear.getFeatureNamesList());

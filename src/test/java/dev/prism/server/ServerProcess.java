@@ -52,7 +52,7 @@ final class ServerProcess implements AutoCloseable {
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvm);
         command.add("@" + argfile);
-        command.addAll(List.of("dev.prism.server.cli.PrismCli", "serve", "--port", "0", "--metrics-port", "0",
+        command.addAll(List.of("dev.prism.cli.PrismCli", "serve", "--port", "0", "--metrics-port", "0",
                 "--metrics-host", "127.0.0.1"));
         command.addAll(args);
         Process process = new ProcessBuilder(command).redirectErrorStream(true)

@@ -52,7 +52,7 @@ class SigtermTest {
         Path argfile = dir.resolve("java.args");
         Files.writeString(argfile, "-cp \"" + System.getProperty("java.class.path").replace("\\", "\\\\") + "\"\n");
         Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "@" + argfile, "dev.prism.server.cli.PrismCli", "serve", "--port", "0", "--metrics-port", "-1",
+                "@" + argfile, "dev.prism.cli.PrismCli", "serve", "--port", "0", "--metrics-port", "-1",
                 "--model-repository", repository.toString(), "--shutdown-grace-seconds", "60")
                 .redirectErrorStream(true).start();
         ManagedChannel channel = null;

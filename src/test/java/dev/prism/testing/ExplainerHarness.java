@@ -1,13 +1,13 @@
 package dev.prism.testing;
 
 import dev.prism.batch.BatchScheduler;
+import dev.prism.batch.BatchingSettings;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
-import dev.prism.model.BatchingSettings;
 import dev.prism.model.Model;
-import dev.prism.model.RequestContext;
+import dev.prism.runner.RequestContext;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 

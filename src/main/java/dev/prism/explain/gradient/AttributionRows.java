@@ -2,9 +2,9 @@ package dev.prism.explain.gradient;
 
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.ProgressSink;
-import dev.prism.model.BatchRunner;
-import dev.prism.model.NeededOutputs;
-import dev.prism.model.RequestContext;
+import dev.prism.runner.BatchRunner;
+import dev.prism.runner.NeededOutputs;
+import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.RowSource;
 import java.util.ArrayDeque;

@@ -6,8 +6,8 @@ import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
 import dev.prism.model.AttributionKind;
 import dev.prism.model.Background;
-import dev.prism.model.BatchRunner;
-import dev.prism.model.RequestContext;
+import dev.prism.runner.BatchRunner;
+import dev.prism.runner.RequestContext;
 import java.util.ArrayList;
 import java.util.List;
 

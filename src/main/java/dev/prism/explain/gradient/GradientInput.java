@@ -6,7 +6,7 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
 import dev.prism.model.AttributionKind;
-import dev.prism.model.BatchRunner;
+import dev.prism.runner.BatchRunner;
 import dev.prism.tensor.RowBlock;
 import java.util.Arrays;
 

@@ -9,7 +9,7 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.model.Background;
-import dev.prism.model.RequestContext;
+import dev.prism.runner.RequestContext;
 import dev.prism.testing.AttributionFunctionModel;
 import dev.prism.testing.RecordingProgress;
 import java.util.List;

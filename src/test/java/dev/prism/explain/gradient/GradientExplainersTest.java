@@ -12,7 +12,7 @@ import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
 import dev.prism.explain.ProgressSink;
 import dev.prism.model.Background;
-import dev.prism.model.RequestContext;
+import dev.prism.runner.RequestContext;
 import dev.prism.testing.AttributionFunctionModel;
 import dev.prism.testing.RecordingProgress;
 import java.util.List;

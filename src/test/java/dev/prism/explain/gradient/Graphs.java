@@ -1,14 +1,14 @@
 package dev.prism.explain.gradient;
 
 import dev.prism.batch.BatchScheduler;
+import dev.prism.batch.BatchingSettings;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
 import dev.prism.explain.ProgressSink;
 import dev.prism.model.Background;
-import dev.prism.model.BatchingSettings;
-import dev.prism.model.RequestContext;
+import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
 import dev.prism.testing.AttributionFunctionModel;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;

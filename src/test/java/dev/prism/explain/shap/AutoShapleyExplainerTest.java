@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.prism.batch.BatchingSettings;
 import dev.prism.error.PrismException;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
@@ -13,7 +14,6 @@ import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
 import dev.prism.explain.ProgressSink;
 import dev.prism.model.Background;
-import dev.prism.model.BatchingSettings;
 import dev.prism.tensor.RowBlock;
 import dev.prism.testing.FunctionModel;
 import java.util.ArrayList;

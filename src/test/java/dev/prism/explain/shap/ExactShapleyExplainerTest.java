@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.prism.batch.BatchingSettings;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.explain.ExplainInput;
@@ -16,7 +17,6 @@ import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
 import dev.prism.explain.ProgressSink;
 import dev.prism.model.Background;
-import dev.prism.model.BatchingSettings;
 import dev.prism.tensor.RowBlock;
 import dev.prism.testing.FunctionModel;
 import dev.prism.testing.Shapley;

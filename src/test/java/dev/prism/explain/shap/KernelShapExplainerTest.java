@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.prism.batch.BatchScheduler;
+import dev.prism.batch.BatchingSettings;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.explain.ExplainInput;
@@ -16,8 +17,7 @@ import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
 import dev.prism.explain.ProgressSink;
 import dev.prism.model.Background;
-import dev.prism.model.BatchingSettings;
-import dev.prism.model.RequestContext;
+import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
 import dev.prism.testing.FunctionModel;
 import dev.prism.testing.RecordingProgress;

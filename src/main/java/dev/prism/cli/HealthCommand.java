@@ -1,0 +1,87 @@
+package dev.prism.cli;
+
+import io.grpc.ConnectivityState;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine;
+
+/**
+ * A gRPC health probe ({@code grpc.health.v1.Health/Check}) for container health checks. Connecting
+ * comes first, so that a server that cannot be reached (exit 2) is told apart from one that answers
+ * anything but SERVING (exit 1).
+ */
+@Command(name = "health", mixinStandardHelpOptions = true,
+        description = "Checks a Prism server's gRPC health: exit 0 when SERVING, 1 otherwise, 2 when it cannot"
+                + " connect.")
+final class HealthCommand implements Callable<Integer> {
+    static final int SERVING = 0;
+    static final int NOT_SERVING = 1;
+    static final int UNREACHABLE = 2;
+
+    @Option(names = "--target", defaultValue = "localhost:50051", description = "Server address (default ${DEFAULT-VALUE}).")
+    String target;
+
+    @Option(names = "--service", defaultValue = "",
+            description = "Service to check, e.g. prism.v1.ExplainService (default: the whole server).")
+    String service;
+
+    @Option(names = "--timeout", defaultValue = "5",
+            description = "Seconds for connecting and the check together (default ${DEFAULT-VALUE}).")
+    double timeoutSeconds;
+
+    @CommandLine.Mixin
+    ClientConnection connection;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        long deadline = System.nanoTime() + connection.timeoutNanos(timeoutSeconds);
+        ManagedChannel channel = connection.open(target);
+        try {
+            ConnectivityState state = awaitConnection(channel, deadline);
+            if (state == ConnectivityState.TRANSIENT_FAILURE) {
+                System.err.println("prism health: cannot connect to " + target + " (connection failed)");
+                return UNREACHABLE;
+            }
+            if (state != ConnectivityState.READY) {
+                System.err.printf(Locale.ROOT, "prism health: cannot connect to %s within %s s (still %s)%n", target,
+                        timeoutSeconds, state);
+                return UNREACHABLE;
+            }
+            HealthCheckResponse.ServingStatus status = HealthGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
+                    .check(HealthCheckRequest.newBuilder().setService(service).build())
+                    .getStatus();
+            System.out.println(status);
+            return status == HealthCheckResponse.ServingStatus.SERVING ? SERVING : NOT_SERVING;
+        } catch (StatusRuntimeException e) {
+            // Connected, but the check itself failed, e.g. NOT_FOUND for a service the server does not know.
+            System.err.println("prism health: " + e.getStatus().getCode() + ": " + e.getStatus().getDescription());
+            return NOT_SERVING;
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Waits until the channel is READY, has failed to connect, or the deadline passes; returns its state then. */
+    private static ConnectivityState awaitConnection(ManagedChannel channel, long deadline) throws InterruptedException {
+        ConnectivityState state = channel.getState(true);
+        while (state != ConnectivityState.READY && state != ConnectivityState.TRANSIENT_FAILURE) {
+            CountDownLatch changed = new CountDownLatch(1);
+            channel.notifyWhenStateChanged(state, changed::countDown);
+            if (!changed.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+                return state;
+            }
+            state = channel.getState(true);
+        }
+        return state;
+    }
+}

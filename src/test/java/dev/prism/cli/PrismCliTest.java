@@ -1,0 +1,160 @@
+package dev.prism.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.prism.server.PrismServer;
+import dev.prism.server.ServerOptions;
+import dev.prism.testing.AttributionFunctionModel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code prism explain} against a real server on a free port. */
+class PrismCliTest {
+    private static PrismServer server;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = PrismServer.start(ServerOptions.defaults(Path.of("models")).withPorts(0, -1));
+    }
+
+    @AfterAll
+    static void stop() {
+        server.close();
+    }
+
+    private static CliRun run(String... args) {
+        return CliRun.of(args);
+    }
+
+    @Test
+    void explainPrintsEachOutputsAttributionsSortedByMagnitude() {
+        CliRun r = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                "--instance", "5.1,3.5,1.4,0.2");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("100.0%"), "progress bar reaches 100%: " + r.err());
+        for (String output : List.of("setosa", "versicolor", "virginica")) {
+            assertTrue(r.out().contains("iris / exact_shapley / output " + output), r.out());
+        }
+        // Table rows: name, value, attribution, bar. Within each table |attribution| never grows.
+        Pattern row = Pattern.compile("^  (\\w+)\\s+(\\S+)\\s+([+-]\\S+)\\s+([+-]#*)$", Pattern.MULTILINE);
+        Matcher m = row.matcher(r.out());
+        List<Double> table = new ArrayList<>();
+        int rows = 0;
+        double sumSetosa = 0;
+        while (m.find()) {
+            double a = Double.parseDouble(m.group(3));
+            if (rows % 4 == 0) {
+                table.clear();
+            }
+            if (!table.isEmpty()) {
+                assertTrue(Math.abs(a) <= Math.abs(table.get(table.size() - 1)) + 1e-12, r.out());
+            }
+            assertEquals(a < 0 ? '-' : '+', m.group(4).charAt(0));
+            table.add(a);
+            if (rows < 4) {
+                sumSetosa += a;
+            }
+            rows++;
+        }
+        assertEquals(12, rows, r.out());
+        Matcher header = Pattern.compile("output setosa: base (\\S+) \\+ sum (\\S+) = (\\S+)").matcher(r.out());
+        assertTrue(header.find());
+        assertEquals(Double.parseDouble(header.group(2)), sumSetosa, 1e-5);
+    }
+
+    @Test
+    void everyMethodCanBeAskedForByName() {
+        for (String method : List.of("kernel_shap", "exact_shapley", "permutation_shap", "lime")) {
+            CliRun r = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                    "--instance", "5.1,3.5,1.4,0.2", "--method", method, "--outputs", "setosa");
+            assertEquals(0, r.exit(), r.err());
+            assertTrue(r.out().contains("iris / " + method + " / output setosa"), r.out());
+        }
+        assertTrue(run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                "--instance", "5.1,3.5,1.4,0.2", "--method", "lime").out().contains("weighted R^2"));
+        assertEquals(2, run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                "--instance", "5.1,3.5,1.4,0.2", "--method", "nope").exit());
+    }
+
+    @Test
+    void aFlatInstanceIsShapedLikeTheModelsInput() throws Exception {
+        // digits takes [N, 1, 8, 8]; the 64 values on the command line become one image.
+        String pixels = java.nio.file.Files.readAllLines(Path.of("models/digits/background.csv")).get(1);
+        CliRun r = run("explain", "--target", "localhost:" + server.port(), "--model", "digits",
+                "--instance", pixels, "--method", "kernel_shap", "--nsamples", "256", "--outputs", "3");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("digits / kernel_shap / output 3"), r.out());
+        assertTrue(r.out().contains("px_"), r.out());
+    }
+
+    @Test
+    void gradientMethodsShowTheConvergenceDelta(@TempDir Path dir) throws Exception {
+        // f = W x on the score output and V x on the logits, so Integrated Gradients from zeros gives V ⊙ x.
+        double[][] w = {{1, -2, 0.5}, {0, 1, 1}};
+        double[][] v = {{3, 0.25, -1}, {-2, 1, 0}};
+        AttributionFunctionModel lin = new AttributionFunctionModel(3, 2, AttributionFunctionModel.linear(w,
+                new double[2]), AttributionFunctionModel.linear(v, new double[2]), Map.of());
+        Path folder = Files.createDirectories(dir.resolve("lin"));
+        Files.writeString(folder.resolve("model.onnx"), "computed in Java");
+        try (PrismServer fake = PrismServer.start(ServerOptions.defaults(dir).withPorts(0, -1),
+                NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)), (file, settings, device) -> lin)) {
+            CliRun ig = run("explain", "--target", "localhost:" + fake.port(), "--model", "lin", "--instance", "2,1,4",
+                    "--method", "integrated_gradients", "--n-steps", "7", "--gradient-target", "logits",
+                    "--outputs", "y0");
+            assertEquals(0, ig.exit(), ig.err());
+            Matcher header = Pattern.compile("lin / integrated_gradients / output y0: base 0\\.00000, model 2\\.25000"
+                    + "  \\(9 evaluations, convergence delta (\\S+)\\)").matcher(ig.out());
+            assertTrue(header.find(), ig.out());
+            assertEquals(0, Double.parseDouble(header.group(1)), 1e-9);
+            Matcher first = Pattern.compile("^  x0\\s+2\\.00000\\s+\\+6\\.00000\\s", Pattern.MULTILINE).matcher(ig.out());
+            assertTrue(first.find(), "x0's attribution is 3 × 2: " + ig.out());
+
+            CliRun saliency = run("explain", "--target", "localhost:" + fake.port(), "--model", "lin",
+                    "--instance", "2,1,4", "--method", "saliency", "--outputs", "y1");
+            assertEquals(0, saliency.exit(), saliency.err());
+            assertTrue(saliency.out().contains("lin / saliency / output y1: model 5.00000  (1 evaluations)"), saliency.out());
+
+            assertEquals(2, run("explain", "--target", "localhost:" + fake.port(), "--model", "lin",
+                    "--instance", "2,1,4", "--method", "saliency", "--gradient-target", "nope").exit());
+        }
+        CliRun unsupported = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                "--instance", "5.1,3.5,1.4,0.2", "--method", "deep_lift");
+        assertEquals(1, unsupported.exit());
+        assertTrue(unsupported.err().contains("FAILED_PRECONDITION")
+                && unsupported.err().contains("reason: METHOD_UNSUPPORTED_FOR_MODEL"), unsupported.err());
+    }
+
+    @Test
+    void errorsShowTheStatusReasonAndFields() {
+        CliRun unknown = run("explain", "--target", "localhost:" + server.port(), "--model", "nope",
+                "--instance", "1,2,3,4");
+        assertEquals(1, unknown.exit());
+        assertTrue(unknown.err().contains("NOT_FOUND") && unknown.err().contains("reason: MODEL_NOT_FOUND"),
+                unknown.err());
+
+        CliRun shape = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                "--instance", "1,2,3");
+        assertEquals(1, shape.exit());
+        assertTrue(shape.err().contains("INVALID_ARGUMENT") && shape.err().contains("inputs[0].shape[1]"),
+                shape.err());
+    }
+
+    @Test
+    void serveRefusesANegativeQueueWait() {
+        CliRun r = run("serve", "--port", "0", "--metrics-port", "-1", "--explain-queue-wait-seconds", "-1");
+        assertEquals(2, r.exit(), r.err());
+        assertTrue(r.err().contains("--explain-queue-wait-seconds must be 0 or more"), r.err());
+    }
+}

@@ -1,0 +1,163 @@
+package dev.prism.repository;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.prism.batch.BatchingSettings;
+import dev.prism.model.ModelSignature;
+import dev.prism.model.OutputKind;
+import dev.prism.onnx.OnnxModelLoader;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelRepositoryTest {
+    private static final Path TEST_MODELS = Path.of("src/test/resources/models");
+
+    private static ModelRepository load(Path root) throws IOException {
+        return ModelRepository.load(root, new OnnxModelLoader(1), "cpu", s -> s);
+    }
+
+    @Test
+    void bundledModelsLoadWithTheirConfigAndBackground() throws IOException {
+        try (ModelRepository repo = load(Path.of("models"))) {
+            assertEquals(List.of("breast_cancer", "diabetes", "digits", "digits_cnn", "iris"),
+                    repo.entries().stream().map(ModelRepository.Entry::name).toList());
+            ModelSignature iris = repo.find("iris").orElseThrow().model().signature();
+            assertEquals(List.of("sepal_length", "sepal_width", "petal_length", "petal_width"), iris.featureNames());
+            assertEquals(List.of("setosa", "versicolor", "virginica"), iris.outputNames());
+            assertEquals("probabilities", iris.scoreOutputs().get(0).name());
+            assertEquals(OutputKind.PROBABILITY, iris.outputKind());
+            for (ModelRepository.Entry e : repo.entries()) {
+                int rows = e.defaultBackground().orElseThrow().size();
+                assertTrue(rows > 0 && rows <= 100, e.name() + " background rows " + rows);
+            }
+            assertEquals(30, repo.find("breast_cancer").orElseThrow().model().signature().featureCount());
+            assertEquals(List.of("progression"), repo.find("diabetes").orElseThrow().model().signature().outputNames());
+        }
+    }
+
+    @Test
+    void categoricalFeaturesAreResolvedByNameAndUnknownNamesRefused(@TempDir Path root) throws IOException {
+        try (ModelRepository repo = load(TEST_MODELS)) {
+            ModelRepository.Entry e = repo.find("diabetes_categorical").orElseThrow();
+            assertEquals("sex", e.model().signature().featureNames().get(1));
+            assertEquals(List.of(1), java.util.Arrays.stream(e.categoricalFeatures()).boxed().toList());
+        }
+        Path folder = root.resolve("lin");
+        copy(TEST_MODELS.resolve("linear"), folder, "model.onnx");
+        Files.writeString(folder.resolve("config.pbtxt"), "categorical_features: [\"nope\"]\n");
+        IllegalArgumentException error = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(error.getMessage().contains("'nope'"), error.getMessage());
+    }
+
+    @Test
+    void aPlainModelFileServesWithGeneratedNamesAndNoBackground(@TempDir Path root) throws IOException {
+        copy(TEST_MODELS.resolve("linear"), root.resolve("plain"), "model.onnx");
+        try (ModelRepository repo = load(root)) {
+            ModelRepository.Entry e = repo.find("plain").orElseThrow();
+            assertEquals(List.of("f0", "f1", "f2", "f3", "f4"), e.model().signature().featureNames());
+            assertEquals(List.of("y"), e.model().signature().outputNames());
+            assertTrue(e.defaultBackground().isEmpty());
+            assertEquals(BatchingSettings.DEFAULT, e.batching());
+        }
+    }
+
+    @Test
+    void textConfigIsReadAndBatchingDefaultsFillTheGaps(@TempDir Path root) throws IOException {
+        Path folder = root.resolve("lin");
+        copy(TEST_MODELS.resolve("linear"), folder, "model.onnx");
+        Files.writeString(folder.resolve("config.pbtxt"), """
+                feature_names: ["a", "b", "c", "d", "e"]
+                output_names: ["score"]
+                output_kind: OUTPUT_KIND_REGRESSION
+                background_file: "bg.csv"
+                batching { max_batch_rows: 7 cross_request_batching: false }
+                """);
+        Files.writeString(folder.resolve("bg.csv"), "1,2,3,4,5\n6,7,8,9,10\n");
+        try (ModelRepository repo = load(root)) {
+            ModelRepository.Entry e = repo.find("lin").orElseThrow();
+            assertEquals(List.of("a", "b", "c", "d", "e"), e.model().signature().featureNames());
+            assertEquals(OutputKind.REGRESSION, e.model().signature().outputKind());
+            assertEquals(2, e.defaultBackground().orElseThrow().size());
+            assertEquals(7, e.batching().maxBatchRows());
+            assertEquals(false, e.batching().crossRequestBatching());
+            assertEquals(BatchingSettings.DEFAULT.maxQueueRows(), e.batching().maxQueueRows());
+        }
+    }
+
+    @Test
+    void aBadModelFolderStopsLoadingWithAMessageNamingIt(@TempDir Path root) throws IOException {
+        Path folder = root.resolve("wrong");
+        copy(TEST_MODELS.resolve("linear"), folder, "model.onnx");
+        Files.writeString(folder.resolve("config.json"), "{\"featureNames\": [\"only_one\"]}");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(e.getMessage().contains("model 'wrong'") && e.getMessage().contains("1 feature names"),
+                e.getMessage());
+
+        Files.writeString(folder.resolve("config.json"), "{\"featureNames\": ");
+        e = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(e.getMessage().contains("cannot parse"), e.getMessage());
+
+        Files.writeString(folder.resolve("config.json"), "{}");
+        Files.writeString(folder.resolve("background.csv"), "1,2,3\n");
+        e = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(e.getMessage().contains("3 values, the model input has 5"), e.getMessage());
+
+        Files.writeString(folder.resolve("background.csv"), "1,2,3,4,NaN\n");
+        e = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(e.getMessage().contains("non-finite"), e.getMessage());
+    }
+
+    @Test
+    void theConfiguredBaselineIsOneValuePerElementOrOneForAll(@TempDir Path root) throws IOException {
+        Path folder = root.resolve("lin");
+        copy(TEST_MODELS.resolve("linear"), folder, "model.onnx");
+        try (ModelRepository repo = load(root)) {
+            assertTrue(repo.find("lin").orElseThrow().defaultBaseline().isEmpty());
+        }
+        Files.writeString(folder.resolve("config.pbtxt"), "baseline: [0.25]\n");
+        try (ModelRepository repo = load(root)) {
+            assertArrayEquals(new double[] {0.25, 0.25, 0.25, 0.25, 0.25},
+                    repo.find("lin").orElseThrow().defaultBaseline().orElseThrow());
+        }
+        Files.writeString(folder.resolve("config.pbtxt"), "baseline: [1, 2, 3, 4, 5]\n");
+        try (ModelRepository repo = load(root)) {
+            assertArrayEquals(new double[] {1, 2, 3, 4, 5}, repo.find("lin").orElseThrow().defaultBaseline().orElseThrow());
+        }
+        Files.writeString(folder.resolve("config.pbtxt"), "baseline: [1, 2]\n");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(e.getMessage().contains("model 'lin'") && e.getMessage().contains("baseline has 2 values")
+                && e.getMessage().contains("5 elements"), e.getMessage());
+        Files.writeString(folder.resolve("config.pbtxt"), "baseline: [inf]\n");
+        e = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(e.getMessage().contains("must be finite"), e.getMessage());
+    }
+
+    @Test
+    void anEmptyRepositoryIsAnError(@TempDir Path root) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(e.getMessage().contains("has no <name>/model.onnx"), e.getMessage());
+    }
+
+    @Test
+    void cudaWithoutTheGpuRuntimeFailsWithAClearMessage(@TempDir Path root) throws IOException {
+        copy(TEST_MODELS.resolve("linear"), root.resolve("lin"), "model.onnx");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ModelRepository.load(root, new OnnxModelLoader(1), "cuda:0", s -> s));
+        assertTrue(e.getMessage().contains("CUDA execution provider is not available"), e.getMessage());
+        e = assertThrows(IllegalArgumentException.class,
+                () -> ModelRepository.load(root, new OnnxModelLoader(1), "tpu", s -> s));
+        assertTrue(e.getMessage().contains("not one of cpu, cuda, cuda:N"), e.getMessage());
+    }
+
+    private static void copy(Path from, Path to, String file) throws IOException {
+        Files.createDirectories(to);
+        Files.copy(from.resolve(file), to.resolve(file));
+    }
+}
