@@ -12,6 +12,9 @@ import java.util.List;
  */
 public interface Explainer<P> {
 
+    /** What the method is: its name, what it evaluates, its reference input and what a request may ask of it. */
+    ExplainMethod method();
+
     /** Validates params against the input before any model work; throws INVALID_PARAMS. */
     void validate(ExplainInput input, P params);
 

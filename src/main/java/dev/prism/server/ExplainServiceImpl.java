@@ -14,7 +14,6 @@ import dev.prism.runner.RequestContext;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -120,8 +119,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
     private void start(ExplainRequest request, AnswerChannel<?> channel, Answer answer) {
         long started = System.nanoTime();
         RequestContext context = channel.context();
-        String method = request.getMethodCase() == ExplainRequest.MethodCase.METHOD_NOT_SET
-                ? "auto" : request.getMethodCase().name().toLowerCase(Locale.ROOT);
+        String method = MethodTable.of(request).name();
         try {
             ExplainRequestCodec.Prepared prepared = codec.prepare(request, context);
             channel.hold(budget.reserve(RequestFootprint.explanation(request, prepared), RequestFootprint.describe(prepared)));

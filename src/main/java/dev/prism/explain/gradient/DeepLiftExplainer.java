@@ -2,6 +2,8 @@ package dev.prism.explain.gradient;
 
 import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
+import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
 import dev.prism.model.AttributionKind;
@@ -16,7 +18,12 @@ import java.util.List;
  * is the sum of its elements' contributions; the base value is f(x') and the convergence delta
  * Σφ − (f(x) − f(x')), as Captum's DeepLift reports it. It takes no parameters (pass null).
  */
-public final class DeepLiftExplainer implements GradientExplainer<Void> {
+public final class DeepLiftExplainer implements Explainer<Void> {
+    /** Rows of the model's DEEP_LIFT attribution graph. */
+    public static final ExplainMethod METHOD = ExplainMethod.onGraph("deep_lift", AttributionKind.DEEP_LIFT,
+            ExplainMethod.Reference.BASELINE, "deep_lift is a fixed set of gradient passes, not sampling, so it has no"
+                    + " estimate before its end", false);
+
     private final int chunkRows;
 
     public DeepLiftExplainer() {
@@ -28,8 +35,8 @@ public final class DeepLiftExplainer implements GradientExplainer<Void> {
     }
 
     @Override
-    public AttributionKind kind() {
-        return AttributionKind.DEEP_LIFT;
+    public ExplainMethod method() {
+        return METHOD;
     }
 
     @Override
@@ -52,7 +59,7 @@ public final class DeepLiftExplainer implements GradientExplainer<Void> {
     @Override
     public List<Explanation> explain(ExplainInput input, Void params, BatchRunner runner, ProgressSink progress,
                                      RequestContext context) {
-        GradientInput in = new GradientInput(input, runner, kind());
+        GradientInput in = new GradientInput(input, runner, METHOD.graph());
         int d = in.elements;
         List<Explanation> out = new ArrayList<>();
         AttributionRows rows = new AttributionRows(runner, progress, context, chunkRows);

@@ -2,6 +2,8 @@ package dev.prism.explain.gradient;
 
 import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
+import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
 import dev.prism.model.AttributionKind;
@@ -19,7 +21,12 @@ import java.util.List;
  * nothing to estimate and none are given. The convergence delta is taken on the averages. Running
  * estimates stream as an instance's background rows come back. It takes no parameters (pass null).
  */
-public final class DeepLiftShapExplainer implements GradientExplainer<Void> {
+public final class DeepLiftShapExplainer implements Explainer<Void> {
+    /** Rows of the model's DEEP_LIFT attribution graph. */
+    public static final ExplainMethod METHOD = ExplainMethod.onGraph("deep_lift_shap", AttributionKind.DEEP_LIFT,
+            ExplainMethod.Reference.BACKGROUND, "deep_lift_shap is a fixed set of gradient passes, not sampling, so it has no"
+                    + " estimate before its end", true);
+
     private final int chunkRows;
 
     public DeepLiftShapExplainer() {
@@ -31,8 +38,8 @@ public final class DeepLiftShapExplainer implements GradientExplainer<Void> {
     }
 
     @Override
-    public AttributionKind kind() {
-        return AttributionKind.DEEP_LIFT;
+    public ExplainMethod method() {
+        return METHOD;
     }
 
     @Override
@@ -54,7 +61,7 @@ public final class DeepLiftShapExplainer implements GradientExplainer<Void> {
     @Override
     public List<Explanation> explain(ExplainInput input, Void params, BatchRunner runner, ProgressSink progress,
                                      RequestContext context) {
-        GradientInput in = new GradientInput(input, runner, kind());
+        GradientInput in = new GradientInput(input, runner, METHOD.graph());
         int d = in.elements;
         AttributionRows rows = new AttributionRows(runner, progress, context, chunkRows);
         Averages averages = new Averages(in, rows, progress);

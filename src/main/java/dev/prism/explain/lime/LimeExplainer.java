@@ -4,6 +4,7 @@ import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.explain.CoalitionGame;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
@@ -30,6 +31,13 @@ import java.util.SplittableRandom;
  * <p>Each instance draws from its own stream, seeded by the request's seed and its index.
  */
 public final class LimeExplainer implements Explainer<LimeParams> {
+    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("lime", ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
+            "lime fits its surrogate to all its samples at once, so it has no answer before its end", false, false);
+
+    @Override
+    public ExplainMethod method() {
+        return METHOD;
+    }
 
     @Override
     public void validate(ExplainInput input, LimeParams params) {

@@ -1,6 +1,7 @@
 package dev.prism.explain.shap;
 
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
@@ -15,6 +16,8 @@ import java.util.List;
  * no parameters (pass null).
  */
 public final class AutoShapleyExplainer implements Explainer<Void> {
+    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("auto", ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
+            "the automatic choice of method has no anytime answer; name kernel_shap", false, false);
     public static final int MAX_EXACT_FEATURES = 10;
     public static final String EXACT = "exact_shapley";
     public static final String KERNEL = "kernel_shap";
@@ -25,6 +28,11 @@ public final class AutoShapleyExplainer implements Explainer<Void> {
     /** The method the request runs: {@link #EXACT} or {@link #KERNEL}. */
     public static String method(ExplainInput input) {
         return input.featureCount() <= MAX_EXACT_FEATURES ? EXACT : KERNEL;
+    }
+
+    @Override
+    public ExplainMethod method() {
+        return METHOD;
     }
 
     @Override

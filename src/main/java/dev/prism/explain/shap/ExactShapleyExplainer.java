@@ -5,6 +5,7 @@ import dev.prism.error.Reason;
 import dev.prism.explain.CoalitionGame;
 import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
@@ -22,6 +23,8 @@ import java.util.List;
  * arrive, so memory does not grow with 2^M.
  */
 public final class ExactShapleyExplainer implements Explainer<ExactShapleyParams> {
+    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("exact_shapley",
+            ExplainMethod.Reference.BACKGROUND_OR_BASELINE, "exact_shapley has no estimate before its end", false, false);
     /** Coalition indices and budgets stay far from overflow. */
     public static final int MAX_PLAYERS = 30;
 
@@ -29,6 +32,11 @@ public final class ExactShapleyExplainer implements Explainer<ExactShapleyParams
      * Checks the budget against the feature count, an upper bound of every instance's M: before any
      * model work, which features vary is not known yet.
      */
+    @Override
+    public ExplainMethod method() {
+        return METHOD;
+    }
+
     @Override
     public void validate(ExplainInput input, ExactShapleyParams params) {
         if (params.maxEvaluations() < 0) {

@@ -5,6 +5,7 @@ import dev.prism.error.Reason;
 import dev.prism.explain.CoalitionGame;
 import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
@@ -28,6 +29,8 @@ import java.util.SplittableRandom;
  * others, so that all have an estimate early ({@link AnytimePlan}).
  */
 public final class KernelShapExplainer implements Explainer<KernelShapParams> {
+    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("kernel_shap", ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
+            null, true, true);
     private final long turnWindowBytes;
 
     public KernelShapExplainer() {
@@ -37,6 +40,11 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
     /** With another bound on the designs instances keep between their turns under a time budget. */
     KernelShapExplainer(long turnWindowBytes) {
         this.turnWindowBytes = turnWindowBytes;
+    }
+
+    @Override
+    public ExplainMethod method() {
+        return METHOD;
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.prism.error.Reason;
 import dev.prism.explain.CoalitionGame;
 import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
@@ -25,6 +26,13 @@ import java.util.SplittableRandom;
  * permutation. Standard errors come from the spread between permutations (none from a single one).
  */
 public final class PermutationShapExplainer implements Explainer<PermutationShapParams> {
+    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("permutation_shap",
+            ExplainMethod.Reference.BACKGROUND_OR_BASELINE, "permutation_shap has no estimate before its end", false, true);
+
+    @Override
+    public ExplainMethod method() {
+        return METHOD;
+    }
 
     @Override
     public void validate(ExplainInput input, PermutationShapParams params) {
