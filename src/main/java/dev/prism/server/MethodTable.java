@@ -32,7 +32,7 @@ import java.util.function.ToIntFunction;
  * the request names the graph's target. The request codec, GetModel, metrics and the command line
  * read it; a oneof case without an entry fails a test.
  */
-final class MethodTable {
+public final class MethodTable {
 
     /** Decodes and checks a method's parameters message from the request. */
     @FunctionalInterface
@@ -132,6 +132,11 @@ final class MethodTable {
     /** Every method, in the order of the oneof's cases. */
     static List<Entry<?>> entries() {
         return List.copyOf(ENTRIES.values());
+    }
+
+    /** Every method's name (its request field), in the order of the oneof's cases. */
+    public static List<String> names() {
+        return ENTRIES.values().stream().map(Entry::name).toList();
     }
 
     /** The method of that name (its request field), if there is one. */
