@@ -92,15 +92,25 @@ func (e *Explanation) OutputIndex(name string) int {
 
 // FeatureAttribution is one feature's attribution.
 type FeatureAttribution struct {
+	// Index is the feature's position in FeatureNames, and the second index
+	// of Attributions and StandardErrors.
+	Index   int
 	Feature string
 	Value   float64
+	// StdError is the attribution's standard error; 0 when the Explanation
+	// has no StandardErrors (exact values, and methods that estimate none).
+	StdError float64
 }
 
-// Ranked returns the attributions of one instance and output, largest |value| first.
+// Ranked returns the attributions of one instance and output, largest |value|
+// first (features of equal |value| in their order).
 func (e *Explanation) Ranked(instance, output int) []FeatureAttribution {
 	ranked := make([]FeatureAttribution, len(e.FeatureNames))
 	for f, name := range e.FeatureNames {
-		ranked[f] = FeatureAttribution{Feature: name, Value: e.Attributions[instance][f][output]}
+		ranked[f] = FeatureAttribution{Index: f, Feature: name, Value: e.Attributions[instance][f][output]}
+		if e.StandardErrors != nil {
+			ranked[f].StdError = e.StandardErrors[instance][f][output]
+		}
 	}
 	sort.SliceStable(ranked, func(i, j int) bool {
 		return math.Abs(ranked[i].Value) > math.Abs(ranked[j].Value)

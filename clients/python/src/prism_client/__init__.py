@@ -17,8 +17,10 @@ from .errors import (
     InternalError,
     InvalidArgumentError,
     NotFoundError,
+    PermissionDeniedError,
     PrismError,
     ResourceExhaustedError,
+    UnauthenticatedError,
     UnavailableError,
 )
 from .models import ModelInfo, TensorSpec
@@ -38,9 +40,11 @@ __all__ = [
     "InvalidArgumentError",
     "ModelInfo",
     "NotFoundError",
+    "PermissionDeniedError",
     "PrismError",
     "Progress",
     "ResourceExhaustedError",
     "TensorSpec",
+    "UnauthenticatedError",
     "UnavailableError",
 ]
