@@ -644,3 +644,48 @@ func TestExplainRejectsNilRequest(t *testing.T) {
 		t.Fatal("StreamExplain(nil) succeeded")
 	}
 }
+
+// Every method the server declares has a constructor here, and each constructor sets the request
+// field the server names it by: a method added to the server's table fails this until the client
+// has it.
+func TestEveryMethodTheServerDeclaresHasAConstructor(t *testing.T) {
+	ctx := testContext(t)
+	cnn, err := client.Model(ctx, "digits_cnn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	constructors := map[string]prism.Method{
+		"auto":                 prism.Auto(),
+		"kernel_shap":          prism.KernelSHAP(nil),
+		"exact_shapley":        prism.ExactShapley(nil),
+		"permutation_shap":     prism.PermutationSHAP(nil),
+		"lime":                 prism.LIME(nil),
+		"deep_lift":            prism.DeepLIFT(nil),
+		"deep_lift_shap":       prism.DeepLIFTSHAP(nil),
+		"integrated_gradients": prism.IntegratedGradients(nil),
+		"gradient_x_input":     prism.GradientXInput(nil),
+		"saliency":             prism.Saliency(nil),
+	}
+	oneof := (&prismpb.ExplainRequest{}).ProtoReflect().Descriptor().Oneofs().ByName("method")
+	var declared []string
+	for _, m := range cnn.GetMethodDetails() {
+		declared = append(declared, m.GetName())
+		set, ok := constructors[m.GetName()]
+		if !ok {
+			t.Errorf("the server declares %q; the client has no constructor for it", m.GetName())
+			continue
+		}
+		r := &prismpb.ExplainRequest{}
+		set(r)
+		if got := r.ProtoReflect().WhichOneof(oneof); got == nil || string(got.Name()) != m.GetName() {
+			t.Errorf("the constructor for %q sets %v", m.GetName(), got)
+		}
+	}
+	if len(declared) != len(constructors) || oneof.Fields().Len() != len(constructors) {
+		t.Errorf("server declares %v; the client has %d constructors; the oneof has %d cases",
+			declared, len(constructors), oneof.Fields().Len())
+	}
+	if k := cnn.GetMethodDetails()[0]; k.GetName() != "kernel_shap" || !k.GetTimeBudget() || k.GetRunsOn() != prismpb.RunsOn_RUNS_ON_MODEL {
+		t.Errorf("kernel_shap's details %v", k)
+	}
+}

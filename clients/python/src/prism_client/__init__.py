@@ -23,7 +23,7 @@ from .errors import (
     UnauthenticatedError,
     UnavailableError,
 )
-from .models import ModelInfo, TensorSpec
+from .models import MethodInfo, ModelInfo, TensorSpec
 from .results import Diagnostics, Estimate, ExplainResult, Progress
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "FailedPreconditionError",
     "InternalError",
     "InvalidArgumentError",
+    "MethodInfo",
     "ModelInfo",
     "NotFoundError",
     "PermissionDeniedError",
