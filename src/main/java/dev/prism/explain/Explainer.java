@@ -15,6 +15,11 @@ public interface Explainer<P> {
     /** What the method is: its name, what it evaluates, its reference input and what a request may ask of it. */
     ExplainMethod method();
 
+    /** The name a response gives the method that ran: this method's, unless it picks another per input (auto). */
+    default String ranAs(ExplainInput input, P params) {
+        return method().name();
+    }
+
     /** Validates params against the input before any model work; throws INVALID_PARAMS. */
     void validate(ExplainInput input, P params);
 

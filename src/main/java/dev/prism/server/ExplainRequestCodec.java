@@ -94,7 +94,7 @@ final class ExplainRequestCodec {
                     "unknown format " + request.getFormatValue());
         };
 
-        MethodCall<?> method = entry.bind(request, model, limits);
+        MethodCall<?> method = entry.bind(request, model, limits, input);
         method.validate(input);
         int kmeans = reference.kmeans();
         // Evaluations grow with the background the method plays with: k rows after k-means.

@@ -7,6 +7,7 @@ import dev.prism.api.v1.Method;
 import dev.prism.api.v1.MethodInfo;
 import dev.prism.api.v1.ReferenceInput;
 import dev.prism.api.v1.RunsOn;
+import dev.prism.explain.ExplainInput;
 import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.gradient.DeepLiftExplainer;
@@ -59,9 +60,10 @@ public final class MethodTable {
             return method().name();
         }
 
-        /** The explainer bound to the request's parameters. */
-        MethodCall<P> bind(ExplainRequest request, ServedModel model, RequestLimits limits) {
-            return new MethodCall<>(name(), explainer, params.decode(request, model, limits));
+        /** The explainer bound to the request's parameters, named as the response will name it. */
+        MethodCall<P> bind(ExplainRequest request, ServedModel model, RequestLimits limits, ExplainInput input) {
+            P p = params.decode(request, model, limits);
+            return new MethodCall<>(explainer.ranAs(input, p), explainer, p);
         }
 
         /** What GetModel says of the method. */

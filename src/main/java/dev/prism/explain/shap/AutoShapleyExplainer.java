@@ -36,6 +36,11 @@ public final class AutoShapleyExplainer implements Explainer<Void> {
     }
 
     @Override
+    public String ranAs(ExplainInput input, Void params) {
+        return method(input);
+    }
+
+    @Override
     public void validate(ExplainInput input, Void params) {
         if (method(input).equals(EXACT)) {
             exact.validate(input, ExactShapleyParams.DEFAULTS);
