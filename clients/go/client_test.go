@@ -5,8 +5,10 @@ import (
 	"errors"
 	"math"
 	"net"
+	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -687,5 +689,42 @@ func TestEveryMethodTheServerDeclaresHasAConstructor(t *testing.T) {
 	}
 	if k := cnn.GetMethodDetails()[0]; k.GetName() != "kernel_shap" || !k.GetTimeBudget() || k.GetRunsOn() != prismpb.RunsOn_RUNS_ON_MODEL {
 		t.Errorf("kernel_shap's details %v", k)
+	}
+}
+
+// DeepLIFT through digits_cnn's final Softmax leaves part of f(x) - f(x') unexplained, and the
+// server says so in Warnings; on the logits it adds up and there is no warning.
+func TestDeepLIFTThroughASoftmaxCarriesAWarning(t *testing.T) {
+	ctx := testContext(t)
+	raw, err := os.ReadFile("../../models/digits_cnn/background.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	pixels := &prismpb.Tensor{Shape: []int64{4, 1, 8, 8}}
+	for _, line := range lines[1:5] {
+		for _, v := range strings.Split(line, ",") {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pixels.FloatData = append(pixels.FloatData, float32(f))
+		}
+	}
+	e, err := client.Explain(ctx, prism.NewRequest("digits_cnn", pixels, prism.DeepLIFT(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Warnings) != 1 || e.Warnings[0].GetCode() != "EFFICIENCY_GAP" ||
+		!strings.Contains(e.Warnings[0].GetMessage(), "GRADIENT_TARGET_LOGITS") {
+		t.Fatalf("warnings %v", e.Warnings)
+	}
+	logits, err := client.Explain(ctx, prism.NewRequest("digits_cnn", pixels,
+		prism.DeepLIFT(&prismpb.DeepLiftParams{Target: prismpb.GradientTarget_GRADIENT_TARGET_LOGITS})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logits.Warnings) != 0 {
+		t.Fatalf("warnings on the logits %v", logits.Warnings)
 	}
 }

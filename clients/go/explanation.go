@@ -33,6 +33,10 @@ type Explanation struct {
 	// Partial is true when the request's time budget ran out first: the
 	// attributions are the estimates of that moment, with their StandardErrors.
 	Partial bool
+	// Warnings is what the server says a reader should know before trusting
+	// the values, e.g. code "EFFICIENCY_GAP" when attributions that should add
+	// up to ModelOutputs - BaseValues leave much of it unexplained. Check it.
+	Warnings []*prismpb.ResponseWarning
 	// Response is the message the server sent.
 	Response *prismpb.ExplainResponse
 }
@@ -52,6 +56,7 @@ func NewExplanation(resp *prismpb.ExplainResponse) (*Explanation, error) {
 		OutputNames:    s.GetOutputs(),
 		ElapsedSeconds: resp.GetElapsedSeconds(),
 		Partial:        resp.GetPartial(),
+		Warnings:       resp.GetWarnings(),
 		Response:       resp,
 	}
 	var err error

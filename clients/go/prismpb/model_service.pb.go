@@ -278,8 +278,12 @@ type MethodInfo struct {
 	Tolerance bool `protobuf:"varint,6,opt,name=tolerance,proto3" json:"tolerance,omitempty"`
 	// StreamExplain sends running estimates of its attributions.
 	RunningEstimates bool `protobuf:"varint,7,opt,name=running_estimates,json=runningEstimates,proto3" json:"running_estimates,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Its attributions add up to model_output - base_value (Shapley efficiency,
+	// DeepLIFT's summation-to-delta, Integrated Gradients' completeness); when
+	// they leave much of it unexplained the response says so in `warnings`.
+	Efficient     bool `protobuf:"varint,8,opt,name=efficient,proto3" json:"efficient,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *MethodInfo) Reset() {
@@ -357,6 +361,13 @@ func (x *MethodInfo) GetTolerance() bool {
 func (x *MethodInfo) GetRunningEstimates() bool {
 	if x != nil {
 		return x.RunningEstimates
+	}
+	return false
+}
+
+func (x *MethodInfo) GetEfficient() bool {
+	if x != nil {
+		return x.Efficient
 	}
 	return false
 }
@@ -1088,7 +1099,7 @@ var File_prism_v1_model_service_proto protoreflect.FileDescriptor
 
 const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1cprism/v1/model_service.proto\x12\bprism.v1\x1a\x15prism/v1/tensor.proto\"\x99\x02\n" +
+	"\x1cprism/v1/model_service.proto\x12\bprism.v1\x1a\x15prism/v1/tensor.proto\"\xb7\x02\n" +
 	"\n" +
 	"MethodInfo\x12(\n" +
 	"\x06method\x18\x01 \x01(\x0e2\x10.prism.v1.MethodR\x06method\x12\x12\n" +
@@ -1098,7 +1109,8 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\vtime_budget\x18\x05 \x01(\bR\n" +
 	"timeBudget\x12\x1c\n" +
 	"\ttolerance\x18\x06 \x01(\bR\ttolerance\x12+\n" +
-	"\x11running_estimates\x18\a \x01(\bR\x10runningEstimates\"U\n" +
+	"\x11running_estimates\x18\a \x01(\bR\x10runningEstimates\x12\x1c\n" +
+	"\tefficient\x18\b \x01(\bR\tefficient\"U\n" +
 	"\x11UnsupportedMethod\x12(\n" +
 	"\x06method\x18\x01 \x01(\x0e2\x10.prism.v1.MethodR\x06method\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"`\n" +

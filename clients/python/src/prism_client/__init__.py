@@ -24,7 +24,7 @@ from .errors import (
     UnavailableError,
 )
 from .models import MethodInfo, ModelInfo, TensorSpec
-from .results import Diagnostics, Estimate, ExplainResult, Progress
+from .results import Diagnostics, Estimate, ExplainResult, PrismWarning, Progress, ResponseWarning
 
 __all__ = [
     "METHODS",
@@ -43,8 +43,10 @@ __all__ = [
     "NotFoundError",
     "PermissionDeniedError",
     "PrismError",
+    "PrismWarning",
     "Progress",
     "ResourceExhaustedError",
+    "ResponseWarning",
     "TensorSpec",
     "UnauthenticatedError",
     "UnavailableError",

@@ -1,6 +1,7 @@
 """Explanations as numpy arrays, progress events, and the conversion to shap."""
 
 import math
+import warnings as _warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -79,6 +80,20 @@ class Progress:
         return self.evaluations_done / self.evaluations_total if self.evaluations_total else 0.0
 
 
+class PrismWarning(UserWarning):
+    """A warning the server attached to an explanation (see `ExplainResult.warnings`)."""
+
+
+@dataclass(frozen=True)
+class ResponseWarning:
+    """Something about an answer its reader should know."""
+
+    #: For programs, e.g. "EFFICIENCY_GAP".
+    code: str
+    #: What it is and what to do, for people.
+    message: str
+
+
 class ExplainResult:
     """The attributions of every instance for every explained output.
 
@@ -101,13 +116,17 @@ class ExplainResult:
         index: the input DataFrame's index (a Series' name) when the instances came as pandas
             objects, else None; `to_frame()` keeps it.
         instance_shape: the shape of one instance, e.g. (1, 8, 8); `to_shap()` lays images out by it.
+        warnings: what the server says a reader should know before trusting the values (e.g.
+            code "EFFICIENCY_GAP": attributions that should add up to model_output - base_value
+            leave much of it unexplained); each was also issued as a `PrismWarning`.
     """
 
     def __init__(self, *, model: str, method: str, feature_names: list[str], output_names: list[str],
                  values: np.ndarray, base_values: np.ndarray, model_outputs: np.ndarray,
                  std_errors: np.ndarray | None, data: np.ndarray | None, mean_abs_values: np.ndarray,
                  elapsed_seconds: float, partial: bool, diagnostics: Diagnostics | None, index: Any = None,
-                 instance_shape: tuple[int, ...] | None = None):
+                 instance_shape: tuple[int, ...] | None = None,
+                 warnings: tuple["ResponseWarning", ...] = ()):
         self.model = model
         self.method = method
         self.feature_names = feature_names
@@ -120,6 +139,7 @@ class ExplainResult:
         self.mean_abs_values = mean_abs_values
         self.elapsed_seconds = elapsed_seconds
         self.partial = partial
+        self.warnings = tuple(warnings)
         self.index = index
         self.instance_shape = tuple(instance_shape) if instance_shape is not None else (len(feature_names),)
         self._diagnostics = diagnostics
@@ -255,12 +275,15 @@ def result(response: explain_service_pb2.ExplainResponse, sent: SentInstances) -
     else:
         values, std_errors, base_values, model_outputs, diagnostics = _from_explanations(
             response.explanations, outputs, shape)
+    server_warnings = tuple(ResponseWarning(w.code, w.message) for w in response.warnings)
+    for w in server_warnings:
+        _warnings.warn(f"{w.code}: {w.message}", PrismWarning, stacklevel=3)
     return ExplainResult(
         model=response.model, method=response.method, feature_names=list(response.feature_names),
         output_names=outputs, values=values, base_values=base_values, model_outputs=model_outputs,
         std_errors=std_errors, data=sent.data, mean_abs_values=_dense(summary.mean_abs_attributions, shape[1:]),
         elapsed_seconds=response.elapsed_seconds, partial=response.partial, diagnostics=diagnostics,
-        index=sent.index, instance_shape=sent.instance_shape)
+        index=sent.index, instance_shape=sent.instance_shape, warnings=server_warnings)
 
 
 def _dense(tensor: Any, shape: tuple[int, ...]) -> np.ndarray:

@@ -131,6 +131,7 @@ final class ExplainCommand implements Callable<Integer> {
                 return 1;
             }
             print(System.out, result, instance);
+            result.getWarningsList().forEach(w -> System.err.println("warning: " + w.getMessage()));
             return 0;
         } catch (StatusRuntimeException e) {
             System.err.println();

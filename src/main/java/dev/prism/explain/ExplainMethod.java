@@ -14,9 +14,12 @@ import dev.prism.model.AttributionKind;
  * @param withoutTimeBudget why it has no answer before its end, or null when it answers within a time budget
  * @param tolerance         it can stop once its estimates are within a requested standard error
  * @param runningEstimates  it streams estimates of the attributions while it works
+ * @param efficient         its attributions add up to f(x) − f(x′) (Shapley efficiency, DeepLIFT's
+ *                          summation-to-delta, Integrated Gradients' completeness), so a large gap
+ *                          says something went wrong
  */
 public record ExplainMethod(String name, AttributionKind graph, Reference reference, String withoutTimeBudget,
-                            boolean tolerance, boolean runningEstimates) {
+                            boolean tolerance, boolean runningEstimates, boolean efficient) {
 
     /** The reference input a method compares an instance with. */
     public enum Reference {
@@ -32,14 +35,14 @@ public record ExplainMethod(String name, AttributionKind graph, Reference refere
 
     /** A method that evaluates rows of the model itself, each coalition or sample a row. */
     public static ExplainMethod onModelRows(String name, Reference reference, String withoutTimeBudget,
-                                            boolean tolerance, boolean runningEstimates) {
-        return new ExplainMethod(name, null, reference, withoutTimeBudget, tolerance, runningEstimates);
+                                            boolean tolerance, boolean runningEstimates, boolean efficient) {
+        return new ExplainMethod(name, null, reference, withoutTimeBudget, tolerance, runningEstimates, efficient);
     }
 
     /** A method that evaluates rows of one of the model's attribution graphs. */
     public static ExplainMethod onGraph(String name, AttributionKind graph, Reference reference,
-                                        String withoutTimeBudget, boolean runningEstimates) {
-        return new ExplainMethod(name, graph, reference, withoutTimeBudget, false, runningEstimates);
+                                        String withoutTimeBudget, boolean runningEstimates, boolean efficient) {
+        return new ExplainMethod(name, graph, reference, withoutTimeBudget, false, runningEstimates, efficient);
     }
 
     /** It evaluates an attribution graph compiled from the model's graph, not the model. */

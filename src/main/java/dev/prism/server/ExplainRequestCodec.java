@@ -48,13 +48,14 @@ final class ExplainRequestCodec {
      * A request ready to run.
      *
      * @param scheduler  the scheduler its rows go through: the model's, or its attribution graph's
+     * @param graph      the attribution graph the method runs on, or null for rows of the model
      * @param compact    answer with the summary's tensors only
      * @param timeBudget the best answer within this time, or null
      * @param kmeans     the background rows k-means summarises {@code input}'s background to before the
      *                   method runs ({@link #summarise}), or 0
      */
     record Prepared(ServedModel model, ExplainInput input, MethodCall<?> method, BatchScheduler scheduler,
-                    boolean compact, Duration timeBudget, int kmeans) {
+                    ServedModel.Graph graph, boolean compact, Duration timeBudget, int kmeans) {
         /** Background rows the method will play with. */
         int backgroundRows() {
             return kmeans > 0 ? kmeans : input.background().size();
@@ -68,7 +69,8 @@ final class ExplainRequestCodec {
         Duration timeBudget = timeBudget(request, declared);
         ServedModel model = models.acquire(request.getModel(), "model", context);
         ModelSignature sig = model.signature();
-        BatchScheduler scheduler = declared.runsOnGraph() ? graphScheduler(request, model, entry) : model.scheduler();
+        ServedModel.Graph graph = declared.runsOnGraph() ? graph(request, model, entry) : null;
+        BatchScheduler scheduler = graph == null ? model.scheduler() : model.scheduler(graph, entry.name());
 
         RowBlock instances = decodeInputs(request.getInputsList(), sig, "inputs");
         if (instances.rows() > limits.maxInstances()) {
@@ -104,7 +106,7 @@ final class ExplainRequestCodec {
             throw overLimit("inputs", "about " + needed + " model evaluations", "max_evaluations",
                     limits.maxEvaluations(), "send fewer instances, a smaller background or fewer samples");
         }
-        return new Prepared(model, input, method, scheduler, compact, timeBudget, kmeans);
+        return new Prepared(model, input, method, scheduler, graph, compact, timeBudget, kmeans);
     }
 
     /**
@@ -156,11 +158,11 @@ final class ExplainRequestCodec {
     }
 
     /**
-     * The scheduler of the attribution graph a method runs on: INVALID_ARGUMENT for an integer input
-     * or logits the model does not have, FAILED_PRECONDITION when the graph compiler has no rule for
-     * one of the model's operators.
+     * The attribution graph a method runs on: INVALID_ARGUMENT for an integer input or logits the
+     * model does not have. (Its scheduler refuses with FAILED_PRECONDITION when the graph compiler
+     * has no rule for one of the model's operators.)
      */
-    private static BatchScheduler graphScheduler(ExplainRequest request, ServedModel model, MethodTable.Entry<?> entry) {
+    private static ServedModel.Graph graph(ExplainRequest request, ServedModel model, MethodTable.Entry<?> entry) {
         String name = entry.name();
         TensorSpec input = model.signature().explainedInput();
         if (!input.dtype().isFloating()) {
@@ -178,7 +180,7 @@ final class ExplainRequestCodec {
             throw PrismException.invalid(Reason.INVALID_PARAMS, field, "GRADIENT_TARGET_LOGITS needs a score output"
                     + " produced by a final Softmax; model '" + model.name() + "' has none");
         }
-        return model.scheduler(new ServedModel.Graph(entry.method().graph(), logits), name);
+        return new ServedModel.Graph(entry.method().graph(), logits);
     }
 
     /** The instances of the model's explained input, from the request's single input tensor. */

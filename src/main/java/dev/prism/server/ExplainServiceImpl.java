@@ -181,6 +181,10 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             if (context.partial()) {
                 response = response.toBuilder().setPartial(true).build();
             }
+            var warning = EfficiencyWarning.of(prepared, explanations);
+            if (warning.isPresent()) {
+                response = response.toBuilder().addWarnings(warning.get()).build();
+            }
             metrics.record(model, method, "OK", nanos, counting.done.get());
             metrics.recordQuality(model, method, explanations);
             answer.result(response);

@@ -82,6 +82,7 @@ public final class MethodTable {
                     .setTimeBudget(m.answersWithinTimeBudget())
                     .setTolerance(m.tolerance())
                     .setRunningEstimates(m.runningEstimates())
+                    .setEfficient(m.efficient())
                     .build();
         }
     }

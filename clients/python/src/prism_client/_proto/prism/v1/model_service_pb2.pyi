@@ -67,7 +67,7 @@ REFERENCE_INPUT_BASELINE: ReferenceInput
 REFERENCE_INPUT_NONE: ReferenceInput
 
 class MethodInfo(_message.Message):
-    __slots__ = ("method", "name", "runs_on", "reference", "time_budget", "tolerance", "running_estimates")
+    __slots__ = ("method", "name", "runs_on", "reference", "time_budget", "tolerance", "running_estimates", "efficient")
     METHOD_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     RUNS_ON_FIELD_NUMBER: _ClassVar[int]
@@ -75,6 +75,7 @@ class MethodInfo(_message.Message):
     TIME_BUDGET_FIELD_NUMBER: _ClassVar[int]
     TOLERANCE_FIELD_NUMBER: _ClassVar[int]
     RUNNING_ESTIMATES_FIELD_NUMBER: _ClassVar[int]
+    EFFICIENT_FIELD_NUMBER: _ClassVar[int]
     method: Method
     name: str
     runs_on: RunsOn
@@ -82,7 +83,8 @@ class MethodInfo(_message.Message):
     time_budget: bool
     tolerance: bool
     running_estimates: bool
-    def __init__(self, method: _Optional[_Union[Method, str]] = ..., name: _Optional[str] = ..., runs_on: _Optional[_Union[RunsOn, str]] = ..., reference: _Optional[_Union[ReferenceInput, str]] = ..., time_budget: bool = ..., tolerance: bool = ..., running_estimates: bool = ...) -> None: ...
+    efficient: bool
+    def __init__(self, method: _Optional[_Union[Method, str]] = ..., name: _Optional[str] = ..., runs_on: _Optional[_Union[RunsOn, str]] = ..., reference: _Optional[_Union[ReferenceInput, str]] = ..., time_budget: bool = ..., tolerance: bool = ..., running_estimates: bool = ..., efficient: bool = ...) -> None: ...
 
 class UnsupportedMethod(_message.Message):
     __slots__ = ("method", "reason")

@@ -19,10 +19,10 @@ import java.util.List;
  * Σφ − (f(x) − f(x')), as Captum's DeepLift reports it. It takes no parameters (pass null).
  */
 public final class DeepLiftExplainer implements Explainer<Void> {
-    /** Rows of the model's DEEP_LIFT attribution graph. */
-    public static final ExplainMethod METHOD = ExplainMethod.onGraph("deep_lift", AttributionKind.DEEP_LIFT,
-            ExplainMethod.Reference.BASELINE, "deep_lift is a fixed set of gradient passes, not sampling, so it has no"
-                    + " estimate before its end", false);
+    public static final ExplainMethod METHOD = ExplainMethod.onGraph("deep_lift",
+            AttributionKind.DEEP_LIFT, ExplainMethod.Reference.BASELINE,
+            "deep_lift is a fixed set of gradient passes, not sampling, so it has no"
+                    + " estimate before its end", false, true);
 
     private final int chunkRows;
 

@@ -22,10 +22,10 @@ import java.util.List;
  * estimates stream as an instance's background rows come back. It takes no parameters (pass null).
  */
 public final class DeepLiftShapExplainer implements Explainer<Void> {
-    /** Rows of the model's DEEP_LIFT attribution graph. */
-    public static final ExplainMethod METHOD = ExplainMethod.onGraph("deep_lift_shap", AttributionKind.DEEP_LIFT,
-            ExplainMethod.Reference.BACKGROUND, "deep_lift_shap is a fixed set of gradient passes, not sampling, so it has no"
-                    + " estimate before its end", true);
+    public static final ExplainMethod METHOD = ExplainMethod.onGraph("deep_lift_shap",
+            AttributionKind.DEEP_LIFT, ExplainMethod.Reference.BACKGROUND,
+            "deep_lift_shap is a fixed set of gradient passes, not sampling, so it has no"
+                    + " estimate before its end", true, true);
 
     private final int chunkRows;
 

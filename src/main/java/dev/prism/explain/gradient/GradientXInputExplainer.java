@@ -19,10 +19,10 @@ import java.util.List;
  * parameters (pass null).
  */
 public final class GradientXInputExplainer implements Explainer<Void> {
-    /** Rows of the model's GRADIENT attribution graph. */
-    public static final ExplainMethod METHOD = ExplainMethod.onGraph("gradient_x_input", AttributionKind.GRADIENT,
-            ExplainMethod.Reference.BASELINE, "gradient_x_input is a fixed set of gradient passes, not sampling, so it has no"
-                    + " estimate before its end", false);
+    public static final ExplainMethod METHOD = ExplainMethod.onGraph("gradient_x_input",
+            AttributionKind.GRADIENT, ExplainMethod.Reference.BASELINE,
+            "gradient_x_input is a fixed set of gradient passes, not sampling, so it has no"
+                    + " estimate before its end", false, false);
 
     private final int chunkRows;
 

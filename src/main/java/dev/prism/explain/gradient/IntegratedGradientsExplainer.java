@@ -22,10 +22,10 @@ import java.util.List;
  * base value is f(x') and the convergence delta Σφ − (f(x) − f(x')).
  */
 public final class IntegratedGradientsExplainer implements Explainer<IntegratedGradientsParams> {
-    /** Rows of the model's GRADIENT attribution graph. */
-    public static final ExplainMethod METHOD = ExplainMethod.onGraph("integrated_gradients", AttributionKind.GRADIENT,
-            ExplainMethod.Reference.BASELINE, "integrated_gradients is a fixed set of gradient passes, not sampling, so it has no"
-                    + " estimate before its end", false);
+    public static final ExplainMethod METHOD = ExplainMethod.onGraph("integrated_gradients",
+            AttributionKind.GRADIENT, ExplainMethod.Reference.BASELINE,
+            "integrated_gradients is a fixed set of gradient passes, not sampling, so it has"
+                    + " no estimate before its end", false, true);
 
     private final int chunkRows;
 

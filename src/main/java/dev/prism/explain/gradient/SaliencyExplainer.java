@@ -19,10 +19,10 @@ import java.util.List;
  * delta. It takes no parameters (pass null).
  */
 public final class SaliencyExplainer implements Explainer<Void> {
-    /** Rows of the model's GRADIENT attribution graph. */
-    public static final ExplainMethod METHOD = ExplainMethod.onGraph("saliency", AttributionKind.GRADIENT,
-            ExplainMethod.Reference.NONE, "saliency is a fixed set of gradient passes, not sampling, so it has no"
-                    + " estimate before its end", false);
+    public static final ExplainMethod METHOD = ExplainMethod.onGraph("saliency",
+            AttributionKind.GRADIENT, ExplainMethod.Reference.NONE,
+            "saliency is a fixed set of gradient passes, not sampling, so it has no estimate"
+                    + " before its end", false, false);
 
     private final int chunkRows;
 

@@ -31,8 +31,10 @@ import java.util.SplittableRandom;
  * <p>Each instance draws from its own stream, seeded by the request's seed and its index.
  */
 public final class LimeExplainer implements Explainer<LimeParams> {
-    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("lime", ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
-            "lime fits its surrogate to all its samples at once, so it has no answer before its end", false, false);
+    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("lime",
+            ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
+            "lime fits its surrogate to all its samples at once, so it has no answer before"
+                    + " its end", false, false, false);
 
     @Override
     public ExplainMethod method() {

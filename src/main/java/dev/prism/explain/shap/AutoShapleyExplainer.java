@@ -16,8 +16,9 @@ import java.util.List;
  * no parameters (pass null).
  */
 public final class AutoShapleyExplainer implements Explainer<Void> {
-    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("auto", ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
-            "the automatic choice of method has no anytime answer; name kernel_shap", false, false);
+    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("auto",
+            ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
+            "the automatic choice of method has no anytime answer; name kernel_shap", false, false, true);
     public static final int MAX_EXACT_FEATURES = 10;
     public static final String EXACT = "exact_shapley";
     public static final String KERNEL = "kernel_shap";

@@ -24,7 +24,8 @@ import java.util.List;
  */
 public final class ExactShapleyExplainer implements Explainer<ExactShapleyParams> {
     public static final ExplainMethod METHOD = ExplainMethod.onModelRows("exact_shapley",
-            ExplainMethod.Reference.BACKGROUND_OR_BASELINE, "exact_shapley has no estimate before its end", false, false);
+            ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
+            "exact_shapley has no estimate before its end", false, false, true);
     /** Coalition indices and budgets stay far from overflow. */
     public static final int MAX_PLAYERS = 30;
 

@@ -29,8 +29,10 @@ import java.util.SplittableRandom;
  * others, so that all have an estimate early ({@link AnytimePlan}).
  */
 public final class KernelShapExplainer implements Explainer<KernelShapParams> {
-    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("kernel_shap", ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
-            null, true, true);
+    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("kernel_shap",
+            ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
+            null, true, true, true);
+
     private final long turnWindowBytes;
 
     public KernelShapExplainer() {

@@ -27,7 +27,8 @@ import java.util.SplittableRandom;
  */
 public final class PermutationShapExplainer implements Explainer<PermutationShapParams> {
     public static final ExplainMethod METHOD = ExplainMethod.onModelRows("permutation_shap",
-            ExplainMethod.Reference.BACKGROUND_OR_BASELINE, "permutation_shap has no estimate before its end", false, true);
+            ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
+            "permutation_shap has no estimate before its end", false, true, true);
 
     @Override
     public ExplainMethod method() {
