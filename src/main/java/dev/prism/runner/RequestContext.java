@@ -2,7 +2,6 @@ package dev.prism.runner;
 
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -17,9 +16,6 @@ public final class RequestContext {
     private volatile Reason cancelReason;
     /** System.nanoTime() of the cancellation; written before the reason, so meaningful once it is set. */
     private volatile long cancelledAtNanos;
-    /** System.nanoTime() at which the request's time budget runs out; MAX_VALUE without one. */
-    private volatile long budgetEndNanos = Long.MAX_VALUE;
-    private volatile boolean partial;
 
     /** A context that is never cancelled from outside (tools, benchmarks, tests). */
     public static RequestContext detached() {
@@ -64,29 +60,6 @@ public final class RequestContext {
             }
         }
         listener.run();
-    }
-
-    /** Gives the request this long from now for its best answer (see {@link #budgetNanosLeft()}). */
-    public void timeBudget(Duration budget) {
-        budgetEndNanos = System.nanoTime() + budget.toNanos();
-    }
-
-    public boolean hasTimeBudget() {
-        return budgetEndNanos != Long.MAX_VALUE;
-    }
-
-    /** Nanoseconds left of the time budget (negative once past it); MAX_VALUE without a budget. */
-    public long budgetNanosLeft() {
-        return hasTimeBudget() ? budgetEndNanos - System.nanoTime() : Long.MAX_VALUE;
-    }
-
-    /** The explainer stopped at the time budget: its answer holds the estimates of that moment. */
-    public void markPartial() {
-        partial = true;
-    }
-
-    public boolean partial() {
-        return partial;
     }
 
     public void throwIfCancelled() {

@@ -4,6 +4,7 @@ import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.AttributionKind;
 import dev.prism.model.Background;
 import dev.prism.runner.BatchRunner;
@@ -53,7 +54,7 @@ public final class DeepLiftShapExplainer implements GradientExplainer<Void> {
 
     @Override
     public List<Explanation> explain(ExplainInput input, Void params, BatchRunner runner, ProgressSink progress,
-                                     RequestContext context) {
+                                     RequestContext context, TimeBudget budget) {
         GradientInput in = new GradientInput(input, runner, kind());
         int d = in.elements;
         AttributionRows rows = new AttributionRows(runner, progress, context, chunkRows);

@@ -6,6 +6,7 @@ import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.AttributionKind;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
@@ -64,7 +65,7 @@ public final class IntegratedGradientsExplainer implements GradientExplainer<Int
 
     @Override
     public List<Explanation> explain(ExplainInput input, IntegratedGradientsParams params, BatchRunner runner,
-                                     ProgressSink progress, RequestContext context) {
+                                     ProgressSink progress, RequestContext context, TimeBudget budget) {
         GradientInput in = new GradientInput(input, runner, kind());
         int d = in.elements;
         int n = params.effectiveSteps();

@@ -7,6 +7,7 @@ import dev.prism.explain.Explanation;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.Background;
 import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
@@ -33,7 +34,7 @@ final class Graphs {
                 true, 2);
         try (BatchScheduler scheduler = new BatchScheduler("test", model.attributionGraphs()
                 .graph(explainer.kind(), logits), batching, new SimpleMeterRegistry())) {
-            return explainer.explain(input, params, scheduler.open(context), progress, context);
+            return explainer.explain(input, params, scheduler.open(context), progress, context, TimeBudget.NONE);
         }
     }
 
