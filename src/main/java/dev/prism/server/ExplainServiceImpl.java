@@ -143,7 +143,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             });
         } catch (Throwable e) {
             admitted.remove(context);
-            context.cancel(Reason.CANCELLED); // releases the model version it may hold
+            context.release(); // gives back the model version it may hold
             channel.workEnded();
             StatusRuntimeException status = StatusMapper.toStatus(e);
             metrics.record(label(request.getModel()), method, status.getStatus().getCode().name(),
@@ -198,8 +198,8 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
                     counting.done.get());
             answer.error(status);
         } finally {
-            // Releases the scheduler job (and anything it still holds) once the answer is out.
-            context.cancel(Reason.CANCELLED);
+            // The answer is out: the job ends, detached from its scheduler with what it still holds.
+            context.release();
             admitted.remove(context);
             channel.workEnded();
         }
