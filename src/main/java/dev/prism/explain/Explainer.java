@@ -39,8 +39,13 @@ public interface Explainer<P> {
     /**
      * Explains every instance for every requested output.
      *
+     * @param context the request's job: its cancellation is looked at between chunks of rows and
+     *                inside long computations
+     * @param budget  the explanation's time budget: a method that can answer from the rows it has
+     *                evaluated stops there and marks its answer {@linkplain TimeBudget#markPartial
+     *                partial}; the others ignore it and run to their end
      * @return explanations ordered by instance, then by output in {@link ExplainInput#outputs()} order
      */
     List<Explanation> explain(ExplainInput input, P params, BatchRunner runner, ProgressSink progress,
-                              RequestContext context);
+                              RequestContext context, TimeBudget budget);
 }

@@ -125,9 +125,9 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
         }
     }
 
-    /** The answer is out or never will be: releases the model version and the scheduler job. */
+    /** The answer is out or never will be: the job ends, giving back the model version and its scheduler job. */
     private static void end(RequestContext context, AnswerChannel<?> channel) {
-        context.cancel(Reason.CANCELLED);
+        context.release();
         channel.workEnded();
     }
 

@@ -6,6 +6,7 @@ import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.AttributionKind;
 import dev.prism.model.Background;
 import dev.prism.runner.BatchRunner;
@@ -60,7 +61,7 @@ public final class DeepLiftShapExplainer implements Explainer<Void> {
 
     @Override
     public List<Explanation> explain(ExplainInput input, Void params, BatchRunner runner, ProgressSink progress,
-                                     RequestContext context) {
+                                     RequestContext context, TimeBudget budget) {
         GradientInput in = new GradientInput(input, runner, METHOD.graph());
         int d = in.elements;
         AttributionRows rows = new AttributionRows(runner, progress, context, chunkRows);

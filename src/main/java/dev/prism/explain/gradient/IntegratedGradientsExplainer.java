@@ -8,6 +8,7 @@ import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.AttributionKind;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
@@ -71,7 +72,7 @@ public final class IntegratedGradientsExplainer implements Explainer<IntegratedG
 
     @Override
     public List<Explanation> explain(ExplainInput input, IntegratedGradientsParams params, BatchRunner runner,
-                                     ProgressSink progress, RequestContext context) {
+                                     ProgressSink progress, RequestContext context, TimeBudget budget) {
         GradientInput in = new GradientInput(input, runner, METHOD.graph());
         int d = in.elements;
         int n = params.effectiveSteps();

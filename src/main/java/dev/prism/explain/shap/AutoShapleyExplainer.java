@@ -5,6 +5,7 @@ import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
 import java.util.List;
@@ -67,9 +68,10 @@ public final class AutoShapleyExplainer implements Explainer<Void> {
 
     @Override
     public List<Explanation> explain(ExplainInput input, Void params, BatchRunner runner, ProgressSink progress,
-                                     RequestContext context) {
+                                     RequestContext context, TimeBudget budget) {
+        // Runs to its end: whether it could stop early would depend on the method it picks.
         return method(input).equals(EXACT)
-                ? exact.explain(input, ExactShapleyParams.DEFAULTS, runner, progress, context)
-                : kernel.explain(input, KernelShapParams.DEFAULTS, runner, progress, context);
+                ? exact.explain(input, ExactShapleyParams.DEFAULTS, runner, progress, context, TimeBudget.NONE)
+                : kernel.explain(input, KernelShapParams.DEFAULTS, runner, progress, context, TimeBudget.NONE);
     }
 }

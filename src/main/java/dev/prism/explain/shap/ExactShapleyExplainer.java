@@ -9,6 +9,7 @@ import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.linalg.ExactSum;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
@@ -87,9 +88,10 @@ public final class ExactShapleyExplainer implements Explainer<ExactShapleyParams
 
     @Override
     public List<Explanation> explain(ExplainInput input, ExactShapleyParams params, BatchRunner runner,
-                                     ProgressSink progress, RequestContext context) {
+                                     ProgressSink progress, RequestContext context, TimeBudget budget) {
         Explanation[][] results = new Explanation[input.instances().rows()][];
-        CoalitionGame game = new CoalitionGame(input, runner, progress, context);
+        // No estimate before the last coalition: the budget is not this method's to honour.
+        CoalitionGame game = new CoalitionGame(input, runner, progress, context, TimeBudget.NONE);
         game.play(instance -> {
             int m = instance.playerCount();
             // validate bounded the feature count; this holds for callers that did not call it.

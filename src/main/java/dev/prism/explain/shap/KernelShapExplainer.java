@@ -9,6 +9,7 @@ import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.linalg.ConstrainedLeastSquares;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
@@ -116,11 +117,11 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
 
     @Override
     public List<Explanation> explain(ExplainInput input, KernelShapParams params, BatchRunner runner,
-                                     ProgressSink progress, RequestContext context) {
+                                     ProgressSink progress, RequestContext context, TimeBudget budget) {
         Explanation[][] results = new Explanation[input.instances().rows()][];
-        CoalitionGame game = new CoalitionGame(input, runner, progress, context, turnWindowBytes);
+        CoalitionGame game = new CoalitionGame(input, runner, progress, context, budget, turnWindowBytes);
         // Under a time budget each instance evaluates its design in an order that gives an estimate early.
-        boolean anytime = context.hasTimeBudget() && params.l1() == null && params.coalitions() == null;
+        boolean anytime = budget.limited() && params.l1() == null && params.coalitions() == null;
         game.play(instance -> {
             int m = instance.playerCount();
             if (m < 2) {

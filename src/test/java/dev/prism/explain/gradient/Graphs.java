@@ -8,6 +8,7 @@ import dev.prism.explain.Explanation;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.Background;
 import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
@@ -34,7 +35,7 @@ final class Graphs {
                 true, 2);
         try (BatchScheduler scheduler = new BatchScheduler("test", model.attributionGraphs()
                 .graph(explainer.method().graph(), logits), batching, new SimpleMeterRegistry())) {
-            return explainer.explain(input, params, scheduler.open(context), progress, context);
+            return explainer.explain(input, params, scheduler.open(context), progress, context, TimeBudget.NONE);
         }
     }
 
