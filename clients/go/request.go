@@ -157,11 +157,13 @@ func orNew[T any](p *T) *T {
 // RequestOption sets an optional field of a request made by NewRequest.
 type RequestOption func(*prismpb.ExplainRequest)
 
-// TimeBudget asks kernel_shap for its best answer within d, counted from the
+// TimeBudget asks the method for its best answer within d, counted from the
 // server's receipt of the request: when d runs out first, each instance
-// answers with its estimate of that moment and the Explanation is Partial. d
-// must be positive (Explain and StreamExplain refuse the request otherwise);
-// the server takes at most one hour, and only kernel_shap without l1_reg.
+// answers from what it evaluated and the Explanation is Partial. d must be
+// positive (Explain and StreamExplain refuse the request otherwise); the
+// server takes at most one hour, and only for the methods whose
+// MethodInfo.TimeBudget is true (kernel_shap without l1_reg,
+// permutation_shap, lime).
 func TimeBudget(d time.Duration) RequestOption {
 	return func(r *prismpb.ExplainRequest) {
 		r.TimeBudget = durationpb.New(d)

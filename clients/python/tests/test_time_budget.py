@@ -94,38 +94,38 @@ def test_a_generous_budget_answers_in_full(client, server):
     assert not client.explain("breast_cancer", row, nsamples=512).partial
 
 
-def _lime_sync(client, server):
-    return client.explain("iris", SETOSA, "lime", time_budget=0.5)
+def _exact_sync(client, server):
+    return client.explain("iris", SETOSA, "exact_shapley", time_budget=0.5)
 
 
-def _lime_sync_stream(client, server):
-    return list(client.stream_explain("iris", SETOSA, "lime", time_budget=0.5))
+def _exact_sync_stream(client, server):
+    return list(client.stream_explain("iris", SETOSA, "exact_shapley", time_budget=0.5))
 
 
-def _lime_async(client, server):
+def _exact_async(client, server):
     async def main():
         async with AsyncClient(server.target, timeout=120) as c:
-            return await c.explain("iris", SETOSA, "lime", time_budget=0.5)
+            return await c.explain("iris", SETOSA, "exact_shapley", time_budget=0.5)
 
     return asyncio.run(main())
 
 
-def _lime_async_stream(client, server):
+def _exact_async_stream(client, server):
     async def main():
         async with AsyncClient(server.target, timeout=120) as c:
-            return [e async for e in c.stream_explain("iris", SETOSA, "lime", time_budget=0.5)]
+            return [e async for e in c.stream_explain("iris", SETOSA, "exact_shapley", time_budget=0.5)]
 
     return asyncio.run(main())
 
 
-@pytest.mark.parametrize("call", [_lime_sync, _lime_sync_stream, _lime_async, _lime_async_stream],
+@pytest.mark.parametrize("call", [_exact_sync, _exact_sync_stream, _exact_async, _exact_async_stream],
                          ids=["explain", "stream_explain", "async explain", "async stream_explain"])
-def test_only_kernel_shap_takes_a_budget(client, server, call):
+def test_a_method_without_an_anytime_answer_refuses_a_budget(client, server, call):
     with pytest.raises(InvalidArgumentError) as caught:
         call(client, server)
     assert caught.value.reason == "INVALID_PARAMS"
     assert [field for field, _ in caught.value.field_violations] == ["time_budget"]
-    assert "Only kernel_shap answers within a time budget" in caught.value.field_violations[0][1]
+    assert "Only kernel_shap, lime, permutation_shap answer within a time budget" in caught.value.field_violations[0][1]
 
 
 @pytest.mark.parametrize("budget, error, message", [

@@ -28,8 +28,8 @@ class Client:
         explain_timeout: default deadline of explain and stream_explain (None, the default: no
             deadline). An explanation's length grows with its instances and sample budget, so a
             deadline that suits the quick calls would kill a large job and drop all its work; bound
-            a long job with its own `timeout=`, with this, or with `time_budget=` (kernel_shap),
-            which answers with the estimates of that moment instead of failing.
+            a long job with its own `timeout=`, with this, or with `time_budget=` (kernel_shap,
+            permutation_shap, lime), which answers from what it evaluated instead of failing.
         metadata: (key, value) pairs or a mapping sent with every call, e.g. an authorization header.
         options: gRPC channel options, e.g. [("grpc.ssl_target_name_override", "prism.internal")].
     """
@@ -96,7 +96,8 @@ class Client:
             feature_groups: {"explicit": {name: [features]}}, {"grid": {...}}, {"segments": ids},
                 {"tokens": {}} or a prism.v1.FeatureGroups message.
             baseline: a constant, one instance of values, or {"mask_token_id": id}.
-            time_budget: kernel_shap's best answer within this time (seconds, or a timedelta),
+            time_budget: the method's best answer within this time (seconds, or a timedelta; kernel_shap,
+                permutation_shap and lime: `model(...).method_details[m].time_budget`),
                 counted from the server's receipt of the request; when it runs out first, the
                 result holds the estimates of that moment and `.partial` is True. Must be positive.
             params, **method_params: fields of the method's parameter message, e.g. nsamples=512

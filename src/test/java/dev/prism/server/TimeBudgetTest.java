@@ -213,20 +213,44 @@ class TimeBudgetTest {
         }
     }
 
+    @Test
+    void permutationShapAndLimeAnswerFromWhatTheyEvaluatedWhenTheBudgetRunsOut() {
+        // Each job is many seconds of work; a fraction of a second answers from what came back.
+        ExplainRequest.Builder base = ExplainServiceTest.breastCancer(3, 0).clearKernelShap()
+                .setTimeBudget(Duration.newBuilder().setNanos(250_000_000));
+        ExplainResponse permutation = prism.explain().explain(base.clone()
+                .setPermutationShap(PermutationShapParams.newBuilder().setNpermutations(20_000)).build());
+        assertTrue(permutation.getPartial());
+        assertEquals(6, permutation.getExplanationsCount());
+        for (Explanation e : permutation.getExplanationsList()) {
+            long used = e.getDiagnostics().getModelEvaluations();
+            assertTrue(used > 0 && used < 20_000L * 61 * 100, "evaluations " + used);
+            // Whole antithetic permutations keep efficiency exactly, cut short or not.
+            assertEquals(e.getModelOutput() - e.getBaseValue(), ExplainServiceTest.sum(e.getAttributionsList()), 1e-9);
+        }
+        // Every instance samples from the start: none is left without samples when the budget ends.
+        ExplainResponse lime = prism.explain().explain(base.clone()
+                .setLime(LimeParams.newBuilder().setNumSamples(300_000)).build());
+        assertTrue(lime.getPartial());
+        assertEquals(6, lime.getExplanationsCount());
+        for (Explanation e : lime.getExplanationsList()) {
+            assertTrue(e.getDiagnostics().hasSurrogate());
+            long used = e.getDiagnostics().getModelEvaluations();
+            assertTrue(used > 1 && used < 300_000, "evaluations " + used);
+        }
+    }
+
     private static Explanation withoutTime(Explanation e) {
         return e.toBuilder().setDiagnostics(e.getDiagnostics().toBuilder().clearElapsedSeconds()).build();
     }
 
     @Test
-    void onlyKernelShapWithoutL1TakesABudgetAndEveryOtherMethodIsToldWhy() {
+    void aMethodWithoutAnAnytimeAnswerIsRefusedABudgetAndToldWhy() {
         ExplainRequest.Builder base = ExplainServiceTest.breastCancer(1, 0).clearKernelShap().setTimeBudget(MILLIS_500);
         // Each with the start of its reason.
         List<Map.Entry<String, ExplainRequest.Builder>> others = List.of(
-                Map.entry("lime fits its surrogate", base.clone().setLime(LimeParams.getDefaultInstance())),
                 Map.entry("exact_shapley has no estimate",
                         base.clone().setExactShapley(ExactShapleyParams.getDefaultInstance())),
-                Map.entry("permutation_shap has no estimate",
-                        base.clone().setPermutationShap(PermutationShapParams.getDefaultInstance())),
                 Map.entry("the automatic choice", base.clone()),
                 Map.entry("the automatic choice", base.clone().setAuto(AutoParams.getDefaultInstance())),
                 Map.entry("saliency is a fixed set of gradient passes",
@@ -243,8 +267,8 @@ class TimeBudgetTest {
             String why = assertViolation(assertStatus(failure(() -> prism.explain().explain(other.getValue().build())),
                     Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS"), "time_budget");
             assertTrue(why.startsWith(other.getKey()), why);
-            assertTrue(why.endsWith(". Only kernel_shap answers within a time budget; bound any method with the"
-                    + " gRPC deadline"), why);
+            assertTrue(why.endsWith(". Only kernel_shap, lime, permutation_shap answer within a time budget; bound"
+                    + " any method with the gRPC deadline"), why);
         }
         ExplainRequest.Builder l1 = ExplainServiceTest.breastCancer(1, 2048).setTimeBudget(MILLIS_500);
         l1.getKernelShapBuilder().setL1Reg(L1Reg.newBuilder().setNumFeatures(5));

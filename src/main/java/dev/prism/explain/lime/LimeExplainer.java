@@ -34,9 +34,7 @@ import java.util.SplittableRandom;
  */
 public final class LimeExplainer implements Explainer<LimeParams> {
     public static final ExplainMethod METHOD = ExplainMethod.onModelRows("lime",
-            ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
-            "lime fits its surrogate to all its samples at once, so it has no answer before"
-                    + " its end", false, false, false);
+            ExplainMethod.Reference.BACKGROUND_OR_BASELINE, null, false, false, false);
 
     @Override
     public ExplainMethod method() {
@@ -167,9 +165,11 @@ public final class LimeExplainer implements Explainer<LimeParams> {
             long samples = params.samples(false);
             long inFlight = RowStream.bytesInFlight(TabularLime.maxRowsInFlight(width), outputWidth, width);
             long oneInstance = samples * (width + input.outputCount() + 1);
-            long active = Math.min(input.instances().rows(), TabularLime.MAX_ACTIVE_INSTANCES);
-            long neighbourhoods = Math.max(oneInstance, Math.min(active * oneInstance, TabularLime.MAX_ACTIVE_FOOTPRINT))
-                    * Double.BYTES;
+            long instances = input.instances().rows();
+            // Under a time budget every instance's neighbourhood is held at once (see TabularLime).
+            long neighbourhoods = (timeBudget ? instances * oneInstance : Math.max(oneInstance,
+                    Math.min(Math.min(instances, TabularLime.MAX_ACTIVE_INSTANCES) * oneInstance,
+                            TabularLime.MAX_ACTIVE_FOOTPRINT))) * Double.BYTES;
             return inFlight + neighbourhoods + 2 * m * m * Double.BYTES;
         }
         long samples = params.samples(true);

@@ -145,8 +145,13 @@ final class TabularLime {
             return next == fx.rows() && active.isEmpty();
         }
 
+        /**
+         * Under a time budget every instance runs from the start, so that each has samples when it
+         * runs out (admission counted all of them, {@link LimeExplainer#workingBytes}); otherwise
+         * the running ones stay within {@link #MAX_ACTIVE_INSTANCES} and {@link #MAX_ACTIVE_FOOTPRINT}.
+         */
         private boolean room() {
-            return active.isEmpty() || (active.size() < MAX_ACTIVE_INSTANCES
+            return active.isEmpty() || budget.limited() || (active.size() < MAX_ACTIVE_INSTANCES
                     && (active.size() + 1) * footprint <= MAX_ACTIVE_FOOTPRINT);
         }
 

@@ -32,8 +32,7 @@ import java.util.SplittableRandom;
  */
 public final class PermutationShapExplainer implements Explainer<PermutationShapParams> {
     public static final ExplainMethod METHOD = ExplainMethod.onModelRows("permutation_shap",
-            ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
-            "permutation_shap has no estimate before its end", false, true, true);
+            ExplainMethod.Reference.BACKGROUND_OR_BASELINE, null, false, true, true);
 
     @Override
     public ExplainMethod method() {
