@@ -6,9 +6,6 @@ import static dev.prism.server.ServerTestSupport.floats;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
-import com.google.protobuf.DescriptorProtos.MethodDescriptorProto;
-import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.ExplainServiceGrpc;
@@ -20,11 +17,6 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.reflection.v1.ServerReflectionGrpc;
-import io.grpc.reflection.v1.ServerReflectionRequest;
-import io.grpc.reflection.v1.ServerReflectionResponse;
-import io.grpc.reflection.v1.ServiceResponse;
-import io.grpc.stub.StreamObserver;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,7 +26,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -43,7 +34,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The server as deployed: Netty on a free TCP port, health, reflection and the Prometheus endpoint. */
+/** The server as deployed: Netty on a free TCP port, health and the Prometheus endpoint (reflection: ReflectionTest). */
 class RealServerTest {
     @TempDir
     static Path dir;
@@ -163,28 +154,6 @@ class RealServerTest {
         assertEquals(Status.Code.NOT_FOUND, unknown.getStatus().getCode());
     }
 
-    @Test
-    void reflectionListsAndDescribesThePrismServices() throws Exception {
-        List<ServerReflectionResponse> listed = reflect(ServerReflectionRequest.newBuilder().setListServices("").build());
-        List<String> services = listed.get(0).getListServicesResponse().getServiceList().stream()
-                .map(ServiceResponse::getName).toList();
-        assertTrue(services.containsAll(List.of("prism.v1.ExplainService", "prism.v1.ModelService",
-                "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection")), services.toString());
-
-        List<ServerReflectionResponse> described = reflect(ServerReflectionRequest.newBuilder()
-                .setFileContainingSymbol("prism.v1.ExplainService").build());
-        List<String> methods = new ArrayList<>();
-        for (var bytes : described.get(0).getFileDescriptorResponse().getFileDescriptorProtoList()) {
-            FileDescriptorProto file = FileDescriptorProto.parseFrom(bytes);
-            for (ServiceDescriptorProto s : file.getServiceList()) {
-                if (s.getName().equals("ExplainService")) {
-                    s.getMethodList().stream().map(MethodDescriptorProto::getName).forEach(methods::add);
-                }
-            }
-        }
-        assertEquals(List.of("Explain", "StreamExplain"), methods);
-    }
-
     /**
      * Over TCP the client's own deadline timer and the server's copy of the deadline race: the
      * client's cancellation can reach the server a little before the server's deadline has passed.
@@ -231,34 +200,6 @@ class RealServerTest {
                 ch.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
             }
         }
-    }
-
-    private static List<ServerReflectionResponse> reflect(ServerReflectionRequest request) throws Exception {
-        CompletableFuture<List<ServerReflectionResponse>> done = new CompletableFuture<>();
-        List<ServerReflectionResponse> responses = new ArrayList<>();
-        StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
-                .serverReflectionInfo(new StreamObserver<>() {
-                    @Override
-                    public void onNext(ServerReflectionResponse r) {
-                        responses.add(r);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        done.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        done.complete(responses);
-                    }
-                });
-        requests.onNext(request);
-        requests.onCompleted();
-        List<ServerReflectionResponse> all = done.get(10, TimeUnit.SECONDS);
-        assertEquals(1, all.size());
-        assertTrue(!all.get(0).hasErrorResponse(), () -> all.get(0).getErrorResponse().toString());
-        return all;
     }
 
     /** One scrape of the Prometheus endpoint, parsed into samples. */
