@@ -1,5 +1,6 @@
 package dev.prism.batch;
 
+import dev.prism.error.InternalFailure;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.model.Model;
@@ -288,8 +289,7 @@ public final class BatchScheduler implements AutoCloseable {
     private void failBatch(List<Slice> batch, Throwable t) {
         try {
             metrics.failed();
-            LOG.log(System.Logger.Level.ERROR, "model '" + name + "': a batch failed", t);
-            PrismException error = new PrismException(Reason.MODEL_EXECUTION_FAILED, "the model failed: " + t, t);
+            PrismException error = modelFailure(t);
             for (Slice s : batch) {
                 fail(s.pending, error);
             }
@@ -490,7 +490,7 @@ public final class BatchScheduler implements AutoCloseable {
         Map<Job, List<Slice>> byJob = new LinkedHashMap<>();
         slices.forEach(s -> byJob.computeIfAbsent(s.pending.job, j -> new ArrayList<>()).add(s));
         if (byJob.size() == 1) {
-            PrismException error = asModelFailure(failure);
+            PrismException error = failure instanceof PrismException p ? p : modelFailure(failure);
             slices.forEach(s -> fail(s.pending, error));
             return;
         }
@@ -504,16 +504,16 @@ public final class BatchScheduler implements AutoCloseable {
                 scatter(jobSlices, out);
             } catch (Throwable e) {
                 metrics.failed();
-                PrismException error = e instanceof RuntimeException r ? asModelFailure(r)
-                        : new PrismException(Reason.MODEL_EXECUTION_FAILED, "the model failed: " + e, e);
+                PrismException error = e instanceof PrismException p ? p : modelFailure(e);
                 jobSlices.forEach(s -> fail(s.pending, error));
             }
         }
     }
 
-    private static PrismException asModelFailure(RuntimeException e) {
-        return e instanceof PrismException p ? p
-                : new PrismException(Reason.MODEL_EXECUTION_FAILED, "the model failed: " + e, e);
+    /** A failure the model's own code did not describe: logged with an id, which the requests get instead. */
+    private PrismException modelFailure(Throwable t) {
+        return InternalFailure.logged(LOG, "model '" + name + "'", Reason.MODEL_EXECUTION_FAILED, "the model failed",
+                t);
     }
 
     private void fail(Pending p, PrismException error) {

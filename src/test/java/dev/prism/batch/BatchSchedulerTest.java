@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -298,7 +299,10 @@ class BatchSchedulerTest {
                 ExecutionException e = assertThrows(ExecutionException.class, () -> hit.get(10, TimeUnit.SECONDS));
                 PrismException p = (PrismException) e.getCause();
                 assertEquals(Reason.MODEL_EXECUTION_FAILED, p.reason());
-                assertTrue(p.getMessage().contains(error.getClass().getSimpleName()), p.getMessage());
+                // The client reads an id; the log has the error under it.
+                assertEquals("the model failed (error " + p.errorId() + "; the server's log has the details)",
+                        p.getMessage());
+                assertSame(error, p.getCause());
                 assertEquals(10, s.open(new RequestContext()).submit(rows(2, 10)).get(10, TimeUnit.SECONDS).rows(),
                         "the worker survived the " + error);
             }
@@ -380,7 +384,9 @@ class BatchSchedulerTest {
             ExecutionException e = assertThrows(ExecutionException.class, () -> bad.get(10, TimeUnit.SECONDS));
             PrismException p = (PrismException) e.getCause();
             assertEquals(Reason.MODEL_EXECUTION_FAILED, p.reason());
-            assertTrue(p.getMessage().contains("row of job 3 rejected"), p.getMessage());
+            assertEquals("the model failed (error " + p.errorId() + "; the server's log has the details)",
+                    p.getMessage());
+            assertTrue(p.getCause().getMessage().contains("row of job 3 rejected"), p.getCause().getMessage());
             assertEquals(2.0, registry.get("prism.model.run.failures").counter().count());
         }
     }
