@@ -79,13 +79,24 @@ public final class BatchScheduler implements AutoCloseable {
     /** System.nanoTime() when the last run ended (under the lock). */
     private long lastRunEnd;
 
-    public BatchScheduler(String name, Model model, BatchingSettings settings, MeterRegistry registry) {
-        this.name = name;
+    /** The scheduler of a model's own runs; its meters carry the model's name and an empty graph. */
+    public BatchScheduler(String model, Model runs, BatchingSettings settings, MeterRegistry registry) {
+        this(model, "", runs, settings, registry);
+    }
+
+    /**
+     * @param modelName the served model's name, its meters' {@code model} tag
+     * @param graph     the attribution graph it runs (e.g. "deep_lift"), its meters' {@code graph} tag;
+     *                  empty for the model's own runs
+     */
+    public BatchScheduler(String modelName, String graph, Model model, BatchingSettings settings,
+                          MeterRegistry registry) {
+        this.name = graph.isEmpty() ? modelName : modelName + "/" + graph;
         this.model = model;
         this.settings = settings;
         this.width = model.signature().featureCount();
         this.outputWidth = model.signature().outputCount();
-        this.metrics = new SchedulerMetrics(registry, name, this::queuedRowsSnapshot, this::jobsSnapshot);
+        this.metrics = new SchedulerMetrics(registry, modelName, graph, this::queuedRowsSnapshot, this::jobsSnapshot);
         this.workerCount = Math.max(1, settings.workers());
         for (int i = 0; i < workerCount; i++) {
             Thread worker = new Thread(this::workLoop, "prism-batch-" + name + "-" + i);

@@ -4,6 +4,7 @@ import dev.prism.api.v1.ExplainServiceGrpc;
 import dev.prism.api.v1.ModelServiceGrpc;
 import dev.prism.metrics.ExplanationMetrics;
 import dev.prism.metrics.MetricsHttpServer;
+import dev.prism.metrics.PrometheusMeters;
 import dev.prism.onnx.OnnxModelLoader;
 import dev.prism.repository.ModelLoader;
 import dev.prism.repository.ModelRepository;
@@ -19,12 +20,6 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -72,12 +67,7 @@ public final class PrismServer implements AutoCloseable {
     private PrismServer(ServerOptions options, SecurityOptions security, ServerBuilder<?> builder, ModelLoader loader)
             throws IOException {
         this.options = options;
-        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmGcMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
+        this.registry = PrometheusMeters.registry();
 
         ModelRepository repository = ModelRepository.load(options.modelRepository(), loader, options.device(),
                 options::override);
@@ -115,6 +105,7 @@ public final class PrismServer implements AutoCloseable {
                 });
         ExplainRequestCodec codec = new ExplainRequestCodec(models, options.limits());
         // The last runs first: calls refused for want of a token are counted too.
+        callInterceptors.add(new ErrorCounter(registry));
         callInterceptors.add(new MetricCollectingServerInterceptor(registry));
         this.answerWriter = Executors.newFixedThreadPool(ANSWER_WRITERS, r -> {
             Thread t = new Thread(r, "prism-answer");

@@ -18,6 +18,7 @@ import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.RowSource;
 import dev.prism.testing.FunctionModel;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
@@ -405,6 +406,35 @@ class BatchSchedulerTest {
         closer.join(10_000);
         assertFalse(closer.isAlive());
         assertEquals(Reason.SHUTTING_DOWN, assertThrows(PrismException.class, s::admit).reason());
+    }
+
+    /**
+     * A graph nobody asks for costs the endpoint its gauges and counters, at zero, and no histogram
+     * buckets: those come with the first batch.
+     */
+    @Test
+    void histogramsComeWithTheFirstBatchWhileCountersAndGaugesStartAtZero() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Tags tags = Tags.of("model", "m", "graph", "deep_lift");
+        try (BatchScheduler s = new BatchScheduler("m", "deep_lift", new TaggingModel(), settings(100), registry)) {
+            assertEquals(0.0, registry.get("prism.model.rows").tags(tags).counter().count());
+            assertEquals(0.0, registry.get("prism.model.run.failures").tags(tags).counter().count());
+            assertEquals(0.0, registry.get("prism.scheduler.queue.rows").tags(tags).gauge().value());
+            assertEquals(0.0, registry.get("prism.scheduler.jobs").tags(tags).gauge().value());
+            List<String> histograms = List.of("prism.scheduler.batch.rows", "prism.scheduler.queue.wait",
+                    "prism.model.run");
+            for (String name : histograms) {
+                assertEquals(List.of(), List.copyOf(registry.find(name).meters()), name);
+            }
+            assertEquals(4, registry.getMeters().size());
+
+            s.open(new RequestContext()).submit(rows(1, 10)).get(10, TimeUnit.SECONDS);
+            assertEquals(1, registry.get("prism.scheduler.batch.rows").tags(tags).summary().count());
+            assertEquals(1, registry.get("prism.scheduler.queue.wait").tags(tags).timer().count());
+            assertEquals(1, registry.get("prism.model.run").tags(tags).timer().count());
+            assertEquals(10.0, registry.get("prism.model.rows").tags(tags).counter().count());
+            assertEquals(7, registry.getMeters().size());
+        }
     }
 
     @Test

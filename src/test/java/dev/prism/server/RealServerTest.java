@@ -9,7 +9,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.ExplainServiceGrpc;
+import dev.prism.api.v1.GetModelRequest;
 import dev.prism.api.v1.KernelShapParams;
+import dev.prism.api.v1.ModelServiceGrpc;
+import dev.prism.error.Reason;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -34,7 +37,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The server as deployed: Netty on a free TCP port, health and the Prometheus endpoint (reflection: ReflectionTest). */
+/** The server as deployed: Netty on a free TCP port, health and the Prometheus endpoint. */
 class RealServerTest {
     @TempDir
     static Path dir;
@@ -132,6 +135,48 @@ class RealServerTest {
         assertEquals(gaps, scrape.value("prism_explanation_efficiency_gap_sum", tags), 1e-12 + 1e-9 * gaps);
         assertEquals(2.0, scrape.value("prism_explanation_standard_error_count", tags));
         assertEquals(meanErrors, scrape.value("prism_explanation_standard_error_sum", tags), 1e-9 * meanErrors);
+    }
+
+    /** Nothing on this server asks for breast_cancer's attribution graphs. */
+    @Test
+    void theEndpointKeepsToPrometheusConventionsAndShowsNoHistogramsOfIdleGraphs() throws Exception {
+        Scrape scrape = Scrape.get(server.metricsPort());
+        assertTrue(scrape.value("process_cpu_seconds_total", Map.of()) > 0);
+        assertEquals(List.of(), scrape.samples.stream().map(Scrape.Sample::name).filter(n -> n.endsWith("_max"))
+                .distinct().toList());
+        // The scheduler of a graph is told apart by its graph label; its counters and gauges are there at zero.
+        for (String graph : List.of("deep_lift", "gradient")) {
+            Map<String, String> tags = Map.of("model", "breast_cancer", "graph", graph);
+            for (String series : List.of("prism_model_rows_total", "prism_model_run_failures_total",
+                    "prism_scheduler_queue_rows", "prism_scheduler_jobs")) {
+                assertEquals(0.0, scrape.value(series, tags), series + tags);
+            }
+            for (String histogram : List.of("prism_model_run_seconds", "prism_scheduler_batch_rows",
+                    "prism_scheduler_queue_wait_seconds")) {
+                for (String suffix : List.of("_bucket", "_count", "_sum")) {
+                    assertEquals(List.of(), scrape.find(histogram + suffix, tags), histogram + suffix + tags);
+                }
+            }
+        }
+        assertEquals(List.of("", "deep_lift", "gradient"), scrape.find("prism_model_rows_total",
+                Map.of("model", "breast_cancer")).stream().map(s -> s.labels().get("graph")).sorted().toList());
+        assertEquals(List.of(), scrape.samples.stream().filter(s -> s.labels().getOrDefault("model", "").contains("/"))
+                .toList());
+    }
+
+    @Test
+    void errorsAreCountedByReasonFromZero() throws Exception {
+        Scrape before = Scrape.get(server.metricsPort());
+        assertEquals(java.util.Arrays.stream(Reason.values()).map(Reason::name).sorted().toList(),
+                before.find("prism_errors_total", Map.of()).stream().map(s -> s.labels().get("reason")).sorted()
+                        .toList());
+        // On the model service: the Explain calls of this server are the other tests'.
+        StatusRuntimeException e = failure(() -> ModelServiceGrpc.newBlockingStub(channel).getModel(
+                GetModelRequest.newBuilder().setName("no_such_model").build()));
+        assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
+        Map<String, String> notFound = Map.of("reason", "MODEL_NOT_FOUND");
+        assertEquals(before.value("prism_errors_total", notFound) + 1,
+                Scrape.get(server.metricsPort()).value("prism_errors_total", notFound));
     }
 
     @Test
