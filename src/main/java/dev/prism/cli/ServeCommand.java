@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
-@Command(name = "serve", mixinStandardHelpOptions = true, description = "Runs the Prism server.")
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = PrismVersion.class,
+        description = "Runs the Prism server.")
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "50051", description = "gRPC port (default ${DEFAULT-VALUE}).")
     int port;
