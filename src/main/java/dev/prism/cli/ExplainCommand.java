@@ -87,7 +87,8 @@ final class ExplainCommand implements Callable<Integer> {
     @Mixin
     ClientConnection connection;
 
-    @Option(names = "--deadline-seconds", defaultValue = "600", description = "Call deadline (default ${DEFAULT-VALUE}).")
+    @Option(names = "--deadline-seconds", defaultValue = "600",
+            description = "Seconds for connecting and the explanation together (default ${DEFAULT-VALUE}).")
     long deadlineSeconds;
 
     /** One --instance: numbers separated by commas. */

@@ -37,9 +37,9 @@ import java.util.stream.Collectors;
  * explanations, health, reflection), and the Prometheus endpoint. With a tokens file, the model and
  * explain services require a bearer token, and so does reflection unless the security options open
  * or close it; health stays open, so that probes need no secret (it says nothing about the models).
- * {@link #close()} shuts down
- * gracefully: health goes NOT_SERVING, new calls are refused, running explanations get the grace
- * period to finish, then what is left is cancelled and the models are closed.
+ * {@link #close()} shuts down gracefully: health goes NOT_SERVING, new calls are refused, running
+ * explanations get the grace period to finish, then what is left is cancelled and the models are
+ * closed.
  */
 public final class PrismServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PrismServer.class.getName());
