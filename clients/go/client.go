@@ -49,8 +49,14 @@ func WithTransportCredentials(creds credentials.TransportCredentials) Option {
 	return func(o *options) { o.creds = creds }
 }
 
+// DefaultConnectTimeout bounds Dial's wait for the connection when neither its
+// context nor WithTimeout sets a deadline, so that dialling a server that is
+// down ends in an error rather than waiting for ever. Give Dial a context with
+// a later deadline to wait longer (e.g. for a server that is still starting).
+const DefaultConnectTimeout = 10 * time.Second
+
 // WithTimeout bounds every call whose context has no deadline of its own, and
-// Dial's wait for the connection.
+// Dial's wait for the connection (instead of DefaultConnectTimeout).
 func WithTimeout(d time.Duration) Option {
 	return func(o *options) { o.timeout = d }
 }
@@ -62,8 +68,11 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 }
 
 // Dial connects to the Prism server at target (e.g. "localhost:50051") and
-// waits until the connection is ready or ctx ends. Transport security must be
-// chosen: WithInsecure, WithTLS, WithTransportCredentials or credentials in
+// waits until the connection is ready, for as long as ctx's deadline allows,
+// else WithTimeout's, else DefaultConnectTimeout; when the wait ends first the
+// error says it cannot connect and satisfies errors.Is with ctx's error
+// (context.DeadlineExceeded for a timeout). Transport security must be chosen:
+// WithInsecure, WithTLS, WithTransportCredentials or credentials in
 // WithDialOptions.
 func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	var o options
@@ -84,16 +93,28 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 		explain: prismpb.NewExplainServiceClient(conn),
 		timeout: o.timeout,
 	}
-	ctx, cancel := c.callContext(ctx)
+	ctx, cancel := connectContext(ctx, o.timeout)
 	defer cancel()
 	conn.Connect()
 	for state := conn.GetState(); state != connectivity.Ready; state = conn.GetState() {
 		if !conn.WaitForStateChange(ctx, state) {
 			conn.Close()
-			return nil, fmt.Errorf("prism: connect to %s (connection %s): %w", target, state, ctx.Err())
+			return nil, fmt.Errorf("prism: cannot connect to %s (connection %s): %w", target, state, ctx.Err())
 		}
 	}
 	return c, nil
+}
+
+// connectContext bounds Dial's wait: by ctx's deadline, else timeout, else
+// DefaultConnectTimeout.
+func connectContext(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return context.WithCancel(ctx)
+	}
+	if timeout <= 0 {
+		timeout = DefaultConnectTimeout
+	}
+	return context.WithTimeout(ctx, timeout)
 }
 
 // Close closes the connection; calls in flight fail with codes.Canceled.
@@ -130,7 +151,7 @@ func (c *Client) Models(ctx context.Context) ([]*prismpb.ModelInfo, error) {
 	defer cancel()
 	resp, err := c.models.ListModels(ctx, &prismpb.ListModelsRequest{})
 	if err != nil {
-		return nil, callError(err)
+		return nil, callError(ctx, err)
 	}
 	return resp.GetModels(), nil
 }
@@ -141,7 +162,7 @@ func (c *Client) Model(ctx context.Context, name string) (*prismpb.ModelInfo, er
 	defer cancel()
 	info, err := c.models.GetModel(ctx, &prismpb.GetModelRequest{Name: name})
 	if err != nil {
-		return nil, callError(err)
+		return nil, callError(ctx, err)
 	}
 	return info, nil
 }
@@ -152,7 +173,7 @@ func (c *Client) Predict(ctx context.Context, model string, instances *prismpb.T
 	defer cancel()
 	resp, err := c.models.Predict(ctx, &prismpb.PredictRequest{Model: model, Inputs: []*prismpb.Tensor{instances}})
 	if err != nil {
-		return nil, callError(err)
+		return nil, callError(ctx, err)
 	}
 	return newPrediction(resp)
 }
@@ -170,7 +191,7 @@ func (c *Client) Explain(ctx context.Context, req *prismpb.ExplainRequest) (*Exp
 	defer cancel()
 	resp, err := c.explain.Explain(ctx, req)
 	if err != nil {
-		return nil, callError(err)
+		return nil, callError(ctx, err)
 	}
 	return NewExplanation(resp)
 }
@@ -186,7 +207,7 @@ func (c *Client) Explain(ctx context.Context, req *prismpb.ExplainRequest) (*Exp
 // onProgress is not called again. StreamExplain returns once the goroutine
 // has stopped reading (when onProgress panics, the goroutine stops as the
 // call is cancelled).
-func (c *Client) StreamExplain(ctx context.Context, req *prismpb.ExplainRequest, onProgress func(*prismpb.Progress)) (*Explanation, error) {
+func (c *Client) StreamExplain(ctx context.Context, req *prismpb.ExplainRequest, onProgress func(Progress)) (*Explanation, error) {
 	req, err := prepare(req)
 	if err != nil {
 		return nil, err
@@ -195,7 +216,7 @@ func (c *Client) StreamExplain(ctx context.Context, req *prismpb.ExplainRequest,
 	defer cancel()
 	stream, err := c.explain.StreamExplain(ctx, req)
 	if err != nil {
-		return nil, callError(err)
+		return nil, callError(ctx, err)
 	}
 	latest := newLatestProgress()
 	go latest.read(stream)
@@ -203,7 +224,7 @@ func (c *Client) StreamExplain(ctx context.Context, req *prismpb.ExplainRequest,
 		progress, end := latest.next()
 		if end == nil {
 			if onProgress != nil && ctx.Err() == nil {
-				onProgress(progress)
+				onProgress(Progress{progress})
 			}
 			continue
 		}
@@ -211,7 +232,7 @@ func (c *Client) StreamExplain(ctx context.Context, req *prismpb.ExplainRequest,
 			return nil, fmt.Errorf("prism: the stream ended without a result")
 		}
 		if end.err != nil {
-			return nil, callError(end.err)
+			return nil, callError(ctx, end.err)
 		}
 		return NewExplanation(end.result)
 	}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"math"
+	"net"
+	"os"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -286,6 +289,34 @@ func TestCompactSummaryMatchesExplanations(t *testing.T) {
 	}
 }
 
+func TestRankedCarriesIndexAndStandardError(t *testing.T) {
+	ctx := testContext(t)
+	req := prism.NewRequest("iris", irisRows(t), prism.PermutationSHAP(&prismpb.PermutationShapParams{Npermutations: 6}))
+	req.Seed = 3
+	e, err := client.Explain(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.StandardErrors == nil {
+		t.Fatal("permutation SHAP came without standard errors")
+	}
+	ranked := e.Ranked(2, 2)
+	seen := map[int]bool{}
+	for k, a := range ranked {
+		seen[a.Index] = true
+		if a.Feature != e.FeatureNames[a.Index] || a.Value != e.Attributions[2][a.Index][2] || a.StdError != e.StandardErrors[2][a.Index][2] {
+			t.Errorf("ranked[%d] = %+v, but feature %d is %s, %v ± %v", k, a, a.Index, e.FeatureNames[a.Index],
+				e.Attributions[2][a.Index][2], e.StandardErrors[2][a.Index][2])
+		}
+		if k > 0 && math.Abs(a.Value) > math.Abs(ranked[k-1].Value) {
+			t.Errorf("ranked[%d] = %+v is larger than the one before", k, a)
+		}
+	}
+	if len(seen) != 4 {
+		t.Errorf("ranked %v does not hold each of the 4 features once", ranked)
+	}
+}
+
 func TestStreamExplainReportsProgressThenResult(t *testing.T) {
 	ctx := testContext(t)
 	bg, err := client.Model(ctx, "breast_cancer")
@@ -305,8 +336,8 @@ func TestStreamExplainReportsProgressThenResult(t *testing.T) {
 		t.Fatal(err)
 	}
 	var events []*prismpb.Progress
-	e, err := client.StreamExplain(ctx, prism.NewRequest("breast_cancer", in, prism.KernelSHAP(nil)), func(p *prismpb.Progress) {
-		events = append(events, p)
+	e, err := client.StreamExplain(ctx, prism.NewRequest("breast_cancer", in, prism.KernelSHAP(nil)), func(p prism.Progress) {
+		events = append(events, p.Progress)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -325,6 +356,12 @@ func TestStreamExplainReportsProgressThenResult(t *testing.T) {
 	last := events[len(events)-1]
 	if last.GetEvaluationsDone() != last.GetEvaluationsTotal() || last.GetEvaluationsTotal() == 0 {
 		t.Errorf("last progress %d of %d, want all done", last.GetEvaluationsDone(), last.GetEvaluationsTotal())
+	}
+	if f := (prism.Progress{Progress: last}).Fraction(); f != 1 {
+		t.Errorf("last progress Fraction() = %v, want 1", f)
+	}
+	if f, want := (prism.Progress{Progress: events[0]}).Fraction(), float64(events[0].GetEvaluationsDone())/float64(events[0].GetEvaluationsTotal()); f != want || f >= 1 {
+		t.Errorf("first progress Fraction() = %v, want %v (< 1)", f, want)
 	}
 	if e.Method != "kernel_shap" || e.Instances() != 8 || len(e.FeatureNames) != 30 {
 		t.Fatalf("method %q, %d instances, %d features", e.Method, e.Instances(), len(e.FeatureNames))
@@ -394,6 +431,9 @@ func TestDeadlineExpires(t *testing.T) {
 	if perr, ok := prism.AsError(err); !ok || perr.Code != codes.DeadlineExceeded {
 		t.Fatalf("got %v, want DeadlineExceeded", err)
 	}
+	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		t.Errorf("errors.Is(%v): want context.DeadlineExceeded only", err)
+	}
 	if elapsed := time.Since(start); elapsed > 3*time.Second {
 		t.Errorf("the call took %v past a 300 ms deadline", elapsed)
 	}
@@ -411,11 +451,36 @@ func TestDefaultTimeoutBoundsCalls(t *testing.T) {
 	}
 	start := time.Now()
 	_, err = c.StreamExplain(context.Background(), longRequest(t), nil)
-	if status.Code(err) != codes.DeadlineExceeded {
-		t.Fatalf("got %v, want DeadlineExceeded", err)
+	if status.Code(err) != codes.DeadlineExceeded || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v, want DeadlineExceeded, also as context.DeadlineExceeded", err)
 	}
 	if elapsed := time.Since(start); elapsed > 3*time.Second {
 		t.Errorf("the call took %v past a 500 ms default timeout", elapsed)
+	}
+}
+
+func TestAnExplainCancelledBeforeItIsSentIsContextCanceled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, explainErr := client.Explain(ctx, prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil)))
+	_, modelErr := client.Model(ctx, "iris")
+	for _, err := range []error{explainErr, modelErr} {
+		if status.Code(err) != codes.Canceled || !errors.Is(err, context.Canceled) {
+			t.Errorf("got %v, want Canceled, also as context.Canceled", err)
+		}
+	}
+}
+
+// The server's own DEADLINE_EXCEEDED (a time budget that ends before any
+// estimate) is not the caller's context expiring.
+func TestTheServersDeadlineIsNotTheContexts(t *testing.T) {
+	_, err := client.Explain(testContext(t), budgetJob(t, time.Nanosecond))
+	perr, ok := prism.AsError(err)
+	if !ok || perr.Code != codes.DeadlineExceeded || perr.Reason != prismpb.ErrorReason_DEADLINE_EXCEEDED {
+		t.Fatalf("got %v, want DeadlineExceeded / DEADLINE_EXCEEDED from the server", err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("errors.Is(%v, context.DeadlineExceeded) with a context that has not expired", err)
 	}
 }
 
@@ -427,7 +492,7 @@ func TestCancelStopsTheServersWork(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	var cancelledAt time.Time
-	_, err := client.StreamExplain(ctx, longRequest(t), func(p *prismpb.Progress) {
+	_, err := client.StreamExplain(ctx, longRequest(t), func(p prism.Progress) {
 		if p.GetEvaluationsDone() > 0 && cancelledAt.IsZero() {
 			cancelledAt = time.Now()
 			cancel()
@@ -441,6 +506,9 @@ func TestCancelStopsTheServersWork(t *testing.T) {
 	}
 	if perr, ok := prism.AsError(err); !ok || perr.Code != codes.Canceled {
 		t.Fatalf("got %v, want Canceled", err)
+	}
+	if !errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("errors.Is(%v): want context.Canceled only", err)
 	}
 
 	// The server records the cancellation and stops evaluating the model.
@@ -485,7 +553,7 @@ func TestFullServerAsksToRetry(t *testing.T) {
 	done := make(chan error, 2)
 	go func() {
 		var once bool
-		_, err := c.StreamExplain(ctx, first, func(*prismpb.Progress) {
+		_, err := c.StreamExplain(ctx, first, func(prism.Progress) {
 			if !once {
 				once = true
 				close(running)
@@ -535,6 +603,31 @@ func TestDialNeedsTransportSecurity(t *testing.T) {
 	}
 }
 
+// Without a deadline of its own, Dial gives up on a server that is down after
+// DefaultConnectTimeout.
+func TestDialToAClosedPortGivesUp(t *testing.T) {
+	t.Parallel()
+	listener, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := listener.Addr().String()
+	listener.Close()
+	start := time.Now()
+	c, err := prism.Dial(context.Background(), target, prism.WithInsecure())
+	elapsed := time.Since(start)
+	if err == nil {
+		c.Close()
+		t.Fatalf("Dial to the closed port %s succeeded", target)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "cannot connect to "+target) {
+		t.Errorf("got %q, want a context.DeadlineExceeded that cannot connect to %s", err, target)
+	}
+	if elapsed < prism.DefaultConnectTimeout || elapsed > prism.DefaultConnectTimeout+5*time.Second {
+		t.Errorf("Dial gave up after %v, want %v", elapsed, prism.DefaultConnectTimeout)
+	}
+}
+
 func TestDialGivesUpWithTheContext(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
@@ -551,5 +644,87 @@ func TestExplainRejectsNilRequest(t *testing.T) {
 	}
 	if _, err := client.StreamExplain(testContext(t), nil, nil); err == nil {
 		t.Fatal("StreamExplain(nil) succeeded")
+	}
+}
+
+// Every method the server declares has a constructor here, and each constructor sets the request
+// field the server names it by: a method added to the server's table fails this until the client
+// has it.
+func TestEveryMethodTheServerDeclaresHasAConstructor(t *testing.T) {
+	ctx := testContext(t)
+	cnn, err := client.Model(ctx, "digits_cnn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	constructors := map[string]prism.Method{
+		"auto":                 prism.Auto(),
+		"kernel_shap":          prism.KernelSHAP(nil),
+		"exact_shapley":        prism.ExactShapley(nil),
+		"permutation_shap":     prism.PermutationSHAP(nil),
+		"lime":                 prism.LIME(nil),
+		"deep_lift":            prism.DeepLIFT(nil),
+		"deep_lift_shap":       prism.DeepLIFTSHAP(nil),
+		"integrated_gradients": prism.IntegratedGradients(nil),
+		"gradient_x_input":     prism.GradientXInput(nil),
+		"saliency":             prism.Saliency(nil),
+	}
+	oneof := (&prismpb.ExplainRequest{}).ProtoReflect().Descriptor().Oneofs().ByName("method")
+	var declared []string
+	for _, m := range cnn.GetMethodDetails() {
+		declared = append(declared, m.GetName())
+		set, ok := constructors[m.GetName()]
+		if !ok {
+			t.Errorf("the server declares %q; the client has no constructor for it", m.GetName())
+			continue
+		}
+		r := &prismpb.ExplainRequest{}
+		set(r)
+		if got := r.ProtoReflect().WhichOneof(oneof); got == nil || string(got.Name()) != m.GetName() {
+			t.Errorf("the constructor for %q sets %v", m.GetName(), got)
+		}
+	}
+	if len(declared) != len(constructors) || oneof.Fields().Len() != len(constructors) {
+		t.Errorf("server declares %v; the client has %d constructors; the oneof has %d cases",
+			declared, len(constructors), oneof.Fields().Len())
+	}
+	if k := cnn.GetMethodDetails()[0]; k.GetName() != "kernel_shap" || !k.GetTimeBudget() || k.GetRunsOn() != prismpb.RunsOn_RUNS_ON_MODEL {
+		t.Errorf("kernel_shap's details %v", k)
+	}
+}
+
+// DeepLIFT through digits_cnn's final Softmax leaves part of f(x) - f(x') unexplained, and the
+// server says so in Warnings; on the logits it adds up and there is no warning.
+func TestDeepLIFTThroughASoftmaxCarriesAWarning(t *testing.T) {
+	ctx := testContext(t)
+	raw, err := os.ReadFile("../../models/digits_cnn/background.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(raw)), "\n")
+	pixels := &prismpb.Tensor{Shape: []int64{4, 1, 8, 8}}
+	for _, line := range lines[1:5] {
+		for _, v := range strings.Split(line, ",") {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 32)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pixels.FloatData = append(pixels.FloatData, float32(f))
+		}
+	}
+	e, err := client.Explain(ctx, prism.NewRequest("digits_cnn", pixels, prism.DeepLIFT(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.Warnings) != 1 || e.Warnings[0].GetCode() != "EFFICIENCY_GAP" ||
+		!strings.Contains(e.Warnings[0].GetMessage(), "GRADIENT_TARGET_LOGITS") {
+		t.Fatalf("warnings %v", e.Warnings)
+	}
+	logits, err := client.Explain(ctx, prism.NewRequest("digits_cnn", pixels,
+		prism.DeepLIFT(&prismpb.DeepLiftParams{Target: prismpb.GradientTarget_GRADIENT_TARGET_LOGITS})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(logits.Warnings) != 0 {
+		t.Fatalf("warnings on the logits %v", logits.Warnings)
 	}
 }

@@ -87,13 +87,44 @@ func TestExplanationIndicesFollowTheSummary(t *testing.T) {
 				t.Errorf("OutputIndex: no → %d, maybe → %d", e.OutputIndex("no"), e.OutputIndex("maybe"))
 			}
 			ranked := e.Ranked(1, 1)
-			if want := []prism.FeatureAttribution{{"c", 121}, {"b", 111}, {"a", 101}}; !slices.Equal(ranked, want) {
+			want := []prism.FeatureAttribution{
+				{Index: 2, Feature: "c", Value: 121, StdError: 121},
+				{Index: 1, Feature: "b", Value: 111, StdError: 111},
+				{Index: 0, Feature: "a", Value: 101, StdError: 101},
+			}
+			if !slices.Equal(ranked, want) {
 				t.Errorf("ranked %v, want %v", ranked, want)
 			}
 			if e.Partial {
 				t.Error("Partial without the response's partial")
 			}
 		})
+	}
+}
+
+func TestRankedWithoutStandardErrors(t *testing.T) {
+	resp := compactResponse(doubles)
+	resp.Summary.StandardErrors = nil
+	resp.Summary.Attributions = doubles("attributions", []int64{2, 3, 2}, []float64{1, 0, -3, 0, 2, 0, 0, 0, 0, 0, 0, 0})
+	e, err := prism.NewExplanation(resp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []prism.FeatureAttribution{{Index: 1, Feature: "b", Value: -3}, {Index: 2, Feature: "c", Value: 2}, {Index: 0, Feature: "a", Value: 1}}
+	if ranked := e.Ranked(0, 0); !slices.Equal(ranked, want) {
+		t.Errorf("ranked %v, want %v", ranked, want)
+	}
+}
+
+func TestProgressFraction(t *testing.T) {
+	for _, c := range []struct {
+		done, total int64
+		want        float64
+	}{{0, 0, 0}, {5, 0, 0}, {0, 120, 0}, {30, 120, 0.25}, {120, 120, 1}} {
+		p := prism.Progress{Progress: &prismpb.Progress{EvaluationsDone: c.done, EvaluationsTotal: c.total}}
+		if got := p.Fraction(); got != c.want {
+			t.Errorf("%d of %d: Fraction() = %v, want %v", c.done, c.total, got, c.want)
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package prism
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -35,6 +36,9 @@ type Error struct {
 	RetryDelay time.Duration
 
 	status *status.Status
+	// cause is the call's context error when the call ended because its
+	// context was cancelled or its deadline passed; nil otherwise.
+	cause error
 }
 
 // FieldViolation names a request field and what is wrong with it.
@@ -55,6 +59,14 @@ func (e *Error) Error() string {
 // GRPCStatus returns the status the server sent.
 func (e *Error) GRPCStatus() *status.Status {
 	return e.status
+}
+
+// Unwrap returns the context's error (context.Canceled or
+// context.DeadlineExceeded) when the call ended because its context did, so
+// that errors.Is(err, context.Canceled) tells a call the caller cancelled from
+// one the server ended; nil otherwise.
+func (e *Error) Unwrap() error {
+	return e.cause
 }
 
 // AsError returns err as an *Error when it is a gRPC status error (or wraps
@@ -93,10 +105,15 @@ func fromStatus(st *status.Status) *Error {
 	return e
 }
 
-// callError turns the error of a gRPC call into an *Error; other errors pass through.
-func callError(err error) error {
-	if perr, ok := AsError(err); ok {
-		return perr
+// callError turns the error of a gRPC call made with ctx into an *Error, which
+// wraps ctx's error when the call ended with it; other errors pass through.
+func callError(ctx context.Context, err error) error {
+	perr, ok := AsError(err)
+	if !ok {
+		return err
 	}
-	return err
+	if ctxErr := ctx.Err(); ctxErr != nil && (perr.Code == codes.Canceled || perr.Code == codes.DeadlineExceeded) {
+		perr.cause = ctxErr
+	}
+	return perr
 }

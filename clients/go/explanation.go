@@ -33,6 +33,10 @@ type Explanation struct {
 	// Partial is true when the request's time budget ran out first: the
 	// attributions are the estimates of that moment, with their StandardErrors.
 	Partial bool
+	// Warnings is what the server says a reader should know before trusting
+	// the values, e.g. code "EFFICIENCY_GAP" when attributions that should add
+	// up to ModelOutputs - BaseValues leave much of it unexplained. Check it.
+	Warnings []*prismpb.ResponseWarning
 	// Response is the message the server sent.
 	Response *prismpb.ExplainResponse
 }
@@ -52,6 +56,7 @@ func NewExplanation(resp *prismpb.ExplainResponse) (*Explanation, error) {
 		OutputNames:    s.GetOutputs(),
 		ElapsedSeconds: resp.GetElapsedSeconds(),
 		Partial:        resp.GetPartial(),
+		Warnings:       resp.GetWarnings(),
 		Response:       resp,
 	}
 	var err error
@@ -92,15 +97,25 @@ func (e *Explanation) OutputIndex(name string) int {
 
 // FeatureAttribution is one feature's attribution.
 type FeatureAttribution struct {
+	// Index is the feature's position in FeatureNames, and the second index
+	// of Attributions and StandardErrors.
+	Index   int
 	Feature string
 	Value   float64
+	// StdError is the attribution's standard error; 0 when the Explanation
+	// has no StandardErrors (exact values, and methods that estimate none).
+	StdError float64
 }
 
-// Ranked returns the attributions of one instance and output, largest |value| first.
+// Ranked returns the attributions of one instance and output, largest |value|
+// first (features of equal |value| in their order).
 func (e *Explanation) Ranked(instance, output int) []FeatureAttribution {
 	ranked := make([]FeatureAttribution, len(e.FeatureNames))
 	for f, name := range e.FeatureNames {
-		ranked[f] = FeatureAttribution{Feature: name, Value: e.Attributions[instance][f][output]}
+		ranked[f] = FeatureAttribution{Index: f, Feature: name, Value: e.Attributions[instance][f][output]}
+		if e.StandardErrors != nil {
+			ranked[f].StdError = e.StandardErrors[instance][f][output]
+		}
 	}
 	sort.SliceStable(ranked, func(i, j int) bool {
 		return math.Abs(ranked[i].Value) > math.Abs(ranked[j].Value)

@@ -8,6 +8,25 @@ import (
 	"prism.dev/prism/clients/go/prismpb"
 )
 
+// Progress is a StreamExplain progress event (the generated message, whose
+// fields and getters it has) as StreamExplain hands it to onProgress: the
+// newest counters, and every running estimate that changed since the previous
+// call.
+type Progress struct {
+	*prismpb.Progress
+}
+
+// Fraction is EvaluationsDone / EvaluationsTotal, the share of the model
+// evaluations done; 0 while the total is not known. The total may grow for
+// methods that adapt their budget, so the fraction can step back.
+func (p Progress) Fraction() float64 {
+	total := p.GetEvaluationsTotal()
+	if total <= 0 {
+		return 0
+	}
+	return float64(p.GetEvaluationsDone()) / float64(total)
+}
+
 // latestProgress is one StreamExplain call's events between the goroutine
 // that reads the stream as fast as it comes and the caller, who may be
 // slower: progress is merged, never queued. The server sends progress every

@@ -184,9 +184,9 @@ func TestSlowReaderGetsTheLatestProgress(t *testing.T) {
 	var staleness []float64
 	readers := 0
 	start := time.Now()
-	_, err := c.StreamExplain(ctx, breastCancerRequest(t, 5, 200000), func(p *prismpb.Progress) {
+	_, err := c.StreamExplain(ctx, breastCancerRequest(t, 5, 200000), func(p prism.Progress) {
 		now := time.Since(start)
-		delivered = append(delivered, p)
+		delivered = append(delivered, p.Progress)
 		staleness = append(staleness, now.Seconds()-p.GetElapsedSeconds())
 		if readers == 0 {
 			readers = progressReaders(t)
@@ -234,8 +234,8 @@ func TestSlowReaderGetsTheLatestProgress(t *testing.T) {
 func TestSlowReaderGetsTheLastProgressThenTheResult(t *testing.T) {
 	c, rec := recordingClient(t)
 	var delivered []*prismpb.Progress
-	e, err := c.StreamExplain(testContext(t), breastCancerRequest(t, 10, 4000), func(p *prismpb.Progress) {
-		delivered = append(delivered, p)
+	e, err := c.StreamExplain(testContext(t), breastCancerRequest(t, 10, 4000), func(p prism.Progress) {
+		delivered = append(delivered, p.Progress)
 		time.Sleep(500 * time.Millisecond)
 	})
 	if err != nil {
@@ -267,7 +267,7 @@ func TestPanickingOnProgressCancelsTheCall(t *testing.T) {
 				t.Fatalf("recovered %v, want the callback's panic", r)
 			}
 		}()
-		_, err := client.StreamExplain(testContext(t), breastCancerRequest(t, 5, 200000), func(*prismpb.Progress) {
+		_, err := client.StreamExplain(testContext(t), breastCancerRequest(t, 5, 200000), func(prism.Progress) {
 			panic("stop")
 		})
 		t.Fatalf("StreamExplain returned %v", err)

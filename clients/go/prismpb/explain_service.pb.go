@@ -2161,7 +2161,10 @@ type ExplainResponse struct {
 	Summary *Summary `protobuf:"bytes,6,opt,name=summary,proto3" json:"summary,omitempty"`
 	// True when `time_budget` ran out first: the values are the estimates at that
 	// time (see each explanation's standard errors and model_evaluations).
-	Partial       bool `protobuf:"varint,7,opt,name=partial,proto3" json:"partial,omitempty"`
+	Partial bool `protobuf:"varint,7,opt,name=partial,proto3" json:"partial,omitempty"`
+	// What a reader should know before trusting the values; empty when nothing
+	// is amiss. The clients show them.
+	Warnings      []*ResponseWarning `protobuf:"bytes,8,rep,name=warnings,proto3" json:"warnings,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2245,6 +2248,70 @@ func (x *ExplainResponse) GetPartial() bool {
 	return false
 }
 
+func (x *ExplainResponse) GetWarnings() []*ResponseWarning {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
+// Something about an answer its reader should know.
+type ResponseWarning struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// What it is, for programs: "EFFICIENCY_GAP" (a method whose attributions
+	// should add up to model_output - base_value leaves more than 5% of it
+	// unexplained in some explanation).
+	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
+	// What it is and what to do, for people.
+	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResponseWarning) Reset() {
+	*x = ResponseWarning{}
+	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResponseWarning) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResponseWarning) ProtoMessage() {}
+
+func (x *ResponseWarning) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResponseWarning.ProtoReflect.Descriptor instead.
+func (*ResponseWarning) Descriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *ResponseWarning) GetCode() string {
+	if x != nil {
+		return x.Code
+	}
+	return ""
+}
+
+func (x *ResponseWarning) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
 // The request's values as dense FLOAT64 tensors, and the global importance.
 type Summary struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -2268,7 +2335,7 @@ type Summary struct {
 
 func (x *Summary) Reset() {
 	*x = Summary{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2280,7 +2347,7 @@ func (x *Summary) String() string {
 func (*Summary) ProtoMessage() {}
 
 func (x *Summary) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2293,7 +2360,7 @@ func (x *Summary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Summary.ProtoReflect.Descriptor instead.
 func (*Summary) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{21}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Summary) GetOutputs() []string {
@@ -2373,7 +2440,7 @@ type Explanation struct {
 
 func (x *Explanation) Reset() {
 	*x = Explanation{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2385,7 +2452,7 @@ func (x *Explanation) String() string {
 func (*Explanation) ProtoMessage() {}
 
 func (x *Explanation) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2398,7 +2465,7 @@ func (x *Explanation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Explanation.ProtoReflect.Descriptor instead.
 func (*Explanation) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{22}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Explanation) GetInstance() int32 {
@@ -2479,7 +2546,7 @@ type Diagnostics struct {
 
 func (x *Diagnostics) Reset() {
 	*x = Diagnostics{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2491,7 +2558,7 @@ func (x *Diagnostics) String() string {
 func (*Diagnostics) ProtoMessage() {}
 
 func (x *Diagnostics) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2504,7 +2571,7 @@ func (x *Diagnostics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostics.ProtoReflect.Descriptor instead.
 func (*Diagnostics) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{23}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Diagnostics) GetModelEvaluations() int64 {
@@ -2583,7 +2650,7 @@ type SurrogateFit struct {
 
 func (x *SurrogateFit) Reset() {
 	*x = SurrogateFit{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2595,7 +2662,7 @@ func (x *SurrogateFit) String() string {
 func (*SurrogateFit) ProtoMessage() {}
 
 func (x *SurrogateFit) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2608,7 +2675,7 @@ func (x *SurrogateFit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurrogateFit.ProtoReflect.Descriptor instead.
 func (*SurrogateFit) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{24}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SurrogateFit) GetIntercept() float64 {
@@ -2645,7 +2712,7 @@ type ExplainEvent struct {
 
 func (x *ExplainEvent) Reset() {
 	*x = ExplainEvent{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2657,7 +2724,7 @@ func (x *ExplainEvent) String() string {
 func (*ExplainEvent) ProtoMessage() {}
 
 func (x *ExplainEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2670,7 +2737,7 @@ func (x *ExplainEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainEvent.ProtoReflect.Descriptor instead.
 func (*ExplainEvent) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{25}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ExplainEvent) GetEvent() isExplainEvent_Event {
@@ -2730,7 +2797,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2742,7 +2809,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2755,7 +2822,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{26}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Progress) GetEvaluationsDone() int64 {
@@ -2799,7 +2866,7 @@ type Estimate struct {
 
 func (x *Estimate) Reset() {
 	*x = Estimate{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2811,7 +2878,7 @@ func (x *Estimate) String() string {
 func (*Estimate) ProtoMessage() {}
 
 func (x *Estimate) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2824,7 +2891,7 @@ func (x *Estimate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Estimate.ProtoReflect.Descriptor instead.
 func (*Estimate) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{27}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Estimate) GetInstance() int32 {
@@ -2986,7 +3053,7 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\x1bMASK_SAMPLING_UNIFORM_COUNT\x10\x02\"_\n" +
 	"\rNeighbourhood\x12$\n" +
 	"\x04data\x18\x01 \x01(\v2\x10.prism.v1.TensorR\x04data\x12(\n" +
-	"\x06inputs\x18\x02 \x01(\v2\x10.prism.v1.TensorR\x06inputs\"\x8f\x02\n" +
+	"\x06inputs\x18\x02 \x01(\v2\x10.prism.v1.TensorR\x06inputs\"\xc6\x02\n" +
 	"\x0fExplainResponse\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x12#\n" +
@@ -2994,7 +3061,11 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\fexplanations\x18\x04 \x03(\v2\x15.prism.v1.ExplanationR\fexplanations\x12'\n" +
 	"\x0felapsed_seconds\x18\x05 \x01(\x01R\x0eelapsedSeconds\x12+\n" +
 	"\asummary\x18\x06 \x01(\v2\x11.prism.v1.SummaryR\asummary\x12\x18\n" +
-	"\apartial\x18\a \x01(\bR\apartial\"\xe2\x02\n" +
+	"\apartial\x18\a \x01(\bR\apartial\x125\n" +
+	"\bwarnings\x18\b \x03(\v2\x19.prism.v1.ResponseWarningR\bwarnings\"?\n" +
+	"\x0fResponseWarning\x12\x12\n" +
+	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\xe2\x02\n" +
 	"\aSummary\x12\x18\n" +
 	"\aoutputs\x18\x01 \x03(\tR\aoutputs\x12D\n" +
 	"\x15mean_abs_attributions\x18\x02 \x01(\v2\x10.prism.v1.TensorR\x13meanAbsAttributions\x124\n" +
@@ -3079,7 +3150,7 @@ func file_prism_v1_explain_service_proto_rawDescGZIP() []byte {
 }
 
 var file_prism_v1_explain_service_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_prism_v1_explain_service_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_prism_v1_explain_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_prism_v1_explain_service_proto_goTypes = []any{
 	(Link)(0),                         // 0: prism.v1.Link
 	(ResponseFormat)(0),               // 1: prism.v1.ResponseFormat
@@ -3111,18 +3182,19 @@ var file_prism_v1_explain_service_proto_goTypes = []any{
 	(*LimeParams)(nil),                // 27: prism.v1.LimeParams
 	(*Neighbourhood)(nil),             // 28: prism.v1.Neighbourhood
 	(*ExplainResponse)(nil),           // 29: prism.v1.ExplainResponse
-	(*Summary)(nil),                   // 30: prism.v1.Summary
-	(*Explanation)(nil),               // 31: prism.v1.Explanation
-	(*Diagnostics)(nil),               // 32: prism.v1.Diagnostics
-	(*SurrogateFit)(nil),              // 33: prism.v1.SurrogateFit
-	(*ExplainEvent)(nil),              // 34: prism.v1.ExplainEvent
-	(*Progress)(nil),                  // 35: prism.v1.Progress
-	(*Estimate)(nil),                  // 36: prism.v1.Estimate
-	(*Tensor)(nil),                    // 37: prism.v1.Tensor
-	(*durationpb.Duration)(nil),       // 38: google.protobuf.Duration
+	(*ResponseWarning)(nil),           // 30: prism.v1.ResponseWarning
+	(*Summary)(nil),                   // 31: prism.v1.Summary
+	(*Explanation)(nil),               // 32: prism.v1.Explanation
+	(*Diagnostics)(nil),               // 33: prism.v1.Diagnostics
+	(*SurrogateFit)(nil),              // 34: prism.v1.SurrogateFit
+	(*ExplainEvent)(nil),              // 35: prism.v1.ExplainEvent
+	(*Progress)(nil),                  // 36: prism.v1.Progress
+	(*Estimate)(nil),                  // 37: prism.v1.Estimate
+	(*Tensor)(nil),                    // 38: prism.v1.Tensor
+	(*durationpb.Duration)(nil),       // 39: google.protobuf.Duration
 }
 var file_prism_v1_explain_service_proto_depIdxs = []int32{
-	37, // 0: prism.v1.ExplainRequest.inputs:type_name -> prism.v1.Tensor
+	38, // 0: prism.v1.ExplainRequest.inputs:type_name -> prism.v1.Tensor
 	23, // 1: prism.v1.ExplainRequest.kernel_shap:type_name -> prism.v1.KernelShapParams
 	27, // 2: prism.v1.ExplainRequest.lime:type_name -> prism.v1.LimeParams
 	25, // 3: prism.v1.ExplainRequest.exact_shapley:type_name -> prism.v1.ExactShapleyParams
@@ -3136,15 +3208,15 @@ var file_prism_v1_explain_service_proto_depIdxs = []int32{
 	10, // 11: prism.v1.ExplainRequest.feature_groups:type_name -> prism.v1.FeatureGroups
 	16, // 12: prism.v1.ExplainRequest.baseline:type_name -> prism.v1.Baseline
 	1,  // 13: prism.v1.ExplainRequest.format:type_name -> prism.v1.ResponseFormat
-	37, // 14: prism.v1.ExplainRequest.background:type_name -> prism.v1.Tensor
+	38, // 14: prism.v1.ExplainRequest.background:type_name -> prism.v1.Tensor
 	0,  // 15: prism.v1.ExplainRequest.link:type_name -> prism.v1.Link
-	38, // 16: prism.v1.ExplainRequest.time_budget:type_name -> google.protobuf.Duration
+	39, // 16: prism.v1.ExplainRequest.time_budget:type_name -> google.protobuf.Duration
 	11, // 17: prism.v1.FeatureGroups.explicit:type_name -> prism.v1.ExplicitGroups
 	13, // 18: prism.v1.FeatureGroups.grid:type_name -> prism.v1.GridPatches
 	14, // 19: prism.v1.FeatureGroups.segments:type_name -> prism.v1.SegmentMap
 	15, // 20: prism.v1.FeatureGroups.tokens:type_name -> prism.v1.TokenPositions
 	12, // 21: prism.v1.ExplicitGroups.groups:type_name -> prism.v1.FeatureGroup
-	37, // 22: prism.v1.Baseline.values:type_name -> prism.v1.Tensor
+	38, // 22: prism.v1.Baseline.values:type_name -> prism.v1.Tensor
 	2,  // 23: prism.v1.DeepLiftParams.target:type_name -> prism.v1.GradientTarget
 	2,  // 24: prism.v1.DeepLiftShapParams.target:type_name -> prism.v1.GradientTarget
 	3,  // 25: prism.v1.IntegratedGradientsParams.method:type_name -> prism.v1.IntegrationMethod
@@ -3153,35 +3225,36 @@ var file_prism_v1_explain_service_proto_depIdxs = []int32{
 	2,  // 28: prism.v1.SaliencyParams.target:type_name -> prism.v1.GradientTarget
 	24, // 29: prism.v1.KernelShapParams.l1_reg:type_name -> prism.v1.L1Reg
 	4,  // 30: prism.v1.KernelShapParams.estimator:type_name -> prism.v1.KernelShapParams.Estimator
-	37, // 31: prism.v1.KernelShapParams.coalitions:type_name -> prism.v1.Tensor
+	38, // 31: prism.v1.KernelShapParams.coalitions:type_name -> prism.v1.Tensor
 	5,  // 32: prism.v1.L1Reg.criterion:type_name -> prism.v1.L1Reg.Criterion
 	6,  // 33: prism.v1.LimeParams.feature_selection:type_name -> prism.v1.LimeParams.FeatureSelection
 	7,  // 34: prism.v1.LimeParams.discretizer:type_name -> prism.v1.LimeParams.Discretizer
 	8,  // 35: prism.v1.LimeParams.mask_sampling:type_name -> prism.v1.LimeParams.MaskSampling
 	28, // 36: prism.v1.LimeParams.neighbourhood:type_name -> prism.v1.Neighbourhood
-	37, // 37: prism.v1.Neighbourhood.data:type_name -> prism.v1.Tensor
-	37, // 38: prism.v1.Neighbourhood.inputs:type_name -> prism.v1.Tensor
-	31, // 39: prism.v1.ExplainResponse.explanations:type_name -> prism.v1.Explanation
-	30, // 40: prism.v1.ExplainResponse.summary:type_name -> prism.v1.Summary
-	37, // 41: prism.v1.Summary.mean_abs_attributions:type_name -> prism.v1.Tensor
-	37, // 42: prism.v1.Summary.attributions:type_name -> prism.v1.Tensor
-	37, // 43: prism.v1.Summary.standard_errors:type_name -> prism.v1.Tensor
-	37, // 44: prism.v1.Summary.base_values:type_name -> prism.v1.Tensor
-	37, // 45: prism.v1.Summary.model_outputs:type_name -> prism.v1.Tensor
-	32, // 46: prism.v1.Explanation.diagnostics:type_name -> prism.v1.Diagnostics
-	33, // 47: prism.v1.Diagnostics.surrogate:type_name -> prism.v1.SurrogateFit
-	35, // 48: prism.v1.ExplainEvent.progress:type_name -> prism.v1.Progress
-	29, // 49: prism.v1.ExplainEvent.result:type_name -> prism.v1.ExplainResponse
-	36, // 50: prism.v1.Progress.estimates:type_name -> prism.v1.Estimate
-	9,  // 51: prism.v1.ExplainService.Explain:input_type -> prism.v1.ExplainRequest
-	9,  // 52: prism.v1.ExplainService.StreamExplain:input_type -> prism.v1.ExplainRequest
-	29, // 53: prism.v1.ExplainService.Explain:output_type -> prism.v1.ExplainResponse
-	34, // 54: prism.v1.ExplainService.StreamExplain:output_type -> prism.v1.ExplainEvent
-	53, // [53:55] is the sub-list for method output_type
-	51, // [51:53] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	38, // 37: prism.v1.Neighbourhood.data:type_name -> prism.v1.Tensor
+	38, // 38: prism.v1.Neighbourhood.inputs:type_name -> prism.v1.Tensor
+	32, // 39: prism.v1.ExplainResponse.explanations:type_name -> prism.v1.Explanation
+	31, // 40: prism.v1.ExplainResponse.summary:type_name -> prism.v1.Summary
+	30, // 41: prism.v1.ExplainResponse.warnings:type_name -> prism.v1.ResponseWarning
+	38, // 42: prism.v1.Summary.mean_abs_attributions:type_name -> prism.v1.Tensor
+	38, // 43: prism.v1.Summary.attributions:type_name -> prism.v1.Tensor
+	38, // 44: prism.v1.Summary.standard_errors:type_name -> prism.v1.Tensor
+	38, // 45: prism.v1.Summary.base_values:type_name -> prism.v1.Tensor
+	38, // 46: prism.v1.Summary.model_outputs:type_name -> prism.v1.Tensor
+	33, // 47: prism.v1.Explanation.diagnostics:type_name -> prism.v1.Diagnostics
+	34, // 48: prism.v1.Diagnostics.surrogate:type_name -> prism.v1.SurrogateFit
+	36, // 49: prism.v1.ExplainEvent.progress:type_name -> prism.v1.Progress
+	29, // 50: prism.v1.ExplainEvent.result:type_name -> prism.v1.ExplainResponse
+	37, // 51: prism.v1.Progress.estimates:type_name -> prism.v1.Estimate
+	9,  // 52: prism.v1.ExplainService.Explain:input_type -> prism.v1.ExplainRequest
+	9,  // 53: prism.v1.ExplainService.StreamExplain:input_type -> prism.v1.ExplainRequest
+	29, // 54: prism.v1.ExplainService.Explain:output_type -> prism.v1.ExplainResponse
+	35, // 55: prism.v1.ExplainService.StreamExplain:output_type -> prism.v1.ExplainEvent
+	54, // [54:56] is the sub-list for method output_type
+	52, // [52:54] is the sub-list for method input_type
+	52, // [52:52] is the sub-list for extension type_name
+	52, // [52:52] is the sub-list for extension extendee
+	0,  // [0:52] is the sub-list for field type_name
 }
 
 func init() { file_prism_v1_explain_service_proto_init() }
@@ -3218,8 +3291,8 @@ func file_prism_v1_explain_service_proto_init() {
 		(*L1Reg_Criterion_)(nil),
 		(*L1Reg_Alpha)(nil),
 	}
-	file_prism_v1_explain_service_proto_msgTypes[23].OneofWrappers = []any{}
-	file_prism_v1_explain_service_proto_msgTypes[25].OneofWrappers = []any{
+	file_prism_v1_explain_service_proto_msgTypes[24].OneofWrappers = []any{}
+	file_prism_v1_explain_service_proto_msgTypes[26].OneofWrappers = []any{
 		(*ExplainEvent_Progress)(nil),
 		(*ExplainEvent_Result)(nil),
 	}
@@ -3229,7 +3302,7 @@ func file_prism_v1_explain_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_prism_v1_explain_service_proto_rawDesc), len(file_prism_v1_explain_service_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   28,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

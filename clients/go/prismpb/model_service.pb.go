@@ -88,21 +88,24 @@ const (
 	Method_METHOD_INTEGRATED_GRADIENTS Method = 7
 	Method_METHOD_GRADIENT_X_INPUT     Method = 8
 	Method_METHOD_SALIENCY             Method = 9
+	// Exact Shapley values up to 10 features, KernelSHAP above (ExplainRequest.auto).
+	Method_METHOD_AUTO Method = 10
 )
 
 // Enum value maps for Method.
 var (
 	Method_name = map[int32]string{
-		0: "METHOD_UNSPECIFIED",
-		1: "METHOD_KERNEL_SHAP",
-		2: "METHOD_LIME",
-		3: "METHOD_EXACT_SHAPLEY",
-		4: "METHOD_PERMUTATION_SHAP",
-		5: "METHOD_DEEP_LIFT",
-		6: "METHOD_DEEP_LIFT_SHAP",
-		7: "METHOD_INTEGRATED_GRADIENTS",
-		8: "METHOD_GRADIENT_X_INPUT",
-		9: "METHOD_SALIENCY",
+		0:  "METHOD_UNSPECIFIED",
+		1:  "METHOD_KERNEL_SHAP",
+		2:  "METHOD_LIME",
+		3:  "METHOD_EXACT_SHAPLEY",
+		4:  "METHOD_PERMUTATION_SHAP",
+		5:  "METHOD_DEEP_LIFT",
+		6:  "METHOD_DEEP_LIFT_SHAP",
+		7:  "METHOD_INTEGRATED_GRADIENTS",
+		8:  "METHOD_GRADIENT_X_INPUT",
+		9:  "METHOD_SALIENCY",
+		10: "METHOD_AUTO",
 	}
 	Method_value = map[string]int32{
 		"METHOD_UNSPECIFIED":          0,
@@ -115,6 +118,7 @@ var (
 		"METHOD_INTEGRATED_GRADIENTS": 7,
 		"METHOD_GRADIENT_X_INPUT":     8,
 		"METHOD_SALIENCY":             9,
+		"METHOD_AUTO":                 10,
 	}
 )
 
@@ -145,6 +149,229 @@ func (Method) EnumDescriptor() ([]byte, []int) {
 	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{1}
 }
 
+// What evaluates a method's rows.
+type RunsOn int32
+
+const (
+	RunsOn_RUNS_ON_UNSPECIFIED RunsOn = 0
+	// Rows of the model itself: coalitions or perturbed samples.
+	RunsOn_RUNS_ON_MODEL RunsOn = 1
+	// Rows of an attribution graph Prism compiles from the model's graph.
+	RunsOn_RUNS_ON_ATTRIBUTION_GRAPH RunsOn = 2
+)
+
+// Enum value maps for RunsOn.
+var (
+	RunsOn_name = map[int32]string{
+		0: "RUNS_ON_UNSPECIFIED",
+		1: "RUNS_ON_MODEL",
+		2: "RUNS_ON_ATTRIBUTION_GRAPH",
+	}
+	RunsOn_value = map[string]int32{
+		"RUNS_ON_UNSPECIFIED":       0,
+		"RUNS_ON_MODEL":             1,
+		"RUNS_ON_ATTRIBUTION_GRAPH": 2,
+	}
+)
+
+func (x RunsOn) Enum() *RunsOn {
+	p := new(RunsOn)
+	*p = x
+	return p
+}
+
+func (x RunsOn) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RunsOn) Descriptor() protoreflect.EnumDescriptor {
+	return file_prism_v1_model_service_proto_enumTypes[2].Descriptor()
+}
+
+func (RunsOn) Type() protoreflect.EnumType {
+	return &file_prism_v1_model_service_proto_enumTypes[2]
+}
+
+func (x RunsOn) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RunsOn.Descriptor instead.
+func (RunsOn) EnumDescriptor() ([]byte, []int) {
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{2}
+}
+
+// The reference input a method compares an instance with.
+type ReferenceInput int32
+
+const (
+	ReferenceInput_REFERENCE_INPUT_UNSPECIFIED ReferenceInput = 0
+	// Background rows (the request's or the model's default), or the request's
+	// `baseline` row instead.
+	ReferenceInput_REFERENCE_INPUT_BACKGROUND_OR_BASELINE ReferenceInput = 1
+	// Background rows only.
+	ReferenceInput_REFERENCE_INPUT_BACKGROUND ReferenceInput = 2
+	// One baseline row: the request's, else the model's configured one, else zeros.
+	ReferenceInput_REFERENCE_INPUT_BASELINE ReferenceInput = 3
+	// None.
+	ReferenceInput_REFERENCE_INPUT_NONE ReferenceInput = 4
+)
+
+// Enum value maps for ReferenceInput.
+var (
+	ReferenceInput_name = map[int32]string{
+		0: "REFERENCE_INPUT_UNSPECIFIED",
+		1: "REFERENCE_INPUT_BACKGROUND_OR_BASELINE",
+		2: "REFERENCE_INPUT_BACKGROUND",
+		3: "REFERENCE_INPUT_BASELINE",
+		4: "REFERENCE_INPUT_NONE",
+	}
+	ReferenceInput_value = map[string]int32{
+		"REFERENCE_INPUT_UNSPECIFIED":            0,
+		"REFERENCE_INPUT_BACKGROUND_OR_BASELINE": 1,
+		"REFERENCE_INPUT_BACKGROUND":             2,
+		"REFERENCE_INPUT_BASELINE":               3,
+		"REFERENCE_INPUT_NONE":                   4,
+	}
+)
+
+func (x ReferenceInput) Enum() *ReferenceInput {
+	p := new(ReferenceInput)
+	*p = x
+	return p
+}
+
+func (x ReferenceInput) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReferenceInput) Descriptor() protoreflect.EnumDescriptor {
+	return file_prism_v1_model_service_proto_enumTypes[3].Descriptor()
+}
+
+func (ReferenceInput) Type() protoreflect.EnumType {
+	return &file_prism_v1_model_service_proto_enumTypes[3]
+}
+
+func (x ReferenceInput) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReferenceInput.Descriptor instead.
+func (ReferenceInput) EnumDescriptor() ([]byte, []int) {
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{3}
+}
+
+// One method a model serves, and what a request may ask of it.
+type MethodInfo struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Method Method                 `protobuf:"varint,1,opt,name=method,proto3,enum=prism.v1.Method" json:"method,omitempty"`
+	// Its field in ExplainRequest's `method` oneof, which is also its name in
+	// responses and in metrics labels.
+	Name      string         `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	RunsOn    RunsOn         `protobuf:"varint,3,opt,name=runs_on,json=runsOn,proto3,enum=prism.v1.RunsOn" json:"runs_on,omitempty"`
+	Reference ReferenceInput `protobuf:"varint,4,opt,name=reference,proto3,enum=prism.v1.ReferenceInput" json:"reference,omitempty"`
+	// It answers within `ExplainRequest.time_budget` (with `partial` set when
+	// the budget cut it short).
+	TimeBudget bool `protobuf:"varint,5,opt,name=time_budget,json=timeBudget,proto3" json:"time_budget,omitempty"`
+	// It can stop once its standard errors are within a requested tolerance.
+	Tolerance bool `protobuf:"varint,6,opt,name=tolerance,proto3" json:"tolerance,omitempty"`
+	// StreamExplain sends running estimates of its attributions.
+	RunningEstimates bool `protobuf:"varint,7,opt,name=running_estimates,json=runningEstimates,proto3" json:"running_estimates,omitempty"`
+	// Its attributions add up to model_output - base_value (Shapley efficiency,
+	// DeepLIFT's summation-to-delta, Integrated Gradients' completeness); when
+	// they leave much of it unexplained the response says so in `warnings`.
+	Efficient     bool `protobuf:"varint,8,opt,name=efficient,proto3" json:"efficient,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MethodInfo) Reset() {
+	*x = MethodInfo{}
+	mi := &file_prism_v1_model_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MethodInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MethodInfo) ProtoMessage() {}
+
+func (x *MethodInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_model_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MethodInfo.ProtoReflect.Descriptor instead.
+func (*MethodInfo) Descriptor() ([]byte, []int) {
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *MethodInfo) GetMethod() Method {
+	if x != nil {
+		return x.Method
+	}
+	return Method_METHOD_UNSPECIFIED
+}
+
+func (x *MethodInfo) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *MethodInfo) GetRunsOn() RunsOn {
+	if x != nil {
+		return x.RunsOn
+	}
+	return RunsOn_RUNS_ON_UNSPECIFIED
+}
+
+func (x *MethodInfo) GetReference() ReferenceInput {
+	if x != nil {
+		return x.Reference
+	}
+	return ReferenceInput_REFERENCE_INPUT_UNSPECIFIED
+}
+
+func (x *MethodInfo) GetTimeBudget() bool {
+	if x != nil {
+		return x.TimeBudget
+	}
+	return false
+}
+
+func (x *MethodInfo) GetTolerance() bool {
+	if x != nil {
+		return x.Tolerance
+	}
+	return false
+}
+
+func (x *MethodInfo) GetRunningEstimates() bool {
+	if x != nil {
+		return x.RunningEstimates
+	}
+	return false
+}
+
+func (x *MethodInfo) GetEfficient() bool {
+	if x != nil {
+		return x.Efficient
+	}
+	return false
+}
+
 // A method the model cannot serve, and why (e.g. the operator and node the
 // gradient graph has no rule for).
 type UnsupportedMethod struct {
@@ -157,7 +384,7 @@ type UnsupportedMethod struct {
 
 func (x *UnsupportedMethod) Reset() {
 	*x = UnsupportedMethod{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[0]
+	mi := &file_prism_v1_model_service_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -169,7 +396,7 @@ func (x *UnsupportedMethod) String() string {
 func (*UnsupportedMethod) ProtoMessage() {}
 
 func (x *UnsupportedMethod) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[0]
+	mi := &file_prism_v1_model_service_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -182,7 +409,7 @@ func (x *UnsupportedMethod) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnsupportedMethod.ProtoReflect.Descriptor instead.
 func (*UnsupportedMethod) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{0}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *UnsupportedMethod) GetMethod() Method {
@@ -211,7 +438,7 @@ type TensorSpec struct {
 
 func (x *TensorSpec) Reset() {
 	*x = TensorSpec{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[1]
+	mi := &file_prism_v1_model_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -223,7 +450,7 @@ func (x *TensorSpec) String() string {
 func (*TensorSpec) ProtoMessage() {}
 
 func (x *TensorSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[1]
+	mi := &file_prism_v1_model_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -236,7 +463,7 @@ func (x *TensorSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TensorSpec.ProtoReflect.Descriptor instead.
 func (*TensorSpec) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{1}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *TensorSpec) GetName() string {
@@ -268,7 +495,7 @@ type ListModelsRequest struct {
 
 func (x *ListModelsRequest) Reset() {
 	*x = ListModelsRequest{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[2]
+	mi := &file_prism_v1_model_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -280,7 +507,7 @@ func (x *ListModelsRequest) String() string {
 func (*ListModelsRequest) ProtoMessage() {}
 
 func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[2]
+	mi := &file_prism_v1_model_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -293,7 +520,7 @@ func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsRequest.ProtoReflect.Descriptor instead.
 func (*ListModelsRequest) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{2}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{3}
 }
 
 type ListModelsResponse struct {
@@ -305,7 +532,7 @@ type ListModelsResponse struct {
 
 func (x *ListModelsResponse) Reset() {
 	*x = ListModelsResponse{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[3]
+	mi := &file_prism_v1_model_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -317,7 +544,7 @@ func (x *ListModelsResponse) String() string {
 func (*ListModelsResponse) ProtoMessage() {}
 
 func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[3]
+	mi := &file_prism_v1_model_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -330,7 +557,7 @@ func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsResponse.ProtoReflect.Descriptor instead.
 func (*ListModelsResponse) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{3}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListModelsResponse) GetModels() []*ModelInfo {
@@ -350,7 +577,7 @@ type GetModelRequest struct {
 
 func (x *GetModelRequest) Reset() {
 	*x = GetModelRequest{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[4]
+	mi := &file_prism_v1_model_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -362,7 +589,7 @@ func (x *GetModelRequest) String() string {
 func (*GetModelRequest) ProtoMessage() {}
 
 func (x *GetModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[4]
+	mi := &file_prism_v1_model_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -375,7 +602,7 @@ func (x *GetModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetModelRequest.ProtoReflect.Descriptor instead.
 func (*GetModelRequest) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{4}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetModelRequest) GetName() string {
@@ -417,14 +644,16 @@ type ModelInfo struct {
 	HasLogits bool `protobuf:"varint,16,opt,name=has_logits,json=hasLogits,proto3" json:"has_logits,omitempty"`
 	// The model folder's content digest when it was loaded (16 hex digits of
 	// its SHA-256); a reload that changes the folder changes it.
-	Version       string `protobuf:"bytes,17,opt,name=version,proto3" json:"version,omitempty"`
+	Version string `protobuf:"bytes,17,opt,name=version,proto3" json:"version,omitempty"`
+	// What each method in `methods` offers, in the same order.
+	MethodDetails []*MethodInfo `protobuf:"bytes,18,rep,name=method_details,json=methodDetails,proto3" json:"method_details,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ModelInfo) Reset() {
 	*x = ModelInfo{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[5]
+	mi := &file_prism_v1_model_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -436,7 +665,7 @@ func (x *ModelInfo) String() string {
 func (*ModelInfo) ProtoMessage() {}
 
 func (x *ModelInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[5]
+	mi := &file_prism_v1_model_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -449,7 +678,7 @@ func (x *ModelInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelInfo.ProtoReflect.Descriptor instead.
 func (*ModelInfo) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{5}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *ModelInfo) GetName() string {
@@ -571,6 +800,13 @@ func (x *ModelInfo) GetVersion() string {
 	return ""
 }
 
+func (x *ModelInfo) GetMethodDetails() []*MethodInfo {
+	if x != nil {
+		return x.MethodDetails
+	}
+	return nil
+}
+
 type PredictRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
@@ -582,7 +818,7 @@ type PredictRequest struct {
 
 func (x *PredictRequest) Reset() {
 	*x = PredictRequest{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[6]
+	mi := &file_prism_v1_model_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -594,7 +830,7 @@ func (x *PredictRequest) String() string {
 func (*PredictRequest) ProtoMessage() {}
 
 func (x *PredictRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[6]
+	mi := &file_prism_v1_model_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -607,7 +843,7 @@ func (x *PredictRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PredictRequest.ProtoReflect.Descriptor instead.
 func (*PredictRequest) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{6}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *PredictRequest) GetModel() string {
@@ -635,7 +871,7 @@ type PredictResponse struct {
 
 func (x *PredictResponse) Reset() {
 	*x = PredictResponse{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[7]
+	mi := &file_prism_v1_model_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -647,7 +883,7 @@ func (x *PredictResponse) String() string {
 func (*PredictResponse) ProtoMessage() {}
 
 func (x *PredictResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[7]
+	mi := &file_prism_v1_model_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -660,7 +896,7 @@ func (x *PredictResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PredictResponse.ProtoReflect.Descriptor instead.
 func (*PredictResponse) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{7}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PredictResponse) GetModel() string {
@@ -685,7 +921,7 @@ type ReloadModelsRequest struct {
 
 func (x *ReloadModelsRequest) Reset() {
 	*x = ReloadModelsRequest{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[8]
+	mi := &file_prism_v1_model_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -697,7 +933,7 @@ func (x *ReloadModelsRequest) String() string {
 func (*ReloadModelsRequest) ProtoMessage() {}
 
 func (x *ReloadModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[8]
+	mi := &file_prism_v1_model_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -710,7 +946,7 @@ func (x *ReloadModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadModelsRequest.ProtoReflect.Descriptor instead.
 func (*ReloadModelsRequest) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{8}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{9}
 }
 
 type ReloadModelsResponse struct {
@@ -735,7 +971,7 @@ type ReloadModelsResponse struct {
 
 func (x *ReloadModelsResponse) Reset() {
 	*x = ReloadModelsResponse{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[9]
+	mi := &file_prism_v1_model_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -747,7 +983,7 @@ func (x *ReloadModelsResponse) String() string {
 func (*ReloadModelsResponse) ProtoMessage() {}
 
 func (x *ReloadModelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[9]
+	mi := &file_prism_v1_model_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -760,7 +996,7 @@ func (x *ReloadModelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadModelsResponse.ProtoReflect.Descriptor instead.
 func (*ReloadModelsResponse) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{9}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *ReloadModelsResponse) GetAdded() []string {
@@ -817,7 +1053,7 @@ type RefusedModel struct {
 
 func (x *RefusedModel) Reset() {
 	*x = RefusedModel{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[10]
+	mi := &file_prism_v1_model_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -829,7 +1065,7 @@ func (x *RefusedModel) String() string {
 func (*RefusedModel) ProtoMessage() {}
 
 func (x *RefusedModel) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[10]
+	mi := &file_prism_v1_model_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -842,7 +1078,7 @@ func (x *RefusedModel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefusedModel.ProtoReflect.Descriptor instead.
 func (*RefusedModel) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{10}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *RefusedModel) GetName() string {
@@ -863,7 +1099,18 @@ var File_prism_v1_model_service_proto protoreflect.FileDescriptor
 
 const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1cprism/v1/model_service.proto\x12\bprism.v1\x1a\x15prism/v1/tensor.proto\"U\n" +
+	"\x1cprism/v1/model_service.proto\x12\bprism.v1\x1a\x15prism/v1/tensor.proto\"\xb7\x02\n" +
+	"\n" +
+	"MethodInfo\x12(\n" +
+	"\x06method\x18\x01 \x01(\x0e2\x10.prism.v1.MethodR\x06method\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12)\n" +
+	"\aruns_on\x18\x03 \x01(\x0e2\x10.prism.v1.RunsOnR\x06runsOn\x126\n" +
+	"\treference\x18\x04 \x01(\x0e2\x18.prism.v1.ReferenceInputR\treference\x12\x1f\n" +
+	"\vtime_budget\x18\x05 \x01(\bR\n" +
+	"timeBudget\x12\x1c\n" +
+	"\ttolerance\x18\x06 \x01(\bR\ttolerance\x12+\n" +
+	"\x11running_estimates\x18\a \x01(\bR\x10runningEstimates\x12\x1c\n" +
+	"\tefficient\x18\b \x01(\bR\tefficient\"U\n" +
 	"\x11UnsupportedMethod\x12(\n" +
 	"\x06method\x18\x01 \x01(\x0e2\x10.prism.v1.MethodR\x06method\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"`\n" +
@@ -876,7 +1123,7 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\x12ListModelsResponse\x12+\n" +
 	"\x06models\x18\x01 \x03(\v2\x13.prism.v1.ModelInfoR\x06models\"%\n" +
 	"\x0fGetModelRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xdb\x05\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\x98\x06\n" +
 	"\tModelInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x06inputs\x18\x02 \x03(\v2\x14.prism.v1.TensorSpecR\x06inputs\x12.\n" +
@@ -897,7 +1144,8 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\x13unsupported_methods\x18\x0f \x03(\v2\x1b.prism.v1.UnsupportedMethodR\x12unsupportedMethods\x12\x1d\n" +
 	"\n" +
 	"has_logits\x18\x10 \x01(\bR\thasLogits\x12\x18\n" +
-	"\aversion\x18\x11 \x01(\tR\aversion\"P\n" +
+	"\aversion\x18\x11 \x01(\tR\aversion\x12;\n" +
+	"\x0emethod_details\x18\x12 \x03(\v2\x14.prism.v1.MethodInfoR\rmethodDetails\"P\n" +
 	"\x0ePredictRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12(\n" +
 	"\x06inputs\x18\x02 \x03(\v2\x10.prism.v1.TensorR\x06inputs\"S\n" +
@@ -920,7 +1168,7 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\x17OUTPUT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17OUTPUT_KIND_PROBABILITY\x10\x01\x12\x15\n" +
 	"\x11OUTPUT_KIND_LOGIT\x10\x02\x12\x1a\n" +
-	"\x16OUTPUT_KIND_REGRESSION\x10\x03*\x84\x02\n" +
+	"\x16OUTPUT_KIND_REGRESSION\x10\x03*\x95\x02\n" +
 	"\x06Method\x12\x16\n" +
 	"\x12METHOD_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12METHOD_KERNEL_SHAP\x10\x01\x12\x0f\n" +
@@ -931,7 +1179,19 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\x15METHOD_DEEP_LIFT_SHAP\x10\x06\x12\x1f\n" +
 	"\x1bMETHOD_INTEGRATED_GRADIENTS\x10\a\x12\x1b\n" +
 	"\x17METHOD_GRADIENT_X_INPUT\x10\b\x12\x13\n" +
-	"\x0fMETHOD_SALIENCY\x10\t2\xa2\x02\n" +
+	"\x0fMETHOD_SALIENCY\x10\t\x12\x0f\n" +
+	"\vMETHOD_AUTO\x10\n" +
+	"*S\n" +
+	"\x06RunsOn\x12\x17\n" +
+	"\x13RUNS_ON_UNSPECIFIED\x10\x00\x12\x11\n" +
+	"\rRUNS_ON_MODEL\x10\x01\x12\x1d\n" +
+	"\x19RUNS_ON_ATTRIBUTION_GRAPH\x10\x02*\xb5\x01\n" +
+	"\x0eReferenceInput\x12\x1f\n" +
+	"\x1bREFERENCE_INPUT_UNSPECIFIED\x10\x00\x12*\n" +
+	"&REFERENCE_INPUT_BACKGROUND_OR_BASELINE\x10\x01\x12\x1e\n" +
+	"\x1aREFERENCE_INPUT_BACKGROUND\x10\x02\x12\x1c\n" +
+	"\x18REFERENCE_INPUT_BASELINE\x10\x03\x12\x18\n" +
+	"\x14REFERENCE_INPUT_NONE\x10\x042\xa2\x02\n" +
 	"\fModelService\x12G\n" +
 	"\n" +
 	"ListModels\x12\x1b.prism.v1.ListModelsRequest\x1a\x1c.prism.v1.ListModelsResponse\x12:\n" +
@@ -952,50 +1212,57 @@ func file_prism_v1_model_service_proto_rawDescGZIP() []byte {
 	return file_prism_v1_model_service_proto_rawDescData
 }
 
-var file_prism_v1_model_service_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_prism_v1_model_service_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_prism_v1_model_service_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
+var file_prism_v1_model_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_prism_v1_model_service_proto_goTypes = []any{
 	(OutputKind)(0),              // 0: prism.v1.OutputKind
 	(Method)(0),                  // 1: prism.v1.Method
-	(*UnsupportedMethod)(nil),    // 2: prism.v1.UnsupportedMethod
-	(*TensorSpec)(nil),           // 3: prism.v1.TensorSpec
-	(*ListModelsRequest)(nil),    // 4: prism.v1.ListModelsRequest
-	(*ListModelsResponse)(nil),   // 5: prism.v1.ListModelsResponse
-	(*GetModelRequest)(nil),      // 6: prism.v1.GetModelRequest
-	(*ModelInfo)(nil),            // 7: prism.v1.ModelInfo
-	(*PredictRequest)(nil),       // 8: prism.v1.PredictRequest
-	(*PredictResponse)(nil),      // 9: prism.v1.PredictResponse
-	(*ReloadModelsRequest)(nil),  // 10: prism.v1.ReloadModelsRequest
-	(*ReloadModelsResponse)(nil), // 11: prism.v1.ReloadModelsResponse
-	(*RefusedModel)(nil),         // 12: prism.v1.RefusedModel
-	(DataType)(0),                // 13: prism.v1.DataType
-	(*Tensor)(nil),               // 14: prism.v1.Tensor
+	(RunsOn)(0),                  // 2: prism.v1.RunsOn
+	(ReferenceInput)(0),          // 3: prism.v1.ReferenceInput
+	(*MethodInfo)(nil),           // 4: prism.v1.MethodInfo
+	(*UnsupportedMethod)(nil),    // 5: prism.v1.UnsupportedMethod
+	(*TensorSpec)(nil),           // 6: prism.v1.TensorSpec
+	(*ListModelsRequest)(nil),    // 7: prism.v1.ListModelsRequest
+	(*ListModelsResponse)(nil),   // 8: prism.v1.ListModelsResponse
+	(*GetModelRequest)(nil),      // 9: prism.v1.GetModelRequest
+	(*ModelInfo)(nil),            // 10: prism.v1.ModelInfo
+	(*PredictRequest)(nil),       // 11: prism.v1.PredictRequest
+	(*PredictResponse)(nil),      // 12: prism.v1.PredictResponse
+	(*ReloadModelsRequest)(nil),  // 13: prism.v1.ReloadModelsRequest
+	(*ReloadModelsResponse)(nil), // 14: prism.v1.ReloadModelsResponse
+	(*RefusedModel)(nil),         // 15: prism.v1.RefusedModel
+	(DataType)(0),                // 16: prism.v1.DataType
+	(*Tensor)(nil),               // 17: prism.v1.Tensor
 }
 var file_prism_v1_model_service_proto_depIdxs = []int32{
-	1,  // 0: prism.v1.UnsupportedMethod.method:type_name -> prism.v1.Method
-	13, // 1: prism.v1.TensorSpec.dtype:type_name -> prism.v1.DataType
-	7,  // 2: prism.v1.ListModelsResponse.models:type_name -> prism.v1.ModelInfo
-	3,  // 3: prism.v1.ModelInfo.inputs:type_name -> prism.v1.TensorSpec
-	3,  // 4: prism.v1.ModelInfo.outputs:type_name -> prism.v1.TensorSpec
-	0,  // 5: prism.v1.ModelInfo.output_kind:type_name -> prism.v1.OutputKind
-	1,  // 6: prism.v1.ModelInfo.methods:type_name -> prism.v1.Method
-	2,  // 7: prism.v1.ModelInfo.unsupported_methods:type_name -> prism.v1.UnsupportedMethod
-	14, // 8: prism.v1.PredictRequest.inputs:type_name -> prism.v1.Tensor
-	14, // 9: prism.v1.PredictResponse.outputs:type_name -> prism.v1.Tensor
-	12, // 10: prism.v1.ReloadModelsResponse.refused:type_name -> prism.v1.RefusedModel
-	4,  // 11: prism.v1.ModelService.ListModels:input_type -> prism.v1.ListModelsRequest
-	6,  // 12: prism.v1.ModelService.GetModel:input_type -> prism.v1.GetModelRequest
-	8,  // 13: prism.v1.ModelService.Predict:input_type -> prism.v1.PredictRequest
-	10, // 14: prism.v1.ModelService.ReloadModels:input_type -> prism.v1.ReloadModelsRequest
-	5,  // 15: prism.v1.ModelService.ListModels:output_type -> prism.v1.ListModelsResponse
-	7,  // 16: prism.v1.ModelService.GetModel:output_type -> prism.v1.ModelInfo
-	9,  // 17: prism.v1.ModelService.Predict:output_type -> prism.v1.PredictResponse
-	11, // 18: prism.v1.ModelService.ReloadModels:output_type -> prism.v1.ReloadModelsResponse
-	15, // [15:19] is the sub-list for method output_type
-	11, // [11:15] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	1,  // 0: prism.v1.MethodInfo.method:type_name -> prism.v1.Method
+	2,  // 1: prism.v1.MethodInfo.runs_on:type_name -> prism.v1.RunsOn
+	3,  // 2: prism.v1.MethodInfo.reference:type_name -> prism.v1.ReferenceInput
+	1,  // 3: prism.v1.UnsupportedMethod.method:type_name -> prism.v1.Method
+	16, // 4: prism.v1.TensorSpec.dtype:type_name -> prism.v1.DataType
+	10, // 5: prism.v1.ListModelsResponse.models:type_name -> prism.v1.ModelInfo
+	6,  // 6: prism.v1.ModelInfo.inputs:type_name -> prism.v1.TensorSpec
+	6,  // 7: prism.v1.ModelInfo.outputs:type_name -> prism.v1.TensorSpec
+	0,  // 8: prism.v1.ModelInfo.output_kind:type_name -> prism.v1.OutputKind
+	1,  // 9: prism.v1.ModelInfo.methods:type_name -> prism.v1.Method
+	5,  // 10: prism.v1.ModelInfo.unsupported_methods:type_name -> prism.v1.UnsupportedMethod
+	4,  // 11: prism.v1.ModelInfo.method_details:type_name -> prism.v1.MethodInfo
+	17, // 12: prism.v1.PredictRequest.inputs:type_name -> prism.v1.Tensor
+	17, // 13: prism.v1.PredictResponse.outputs:type_name -> prism.v1.Tensor
+	15, // 14: prism.v1.ReloadModelsResponse.refused:type_name -> prism.v1.RefusedModel
+	7,  // 15: prism.v1.ModelService.ListModels:input_type -> prism.v1.ListModelsRequest
+	9,  // 16: prism.v1.ModelService.GetModel:input_type -> prism.v1.GetModelRequest
+	11, // 17: prism.v1.ModelService.Predict:input_type -> prism.v1.PredictRequest
+	13, // 18: prism.v1.ModelService.ReloadModels:input_type -> prism.v1.ReloadModelsRequest
+	8,  // 19: prism.v1.ModelService.ListModels:output_type -> prism.v1.ListModelsResponse
+	10, // 20: prism.v1.ModelService.GetModel:output_type -> prism.v1.ModelInfo
+	12, // 21: prism.v1.ModelService.Predict:output_type -> prism.v1.PredictResponse
+	14, // 22: prism.v1.ModelService.ReloadModels:output_type -> prism.v1.ReloadModelsResponse
+	19, // [19:23] is the sub-list for method output_type
+	15, // [15:19] is the sub-list for method input_type
+	15, // [15:15] is the sub-list for extension type_name
+	15, // [15:15] is the sub-list for extension extendee
+	0,  // [0:15] is the sub-list for field type_name
 }
 
 func init() { file_prism_v1_model_service_proto_init() }
@@ -1009,8 +1276,8 @@ func file_prism_v1_model_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_prism_v1_model_service_proto_rawDesc), len(file_prism_v1_model_service_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   11,
+			NumEnums:      4,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,7 +1,8 @@
 import grpc
 import numpy as np
+import pandas as pd
 import pytest
-from helpers import SETOSA
+from helpers import IRIS_FEATURES, SETOSA
 
 from prism_client import (
     Client,
@@ -32,11 +33,43 @@ def test_an_unknown_output_is_an_invalid_argument(client):
     assert "tulip" in caught.value.field_violations[0][1]
 
 
-def test_non_finite_values_are_refused_by_the_server(client):
-    with pytest.raises(InvalidArgumentError) as caught:
-        client.explain("iris", [5.1, np.nan, 1.4, 0.2], "exact_shapley")
-    assert caught.value.reason == "INVALID_TENSOR"
-    assert caught.value.field_violations[0][0] == "inputs[0]"
+def test_a_non_finite_value_is_refused_naming_its_row_and_column(client, server):
+    client.model("iris")
+    before = server.explain_requests()
+    with pytest.raises(ValueError, match=r"^X at row 1, column 'sepal_width' is nan: NaN and infinite values "
+                                         r"cannot be explained$"):
+        client.explain("iris", [SETOSA, [5.1, np.nan, 1.4, 0.2]], "exact_shapley")
+    with pytest.raises(ValueError, match=r"^X at row 0, column 'petal_width' is -inf: .* \(1 more such value in X\)$"):
+        client.predict("iris", [[5.1, 3.5, 1.4, -np.inf], [np.inf, 3.5, 1.4, 0.2]])
+    with pytest.raises(ValueError, match=r"^background at row 2, column 'petal_length' is nan"):
+        client.explain("iris", SETOSA, "exact_shapley", background=[SETOSA, SETOSA, [5.1, 3.5, np.nan, 0.2]])
+    assert server.explain_requests() == before
+
+
+def test_a_dataframes_non_finite_value_is_named_by_its_index_label(client):
+    frame = pd.DataFrame([SETOSA, SETOSA, SETOSA], columns=IRIS_FEATURES, index=["a", "b", "c"])
+    frame.loc["b", "petal_length"] = np.nan
+    frame.loc["c", "sepal_width"] = np.inf
+    shuffled = frame[IRIS_FEATURES[::-1]]
+    with pytest.raises(ValueError, match=r"^X at index label 'b' \(row 1\), column 'petal_length' is nan: NaN and "
+                                         r"infinite values cannot be explained \(1 more such value in X\)$"):
+        client.explain("iris", shuffled, "exact_shapley")
+    with pytest.raises(ValueError, match=r"^X at index label 'c' \(row 0\), column 'sepal_width' is inf"):
+        client.explain("iris", frame.loc["c"], "exact_shapley")
+
+
+def test_an_images_non_finite_pixel_is_named_by_its_feature(client):
+    images = np.zeros((2, 1, 8, 8))
+    images[1, 0, 3, 5] = np.nan
+    with pytest.raises(ValueError, match=r"^X at row 1, column 'px_3_5' is nan"):
+        client.explain("digits", images, "saliency")
+
+
+def test_a_value_beyond_float32_is_refused_before_it_turns_infinite(client):
+    with pytest.raises(ValueError, match=r"^X at row 0, column 'sepal_length' is 1e\+39: beyond the range of the "
+                                         r"model's float32 input$"):
+        client.predict("iris", [1e39, 3.5, 1.4, 0.2])
+    assert client.predict("iris", [3e38, 3.5, 1.4, 0.2]).shape == (1, 3)
 
 
 def test_an_unknown_model_is_not_found(client):

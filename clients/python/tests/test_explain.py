@@ -154,8 +154,17 @@ def test_explicit_feature_groups_by_name(client):
 
 def test_kernel_shap_parameters_reach_the_server(client, server):
     rows = server.background("breast_cancer")[:1]
-    selected = client.explain("breast_cancer", rows, nsamples=400, l1_reg=5, estimator="kernel")
+    selected = client.explain("breast_cancer", rows, nsamples=400, l1_reg="num_features(5)", estimator="kernel")
     assert ((selected.values != 0).sum(axis=1) <= 5).all()
     by_params = client.explain("breast_cancer", rows, params={"nsamples": 400, "l1_reg": {"num_features": 5},
                                                               "estimator": "ESTIMATOR_KERNEL"})
     np.testing.assert_array_equal(selected.values, by_params.values)
+
+
+def test_shaps_spellings_of_the_defaults_reach_the_server_as_the_defaults(client, server):
+    rows = server.background("breast_cancer")[:1]
+    plain = client.explain("breast_cancer", rows)
+    spelt = client.explain("breast_cancer", rows, nsamples="auto", l1_reg=False)
+    np.testing.assert_array_equal(spelt.values, plain.values)
+    # The server refuses a time budget beside any l1_reg: False sends none.
+    assert client.explain("breast_cancer", rows, l1_reg=False, time_budget=60).partial is False

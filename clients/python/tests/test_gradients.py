@@ -1,5 +1,9 @@
+import warnings
+
 import numpy as np
 import pytest
+
+from prism_client import PrismWarning
 
 
 @pytest.fixture(scope="module")
@@ -70,3 +74,20 @@ def test_saliency_has_no_base_value(client, digits):
     result = client.explain("digits_cnn", digits[:2], "saliency")
     assert np.isnan(result.base_values).all()
     assert (result.values >= 0).all()
+
+
+def test_deep_lift_through_the_softmax_warns_and_the_logits_do_not(client, digits):
+    with pytest.warns(PrismWarning, match="EFFICIENCY_GAP: deep_lift leaves up to") as caught:
+        result = client.explain("digits_cnn", digits, "deep_lift")
+    assert len(caught) == 1
+    assert [w.code for w in result.warnings] == ["EFFICIENCY_GAP"]
+    assert "GRADIENT_TARGET_LOGITS" in result.warnings[0].message
+    # The premise, from the values themselves: more than 5% of f(x) - f(x') is left unexplained.
+    change = result.model_outputs - result.base_values
+    gap = np.abs(result.values.sum(axis=1) - change)
+    assert (gap > 0.05 * np.abs(change)).any()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PrismWarning)
+        logits = client.explain("digits_cnn", digits, "deep_lift", target="logits")
+    assert logits.warnings == ()

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from prism_client import _channel, _tensors
+from prism_client import ExplainResult, _channel, _tensors
 from prism_client._proto.prism.v1 import explain_service_pb2, tensor_pb2
 from prism_client._request import fill
 
@@ -68,3 +68,69 @@ def test_tls_options(tmp_path):
 def test_default_channel_options_can_be_overridden():
     options = dict(_channel.options([("grpc.max_receive_message_length", 1024), ("grpc.enable_retries", 0)]))
     assert options == {"grpc.max_receive_message_length": 1024, "grpc.enable_retries": 0}
+
+
+def _image_result(instance_shape, outputs=1):
+    """A result whose attribution of element e for output k is 100 * k + e, and whose data is e."""
+    size = int(np.prod(instance_shape))
+    values = np.stack([np.arange(size) + 100.0 * k for k in range(outputs)], axis=-1)[np.newaxis].repeat(2, axis=0)
+    return ExplainResult(model="m", method="saliency", feature_names=[f"e{e}" for e in range(size)],
+                         output_names=[str(k) for k in range(outputs)], values=values,
+                         base_values=np.zeros((2, outputs)), model_outputs=np.zeros((2, outputs)), std_errors=None,
+                         data=np.arange(2 * size, dtype=float).reshape(2, size) % size,
+                         mean_abs_values=np.zeros((size, outputs)), elapsed_seconds=0.0, partial=False,
+                         diagnostics=None, instance_shape=instance_shape)
+
+
+def test_to_shap_reads_three_dimensions_as_channels_first_unless_told():
+    # [C=3, H=2, W=4]: element e = (c * 2 + h) * 4 + w.
+    first = _image_result((3, 2, 4), outputs=2).to_shap()
+    assert first.values.shape == (2, 2, 4, 3, 2)
+    assert first.values[1, 1, 2, 0, 1] == 100 + (0 * 2 + 1) * 4 + 2
+    assert first.values[0, 0, 3, 2, 0] == (2 * 2 + 0) * 4 + 3
+    assert first.data[0, 1, 0, 1] == (1 * 2 + 1) * 4 + 0
+    # [H=3, W=2, C=4]: element e = (h * 2 + w) * 4 + c.
+    last = _image_result((3, 2, 4)).to_shap(channels_last=True)
+    assert last.values.shape == (2, 3, 2, 4)
+    assert last.values[0, 2, 1, 3] == (2 * 2 + 1) * 4 + 3
+
+
+def test_to_shap_gives_a_two_dimensional_instance_one_channel_and_leaves_rows_flat():
+    grey = _image_result((3, 5)).to_shap()
+    assert grey.values.shape == (2, 3, 5, 1)
+    assert grey.values[1, 2, 4, 0] == 2 * 5 + 4
+    assert grey.feature_names is None
+    rows = _image_result((6,)).to_shap()
+    assert rows.values.shape == (2, 6)
+    assert list(rows.feature_names) == [f"e{e}" for e in range(6)]
+
+
+def test_shaps_spellings_that_mean_the_same():
+    kernel = explain_service_pb2.KernelShapParams()
+    fill(kernel, {"nsamples": 100, "l1_reg": "aic"}, "kernel_shap")
+    fill(kernel, {"nsamples": "auto", "l1_reg": False}, "kernel_shap")
+    assert kernel.nsamples == 0
+    assert not kernel.HasField("l1_reg")
+    for none in (0, 0.0):
+        fill(kernel, {"l1_reg": "bic"}, "kernel_shap")
+        fill(kernel, {"l1_reg": none}, "kernel_shap")
+        assert not kernel.HasField("l1_reg")
+    fill(kernel, {"l1_reg": "num_features(10)"}, "kernel_shap")
+    assert kernel.l1_reg == explain_service_pb2.L1Reg(num_features=10)
+
+
+def test_shaps_spellings_that_mean_something_else_are_refused():
+    kernel = explain_service_pb2.KernelShapParams()
+    with pytest.raises(TypeError, match=r"^kernel_shap.l1_reg=5 is ambiguous: shap reads an int as a Lasso alpha; "
+                                        r"pass 'num_features\(5\)' for the top 5 features, or 5.0 for the alpha$"):
+        fill(kernel, {"l1_reg": 5}, "kernel_shap")
+    with pytest.raises(ValueError, match=r"^kernel_shap.l1_reg='auto' \(shap's deprecated default"):
+        fill(kernel, {"l1_reg": "auto"}, "kernel_shap")
+    with pytest.raises(TypeError, match=r"kernel_shap.l1_reg takes 'num_features\(k\)', .* got True"):
+        fill(kernel, {"l1_reg": True}, "kernel_shap")
+    with pytest.raises(ValueError, match=r"^kernel_shap has no parameter 'silent' \(shap's progress-bar switch; "
+                                         r"here a bar is drawn only with progress=True\); its parameters: nsamples,"):
+        fill(kernel, {"silent": True}, "kernel_shap")
+    with pytest.raises(TypeError, match=r"permutation_shap.max_evals must be an integer, got 'auto'"):
+        fill(explain_service_pb2.PermutationShapParams(), {"max_evals": "auto"}, "permutation_shap")
+    assert not kernel.HasField("l1_reg")

@@ -2,10 +2,10 @@ import grpc
 import pytest
 from helpers import IRIS_FEATURES, IRIS_OUTPUTS
 
-from prism_client import NotFoundError
+from prism_client import METHODS, NotFoundError
 
 GRADIENT_METHODS = {"deep_lift", "deep_lift_shap", "integrated_gradients", "gradient_x_input", "saliency"}
-PERTURBATION_METHODS = {"kernel_shap", "lime", "exact_shapley", "permutation_shap"}
+PERTURBATION_METHODS = {"kernel_shap", "lime", "exact_shapley", "permutation_shap", "auto"}
 
 
 def test_models_lists_the_bundled_models_sorted(client):
@@ -43,6 +43,19 @@ def test_digits_cnn_takes_images_and_has_logits(client):
     assert set(cnn.methods) == PERTURBATION_METHODS | GRADIENT_METHODS
     assert cnn.unsupported_methods == {}
     assert cnn.has_logits
+
+
+def test_the_client_knows_every_method_the_server_declares(client):
+    # digits_cnn serves every method: the server's table and the client's request fields must agree.
+    cnn = client.model("digits_cnn")
+    assert set(cnn.method_details) == set(METHODS) == set(cnn.methods)
+    kernel = cnn.method_details["kernel_shap"]
+    assert (kernel.runs_on, kernel.reference) == ("model", "background_or_baseline")
+    assert kernel.time_budget and kernel.tolerance and kernel.running_estimates
+    saliency = cnn.method_details["saliency"]
+    assert (saliency.runs_on, saliency.reference) == ("attribution_graph", "none")
+    assert not (saliency.time_budget or saliency.tolerance)
+    assert cnn.method_details["deep_lift_shap"].reference == "background"
 
 
 def test_an_unknown_model_is_not_found(client):

@@ -125,7 +125,7 @@ def test_only_kernel_shap_takes_a_budget(client, server, call):
         call(client, server)
     assert caught.value.reason == "INVALID_PARAMS"
     assert [field for field, _ in caught.value.field_violations] == ["time_budget"]
-    assert "Only kernel_shap (without l1_reg) answers within a time budget" in caught.value.field_violations[0][1]
+    assert "Only kernel_shap answers within a time budget" in caught.value.field_violations[0][1]
 
 
 @pytest.mark.parametrize("budget, error, message", [

@@ -17,12 +17,14 @@ from .errors import (
     InternalError,
     InvalidArgumentError,
     NotFoundError,
+    PermissionDeniedError,
     PrismError,
     ResourceExhaustedError,
+    UnauthenticatedError,
     UnavailableError,
 )
-from .models import ModelInfo, TensorSpec
-from .results import Diagnostics, Estimate, ExplainResult, Progress
+from .models import MethodInfo, ModelInfo, TensorSpec
+from .results import Diagnostics, Estimate, ExplainResult, PrismWarning, Progress, ResponseWarning
 
 __all__ = [
     "METHODS",
@@ -36,11 +38,16 @@ __all__ = [
     "FailedPreconditionError",
     "InternalError",
     "InvalidArgumentError",
+    "MethodInfo",
     "ModelInfo",
     "NotFoundError",
+    "PermissionDeniedError",
     "PrismError",
+    "PrismWarning",
     "Progress",
     "ResourceExhaustedError",
+    "ResponseWarning",
     "TensorSpec",
+    "UnauthenticatedError",
     "UnavailableError",
 ]

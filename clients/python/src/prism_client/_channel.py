@@ -50,11 +50,18 @@ def options(extra: Sequence[tuple[str, Any]] | None) -> list[tuple[str, Any]]:
 
 
 class CallSettings:
-    """The default timeout and metadata of every call."""
+    """The default deadlines and the metadata of every call.
 
-    def __init__(self, timeout: float | None, metadata: Mapping[str, str] | Sequence[tuple[str, str]] | None):
+    `timeout` bounds ListModels, GetModel and Predict; `explain_timeout` bounds Explain and
+    StreamExplain, whose length grows with the job. A call's own timeout overrides either.
+    """
+
+    def __init__(self, timeout: float | None, explain_timeout: float | None,
+                 metadata: Mapping[str, str] | Sequence[tuple[str, str]] | None):
         self.timeout = timeout
+        self.explain_timeout = explain_timeout
         self.metadata = tuple(metadata.items() if isinstance(metadata, Mapping) else metadata or ())
 
-    def __call__(self, timeout: float | None) -> dict[str, Any]:
-        return {"timeout": self.timeout if timeout is None else timeout, "metadata": self.metadata or None}
+    def __call__(self, timeout: float | None, *, explaining: bool = False) -> dict[str, Any]:
+        default = self.explain_timeout if explaining else self.timeout
+        return {"timeout": default if timeout is None else timeout, "metadata": self.metadata or None}

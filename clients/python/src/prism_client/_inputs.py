@@ -17,15 +17,51 @@ def instances(x: Any, model: ModelInfo, what: str = "X") -> np.ndarray:
 
     `x` is one instance or a batch: a numpy array (shaped like the model's input, or as rows of
     features), a pandas DataFrame whose columns are the model's feature names in any order, or a
-    pandas Series indexed by them.
+    pandas Series indexed by them. Values the model's input cannot hold (NaN, infinities, numbers
+    beyond a float32 input's range) are refused naming the first one's row and column.
     """
+    labels = None
     if _is_pandas(x, "Series"):
         x = x.to_frame().T
     if _is_pandas(x, "DataFrame"):
         rows = _columns_in_model_order(x, model, what)
+        labels = x.index
     else:
         rows = _array(x, what)
-    return _shaped(rows, model, what)
+    batch = _shaped(rows, model, what)
+    _check_values(batch.reshape(batch.shape[0], -1), model, what, labels)
+    return batch
+
+
+def index(x: Any) -> Any:
+    """The pandas index of a DataFrame's rows, or of a Series as one row (its name); None otherwise."""
+    if _is_pandas(x, "Series"):
+        return x.to_frame().T.index
+    if _is_pandas(x, "DataFrame"):
+        return x.index
+    return None
+
+
+def _check_values(rows: np.ndarray, model: ModelInfo, what: str, labels: Any) -> None:
+    """Refuses values the model's input cannot hold, naming the first one by row (or index label)
+    and column (feature name), as a user finds it in their data."""
+    not_finite = ~np.isfinite(rows)
+    too_large = np.zeros_like(not_finite)
+    if model.input.dtype == "float32":
+        with np.errstate(over="ignore"):
+            too_large = np.isinf(rows.astype(np.float32)) & ~not_finite
+    bad = not_finite | too_large
+    count = int(bad.sum())
+    if count == 0:
+        return
+    i, j = (int(k) for k in np.argwhere(bad)[0])
+    row = f"row {i}" if labels is None else f"index label {labels[i]!r} (row {i})"
+    column = (f"column {model.feature_names[j]!r}" if len(model.feature_names) == rows.shape[1]
+              else f"element {j}")
+    why = ("beyond the range of the model's float32 input" if too_large[i, j]
+           else "NaN and infinite values cannot be explained")
+    others = f" ({count - 1} more such value{'s' if count > 2 else ''} in {what})" if count > 1 else ""
+    raise ValueError(f"{what} at {row}, {column} is {rows[i, j]:g}: {why}{others}")
 
 
 def _columns_in_model_order(frame: Any, model: ModelInfo, what: str) -> np.ndarray:

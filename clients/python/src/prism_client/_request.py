@@ -4,6 +4,7 @@ import datetime
 import math
 import numbers
 import os
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,6 +14,7 @@ from google.protobuf import descriptor, message
 from . import _inputs, _tensors
 from ._proto.prism.v1 import explain_service_pb2, model_service_pb2, tensor_pb2
 from .models import ModelInfo
+from .results import SentInstances
 
 #: The explanation methods, as the fields of ExplainRequest's `method` oneof name them.
 METHODS: tuple[str, ...] = tuple(
@@ -43,8 +45,9 @@ def explain_request(model: ModelInfo, x: Any, method: str, params: Mapping[str, 
                     background: Any = None, background_weights: Any = None, background_kmeans: int = 0,
                     outputs: str | Sequence[str] | None = None, seed: int | None = None, link: Any = None,
                     feature_groups: Any = None, baseline: Any = None, time_budget: Any = None,
-                    per_explanation: bool = False) -> tuple[explain_service_pb2.ExplainRequest, np.ndarray | None]:
-    """The request, and the instances as [instances, features] rows (None when features are groups)."""
+                    per_explanation: bool = False) -> tuple[explain_service_pb2.ExplainRequest, SentInstances]:
+    """The request, and what the result needs of the instances: their values as [instances,
+    elements] rows (None when features are groups), their pandas index, one instance's shape."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
     batch = _inputs.instances(x, model)
@@ -73,7 +76,8 @@ def explain_request(model: ModelInfo, x: Any, method: str, params: Mapping[str, 
         request.baseline.CopyFrom(_baseline(baseline, model))
     if time_budget is not None:
         request.time_budget.FromNanoseconds(_time_budget_nanos(time_budget))
-    return request, None if feature_groups is not None else batch.reshape(batch.shape[0], -1)
+    data = None if feature_groups is not None else batch.reshape(batch.shape[0], -1)
+    return request, SentInstances(data, _inputs.index(x), model.instance_shape)
 
 
 def _time_budget_nanos(budget: Any) -> int:
@@ -97,13 +101,24 @@ def _input_tensor(batch: np.ndarray, model: ModelInfo) -> tensor_pb2.Tensor:
     return _tensors.encode(batch, model.input.dtype, model.explained_input)
 
 
+# shap's KernelExplainer.shap_values keywords that have no counterpart in a request, and why.
+_SHAP_ONLY = {
+    "silent": "shap's progress-bar switch; here a bar is drawn only with progress=True",
+    "gc_collect": "shap's garbage collection between instances; the work runs on the server",
+}
+# Fields that take shap's "auto" for the server's default (0): KernelExplainer's nsamples="auto"
+# is 2M + 2048, as Prism's.
+_AUTO_MEANS_DEFAULT = {"prism.v1.KernelShapParams.nsamples"}
+
+
 def fill(target: message.Message, values: Mapping[str, Any], path: str) -> None:
     """Sets the message's fields from a mapping, naming the parameter path in every error."""
     fields = target.DESCRIPTOR.fields_by_name
     for key, value in values.items():
         if key not in fields:
             known = ", ".join(fields) if fields else "none"
-            raise ValueError(f"{path} has no parameter {key!r}; its parameters: {known}")
+            why = f" ({_SHAP_ONLY[key]})" if key in _SHAP_ONLY else ""
+            raise ValueError(f"{path} has no parameter {key!r}{why}; its parameters: {known}")
         _set(target, fields[key], value, f"{path}.{key}")
 
 
@@ -117,38 +132,65 @@ def _set(target: message.Message, field: descriptor.FieldDescriptor, value: Any,
         else:
             container.extend(_scalar(field, v, f"{path}[{i}]") for i, v in enumerate(np.ravel(value)))
     elif field.type == descriptor.FieldDescriptor.TYPE_MESSAGE:
-        _set_message(getattr(target, field.name), field.message_type, value, path)
+        if field.message_type.full_name == explain_service_pb2.L1Reg.DESCRIPTOR.full_name and _no_selection(value):
+            target.ClearField(field.name)
+        else:
+            _set_message(getattr(target, field.name), field.message_type, value, path)
+    elif isinstance(value, str) and value == "auto" and field.full_name in _AUTO_MEANS_DEFAULT:
+        target.ClearField(field.name)
     else:
         setattr(target, field.name, _scalar(field, value, path))
 
 
 def _set_message(target: message.Message, kind: descriptor.Descriptor, value: Any, path: str) -> None:
-    target.SetInParent()
+    if isinstance(value, Mapping) and kind.full_name != tensor_pb2.Tensor.DESCRIPTOR.full_name:
+        target.SetInParent()
+        fill(target, value, path)
+        return
+    # Converted first, so that a refused value leaves the field as it was.
     if isinstance(value, message.Message):
         if value.DESCRIPTOR.full_name != kind.full_name:
             raise TypeError(f"{path} takes a {kind.full_name}, got a {value.DESCRIPTOR.full_name}")
-        target.CopyFrom(value)
+        converted = value
     elif kind.full_name == tensor_pb2.Tensor.DESCRIPTOR.full_name:
-        target.CopyFrom(_tensors.encode(_floats_array(value, path), "float64"))
-    elif kind.full_name == explain_service_pb2.L1Reg.DESCRIPTOR.full_name and not isinstance(value, Mapping):
-        target.CopyFrom(_l1_reg(value, path))
-    elif isinstance(value, Mapping):
-        fill(target, value, path)
+        converted = _tensors.encode(_floats_array(value, path), "float64")
+    elif kind.full_name == explain_service_pb2.L1Reg.DESCRIPTOR.full_name:
+        converted = _l1_reg(value, path)
     else:
         raise TypeError(f"{path} takes a mapping of {kind.name}'s fields, got {type(value).__name__}")
+    target.SetInParent()
+    target.CopyFrom(converted)
+
+
+def _no_selection(value: Any) -> bool:
+    """shap's l1_reg values that select nothing: False, and 0 (which shap compares equal to False)."""
+    return value is False or (isinstance(value, numbers.Real) and not isinstance(value, bool) and value == 0)
+
+
+_NUM_FEATURES = re.compile(r"num_features\((\d+)\)")
 
 
 def _l1_reg(value: Any, path: str) -> explain_service_pb2.L1Reg:
-    """shap's l1_reg shorthands: "aic" / "bic", an int k (num_features), a float alpha."""
+    """shap's l1_reg spellings: "num_features(k)", "aic", "bic", a float alpha; False (no selection)
+    is handled by the caller. An int other than 0 is refused as ambiguous: shap reads it as a Lasso
+    alpha, a reader may take it for k."""
     if isinstance(value, str):
+        count = _NUM_FEATURES.fullmatch(value.strip())
+        if count:
+            return explain_service_pb2.L1Reg(num_features=int(count.group(1)))
+        if value.strip().lower() == "auto":
+            raise ValueError(f"{path}='auto' (shap's deprecated default: AIC when under 20% of the coalitions "
+                             "are evaluated) has no counterpart here; pass 'aic', 'num_features(k)', or False "
+                             "for no selection")
         return explain_service_pb2.L1Reg(criterion=enum_value(
             explain_service_pb2.L1Reg.Criterion.DESCRIPTOR, value, path))
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
-        return explain_service_pb2.L1Reg(num_features=int(value))
+        raise TypeError(f"{path}={value!r} is ambiguous: shap reads an int as a Lasso alpha; pass "
+                        f"'num_features({value})' for the top {value} features, or {float(value)!r} for the alpha")
     if isinstance(value, numbers.Real) and not isinstance(value, bool):
         return explain_service_pb2.L1Reg(alpha=float(value))
-    raise TypeError(f"{path} takes 'aic', 'bic', a number of features (int), an alpha (float) or a mapping, "
-                    f"got {value!r}")
+    raise TypeError(f"{path} takes 'num_features(k)', 'aic', 'bic', an alpha (float), False (no selection) or a "
+                    f"mapping, got {value!r}")
 
 
 def _scalar(field: descriptor.FieldDescriptor, value: Any, path: str) -> Any:

@@ -14,11 +14,10 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, NamedTuple
 
 import grpc
-import numpy as np
 
 from . import errors, results
 from ._proto.prism.v1 import explain_service_pb2
-from .results import ExplainResult, Progress
+from .results import ExplainResult, Progress, SentInstances
 
 #: The name of the threads (blocking client) and tasks (asyncio client) that read the streams.
 READER_NAME = "prism-stream-explain"
@@ -67,15 +66,15 @@ class _Mailbox:
         return self._end
 
 
-def _deliver(end: _End, data: np.ndarray | None) -> ExplainResult | None:
+def _deliver(end: _End, sent: SentInstances) -> ExplainResult | None:
     if end.error is not None:
         if isinstance(end.error, grpc.RpcError):
             raise errors.from_rpc_error(end.error) from end.error
         raise end.error
-    return None if end.response is None else results.result(end.response, data)
+    return None if end.response is None else results.result(end.response, sent)
 
 
-def drained(start_call: Callable[[], Any], data: np.ndarray | None) -> Iterator[Progress | ExplainResult]:
+def drained(start_call: Callable[[], Any], sent: SentInstances) -> Iterator[Progress | ExplainResult]:
     """The items of the blocking StreamExplain call that `start_call` starts on the first item,
     read by a daemon thread. Closing the generator, or dropping it, cancels the call, which ends
     the thread."""
@@ -110,7 +109,7 @@ def drained(start_call: Callable[[], Any], data: np.ndarray | None) -> Iterator[
             if isinstance(item, Progress):
                 yield item
                 continue
-            result = _deliver(item, data)
+            result = _deliver(item, sent)
             if result is not None:
                 yield result
             return
@@ -121,7 +120,7 @@ def drained(start_call: Callable[[], Any], data: np.ndarray | None) -> Iterator[
             reader.join(_READER_JOIN_SECONDS)
 
 
-async def drained_async(start_call: Callable[[], Any], data: np.ndarray | None
+async def drained_async(start_call: Callable[[], Any], sent: SentInstances
                         ) -> AsyncIterator[Progress | ExplainResult]:
     """The items of the grpc.aio StreamExplain call that `start_call` starts on the first item,
     read by an asyncio task. Closing the generator cancels the task and the call."""
@@ -155,7 +154,7 @@ async def drained_async(start_call: Callable[[], Any], data: np.ndarray | None
             if isinstance(item, Progress):
                 yield item
                 continue
-            result = _deliver(item, data)
+            result = _deliver(item, sent)
             if result is not None:
                 yield result
             return

@@ -12,7 +12,7 @@ from ._progress import ProgressBar
 from ._proto.prism.v1 import explain_service_pb2_grpc, model_service_pb2, model_service_pb2_grpc
 from ._request import TimeBudget
 from .models import ModelInfo, model_info
-from .results import ExplainResult, Progress
+from .results import ExplainResult, Progress, SentInstances
 
 
 class AsyncClient:
@@ -24,6 +24,7 @@ class AsyncClient:
     def __init__(self, target: str, *, credentials: grpc.ChannelCredentials | None = None, tls: bool | None = None,
                  root_certificates: _channel.Pem | None = None, certificate_chain: _channel.Pem | None = None,
                  private_key: _channel.Pem | None = None, timeout: float | None = None,
+                 explain_timeout: float | None = None,
                  metadata: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
                  options: Sequence[tuple[str, Any]] | None = None):
         creds = _channel.credentials(credentials=credentials, tls=tls, root_certificates=root_certificates,
@@ -31,7 +32,7 @@ class AsyncClient:
         channel_options = _channel.options(options)
         self._channel = (grpc.aio.secure_channel(target, creds, channel_options) if creds
                          else grpc.aio.insecure_channel(target, channel_options))
-        self._settings = _channel.CallSettings(timeout, metadata)
+        self._settings = _channel.CallSettings(timeout, explain_timeout, metadata)
         self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
         self._explain = explain_service_pb2_grpc.ExplainServiceStub(self._channel)
         self._infos: dict[str, ModelInfo] = {}
@@ -71,15 +72,15 @@ class AsyncClient:
                       params: Mapping[str, Any] | None = None, diagnostics: bool = False,
                       progress: bool = False, timeout: float | None = None, **method_params: Any) -> ExplainResult:
         """Explains the instances `X`; the arguments are those of `Client.explain`."""
-        request, data = await self._explain_request(
+        request, sent = await self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
             seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
         if not progress:
-            return results.result(await self._call(self._explain.Explain, request, timeout), data)
+            return results.result(await self._call(self._explain.Explain, request, timeout, explaining=True), sent)
         bar = ProgressBar(f"{model} {method}")
         finished = False
-        events = self._events(request, data, timeout)
+        events = self._events(request, sent, timeout)
         try:
             async for event in events:
                 if isinstance(event, Progress):
@@ -106,11 +107,11 @@ class AsyncClient:
         The arguments are checked before the call starts; leaving the loop early or closing the
         iterator (`aclose`) cancels the call and the task.
         """
-        request, data = await self._explain_request(
+        request, sent = await self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
             seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
-        events = self._events(request, data, timeout)
+        events = self._events(request, sent, timeout)
         try:
             async for event in events:
                 yield event
@@ -119,21 +120,22 @@ class AsyncClient:
 
     async def _explain_request(self, model: str, X: Any, method: str, params: Mapping[str, Any] | None,
                                method_params: Mapping[str, Any], timeout: float | None, diagnostics: bool,
-                               **request_fields: Any) -> tuple[Any, np.ndarray | None]:
+                               **request_fields: Any) -> tuple[Any, SentInstances]:
         params = _request.merge_params(method, params, method_params)
         return _request.explain_request(await self._info(model, timeout), X, method, params,
                                         per_explanation=diagnostics, **request_fields)
 
-    def _events(self, request: Any, data: np.ndarray | None, timeout: float | None
+    def _events(self, request: Any, sent: SentInstances, timeout: float | None
                 ) -> AsyncIterator[Progress | ExplainResult]:
         """The call's items, read in the background: each is the latest state, never a backlog."""
-        return _stream.drained_async(lambda: self._explain.StreamExplain(request, **self._settings(timeout)), data)
+        settings = self._settings(timeout, explaining=True)
+        return _stream.drained_async(lambda: self._explain.StreamExplain(request, **settings), sent)
 
     async def _info(self, model: str, timeout: float | None) -> ModelInfo:
         return self._infos.get(model) or await self.model(model, timeout=timeout)
 
-    async def _call(self, method: Any, request: Any, timeout: float | None) -> Any:
+    async def _call(self, method: Any, request: Any, timeout: float | None, *, explaining: bool = False) -> Any:
         try:
-            return await method(request, **self._settings(timeout))
+            return await method(request, **self._settings(timeout, explaining=explaining))
         except grpc.RpcError as e:
             raise errors.from_rpc_error(e) from e

@@ -11,7 +11,7 @@ from ._progress import ProgressBar
 from ._proto.prism.v1 import explain_service_pb2_grpc, model_service_pb2, model_service_pb2_grpc
 from ._request import TimeBudget
 from .models import ModelInfo, model_info
-from .results import ExplainResult, Progress
+from .results import ExplainResult, Progress, SentInstances
 
 
 class Client:
@@ -24,7 +24,12 @@ class Client:
         root_certificates, certificate_chain, private_key: PEM bytes, a PEM string or a file path:
             the CAs that sign the server's certificate, and the client's certificate and key for
             mutual TLS.
-        timeout: default deadline of every call, in seconds (None: no deadline).
+        timeout: default deadline, in seconds, of models, model and predict (None: no deadline).
+        explain_timeout: default deadline of explain and stream_explain (None, the default: no
+            deadline). An explanation's length grows with its instances and sample budget, so a
+            deadline that suits the quick calls would kill a large job and drop all its work; bound
+            a long job with its own `timeout=`, with this, or with `time_budget=` (kernel_shap),
+            which answers with the estimates of that moment instead of failing.
         metadata: (key, value) pairs or a mapping sent with every call, e.g. an authorization header.
         options: gRPC channel options, e.g. [("grpc.ssl_target_name_override", "prism.internal")].
     """
@@ -32,6 +37,7 @@ class Client:
     def __init__(self, target: str, *, credentials: grpc.ChannelCredentials | None = None, tls: bool | None = None,
                  root_certificates: _channel.Pem | None = None, certificate_chain: _channel.Pem | None = None,
                  private_key: _channel.Pem | None = None, timeout: float | None = None,
+                 explain_timeout: float | None = None,
                  metadata: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
                  options: Sequence[tuple[str, Any]] | None = None):
         creds = _channel.credentials(credentials=credentials, tls=tls, root_certificates=root_certificates,
@@ -39,7 +45,7 @@ class Client:
         channel_options = _channel.options(options)
         self._channel = (grpc.secure_channel(target, creds, channel_options) if creds
                          else grpc.insecure_channel(target, channel_options))
-        self._settings = _channel.CallSettings(timeout, metadata)
+        self._settings = _channel.CallSettings(timeout, explain_timeout, metadata)
         self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
         self._explain = explain_service_pb2_grpc.ExplainServiceStub(self._channel)
         self._infos: dict[str, ModelInfo] = {}
@@ -98,17 +104,19 @@ class Client:
                 integrated_gradients' "method"). Enums by name, e.g. estimator="kernel".
             diagnostics: ask for one message per explanation, so that `.diagnostics` is set.
             progress: show a tqdm progress bar fed by the server's progress events.
-            timeout: this call's deadline in seconds (default: the client's).
+            timeout: this call's deadline in seconds (default: the client's `explain_timeout`, none
+                unless set). When it passes, the call fails with DeadlineExceededError and the work
+                done is dropped; `time_budget` returns the estimates of that moment instead.
         """
-        request, data = self._explain_request(
+        request, sent = self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
             seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
         if not progress:
-            return results.result(self._call(self._explain.Explain, request, timeout), data)
+            return results.result(self._call(self._explain.Explain, request, timeout, explaining=True), sent)
         bar = ProgressBar(f"{model} {method}")
         finished = False
-        events = self._events(request, data, timeout)
+        events = self._events(request, sent, timeout)
         try:
             for event in events:
                 if isinstance(event, Progress):
@@ -136,29 +144,30 @@ class Client:
         The arguments are checked before the call starts; leaving the loop early, closing or
         dropping the iterator cancels the call and ends the thread.
         """
-        request, data = self._explain_request(
+        request, sent = self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
             seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
-        return self._events(request, data, timeout)
+        return self._events(request, sent, timeout)
 
     def _explain_request(self, model: str, X: Any, method: str, params: Mapping[str, Any] | None,
                          method_params: Mapping[str, Any], timeout: float | None, diagnostics: bool,
-                         **request_fields: Any) -> tuple[Any, np.ndarray | None]:
+                         **request_fields: Any) -> tuple[Any, SentInstances]:
         params = _request.merge_params(method, params, method_params)
         return _request.explain_request(self._info(model, timeout), X, method, params,
                                         per_explanation=diagnostics, **request_fields)
 
-    def _events(self, request: Any, data: np.ndarray | None, timeout: float | None
+    def _events(self, request: Any, sent: SentInstances, timeout: float | None
                 ) -> Iterator[Progress | ExplainResult]:
         """The call's items, read in the background: each is the latest state, never a backlog."""
-        return _stream.drained(lambda: self._explain.StreamExplain(request, **self._settings(timeout)), data)
+        settings = self._settings(timeout, explaining=True)
+        return _stream.drained(lambda: self._explain.StreamExplain(request, **settings), sent)
 
     def _info(self, model: str, timeout: float | None) -> ModelInfo:
         return self._infos.get(model) or self.model(model, timeout=timeout)
 
-    def _call(self, method: Any, request: Any, timeout: float | None) -> Any:
+    def _call(self, method: Any, request: Any, timeout: float | None, *, explaining: bool = False) -> Any:
         try:
-            return method(request, **self._settings(timeout))
+            return method(request, **self._settings(timeout, explaining=explaining))
         except grpc.RpcError as e:
             raise errors.from_rpc_error(e) from e

@@ -55,6 +55,15 @@ class NotFoundError(PrismError):
     """NOT_FOUND: no model of that name."""
 
 
+class UnauthenticatedError(PrismError):
+    """UNAUTHENTICATED: the server checks bearer tokens (`--tokens-file`) and the call had none or an
+    unknown one; send `metadata={"authorization": "Bearer <token>"}`."""
+
+
+class PermissionDeniedError(PrismError):
+    """PERMISSION_DENIED: the call's token may not use this model (or, for a reload, every model)."""
+
+
 class FailedPreconditionError(PrismError):
     """FAILED_PRECONDITION: the model cannot be explained with the requested method."""
 
@@ -82,6 +91,8 @@ class CallCancelledError(PrismError):
 _BY_CODE = {
     grpc.StatusCode.INVALID_ARGUMENT: InvalidArgumentError,
     grpc.StatusCode.NOT_FOUND: NotFoundError,
+    grpc.StatusCode.UNAUTHENTICATED: UnauthenticatedError,
+    grpc.StatusCode.PERMISSION_DENIED: PermissionDeniedError,
     grpc.StatusCode.FAILED_PRECONDITION: FailedPreconditionError,
     grpc.StatusCode.RESOURCE_EXHAUSTED: ResourceExhaustedError,
     grpc.StatusCode.DEADLINE_EXCEEDED: DeadlineExceededError,

@@ -18,6 +18,24 @@ class TensorSpec:
 
 
 @dataclass(frozen=True)
+class MethodInfo:
+    """How one method runs and what a request may ask of it, as the server declares it."""
+
+    #: The name `explain(method=...)` takes.
+    name: str
+    #: "model" (rows of the model itself) or "attribution_graph" (a graph compiled from the model's).
+    runs_on: str
+    #: "background_or_baseline", "background", "baseline" or "none".
+    reference: str
+    #: It answers within `time_budget=` (with `.partial` set when the budget cut it short).
+    time_budget: bool
+    #: It can stop once its standard errors are within a requested tolerance.
+    tolerance: bool
+    #: `stream_explain` yields running estimates of its attributions.
+    running_estimates: bool
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """One model's signature, names and capabilities."""
 
@@ -45,6 +63,8 @@ class ModelInfo:
     categorical_features: tuple[str, ...]
     #: The scores come from a final Softmax, so gradient methods accept target="logits".
     has_logits: bool
+    #: What each method in `methods` offers, by name.
+    method_details: Mapping[str, MethodInfo] = field(hash=False, default_factory=dict)
 
     @property
     def input(self) -> TensorSpec:
@@ -64,6 +84,17 @@ class ModelInfo:
 def method_name(method: int) -> str:
     """METHOD_KERNEL_SHAP -> "kernel_shap", the name of its field in ExplainRequest."""
     return model_service_pb2.Method.Name(method).removeprefix("METHOD_").lower()
+
+
+def _method_info(info: model_service_pb2.MethodInfo) -> MethodInfo:
+    return MethodInfo(
+        name=info.name,
+        runs_on=model_service_pb2.RunsOn.Name(info.runs_on).removeprefix("RUNS_ON_").lower(),
+        reference=model_service_pb2.ReferenceInput.Name(info.reference).removeprefix("REFERENCE_INPUT_").lower(),
+        time_budget=info.time_budget,
+        tolerance=info.tolerance,
+        running_estimates=info.running_estimates,
+    )
 
 
 def _spec(spec: model_service_pb2.TensorSpec) -> TensorSpec:
@@ -88,4 +119,5 @@ def model_info(info: model_service_pb2.ModelInfo) -> ModelInfo:
         max_queue_delay_micros=info.max_queue_delay_micros,
         categorical_features=tuple(info.categorical_features),
         has_logits=info.has_logits,
+        method_details={m.name: _method_info(m) for m in info.method_details},
     )

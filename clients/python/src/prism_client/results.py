@@ -1,5 +1,7 @@
 """Explanations as numpy arrays, progress events, and the conversion to shap."""
 
+import math
+import warnings as _warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -8,6 +10,18 @@ import numpy as np
 
 from . import _tensors
 from ._proto.prism.v1 import explain_service_pb2, model_service_pb2
+
+
+@dataclass(frozen=True, eq=False)
+class SentInstances:
+    """What the client keeps of the instances it sent, to lay out the answer like them."""
+
+    #: [instances, elements]: the values sent, one column per element; None when the features are groups.
+    data: np.ndarray | None
+    #: The rows' pandas index when the instances came as a DataFrame (or a Series), else None.
+    index: Any
+    #: The shape of one instance, e.g. (1, 8, 8) for an image model's [N, 1, 8, 8] input.
+    instance_shape: tuple[int, ...]
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +80,20 @@ class Progress:
         return self.evaluations_done / self.evaluations_total if self.evaluations_total else 0.0
 
 
+class PrismWarning(UserWarning):
+    """A warning the server attached to an explanation (see `ExplainResult.warnings`)."""
+
+
+@dataclass(frozen=True)
+class ResponseWarning:
+    """Something about an answer its reader should know."""
+
+    #: For programs, e.g. "EFFICIENCY_GAP".
+    code: str
+    #: What it is and what to do, for people.
+    message: str
+
+
 class ExplainResult:
     """The attributions of every instance for every explained output.
 
@@ -85,12 +113,20 @@ class ExplainResult:
         elapsed_seconds: the server's wall time for the request.
         partial: True when the request's `time_budget` ran out first: the values are the
             estimates of that moment (see `std_errors`, and `diagnostics.model_evaluations`).
+        index: the input DataFrame's index (a Series' name) when the instances came as pandas
+            objects, else None; `to_frame()` keeps it.
+        instance_shape: the shape of one instance, e.g. (1, 8, 8); `to_shap()` lays images out by it.
+        warnings: what the server says a reader should know before trusting the values (e.g.
+            code "EFFICIENCY_GAP": attributions that should add up to model_output - base_value
+            leave much of it unexplained); each was also issued as a `PrismWarning`.
     """
 
     def __init__(self, *, model: str, method: str, feature_names: list[str], output_names: list[str],
                  values: np.ndarray, base_values: np.ndarray, model_outputs: np.ndarray,
                  std_errors: np.ndarray | None, data: np.ndarray | None, mean_abs_values: np.ndarray,
-                 elapsed_seconds: float, partial: bool, diagnostics: Diagnostics | None):
+                 elapsed_seconds: float, partial: bool, diagnostics: Diagnostics | None, index: Any = None,
+                 instance_shape: tuple[int, ...] | None = None,
+                 warnings: tuple["ResponseWarning", ...] = ()):
         self.model = model
         self.method = method
         self.feature_names = feature_names
@@ -103,6 +139,9 @@ class ExplainResult:
         self.mean_abs_values = mean_abs_values
         self.elapsed_seconds = elapsed_seconds
         self.partial = partial
+        self.warnings = tuple(warnings)
+        self.index = index
+        self.instance_shape = tuple(instance_shape) if instance_shape is not None else (len(feature_names),)
         self._diagnostics = diagnostics
 
     @property
@@ -127,23 +166,77 @@ class ExplainResult:
         raise ValueError(f"output must be one of {self.output_names} or a position below "
                          f"{len(self.output_names)}, got {output!r}")
 
-    def to_shap(self, output: str | int | None = None) -> Any:
+    def to_frame(self, output: str | int | None = None) -> Any:
+        """The attributions as a pandas DataFrame, one row per instance, indexed like the input
+        DataFrame (or Series) when the instances came as one, 0..n-1 otherwise.
+
+        With `output` (a name or position), or when one output was explained: one column per
+        feature. Otherwise every output: columns (output, feature), a two-level MultiIndex, so
+        `frame["virginica"]` is that output's attributions.
+        """
+        try:
+            import pandas as pd
+        except ImportError as e:
+            raise ImportError("ExplainResult.to_frame() needs pandas: pip install 'prism-client[pandas]'") from e
+        index = self.index if self.index is not None else pd.RangeIndex(self.instances)
+        if output is None and len(self.output_names) > 1:
+            columns = pd.MultiIndex.from_product([self.output_names, self.feature_names], names=["output", "feature"])
+            values = np.moveaxis(self.values, 2, 1).reshape(self.instances, -1)
+            return pd.DataFrame(values, index=index, columns=columns)
+        k = 0 if output is None else self.output_index(output)
+        return pd.DataFrame(self.values[:, :, k], index=index,
+                            columns=pd.Index(self.feature_names, name="feature"))
+
+    def to_shap(self, output: str | int | None = None, *, flat: bool = False, channels_last: bool = False) -> Any:
         """A `shap.Explanation` for shap's plots.
 
-        With `output` (a name or position), or when one output was explained: values
-        [instances, features] and base_values [instances], so `shap.plots.waterfall(e[0])` and
-        `shap.plots.beeswarm(e)` work. Otherwise every output: values [instances, features, outputs].
+        With `output` (a name or position), or when one output was explained: the values of that
+        output, so `shap.plots.waterfall(e[0])` and `shap.plots.beeswarm(e)` work. Otherwise every
+        output, on a last axis of its own.
+
+        Instances of one dimension give values [instances, features(, outputs)] with the feature
+        names. Images (instances of two or three dimensions, whose features are their elements)
+        keep their shape, as shap's image explainers lay them out and `shap.plots.image` reads
+        them: values [instances, height, width, channels(, outputs)] and data [instances, height,
+        width, channels]. An instance of three dimensions is read as [channels, height, width]
+        (the layout of `feature_groups={"grid": ...}`), or as [height, width, channels] with
+        `channels_last=True`; one of two dimensions as [height, width] with one channel. Shaped
+        explanations have no feature names (shap cannot slice them); `flat=True` gives the flat
+        layout with names instead, for waterfall, beeswarm and bar plots of single pixels.
         """
         try:
             import shap
         except ImportError as e:
             raise ImportError("ExplainResult.to_shap() needs shap: pip install 'prism-client[shap]'") from e
         if output is None and len(self.output_names) > 1:
-            return shap.Explanation(values=self.values, base_values=self.base_values, data=self.data,
-                                    feature_names=list(self.feature_names), output_names=list(self.output_names))
-        k = 0 if output is None else self.output_index(output)
-        return shap.Explanation(values=self.values[:, :, k], base_values=self.base_values[:, k], data=self.data,
-                                feature_names=list(self.feature_names))
+            values, base_values, extra = self.values, self.base_values, {"output_names": list(self.output_names)}
+        else:
+            k = 0 if output is None else self.output_index(output)
+            values, base_values, extra = self.values[:, :, k], self.base_values[:, k], {}
+        image = self._image_shape(channels_last)
+        if flat or image is None:
+            return shap.Explanation(values=values, base_values=base_values, data=self.data,
+                                    feature_names=list(self.feature_names), **extra)
+        return shap.Explanation(values=self._as_images(values, image, channels_last),
+                                base_values=base_values,
+                                data=self._as_images(self.data, image, channels_last), **extra)
+
+    def _image_shape(self, channels_last: bool) -> tuple[int, int, int] | None:
+        """[height, width, channels] when the instances are images whose features are their elements."""
+        shape = self.instance_shape
+        if self.data is None or len(shape) not in (2, 3) or math.prod(shape) != len(self.feature_names):
+            return None
+        if len(shape) == 2:
+            return shape[0], shape[1], 1
+        return (shape[0], shape[1], shape[2]) if channels_last else (shape[1], shape[2], shape[0])
+
+    def _as_images(self, flat: np.ndarray, image: tuple[int, int, int], channels_last: bool) -> np.ndarray:
+        """[instances, elements(, outputs)] in the model's element order as [instances, H, W, C(, outputs)]."""
+        trailing = flat.shape[2:]
+        if len(self.instance_shape) == 3 and not channels_last:
+            c, h, w = self.instance_shape
+            return np.moveaxis(flat.reshape(flat.shape[0], c, h, w, *trailing), 1, 3)
+        return flat.reshape(flat.shape[0], *image, *trailing)
 
     def __repr__(self) -> str:
         return (f"ExplainResult(model={self.model!r}, method={self.method!r}, instances={self.instances}, "
@@ -167,13 +260,9 @@ def progress(event: explain_service_pb2.Progress, estimates: Iterable[explain_se
                         for e in estimates))
 
 
-def result(response: explain_service_pb2.ExplainResponse, data: np.ndarray | None) -> ExplainResult:
+def result(response: explain_service_pb2.ExplainResponse, sent: SentInstances) -> ExplainResult:
     """The result of a FORMAT_COMPACT response (summary tensors) or a FORMAT_PER_EXPLANATION one
-    (explanation messages, with diagnostics).
-
-    Args:
-        data: the instances as [instances, elements] rows, or None when features are groups.
-    """
+    (explanation messages, with diagnostics), for the instances `sent`."""
     summary = response.summary
     outputs = list(summary.outputs)
     shape = (summary.instances, len(response.feature_names), len(outputs))
@@ -186,11 +275,15 @@ def result(response: explain_service_pb2.ExplainResponse, data: np.ndarray | Non
     else:
         values, std_errors, base_values, model_outputs, diagnostics = _from_explanations(
             response.explanations, outputs, shape)
+    server_warnings = tuple(ResponseWarning(w.code, w.message) for w in response.warnings)
+    for w in server_warnings:
+        _warnings.warn(f"{w.code}: {w.message}", PrismWarning, stacklevel=3)
     return ExplainResult(
         model=response.model, method=response.method, feature_names=list(response.feature_names),
         output_names=outputs, values=values, base_values=base_values, model_outputs=model_outputs,
-        std_errors=std_errors, data=data, mean_abs_values=_dense(summary.mean_abs_attributions, shape[1:]),
-        elapsed_seconds=response.elapsed_seconds, partial=response.partial, diagnostics=diagnostics)
+        std_errors=std_errors, data=sent.data, mean_abs_values=_dense(summary.mean_abs_attributions, shape[1:]),
+        elapsed_seconds=response.elapsed_seconds, partial=response.partial, diagnostics=diagnostics,
+        index=sent.index, instance_shape=sent.instance_shape, warnings=server_warnings)
 
 
 def _dense(tensor: Any, shape: tuple[int, ...]) -> np.ndarray:

@@ -30,8 +30,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * they are split evenly among those workers, in shares of at least {@value #MIN_SPLIT_ROWS} rows and
  * a millisecond of work by the recent cost per row, so one expensive request on an otherwise idle
  * server uses every worker rather than one. The queue is bounded in rows: {@link #admit()} refuses new requests past
- * the bound, and a job's further submits wait until there is room. Cancelling a job drops its
- * queued rows at once; rows already in a running batch are discarded when it returns.
+ * the bound, and a job's further submits wait until there is room. A job that ends, cancelled or
+ * released, has its queued rows dropped at once; rows already in a running batch are discarded when
+ * it returns. The scheduler speaks of jobs and rows: its failures say nothing of what the rows are for.
  */
 public final class BatchScheduler implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(BatchScheduler.class.getName());
@@ -125,7 +126,7 @@ public final class BatchScheduler implements AutoCloseable {
         lock.lock();
         try {
             if (closed) {
-                throw RequestContext.cancelledException(Reason.SHUTTING_DOWN);
+                throw stopped(Reason.SHUTTING_DOWN);
             }
             if (queuedRows >= settings.maxQueueRows()) {
                 throw PrismException.overloaded("model '" + name + "' has " + queuedRows
@@ -137,13 +138,27 @@ public final class BatchScheduler implements AutoCloseable {
     }
 
     /**
-     * Opens a job for one request. Cancelling the context drops the job's queued rows and fails
-     * its pending futures with the context's reason.
+     * Opens a job for one request. When the job ends its queued rows are dropped and its pending
+     * futures fail: with the cancellation's reason, or, once released, as rows nobody waits for
+     * (those in flight when an explanation stopped at its time budget). Later submits fail alike.
      */
     public BatchRunner open(RequestContext context) {
         Job job = new Job(context);
-        context.onCancel(() -> drop(job, RequestContext.cancelledException(context.cancelReason())));
+        context.onEnd(() -> drop(job, context.isCancelled() ? stopped(context.cancelReason()) : released()));
         return job;
+    }
+
+    /** Why a job's rows will not run, in the scheduler's words. */
+    private static PrismException stopped(Reason reason) {
+        return new PrismException(reason, switch (reason) {
+            case DEADLINE_EXCEEDED -> "the deadline passed before the model evaluated the request's rows";
+            case SHUTTING_DOWN -> "the server is shutting down";
+            default -> "the request was cancelled before the model evaluated its rows";
+        });
+    }
+
+    private static PrismException released() {
+        return new PrismException(Reason.INTERNAL_ERROR, "the request had ended before the model evaluated these rows");
     }
 
     private final class Job implements BatchRunner {
@@ -216,14 +231,14 @@ public final class BatchScheduler implements AutoCloseable {
                     spaceAvailable.awaitNanos(SPACE_RECHECK_NANOS);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
-                    job.failure = RequestContext.cancelledException(Reason.CANCELLED);
+                    job.failure = stopped(Reason.CANCELLED);
                 }
                 if (job.context.isCancelled() && job.failure == null) {
-                    job.failure = RequestContext.cancelledException(job.context.cancelReason());
+                    job.failure = stopped(job.context.cancelReason());
                 }
             }
             if (closed) {
-                p.future.completeExceptionally(RequestContext.cancelledException(Reason.SHUTTING_DOWN));
+                p.future.completeExceptionally(stopped(Reason.SHUTTING_DOWN));
             } else if (job.failure != null) {
                 p.future.completeExceptionally(job.failure);
             } else {
@@ -593,7 +608,7 @@ public final class BatchScheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        PrismException failure = RequestContext.cancelledException(Reason.SHUTTING_DOWN);
+        PrismException failure = stopped(Reason.SHUTTING_DOWN);
         dropped.forEach(p -> p.future.completeExceptionally(failure));
         try {
             for (Thread worker : workers) {

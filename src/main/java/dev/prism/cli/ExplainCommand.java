@@ -2,10 +2,6 @@ package dev.prism.cli;
 
 import com.google.rpc.BadRequest;
 import com.google.rpc.ErrorInfo;
-import dev.prism.api.v1.AutoParams;
-import dev.prism.api.v1.DeepLiftParams;
-import dev.prism.api.v1.DeepLiftShapParams;
-import dev.prism.api.v1.ExactShapleyParams;
 import dev.prism.api.v1.ExplainEvent;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
@@ -13,16 +9,10 @@ import dev.prism.api.v1.ExplainServiceGrpc;
 import dev.prism.api.v1.Explanation;
 import dev.prism.api.v1.GetModelRequest;
 import dev.prism.api.v1.GradientTarget;
-import dev.prism.api.v1.GradientXInputParams;
-import dev.prism.api.v1.IntegratedGradientsParams;
-import dev.prism.api.v1.KernelShapParams;
-import dev.prism.api.v1.LimeParams;
 import dev.prism.api.v1.Link;
 import dev.prism.api.v1.ModelInfo;
 import dev.prism.api.v1.ModelServiceGrpc;
-import dev.prism.api.v1.PermutationShapParams;
 import dev.prism.api.v1.Progress;
-import dev.prism.api.v1.SaliencyParams;
 import dev.prism.api.v1.Tensor;
 import dev.prism.api.v1.TensorSpec;
 import io.grpc.ManagedChannel;
@@ -46,6 +36,14 @@ import picocli.CommandLine.Option;
         description = "Asks a running Prism server to explain instances: exit 0 when it answered, 1 when it"
                 + " refused, 2 when it cannot be reached or the command line is wrong.")
 final class ExplainCommand implements Callable<Integer> {
+    /** The method names the server's method table declares, for --method's help. */
+    static final class MethodNames implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return dev.prism.server.MethodTable.names().iterator();
+        }
+    }
+
     private static final int BAR = 28;
 
     @Option(names = "--target", defaultValue = "localhost:50051", description = "Server address (default ${DEFAULT-VALUE}).")
@@ -59,8 +57,8 @@ final class ExplainCommand implements Callable<Integer> {
     List<double[]> instances;
 
     @Option(names = "--method", defaultValue = "auto",
-            description = "auto (default), kernel_shap, exact_shapley, permutation_shap, lime, deep_lift,"
-                    + " deep_lift_shap, integrated_gradients, gradient_x_input or saliency.")
+            description = "One of ${COMPLETION-CANDIDATES}; default ${DEFAULT-VALUE}.",
+            completionCandidates = MethodNames.class)
     String method;
 
     @Option(names = "--nsamples", defaultValue = "0",
@@ -129,24 +127,11 @@ final class ExplainCommand implements Callable<Integer> {
             System.err.println("prism explain: unknown gradient target '" + gradientTarget + "'; use output or logits");
             return 2;
         }
-        switch (method) {
-            case "auto" -> request.setAuto(AutoParams.getDefaultInstance());
-            case "kernel_shap" -> request.setKernelShap(KernelShapParams.newBuilder().setNsamples(nsamples));
-            case "exact_shapley" -> request.setExactShapley(ExactShapleyParams.getDefaultInstance());
-            case "permutation_shap" -> request.setPermutationShap(PermutationShapParams.newBuilder().setMaxEvals(nsamples));
-            case "lime" -> request.setLime(LimeParams.newBuilder().setNumSamples(Math.toIntExact(nsamples)));
-            case "deep_lift" -> request.setDeepLift(DeepLiftParams.newBuilder().setTarget(score));
-            case "deep_lift_shap" -> request.setDeepLiftShap(DeepLiftShapParams.newBuilder().setTarget(score));
-            case "integrated_gradients" -> request.setIntegratedGradients(IntegratedGradientsParams.newBuilder()
-                    .setNSteps(nSteps).setTarget(score));
-            case "gradient_x_input" -> request.setGradientXInput(GradientXInputParams.newBuilder().setTarget(score));
-            case "saliency" -> request.setSaliency(SaliencyParams.newBuilder().setTarget(score));
-            default -> {
-                System.err.println("prism explain: unknown method '" + method + "'; use auto, kernel_shap,"
-                        + " exact_shapley, permutation_shap, lime, deep_lift, deep_lift_shap, integrated_gradients,"
-                        + " gradient_x_input or saliency");
-                return 2;
-            }
+        try {
+            MethodChoice.apply(request, method, nsamples, nSteps, score);
+        } catch (IllegalArgumentException e) {
+            System.err.println("prism explain: " + e.getMessage());
+            return 2;
         }
         request.setSeed(seed)
                 .setLink(link.equalsIgnoreCase("logit") ? Link.LINK_LOGIT : Link.LINK_IDENTITY);
@@ -180,6 +165,7 @@ final class ExplainCommand implements Callable<Integer> {
                 return 1;
             }
             print(System.out, result, instances);
+            result.getWarningsList().forEach(w -> System.err.println("warning: " + w.getMessage()));
             return 0;
         } catch (StatusRuntimeException e) {
             System.err.println();

@@ -1,7 +1,5 @@
 package dev.prism.explain;
 
-import dev.prism.error.PrismException;
-import dev.prism.error.Reason;
 import dev.prism.linalg.Cancellation;
 import dev.prism.model.Background;
 import dev.prism.runner.BatchRunner;
@@ -13,20 +11,19 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * The cooperative game every perturbation explainer plays: the value of a coalition of players
  * (feature groups) is v(z) = link(Σ_k π_k f(x_z, r_k)), the model averaged over the replacement
  * rows with the coalition's elements taken from the instance. Each instance's {@link Plan} asks for
- * coalitions and receives their values; the game streams them through the runner in chunks of a
- * fixed number of rows, with a bounded number of rows in flight and several instances at once, so
- * the scheduler always has full batches whatever the per-instance size. Chunking never depends on
- * the scheduler's batch size, and results do not either.
+ * coalitions and receives their values; the game streams them through a {@link RowStream} in
+ * chunks of a fixed number of rows, several instances at once, so the scheduler always has full
+ * batches whatever the per-instance size. Chunking never depends on the scheduler's batch size, and
+ * results do not either.
  *
  * <p>Under a time budget the plans hand out their coalitions in stages, by turns (see
  * {@link Turns}), so that every instance has an estimate early instead of the first ones finishing
- * while the last have not started.
+ * while the last have not started; when it runs out, each answers with its estimate of that moment.
  */
 public final class CoalitionGame {
     /** Model rows per submitted chunk (at least one coalition). */
@@ -42,6 +39,7 @@ public final class CoalitionGame {
     private final BatchRunner runner;
     private final ProgressSink progress;
     private final RequestContext context;
+    private final TimeBudget budget;
     private final Background background;
     private final int width;
     private final long turnWindowBytes;
@@ -49,6 +47,12 @@ public final class CoalitionGame {
     /** Σ π f(r) per score column, per instance: [instance * width + column]. */
     private double[] empty;
     private long total;
+    /** The plans running, in instance order. */
+    private final List<Active> active = new ArrayList<>();
+    /** Instances whose plans have been started (the first ones). */
+    private int started;
+    /** Under a time budget: who hands out coalitions next; null without one. */
+    private Turns turns;
 
     /**
      * Bytes a game holds at its peak besides its input: the rows in flight with their outputs, the
@@ -60,23 +64,45 @@ public final class CoalitionGame {
         long n = input.instances().rows();
         long rowsPerInstance = Math.max(1, coalitionsPerInstance * input.background().size());
         long active = Math.min(Math.min(n, MAX_ACTIVE_INSTANCES), MAX_ROWS_IN_FLIGHT / rowsPerInstance + 2);
-        long inFlight = (long) MAX_ROWS_IN_FLIGHT * (outputWidth * Double.BYTES + 16);
-        long sums = 2 * n * outputWidth * Double.BYTES;
-        return inFlight + sums + active * perInstance;
+        return inFlightBytes(outputWidth) + sums(n, outputWidth) + active * perInstance;
     }
 
-    public CoalitionGame(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext context) {
-        this(input, runner, progress, context, TURN_WINDOW_BYTES);
+    /**
+     * {@link #workingBytes} under a time budget, for plans that keep their whole state between their
+     * turns (they do not park): every instance starts before any finishes, so every plan is held.
+     */
+    public static long workingBytesInTurns(ExplainInput input, int outputWidth, long perInstance) {
+        long n = input.instances().rows();
+        return inFlightBytes(outputWidth) + sums(n, outputWidth) + n * perInstance;
+    }
+
+    /** The rows in flight with their outputs (and a coalition's reference per row). */
+    private static long inFlightBytes(int outputWidth) {
+        return RowStream.bytesInFlight(MAX_ROWS_IN_FLIGHT, outputWidth, 2);
+    }
+
+    private static long sums(long instances, int outputWidth) {
+        return 2 * instances * outputWidth * Double.BYTES;
+    }
+
+    /**
+     * @param budget where the game stops with every instance's estimate of that moment;
+     *               {@link TimeBudget#NONE} for explainers that have none before their end
+     */
+    public CoalitionGame(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext context,
+                         TimeBudget budget) {
+        this(input, runner, progress, context, budget, TURN_WINDOW_BYTES);
     }
 
     /** With another bound on the designs instances keep between their turns under a time budget. */
     public CoalitionGame(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext context,
-                         long turnWindowBytes) {
+                         TimeBudget budget, long turnWindowBytes) {
         this.turnWindowBytes = turnWindowBytes;
         this.input = input;
         this.runner = runner;
         this.progress = progress;
         this.context = context;
+        this.budget = budget;
         this.background = input.background();
         this.width = runner.outputWidth();
     }
@@ -213,7 +239,8 @@ public final class CoalitionGame {
 
     /**
      * Evaluates the instances and the replacement rows, then runs a plan per instance until all
-     * are done.
+     * are done, or until the time budget runs out (every instance then answers with its estimate of
+     * that moment, see {@link Plan#timeUp}). A game is played once.
      *
      * @param coalitionsPerInstance the expected coalitions of one instance, for the first progress total
      */
@@ -222,65 +249,22 @@ public final class CoalitionGame {
         int emptyRows = input.groups().ungrouped().length == 0 ? background.size() : n * background.size();
         total = n + emptyRows + n * coalitionsPerInstance * background.size();
         progress.total(total);
-        if (context.budgetNanosLeft() <= 0) {
-            throw new PrismException(Reason.DEADLINE_EXCEEDED, "the time budget ran out before the explanation"
-                    + " started (while the request waited for an explain thread); give it more time");
-        }
-        evaluateInstancesAndReplacements();
+        RowStream stream = new RowStream(runner, progress, context, budget, MAX_ROWS_IN_FLIGHT);
+        evaluateInstancesAndReplacements(stream);
+        turns = budget.limited() ? new Turns(planner, coalitionsPerInstance) : null;
+        boolean done = stream.run(new RowStream.Chunks() {
+            @Override
+            public RowStream.Chunk next() {
+                return turns != null ? turns.assemble() : assemble(planner, coalitionsPerInstance);
+            }
 
-        List<Active> active = new ArrayList<>();
-        ArrayDeque<Chunk> inFlight = new ArrayDeque<>();
-        long rowsInFlight = 0;
-        int[] next = {0};
-        Turns turns = context.hasTimeBudget() ? new Turns(planner, coalitionsPerInstance) : null;
-        while (true) {
-            while (rowsInFlight < MAX_ROWS_IN_FLIGHT) {
-                Chunk chunk = turns != null ? turns.assemble(active, next)
-                        : assemble(active, next, planner, coalitionsPerInstance);
-                if (chunk == null) {
-                    break;
-                }
-                inFlight.add(chunk);
-                rowsInFlight += chunk.rows.rows();
+            @Override
+            public boolean done() {
+                return active.isEmpty() && started == n;
             }
-            if (inFlight.isEmpty()) {
-                if (active.isEmpty() && next[0] == n) {
-                    return;
-                }
-                throw new IllegalStateException("explanation plans stalled with nothing to evaluate");
-            }
-            Chunk chunk = inFlight.peek();
-            RowBlock out = BatchRunner.await(chunk.future, context.budgetNanosLeft(),
-                    NeededOutputs.scoreColumns(input.outputs(), row -> describe(chunk, row)));
-            context.throwIfCancelled();
-            if (out == null) {
-                stopAtTimeBudget(active, next[0]);
-                return;
-            }
-            inFlight.poll();
-            rowsInFlight -= out.rows();
-            progress.advance(out.rows());
-            int from = 0;
-            for (Piece piece : chunk.pieces) {
-                int count = piece.coalitions.size();
-                piece.owner.plan.absorb(piece.coalitions, values(out, from, count));
-                from += count;
-                long expected = piece.owner.plan.expectedCoalitions();
-                if (expected != piece.owner.expected) {
-                    revise((expected - piece.owner.expected) * background.size());
-                    piece.owner.expected = expected;
-                }
-                if (piece.owner.plan.done()) {
-                    active.remove(piece.owner);
-                    if (turns != null) {
-                        turns.finished(piece.owner);
-                    }
-                }
-            }
-            if (context.budgetNanosLeft() <= 0 && !(active.isEmpty() && next[0] == n)) {
-                stopAtTimeBudget(active, next[0]);
-                return;
-            }
+        });
+        if (!done) {
+            stopAtTimeBudget();
         }
     }
 
@@ -288,7 +272,7 @@ public final class CoalitionGame {
      * The time budget ran out with work left: every started instance answers with its current
      * estimate (rows still in flight are abandoned; the request's end drops them from the queue).
      */
-    private void stopAtTimeBudget(List<Active> active, int started) {
+    private void stopAtTimeBudget() {
         int n = input.instances().rows();
         int without = n - started;
         int first = without > 0 ? started : n;
@@ -299,11 +283,9 @@ public final class CoalitionGame {
             }
         }
         if (without > 0) {
-            throw new PrismException(Reason.DEADLINE_EXCEEDED, "the time budget ran out before every instance had a"
-                    + " first estimate (" + without + " of " + n + " had none, the first being instance " + first
-                    + "); give it more time, fewer instances or fewer samples");
+            throw TimeBudget.tooShort(without, n, first);
         }
-        context.markPartial();
+        budget.markPartial();
     }
 
     /**
@@ -311,7 +293,7 @@ public final class CoalitionGame {
      * then of newly started instances, so that many small instances share a model call. Null when no
      * plan has anything to evaluate now.
      */
-    private Chunk assemble(List<Active> active, int[] next, Planner planner, long coalitionsPerInstance) {
+    private Chunk assemble(Planner planner, long coalitionsPerInstance) {
         int capacity = Math.max(1, CHUNK_ROWS / background.size());
         List<Piece> pieces = new ArrayList<>();
         for (Active a : active) {
@@ -321,45 +303,34 @@ public final class CoalitionGame {
             capacity -= take(a, capacity, pieces);
         }
         int n = input.instances().rows();
-        while (capacity > 0 && next[0] < n && active.size() < MAX_ACTIVE_INSTANCES) {
-            Active a = begin(active, next[0]++, planner, coalitionsPerInstance);
+        while (capacity > 0 && started < n && active.size() < MAX_ACTIVE_INSTANCES) {
+            Active a = begin(started++, planner, coalitionsPerInstance);
             if (a != null) {
                 capacity -= take(a, capacity, pieces);
             }
         }
-        return chunk(pieces);
+        return pieces.isEmpty() ? null : new Chunk(pieces);
     }
 
-    /** The chunk of the pieces' coalitions, submitted; null when there are none. */
-    private Chunk chunk(List<Piece> pieces) {
-        if (pieces.isEmpty()) {
-            return null;
-        }
-        List<RowSource> sources = new ArrayList<>(pieces.size());
-        for (Piece p : pieces) {
-            sources.add(p.owner.masker.rows(p.coalitions, 0, p.coalitions.size()));
-        }
-        RowSource rows = sources.size() == 1 ? sources.get(0) : new ConcatenatedRows(sources);
-        return new Chunk(pieces, rows, runner.submit(rows));
-    }
-
-    /** What row {@code row} of a chunk is, for an error message. */
-    private String describe(Chunk chunk, int row) {
-        int n = background.size();
-        int coalition = row / n;
+    /** The values of a chunk's coalitions, handed to their plans in the order they asked. */
+    private void absorb(Chunk chunk, RowBlock out) {
+        int from = 0;
         for (Piece piece : chunk.pieces) {
-            if (coalition < piece.coalitions.size()) {
-                boolean[] z = piece.coalitions.get(coalition);
-                int kept = 0;
-                for (boolean b : z) {
-                    kept += b ? 1 : 0;
-                }
-                return "instance " + piece.owner.instance.index() + ", a perturbed row (" + kept + " of " + z.length
-                        + " features kept, the rest from background row " + row % n + ")";
+            int count = piece.coalitions.size();
+            piece.owner.plan.absorb(piece.coalitions, values(out, from, count));
+            from += count;
+            long expected = piece.owner.plan.expectedCoalitions();
+            if (expected != piece.owner.expected) {
+                revise((expected - piece.owner.expected) * background.size());
+                piece.owner.expected = expected;
             }
-            coalition -= piece.coalitions.size();
+            if (piece.owner.plan.done()) {
+                active.remove(piece.owner);
+                if (turns != null) {
+                    turns.finished(piece.owner);
+                }
+            }
         }
-        throw new IllegalArgumentException("row " + row + " is past the chunk");
     }
 
     /**
@@ -387,12 +358,12 @@ public final class CoalitionGame {
             this.coalitionsPerInstance = coalitionsPerInstance;
         }
 
-        Chunk assemble(List<Active> active, int[] next) {
+        Chunk assemble() {
             int capacity = Math.max(1, CHUNK_ROWS / background.size());
             List<Piece> pieces = new ArrayList<>();
             while (capacity > 0) {
                 if (current == null) {
-                    current = nextTurn(active, next);
+                    current = nextTurn();
                     if (current == null) {
                         break;
                     }
@@ -404,14 +375,14 @@ public final class CoalitionGame {
                     current = null;
                 }
             }
-            return chunk(pieces);
+            return pieces.isEmpty() ? null : new Chunk(pieces);
         }
 
         /** A new instance's first stage while any has not started, else the next window plan's next stage. */
-        private Active nextTurn(List<Active> active, int[] next) {
+        private Active nextTurn() {
             int n = input.instances().rows();
-            while (next[0] < n) {
-                Active a = begin(active, next[0]++, planner, coalitionsPerInstance);
+            while (started < n) {
+                Active a = begin(started++, planner, coalitionsPerInstance);
                 if (a != null) {
                     a.bytes = a.plan.residentBytes();
                     if (fits(a)) {
@@ -479,7 +450,7 @@ public final class CoalitionGame {
      * Starts the instance's plan, trading its share of the first progress total for the plan's own
      * expectation; null when the instance needs no coalitions.
      */
-    private Active begin(List<Active> active, int index, Planner planner, long coalitionsPerInstance) {
+    private Active begin(int index, Planner planner, long coalitionsPerInstance) {
         Instance instance = new Instance(index);
         Plan plan = planner.start(instance);
         revise(-coalitionsPerInstance * background.size());
@@ -530,7 +501,7 @@ public final class CoalitionGame {
      * f(x) for every instance, and v(∅): the replacement rows once when every element belongs to a
      * group, else each instance's empty coalition (its ungrouped elements kept).
      */
-    private void evaluateInstancesAndReplacements() {
+    private void evaluateInstancesAndReplacements(RowStream stream) {
         RowBlock x = input.instances();
         RowBlock bg = background.rows();
         int n = x.rows();
@@ -546,9 +517,8 @@ public final class CoalitionGame {
                         .copyRows(0, bg.rows(), rows, (n + i * bg.rows()) * x.width());
             }
         }
-        RowBlock out = runner.evaluate(new RowBlock(n + emptyRows, x.width(), rows),
+        RowBlock out = stream.evaluate(new RowBlock(n + emptyRows, x.width(), rows),
                 NeededOutputs.scoreColumns(input.outputs(), row -> describeFirst(row, n, shared)));
-        progress.advance(out.rows());
         fx = Arrays.copyOf(out.data(), n * width);
         empty = new double[n * width];
         for (int i = 0; i < n; i++) {
@@ -593,7 +563,54 @@ public final class CoalitionGame {
 
     private record Piece(Active owner, List<boolean[]> coalitions) {}
 
-    private record Chunk(List<Piece> pieces, RowSource rows, CompletableFuture<RowBlock> future) {}
+    /** Coalitions of one or more plans, one after another, with their rows. */
+    private final class Chunk implements RowStream.Chunk {
+        final List<Piece> pieces;
+        final RowSource rows;
+
+        Chunk(List<Piece> pieces) {
+            this.pieces = pieces;
+            List<RowSource> sources = new ArrayList<>(pieces.size());
+            for (Piece p : pieces) {
+                sources.add(p.owner.masker.rows(p.coalitions, 0, p.coalitions.size()));
+            }
+            this.rows = sources.size() == 1 ? sources.get(0) : new ConcatenatedRows(sources);
+        }
+
+        @Override
+        public RowSource rows() {
+            return rows;
+        }
+
+        @Override
+        public NeededOutputs needed() {
+            return NeededOutputs.scoreColumns(input.outputs(), this::describe);
+        }
+
+        @Override
+        public void absorb(RowBlock out) {
+            CoalitionGame.this.absorb(this, out);
+        }
+
+        /** What row {@code row} of the chunk is, for an error message. */
+        private String describe(int row) {
+            int n = background.size();
+            int coalition = row / n;
+            for (Piece piece : pieces) {
+                if (coalition < piece.coalitions.size()) {
+                    boolean[] z = piece.coalitions.get(coalition);
+                    int kept = 0;
+                    for (boolean b : z) {
+                        kept += b ? 1 : 0;
+                    }
+                    return "instance " + piece.owner.instance.index() + ", a perturbed row (" + kept + " of "
+                            + z.length + " features kept, the rest from background row " + row % n + ")";
+                }
+                coalition -= piece.coalitions.size();
+            }
+            throw new IllegalArgumentException("row " + row + " is past the chunk");
+        }
+    }
 
     /** Several row sources one after another. */
     private static final class ConcatenatedRows implements RowSource {

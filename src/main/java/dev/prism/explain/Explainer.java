@@ -12,6 +12,14 @@ import java.util.List;
  */
 public interface Explainer<P> {
 
+    /** What the method is: its name, what it evaluates, its reference input and what a request may ask of it. */
+    ExplainMethod method();
+
+    /** The name a response gives the method that ran: this method's, unless it picks another per input (auto). */
+    default String ranAs(ExplainInput input, P params) {
+        return method().name();
+    }
+
     /** Validates params against the input before any model work; throws INVALID_PARAMS. */
     void validate(ExplainInput input, P params);
 
@@ -31,8 +39,13 @@ public interface Explainer<P> {
     /**
      * Explains every instance for every requested output.
      *
+     * @param context the request's job: its cancellation is looked at between chunks of rows and
+     *                inside long computations
+     * @param budget  the explanation's time budget: a method that can answer from the rows it has
+     *                evaluated stops there and marks its answer {@linkplain TimeBudget#markPartial
+     *                partial}; the others ignore it and run to their end
      * @return explanations ordered by instance, then by output in {@link ExplainInput#outputs()} order
      */
     List<Explanation> explain(ExplainInput input, P params, BatchRunner runner, ProgressSink progress,
-                              RequestContext context);
+                              RequestContext context, TimeBudget budget);
 }

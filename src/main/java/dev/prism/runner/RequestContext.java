@@ -2,43 +2,74 @@ package dev.prism.runner;
 
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Cancellation state of one request, shared by the transport that receives it, the explainer
- * that works on it and the scheduler that queues its rows. Cancelling runs the registered
- * listeners once, on the cancelling thread. The reason is volatile, so that the checks explainers
- * make in their inner loops cost one read; listeners are guarded by this object's monitor.
+ * The job of one request, shared by the transport that receives it, the code that works on it (an
+ * explainer, a prediction) and the scheduler that queues its rows. A job ends once, in one of two
+ * ways: {@linkplain #cancel cancelled} by its client, its deadline or the server's shutdown, or
+ * {@linkplain #release released} at its normal end, once its answer (a result or an error) is out.
+ * Either end runs the end listeners once (the scheduler detaches the job; the model version acquired
+ * for it is given back); a cancellation runs the cancel listeners first. The other end is then a
+ * no-op: a cancellation after the release changes nothing.
+ *
+ * <p>The reason is volatile, so that the checks made in inner loops cost one read; the end and the
+ * listeners are guarded by this object's monitor, and listeners run outside it, on the thread that
+ * ends the job.
  */
 public final class RequestContext {
-    private final List<Runnable> listeners = new ArrayList<>();
+    private final List<Runnable> cancelListeners = new ArrayList<>();
+    private final List<Runnable> endListeners = new ArrayList<>();
+    private boolean ended;
     private volatile Reason cancelReason;
     /** System.nanoTime() of the cancellation; written before the reason, so meaningful once it is set. */
     private volatile long cancelledAtNanos;
-    /** System.nanoTime() at which the request's time budget runs out; MAX_VALUE without one. */
-    private volatile long budgetEndNanos = Long.MAX_VALUE;
-    private volatile boolean partial;
 
-    /** A context that is never cancelled from outside (tools, benchmarks, tests). */
+    /** A job that is never cancelled from outside (tools, benchmarks, tests). */
     public static RequestContext detached() {
         return new RequestContext();
     }
 
-    /** Cancels with CANCELLED, DEADLINE_EXCEEDED or SHUTTING_DOWN; later calls are ignored. */
+    /**
+     * Cancels with CANCELLED, DEADLINE_EXCEEDED or SHUTTING_DOWN and ends the job; ignored once it
+     * has ended, cancelled or released.
+     */
     public void cancel(Reason reason) {
-        List<Runnable> toRun;
+        List<Runnable> cancelled;
+        List<Runnable> ending;
         synchronized (this) {
-            if (cancelReason != null) {
+            if (ended) {
                 return;
             }
+            ended = true;
             cancelledAtNanos = System.nanoTime();
             cancelReason = reason;
-            toRun = new ArrayList<>(listeners);
-            listeners.clear();
+            cancelled = new ArrayList<>(cancelListeners);
+            ending = new ArrayList<>(endListeners);
+            cancelListeners.clear();
+            endListeners.clear();
         }
-        toRun.forEach(Runnable::run);
+        cancelled.forEach(Runnable::run);
+        ending.forEach(Runnable::run);
+    }
+
+    /**
+     * Ends the job normally: its answer is out (or it failed on its own), nothing is cancelled.
+     * Ignored once it has ended.
+     */
+    public void release() {
+        List<Runnable> ending;
+        synchronized (this) {
+            if (ended) {
+                return;
+            }
+            ended = true;
+            ending = new ArrayList<>(endListeners);
+            cancelListeners.clear();
+            endListeners.clear();
+        }
+        ending.forEach(Runnable::run);
     }
 
     public boolean isCancelled() {
@@ -50,43 +81,34 @@ public final class RequestContext {
         return cancelReason == null ? -1 : System.nanoTime() - cancelledAtNanos;
     }
 
-    /** Why the request was cancelled, or null. */
+    /** Why the job was cancelled, or null. */
     public Reason cancelReason() {
         return cancelReason;
     }
 
-    /** Runs the listener on cancellation, at once if already cancelled. */
+    /** Runs the listener on cancellation: at once if already cancelled, never once released. */
     public void onCancel(Runnable listener) {
         synchronized (this) {
+            if (!ended) {
+                cancelListeners.add(listener);
+                return;
+            }
             if (cancelReason == null) {
-                listeners.add(listener);
                 return;
             }
         }
         listener.run();
     }
 
-    /** Gives the request this long from now for its best answer (see {@link #budgetNanosLeft()}). */
-    public void timeBudget(Duration budget) {
-        budgetEndNanos = System.nanoTime() + budget.toNanos();
-    }
-
-    public boolean hasTimeBudget() {
-        return budgetEndNanos != Long.MAX_VALUE;
-    }
-
-    /** Nanoseconds left of the time budget (negative once past it); MAX_VALUE without a budget. */
-    public long budgetNanosLeft() {
-        return hasTimeBudget() ? budgetEndNanos - System.nanoTime() : Long.MAX_VALUE;
-    }
-
-    /** The explainer stopped at the time budget: its answer holds the estimates of that moment. */
-    public void markPartial() {
-        partial = true;
-    }
-
-    public boolean partial() {
-        return partial;
+    /** Runs the listener when the job ends, cancelled or released; at once if it has. */
+    public void onEnd(Runnable listener) {
+        synchronized (this) {
+            if (!ended) {
+                endListeners.add(listener);
+                return;
+            }
+        }
+        listener.run();
     }
 
     public void throwIfCancelled() {
@@ -96,9 +118,10 @@ public final class RequestContext {
         }
     }
 
+    /** The failure of work stopped by a cancellation with the reason, in words for any request. */
     public static PrismException cancelledException(Reason reason) {
         return new PrismException(reason, switch (reason) {
-            case DEADLINE_EXCEEDED -> "the deadline passed before the explanation finished";
+            case DEADLINE_EXCEEDED -> "the deadline passed before the request finished";
             case SHUTTING_DOWN -> "the server is shutting down";
             default -> "the request was cancelled";
         });

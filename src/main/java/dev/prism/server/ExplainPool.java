@@ -115,7 +115,7 @@ final class ExplainPool {
             }
             Lane l = lanes.computeIfAbsent(lane, k -> new Lane());
             if (queued >= maxQueued && !(running < threads && l.running < laneCap)) {
-                throw PrismException.overloaded("the server is running " + running + " explanations and has "
+                throw PrismException.overloaded("the server is running " + running + " requests and has "
                         + queued + " waiting; retry later", RETRY_AFTER);
             }
             long wait = expectedWaitNanos(l);

@@ -8,13 +8,13 @@ import dev.prism.error.Reason;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.metrics.ExplanationMetrics;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -120,30 +120,28 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
     private void start(ExplainRequest request, AnswerChannel<?> channel, Answer answer) {
         long started = System.nanoTime();
         RequestContext context = channel.context();
-        String method = request.getMethodCase() == ExplainRequest.MethodCase.METHOD_NOT_SET
-                ? "auto" : request.getMethodCase().name().toLowerCase(Locale.ROOT);
+        String method = MethodTable.of(request).name();
         try {
             ExplainRequestCodec.Prepared prepared = codec.prepare(request, context);
             channel.hold(budget.reserve(RequestFootprint.explanation(request, prepared), RequestFootprint.describe(prepared)));
-            if (prepared.timeBudget() != null) {
-                // Counted from receipt: the wait for an explain thread is part of the budget.
-                context.timeBudget(prepared.timeBudget().minusNanos(System.nanoTime() - started));
-            }
+            // Counted from receipt: the wait for an explain thread is part of the budget.
+            TimeBudget timeBudget = prepared.timeBudget() == null ? TimeBudget.NONE
+                    : TimeBudget.of(prepared.timeBudget().minusNanos(System.nanoTime() - started));
             prepared.scheduler().admit();
             ProgressSink sink = answer.progress(prepared);
             admitted.add(context);
             long queuedNanos = System.nanoTime();
             ExplainPool.Task task = pool.submit(prepared.model().name(), channel.deadlineNanos(),
-                    () -> run(prepared, context, sink, started, queuedNanos, answer, channel, true));
+                    () -> run(prepared, context, timeBudget, sink, started, queuedNanos, answer, channel, true));
             // A call cancelled while it waits gives its place back and answers at once.
             context.onCancel(() -> {
                 if (pool.withdraw(task)) {
-                    run(prepared, context, sink, started, queuedNanos, answer, channel, false);
+                    run(prepared, context, timeBudget, sink, started, queuedNanos, answer, channel, false);
                 }
             });
         } catch (Throwable e) {
             admitted.remove(context);
-            context.cancel(Reason.CANCELLED); // releases the model version it may hold
+            context.release(); // gives back the model version it may hold
             channel.workEnded();
             StatusRuntimeException status = StatusMapper.toStatus(e);
             metrics.record(label(request.getModel()), method, status.getStatus().getCode().name(),
@@ -164,8 +162,9 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
      * @param onPool      false when the call was withdrawn from the queue by its cancellation: it
      *                    answers at once, and no explainer ever ran to be stopped
      */
-    private void run(ExplainRequestCodec.Prepared prepared, RequestContext context, ProgressSink sink, long started,
-                     long queuedNanos, Answer answer, AnswerChannel<?> channel, boolean onPool) {
+    private void run(ExplainRequestCodec.Prepared prepared, RequestContext context, TimeBudget timeBudget,
+                     ProgressSink sink, long started, long queuedNanos, Answer answer, AnswerChannel<?> channel,
+                     boolean onPool) {
         String model = prepared.model().name();
         String method = prepared.method().name();
         CountingSink counting = new CountingSink(sink);
@@ -175,13 +174,17 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             answer.running();
             ExplainInput input = codec.summarise(prepared, context);
             BatchRunner runner = prepared.scheduler().open(context);
-            List<Explanation> explanations = prepared.method().run(input, runner, counting, context);
+            List<Explanation> explanations = prepared.method().run(input, runner, counting, context, timeBudget);
             long nanos = System.nanoTime() - started;
             ExplainResponse response = ExplanationCodec.response(model, method, prepared.model().signature(),
                     input.groups().names(), input.instances().rows(), input.outputs(), explanations,
                     prepared.compact(), nanos / 1e9);
-            if (context.partial()) {
+            if (timeBudget.partial()) {
                 response = response.toBuilder().setPartial(true).build();
+            }
+            var warning = EfficiencyWarning.of(prepared, explanations);
+            if (warning.isPresent()) {
+                response = response.toBuilder().addWarnings(warning.get()).build();
             }
             metrics.record(model, method, "OK", nanos, counting.done.get());
             metrics.recordQuality(model, method, explanations);
@@ -197,8 +200,8 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
                     counting.done.get());
             answer.error(status);
         } finally {
-            // Releases the scheduler job (and anything it still holds) once the answer is out.
-            context.cancel(Reason.CANCELLED);
+            // The answer is out: the job ends, detached from its scheduler with what it still holds.
+            context.release();
             admitted.remove(context);
             channel.workEnded();
         }

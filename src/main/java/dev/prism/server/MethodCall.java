@@ -4,6 +4,7 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
 import java.util.List;
@@ -22,7 +23,8 @@ record MethodCall<P>(String name, Explainer<P> explainer, P params) {
         return explainer.workingBytes(input, params, outputWidth, timeBudget);
     }
 
-    List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext context) {
-        return explainer.explain(input, params, runner, progress, context);
+    List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext context,
+                          TimeBudget budget) {
+        return explainer.explain(input, params, runner, progress, context, budget);
     }
 }

@@ -3,7 +3,6 @@ package dev.prism.server;
 import dev.prism.api.v1.GetModelRequest;
 import dev.prism.api.v1.ListModelsRequest;
 import dev.prism.api.v1.ListModelsResponse;
-import dev.prism.api.v1.Method;
 import dev.prism.api.v1.ModelInfo;
 import dev.prism.api.v1.ModelServiceGrpc;
 import dev.prism.api.v1.OutputKind;
@@ -126,9 +125,9 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
         }
     }
 
-    /** The answer is out or never will be: releases the model version and the scheduler job. */
+    /** The answer is out or never will be: the job ends, giving back the model version and its scheduler job. */
     private static void end(RequestContext context, AnswerChannel<?> channel) {
-        context.cancel(Reason.CANCELLED);
+        context.release();
         channel.workEnded();
     }
 
@@ -192,19 +191,15 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
                     case REGRESSION -> OutputKind.OUTPUT_KIND_REGRESSION;
                     case UNSPECIFIED -> OutputKind.OUTPUT_KIND_UNSPECIFIED;
                 })
-                .addMethods(Method.METHOD_KERNEL_SHAP)
-                .addMethods(Method.METHOD_LIME)
-                .addMethods(Method.METHOD_EXACT_SHAPLEY)
-                .addMethods(Method.METHOD_PERMUTATION_SHAP)
                 .setHasLogits(m.hasLogits())
                 .setDefaultBackgroundRows(m.entry().defaultBackground().map(bg -> bg.size()).orElse(0))
                 .setDevice(m.entry().model().device())
                 .setMaxBatchRows(m.scheduler().settings().maxBatchRows())
                 .setMaxQueueDelayMicros(m.scheduler().settings().maxQueueDelayMicros());
-        for (GradientMethod g : GradientMethod.values()) {
-            m.unsupported(g.kind()).ifPresentOrElse(
-                    reason -> b.addUnsupportedMethods(UnsupportedMethod.newBuilder().setMethod(g.api()).setReason(reason)),
-                    () -> b.addMethods(g.api()));
+        for (MethodTable.Entry<?> e : MethodTable.entries()) {
+            m.unsupported(e.method()).ifPresentOrElse(
+                    reason -> b.addUnsupportedMethods(UnsupportedMethod.newBuilder().setMethod(e.api()).setReason(reason)),
+                    () -> b.addMethods(e.api()).addMethodDetails(e.info()));
         }
         for (int c : m.entry().categoricalFeatures()) {
             b.addCategoricalFeatures(sig.featureNames().get(c));

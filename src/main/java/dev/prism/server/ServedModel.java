@@ -3,6 +3,7 @@ package dev.prism.server;
 import dev.prism.batch.BatchScheduler;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
+import dev.prism.explain.ExplainMethod;
 import dev.prism.model.AttributionGraphs;
 import dev.prism.model.AttributionKind;
 import dev.prism.model.ModelSignature;
@@ -45,6 +46,11 @@ record ServedModel(ModelRepository.Entry entry, BatchScheduler scheduler, Attrib
 
     ModelSignature signature() {
         return entry.model().signature();
+    }
+
+    /** Empty when the model serves the method; otherwise why not. */
+    Optional<String> unsupported(ExplainMethod method) {
+        return method.runsOnGraph() ? unsupported(method.graph()) : Optional.empty();
     }
 
     /** Empty when the model serves the kind; otherwise why not. */

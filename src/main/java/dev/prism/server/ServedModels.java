@@ -103,13 +103,13 @@ final class ServedModels implements AutoCloseable {
 
     /**
      * As {@link #require}, for a request that will run the model: the version it gets stays open
-     * until the request's context ends (is cancelled, which every request's is once it has answered).
+     * until the request's job ends (is released once it has answered, or cancelled).
      */
     ServedModel acquire(String name, String field, RequestContext context) {
         while (true) {
             ServedModel m = require(name, field);
             if (m.inFlight().tryAcquire()) {
-                context.onCancel(m.inFlight()::release);
+                context.onEnd(m.inFlight()::release);
                 return m;
             }
             // A reload retired this version between the lookup and now: the name has a newer one, or none.

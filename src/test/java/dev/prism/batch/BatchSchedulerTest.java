@@ -267,6 +267,59 @@ class BatchSchedulerTest {
         }
     }
 
+    /**
+     * A request that has its answer releases its job with rows it no longer wants still queued (an
+     * explanation stopped at its time budget): they are dropped, and nothing is cancelled.
+     */
+    @Test
+    void aReleasedJobHasItsQueuedRowsDroppedWithoutACancellation() throws Exception {
+        TaggingModel model = new TaggingModel();
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (BatchScheduler s = new BatchScheduler("m", model, settings(100), registry)) {
+            RequestContext context = new RequestContext();
+            List<String> ended = new ArrayList<>();
+            context.onCancel(() -> ended.add("cancelled"));
+            BatchRunner runner = s.open(context);
+            assertEquals(100, runner.submit(rows(1, 100)).get(10, TimeUnit.SECONDS).rows());
+            model.gate = new CountDownLatch(1);
+            CompletableFuture<RowBlock> unwanted = runner.submit(rows(1, 5_000));
+            waitUntil(() -> queued(registry) == 4_900); // one run of 100 rows is held at the gate
+            context.release();
+            assertEquals(0.0, queued(registry));
+            ExecutionException e = assertThrows(ExecutionException.class, () -> unwanted.get(5, TimeUnit.SECONDS));
+            assertEquals(Reason.INTERNAL_ERROR, ((PrismException) e.getCause()).reason(), "nobody waits for them");
+            assertFalse(context.isCancelled());
+            context.cancel(Reason.CANCELLED);
+            assertFalse(context.isCancelled(), "a cancellation after the release is a no-op");
+            assertEquals(List.of(), ended);
+            model.gate.countDown();
+            assertThrows(ExecutionException.class, () -> runner.submit(rows(1, 10)).get(5, TimeUnit.SECONDS));
+            assertEquals(10, s.open(new RequestContext()).submit(rows(2, 10)).get(5, TimeUnit.SECONDS).rows());
+            // Runs: the answer's 100 rows, the 100 held at the gate, the other job's 10.
+            assertEquals(List.of(100, 100, 10), model.runs().stream().map(List::size).toList(),
+                    "the released rows ran only as far as the run already started");
+        }
+    }
+
+    /** A prediction's rows fail in the scheduler's words when its deadline passes: rows, not explanations. */
+    @Test
+    void aJobPastItsDeadlineFailsWithWordsAboutItsRows() throws Exception {
+        TaggingModel model = new TaggingModel();
+        model.gate = new CountDownLatch(1);
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        try (BatchScheduler s = new BatchScheduler("m", model, settings(100), registry)) {
+            RequestContext context = new RequestContext();
+            CompletableFuture<RowBlock> late = s.open(context).submit(rows(1, 1_000));
+            waitUntil(() -> queued(registry) == 900);
+            context.cancel(Reason.DEADLINE_EXCEEDED);
+            ExecutionException e = assertThrows(ExecutionException.class, () -> late.get(5, TimeUnit.SECONDS));
+            PrismException p = (PrismException) e.getCause();
+            assertEquals(Reason.DEADLINE_EXCEEDED, p.reason());
+            assertEquals("the deadline passed before the model evaluated the request's rows", p.getMessage());
+            model.gate.countDown();
+        }
+    }
+
     @Test
     void newRequestsAreRefusedWhileTheQueueIsFull() throws Exception {
         TaggingModel model = new TaggingModel();

@@ -139,6 +139,20 @@ class PrismCliTest {
     }
 
     @Test
+    void aResponseWarningIsPrinted() throws Exception {
+        String pixels = java.nio.file.Files.readAllLines(Path.of("models/digits_cnn/background.csv")).get(1);
+        CliRun r = run("explain", "--target", "localhost:" + server.port(), "--model", "digits_cnn",
+                "--instance", pixels, "--method", "deep_lift");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.err().contains("warning: deep_lift leaves up to ")
+                && r.err().contains("ask for GRADIENT_TARGET_LOGITS"), r.err());
+        CliRun logits = run("explain", "--target", "localhost:" + server.port(), "--model", "digits_cnn",
+                "--instance", pixels, "--method", "deep_lift", "--gradient-target", "logits");
+        assertEquals(0, logits.exit(), logits.err());
+        assertTrue(!logits.err().contains("warning:"), logits.err());
+    }
+
+    @Test
     void errorsShowTheStatusReasonAndFields() {
         CliRun unknown = run("explain", "--target", "localhost:" + server.port(), "--model", "nope",
                 "--instance", "1,2,3,4");

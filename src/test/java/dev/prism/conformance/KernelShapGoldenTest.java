@@ -14,6 +14,7 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.explain.shap.KernelShapExplainer;
 import dev.prism.explain.shap.KernelShapParams;
 import dev.prism.model.Background;
@@ -81,7 +82,8 @@ class KernelShapGoldenTest {
                 new SimpleMeterRegistry())) {
             RequestContext context = new RequestContext();
             return new KernelShapExplainer().explain(new ExplainInput(x, bg, outputs, link, 0),
-                    new KernelShapParams(nsamples), scheduler.open(context), ProgressSink.NONE, context);
+                    new KernelShapParams(nsamples), scheduler.open(context), ProgressSink.NONE, context,
+                    TimeBudget.NONE);
         }
     }
 

@@ -57,7 +57,7 @@ class CoalitionGameTest {
         try (BatchScheduler scheduler = new BatchScheduler("t", model, batching, new SimpleMeterRegistry())) {
             RequestContext context = new RequestContext();
             out = new KernelShapExplainer().explain(input, KernelShapParams.DEFAULTS, scheduler.open(context),
-                    progress, context);
+                    progress, context, TimeBudget.NONE);
         }
         assertEquals(instances, out.size());
         for (int i = 0; i < instances; i++) {
@@ -207,8 +207,8 @@ class CoalitionGameTest {
         try (BatchScheduler scheduler = new BatchScheduler("t", new FunctionModel(m, 1, CoalitionGameTest::model),
                 batching, new SimpleMeterRegistry())) {
             RequestContext context = new RequestContext();
-            context.timeBudget(Duration.ofHours(1));
-            new CoalitionGame(input, scheduler.open(context), new RecordingProgress(), context, windowBytes)
+            new CoalitionGame(input, scheduler.open(context), new RecordingProgress(), context,
+                    TimeBudget.of(Duration.ofHours(1)), windowBytes)
                     .play(plans::start, 3L * 7000);
         }
     }
@@ -264,9 +264,9 @@ class CoalitionGameTest {
         try (BatchScheduler scheduler = new BatchScheduler("t", model, BatchingSettings.DEFAULT,
                 new SimpleMeterRegistry())) {
             RequestContext context = new RequestContext();
-            context.timeBudget(Duration.ofMillis(-1)); // it waited longer than its budget for a thread
+            TimeBudget budget = TimeBudget.of(Duration.ofMillis(-1)); // it waited longer than its budget for a thread
             PrismException e = assertThrows(PrismException.class, () -> new KernelShapExplainer().explain(input,
-                    KernelShapParams.DEFAULTS, scheduler.open(context), new RecordingProgress(), context));
+                    KernelShapParams.DEFAULTS, scheduler.open(context), new RecordingProgress(), context, budget));
             assertEquals(Reason.DEADLINE_EXCEEDED, e.reason());
             assertTrue(e.getMessage().contains("time budget ran out before the explanation started"), e.getMessage());
         }

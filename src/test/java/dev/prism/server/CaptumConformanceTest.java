@@ -130,9 +130,50 @@ class CaptumConformanceTest {
                     assertTrue(got.getDiagnostics().hasConvergenceDelta(), label);
                 }
             }
+            assertEquals(leavesOverFivePercent(response) && !method.equals("saliency")
+                            && !method.equals("input_x_gradient"),
+                    response.getWarningsList().stream().anyMatch(w -> w.getCode().equals("EFFICIENCY_GAP")), label);
             compared++;
         }
         assertTrue(compared >= 10, model + ": only " + compared + " cases compared");
+    }
+
+    /** Some explanation's |Σφ − (f(x) − f(x′))| exceeds 5% of |f(x) − f(x′)|, from the response's own values. */
+    private static boolean leavesOverFivePercent(ExplainResponse response) {
+        for (Explanation e : response.getExplanationsList()) {
+            double sum = e.getAttributionsList().stream().mapToDouble(Double::doubleValue).sum();
+            double difference = e.getModelOutput() - e.getBaseValue();
+            double gap = Math.abs(sum - difference);
+            if (gap > 1e-6 && difference != 0 && gap > 0.05 * Math.abs(difference)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @org.junit.jupiter.api.Test
+    void deepLiftThroughASoftmaxWarnsAndPointsToTheLogits() {
+        JsonObject golden = JsonParser.parseString(ServerTestSupport.resource("/golden/captum_digits_cnn.json"))
+                .getAsJsonObject();
+        List<Long> shape = new ArrayList<>();
+        golden.getAsJsonArray("input_shape").forEach(e -> shape.add(e.getAsLong()));
+        Tensor instances = tensor(golden.getAsJsonArray("instances"), shape);
+        ExplainRequest.Builder request = ExplainRequest.newBuilder().setModel("digits_cnn").addInputs(instances)
+                .setBaseline(Baseline.newBuilder().setConstant(0));
+
+        ExplainResponse output = prism.explain().explain(request.setDeepLift(DeepLiftParams.getDefaultInstance())
+                .build());
+        assertTrue(leavesOverFivePercent(output), "the premise: DeepLIFT through the Softmax leaves a gap");
+        assertEquals(1, output.getWarningsCount(), output.getWarningsList().toString());
+        assertEquals("EFFICIENCY_GAP", output.getWarnings(0).getCode());
+        String message = output.getWarnings(0).getMessage();
+        assertTrue(message.startsWith("deep_lift leaves up to "), message);
+        assertTrue(message.endsWith("ask for GRADIENT_TARGET_LOGITS to explain the logits, which do"), message);
+
+        ExplainResponse logits = prism.explain().explain(request.setDeepLift(DeepLiftParams.newBuilder()
+                .setTarget(GradientTarget.GRADIENT_TARGET_LOGITS)).build());
+        assertTrue(!leavesOverFivePercent(logits), "the logits add up");
+        assertEquals(0, logits.getWarningsCount(), logits.getWarningsList().toString());
     }
 
     @org.junit.jupiter.api.Test

@@ -27,6 +27,7 @@ import dev.prism.api.v1.IntegrationMethod;
 import dev.prism.api.v1.KernelShapParams;
 import dev.prism.api.v1.Link;
 import dev.prism.api.v1.Method;
+import dev.prism.api.v1.MethodInfo;
 import dev.prism.api.v1.ModelInfo;
 import dev.prism.api.v1.ModelServiceGrpc;
 import dev.prism.api.v1.SaliencyParams;
@@ -347,7 +348,7 @@ class GradientServiceTest {
     void getModelListsTheGradientMethodsEachModelServesAndWhyNotTheOthers() {
         ModelServiceGrpc.ModelServiceBlockingStub models = ModelServiceGrpc.newBlockingStub(channel);
         List<Method> perturbation = List.of(Method.METHOD_KERNEL_SHAP, Method.METHOD_LIME, Method.METHOD_EXACT_SHAPLEY,
-                Method.METHOD_PERMUTATION_SHAP);
+                Method.METHOD_PERMUTATION_SHAP, Method.METHOD_AUTO);
         List<Method> deepLift = List.of(Method.METHOD_DEEP_LIFT, Method.METHOD_DEEP_LIFT_SHAP);
         List<Method> gradient = List.of(Method.METHOD_INTEGRATED_GRADIENTS, Method.METHOD_GRADIENT_X_INPUT,
                 Method.METHOD_SALIENCY);
@@ -364,6 +365,7 @@ class GradientServiceTest {
         List<Method> served = new ArrayList<>(perturbation);
         served.addAll(gradient);
         assertEquals(served, partial.getMethodsList());
+        assertEquals(served, partial.getMethodDetailsList().stream().map(MethodInfo::getMethod).toList());
         assertEquals(deepLift, partial.getUnsupportedMethodsList().stream().map(UnsupportedMethod::getMethod).toList());
         partial.getUnsupportedMethodsList().forEach(u -> assertEquals(NO_RULE, u.getReason()));
         assertFalse(partial.getHasLogits());

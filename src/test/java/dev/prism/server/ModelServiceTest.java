@@ -5,6 +5,7 @@ import static dev.prism.server.ServerTestSupport.assertViolation;
 import static dev.prism.server.ServerTestSupport.failure;
 import static dev.prism.server.ServerTestSupport.floats;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
@@ -14,10 +15,13 @@ import dev.prism.api.v1.DataType;
 import dev.prism.api.v1.GetModelRequest;
 import dev.prism.api.v1.ListModelsRequest;
 import dev.prism.api.v1.Method;
+import dev.prism.api.v1.MethodInfo;
 import dev.prism.api.v1.ModelInfo;
 import dev.prism.api.v1.OutputKind;
 import dev.prism.api.v1.PredictRequest;
 import dev.prism.api.v1.PredictResponse;
+import dev.prism.api.v1.ReferenceInput;
+import dev.prism.api.v1.RunsOn;
 import dev.prism.api.v1.Tensor;
 import dev.prism.api.v1.TensorSpec;
 import io.grpc.Status;
@@ -66,7 +70,16 @@ class ModelServiceTest {
         assertEquals(List.of("setosa", "versicolor", "virginica"), iris.getOutputNamesList());
         assertEquals(OutputKind.OUTPUT_KIND_PROBABILITY, iris.getOutputKind());
         assertEquals(List.of(Method.METHOD_KERNEL_SHAP, Method.METHOD_LIME, Method.METHOD_EXACT_SHAPLEY,
-                Method.METHOD_PERMUTATION_SHAP), iris.getMethodsList());
+                Method.METHOD_PERMUTATION_SHAP, Method.METHOD_AUTO), iris.getMethodsList());
+        assertEquals(List.of("kernel_shap", "lime", "exact_shapley", "permutation_shap", "auto"),
+                iris.getMethodDetailsList().stream().map(MethodInfo::getName).toList());
+        MethodInfo kernel = iris.getMethodDetails(0);
+        assertEquals(Method.METHOD_KERNEL_SHAP, kernel.getMethod());
+        assertEquals(RunsOn.RUNS_ON_MODEL, kernel.getRunsOn());
+        assertEquals(ReferenceInput.REFERENCE_INPUT_BACKGROUND_OR_BASELINE, kernel.getReference());
+        assertTrue(kernel.getTimeBudget() && kernel.getTolerance() && kernel.getRunningEstimates());
+        MethodInfo exact = iris.getMethodDetails(2);
+        assertFalse(exact.getTimeBudget() || exact.getTolerance() || exact.getRunningEstimates());
         assertEquals(List.of(), iris.getCategoricalFeaturesList());
         assertEquals(100, iris.getDefaultBackgroundRows());
         assertEquals("input", iris.getExplainedInput());

@@ -6,6 +6,7 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.Model;
 import dev.prism.runner.RequestContext;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -20,7 +21,7 @@ public final class ExplainerHarness {
         explainer.validate(input, params);
         try (BatchScheduler scheduler = new BatchScheduler("test", model, batching, new SimpleMeterRegistry())) {
             RequestContext context = new RequestContext();
-            return explainer.explain(input, params, scheduler.open(context), progress, context);
+            return explainer.explain(input, params, scheduler.open(context), progress, context, TimeBudget.NONE);
         }
     }
 

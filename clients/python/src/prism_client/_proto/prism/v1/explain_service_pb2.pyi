@@ -304,7 +304,7 @@ class Neighbourhood(_message.Message):
     def __init__(self, data: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., inputs: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ...) -> None: ...
 
 class ExplainResponse(_message.Message):
-    __slots__ = ("model", "method", "feature_names", "explanations", "elapsed_seconds", "summary", "partial")
+    __slots__ = ("model", "method", "feature_names", "explanations", "elapsed_seconds", "summary", "partial", "warnings")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     METHOD_FIELD_NUMBER: _ClassVar[int]
     FEATURE_NAMES_FIELD_NUMBER: _ClassVar[int]
@@ -312,6 +312,7 @@ class ExplainResponse(_message.Message):
     ELAPSED_SECONDS_FIELD_NUMBER: _ClassVar[int]
     SUMMARY_FIELD_NUMBER: _ClassVar[int]
     PARTIAL_FIELD_NUMBER: _ClassVar[int]
+    WARNINGS_FIELD_NUMBER: _ClassVar[int]
     model: str
     method: str
     feature_names: _containers.RepeatedScalarFieldContainer[str]
@@ -319,7 +320,16 @@ class ExplainResponse(_message.Message):
     elapsed_seconds: float
     summary: Summary
     partial: bool
-    def __init__(self, model: _Optional[str] = ..., method: _Optional[str] = ..., feature_names: _Optional[_Iterable[str]] = ..., explanations: _Optional[_Iterable[_Union[Explanation, _Mapping]]] = ..., elapsed_seconds: _Optional[float] = ..., summary: _Optional[_Union[Summary, _Mapping]] = ..., partial: bool = ...) -> None: ...
+    warnings: _containers.RepeatedCompositeFieldContainer[ResponseWarning]
+    def __init__(self, model: _Optional[str] = ..., method: _Optional[str] = ..., feature_names: _Optional[_Iterable[str]] = ..., explanations: _Optional[_Iterable[_Union[Explanation, _Mapping]]] = ..., elapsed_seconds: _Optional[float] = ..., summary: _Optional[_Union[Summary, _Mapping]] = ..., partial: bool = ..., warnings: _Optional[_Iterable[_Union[ResponseWarning, _Mapping]]] = ...) -> None: ...
+
+class ResponseWarning(_message.Message):
+    __slots__ = ("code", "message")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    message: str
+    def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Summary(_message.Message):
     __slots__ = ("outputs", "mean_abs_attributions", "attributions", "standard_errors", "base_values", "model_outputs", "instances")

@@ -27,6 +27,21 @@ class Method(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     METHOD_INTEGRATED_GRADIENTS: _ClassVar[Method]
     METHOD_GRADIENT_X_INPUT: _ClassVar[Method]
     METHOD_SALIENCY: _ClassVar[Method]
+    METHOD_AUTO: _ClassVar[Method]
+
+class RunsOn(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    RUNS_ON_UNSPECIFIED: _ClassVar[RunsOn]
+    RUNS_ON_MODEL: _ClassVar[RunsOn]
+    RUNS_ON_ATTRIBUTION_GRAPH: _ClassVar[RunsOn]
+
+class ReferenceInput(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    REFERENCE_INPUT_UNSPECIFIED: _ClassVar[ReferenceInput]
+    REFERENCE_INPUT_BACKGROUND_OR_BASELINE: _ClassVar[ReferenceInput]
+    REFERENCE_INPUT_BACKGROUND: _ClassVar[ReferenceInput]
+    REFERENCE_INPUT_BASELINE: _ClassVar[ReferenceInput]
+    REFERENCE_INPUT_NONE: _ClassVar[ReferenceInput]
 OUTPUT_KIND_UNSPECIFIED: OutputKind
 OUTPUT_KIND_PROBABILITY: OutputKind
 OUTPUT_KIND_LOGIT: OutputKind
@@ -41,6 +56,35 @@ METHOD_DEEP_LIFT_SHAP: Method
 METHOD_INTEGRATED_GRADIENTS: Method
 METHOD_GRADIENT_X_INPUT: Method
 METHOD_SALIENCY: Method
+METHOD_AUTO: Method
+RUNS_ON_UNSPECIFIED: RunsOn
+RUNS_ON_MODEL: RunsOn
+RUNS_ON_ATTRIBUTION_GRAPH: RunsOn
+REFERENCE_INPUT_UNSPECIFIED: ReferenceInput
+REFERENCE_INPUT_BACKGROUND_OR_BASELINE: ReferenceInput
+REFERENCE_INPUT_BACKGROUND: ReferenceInput
+REFERENCE_INPUT_BASELINE: ReferenceInput
+REFERENCE_INPUT_NONE: ReferenceInput
+
+class MethodInfo(_message.Message):
+    __slots__ = ("method", "name", "runs_on", "reference", "time_budget", "tolerance", "running_estimates", "efficient")
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    RUNS_ON_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_FIELD_NUMBER: _ClassVar[int]
+    TIME_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    TOLERANCE_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_ESTIMATES_FIELD_NUMBER: _ClassVar[int]
+    EFFICIENT_FIELD_NUMBER: _ClassVar[int]
+    method: Method
+    name: str
+    runs_on: RunsOn
+    reference: ReferenceInput
+    time_budget: bool
+    tolerance: bool
+    running_estimates: bool
+    efficient: bool
+    def __init__(self, method: _Optional[_Union[Method, str]] = ..., name: _Optional[str] = ..., runs_on: _Optional[_Union[RunsOn, str]] = ..., reference: _Optional[_Union[ReferenceInput, str]] = ..., time_budget: bool = ..., tolerance: bool = ..., running_estimates: bool = ..., efficient: bool = ...) -> None: ...
 
 class UnsupportedMethod(_message.Message):
     __slots__ = ("method", "reason")
@@ -77,7 +121,7 @@ class GetModelRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("name", "inputs", "outputs", "explained_input", "score_outputs", "feature_names", "output_names", "output_kind", "methods", "default_background_rows", "device", "max_batch_rows", "max_queue_delay_micros", "categorical_features", "unsupported_methods", "has_logits", "version")
+    __slots__ = ("name", "inputs", "outputs", "explained_input", "score_outputs", "feature_names", "output_names", "output_kind", "methods", "default_background_rows", "device", "max_batch_rows", "max_queue_delay_micros", "categorical_features", "unsupported_methods", "has_logits", "version", "method_details")
     NAME_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
@@ -95,6 +139,7 @@ class ModelInfo(_message.Message):
     UNSUPPORTED_METHODS_FIELD_NUMBER: _ClassVar[int]
     HAS_LOGITS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
+    METHOD_DETAILS_FIELD_NUMBER: _ClassVar[int]
     name: str
     inputs: _containers.RepeatedCompositeFieldContainer[TensorSpec]
     outputs: _containers.RepeatedCompositeFieldContainer[TensorSpec]
@@ -112,7 +157,8 @@ class ModelInfo(_message.Message):
     unsupported_methods: _containers.RepeatedCompositeFieldContainer[UnsupportedMethod]
     has_logits: bool
     version: str
-    def __init__(self, name: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., explained_input: _Optional[str] = ..., score_outputs: _Optional[_Iterable[str]] = ..., feature_names: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ..., output_kind: _Optional[_Union[OutputKind, str]] = ..., methods: _Optional[_Iterable[_Union[Method, str]]] = ..., default_background_rows: _Optional[int] = ..., device: _Optional[str] = ..., max_batch_rows: _Optional[int] = ..., max_queue_delay_micros: _Optional[int] = ..., categorical_features: _Optional[_Iterable[str]] = ..., unsupported_methods: _Optional[_Iterable[_Union[UnsupportedMethod, _Mapping]]] = ..., has_logits: bool = ..., version: _Optional[str] = ...) -> None: ...
+    method_details: _containers.RepeatedCompositeFieldContainer[MethodInfo]
+    def __init__(self, name: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., explained_input: _Optional[str] = ..., score_outputs: _Optional[_Iterable[str]] = ..., feature_names: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ..., output_kind: _Optional[_Union[OutputKind, str]] = ..., methods: _Optional[_Iterable[_Union[Method, str]]] = ..., default_background_rows: _Optional[int] = ..., device: _Optional[str] = ..., max_batch_rows: _Optional[int] = ..., max_queue_delay_micros: _Optional[int] = ..., categorical_features: _Optional[_Iterable[str]] = ..., unsupported_methods: _Optional[_Iterable[_Union[UnsupportedMethod, _Mapping]]] = ..., has_logits: bool = ..., version: _Optional[str] = ..., method_details: _Optional[_Iterable[_Union[MethodInfo, _Mapping]]] = ...) -> None: ...
 
 class PredictRequest(_message.Message):
     __slots__ = ("model", "inputs")

@@ -2,21 +2,23 @@ package dev.prism.explain.gradient;
 
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.RowStream;
+import dev.prism.explain.TimeBudget;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.NeededOutputs;
 import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.RowSource;
-import java.util.ArrayDeque;
-import java.util.concurrent.CompletableFuture;
 
 /**
- * Streams a gradient explanation's rows through the attribution graph's runner. Every (instance,
- * output) pair takes the same number of rows, its steps; rows are numbered instance by instance,
- * output by output, step by step, written on demand when their batch is assembled, submitted in
- * chunks with a bounded number in flight, and read back strictly in that order. Explainers fold
+ * A gradient explanation's rows, streamed through the attribution graph's runner by a
+ * {@link RowStream}. Every (instance, output) pair takes the same number of rows, its steps; rows
+ * are numbered instance by instance, output by output, step by step, written on demand when their
+ * batch is assembled, submitted in chunks, and read back strictly in that order. Explainers fold
  * each row into their state as it is read, so results never depend on chunk or batch sizes and only
- * the current instance's state is held.
+ * the current instance's state is held. Gradient methods have no answer before their last row (an
+ * explanation of fewer instances or fewer steps is not a partial one), so the stream runs without a
+ * time budget.
  */
 final class AttributionRows {
     /** Rows per submitted chunk. */
@@ -47,7 +49,7 @@ final class AttributionRows {
      * their outputs, and the current instance's sums for every output.
      */
     static long workingBytes(ExplainInput input, int chunkRows, int outputWidth) {
-        long inFlight = (long) MAX_CHUNKS_IN_FLIGHT * chunkRows * (outputWidth + 2L) * Double.BYTES;
+        long inFlight = RowStream.bytesInFlight((long) MAX_CHUNKS_IN_FLIGHT * chunkRows, outputWidth, 2);
         long instance = 4L * input.outputCount() * input.instances().width() * Double.BYTES;
         return inFlight + instance;
     }
@@ -65,38 +67,85 @@ final class AttributionRows {
      * @param afterChunk runs after each chunk has been read (for running estimates)
      */
     void run(int instances, int outputs, int steps, Writer writer, Reader reader, Runnable afterChunk) {
-        long total = (long) instances * outputs * steps;
-        progress.total(total);
-        int outWidth = runner.outputWidth();
-        ArrayDeque<Chunk> inFlight = new ArrayDeque<>();
-        long next = 0;
-        while (next < total || !inFlight.isEmpty()) {
-            while (next < total && inFlight.size() < MAX_CHUNKS_IN_FLIGHT) {
-                context.throwIfCancelled();
-                int count = (int) Math.min(chunkRows, total - next);
-                Rows rows = new Rows(next, count, runner.inputWidth(), outputs, steps, writer);
-                inFlight.add(new Chunk(next, System.nanoTime(), runner.submit(rows)));
-                next += count;
+        Layout layout = new Layout((long) instances * outputs * steps, outputs, steps, writer, reader, afterChunk);
+        progress.total(layout.total);
+        new RowStream(runner, progress, context, TimeBudget.NONE, (long) MAX_CHUNKS_IN_FLIGHT * chunkRows)
+                .run(layout);
+    }
+
+    /** The request's rows in their order, handed out in chunks. */
+    private final class Layout implements RowStream.Chunks {
+        final long total;
+        final int outputs;
+        final int steps;
+        final Writer writer;
+        final Reader reader;
+        final Runnable afterChunk;
+        long next;
+        long read;
+
+        Layout(long total, int outputs, int steps, Writer writer, Reader reader, Runnable afterChunk) {
+            this.total = total;
+            this.outputs = outputs;
+            this.steps = steps;
+            this.writer = writer;
+            this.reader = reader;
+            this.afterChunk = afterChunk;
+        }
+
+        @Override
+        public RowStream.Chunk next() {
+            if (next == total) {
+                return null;
             }
-            Chunk chunk = inFlight.poll();
-            RowBlock out = BatchRunner.await(chunk.future, NeededOutputs.attributionRows(r -> {
-                long row = chunk.first + r;
-                return "instance " + row / steps / outputs + ", the request's output " + row / steps % outputs
-                        + (steps > 1 ? ", step " + row % steps + " of " + steps : "");
-            }));
-            context.throwIfCancelled();
+            int count = (int) Math.min(chunkRows, total - next);
+            Chunk chunk = new Chunk(this, new Rows(next, count, runner.inputWidth(), outputs, steps, writer));
+            next += count;
+            return chunk;
+        }
+
+        @Override
+        public boolean done() {
+            return read == total;
+        }
+
+        /** What row {@code row} of the request is, for an error message. */
+        String describe(long row) {
+            return "instance " + row / steps / outputs + ", the request's output " + row / steps % outputs
+                    + (steps > 1 ? ", step " + row % steps + " of " + steps : "");
+        }
+
+        void read(long first, RowBlock out, long submitted) {
+            int outWidth = out.width();
             for (int r = 0; r < out.rows(); r++) {
-                long row = chunk.first + r;
+                long row = first + r;
                 int step = (int) (row % steps);
                 int output = (int) (row / steps % outputs);
                 int instance = (int) (row / steps / outputs);
                 if (output == 0 && step == 0) {
-                    instanceStarted = chunk.submitted;
+                    instanceStarted = submitted;
                 }
                 reader.read(instance, output, step, out.data(), r * outWidth);
             }
-            progress.advance(out.rows());
+            read += out.rows();
             afterChunk.run();
+        }
+    }
+
+    /** Rows of the layout, with the moment they were handed out to be submitted. */
+    private record Chunk(Layout layout, Rows rows, long submitted) implements RowStream.Chunk {
+        Chunk(Layout layout, Rows rows) {
+            this(layout, rows, System.nanoTime());
+        }
+
+        @Override
+        public NeededOutputs needed() {
+            return NeededOutputs.attributionRows(r -> layout.describe(rows.first + r));
+        }
+
+        @Override
+        public void absorb(RowBlock out) {
+            layout.read(rows.first, out, submitted);
         }
     }
 
@@ -104,8 +153,6 @@ final class AttributionRows {
     double elapsedSeconds() {
         return (System.nanoTime() - instanceStarted) / 1e9;
     }
-
-    private record Chunk(long first, long submitted, CompletableFuture<RowBlock> future) {}
 
     /** Rows [first, first + count) of the request, written when the scheduler copies them. */
     private record Rows(long first, int count, int width, int outputs, int steps, Writer writer) implements RowSource {

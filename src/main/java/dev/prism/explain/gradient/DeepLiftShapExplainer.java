@@ -2,8 +2,11 @@ package dev.prism.explain.gradient;
 
 import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
+import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.AttributionKind;
 import dev.prism.model.Background;
 import dev.prism.runner.BatchRunner;
@@ -19,7 +22,12 @@ import java.util.List;
  * nothing to estimate and none are given. The convergence delta is taken on the averages. Running
  * estimates stream as an instance's background rows come back. It takes no parameters (pass null).
  */
-public final class DeepLiftShapExplainer implements GradientExplainer<Void> {
+public final class DeepLiftShapExplainer implements Explainer<Void> {
+    public static final ExplainMethod METHOD = ExplainMethod.onGraph("deep_lift_shap",
+            AttributionKind.DEEP_LIFT, ExplainMethod.Reference.BACKGROUND,
+            "deep_lift_shap is a fixed set of gradient passes, not sampling, so it has no"
+                    + " estimate before its end", true, true);
+
     private final int chunkRows;
 
     public DeepLiftShapExplainer() {
@@ -31,8 +39,8 @@ public final class DeepLiftShapExplainer implements GradientExplainer<Void> {
     }
 
     @Override
-    public AttributionKind kind() {
-        return AttributionKind.DEEP_LIFT;
+    public ExplainMethod method() {
+        return METHOD;
     }
 
     @Override
@@ -53,8 +61,8 @@ public final class DeepLiftShapExplainer implements GradientExplainer<Void> {
 
     @Override
     public List<Explanation> explain(ExplainInput input, Void params, BatchRunner runner, ProgressSink progress,
-                                     RequestContext context) {
-        GradientInput in = new GradientInput(input, runner, kind());
+                                     RequestContext context, TimeBudget budget) {
+        GradientInput in = new GradientInput(input, runner, METHOD.graph());
         int d = in.elements;
         AttributionRows rows = new AttributionRows(runner, progress, context, chunkRows);
         Averages averages = new Averages(in, rows, progress);

@@ -4,8 +4,11 @@ import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
+import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.AttributionKind;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
@@ -19,7 +22,12 @@ import java.util.List;
  * output takes one gradient row per point, then one at x and one at x' for f(x) and f(x'): the
  * base value is f(x') and the convergence delta Σφ − (f(x) − f(x')).
  */
-public final class IntegratedGradientsExplainer implements GradientExplainer<IntegratedGradientsParams> {
+public final class IntegratedGradientsExplainer implements Explainer<IntegratedGradientsParams> {
+    public static final ExplainMethod METHOD = ExplainMethod.onGraph("integrated_gradients",
+            AttributionKind.GRADIENT, ExplainMethod.Reference.BASELINE,
+            "integrated_gradients is a fixed set of gradient passes, not sampling, so it has"
+                    + " no estimate before its end", false, true);
+
     private final int chunkRows;
 
     public IntegratedGradientsExplainer() {
@@ -31,8 +39,8 @@ public final class IntegratedGradientsExplainer implements GradientExplainer<Int
     }
 
     @Override
-    public AttributionKind kind() {
-        return AttributionKind.GRADIENT;
+    public ExplainMethod method() {
+        return METHOD;
     }
 
     @Override
@@ -64,8 +72,8 @@ public final class IntegratedGradientsExplainer implements GradientExplainer<Int
 
     @Override
     public List<Explanation> explain(ExplainInput input, IntegratedGradientsParams params, BatchRunner runner,
-                                     ProgressSink progress, RequestContext context) {
-        GradientInput in = new GradientInput(input, runner, kind());
+                                     ProgressSink progress, RequestContext context, TimeBudget budget) {
+        GradientInput in = new GradientInput(input, runner, METHOD.graph());
         int d = in.elements;
         int n = params.effectiveSteps();
         IntegrationMethod.Quadrature rule = params.method().quadrature(n);

@@ -2,8 +2,11 @@ package dev.prism.explain.gradient;
 
 import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
+import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.AttributionKind;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
@@ -16,7 +19,12 @@ import java.util.List;
  * input, so the base value is NaN (0 would read as a real output), and there is no convergence
  * delta. It takes no parameters (pass null).
  */
-public final class SaliencyExplainer implements GradientExplainer<Void> {
+public final class SaliencyExplainer implements Explainer<Void> {
+    public static final ExplainMethod METHOD = ExplainMethod.onGraph("saliency",
+            AttributionKind.GRADIENT, ExplainMethod.Reference.NONE,
+            "saliency is a fixed set of gradient passes, not sampling, so it has no estimate"
+                    + " before its end", false, false);
+
     private final int chunkRows;
 
     public SaliencyExplainer() {
@@ -28,8 +36,8 @@ public final class SaliencyExplainer implements GradientExplainer<Void> {
     }
 
     @Override
-    public AttributionKind kind() {
-        return AttributionKind.GRADIENT;
+    public ExplainMethod method() {
+        return METHOD;
     }
 
     @Override
@@ -50,8 +58,8 @@ public final class SaliencyExplainer implements GradientExplainer<Void> {
 
     @Override
     public List<Explanation> explain(ExplainInput input, Void params, BatchRunner runner, ProgressSink progress,
-                                     RequestContext context) {
-        GradientInput in = new GradientInput(input, runner, kind());
+                                     RequestContext context, TimeBudget budget) {
+        GradientInput in = new GradientInput(input, runner, METHOD.graph());
         int d = in.elements;
         List<Explanation> out = new ArrayList<>();
         AttributionRows rows = new AttributionRows(runner, progress, context, chunkRows);

@@ -54,6 +54,35 @@ final class InterpretableRows implements RowSource {
         rows++;
     }
 
+    /** The first {@code count} rows (the neighbourhood a surrogate is fitted on when time is up). */
+    RowSource first(int count) {
+        if (count > rows) {
+            throw new IllegalArgumentException(count + " rows asked of " + rows);
+        }
+        InterpretableRows all = this;
+        return count == rows ? this : new RowSource() {
+            @Override
+            public int rows() {
+                return count;
+            }
+
+            @Override
+            public int width() {
+                return columns;
+            }
+
+            @Override
+            public void copyRows(int from, int n, double[] dest, int offset) {
+                all.copyRows(from, n, dest, offset);
+            }
+
+            @Override
+            public void copyRows(int from, int n, float[] dest, int offset) {
+                all.copyRows(from, n, dest, offset);
+            }
+        };
+    }
+
     @Override
     public int rows() {
         return rows;

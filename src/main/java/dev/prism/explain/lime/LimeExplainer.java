@@ -4,9 +4,12 @@ import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.explain.CoalitionGame;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.RowStream;
+import dev.prism.explain.TimeBudget;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
@@ -30,6 +33,15 @@ import java.util.SplittableRandom;
  * <p>Each instance draws from its own stream, seeded by the request's seed and its index.
  */
 public final class LimeExplainer implements Explainer<LimeParams> {
+    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("lime",
+            ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
+            "lime fits its surrogate to all its samples at once, so it has no answer before"
+                    + " its end", false, false, false);
+
+    @Override
+    public ExplainMethod method() {
+        return METHOD;
+    }
 
     @Override
     public void validate(ExplainInput input, LimeParams params) {
@@ -144,7 +156,8 @@ public final class LimeExplainer implements Explainer<LimeParams> {
     /**
      * Tabular: the rows in flight and the neighbourhoods of the active instances, which
      * {@link TabularLime} keeps under its footprint bound (one instance is always let in). Images and
-     * text: the coalition game's rows and each running plan's masks, weights and labels.
+     * text: the coalition game's rows and each running plan's masks, weights and labels (every
+     * instance's under a time budget, as they take turns).
      */
     @Override
     public long workingBytes(ExplainInput input, LimeParams params, int outputWidth, boolean timeBudget) {
@@ -152,8 +165,7 @@ public final class LimeExplainer implements Explainer<LimeParams> {
         if (!masked(input)) {
             int width = input.instances().width();
             long samples = params.samples(false);
-            long chunkRows = Math.max(1, Math.min(TabularLime.CHUNK_ROWS, TabularLime.CHUNK_VALUES / Math.max(1, width)));
-            long inFlight = TabularLime.CHUNKS_IN_FLIGHT * chunkRows * ((long) outputWidth + width) * Double.BYTES;
+            long inFlight = RowStream.bytesInFlight(TabularLime.maxRowsInFlight(width), outputWidth, width);
             long oneInstance = samples * (width + input.outputCount() + 1);
             long active = Math.min(input.instances().rows(), TabularLime.MAX_ACTIVE_INSTANCES);
             long neighbourhoods = Math.max(oneInstance, Math.min(active * oneInstance, TabularLime.MAX_ACTIVE_FOOTPRINT))
@@ -162,15 +174,17 @@ public final class LimeExplainer implements Explainer<LimeParams> {
         }
         long samples = params.samples(true);
         long perInstance = samples * (m + 32 + (input.outputCount() + 1L) * Double.BYTES) + 2 * m * m * Double.BYTES;
-        return CoalitionGame.workingBytes(input, outputWidth, samples, perInstance);
+        return timeBudget ? CoalitionGame.workingBytesInTurns(input, outputWidth, perInstance)
+                : CoalitionGame.workingBytes(input, outputWidth, samples, perInstance);
     }
 
 
+    /** Under a time budget the surrogates are fitted on the samples evaluated when it runs out. */
     @Override
     public List<Explanation> explain(ExplainInput input, LimeParams params, BatchRunner runner,
-                                     ProgressSink progress, RequestContext context) {
-        return masked(input) ? new MaskedLime(input, params, runner, progress, context).run()
-                : new TabularLime(input, params, runner, progress, context).run();
+                                     ProgressSink progress, RequestContext context, TimeBudget budget) {
+        return masked(input) ? new MaskedLime(input, params, runner, progress, context, budget).run()
+                : new TabularLime(input, params, runner, progress, context, budget).run();
     }
 
     /** Feature groups (images, text, explicit groups) mask; plain features sample as tabular data. */

@@ -5,6 +5,7 @@ import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
 import java.util.ArrayList;
@@ -18,28 +19,38 @@ import java.util.SplittableRandom;
  * row 0 keeps them all, and the surrogate is fitted on the 0/1 indicators weighted by the cosine
  * distance to the all-ones row. Groups that do not vary get 0. With an explicit neighbourhood the
  * indicators cover every group, as given, and the surrogate is fitted on all of them.
+ *
+ * <p>Under a time budget each instance hands out its samples in stages, by turns (the first
+ * {@value #FIRST_STAGE}, then doubling what it has), so all have part of their neighbourhood early;
+ * when the budget runs out, each fits its surrogate on the samples evaluated so far: exactly the
+ * answer of a request for that many samples.
  */
 final class MaskedLime {
+    /** Under a time budget: the samples of an instance's first stage, besides the instance itself. */
+    static final int FIRST_STAGE = 32;
+
     private final ExplainInput input;
     private final LimeParams params;
     private final BatchRunner runner;
     private final ProgressSink progress;
     private final RequestContext context;
+    private final TimeBudget budget;
     private final int samples;
 
     MaskedLime(ExplainInput input, LimeParams params, BatchRunner runner, ProgressSink progress,
-               RequestContext context) {
+               RequestContext context, TimeBudget budget) {
         this.input = input;
         this.params = params;
         this.runner = runner;
         this.progress = progress;
         this.context = context;
+        this.budget = budget;
         this.samples = params.samples(true);
     }
 
     List<Explanation> run() {
         Explanation[][] results = new Explanation[input.instances().rows()][];
-        CoalitionGame game = new CoalitionGame(input, runner, progress, context);
+        CoalitionGame game = new CoalitionGame(input, runner, progress, context, budget);
         game.play(instance -> {
             if (params.neighbourhood() == null && instance.playerCount() == 0) {
                 results[instance.index()] = unvarying(instance);
@@ -87,6 +98,8 @@ final class MaskedLime {
         final InterpretableRows rows;
         final KernelWeights weights;
         final double[] labels;
+        /** Samples handed out by the end of the current stage (row 0 aside): all of them without a time budget. */
+        int stageEnd;
         int submitted;
         int absorbed;
 
@@ -107,11 +120,12 @@ final class MaskedLime {
             for (int k = 0; k < targets; k++) {
                 labels[k] = instance.fullValue(k);
             }
+            this.stageEnd = budget.limited() ? Math.min(samples - 1, FIRST_STAGE) : samples - 1;
         }
 
         @Override
         public List<boolean[]> next(int max) {
-            int count = Math.min(max, samples - 1 - submitted);
+            int count = Math.min(max, stageEnd - submitted);
             List<boolean[]> out = new ArrayList<>(count);
             for (int i = 0; i < count; i++, submitted++) {
                 out.add(params.neighbourhood() != null ? given(1 + submitted) : draw());
@@ -166,7 +180,7 @@ final class MaskedLime {
                 System.arraycopy(values[j], 0, labels, row * targets, targets);
             }
             if (done()) {
-                results[instance.index()] = explain();
+                results[instance.index()] = explain(samples);
             }
         }
 
@@ -176,21 +190,43 @@ final class MaskedLime {
         }
 
         @Override
+        public boolean nextStage() {
+            if (stageEnd == samples - 1) {
+                return false;
+            }
+            stageEnd = (int) Math.min(samples - 1, 2L * stageEnd);
+            return true;
+        }
+
+        /** The surrogate of the samples evaluated so far; none before the first. */
+        @Override
+        public boolean timeUp() {
+            if (absorbed == 0) {
+                return false;
+            }
+            results[instance.index()] = explain(absorbed + 1);
+            return true;
+        }
+
+        @Override
         public long expectedCoalitions() {
             return samples - 1;
         }
 
-        private Explanation[] explain() {
-            LimeSurrogate surrogate = new LimeSurrogate(rows, weights.values(), labels, input.outputCount());
-            Explanation[] out = new Explanation[input.outputCount()];
-            long evaluations = (long) (samples - 1) * instance.rowsPerCoalition() + 1;
+        /** The surrogates of the first {@code count} rows (the instance's among them), all it has absorbed. */
+        private Explanation[] explain(int count) {
+            int targets = input.outputCount();
+            LimeSurrogate surrogate = new LimeSurrogate(rows, weights.values(count),
+                    count == samples ? labels : Arrays.copyOf(labels, count * targets), targets);
+            Explanation[] out = new Explanation[targets];
+            long evaluations = (long) (count - 1) * instance.rowsPerCoalition() + 1;
             for (int k = 0; k < out.length; k++) {
                 LimeSurrogate.Fit fit = surrogate.fit(k, params.features(), params.featureSelection(),
                         context::throwIfCancelled);
                 double[] attributions = params.neighbourhood() != null ? fit.coefficients()
                         : instance.expand(fit.coefficients());
                 out[k] = new Explanation(instance.index(), input.output(k), fit.intercept(), instance.fullValue(k),
-                        attributions, null, new Diagnostics(evaluations, samples, false, players.length,
+                        attributions, null, new Diagnostics(evaluations, count, false, players.length,
                                 instance.elapsedSeconds(), false,
                                 new Diagnostics.SurrogateFit(fit.intercept(), fit.score(), fit.localPrediction())));
             }

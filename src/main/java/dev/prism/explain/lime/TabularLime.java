@@ -4,30 +4,37 @@ import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.RowStream;
+import dev.prism.explain.TimeBudget;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.NeededOutputs;
 import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
-import java.util.ArrayDeque;
+import dev.prism.tensor.RowSource;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * Tabular LIME for one request: each instance's neighbourhood (sampled by {@link TabularSampler},
- * or given) goes through the runner in chunks, with a bounded number of rows in flight and
- * several instances at once so that global requests fill the scheduler's batches; each instance
- * keeps its interpretable rows, kernel weights and labels until its last chunk returns, then fits
- * one surrogate per requested output. Samples are drawn in row order from the instance's own
- * random stream, so results depend neither on chunking nor on the scheduler's batch size.
+ * or given) goes through a {@link RowStream} in chunks, several instances at once so that global
+ * requests fill the scheduler's batches; each instance keeps its interpretable rows, kernel weights
+ * and labels until its last chunk returns, then fits one surrogate per requested output. Samples
+ * are drawn in row order from the instance's own random stream, so results depend neither on
+ * chunking nor on the scheduler's batch size.
+ *
+ * <p>Under a time budget the running instances draw in turns, in shorter chunks, so that each has
+ * part of its neighbourhood early; when the budget runs out, each fits its surrogate on the samples
+ * evaluated so far: exactly the answer of a request for that many samples.
  */
 final class TabularLime {
     /** Model rows per chunk at most. */
     static final int CHUNK_ROWS = 16_384;
     /** Model input values per chunk at most, so wide rows make shorter chunks. */
     static final int CHUNK_VALUES = 1 << 20;
+    /** Under a time budget: model rows per chunk at most, the steps in which answers can grow. */
+    static final int TIMED_CHUNK_ROWS = 1024;
     /** Chunks' worth of rows in flight per request. */
     static final int CHUNKS_IN_FLIGHT = 4;
     static final int MAX_ACTIVE_INSTANCES = 64;
@@ -39,6 +46,7 @@ final class TabularLime {
     private final BatchRunner runner;
     private final ProgressSink progress;
     private final RequestContext context;
+    private final TimeBudget budget;
     private final TabularSampler sampler;
     private final int width;
     private final int samples;
@@ -46,12 +54,13 @@ final class TabularLime {
     private final long footprint;
 
     TabularLime(ExplainInput input, LimeParams params, BatchRunner runner, ProgressSink progress,
-                RequestContext context) {
+                RequestContext context, TimeBudget budget) {
         this.input = input;
         this.params = params;
         this.runner = runner;
         this.progress = progress;
         this.context = context;
+        this.budget = budget;
         this.sampler = TabularSampler.fit(input.background().rows(), params.categoricalFeatures(),
                 params.discretizer());
         this.width = input.instances().width();
@@ -61,64 +70,155 @@ final class TabularLime {
                 + (long) samples * (input.outputCount() + 1);
     }
 
+    /** Model rows per chunk for rows of this width, without a time budget. */
+    static int chunkRows(int width) {
+        return Math.max(1, Math.min(CHUNK_ROWS, CHUNK_VALUES / Math.max(1, width)));
+    }
+
+    /** Model rows in flight at most, for rows of this width. */
+    static long maxRowsInFlight(int width) {
+        return (long) CHUNKS_IN_FLIGHT * chunkRows(width);
+    }
+
     List<Explanation> run() {
         int n = input.instances().rows();
         progress.total((long) n * samples);
-        RowBlock fx = runner.evaluate(input.instances(),
+        RowStream stream = new RowStream(runner, progress, context, budget, maxRowsInFlight(width));
+        RowBlock fx = stream.evaluate(input.instances(),
                 NeededOutputs.scoreColumns(input.outputs(), row -> "instance " + row + " itself"));
-        progress.advance(n);
-        context.throwIfCancelled();
-
-        Explanation[][] results = new Explanation[n][];
-        ArrayDeque<Chunk> inFlight = new ArrayDeque<>();
-        List<Neighbourhood> active = new ArrayList<>();
-        int chunkRows = Math.max(1, Math.min(CHUNK_ROWS, CHUNK_VALUES / Math.max(1, width)));
-        long maxRowsInFlight = (long) CHUNKS_IN_FLIGHT * chunkRows;
-        long rowsInFlight = 0;
-        int next = 0;
-        while (true) {
-            while (rowsInFlight < maxRowsInFlight) {
-                Neighbourhood drawing = active.stream().filter(Neighbourhood::drawing).findFirst().orElse(null);
-                if (drawing != null) {
-                    Chunk chunk = drawing.nextChunk(chunkRows);
-                    inFlight.add(chunk);
-                    rowsInFlight += chunk.rows;
-                    continue;
-                }
-                boolean room = active.isEmpty() || (active.size() < MAX_ACTIVE_INSTANCES
-                        && (active.size() + 1) * footprint <= MAX_ACTIVE_FOOTPRINT);
-                if (next < n && room) {
-                    active.add(new Neighbourhood(next, fx.row(next)));
-                    next++;
-                    continue;
-                }
-                break;
-            }
-            if (inFlight.isEmpty()) {
-                break;
-            }
-            Chunk chunk = inFlight.poll();
-            RowBlock out = BatchRunner.await(chunk.future, NeededOutputs.scoreColumns(input.outputs(),
-                    row -> "instance " + chunk.owner.index + ", neighbourhood sample " + (chunk.first + row)
-                            + " of " + samples));
-            context.throwIfCancelled();
-            rowsInFlight -= chunk.rows;
-            progress.advance(out.rows());
-            chunk.owner.absorb(out);
-            if (chunk.owner.complete()) {
-                results[chunk.owner.index] = chunk.owner.explain();
-                active.remove(chunk.owner);
-            }
+        Neighbourhoods neighbourhoods = new Neighbourhoods(fx);
+        if (!stream.run(neighbourhoods)) {
+            neighbourhoods.stopAtTimeBudget();
         }
         List<Explanation> all = new ArrayList<>();
-        for (Explanation[] perInstance : results) {
+        for (Explanation[] perInstance : neighbourhoods.results) {
             all.addAll(Arrays.asList(perInstance));
         }
         return all;
     }
 
+    /**
+     * The instances' neighbourhoods as chunks: the running ones (at most {@link #MAX_ACTIVE_INSTANCES},
+     * within {@link #MAX_ACTIVE_FOOTPRINT}) draw one after another, or in turns under a time budget,
+     * and the next instance starts when there is room.
+     */
+    private final class Neighbourhoods implements RowStream.Chunks {
+        final RowBlock fx;
+        final Explanation[][] results;
+        final List<Neighbourhood> active = new ArrayList<>();
+        final int chunkRows = budget.limited() ? Math.min(TIMED_CHUNK_ROWS, chunkRows(width)) : chunkRows(width);
+        /** The next instance to start. */
+        int next;
+        /** Under a time budget: where the next turn starts among the running neighbourhoods. */
+        int turn;
+
+        Neighbourhoods(RowBlock fx) {
+            this.fx = fx;
+            this.results = new Explanation[fx.rows()][];
+        }
+
+        @Override
+        public RowStream.Chunk next() {
+            if (budget.limited()) {
+                while (next < fx.rows() && room()) {
+                    start();
+                }
+                for (int i = 0; i < active.size(); i++) {
+                    Neighbourhood candidate = active.get((turn + i) % active.size());
+                    if (candidate.drawing()) {
+                        turn = (turn + i + 1) % active.size();
+                        return candidate.nextChunk(this, chunkRows);
+                    }
+                }
+                return null;
+            }
+            for (Neighbourhood candidate : active) {
+                if (candidate.drawing()) {
+                    return candidate.nextChunk(this, chunkRows);
+                }
+            }
+            return next < fx.rows() && room() ? start().nextChunk(this, chunkRows) : null;
+        }
+
+        @Override
+        public boolean done() {
+            return next == fx.rows() && active.isEmpty();
+        }
+
+        private boolean room() {
+            return active.isEmpty() || (active.size() < MAX_ACTIVE_INSTANCES
+                    && (active.size() + 1) * footprint <= MAX_ACTIVE_FOOTPRINT);
+        }
+
+        private Neighbourhood start() {
+            Neighbourhood started = new Neighbourhood(next, fx.row(next));
+            next++;
+            active.add(started);
+            return started;
+        }
+
+        void absorbed(Neighbourhood owner) {
+            if (owner.complete()) {
+                results[owner.index] = owner.explain(samples);
+                active.remove(owner);
+            }
+        }
+
+        /**
+         * The time budget ran out: each running instance fits its surrogate on the samples it has
+         * (the instance and at least one more), or the request fails when some instance has none.
+         */
+        void stopAtTimeBudget() {
+            int n = fx.rows();
+            int without = n - next;
+            int first = without > 0 ? next : n;
+            for (Neighbourhood a : active) {
+                if (a.absorbed < 2) {
+                    without++;
+                    first = Math.min(first, a.index);
+                }
+            }
+            if (without > 0) {
+                throw TimeBudget.tooShort(without, n, first);
+            }
+            for (Neighbourhood a : active) {
+                results[a.index] = a.explain(a.absorbed);
+            }
+            budget.markPartial();
+        }
+    }
+
     /** Samples [first, first + rows) of one neighbourhood. */
-    private record Chunk(Neighbourhood owner, int first, int rows, CompletableFuture<RowBlock> future) {}
+    private final class Chunk implements RowStream.Chunk {
+        final Neighbourhoods neighbourhoods;
+        final Neighbourhood owner;
+        final int first;
+        final RowBlock rows;
+
+        Chunk(Neighbourhoods neighbourhoods, Neighbourhood owner, int first, RowBlock rows) {
+            this.neighbourhoods = neighbourhoods;
+            this.owner = owner;
+            this.first = first;
+            this.rows = rows;
+        }
+
+        @Override
+        public RowSource rows() {
+            return rows;
+        }
+
+        @Override
+        public NeededOutputs needed() {
+            return NeededOutputs.scoreColumns(input.outputs(),
+                    row -> "instance " + owner.index + ", neighbourhood sample " + (first + row) + " of " + samples);
+        }
+
+        @Override
+        public void absorb(RowBlock out) {
+            owner.absorb(out);
+            neighbourhoods.absorbed(owner);
+        }
+    }
 
     /** One instance's neighbourhood: rows drawn, then their labels as chunks come back. */
     private final class Neighbourhood {
@@ -166,7 +266,7 @@ final class TabularLime {
             return absorbed == samples;
         }
 
-        Chunk nextChunk(int maxRows) {
+        Chunk nextChunk(Neighbourhoods neighbourhoods, int maxRows) {
             int first = drawn;
             int count = Math.min(maxRows, samples - drawn);
             double[] inputs = new double[count * width];
@@ -184,7 +284,7 @@ final class TabularLime {
                 weights.set(drawn, distance(interpretable, row0));
                 System.arraycopy(sample, 0, inputs, r * width, width);
             }
-            return new Chunk(this, first, count, runner.submit(new RowBlock(count, width, inputs)));
+            return new Chunk(neighbourhoods, this, first, new RowBlock(count, width, inputs));
         }
 
         void absorb(RowBlock out) {
@@ -196,15 +296,18 @@ final class TabularLime {
             }
         }
 
-        Explanation[] explain() {
-            LimeSurrogate surrogate = new LimeSurrogate(rows, weights.values(), labels, input.outputCount());
-            Explanation[] out = new Explanation[input.outputCount()];
+        /** The surrogates fitted on the first {@code count} rows: all of them, or those in when time was up. */
+        Explanation[] explain(int count) {
+            int targets = input.outputCount();
+            LimeSurrogate surrogate = new LimeSurrogate(rows.first(count), weights.values(count),
+                    count == samples ? labels : Arrays.copyOf(labels, count * targets), targets);
+            Explanation[] out = new Explanation[targets];
             double elapsed = (System.nanoTime() - started) / 1e9;
             for (int k = 0; k < out.length; k++) {
                 LimeSurrogate.Fit fit = surrogate.fit(k, params.features(), params.featureSelection(),
                         context::throwIfCancelled);
                 out[k] = new Explanation(index, input.output(k), fit.intercept(), labels0[k], fit.coefficients(), null,
-                        new Diagnostics(samples, samples, false, width, elapsed, false,
+                        new Diagnostics(count, count, false, width, elapsed, false,
                                 new Diagnostics.SurrogateFit(fit.intercept(), fit.score(), fit.localPrediction())));
             }
             return out;

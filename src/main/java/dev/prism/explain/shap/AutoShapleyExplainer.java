@@ -1,9 +1,11 @@
 package dev.prism.explain.shap;
 
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
 import java.util.List;
@@ -15,6 +17,9 @@ import java.util.List;
  * no parameters (pass null).
  */
 public final class AutoShapleyExplainer implements Explainer<Void> {
+    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("auto",
+            ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
+            "the automatic choice of method has no anytime answer; name kernel_shap", false, false, true);
     public static final int MAX_EXACT_FEATURES = 10;
     public static final String EXACT = "exact_shapley";
     public static final String KERNEL = "kernel_shap";
@@ -25,6 +30,16 @@ public final class AutoShapleyExplainer implements Explainer<Void> {
     /** The method the request runs: {@link #EXACT} or {@link #KERNEL}. */
     public static String method(ExplainInput input) {
         return input.featureCount() <= MAX_EXACT_FEATURES ? EXACT : KERNEL;
+    }
+
+    @Override
+    public ExplainMethod method() {
+        return METHOD;
+    }
+
+    @Override
+    public String ranAs(ExplainInput input, Void params) {
+        return method(input);
     }
 
     @Override
@@ -53,9 +68,10 @@ public final class AutoShapleyExplainer implements Explainer<Void> {
 
     @Override
     public List<Explanation> explain(ExplainInput input, Void params, BatchRunner runner, ProgressSink progress,
-                                     RequestContext context) {
+                                     RequestContext context, TimeBudget budget) {
+        // Runs to its end: whether it could stop early would depend on the method it picks.
         return method(input).equals(EXACT)
-                ? exact.explain(input, ExactShapleyParams.DEFAULTS, runner, progress, context)
-                : kernel.explain(input, KernelShapParams.DEFAULTS, runner, progress, context);
+                ? exact.explain(input, ExactShapleyParams.DEFAULTS, runner, progress, context, TimeBudget.NONE)
+                : kernel.explain(input, KernelShapParams.DEFAULTS, runner, progress, context, TimeBudget.NONE);
     }
 }

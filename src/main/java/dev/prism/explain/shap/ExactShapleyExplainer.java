@@ -5,9 +5,11 @@ import dev.prism.error.Reason;
 import dev.prism.explain.CoalitionGame;
 import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.linalg.ExactSum;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
@@ -22,6 +24,9 @@ import java.util.List;
  * arrive, so memory does not grow with 2^M.
  */
 public final class ExactShapleyExplainer implements Explainer<ExactShapleyParams> {
+    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("exact_shapley",
+            ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
+            "exact_shapley has no estimate before its end", false, false, true);
     /** Coalition indices and budgets stay far from overflow. */
     public static final int MAX_PLAYERS = 30;
 
@@ -29,6 +34,11 @@ public final class ExactShapleyExplainer implements Explainer<ExactShapleyParams
      * Checks the budget against the feature count, an upper bound of every instance's M: before any
      * model work, which features vary is not known yet.
      */
+    @Override
+    public ExplainMethod method() {
+        return METHOD;
+    }
+
     @Override
     public void validate(ExplainInput input, ExactShapleyParams params) {
         if (params.maxEvaluations() < 0) {
@@ -78,9 +88,10 @@ public final class ExactShapleyExplainer implements Explainer<ExactShapleyParams
 
     @Override
     public List<Explanation> explain(ExplainInput input, ExactShapleyParams params, BatchRunner runner,
-                                     ProgressSink progress, RequestContext context) {
+                                     ProgressSink progress, RequestContext context, TimeBudget budget) {
         Explanation[][] results = new Explanation[input.instances().rows()][];
-        CoalitionGame game = new CoalitionGame(input, runner, progress, context);
+        // No estimate before the last coalition: the budget is not this method's to honour.
+        CoalitionGame game = new CoalitionGame(input, runner, progress, context, TimeBudget.NONE);
         game.play(instance -> {
             int m = instance.playerCount();
             // validate bounded the feature count; this holds for callers that did not call it.

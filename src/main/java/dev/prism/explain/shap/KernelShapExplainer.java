@@ -5,9 +5,11 @@ import dev.prism.error.Reason;
 import dev.prism.explain.CoalitionGame;
 import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.linalg.ConstrainedLeastSquares;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
@@ -28,6 +30,10 @@ import java.util.SplittableRandom;
  * others, so that all have an estimate early ({@link AnytimePlan}).
  */
 public final class KernelShapExplainer implements Explainer<KernelShapParams> {
+    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("kernel_shap",
+            ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
+            null, true, true, true);
+
     private final long turnWindowBytes;
 
     public KernelShapExplainer() {
@@ -37,6 +43,11 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
     /** With another bound on the designs instances keep between their turns under a time budget. */
     KernelShapExplainer(long turnWindowBytes) {
         this.turnWindowBytes = turnWindowBytes;
+    }
+
+    @Override
+    public ExplainMethod method() {
+        return METHOD;
     }
 
     @Override
@@ -106,11 +117,11 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
 
     @Override
     public List<Explanation> explain(ExplainInput input, KernelShapParams params, BatchRunner runner,
-                                     ProgressSink progress, RequestContext context) {
+                                     ProgressSink progress, RequestContext context, TimeBudget budget) {
         Explanation[][] results = new Explanation[input.instances().rows()][];
-        CoalitionGame game = new CoalitionGame(input, runner, progress, context, turnWindowBytes);
+        CoalitionGame game = new CoalitionGame(input, runner, progress, context, budget, turnWindowBytes);
         // Under a time budget each instance evaluates its design in an order that gives an estimate early.
-        boolean anytime = context.hasTimeBudget() && params.l1() == null && params.coalitions() == null;
+        boolean anytime = budget.limited() && params.l1() == null && params.coalitions() == null;
         game.play(instance -> {
             int m = instance.playerCount();
             if (m < 2) {

@@ -5,9 +5,11 @@ import dev.prism.error.Reason;
 import dev.prism.explain.CoalitionGame;
 import dev.prism.explain.Diagnostics;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
 import java.util.ArrayDeque;
@@ -23,8 +25,20 @@ import java.util.SplittableRandom;
  * marginal contributions; the two passes telescope, so every permutation's estimates add up to
  * v(full) − v(∅) exactly, and games with interactions of order at most 2 are exact from one
  * permutation. Standard errors come from the spread between permutations (none from a single one).
+ *
+ * <p>Under a time budget every instance hands out one permutation per turn, so all have estimates
+ * early; when the budget runs out, each answers from its whole permutations so far: exactly the
+ * answer of a request for that many permutations.
  */
 public final class PermutationShapExplainer implements Explainer<PermutationShapParams> {
+    public static final ExplainMethod METHOD = ExplainMethod.onModelRows("permutation_shap",
+            ExplainMethod.Reference.BACKGROUND_OR_BASELINE,
+            "permutation_shap has no estimate before its end", false, true, true);
+
+    @Override
+    public ExplainMethod method() {
+        return METHOD;
+    }
 
     @Override
     public void validate(ExplainInput input, PermutationShapParams params) {
@@ -46,22 +60,26 @@ public final class PermutationShapExplainer implements Explainer<PermutationShap
         return input.instances().rows() * (params.maxCoalitions(input.featureCount()) * rows + 1) + rows;
     }
 
-    /** Per instance: one permutation's coalitions and values, and the running means and squares. */
+    /**
+     * Per instance: one permutation's coalitions and values, and the running means and squares; under
+     * a time budget every instance keeps them until the end.
+     */
     @Override
     public long workingBytes(ExplainInput input, PermutationShapParams params, int outputWidth, boolean timeBudget) {
         long m = input.featureCount();
         long perPermutation = 2 * m + 1;
         long perInstance = perPermutation * (m + 32 + (long) input.outputCount() * Double.BYTES)
                 + 3L * input.outputCount() * m * Double.BYTES;
-        return CoalitionGame.workingBytes(input, outputWidth, perPermutation, perInstance);
+        return timeBudget ? CoalitionGame.workingBytesInTurns(input, outputWidth, perInstance)
+                : CoalitionGame.workingBytes(input, outputWidth, perPermutation, perInstance);
     }
 
 
     @Override
     public List<Explanation> explain(ExplainInput input, PermutationShapParams params, BatchRunner runner,
-                                     ProgressSink progress, RequestContext context) {
+                                     ProgressSink progress, RequestContext context, TimeBudget budget) {
         Explanation[][] results = new Explanation[input.instances().rows()][];
-        CoalitionGame game = new CoalitionGame(input, runner, progress, context);
+        CoalitionGame game = new CoalitionGame(input, runner, progress, context, budget);
         int features = input.featureCount();
         game.play(instance -> {
             if (instance.playerCount() < 2) {
@@ -69,14 +87,16 @@ public final class PermutationShapExplainer implements Explainer<PermutationShap
                 return null;
             }
             SplittableRandom random = new SplittableRandom(input.seed() * 0x9E3779B97F4A7C15L + instance.index());
-            return new Plan(input, instance, params.permutations(instance.playerCount()), random, progress, results);
+            return new Plan(input, instance, params.permutations(instance.playerCount()), random, budget.limited(),
+                    progress, results);
         }, params.permutations(features) * PermutationShapParams.coalitionsPerPermutation(features));
         return Arrays.stream(results).flatMap(Arrays::stream).toList();
     }
 
     /**
      * One instance. Permutation p asks for its forward coalitions (the first 1 … M−1 players of π
-     * on) and then its backward ones (the first 1 … M−1 players of π off).
+     * on) and then its backward ones (the first 1 … M−1 players of π off). In stages (under a time
+     * budget) each stage is one permutation.
      */
     private static final class Plan implements CoalitionGame.Plan {
         final ExplainInput input;
@@ -87,6 +107,8 @@ public final class PermutationShapExplainer implements Explainer<PermutationShap
         final int perPermutation;
         final long total;
         final SplittableRandom random;
+        /** Coalitions handed out by the end of the current stage: one permutation's more each stage, or all. */
+        long stageEnd;
         /** Permutations handed out whose values have not all arrived, oldest first. */
         final ArrayDeque<int[]> pending = new ArrayDeque<>();
         /** Values of the oldest pending permutation's coalitions so far, in step order. */
@@ -100,7 +122,7 @@ public final class PermutationShapExplainer implements Explainer<PermutationShap
         int completed;
 
         Plan(ExplainInput input, CoalitionGame.Instance instance, int permutations, SplittableRandom random,
-             ProgressSink progress, Explanation[][] results) {
+             boolean staged, ProgressSink progress, Explanation[][] results) {
             this.input = input;
             this.instance = instance;
             this.progress = progress;
@@ -109,6 +131,7 @@ public final class PermutationShapExplainer implements Explainer<PermutationShap
             this.perPermutation = (int) PermutationShapParams.coalitionsPerPermutation(m);
             this.total = (long) permutations * perPermutation;
             this.random = random;
+            this.stageEnd = staged ? perPermutation : total;
             this.buffered = new double[perPermutation][];
             this.mean = new double[input.outputCount()][m];
             this.squares = new double[input.outputCount()][m];
@@ -116,7 +139,7 @@ public final class PermutationShapExplainer implements Explainer<PermutationShap
 
         @Override
         public List<boolean[]> next(int max) {
-            int count = (int) Math.min(max, total - submitted);
+            int count = (int) Math.min(max, stageEnd - submitted);
             List<boolean[]> coalitions = new ArrayList<>(count);
             for (int j = 0; j < count; j++) {
                 int step = (int) (submitted++ % perPermutation);
@@ -206,6 +229,25 @@ public final class PermutationShapExplainer implements Explainer<PermutationShap
         }
 
         @Override
+        public boolean nextStage() {
+            if (stageEnd == total) {
+                return false;
+            }
+            stageEnd += perPermutation;
+            return true;
+        }
+
+        /** The estimate from the whole permutations so far; none before the first. */
+        @Override
+        public boolean timeUp() {
+            if (completed == 0) {
+                return false;
+            }
+            publish();
+            return true;
+        }
+
+        @Override
         public boolean done() {
             return absorbed == total;
         }
@@ -215,10 +257,12 @@ public final class PermutationShapExplainer implements Explainer<PermutationShap
             return total;
         }
 
+        /** The mean over the permutations completed: all of them, or those before the time budget ran out. */
         private void publish() {
             Explanation[] out = new Explanation[mean.length];
-            Diagnostics diagnostics = new Diagnostics(total * instance.rowsPerCoalition() + 1, total, false, m,
-                    instance.elapsedSeconds());
+            long coalitions = (long) completed * perPermutation;
+            Diagnostics diagnostics = new Diagnostics(coalitions * instance.rowsPerCoalition() + 1, coalitions, false,
+                    m, instance.elapsedSeconds());
             for (int k = 0; k < out.length; k++) {
                 double[] se = standardErrors(k);
                 out[k] = new Explanation(instance.index(), input.output(k), instance.emptyValue(k),

@@ -1,5 +1,6 @@
 package dev.prism.explain.gradient;
 
+import dev.prism.explain.Explainer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -28,7 +29,7 @@ class GradientExplainersTest {
             {2, -2, 1, 0}, {0.5, 1.5, -1, 2}};
 
     /** An explainer built with a chunk size, its params and whether it averages over a background. */
-    private record Method(String name, IntFunction<GradientExplainer<Object>> explainer, Object params,
+    private record Method(String name, IntFunction<Explainer<Object>> explainer, Object params,
                           boolean background) {
         @Override
         public String toString() {
@@ -37,8 +38,8 @@ class GradientExplainersTest {
     }
 
     @SuppressWarnings("unchecked")
-    private static <P> IntFunction<GradientExplainer<Object>> cast(IntFunction<GradientExplainer<P>> f) {
-        return chunk -> (GradientExplainer<Object>) (GradientExplainer<?>) f.apply(chunk);
+    private static <P> IntFunction<Explainer<Object>> cast(IntFunction<Explainer<P>> f) {
+        return chunk -> (Explainer<Object>) (Explainer<?>) f.apply(chunk);
     }
 
     static Stream<Arguments> methods() {
@@ -92,7 +93,7 @@ class GradientExplainersTest {
         AttributionFunctionModel model = Polynomial.model();
         RecordingProgress progress = new RecordingProgress();
         ExplainInput input = input(m, new int[] {1, 0}, Link.IDENTITY);
-        GradientExplainer<Object> explainer = m.explainer.apply(7);
+        Explainer<Object> explainer = m.explainer.apply(7);
         List<Explanation> out = Graphs.run(explainer, m.params, model, false, input, 5, progress,
                 new RequestContext());
         long needed = explainer.evaluationsNeeded(input, m.params);
@@ -127,7 +128,7 @@ class GradientExplainersTest {
             @Override
             public void estimate(int instance, int output, double[] attributions, double[] standardErrors) {}
         };
-        GradientExplainer<Object> explainer = m.explainer.apply(1);
+        Explainer<Object> explainer = m.explainer.apply(1);
         ExplainInput input = input(m, new int[] {0, 1}, Link.IDENTITY);
         PrismException e = assertThrows(PrismException.class, () -> Graphs.run(explainer, m.params, model, false,
                 input, 4096, cancelling, context));

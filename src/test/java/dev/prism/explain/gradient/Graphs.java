@@ -1,5 +1,6 @@
 package dev.prism.explain.gradient;
 
+import dev.prism.explain.Explainer;
 import dev.prism.batch.BatchScheduler;
 import dev.prism.batch.BatchingSettings;
 import dev.prism.explain.ExplainInput;
@@ -7,6 +8,7 @@ import dev.prism.explain.Explanation;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.Background;
 import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
@@ -19,21 +21,21 @@ import java.util.List;
 final class Graphs {
     private Graphs() {}
 
-    static <P> List<Explanation> run(GradientExplainer<P> explainer, P params, AttributionFunctionModel model,
+    static <P> List<Explanation> run(Explainer<P> explainer, P params, AttributionFunctionModel model,
                                      ExplainInput input) {
         return run(explainer, params, model, false, input, BatchingSettings.DEFAULT.maxBatchRows(), ProgressSink.NONE,
                 new RequestContext());
     }
 
-    static <P> List<Explanation> run(GradientExplainer<P> explainer, P params, AttributionFunctionModel model,
+    static <P> List<Explanation> run(Explainer<P> explainer, P params, AttributionFunctionModel model,
                                      boolean logits, ExplainInput input, int maxBatchRows, ProgressSink progress,
                                      RequestContext context) {
         explainer.validate(input, params);
         BatchingSettings batching = new BatchingSettings(maxBatchRows, 0, BatchingSettings.DEFAULT.maxQueueRows(),
                 true, 2);
         try (BatchScheduler scheduler = new BatchScheduler("test", model.attributionGraphs()
-                .graph(explainer.kind(), logits), batching, new SimpleMeterRegistry())) {
-            return explainer.explain(input, params, scheduler.open(context), progress, context);
+                .graph(explainer.method().graph(), logits), batching, new SimpleMeterRegistry())) {
+            return explainer.explain(input, params, scheduler.open(context), progress, context, TimeBudget.NONE);
         }
     }
 

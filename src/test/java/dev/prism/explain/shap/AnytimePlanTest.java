@@ -12,6 +12,7 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.Background;
 import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
@@ -68,13 +69,11 @@ class AnytimePlanTest {
         try (BatchScheduler scheduler = new BatchScheduler("t", new FunctionModel(M, 2, f), BatchingSettings.DEFAULT,
                 new SimpleMeterRegistry())) {
             RequestContext context = new RequestContext();
-            if (budget != null) {
-                context.timeBudget(budget);
-            }
+            TimeBudget timeBudget = budget == null ? TimeBudget.NONE : TimeBudget.of(budget);
             try {
                 List<Explanation> out = new KernelShapExplainer(windowBytes).explain(input, params,
-                        scheduler.open(context), progress, context);
-                return new Answer(out, context.partial());
+                        scheduler.open(context), progress, context, timeBudget);
+                return new Answer(out, timeBudget.partial());
             } finally {
                 context.cancel(Reason.CANCELLED);
                 beforeClose.run();

@@ -7,6 +7,7 @@ import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.Background;
 import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
@@ -82,7 +83,7 @@ final class Games {
                                      BatchingSettings batching, ProgressSink progress) {
         try (BatchScheduler scheduler = new BatchScheduler("test", model, batching, new SimpleMeterRegistry())) {
             RequestContext context = new RequestContext();
-            return explainer.explain(input, params, scheduler.open(context), progress, context);
+            return explainer.explain(input, params, scheduler.open(context), progress, context, TimeBudget.NONE);
         }
     }
 

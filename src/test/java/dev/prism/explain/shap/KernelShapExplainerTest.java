@@ -16,6 +16,7 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.Background;
 import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
@@ -44,7 +45,7 @@ class KernelShapExplainerTest {
         try (BatchScheduler scheduler = new BatchScheduler("test", model, batching, new SimpleMeterRegistry())) {
             RequestContext context = new RequestContext();
             return new KernelShapExplainer().explain(input, new KernelShapParams(nsamples),
-                    scheduler.open(context), progress, context);
+                    scheduler.open(context), progress, context, TimeBudget.NONE);
         }
     }
 

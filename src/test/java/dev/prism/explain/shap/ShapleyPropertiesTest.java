@@ -17,6 +17,7 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
 import dev.prism.explain.ProgressSink;
+import dev.prism.explain.TimeBudget;
 import dev.prism.model.Background;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
@@ -39,27 +40,27 @@ class ShapleyPropertiesTest {
         EXACT(false) {
             @Override
             List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext c) {
-                return new ExactShapleyExplainer().explain(input, ExactShapleyParams.DEFAULTS, runner, progress, c);
+                return new ExactShapleyExplainer().explain(input, ExactShapleyParams.DEFAULTS, runner, progress, c, TimeBudget.NONE);
             }
         },
         PERMUTATION(true) {
             @Override
             List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext c) {
                 return new PermutationShapExplainer().explain(input, PermutationShapParams.DEFAULTS, runner,
-                        progress, c);
+                        progress, c, TimeBudget.NONE);
             }
         },
         /** Up to 11 features the default budget enumerates every coalition. */
         KERNEL(false) {
             @Override
             List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext c) {
-                return new KernelShapExplainer().explain(input, KernelShapParams.DEFAULTS, runner, progress, c);
+                return new KernelShapExplainer().explain(input, KernelShapParams.DEFAULTS, runner, progress, c, TimeBudget.NONE);
             }
         },
         KERNEL_SAMPLED(true) {
             @Override
             List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext c) {
-                return new KernelShapExplainer().explain(input, new KernelShapParams(60), runner, progress, c);
+                return new KernelShapExplainer().explain(input, new KernelShapParams(60), runner, progress, c, TimeBudget.NONE);
             }
         },
         /** The plain design and regression (no interaction adjustment), sampled. */
@@ -67,7 +68,7 @@ class ShapleyPropertiesTest {
             @Override
             List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext c) {
                 KernelShapParams p = new KernelShapParams(60, KernelShapParams.Estimator.KERNEL, null, 0, null, null);
-                return new KernelShapExplainer().explain(input, p, runner, progress, c);
+                return new KernelShapExplainer().explain(input, p, runner, progress, c, TimeBudget.NONE);
             }
         };
 

@@ -1,0 +1,66 @@
+package dev.prism.server;
+
+import dev.prism.api.v1.ResponseWarning;
+import dev.prism.explain.Explanation;
+import dev.prism.model.AttributionKind;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * The warning a response carries when a method whose attributions should add up to
+ * f(x) − f(x′) leaves more than {@link #RELATIVE} of it unexplained in some explanation: the values
+ * are what the method computes, but not what a reader of an efficient method assumes.
+ */
+final class EfficiencyWarning {
+    static final String CODE = "EFFICIENCY_GAP";
+    /** The share of f(x) − f(x′) left unexplained above which a response warns. */
+    static final double RELATIVE = 0.05;
+    /** Gaps below this are rounding, whatever f(x) − f(x′) is. */
+    private static final double ABSOLUTE = 1e-6;
+
+    private EfficiencyWarning() {
+    }
+
+    static Optional<ResponseWarning> of(ExplainRequestCodec.Prepared prepared, List<Explanation> explanations) {
+        if (!MethodTable.named(prepared.method().name()).map(e -> e.method().efficient()).orElse(false)) {
+            return Optional.empty();
+        }
+        int over = 0;
+        double worstShare = 0;
+        double worstGap = 0;
+        for (Explanation e : explanations) {
+            double gap = e.efficiencyGap();
+            double difference = Math.abs(e.modelOutput() - e.baseValue());
+            if (!(gap > ABSOLUTE) || difference == 0) {
+                continue;
+            }
+            double share = gap / difference;
+            if (share > RELATIVE) {
+                over++;
+                worstShare = Math.max(worstShare, share);
+                worstGap = Math.max(worstGap, gap);
+            }
+        }
+        if (over == 0) {
+            return Optional.empty();
+        }
+        String message = String.format(Locale.ROOT, "%s leaves up to %.0f%% of model_output - base_value unexplained"
+                        + " (|gap| up to %.3g; %d of %d explanations over %.0f%%)%s", prepared.method().name(),
+                100 * worstShare, worstGap, over, explanations.size(), 100 * RELATIVE, hint(prepared));
+        return Optional.of(ResponseWarning.newBuilder().setCode(CODE).setMessage(message).build());
+    }
+
+    /** What to do about it, where the cause is known. */
+    private static String hint(ExplainRequestCodec.Prepared prepared) {
+        ServedModel.Graph graph = prepared.graph();
+        if (graph != null && graph.kind() == AttributionKind.DEEP_LIFT && !graph.logits() && prepared.model().hasLogits()) {
+            return ": the scores come from a final Softmax, whose DeepLIFT rule does not add up exactly; ask for"
+                    + " GRADIENT_TARGET_LOGITS to explain the logits, which do";
+        }
+        if (graph != null && graph.kind() == AttributionKind.GRADIENT) {
+            return ": the path integral is approximate; raise n_steps";
+        }
+        return "";
+    }
+}
