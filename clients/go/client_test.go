@@ -486,7 +486,7 @@ func TestTheServersDeadlineIsNotTheContexts(t *testing.T) {
 
 func TestCancelStopsTheServersWork(t *testing.T) {
 	const cancelled = `prism_explanations_total{method="kernel_shap",model="digits",status="CANCELLED"}`
-	const digitsRows = `prism_model_rows_total{model="digits"}`
+	const digitsRows = `prism_model_rows_total{graph="",model="digits"}`
 	before := metric(t, srv, cancelled)
 
 	ctx, cancel := context.WithCancel(context.Background())

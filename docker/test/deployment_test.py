@@ -333,7 +333,8 @@ class PrometheusScrapesPrism(unittest.TestCase):
                          STACK.value('prism_scheduler_batch_rows_sum{model="iris"}'))
 
     def test_prometheus_holds_what_prism_serves(self):
-        for series in ['prism_model_rows_total{model="breast_cancer"}',
+        # graph="" is the model's own scheduler: Prometheus stores an empty label as no label.
+        for series in ['prism_model_rows_total{graph="",model="breast_cancer"}',
                        'prism_explanations_total{method="exact_shapley",model="iris",status="OK"}',
                        'prism_explanations_total{method="auto",model="iris",status="INVALID_ARGUMENT"}']:
             with self.subTest(series=series):
@@ -367,6 +368,21 @@ class PrometheusScrapesPrism(unittest.TestCase):
             metric, label = match.groups()
             values = STACK.api(f"label/{label}/values", **{"match[]": metric})
             self.assertTrue({"iris", "breast_cancer", "diabetes", "digits"} <= set(values), values)
+            self.assertEqual([], [v for v in values if "/" in v], "attribution graphs have a label of their own")
+
+    def test_the_series_keep_to_prometheus_conventions(self):
+        # Base units, and no Micrometer _max gauge beside the histograms and summaries.
+        self.assertGreater(STACK.value('process_cpu_seconds_total{job="prism"}'), 0)
+        self.assertEqual([], STACK.query('{job="prism", __name__=~".+_max"}'))
+        # A graph nobody asked for has its counters at zero and no histogram.
+        self.assertEqual(0.0, STACK.value('prism_model_rows_total{model="digits_cnn", graph="deep_lift_logits"}'))
+        self.assertEqual([], STACK.query('prism_model_run_seconds_bucket{model="digits_cnn", graph="deep_lift_logits"}'))
+        # Errors are counted by reason from zero: the unknown model asked for twice above, and no refusal.
+        not_found = 'prism_errors_total{reason="MODEL_NOT_FOUND"}'
+        self.assertEqual(2.0, STACK.scraped_directly(not_found))
+        wait_until(f"Prometheus to scrape {not_found} = 2", lambda: STACK.value(not_found) == 2.0, 30,
+                   lambda: f"Prometheus has {STACK.value(not_found)}")
+        self.assertEqual(0.0, STACK.value('prism_errors_total{reason="QUEUE_FULL"}'))
 
     def test_every_panel_uses_the_provisioned_data_source(self):
         uids = set()

@@ -40,7 +40,7 @@ class Server:
         return total
 
     def metric(self, series: str) -> float:
-        """One sample of the server's metrics, e.g. 'prism_model_rows_total{model="iris"}'; 0 when absent."""
+        """One sample of the server's metrics, e.g. 'prism_model_rows_total{graph="",model="iris"}'; 0 when absent."""
         text = urllib.request.urlopen(self.metrics_url, timeout=10).read().decode()
         for line in text.splitlines():
             if line.startswith(series + " "):

@@ -111,7 +111,7 @@ func (s *Server) Stop() {
 }
 
 // Metric reads one sample of the server's Prometheus text, e.g.
-// `prism_model_rows_total{model="digits"}`; 0 when the series does not exist yet.
+// `prism_model_rows_total{graph="",model="digits"}`; 0 when the series does not exist yet.
 func (s *Server) Metric(series string) (float64, error) {
 	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", s.metricsPort))
 	if err != nil {

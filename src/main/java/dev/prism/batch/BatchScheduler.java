@@ -1,5 +1,6 @@
 package dev.prism.batch;
 
+import dev.prism.error.InternalFailure;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.model.Model;
@@ -79,13 +80,24 @@ public final class BatchScheduler implements AutoCloseable {
     /** System.nanoTime() when the last run ended (under the lock). */
     private long lastRunEnd;
 
-    public BatchScheduler(String name, Model model, BatchingSettings settings, MeterRegistry registry) {
-        this.name = name;
+    /** The scheduler of a model's own runs; its meters carry the model's name and an empty graph. */
+    public BatchScheduler(String model, Model runs, BatchingSettings settings, MeterRegistry registry) {
+        this(model, "", runs, settings, registry);
+    }
+
+    /**
+     * @param modelName the served model's name, its meters' {@code model} tag
+     * @param graph     the attribution graph it runs (e.g. "deep_lift"), its meters' {@code graph} tag;
+     *                  empty for the model's own runs
+     */
+    public BatchScheduler(String modelName, String graph, Model model, BatchingSettings settings,
+                          MeterRegistry registry) {
+        this.name = graph.isEmpty() ? modelName : modelName + "/" + graph;
         this.model = model;
         this.settings = settings;
         this.width = model.signature().featureCount();
         this.outputWidth = model.signature().outputCount();
-        this.metrics = new SchedulerMetrics(registry, name, this::queuedRowsSnapshot, this::jobsSnapshot);
+        this.metrics = new SchedulerMetrics(registry, modelName, graph, this::queuedRowsSnapshot, this::jobsSnapshot);
         this.workerCount = Math.max(1, settings.workers());
         for (int i = 0; i < workerCount; i++) {
             Thread worker = new Thread(this::workLoop, "prism-batch-" + name + "-" + i);
@@ -303,8 +315,7 @@ public final class BatchScheduler implements AutoCloseable {
     private void failBatch(List<Slice> batch, Throwable t) {
         try {
             metrics.failed();
-            LOG.log(System.Logger.Level.ERROR, "model '" + name + "': a batch failed", t);
-            PrismException error = new PrismException(Reason.MODEL_EXECUTION_FAILED, "the model failed: " + t, t);
+            PrismException error = modelFailure(t);
             for (Slice s : batch) {
                 fail(s.pending, error);
             }
@@ -505,7 +516,7 @@ public final class BatchScheduler implements AutoCloseable {
         Map<Job, List<Slice>> byJob = new LinkedHashMap<>();
         slices.forEach(s -> byJob.computeIfAbsent(s.pending.job, j -> new ArrayList<>()).add(s));
         if (byJob.size() == 1) {
-            PrismException error = asModelFailure(failure);
+            PrismException error = failure instanceof PrismException p ? p : modelFailure(failure);
             slices.forEach(s -> fail(s.pending, error));
             return;
         }
@@ -519,16 +530,16 @@ public final class BatchScheduler implements AutoCloseable {
                 scatter(jobSlices, out);
             } catch (Throwable e) {
                 metrics.failed();
-                PrismException error = e instanceof RuntimeException r ? asModelFailure(r)
-                        : new PrismException(Reason.MODEL_EXECUTION_FAILED, "the model failed: " + e, e);
+                PrismException error = e instanceof PrismException p ? p : modelFailure(e);
                 jobSlices.forEach(s -> fail(s.pending, error));
             }
         }
     }
 
-    private static PrismException asModelFailure(RuntimeException e) {
-        return e instanceof PrismException p ? p
-                : new PrismException(Reason.MODEL_EXECUTION_FAILED, "the model failed: " + e, e);
+    /** A failure the model's own code did not describe: logged with an id, which the requests get instead. */
+    private PrismException modelFailure(Throwable t) {
+        return InternalFailure.logged(LOG, "model '" + name + "'", Reason.MODEL_EXECUTION_FAILED, "the model failed",
+                t);
     }
 
     private void fail(Pending p, PrismException error) {

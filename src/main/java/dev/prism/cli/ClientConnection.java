@@ -1,6 +1,7 @@
 package dev.prism.cli;
 
 import io.grpc.ChannelCredentials;
+import io.grpc.ConnectivityState;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -9,6 +10,9 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -64,6 +68,38 @@ final class ClientConnection {
             builder.intercept(MetadataUtils.newAttachHeadersInterceptor(headers));
         }
         return builder.build();
+    }
+
+    /**
+     * Connects the channel before its first call, so that a server that cannot be reached is told
+     * apart from one that answers with an error: when it cannot connect by the deadline, prints
+     * "prism COMMAND: cannot connect to TARGET" with why and returns false.
+     *
+     * @param timeoutSeconds the command's limit, for the message
+     * @param deadline       when to give up, as System.nanoTime()
+     */
+    boolean connect(ManagedChannel channel, String target, double timeoutSeconds, long deadline)
+            throws InterruptedException {
+        ConnectivityState state = channel.getState(true);
+        while (state != ConnectivityState.READY && state != ConnectivityState.TRANSIENT_FAILURE) {
+            CountDownLatch changed = new CountDownLatch(1);
+            channel.notifyWhenStateChanged(state, changed::countDown);
+            if (!changed.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
+                break;
+            }
+            state = channel.getState(true);
+        }
+        if (state == ConnectivityState.READY) {
+            return true;
+        }
+        String command = spec.qualifiedName();
+        if (state == ConnectivityState.TRANSIENT_FAILURE) {
+            System.err.println(command + ": cannot connect to " + target + " (connection failed)");
+        } else {
+            System.err.printf(Locale.ROOT, "%s: cannot connect to %s within %s s (still %s)%n", command, target,
+                    timeoutSeconds, state);
+        }
+        return false;
     }
 
     private ChannelCredentials credentials() throws IOException {

@@ -26,13 +26,15 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** A small gRPC client: streams one explanation with a progress bar, then prints sorted attributions. */
-@Command(name = "explain", mixinStandardHelpOptions = true,
-        description = "Asks a running Prism server to explain one instance.")
+@Command(name = "explain", mixinStandardHelpOptions = true, versionProvider = PrismVersion.class,
+        description = "Asks a running Prism server to explain instances: exit 0 when it answered, 1 when it"
+                + " refused, 2 when it cannot be reached or the command line is wrong.")
 final class ExplainCommand implements Callable<Integer> {
     /** The method names the server's method table declares, for --method's help. */
     static final class MethodNames implements Iterable<String> {
@@ -50,8 +52,9 @@ final class ExplainCommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "Model name.")
     String model;
 
-    @Option(names = "--instance", required = true, split = ",", description = "Feature values, comma-separated.")
-    List<Double> instance;
+    @Option(names = "--instance", required = true, converter = Values.class,
+            description = "Feature values, comma-separated; repeat for several instances, explained in one request.")
+    List<double[]> instances;
 
     @Option(names = "--method", defaultValue = "auto",
             description = "One of ${COMPLETION-CANDIDATES}; default ${DEFAULT-VALUE}.",
@@ -82,11 +85,38 @@ final class ExplainCommand implements Callable<Integer> {
     @Mixin
     ClientConnection connection;
 
-    @Option(names = "--deadline-seconds", defaultValue = "600", description = "Call deadline (default ${DEFAULT-VALUE}).")
+    @Option(names = "--deadline-seconds", defaultValue = "600",
+            description = "Seconds for connecting and the explanation together (default ${DEFAULT-VALUE}).")
     long deadlineSeconds;
+
+    /** One --instance: numbers separated by commas. */
+    static final class Values implements CommandLine.ITypeConverter<double[]> {
+        @Override
+        public double[] convert(String value) {
+            String[] parts = value.split(",", -1);
+            double[] values = new double[parts.length];
+            for (int i = 0; i < parts.length; i++) {
+                try {
+                    values[i] = Double.parseDouble(parts[i].strip());
+                } catch (NumberFormatException e) {
+                    throw new CommandLine.TypeConversionException("'" + value + "' is not a list of numbers separated"
+                            + " by commas ('" + parts[i] + "' is not a number)");
+                }
+            }
+            return values;
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
+        int width = instances.get(0).length;
+        for (double[] values : instances) {
+            if (values.length != width) {
+                System.err.println("prism explain: every --instance needs as many values as the first (" + width
+                        + "), not " + values.length);
+                return 2;
+            }
+        }
         ExplainRequest.Builder request = ExplainRequest.newBuilder().setModel(model);
         GradientTarget score = switch (gradientTarget) {
             case "output" -> GradientTarget.GRADIENT_TARGET_OUTPUT;
@@ -108,13 +138,17 @@ final class ExplainCommand implements Callable<Integer> {
         if (outputs != null) {
             request.addAllOutputs(outputs);
         }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(deadlineSeconds);
         ManagedChannel channel = connection.open(target);
         try {
+            if (!connection.connect(channel, target, deadlineSeconds, deadline)) {
+                return 2;
+            }
             request.addInputs(instanceTensor(ModelServiceGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS)
+                    .withDeadlineAfter(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)
                     .getModel(GetModelRequest.newBuilder().setName(model).build())));
             Iterator<ExplainEvent> events = ExplainServiceGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(deadlineSeconds, TimeUnit.SECONDS)
+                    .withDeadlineAfter(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)
                     .streamExplain(request.build());
             ExplainResponse result = null;
             while (events.hasNext()) {
@@ -130,7 +164,7 @@ final class ExplainCommand implements Callable<Integer> {
                 System.err.println("prism explain: the stream ended without a result");
                 return 1;
             }
-            print(System.out, result, instance);
+            print(System.out, result, instances);
             result.getWarningsList().forEach(w -> System.err.println("warning: " + w.getMessage()));
             return 0;
         } catch (StatusRuntimeException e) {
@@ -143,21 +177,26 @@ final class ExplainCommand implements Callable<Integer> {
     }
 
     /**
-     * The instance shaped like the model's explained input ([1, 1, 8, 8] for an image model), so
-     * a flat list of values works for any model; a count that fits no shape is sent flat and the
-     * server says what it needs.
+     * The instances, each shaped like the model's explained input ([n, 1, 8, 8] for an image
+     * model), so flat lists of values work for any model; a count that fits no shape is sent flat
+     * and the server says what it needs.
      */
     private Tensor instanceTensor(ModelInfo info) {
-        Tensor.Builder x = Tensor.newBuilder().addShape(1);
+        int width = instances.get(0).length;
+        Tensor.Builder x = Tensor.newBuilder().addShape(instances.size());
         List<Long> shape = info.getInputsList().stream().filter(t -> t.getName().equals(info.getExplainedInput()))
                 .findFirst().map(TensorSpec::getShapeList).orElse(List.of());
         long elements = shape.stream().skip(1).reduce(1L, (a, b) -> a * b);
-        if (shape.size() > 1 && elements == instance.size()) {
+        if (shape.size() > 1 && elements == width) {
             shape.stream().skip(1).forEach(x::addShape);
         } else {
-            x.addShape(instance.size());
+            x.addShape(width);
         }
-        instance.forEach(x::addDoubleData);
+        for (double[] values : instances) {
+            for (double v : values) {
+                x.addDoubleData(v);
+            }
+        }
         return x.build();
     }
 
@@ -170,32 +209,34 @@ final class ExplainCommand implements Callable<Integer> {
         err.flush();
     }
 
-    static void print(PrintStream out, ExplainResponse r, List<Double> instance) {
+    /** One table per explanation; with several instances, each table's title says which. */
+    static void print(PrintStream out, ExplainResponse r, List<double[]> instances) {
         List<String> names = r.getFeatureNamesList();
         int nameWidth = Math.max(7, names.stream().mapToInt(String::length).max().orElse(7));
         for (Explanation e : r.getExplanationsList()) {
+            double[] instance = instances.get(e.getInstance());
+            String title = r.getModel() + " / " + r.getMethod()
+                    + (instances.size() > 1 ? " / instance " + e.getInstance() : "") + " / output " + e.getOutput();
             double max = e.getAttributionsList().stream().mapToDouble(Math::abs).max().orElse(0);
             if (e.getDiagnostics().hasSurrogate()) {
                 var fit = e.getDiagnostics().getSurrogate();
-                out.printf(Locale.ROOT, "%s / %s / output %s: intercept %.6g, local prediction %.6g, model %.6g"
-                                + "  (weighted R^2 %.3f, %,d evaluations)%n", r.getModel(), r.getMethod(),
-                        e.getOutput(), fit.getIntercept(), fit.getLocalPrediction(), e.getModelOutput(), fit.getScore(),
+                out.printf(Locale.ROOT, "%s: intercept %.6g, local prediction %.6g, model %.6g"
+                                + "  (weighted R^2 %.3f, %,d evaluations)%n", title, fit.getIntercept(),
+                        fit.getLocalPrediction(), e.getModelOutput(), fit.getScore(),
                         e.getDiagnostics().getModelEvaluations());
             } else if (Double.isNaN(e.getBaseValue())) {
                 // Saliency has no reference input, so no base to sum from.
-                out.printf(Locale.ROOT, "%s / %s / output %s: model %.6g  (%,d evaluations)%n", r.getModel(),
-                        r.getMethod(), e.getOutput(), e.getModelOutput(), e.getDiagnostics().getModelEvaluations());
+                out.printf(Locale.ROOT, "%s: model %.6g  (%,d evaluations)%n", title, e.getModelOutput(),
+                        e.getDiagnostics().getModelEvaluations());
             } else if (e.getDiagnostics().hasConvergenceDelta()) {
-                out.printf(Locale.ROOT, "%s / %s / output %s: base %.6g, model %.6g  (%,d evaluations,"
-                                + " convergence delta %+.2g)%n", r.getModel(), r.getMethod(), e.getOutput(),
-                        e.getBaseValue(), e.getModelOutput(), e.getDiagnostics().getModelEvaluations(),
+                out.printf(Locale.ROOT, "%s: base %.6g, model %.6g  (%,d evaluations, convergence delta %+.2g)%n",
+                        title, e.getBaseValue(), e.getModelOutput(), e.getDiagnostics().getModelEvaluations(),
                         e.getDiagnostics().getConvergenceDelta());
             } else {
-                out.printf(Locale.ROOT, "%s / %s / output %s: base %.6g + sum %.6g = %.6g  (%s, %,d evaluations, gap %.2g)%n",
-                    r.getModel(), r.getMethod(), e.getOutput(), e.getBaseValue(),
-                    e.getModelOutput() - e.getBaseValue(), e.getModelOutput(),
-                    e.getDiagnostics().getExact() ? "exact" : "estimated",
-                    e.getDiagnostics().getModelEvaluations(), e.getDiagnostics().getEfficiencyGap());
+                out.printf(Locale.ROOT, "%s: base %.6g + sum %.6g = %.6g  (%s, %,d evaluations, gap %.2g)%n",
+                        title, e.getBaseValue(), e.getModelOutput() - e.getBaseValue(), e.getModelOutput(),
+                        e.getDiagnostics().getExact() ? "exact" : "estimated",
+                        e.getDiagnostics().getModelEvaluations(), e.getDiagnostics().getEfficiencyGap());
             }
             boolean withSe = e.getStandardErrorsCount() > 0;
             out.printf(Locale.ROOT, "  %-" + nameWidth + "s %12s %13s%s%n", "feature", "value", "attribution",
@@ -206,7 +247,7 @@ final class ExplainCommand implements Callable<Integer> {
                         double a = e.getAttributions(i);
                         int len = max == 0 ? 0 : (int) Math.round(Math.abs(a) / max * BAR);
                         out.printf(Locale.ROOT, "  %-" + nameWidth + "s %12.6g %+13.6g%s  %s%n", names.get(i),
-                                instance.get(i), a,
+                                instance[i], a,
                                 withSe ? String.format(Locale.ROOT, "  %9.2g", e.getStandardErrors(i)) : "",
                                 (a < 0 ? "-" : "+") + "#".repeat(len));
                     });

@@ -1,14 +1,11 @@
 package dev.prism.cli;
 
-import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
-import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -19,7 +16,7 @@ import picocli.CommandLine;
  * comes first, so that a server that cannot be reached (exit 2) is told apart from one that answers
  * anything but SERVING (exit 1).
  */
-@Command(name = "health", mixinStandardHelpOptions = true,
+@Command(name = "health", mixinStandardHelpOptions = true, versionProvider = PrismVersion.class,
         description = "Checks a Prism server's gRPC health: exit 0 when SERVING, 1 otherwise, 2 when it cannot"
                 + " connect.")
 final class HealthCommand implements Callable<Integer> {
@@ -46,14 +43,7 @@ final class HealthCommand implements Callable<Integer> {
         long deadline = System.nanoTime() + connection.timeoutNanos(timeoutSeconds);
         ManagedChannel channel = connection.open(target);
         try {
-            ConnectivityState state = awaitConnection(channel, deadline);
-            if (state == ConnectivityState.TRANSIENT_FAILURE) {
-                System.err.println("prism health: cannot connect to " + target + " (connection failed)");
-                return UNREACHABLE;
-            }
-            if (state != ConnectivityState.READY) {
-                System.err.printf(Locale.ROOT, "prism health: cannot connect to %s within %s s (still %s)%n", target,
-                        timeoutSeconds, state);
+            if (!connection.connect(channel, target, timeoutSeconds, deadline)) {
                 return UNREACHABLE;
             }
             HealthCheckResponse.ServingStatus status = HealthGrpc.newBlockingStub(channel)
@@ -69,19 +59,5 @@ final class HealthCommand implements Callable<Integer> {
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
-    }
-
-    /** Waits until the channel is READY, has failed to connect, or the deadline passes; returns its state then. */
-    private static ConnectivityState awaitConnection(ManagedChannel channel, long deadline) throws InterruptedException {
-        ConnectivityState state = channel.getState(true);
-        while (state != ConnectivityState.READY && state != ConnectivityState.TRANSIENT_FAILURE) {
-            CountDownLatch changed = new CountDownLatch(1);
-            channel.notifyWhenStateChanged(state, changed::countDown);
-            if (!changed.await(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)) {
-                return state;
-            }
-            state = channel.getState(true);
-        }
-        return state;
     }
 }

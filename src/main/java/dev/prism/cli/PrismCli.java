@@ -5,9 +5,10 @@ import picocli.CommandLine;
 
 /**
  * The {@code prism} command: {@code serve} runs the server, {@code explain} asks one for an explanation,
- * {@code health} checks that one is serving.
+ * {@code health} checks that one is serving, {@code reload} has it reload its models. Each takes
+ * {@code --help} and {@code --version}.
  */
-@Command(name = "prism", mixinStandardHelpOptions = true, version = "prism 0.1.0",
+@Command(name = "prism", mixinStandardHelpOptions = true, versionProvider = PrismVersion.class,
         description = "Explains the predictions of ONNX models over gRPC.",
         subcommands = {ServeCommand.class, ExplainCommand.class, HealthCommand.class, ReloadCommand.class})
 public final class PrismCli implements Runnable {

@@ -16,7 +16,7 @@ import picocli.CommandLine;
  * Asks a running server to rescan its model repository (ReloadModels), the way to reload where
  * SIGHUP cannot reach the process, or is ignored by it (a server started under nohup).
  */
-@Command(name = "reload", mixinStandardHelpOptions = true,
+@Command(name = "reload", mixinStandardHelpOptions = true, versionProvider = PrismVersion.class,
         description = "Reloads a running server's model repository (and tokens file): exit 0 when it answered,"
                 + " 1 when it refused, 2 when it cannot be reached.")
 final class ReloadCommand implements Callable<Integer> {
@@ -24,7 +24,8 @@ final class ReloadCommand implements Callable<Integer> {
     String target;
 
     @Option(names = "--timeout", defaultValue = "120",
-            description = "Seconds for the reload, which loads every changed model (default ${DEFAULT-VALUE}).")
+            description = "Seconds for connecting and the reload, which loads every changed model"
+                    + " (default ${DEFAULT-VALUE}).")
     double timeoutSeconds;
 
     @CommandLine.Mixin
@@ -32,11 +33,14 @@ final class ReloadCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        long timeoutNanos = connection.timeoutNanos(timeoutSeconds);
+        long deadline = System.nanoTime() + connection.timeoutNanos(timeoutSeconds);
         ManagedChannel channel = connection.open(target);
         try {
+            if (!connection.connect(channel, target, timeoutSeconds, deadline)) {
+                return 2;
+            }
             ReloadModelsResponse r = ModelServiceGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(timeoutNanos, TimeUnit.NANOSECONDS)
+                    .withDeadlineAfter(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)
                     .reloadModels(ReloadModelsRequest.getDefaultInstance());
             System.out.println("added: " + r.getAddedList() + ", replaced: " + r.getReplacedList() + ", removed: "
                     + r.getRemovedList());

@@ -13,10 +13,15 @@ import picocli.CommandLine.Option;
 import sun.misc.Signal;
 import sun.misc.SignalHandler;
 
-@Command(name = "serve", mixinStandardHelpOptions = true, description = "Runs the Prism server.")
+@Command(name = "serve", mixinStandardHelpOptions = true, versionProvider = PrismVersion.class,
+        description = "Runs the Prism server.")
 final class ServeCommand implements Callable<Integer> {
     @Option(names = "--port", defaultValue = "50051", description = "gRPC port (default ${DEFAULT-VALUE}).")
     int port;
+
+    @Option(names = "--host",
+            description = "Address the gRPC port binds to, e.g. 127.0.0.1 for this machine only (default: all).")
+    String host;
 
     @Option(names = "--metrics-port", defaultValue = "9464",
             description = "Prometheus port, path /metrics; -1 turns it off (default ${DEFAULT-VALUE}).")
@@ -122,6 +127,10 @@ final class ServeCommand implements Callable<Integer> {
             + "'<token|sha256:HEX> <model,model|*>' per line: calls without a listed token are refused.")
     Path tokensFile;
 
+    @Option(names = "--reflection", description = "Who may use gRPC server reflection: open, tokens (a token of"
+            + " --tokens-file, whichever models it allows) or off (default: tokens with --tokens-file, else open).")
+    String reflection;
+
     @Option(names = "--watch-models", description = "Reload models when the repository's files change "
             + "(after 1 s without changes); SIGHUP reloads them at any time.")
     boolean watchModels;
@@ -147,8 +156,8 @@ final class ServeCommand implements Callable<Integer> {
                     Duration.ofNanos((long) (explainQueueWaitSeconds * 1e9)),
                     new ServerOptions.Admission(Math.multiplyExact(memoryBudgetMib, 1024L * 1024L),
                             Duration.ofNanos((long) (streamStallSeconds * 1e9)), maxStreamsPerConnection));
-            server = PrismServer.start(options,
-                    new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, metricsHost));
+            server = PrismServer.start(options, new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host,
+                    metricsHost, reflection == null ? null : SecurityOptions.Reflection.parse(reflection)));
         } catch (IllegalArgumentException e) {
             System.err.println("prism: " + e.getMessage());
             return 2;

@@ -11,21 +11,23 @@ public class PrismException extends RuntimeException {
     private final Reason reason;
     private final List<FieldViolation> violations;
     private final Duration retryAfter;
+    private final String errorId;
 
     public PrismException(Reason reason, String message) {
-        this(reason, message, List.of(), null, null);
+        this(reason, message, List.of(), null, null, null);
     }
 
     public PrismException(Reason reason, String message, Throwable cause) {
-        this(reason, message, List.of(), null, cause);
+        this(reason, message, List.of(), null, null, cause);
     }
 
     private PrismException(Reason reason, String message, List<FieldViolation> violations,
-                           Duration retryAfter, Throwable cause) {
+                           Duration retryAfter, String errorId, Throwable cause) {
         super(message, cause);
         this.reason = reason;
         this.violations = List.copyOf(violations);
         this.retryAfter = retryAfter;
+        this.errorId = errorId;
     }
 
     /** An invalid request: one or more bad fields. */
@@ -37,7 +39,7 @@ public class PrismException extends RuntimeException {
                 ? violations.get(0).field() + ": " + violations.get(0).description()
                 : violations.size() + " invalid fields; first " + violations.get(0).field() + ": "
                         + violations.get(0).description();
-        return new PrismException(reason, message, violations, null, null);
+        return new PrismException(reason, message, violations, null, null, null);
     }
 
     public static PrismException invalid(Reason reason, String field, String description) {
@@ -51,7 +53,12 @@ public class PrismException extends RuntimeException {
 
     /** A refusal for now (queue, memory, a slow reader's call): the caller may retry after the delay. */
     public static PrismException retryLater(Reason reason, String message, Duration retryAfter) {
-        return new PrismException(reason, message, List.of(), retryAfter, null);
+        return new PrismException(reason, message, List.of(), retryAfter, null, null);
+    }
+
+    /** An unexpected failure logged under the id (see {@link InternalFailure}). */
+    static PrismException withErrorId(Reason reason, String message, String errorId, Throwable cause) {
+        return new PrismException(reason, message, List.of(), null, errorId, cause);
     }
 
     public Reason reason() {
@@ -65,5 +72,10 @@ public class PrismException extends RuntimeException {
     /** Suggested retry delay, or null. */
     public Duration retryAfter() {
         return retryAfter;
+    }
+
+    /** The id the failure was logged under, or null for an expected failure. */
+    public String errorId() {
+        return errorId;
     }
 }

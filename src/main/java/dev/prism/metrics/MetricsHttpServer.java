@@ -2,13 +2,13 @@ package dev.prism.metrics;
 
 import com.sun.net.httpserver.HttpServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Executors;
 
-/** Serves the registry in Prometheus text format at {@code GET /metrics}. */
+/** Serves the registry in Prometheus text format at {@code GET /metrics} (see {@link PrometheusMeters}). */
 public final class MetricsHttpServer implements AutoCloseable {
     private final HttpServer server;
 
@@ -25,11 +25,12 @@ public final class MetricsHttpServer implements AutoCloseable {
                     exchange.sendResponseHeaders(405, -1);
                     return;
                 }
-                byte[] body = registry.scrape().getBytes(StandardCharsets.UTF_8);
-                exchange.getResponseHeaders().set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-                exchange.sendResponseHeaders(200, body.length);
+                ByteArrayOutputStream body = new ByteArrayOutputStream();
+                PrometheusMeters.scrape(registry, body);
+                exchange.getResponseHeaders().set("Content-Type", PrometheusMeters.contentType());
+                exchange.sendResponseHeaders(200, body.size());
                 try (OutputStream out = exchange.getResponseBody()) {
-                    out.write(body);
+                    body.writeTo(out);
                 }
             }
         });

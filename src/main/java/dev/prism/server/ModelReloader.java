@@ -26,6 +26,8 @@ import java.util.function.UnaryOperator;
  */
 final class ModelReloader {
     private static final System.Logger LOG = System.getLogger(ModelReloader.class.getName());
+    private static final List<String> MODEL_OUTCOMES = List.of("added", "replaced", "removed", "refused");
+    private static final List<String> TOKENS_OUTCOMES = List.of("reloaded", "refused");
 
     private final Path root;
     private final ModelLoader loader;
@@ -45,6 +47,11 @@ final class ModelReloader {
         this.models = models;
         this.tokens = tokens;
         this.registry = registry;
+        // Every outcome's counter exists at zero, so that the first reload of each shows as an increase.
+        models.names().forEach(this::modelCounters);
+        if (tokens != null) {
+            TOKENS_OUTCOMES.forEach(this::tokensCounter);
+        }
     }
 
     /** One reload at a time: a second trigger waits and then sees the repository as it is by then. */
@@ -102,10 +109,7 @@ final class ModelReloader {
             return ReloadResult.Tokens.NONE;
         }
         Optional<String> refusal = tokens.reload(new HashSet<>(models.names()));
-        Counter.builder("prism.tokens.reloads")
-                .description("Times the tokens file was read again on a reload, by outcome: reloaded or refused")
-                .tags("outcome", refusal.isEmpty() ? "reloaded" : "refused")
-                .register(registry).increment();
+        tokensCounter(refusal.isEmpty() ? "reloaded" : "refused").increment();
         if (refusal.isPresent()) {
             LOG.log(System.Logger.Level.WARNING, "tokens file refused, the tokens from before stay in force: "
                     + refusal.get());
@@ -115,10 +119,26 @@ final class ModelReloader {
         return ReloadResult.Tokens.RELOADED;
     }
 
+    private Counter tokensCounter(String outcome) {
+        return Counter.builder("prism.tokens.reloads")
+                .description("Times the tokens file was read again on a reload, by outcome: reloaded or refused")
+                .tags("outcome", outcome)
+                .register(registry);
+    }
+
+    /** The model's counter of each outcome, registered together so that the others show zero. */
+    private Map<String, Counter> modelCounters(String model) {
+        Map<String, Counter> byOutcome = new LinkedHashMap<>();
+        for (String outcome : MODEL_OUTCOMES) {
+            byOutcome.put(outcome, Counter.builder("prism.model.reloads")
+                    .description("Model folders reloaded, by outcome: added, replaced, removed or refused")
+                    .tags("model", model, "outcome", outcome)
+                    .register(registry));
+        }
+        return byOutcome;
+    }
+
     private void count(String model, String outcome) {
-        Counter.builder("prism.model.reloads")
-                .description("Model folders reloaded, by outcome: added, replaced, removed or refused")
-                .tags("model", model, "outcome", outcome)
-                .register(registry).increment();
+        modelCounters(model).get(outcome).increment();
     }
 }

@@ -4,6 +4,7 @@ import dev.prism.api.v1.ExplainServiceGrpc;
 import dev.prism.api.v1.ModelServiceGrpc;
 import dev.prism.metrics.ExplanationMetrics;
 import dev.prism.metrics.MetricsHttpServer;
+import dev.prism.metrics.PrometheusMeters;
 import dev.prism.onnx.OnnxModelLoader;
 import dev.prism.repository.ModelLoader;
 import dev.prism.repository.ModelRepository;
@@ -18,14 +19,7 @@ import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
-import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
-import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -41,10 +35,11 @@ import java.util.stream.Collectors;
 /**
  * A running Prism: the model repository with one scheduler per model, the gRPC services (models,
  * explanations, health, reflection), and the Prometheus endpoint. With a tokens file, the model and
- * explain services require a bearer token; health and reflection stay open, so that probes and tools
- * need no secret and learn nothing about the models. {@link #close()} shuts down
- * gracefully: health goes NOT_SERVING, new calls are refused, running explanations get the grace
- * period to finish, then what is left is cancelled and the models are closed.
+ * explain services require a bearer token, and so does reflection unless the security options open
+ * or close it; health stays open, so that probes need no secret (it says nothing about the models).
+ * {@link #close()} shuts down gracefully: health goes NOT_SERVING, new calls are refused, running
+ * explanations get the grace period to finish, then what is left is cancelled and the models are
+ * closed.
  */
 public final class PrismServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(PrismServer.class.getName());
@@ -72,12 +67,7 @@ public final class PrismServer implements AutoCloseable {
     private PrismServer(ServerOptions options, SecurityOptions security, ServerBuilder<?> builder, ModelLoader loader)
             throws IOException {
         this.options = options;
-        this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        new JvmMemoryMetrics().bindTo(registry);
-        new JvmGcMetrics().bindTo(registry);
-        new JvmThreadMetrics().bindTo(registry);
-        new ProcessorMetrics().bindTo(registry);
-        new UptimeMetrics().bindTo(registry);
+        this.registry = PrometheusMeters.registry();
 
         ModelRepository repository = ModelRepository.load(options.modelRepository(), loader, options.device(),
                 options::override);
@@ -89,8 +79,12 @@ public final class PrismServer implements AutoCloseable {
             repository.close();
             throw e;
         }
+        List<ServerInterceptor> reflectionInterceptors = new ArrayList<>();
         if (tokens != null) {
             callInterceptors.add(new TokenAuthInterceptor(tokens));
+            if (security.reflectionAccess() == SecurityOptions.Reflection.TOKENS) {
+                reflectionInterceptors.add(new TokenAuthInterceptor(tokens));
+            }
         }
         this.models = new ServedModels(repository, options, registry);
         this.reloader = new ModelReloader(options.modelRepository(), loader, options.device(), options::override,
@@ -111,6 +105,7 @@ public final class PrismServer implements AutoCloseable {
                 });
         ExplainRequestCodec codec = new ExplainRequestCodec(models, options.limits());
         // The last runs first: calls refused for want of a token are counted too.
+        callInterceptors.add(new ErrorCounter(registry));
         callInterceptors.add(new MetricCollectingServerInterceptor(registry));
         this.answerWriter = Executors.newFixedThreadPool(ANSWER_WRITERS, r -> {
             Thread t = new Thread(r, "prism-answer");
@@ -120,16 +115,16 @@ public final class PrismServer implements AutoCloseable {
         AnswerChannels channels = new AnswerChannels(timer, answerWriter, options.admission().streamStall());
         this.explainService = new ExplainServiceImpl(codec, pool, budget, channels, models,
                 new ExplanationMetrics(registry));
-        this.server = builder
-                .executor(callExecutor)
+        builder.executor(callExecutor)
                 .addStreamTracerFactory(new StreamReset())
                 .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(new ModelServiceImpl(models,
                         reloader, pool, budget, channels, options.limits())), callInterceptors))
                 .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(explainService), callInterceptors))
-                .addService(RequestParsing.parsedInCall(health.getHealthService()))
-                .addService(RequestParsing.parsedInCall(ProtoReflectionServiceV1.newInstance()))
-                .build()
-                .start();
+                .addService(RequestParsing.parsedInCall(health.getHealthService()));
+        if (security.reflectionAccess() != SecurityOptions.Reflection.OFF) {
+            ReflectionServices.definitions(reflectionInterceptors).forEach(builder::addService);
+        }
+        this.server = builder.build().start();
         health.setStatus("", ServingStatus.SERVING);
         health.setStatus(ModelServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
         health.setStatus(ExplainServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
@@ -151,9 +146,16 @@ public final class PrismServer implements AutoCloseable {
         return start(options, SecurityOptions.NONE);
     }
 
-    /** Starts on the options' TCP port with TLS, tokens and the metrics address as the security options say. */
+    /**
+     * Starts on the options' TCP port with TLS, tokens, reflection and the addresses to bind as the
+     * security options say.
+     */
     public static PrismServer start(ServerOptions options, SecurityOptions security) throws IOException {
-        InetSocketAddress address = new InetSocketAddress(options.port());
+        InetSocketAddress address = security.host() == null ? new InetSocketAddress(options.port())
+                : new InetSocketAddress(security.host(), options.port());
+        if (address.isUnresolved()) {
+            throw new IllegalArgumentException("host '" + security.host() + "' does not resolve to an address");
+        }
         NettyServerBuilder builder = security.tls()
                 ? NettyServerBuilder.forAddress(address, ServerTls.credentials(security))
                 : NettyServerBuilder.forAddress(address);
@@ -174,6 +176,12 @@ public final class PrismServer implements AutoCloseable {
 
     public int port() {
         return server.getPort();
+    }
+
+    /** The address the gRPC port is bound to, or null on a transport without one (in-process). */
+    public InetSocketAddress address() {
+        return server.getListenSockets().stream().filter(InetSocketAddress.class::isInstance)
+                .map(InetSocketAddress.class::cast).findFirst().orElse(null);
     }
 
     /** The metrics port, or -1 when the endpoint is off. */

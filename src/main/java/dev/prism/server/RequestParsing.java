@@ -50,7 +50,12 @@ final class RequestParsing implements ServerInterceptor {
 
     /** The service, its requests parsed where a malformed one gets a clear status. */
     static ServerServiceDefinition parsedInCall(BindableService service) {
-        return ServerInterceptors.intercept(ServerInterceptors.useMarshalledMessages(service.bindService(), AS_IS),
+        return parsedInCall(service.bindService());
+    }
+
+    /** The served definition, its requests parsed where a malformed one gets a clear status. */
+    static ServerServiceDefinition parsedInCall(ServerServiceDefinition definition) {
+        return ServerInterceptors.intercept(ServerInterceptors.useMarshalledMessages(definition, AS_IS),
                 new RequestParsing());
     }
 

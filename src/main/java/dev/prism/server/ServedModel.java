@@ -25,9 +25,9 @@ record ServedModel(ModelRepository.Entry entry, BatchScheduler scheduler, Attrib
 
     /** One attribution graph of a model. */
     record Graph(AttributionKind kind, boolean logits) {
-        /** The scheduler's name, which its metrics carry: e.g. "iris/deep_lift" or "iris/gradient_logits". */
-        String schedulerName(String model) {
-            return model + "/" + kind.name().toLowerCase(Locale.ROOT) + (logits ? "_logits" : "");
+        /** The graph's name, its scheduler's meters' graph tag: e.g. "deep_lift" or "gradient_logits". */
+        String label() {
+            return kind.name().toLowerCase(Locale.ROOT) + (logits ? "_logits" : "");
         }
     }
 

@@ -70,7 +70,7 @@ final class ServedModels implements AutoCloseable {
             for (boolean logits : graphs.hasLogits() ? new boolean[] {false, true} : new boolean[] {false}) {
                 ServedModel.Graph graph = new ServedModel.Graph(kind, logits);
                 Model model = graphs.graph(kind, logits);
-                schedulers.put(graph, new BatchScheduler(graph.schedulerName(e.name()), model,
+                schedulers.put(graph, new BatchScheduler(e.name(), graph.label(), model,
                         batching(e, model, options), registry));
             }
         }

@@ -8,18 +8,20 @@ import com.google.rpc.ErrorInfo;
 import com.google.rpc.RetryInfo;
 import dev.prism.api.v1.ErrorReason;
 import dev.prism.error.FieldViolation;
+import dev.prism.error.InternalFailure;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
-import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 
 /**
  * The one place where failures become gRPC statuses: the code follows from the {@link Reason}
  * alone, and every status carries {@code google.rpc.ErrorInfo} with that reason, plus
- * {@code BadRequest} field violations or {@code RetryInfo} where they apply.
+ * {@code BadRequest} field violations or {@code RetryInfo} where they apply. A failure nobody
+ * expected is logged with an id, which the status carries instead of the exception's text
+ * ({@link InternalFailure}).
  *
  * <p>A status travels in the trailers, which a client refuses beyond its metadata limit (8 KiB
  * by default in gRPC) with an error of its own in place of ours. So every status is bounded:
@@ -64,10 +66,7 @@ public final class StatusMapper {
         com.google.rpc.Status.Builder status = com.google.rpc.Status.newBuilder()
                 .setCode(code(e.reason()).getNumber())
                 .setMessage(cut(e.getMessage() == null ? e.reason().name() : e.getMessage(), MAX_MESSAGE_BYTES))
-                .addDetails(Any.pack(ErrorInfo.newBuilder()
-                        .setReason(ErrorReason.valueOf(e.reason().name()).name())
-                        .setDomain(DOMAIN)
-                        .build()));
+                .addDetails(Any.pack(errorInfo(e)));
         List<FieldViolation> violations = e.violations();
         int listed = Math.min(violations.size(), MAX_VIOLATIONS);
         while (true) {
@@ -87,6 +86,16 @@ public final class StatusMapper {
             }
             listed--;
         }
+    }
+
+    private static ErrorInfo errorInfo(PrismException e) {
+        ErrorInfo.Builder info = ErrorInfo.newBuilder()
+                .setReason(ErrorReason.valueOf(e.reason().name()).name())
+                .setDomain(DOMAIN);
+        if (e.errorId() != null) {
+            info.putMetadata(InternalFailure.ID_KEY, e.errorId());
+        }
+        return info.build();
     }
 
     /** The first {@code listed} violations, cut, and one more that counts those left out. */
@@ -134,7 +143,6 @@ public final class StatusMapper {
     }
 
     private static PrismException unexpected(Throwable t) {
-        LOG.log(Level.ERROR, "unexpected failure", t);
-        return new PrismException(Reason.INTERNAL_ERROR, "internal error: " + t, t);
+        return InternalFailure.logged(LOG, "unexpected failure", Reason.INTERNAL_ERROR, "internal error", t);
     }
 }

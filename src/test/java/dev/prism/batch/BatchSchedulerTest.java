@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -17,6 +18,7 @@ import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.RowSource;
 import dev.prism.testing.FunctionModel;
+import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
@@ -351,7 +353,10 @@ class BatchSchedulerTest {
                 ExecutionException e = assertThrows(ExecutionException.class, () -> hit.get(10, TimeUnit.SECONDS));
                 PrismException p = (PrismException) e.getCause();
                 assertEquals(Reason.MODEL_EXECUTION_FAILED, p.reason());
-                assertTrue(p.getMessage().contains(error.getClass().getSimpleName()), p.getMessage());
+                // The client reads an id; the log has the error under it.
+                assertEquals("the model failed (error " + p.errorId() + "; the server's log has the details)",
+                        p.getMessage());
+                assertSame(error, p.getCause());
                 assertEquals(10, s.open(new RequestContext()).submit(rows(2, 10)).get(10, TimeUnit.SECONDS).rows(),
                         "the worker survived the " + error);
             }
@@ -433,7 +438,9 @@ class BatchSchedulerTest {
             ExecutionException e = assertThrows(ExecutionException.class, () -> bad.get(10, TimeUnit.SECONDS));
             PrismException p = (PrismException) e.getCause();
             assertEquals(Reason.MODEL_EXECUTION_FAILED, p.reason());
-            assertTrue(p.getMessage().contains("row of job 3 rejected"), p.getMessage());
+            assertEquals("the model failed (error " + p.errorId() + "; the server's log has the details)",
+                    p.getMessage());
+            assertTrue(p.getCause().getMessage().contains("row of job 3 rejected"), p.getCause().getMessage());
             assertEquals(2.0, registry.get("prism.model.run.failures").counter().count());
         }
     }
@@ -452,6 +459,35 @@ class BatchSchedulerTest {
         closer.join(10_000);
         assertFalse(closer.isAlive());
         assertEquals(Reason.SHUTTING_DOWN, assertThrows(PrismException.class, s::admit).reason());
+    }
+
+    /**
+     * A graph nobody asks for costs the endpoint its gauges and counters, at zero, and no histogram
+     * buckets: those come with the first batch.
+     */
+    @Test
+    void histogramsComeWithTheFirstBatchWhileCountersAndGaugesStartAtZero() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Tags tags = Tags.of("model", "m", "graph", "deep_lift");
+        try (BatchScheduler s = new BatchScheduler("m", "deep_lift", new TaggingModel(), settings(100), registry)) {
+            assertEquals(0.0, registry.get("prism.model.rows").tags(tags).counter().count());
+            assertEquals(0.0, registry.get("prism.model.run.failures").tags(tags).counter().count());
+            assertEquals(0.0, registry.get("prism.scheduler.queue.rows").tags(tags).gauge().value());
+            assertEquals(0.0, registry.get("prism.scheduler.jobs").tags(tags).gauge().value());
+            List<String> histograms = List.of("prism.scheduler.batch.rows", "prism.scheduler.queue.wait",
+                    "prism.model.run");
+            for (String name : histograms) {
+                assertEquals(List.of(), List.copyOf(registry.find(name).meters()), name);
+            }
+            assertEquals(4, registry.getMeters().size());
+
+            s.open(new RequestContext()).submit(rows(1, 10)).get(10, TimeUnit.SECONDS);
+            assertEquals(1, registry.get("prism.scheduler.batch.rows").tags(tags).summary().count());
+            assertEquals(1, registry.get("prism.scheduler.queue.wait").tags(tags).timer().count());
+            assertEquals(1, registry.get("prism.model.run").tags(tags).timer().count());
+            assertEquals(10.0, registry.get("prism.model.rows").tags(tags).counter().count());
+            assertEquals(7, registry.getMeters().size());
+        }
     }
 
     @Test

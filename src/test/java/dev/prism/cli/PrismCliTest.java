@@ -7,7 +7,9 @@ import dev.prism.server.PrismServer;
 import dev.prism.server.ServerOptions;
 import dev.prism.testing.AttributionFunctionModel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -163,6 +165,83 @@ class PrismCliTest {
         assertEquals(1, shape.exit());
         assertTrue(shape.err().contains("INVALID_ARGUMENT") && shape.err().contains("inputs[0].shape[1]"),
                 shape.err());
+    }
+
+    @Test
+    void everyCommandPrintsTheProjectVersion() throws Exception {
+        Matcher pom = Pattern.compile("<artifactId>prism</artifactId>\\s*<version>([^<]+)</version>")
+                .matcher(Files.readString(Path.of("pom.xml")));
+        assertTrue(pom.find());
+        for (String[] command : List.of(new String[] {}, new String[] {"serve"}, new String[] {"explain"},
+                new String[] {"health"}, new String[] {"reload"})) {
+            List<String> args = new ArrayList<>(List.of(command));
+            args.add("--version");
+            CliRun r = run(args.toArray(String[]::new));
+            assertEquals(0, r.exit(), args + ": " + r.err());
+            assertEquals("prism " + pom.group(1), r.out().strip(), args.toString());
+        }
+    }
+
+    @Test
+    void repeatedInstancesAreExplainedInOneRequestAndEachPrinted() {
+        double before = explanations("iris");
+        CliRun r = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                "--instance", "5.1,3.5,1.4,0.2", "--instance", "6.9,3.2,5.7,2.3", "--outputs", "virginica");
+        assertEquals(0, r.exit(), r.err());
+        assertEquals(1, explanations("iris") - before, "one request");
+        // Each instance's table shows its own values.
+        Pattern table = Pattern.compile("^iris / exact_shapley / instance (\\d) / output virginica: .*\\n"
+                + "  feature .*\\n((?:  \\S+\\s+\\S+\\s+[+-]\\S+\\s+[+-]#*\\n){4})", Pattern.MULTILINE);
+        Matcher m = table.matcher(r.out());
+        List<String> petalLengths = new ArrayList<>();
+        while (m.find()) {
+            Matcher petal = Pattern.compile("^  petal_length\\s+(\\S+)\\s", Pattern.MULTILINE).matcher(m.group(2));
+            assertTrue(petal.find(), m.group(2));
+            petalLengths.add(m.group(1) + ":" + petal.group(1));
+        }
+        assertEquals(List.of("0:1.40000", "1:5.70000"), petalLengths, r.out());
+
+        CliRun uneven = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                "--instance", "5.1,3.5,1.4,0.2", "--instance", "6.9,3.2,5.7");
+        assertEquals(2, uneven.exit());
+        assertEquals("prism explain: every --instance needs as many values as the first (4), not 3",
+                uneven.err().strip());
+        CliRun notNumbers = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
+                "--instance", "5.1,x,1.4,0.2");
+        assertEquals(2, notNumbers.exit());
+        assertTrue(notNumbers.err().contains("'5.1,x,1.4,0.2' is not a list of numbers separated by commas"
+                + " ('x' is not a number)"), notNumbers.err());
+    }
+
+    private static double explanations(String model) {
+        return server.registry().find("prism.explanations").tag("model", model).counters().stream()
+                .mapToDouble(io.micrometer.core.instrument.Counter::count).sum();
+    }
+
+    @Test
+    void aServerThatIsDownCannotBeConnectedTo() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        CliRun r = run("explain", "--target", "127.0.0.1:" + port, "--model", "iris", "--instance", "1,2,3,4",
+                "--deadline-seconds", "20");
+        assertEquals(2, r.exit(), r.out() + r.err());
+        assertEquals("prism explain: cannot connect to 127.0.0.1:" + port + " (connection failed)", r.err().strip());
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void serveRefusesAReflectionSettingOrHostItDoesNotKnow() {
+        CliRun reflection = run("serve", "--port", "0", "--metrics-port", "-1", "--reflection", "closed");
+        assertEquals(2, reflection.exit(), reflection.err());
+        assertEquals("prism: --reflection must be open, tokens or off, not 'closed'", reflection.err().strip());
+        CliRun tokens = run("serve", "--port", "0", "--metrics-port", "-1", "--reflection", "tokens");
+        assertEquals(2, tokens.exit(), tokens.err());
+        assertEquals("prism: --reflection tokens needs --tokens-file", tokens.err().strip());
+        CliRun host = run("serve", "--port", "0", "--metrics-port", "-1", "--host", "no-such-host.invalid");
+        assertEquals(2, host.exit(), host.err());
+        assertEquals("prism: host 'no-such-host.invalid' does not resolve to an address", host.err().strip());
     }
 
     @Test

@@ -51,6 +51,6 @@ class ReloadCommandTest {
         }
         CliRun run = reload("--target", "127.0.0.1:" + port, "--timeout", "5");
         assertEquals(2, run.exit(), run.out() + run.err());
-        assertTrue(run.err().contains("prism reload: UNAVAILABLE"), run.err());
+        assertEquals("prism reload: cannot connect to 127.0.0.1:" + port + " (connection failed)", run.err().strip());
     }
 }

@@ -62,7 +62,7 @@ class CancellationStormTest {
                             + ServerTestSupport.gauge(server.registry(), "prism.explain.queued") == STREAMS);
             ServerTestSupport.eventually(Duration.ofSeconds(60), () -> "rows queued for the model",
                     () -> ServerTestSupport.gauge(server.registry(), "prism.scheduler.queue.rows",
-                            "model", "breast_cancer") > 0);
+                            "model", "breast_cancer", "graph", "") > 0);
 
             channels.forEach(ManagedChannel::shutdownNow);
             ServerTestSupport.eventually(Duration.ofSeconds(30), () -> "every stream ended",
@@ -70,7 +70,7 @@ class CancellationStormTest {
             assertEquals(0, ServerTestSupport.gauge(server.registry(), "prism.explain.running"));
             assertEquals(0, ServerTestSupport.gauge(server.registry(), "prism.explain.queued"));
             assertEquals(0, ServerTestSupport.gauge(server.registry(), "prism.scheduler.queue.rows",
-                    "model", "breast_cancer"));
+                    "model", "breast_cancer", "graph", ""));
             // Only explanations that had started have a lag; the waiting ones were withdrawn at once.
             Timer lag = server.registry().find("prism.explanation.cancel.lag").tags("model", "breast_cancer").timer();
             assertTrue(lag.count() > 0 && lag.count() <= STREAMS, "cancelled while running: " + lag.count());

@@ -571,13 +571,13 @@ class ExplainServiceTest {
                     breastCancer(4, 200_000).build());
             assertTrue(call.next(WAIT).hasProgress());
             eventually(WAIT, () -> "rows queued for one job while it runs",
-                    () -> gauge(registry, "prism.scheduler.queue.rows", "model", "breast_cancer") > 0
-                            && gauge(registry, "prism.scheduler.jobs", "model", "breast_cancer") == 1);
+                    () -> gauge(registry, "prism.scheduler.queue.rows", "model", "breast_cancer", "graph", "") > 0
+                            && gauge(registry, "prism.scheduler.jobs", "model", "breast_cancer", "graph", "") == 1);
 
             // The job's queued rows are dropped within 50 ms of the client's cancel.
             long cancelled = System.nanoTime();
             call.cancel();
-            while (gauge(registry, "prism.scheduler.queue.rows", "model", "breast_cancer") > 0
+            while (gauge(registry, "prism.scheduler.queue.rows", "model", "breast_cancer", "graph", "") > 0
                     && System.nanoTime() - cancelled < TimeUnit.SECONDS.toNanos(10)) {
                 Thread.onSpinWait();
             }
@@ -587,9 +587,9 @@ class ExplainServiceTest {
             eventually(Duration.ofSeconds(10), () -> "the cancellation recorded",
                     () -> counter(registry, "prism.explanations", "model", "breast_cancer", "status", "CANCELLED") == 1);
             eventually(Duration.ofSeconds(10), () -> "an empty queue, now "
-                            + gauge(registry, "prism.scheduler.queue.rows", "model", "breast_cancer"),
-                    () -> gauge(registry, "prism.scheduler.queue.rows", "model", "breast_cancer") == 0);
-            assertEquals(0, gauge(registry, "prism.scheduler.jobs", "model", "breast_cancer"));
+                            + gauge(registry, "prism.scheduler.queue.rows", "model", "breast_cancer", "graph", ""),
+                    () -> gauge(registry, "prism.scheduler.queue.rows", "model", "breast_cancer", "graph", "") == 0);
+            assertEquals(0, gauge(registry, "prism.scheduler.jobs", "model", "breast_cancer", "graph", ""));
             assertEquals(0, counter(registry, "prism.explanations", "model", "breast_cancer", "status", "OK"));
             assertTrue(call.events.stream().noneMatch(ExplainEvent::hasResult));
         }
@@ -616,7 +616,7 @@ class ExplainServiceTest {
                     "prism.explanations", "model", "breast_cancer", "status", "DEADLINE_EXCEEDED") == 1);
             assertEquals(0, counter(registry, "prism.explanations", "model", "breast_cancer", "status", "CANCELLED"));
             eventually(Duration.ofSeconds(10), () -> "an empty queue",
-                    () -> gauge(registry, "prism.scheduler.queue.rows", "model", "breast_cancer") == 0);
+                    () -> gauge(registry, "prism.scheduler.queue.rows", "model", "breast_cancer", "graph", "") == 0);
         }
     }
 

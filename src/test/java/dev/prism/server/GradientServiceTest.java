@@ -179,7 +179,8 @@ class GradientServiceTest {
         assertLinear(r, W, C, constant(-1));
         assertEquals(2, r.getExplanations(0).getDiagnostics().getModelEvaluations());
         // The rows went through the DeepLIFT graph's own scheduler.
-        assertTrue(ServerTestSupport.counter(server.registry(), "prism.model.rows", "model", "lin/deep_lift") >= 4);
+        assertTrue(ServerTestSupport.counter(server.registry(), "prism.model.rows", "model", "lin", "graph",
+                "deep_lift") >= 4);
     }
 
     @Test
@@ -205,7 +206,8 @@ class GradientServiceTest {
         assertEquals("integrated_gradients", r.getMethod());
         assertLinear(r, V, E, new double[] {1, 2, 3});
         assertEquals(2 * (7 + 2), r.getExplanations(0).getDiagnostics().getModelEvaluations());
-        assertTrue(ServerTestSupport.counter(server.registry(), "prism.model.rows", "model", "lin/gradient_logits") > 0);
+        assertTrue(ServerTestSupport.counter(server.registry(), "prism.model.rows", "model", "lin", "graph",
+                "gradient_logits") > 0);
     }
 
     @Test

@@ -80,6 +80,11 @@ class ModelReloadTest {
     @Test
     void reloadUnderContinuousLoadFailsNoRequest() throws Exception {
         start("linear");
+        // Every outcome is counted from zero, before the first reload.
+        for (String outcome : List.of("added", "replaced", "removed", "refused")) {
+            assertEquals(0.0, server.registry().get("prism.model.reloads").tags("model", "linear", "outcome", outcome)
+                    .counter().count(), outcome);
+        }
         AtomicBoolean running = new AtomicBoolean(true);
         AtomicInteger answered = new AtomicInteger();
         List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();

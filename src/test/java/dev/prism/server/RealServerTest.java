@@ -6,13 +6,13 @@ import static dev.prism.server.ServerTestSupport.floats;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.protobuf.DescriptorProtos.FileDescriptorProto;
-import com.google.protobuf.DescriptorProtos.MethodDescriptorProto;
-import com.google.protobuf.DescriptorProtos.ServiceDescriptorProto;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.ExplainServiceGrpc;
+import dev.prism.api.v1.GetModelRequest;
 import dev.prism.api.v1.KernelShapParams;
+import dev.prism.api.v1.ModelServiceGrpc;
+import dev.prism.error.Reason;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -20,11 +20,6 @@ import io.grpc.health.v1.HealthCheckRequest;
 import io.grpc.health.v1.HealthCheckResponse;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
-import io.grpc.reflection.v1.ServerReflectionGrpc;
-import io.grpc.reflection.v1.ServerReflectionRequest;
-import io.grpc.reflection.v1.ServerReflectionResponse;
-import io.grpc.reflection.v1.ServiceResponse;
-import io.grpc.stub.StreamObserver;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -34,7 +29,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -43,7 +37,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The server as deployed: Netty on a free TCP port, health, reflection and the Prometheus endpoint. */
+/** The server as deployed: Netty on a free TCP port, health and the Prometheus endpoint. */
 class RealServerTest {
     @TempDir
     static Path dir;
@@ -143,6 +137,48 @@ class RealServerTest {
         assertEquals(meanErrors, scrape.value("prism_explanation_standard_error_sum", tags), 1e-9 * meanErrors);
     }
 
+    /** Nothing on this server asks for breast_cancer's attribution graphs. */
+    @Test
+    void theEndpointKeepsToPrometheusConventionsAndShowsNoHistogramsOfIdleGraphs() throws Exception {
+        Scrape scrape = Scrape.get(server.metricsPort());
+        assertTrue(scrape.value("process_cpu_seconds_total", Map.of()) > 0);
+        assertEquals(List.of(), scrape.samples.stream().map(Scrape.Sample::name).filter(n -> n.endsWith("_max"))
+                .distinct().toList());
+        // The scheduler of a graph is told apart by its graph label; its counters and gauges are there at zero.
+        for (String graph : List.of("deep_lift", "gradient")) {
+            Map<String, String> tags = Map.of("model", "breast_cancer", "graph", graph);
+            for (String series : List.of("prism_model_rows_total", "prism_model_run_failures_total",
+                    "prism_scheduler_queue_rows", "prism_scheduler_jobs")) {
+                assertEquals(0.0, scrape.value(series, tags), series + tags);
+            }
+            for (String histogram : List.of("prism_model_run_seconds", "prism_scheduler_batch_rows",
+                    "prism_scheduler_queue_wait_seconds")) {
+                for (String suffix : List.of("_bucket", "_count", "_sum")) {
+                    assertEquals(List.of(), scrape.find(histogram + suffix, tags), histogram + suffix + tags);
+                }
+            }
+        }
+        assertEquals(List.of("", "deep_lift", "gradient"), scrape.find("prism_model_rows_total",
+                Map.of("model", "breast_cancer")).stream().map(s -> s.labels().get("graph")).sorted().toList());
+        assertEquals(List.of(), scrape.samples.stream().filter(s -> s.labels().getOrDefault("model", "").contains("/"))
+                .toList());
+    }
+
+    @Test
+    void errorsAreCountedByReasonFromZero() throws Exception {
+        Scrape before = Scrape.get(server.metricsPort());
+        assertEquals(java.util.Arrays.stream(Reason.values()).map(Reason::name).sorted().toList(),
+                before.find("prism_errors_total", Map.of()).stream().map(s -> s.labels().get("reason")).sorted()
+                        .toList());
+        // On the model service: the Explain calls of this server are the other tests'.
+        StatusRuntimeException e = failure(() -> ModelServiceGrpc.newBlockingStub(channel).getModel(
+                GetModelRequest.newBuilder().setName("no_such_model").build()));
+        assertEquals(Status.Code.NOT_FOUND, e.getStatus().getCode());
+        Map<String, String> notFound = Map.of("reason", "MODEL_NOT_FOUND");
+        assertEquals(before.value("prism_errors_total", notFound) + 1,
+                Scrape.get(server.metricsPort()).value("prism_errors_total", notFound));
+    }
+
     @Test
     void metricsEndpointOnlyAnswersGet() throws Exception {
         HttpResponse<String> post = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
@@ -161,28 +197,6 @@ class RealServerTest {
         StatusRuntimeException unknown = failure(() -> health.check(
                 HealthCheckRequest.newBuilder().setService("prism.v1.NoSuchService").build()));
         assertEquals(Status.Code.NOT_FOUND, unknown.getStatus().getCode());
-    }
-
-    @Test
-    void reflectionListsAndDescribesThePrismServices() throws Exception {
-        List<ServerReflectionResponse> listed = reflect(ServerReflectionRequest.newBuilder().setListServices("").build());
-        List<String> services = listed.get(0).getListServicesResponse().getServiceList().stream()
-                .map(ServiceResponse::getName).toList();
-        assertTrue(services.containsAll(List.of("prism.v1.ExplainService", "prism.v1.ModelService",
-                "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection")), services.toString());
-
-        List<ServerReflectionResponse> described = reflect(ServerReflectionRequest.newBuilder()
-                .setFileContainingSymbol("prism.v1.ExplainService").build());
-        List<String> methods = new ArrayList<>();
-        for (var bytes : described.get(0).getFileDescriptorResponse().getFileDescriptorProtoList()) {
-            FileDescriptorProto file = FileDescriptorProto.parseFrom(bytes);
-            for (ServiceDescriptorProto s : file.getServiceList()) {
-                if (s.getName().equals("ExplainService")) {
-                    s.getMethodList().stream().map(MethodDescriptorProto::getName).forEach(methods::add);
-                }
-            }
-        }
-        assertEquals(List.of("Explain", "StreamExplain"), methods);
     }
 
     /**
@@ -231,34 +245,6 @@ class RealServerTest {
                 ch.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
             }
         }
-    }
-
-    private static List<ServerReflectionResponse> reflect(ServerReflectionRequest request) throws Exception {
-        CompletableFuture<List<ServerReflectionResponse>> done = new CompletableFuture<>();
-        List<ServerReflectionResponse> responses = new ArrayList<>();
-        StreamObserver<ServerReflectionRequest> requests = ServerReflectionGrpc.newStub(channel)
-                .serverReflectionInfo(new StreamObserver<>() {
-                    @Override
-                    public void onNext(ServerReflectionResponse r) {
-                        responses.add(r);
-                    }
-
-                    @Override
-                    public void onError(Throwable t) {
-                        done.completeExceptionally(t);
-                    }
-
-                    @Override
-                    public void onCompleted() {
-                        done.complete(responses);
-                    }
-                });
-        requests.onNext(request);
-        requests.onCompleted();
-        List<ServerReflectionResponse> all = done.get(10, TimeUnit.SECONDS);
-        assertEquals(1, all.size());
-        assertTrue(!all.get(0).hasErrorResponse(), () -> all.get(0).getErrorResponse().toString());
-        return all;
     }
 
     /** One scrape of the Prometheus endpoint, parsed into samples. */

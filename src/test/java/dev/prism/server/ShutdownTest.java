@@ -39,7 +39,7 @@ class ShutdownTest {
             CompletableFuture<ExplainResponse> inFlight = CompletableFuture.supplyAsync(
                     () -> prism.explain().explain(request));
             eventually(Duration.ofSeconds(30), () -> "the explanation running",
-                    () -> counter(prism.registry(), "prism.model.rows", "model", "breast_cancer") > 0);
+                    () -> counter(prism.registry(), "prism.model.rows", "model", "breast_cancer", "graph", "") > 0);
 
             Thread closer = new Thread(prism.server::close, "test-close");
             closer.start();
@@ -89,7 +89,7 @@ class ShutdownTest {
             CompletableFuture<ExplainResponse> inFlight = CompletableFuture.supplyAsync(
                     () -> prism.explain().explain(request));
             eventually(Duration.ofSeconds(30), () -> "the explanation running",
-                    () -> counter(prism.registry(), "prism.model.rows", "model", "breast_cancer") > 0);
+                    () -> counter(prism.registry(), "prism.model.rows", "model", "breast_cancer", "graph", "") > 0);
 
             Thread closer = new Thread(prism.server::close, "test-close");
             closer.start();

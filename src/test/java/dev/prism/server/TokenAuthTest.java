@@ -262,6 +262,11 @@ class TokenAuthTest {
                 String newToken = "diabetes-only-93d1c6a0e27f485b";
                 assertEquals(1, as(stub, "Bearer " + IRIS_TOKEN).listModels(ListModelsRequest.getDefaultInstance())
                         .getModelsCount());
+                // Both outcomes are counted from zero, before the first reload.
+                for (String outcome : List.of("reloaded", "refused")) {
+                    assertEquals(0.0, server.registry().get("prism.tokens.reloads").tag("outcome", outcome)
+                            .counter().count(), outcome);
+                }
 
                 // The iris token is revoked and a new one granted diabetes.
                 Files.writeString(tokens, "%s diabetes\n%s *\n".formatted(newToken, EVERY_MODEL_TOKEN));
@@ -270,6 +275,9 @@ class TokenAuthTest {
                 assertEquals("", r.getTokensRefused());
                 assertStatus(failure(() -> as(stub, "Bearer " + IRIS_TOKEN).listModels(
                         ListModelsRequest.getDefaultInstance())), Status.Code.UNAUTHENTICATED, UNAUTHENTICATED);
+                // Refused before any service ran, and counted by its reason all the same.
+                assertEquals(1.0, ServerTestSupport.counter(server.registry(), "prism.errors", "reason",
+                        UNAUTHENTICATED));
                 assertEquals(List.of("diabetes"), as(stub, "Bearer " + newToken)
                         .listModels(ListModelsRequest.getDefaultInstance()).getModelsList().stream()
                         .map(ModelInfo::getName).toList());

@@ -1,19 +1,45 @@
 package dev.prism.server.security;
 
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * Who may reach the server and what they may use. Every field is optional; {@link #NONE} serves
- * plaintext gRPC without authentication and metrics on every interface.
+ * plaintext gRPC without authentication on every interface, reflection open, and metrics on every
+ * interface.
  *
  * @param tlsCert     PEM certificate chain of the gRPC port; with {@code tlsKey}, turns TLS on
  * @param tlsKey      PEM PKCS#8 private key of {@code tlsCert}
  * @param tlsClientCa PEM CA certificates; when set, clients must present a certificate they signed (mutual TLS)
  * @param tokensFile  bearer tokens with their model allow lists (see {@link AccessTokens}); null = no authentication
+ * @param host        address the gRPC port binds to; null = every interface
  * @param metricsHost address the metrics endpoint binds to; null = every interface
+ * @param reflection  who may use server reflection; null = {@link Reflection#TOKENS} with a tokens file,
+ *                    {@link Reflection#OPEN} without
  */
-public record SecurityOptions(Path tlsCert, Path tlsKey, Path tlsClientCa, Path tokensFile, String metricsHost) {
-    public static final SecurityOptions NONE = new SecurityOptions(null, null, null, null, null);
+public record SecurityOptions(Path tlsCert, Path tlsKey, Path tlsClientCa, Path tokensFile, String host,
+                              String metricsHost, Reflection reflection) {
+    public static final SecurityOptions NONE = new SecurityOptions(null, null, null, null, null, null, null);
+
+    /** Who may use server reflection (both grpc.reflection.v1 and v1alpha). */
+    public enum Reflection {
+        /** Every caller, token or not. */
+        OPEN,
+        /** Callers with a token of the tokens file, whichever models it allows. */
+        TOKENS,
+        /** Nobody: the reflection services are not served. */
+        OFF;
+
+        /** The value of {@code --reflection}: open, tokens or off. */
+        public static Reflection parse(String value) {
+            for (Reflection r : values()) {
+                if (r.name().toLowerCase(Locale.ROOT).equals(value)) {
+                    return r;
+                }
+            }
+            throw new IllegalArgumentException("--reflection must be open, tokens or off, not '" + value + "'");
+        }
+    }
 
     public SecurityOptions {
         if ((tlsCert == null) != (tlsKey == null)) {
@@ -22,17 +48,33 @@ public record SecurityOptions(Path tlsCert, Path tlsKey, Path tlsClientCa, Path 
         if (tlsClientCa != null && tlsCert == null) {
             throw new IllegalArgumentException("--tls-client-ca needs TLS: give --tls-cert and --tls-key too");
         }
+        if (reflection == Reflection.TOKENS && tokensFile == null) {
+            throw new IllegalArgumentException("--reflection tokens needs --tokens-file");
+        }
     }
 
     public boolean tls() {
         return tlsCert != null;
     }
 
-    public SecurityOptions withTokensFile(Path file) {
-        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, file, metricsHost);
+    /** Who may use reflection, the default resolved: tokens when there is a tokens file, open otherwise. */
+    public Reflection reflectionAccess() {
+        return reflection != null ? reflection : tokensFile != null ? Reflection.TOKENS : Reflection.OPEN;
     }
 
-    public SecurityOptions withMetricsHost(String host) {
-        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host);
+    public SecurityOptions withTokensFile(Path file) {
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, file, host, metricsHost, reflection);
+    }
+
+    public SecurityOptions withHost(String address) {
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, address, metricsHost, reflection);
+    }
+
+    public SecurityOptions withMetricsHost(String address) {
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, address, reflection);
+    }
+
+    public SecurityOptions withReflection(Reflection access) {
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, metricsHost, access);
     }
 }
