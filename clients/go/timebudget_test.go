@@ -156,8 +156,8 @@ func TestAGenerousTimeBudgetAnswersInFull(t *testing.T) {
 	}
 }
 
-func TestOnlyKernelSHAPTakesATimeBudget(t *testing.T) {
-	req := prism.NewRequest("iris", irisRows(t), prism.LIME(nil), prism.TimeBudget(500*time.Millisecond))
+func TestAMethodWithoutAnAnytimeAnswerRefusesATimeBudget(t *testing.T) {
+	req := prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil), prism.TimeBudget(500*time.Millisecond))
 	_, err := client.StreamExplain(testContext(t), req, nil)
 	perr, ok := prism.AsError(err)
 	if !ok || perr.Code != codes.InvalidArgument || perr.Reason != prismpb.ErrorReason_INVALID_PARAMS {

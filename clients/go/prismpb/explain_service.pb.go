@@ -559,15 +559,18 @@ type ExplainRequest struct {
 	// Link applied to outputs before attributing. Default LINK_IDENTITY.
 	Link Link `protobuf:"varint,7,opt,name=link,proto3,enum=prism.v1.Link" json:"link,omitempty"`
 	// The best answer within this time, counted from the server's receipt of the
-	// request (kernel_shap without `l1_reg` only; every other method is refused
-	// with INVALID_ARGUMENT): when it runs out, each instance stops sampling and
-	// answers with its current estimate, its standard errors and the evaluations
-	// it used, and the response is marked `partial`. Every instance gets a first
-	// estimate from a small part of its coalitions before any gets more, then the
-	// instances take turns. Only an instance that has no estimate yet fails the
-	// request with DEADLINE_EXCEEDED. A budget that suffices gives the answer
-	// without one, bit for bit (unless `tolerance` stops an instance first).
-	// Unset: no budget (the gRPC deadline still applies). At most one hour.
+	// request, for the methods whose `MethodInfo.time_budget` is true
+	// (kernel_shap without `l1_reg`, permutation_shap, lime; every other method
+	// is refused with INVALID_ARGUMENT): when it runs out, each instance stops
+	// sampling and answers from what it evaluated so far (kernel_shap: its
+	// current estimate and standard errors; permutation_shap: its whole
+	// permutations, as a request for that many would; lime: a surrogate fitted
+	// to the samples that came back, as a request for that many would), and the
+	// response is marked `partial`. The instances take turns. Only an instance
+	// that has nothing to answer from yet fails the request with
+	// DEADLINE_EXCEEDED. A budget that suffices gives the answer without one,
+	// bit for bit (unless `tolerance` stops an instance first). Unset: no budget
+	// (the gRPC deadline still applies). At most one hour.
 	TimeBudget    *durationpb.Duration `protobuf:"bytes,22,opt,name=time_budget,json=timeBudget,proto3" json:"time_budget,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
