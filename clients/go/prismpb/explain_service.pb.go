@@ -2262,8 +2262,8 @@ func (x *ExplainResponse) GetWarnings() []*ResponseWarning {
 type ResponseWarning struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// What it is, for programs: "EFFICIENCY_GAP" (a method whose attributions
-	// should add up to model_output - base_value leaves more than 5% of it
-	// unexplained in some explanation).
+	// should add up to model_output - base_value leaves, for some instance, a gap
+	// over 5% of the largest change model_output - base_value of its outputs).
 	Code string `protobuf:"bytes,1,opt,name=code,proto3" json:"code,omitempty"`
 	// What it is and what to do, for people.
 	Message       string `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
