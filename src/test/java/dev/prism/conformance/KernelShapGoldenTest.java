@@ -8,21 +8,17 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.prism.batch.BatchScheduler;
 import dev.prism.batch.BatchingSettings;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
-import dev.prism.explain.ProgressSink;
-import dev.prism.explain.TimeBudget;
 import dev.prism.explain.shap.KernelShapExplainer;
 import dev.prism.explain.shap.KernelShapParams;
 import dev.prism.model.Background;
 import dev.prism.onnx.OnnxModelLoader;
 import dev.prism.repository.ModelRepository;
-import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import dev.prism.testing.ExplainerRun;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -78,13 +74,8 @@ class KernelShapGoldenTest {
         for (int i = 0; i < outputs.length; i++) {
             outputs[i] = i;
         }
-        try (BatchScheduler scheduler = new BatchScheduler(entry.name(), entry.model(), batching,
-                new SimpleMeterRegistry())) {
-            RequestContext context = new RequestContext();
-            return new KernelShapExplainer().explain(new ExplainInput(x, bg, outputs, link, 0),
-                    new KernelShapParams(nsamples), scheduler.open(context), ProgressSink.NONE, context,
-                    TimeBudget.NONE);
-        }
+        return ExplainerRun.of(new KernelShapExplainer(), new ExplainInput(x, bg, outputs, link, 0),
+                new KernelShapParams(nsamples)).on(entry.model()).batching(batching).run();
     }
 
     @ParameterizedTest

@@ -6,18 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.prism.batch.BatchScheduler;
 import dev.prism.batch.BatchingSettings;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.explain.shap.KernelShapExplainer;
 import dev.prism.explain.shap.KernelShapParams;
 import dev.prism.model.Background;
-import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
+import dev.prism.testing.ExplainerRun;
 import dev.prism.testing.FunctionModel;
 import dev.prism.testing.RecordingProgress;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,13 +50,8 @@ class CoalitionGameTest {
         ExplainInput input = new ExplainInput(new RowBlock(instances, m, x), Background.uniform(new RowBlock(5, m, bg)),
                 new int[] {0}, Link.IDENTITY, 0);
         RecordingProgress progress = new RecordingProgress();
-        BatchingSettings batching = new BatchingSettings(4096, 0, 4_194_304, true, 1);
-        List<Explanation> out;
-        try (BatchScheduler scheduler = new BatchScheduler("t", model, batching, new SimpleMeterRegistry())) {
-            RequestContext context = new RequestContext();
-            out = new KernelShapExplainer().explain(input, KernelShapParams.DEFAULTS, scheduler.open(context),
-                    progress, context, TimeBudget.NONE);
-        }
+        List<Explanation> out = ExplainerRun.of(new KernelShapExplainer(), input, KernelShapParams.DEFAULTS).on(model)
+                .batching(new BatchingSettings(4096, 0, 4_194_304, true, 1)).progress(progress).run();
         assertEquals(instances, out.size());
         for (int i = 0; i < instances; i++) {
             assertEquals(i, out.get(i).instance(), "explanations come in instance order");
@@ -204,13 +197,11 @@ class CoalitionGameTest {
         ExplainInput input = new ExplainInput(new RowBlock(instances, m, x), Background.uniform(new RowBlock(3, m, bg)),
                 new int[] {0}, Link.IDENTITY, 0);
         BatchingSettings batching = new BatchingSettings(4096, 0, 4_194_304, true, 1);
-        try (BatchScheduler scheduler = new BatchScheduler("t", new FunctionModel(m, 1, CoalitionGameTest::model),
-                batching, new SimpleMeterRegistry())) {
-            RequestContext context = new RequestContext();
-            new CoalitionGame(input, scheduler.open(context), new RecordingProgress(), context,
-                    TimeBudget.of(Duration.ofHours(1)), windowBytes)
-                    .play(plans::start, 3L * 7000);
-        }
+        ExplainerRun.of((runner, progress, context, budget) -> {
+            new CoalitionGame(input, runner, progress, context, budget, windowBytes).play(plans::start, 3L * 7000);
+            return null;
+        }).on(new FunctionModel(m, 1, CoalitionGameTest::model)).batching(batching)
+                .budget(TimeBudget.of(Duration.ofHours(1))).run();
     }
 
     @Test
@@ -261,15 +252,11 @@ class CoalitionGameTest {
         FunctionModel model = new FunctionModel(4, 1, CoalitionGameTest::model);
         ExplainInput input = new ExplainInput(new RowBlock(1, 4, new double[] {1, 2, 3, 4}),
                 Background.uniform(new RowBlock(1, 4, new double[4])), new int[] {0}, Link.IDENTITY, 0);
-        try (BatchScheduler scheduler = new BatchScheduler("t", model, BatchingSettings.DEFAULT,
-                new SimpleMeterRegistry())) {
-            RequestContext context = new RequestContext();
-            TimeBudget budget = TimeBudget.of(Duration.ofMillis(-1)); // it waited longer than its budget for a thread
-            PrismException e = assertThrows(PrismException.class, () -> new KernelShapExplainer().explain(input,
-                    KernelShapParams.DEFAULTS, scheduler.open(context), new RecordingProgress(), context, budget));
-            assertEquals(Reason.DEADLINE_EXCEEDED, e.reason());
-            assertTrue(e.getMessage().contains("time budget ran out before the explanation started"), e.getMessage());
-        }
+        TimeBudget budget = TimeBudget.of(Duration.ofMillis(-1)); // it waited longer than its budget for a thread
+        PrismException e = assertThrows(PrismException.class, () -> ExplainerRun.of(new KernelShapExplainer(), input,
+                KernelShapParams.DEFAULTS).on(model).budget(budget).run());
+        assertEquals(Reason.DEADLINE_EXCEEDED, e.reason());
+        assertTrue(e.getMessage().contains("time budget ran out before the explanation started"), e.getMessage());
         assertEquals(List.of(), model.batchSizes());
     }
 

@@ -14,7 +14,7 @@ import dev.prism.explain.shap.KernelShapExplainer;
 import dev.prism.explain.shap.KernelShapParams;
 import dev.prism.model.Background;
 import dev.prism.tensor.RowBlock;
-import dev.prism.testing.ExplainerHarness;
+import dev.prism.testing.ExplainerRun;
 import dev.prism.testing.FunctionModel;
 import org.junit.jupiter.api.Test;
 
@@ -56,12 +56,12 @@ class ExplanationTest {
                 Link.IDENTITY, 0);
         String infinite = "the explanation of instance 0 for output column 0 came out not finite (attribution 0 is NaN):"
                 + " the method's arithmetic failed on the model's outputs";
-        assertEquals(infinite, internalError(() -> ExplainerHarness.explain(new ExactShapleyExplainer(), model, input,
-                ExactShapleyParams.DEFAULTS)));
-        assertEquals(infinite, internalError(() -> ExplainerHarness.explain(new KernelShapExplainer(), model, input,
-                KernelShapParams.DEFAULTS)));
-        String lime = internalError(() -> ExplainerHarness.explain(new LimeExplainer(), model, input,
-                LimeParams.DEFAULTS));
+        assertEquals(infinite, internalError(() -> ExplainerRun.of(new ExactShapleyExplainer(), input,
+                ExactShapleyParams.DEFAULTS).on(model).run()));
+        assertEquals(infinite, internalError(() -> ExplainerRun.of(new KernelShapExplainer(), input,
+                KernelShapParams.DEFAULTS).on(model).run()));
+        String lime = internalError(() -> ExplainerRun.of(new LimeExplainer(), input, LimeParams.DEFAULTS).on(model)
+                .run());
         assertTrue(lime.startsWith("the lime surrogate could not be fitted: ridge: "), lime);
     }
 

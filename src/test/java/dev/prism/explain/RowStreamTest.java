@@ -12,7 +12,8 @@ import dev.prism.runner.NeededOutputs;
 import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.RowSource;
-import dev.prism.testing.FunctionRunner;
+import dev.prism.testing.ExplainerRun;
+import dev.prism.testing.FunctionModel;
 import dev.prism.testing.RecordingProgress;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,8 +27,19 @@ class RowStreamTest {
     private static final NeededOutputs ANY = NeededOutputs.scoreColumns(new int[] {0}, row -> "row " + row);
 
     /** The model: row (chunk, r) scores chunk * 1000 + r, so each output says where it came from. */
-    private static FunctionRunner runner() {
-        return new FunctionRunner(2, 1, x -> new double[] {x[0] * 1000 + x[1]});
+    private final FunctionModel model = new FunctionModel(2, 1, x -> new double[] {x[0] * 1000 + x[1]});
+
+    /** The chunks streamed through the model on the submitting thread, each submit one run of it. */
+    private ExplainerRun<Boolean> stream(RowStream.Chunks chunks, long maxRowsInFlight) {
+        return ExplainerRun.of((runner, progress, context, budget) ->
+                new RowStream(runner, progress, context, budget, maxRowsInFlight).run(chunks))
+                .on(model).synchronously();
+    }
+
+    /** Rows every answer needs, evaluated through the stream. */
+    private ExplainerRun<RowBlock> evaluate(RowBlock rows) {
+        return ExplainerRun.of((runner, progress, context, budget) ->
+                new RowStream(runner, progress, context, budget, 10).evaluate(rows, ANY)).on(model).synchronously();
     }
 
     /** Chunks of the given sizes, in order; keeps which were handed out and which absorbed. */
@@ -88,12 +100,11 @@ class RowStreamTest {
 
     @Test
     void chunksComeBackInOrderWithTheirOwnOutputsWithinTheBoundOfRowsInFlight() {
-        FunctionRunner runner = runner();
         RecordingProgress progress = new RecordingProgress();
         Sizes chunks = new Sizes(3, 3, 3, 3, 3, 3, 1, 5);
-        assertTrue(new RowStream(runner, progress, new RequestContext(), TimeBudget.NONE, 10).run(chunks));
+        assertTrue(stream(chunks, 10).progress(progress).run());
         assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7), chunks.absorbed);
-        assertEquals(List.of(3, 3, 3, 3, 3, 3, 1, 5), runner.submits());
+        assertEquals(List.of(3, 3, 3, 3, 3, 3, 1, 5), model.batchSizes());
         assertEquals(24, progress.done);
         // Chunks go out while fewer than 10 rows are in flight: 0, 3, 6, 9, then no more.
         assertEquals(12, chunks.mostInFlight);
@@ -102,37 +113,33 @@ class RowStreamTest {
     @ParameterizedTest
     @EnumSource(value = Reason.class, names = {"CANCELLED", "DEADLINE_EXCEEDED", "SHUTTING_DOWN"})
     void aCancellationStopsTheStreamBeforeItsNextChunk(Reason reason) {
-        RequestContext context = new RequestContext();
-        FunctionRunner runner = runner().afterSubmit(2, () -> context.cancel(reason));
         Sizes chunks = new Sizes(2, 2, 2, 2, 2, 2);
         PrismException e = assertThrows(PrismException.class,
-                () -> new RowStream(runner, new RecordingProgress(), context, TimeBudget.NONE, 100).run(chunks));
+                () -> stream(chunks, 100).cancelAfterSubmits(2, reason).run());
         assertEquals(reason, e.reason());
         // Room for all six, but none went out after the cancellation, and none came back.
-        assertEquals(List.of(2, 2), runner.submits());
+        assertEquals(List.of(2, 2), model.batchSizes());
         assertEquals(List.of(), chunks.absorbed);
     }
 
     @Test
     void atTheTimeBudgetItStopsWithTheChunksAbsorbedUntilThen() {
-        RecordingProgress progress = new RecordingProgress();
         // The clock is the rows that came back: the budget is spent once 12 have.
-        TimeBudget budget = TimeBudget.until(12, () -> progress.done);
         Sizes chunks = new Sizes(5, 5, 5, 5, 5, 5);
-        assertFalse(new RowStream(runner(), progress, new RequestContext(), budget, 10).run(chunks));
+        ExplainerRun<Boolean> stream = stream(chunks, 10).budgetOfRows(12);
+        assertFalse(stream.run());
         assertEquals(List.of(0, 1, 2), chunks.absorbed);
-        assertFalse(budget.partial(), "partial is the explainer's to say");
+        assertFalse(stream.partial(), "partial is the explainer's to say");
     }
 
     @Test
     void aBudgetSpentWithTheLastChunkIsNoStop() {
-        RecordingProgress progress = new RecordingProgress();
         Sizes chunks = new Sizes(5, 5, 5);
-        assertTrue(new RowStream(runner(), progress, new RequestContext(), TimeBudget.until(15, () -> progress.done),
-                100).run(chunks));
+        assertTrue(stream(chunks, 100).budgetOfRows(15).run());
         assertEquals(List.of(0, 1, 2), chunks.absorbed);
     }
 
+    /** Its own runner: one that never answers, so the budget runs out with rows in flight. */
     @Test
     void aBudgetThatRunsOutWhileTheModelWorksAbandonsWhatIsInFlight() {
         AtomicLong clock = new AtomicLong();
@@ -165,20 +172,16 @@ class RowStreamTest {
 
     @Test
     void theRowsEveryAnswerNeedsAreRefusedOnceTheBudgetIsSpent() {
-        FunctionRunner runner = runner();
-        RowStream stream = new RowStream(runner, new RecordingProgress(), new RequestContext(),
-                TimeBudget.until(0, () -> 0), 10);
         PrismException e = assertThrows(PrismException.class,
-                () -> stream.evaluate(new RowBlock(1, 2, new double[2]), ANY));
+                () -> evaluate(new RowBlock(1, 2, new double[2])).budgetOfRows(0).run());
         assertEquals(Reason.DEADLINE_EXCEEDED, e.reason());
-        assertEquals(List.of(), runner.submits());
+        assertEquals(List.of(), model.batchSizes());
     }
 
     @Test
     void theRowsEveryAnswerNeedsCountInTheProgress() {
         RecordingProgress progress = new RecordingProgress();
-        RowBlock out = new RowStream(runner(), progress, new RequestContext(), TimeBudget.NONE, 10)
-                .evaluate(new RowBlock(2, 2, new double[] {1, 2, 3, 4}), ANY);
+        RowBlock out = evaluate(new RowBlock(2, 2, new double[] {1, 2, 3, 4})).progress(progress).run();
         assertEquals(1002, out.get(0, 0));
         assertEquals(3004, out.get(1, 0));
         assertEquals(2, progress.done);
@@ -197,7 +200,6 @@ class RowStreamTest {
                 return false;
             }
         };
-        assertThrows(IllegalStateException.class, () -> new RowStream(runner(), new RecordingProgress(),
-                new RequestContext(), TimeBudget.NONE, 10).run(stalled));
+        assertThrows(IllegalStateException.class, () -> stream(stalled, 10).run());
     }
 }

@@ -17,10 +17,9 @@ import dev.prism.explain.shap.KernelShapParams;
 import dev.prism.explain.shap.PermutationShapExplainer;
 import dev.prism.explain.shap.PermutationShapParams;
 import dev.prism.model.Background;
-import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
-import dev.prism.testing.FunctionRunner;
-import dev.prism.testing.RecordingProgress;
+import dev.prism.testing.ExplainerRun;
+import dev.prism.testing.FunctionModel;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -47,8 +46,14 @@ class StreamedExplainersTest {
         return new double[] {s, x[0] - x[2] * x[3]};
     }
 
-    private static FunctionRunner runner() {
-        return new FunctionRunner(ELEMENTS, 2, StreamedExplainersTest::model);
+    private static FunctionModel model() {
+        return new FunctionModel(ELEMENTS, 2, StreamedExplainersTest::model);
+    }
+
+    /** The explainer on a model of its own, each submitted block run at once. */
+    private static <P> ExplainerRun<List<Explanation>> synchronous(Explainer<P> explainer, ExplainInput input,
+                                                                   P params) {
+        return ExplainerRun.of(explainer, input, params).on(model()).synchronously();
     }
 
     private static RowBlock gaussian(Random r, int rows) {
@@ -80,60 +85,60 @@ class StreamedExplainersTest {
         return new PermutationShapParams(0, n);
     }
 
-    /** An explainer with its parameters and an input of many chunks. */
+    /** An explainer with its parameters and an input of many chunks, on the model, synchronously. */
     enum Method {
         KERNEL_SHAP {
             @Override
-            List<Explanation> explain(FunctionRunner runner, RequestContext context, TimeBudget budget) {
-                return new KernelShapExplainer().explain(tabular(1), KernelShapParams.DEFAULTS, runner,
-                        ProgressSink.NONE, context, budget);
+            ExplainerRun<List<Explanation>> explain() {
+                return ExplainerRun.of(new KernelShapExplainer(), tabular(1), KernelShapParams.DEFAULTS);
             }
         },
         PERMUTATION_SHAP {
             @Override
-            List<Explanation> explain(FunctionRunner runner, RequestContext context, TimeBudget budget) {
-                return new PermutationShapExplainer().explain(tabular(1), PermutationShapParams.DEFAULTS, runner,
-                        ProgressSink.NONE, context, budget);
+            ExplainerRun<List<Explanation>> explain() {
+                return ExplainerRun.of(new PermutationShapExplainer(), tabular(1), PermutationShapParams.DEFAULTS);
             }
         },
         EXACT_SHAPLEY {
             @Override
-            List<Explanation> explain(FunctionRunner runner, RequestContext context, TimeBudget budget) {
-                return new ExactShapleyExplainer().explain(tabular(1), ExactShapleyParams.DEFAULTS, runner,
-                        ProgressSink.NONE, context, budget);
+            ExplainerRun<List<Explanation>> explain() {
+                return ExplainerRun.of(new ExactShapleyExplainer(), tabular(1), ExactShapleyParams.DEFAULTS);
             }
         },
         /** Ten instances: one chunk each. */
         LIME_TABULAR {
             @Override
-            List<Explanation> explain(FunctionRunner runner, RequestContext context, TimeBudget budget) {
-                return new LimeExplainer().explain(tabular(10), lime(0), runner, ProgressSink.NONE, context, budget);
+            ExplainerRun<List<Explanation>> explain() {
+                return ExplainerRun.of(new LimeExplainer(), tabular(10), lime(0));
             }
         },
         LIME_MASKED {
             @Override
-            List<Explanation> explain(FunctionRunner runner, RequestContext context, TimeBudget budget) {
-                return new LimeExplainer().explain(grouped(1), lime(0), runner, ProgressSink.NONE, context, budget);
+            ExplainerRun<List<Explanation>> explain() {
+                return ExplainerRun.of(new LimeExplainer(), grouped(1), lime(0));
             }
         };
 
-        abstract List<Explanation> explain(FunctionRunner runner, RequestContext context, TimeBudget budget);
+        abstract ExplainerRun<List<Explanation>> explain();
+
+        ExplainerRun<List<Explanation>> on(FunctionModel model) {
+            return explain().on(model).synchronously();
+        }
     }
 
     @ParameterizedTest
     @EnumSource(Method.class)
     void aCancellationStopsTheRowsBeforeTheNextChunk(Method method) {
-        FunctionRunner whole = runner();
-        method.explain(whole, new RequestContext(), TimeBudget.NONE);
-        assertTrue(whole.submits().size() > 3, "the request has several chunks: " + whole.submits());
+        FunctionModel whole = model();
+        method.on(whole).run();
+        assertTrue(whole.batchSizes().size() > 3, "the request has several chunks: " + whole.batchSizes());
 
-        RequestContext context = new RequestContext();
         // Submit 1 holds the instances (and the replacement rows); the cancellation comes with the first chunk.
-        FunctionRunner runner = runner().afterSubmit(2, () -> context.cancel(Reason.CANCELLED));
-        PrismException e = assertThrows(PrismException.class,
-                () -> method.explain(runner, context, TimeBudget.NONE));
+        FunctionModel cancelled = model();
+        PrismException e = assertThrows(PrismException.class, () -> method.on(cancelled).cancelAfterSubmits(2).run());
         assertEquals(Reason.CANCELLED, e.reason());
-        assertEquals(whole.submits().subList(0, 2), runner.submits(), "nothing went out after the cancellation");
+        assertEquals(whole.batchSizes().subList(0, 2), cancelled.batchSizes(),
+                "nothing went out after the cancellation");
     }
 
     /** The same instance's explanations (one per output) in two answers, to the last bit. */
@@ -158,12 +163,11 @@ class StreamedExplainersTest {
     void permutationShapAtItsTimeBudgetAnswersFromItsWholePermutationsAsAShorterRequestWould() {
         PermutationShapExplainer explainer = new PermutationShapExplainer();
         ExplainInput input = tabular(2);
-        RecordingProgress progress = new RecordingProgress();
         // The instances and the background, then three chunks of 81 coalitions x 200 rows.
-        TimeBudget budget = TimeBudget.until(2 + BACKGROUND + 3 * 81 * BACKGROUND, () -> progress.done);
-        List<Explanation> partial = explainer.explain(input, permutations(40), runner(), progress,
-                new RequestContext(), budget);
-        assertTrue(budget.partial());
+        ExplainerRun<List<Explanation>> timed = synchronous(explainer, input, permutations(40))
+                .budgetOfRows(2 + BACKGROUND + 3 * 81 * BACKGROUND);
+        List<Explanation> partial = timed.run();
+        assertTrue(timed.partial());
         long perPermutation = PermutationShapParams.coalitionsPerPermutation(ELEMENTS);
         for (int i = 0; i < 2; i++) {
             long coalitions = partial.get(2 * i).diagnostics().coalitions();
@@ -171,8 +175,7 @@ class StreamedExplainersTest {
             int completed = (int) (coalitions / perPermutation);
             // Taking turns, each instance had some of its 40 permutations and neither had them all.
             assertTrue(completed >= 5 && completed < 40, "instance " + i + ": " + completed + " permutations");
-            List<Explanation> shorter = explainer.explain(input, permutations(completed), runner(), ProgressSink.NONE,
-                    new RequestContext(), TimeBudget.NONE);
+            List<Explanation> shorter = synchronous(explainer, input, permutations(completed)).run();
             assertSameInstance(shorter, partial, i);
         }
     }
@@ -181,17 +184,14 @@ class StreamedExplainersTest {
     void tabularLimeAtItsTimeBudgetFitsTheSamplesItHadAsAShorterRequestWould() {
         LimeExplainer explainer = new LimeExplainer();
         ExplainInput input = tabular(3);
-        RecordingProgress progress = new RecordingProgress();
         // The instances, then four chunks of 1,024 samples, the instances taking turns.
-        TimeBudget budget = TimeBudget.until(3 + 4 * 1024, () -> progress.done);
-        List<Explanation> partial = explainer.explain(input, lime(3000), runner(), progress, new RequestContext(),
-                budget);
-        assertTrue(budget.partial());
+        ExplainerRun<List<Explanation>> timed = synchronous(explainer, input, lime(3000)).budgetOfRows(3 + 4 * 1024);
+        List<Explanation> partial = timed.run();
+        assertTrue(timed.partial());
         int[] samples = new int[3];
         for (int i = 0; i < 3; i++) {
             samples[i] = (int) partial.get(2 * i).diagnostics().coalitions();
-            List<Explanation> shorter = explainer.explain(input, lime(samples[i]), runner(), ProgressSink.NONE,
-                    new RequestContext(), TimeBudget.NONE);
+            List<Explanation> shorter = synchronous(explainer, input, lime(samples[i])).run();
             assertSameInstance(shorter, partial, i);
         }
         // Each has the instance itself and its chunks: the first instance two, the others one.
@@ -202,19 +202,17 @@ class StreamedExplainersTest {
     void maskedLimeAtItsTimeBudgetFitsTheSamplesItHadAsAShorterRequestWould() {
         LimeExplainer explainer = new LimeExplainer();
         ExplainInput input = grouped(2);
-        RecordingProgress progress = new RecordingProgress();
         // The instances and the background, then two chunks of 81 coalitions x 200 rows.
-        TimeBudget budget = TimeBudget.until(2 + BACKGROUND + 2 * 81 * BACKGROUND, () -> progress.done);
-        List<Explanation> partial = explainer.explain(input, lime(600), runner(), progress, new RequestContext(),
-                budget);
-        assertTrue(budget.partial());
+        ExplainerRun<List<Explanation>> timed = synchronous(explainer, input, lime(600))
+                .budgetOfRows(2 + BACKGROUND + 2 * 81 * BACKGROUND);
+        List<Explanation> partial = timed.run();
+        assertTrue(timed.partial());
         long total = 0;
         for (int i = 0; i < 2; i++) {
             int samples = (int) partial.get(2 * i).diagnostics().coalitions();
             total += samples - 1;
             assertTrue(samples > 32 && samples < 600, "instance " + i + ": " + samples + " samples");
-            List<Explanation> shorter = explainer.explain(input, lime(samples), runner(), ProgressSink.NONE,
-                    new RequestContext(), TimeBudget.NONE);
+            List<Explanation> shorter = synchronous(explainer, input, lime(samples)).run();
             assertSameInstance(shorter, partial, i);
         }
         assertEquals(2 * 81, total, "every coalition that came back is in an answer");
@@ -222,25 +220,22 @@ class StreamedExplainersTest {
 
     @Test
     void limeFailsWhenTheBudgetRunsOutBeforeEveryInstanceHasSamples() {
-        RecordingProgress progress = new RecordingProgress();
         // Spent with the first chunk, which is the first instance's.
-        TimeBudget budget = TimeBudget.until(3 + 1, () -> progress.done);
-        PrismException e = assertThrows(PrismException.class, () -> new LimeExplainer().explain(tabular(3),
-                lime(3000), runner(), progress, new RequestContext(), budget));
+        ExplainerRun<List<Explanation>> timed = synchronous(new LimeExplainer(), tabular(3), lime(3000))
+                .budgetOfRows(3 + 1);
+        PrismException e = assertThrows(PrismException.class, timed::run);
         assertEquals(Reason.DEADLINE_EXCEEDED, e.reason());
         assertTrue(e.getMessage().contains("(2 of 3 had none, the first being instance 1)"), e.getMessage());
-        assertFalse(budget.partial());
+        assertFalse(timed.partial());
     }
 
     @Test
     void exactShapleyHasNoAnswerBeforeItsEndSoItIgnoresTheBudget() {
-        RecordingProgress progress = new RecordingProgress();
-        TimeBudget budget = TimeBudget.until(2 + BACKGROUND + 1, () -> progress.done);
-        List<Explanation> timed = new ExactShapleyExplainer().explain(tabular(2), ExactShapleyParams.DEFAULTS,
-                runner(), progress, new RequestContext(), budget);
-        List<Explanation> whole = new ExactShapleyExplainer().explain(tabular(2), ExactShapleyParams.DEFAULTS,
-                runner(), ProgressSink.NONE, new RequestContext(), TimeBudget.NONE);
-        assertFalse(budget.partial());
+        ExplainerRun<List<Explanation>> run = synchronous(new ExactShapleyExplainer(), tabular(2),
+                ExactShapleyParams.DEFAULTS);
+        List<Explanation> timed = run.budgetOfRows(2 + BACKGROUND + 1).run();
+        assertFalse(run.partial());
+        List<Explanation> whole = run.budget(TimeBudget.NONE).run();
         assertSameInstance(whole, timed, 0);
         assertSameInstance(whole, timed, 1);
     }
@@ -249,10 +244,10 @@ class StreamedExplainersTest {
     @ParameterizedTest
     @EnumSource(value = Method.class, names = {"PERMUTATION_SHAP", "LIME_TABULAR", "LIME_MASKED"})
     void aBudgetThatSufficesGivesTheAnswerWithoutOne(Method method) {
-        TimeBudget ample = TimeBudget.until(Long.MAX_VALUE, () -> 0);
-        List<Explanation> timed = method.explain(runner(), new RequestContext(), ample);
-        List<Explanation> whole = method.explain(runner(), new RequestContext(), TimeBudget.NONE);
+        ExplainerRun<List<Explanation>> ample = method.on(model()).budgetOfRows(Long.MAX_VALUE);
+        List<Explanation> timed = ample.run();
         assertFalse(ample.partial());
+        List<Explanation> whole = method.on(model()).run();
         assertEquals(whole.size(), timed.size());
         for (int i = 0; i < whole.size() / 2; i++) {
             assertSameInstance(whole, timed, i);

@@ -10,6 +10,8 @@ public final class RecordingProgress implements ProgressSink {
     public long done;
     public final List<double[]> estimates = new ArrayList<>();
     public final List<double[]> errors = new ArrayList<>();
+    /** The instance of each estimate. */
+    public final List<Integer> instances = new ArrayList<>();
 
     @Override
     public synchronized void total(long evaluations) {
@@ -25,5 +27,6 @@ public final class RecordingProgress implements ProgressSink {
     public synchronized void estimate(int instance, int output, double[] attributions, double[] standardErrors) {
         estimates.add(attributions.clone());
         errors.add(standardErrors == null ? null : standardErrors.clone());
+        instances.add(instance);
     }
 }

@@ -9,6 +9,7 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.testing.AttributionFunctionModel;
+import dev.prism.testing.ExplainerRun;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -21,8 +22,8 @@ class DeepLiftExplainerTest {
     @Test
     void aLinearModelGetsWTimesTheDifferenceAndNoDelta() {
         AttributionFunctionModel model = new AttributionFunctionModel(4, 2, AttributionFunctionModel.linear(W, C));
-        List<Explanation> out = Graphs.run(new DeepLiftExplainer(), null, model,
-                Graphs.input(X, Graphs.baseline(BASELINE), true, 2));
+        List<Explanation> out = ExplainerRun.of(new DeepLiftExplainer(),
+                Inputs.input(X, Inputs.baseline(BASELINE), true, 2), null).on(model).run();
         assertEquals(6, out.size());
         for (int i = 0; i < X.length; i++) {
             for (int k = 0; k < 2; k++) {
@@ -47,8 +48,8 @@ class DeepLiftExplainerTest {
     @Test
     void theDeltaIsTheSumOfContributionsMinusTheChangeInOutput() {
         AttributionFunctionModel model = Polynomial.model();
-        List<Explanation> out = Graphs.run(new DeepLiftExplainer(), null, model,
-                Graphs.input(X, Graphs.baseline(BASELINE), true, 2));
+        List<Explanation> out = ExplainerRun.of(new DeepLiftExplainer(),
+                Inputs.input(X, Inputs.baseline(BASELINE), true, 2), null).on(model).run();
         Polynomial f = new Polynomial();
         for (int i = 0; i < X.length; i++) {
             double[][] c = f.contributions(X[i], BASELINE);
@@ -69,8 +70,8 @@ class DeepLiftExplainerTest {
         AttributionFunctionModel model = new AttributionFunctionModel(4, 2, AttributionFunctionModel.linear(W, C));
         // Element 2 is in no group: the reference takes the instance's value there.
         FeatureGroups groups = FeatureGroups.of(4, List.of(new int[] {0, 3}, new int[] {1}), List.of("a", "b"));
-        ExplainInput input = Graphs.input(X, Graphs.baseline(BASELINE), true, groups, 2);
-        List<Explanation> out = Graphs.run(new DeepLiftExplainer(), null, model, input);
+        ExplainInput input = Inputs.input(X, Inputs.baseline(BASELINE), true, groups, 2);
+        List<Explanation> out = ExplainerRun.of(new DeepLiftExplainer(), input, null).on(model).run();
         for (int i = 0; i < X.length; i++) {
             double[] reference = BASELINE.clone();
             reference[2] = X[i][2];

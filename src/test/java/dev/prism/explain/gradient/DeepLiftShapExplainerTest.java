@@ -9,8 +9,8 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.model.Background;
-import dev.prism.runner.RequestContext;
 import dev.prism.testing.AttributionFunctionModel;
+import dev.prism.testing.ExplainerRun;
 import dev.prism.testing.RecordingProgress;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -21,14 +21,14 @@ class DeepLiftShapExplainerTest {
     static final double[] WEIGHTS = {1, 2, 3, 4};
 
     static Background background() {
-        return new Background(Graphs.rows(BG), WEIGHTS);
+        return new Background(Inputs.rows(BG), WEIGHTS);
     }
 
     @Test
     void theWeightedMeanOfDeepLiftOverTheBackgroundWithItsStandardErrors() {
         Polynomial f = new Polynomial();
-        List<Explanation> out = Graphs.run(new DeepLiftShapExplainer(), null, Polynomial.model(),
-                Graphs.input(X, background(), false, 2));
+        List<Explanation> out = ExplainerRun.of(new DeepLiftShapExplainer(), Inputs.input(X, background(), false, 2),
+                null).on(Polynomial.model()).run();
         double[] pi = background().weights();
         for (int i = 0; i < X.length; i++) {
             for (int k = 0; k < 2; k++) {
@@ -64,11 +64,11 @@ class DeepLiftShapExplainerTest {
 
     @Test
     void oneBackgroundRowIsDeepLiftAgainstItWithoutStandardErrors() {
-        Background one = Background.uniform(Graphs.rows(new double[][] {BG[1]}));
-        List<Explanation> shap = Graphs.run(new DeepLiftShapExplainer(), null, Polynomial.model(),
-                Graphs.input(X, one, false, 2));
-        List<Explanation> lift = Graphs.run(new DeepLiftExplainer(), null, Polynomial.model(),
-                Graphs.input(X, one, true, 2));
+        Background one = Background.uniform(Inputs.rows(new double[][] {BG[1]}));
+        List<Explanation> shap = ExplainerRun.of(new DeepLiftShapExplainer(), Inputs.input(X, one, false, 2), null)
+                .on(Polynomial.model()).run();
+        List<Explanation> lift = ExplainerRun.of(new DeepLiftExplainer(), Inputs.input(X, one, true, 2), null)
+                .on(Polynomial.model()).run();
         for (int n = 0; n < shap.size(); n++) {
             assertArrayEquals(lift.get(n).attributions(), shap.get(n).attributions(), 1e-15);
             assertEquals(lift.get(n).baseValue(), shap.get(n).baseValue(), 1e-15);
@@ -82,8 +82,8 @@ class DeepLiftShapExplainerTest {
         AttributionFunctionModel model = new AttributionFunctionModel(4, 2,
                 AttributionFunctionModel.linear(w, DeepLiftExplainerTest.C));
         FeatureGroups groups = FeatureGroups.of(4, List.of(new int[] {1, 2}, new int[] {3}), List.of("a", "b"));
-        ExplainInput input = Graphs.input(X, background(), false, groups, 2);
-        List<Explanation> out = Graphs.run(new DeepLiftShapExplainer(), null, model, input);
+        ExplainInput input = Inputs.input(X, background(), false, groups, 2);
+        List<Explanation> out = ExplainerRun.of(new DeepLiftShapExplainer(), input, null).on(model).run();
         double[] pi = background().weights();
         for (int i = 0; i < X.length; i++) {
             double[] mean = new double[4];
@@ -109,9 +109,9 @@ class DeepLiftShapExplainerTest {
     void runningEstimatesStreamAsBackgroundRowsComeBack() {
         RecordingProgress progress = new RecordingProgress();
         double[][] x = {X[0]};
-        Graphs.run(new DeepLiftShapExplainer(1), null, Polynomial.model(), false,
-                new ExplainInput(Graphs.rows(x), background(), false, Graphs.singletons(4), new int[] {1},
-                        dev.prism.explain.Link.IDENTITY, 0), 4096, progress, new RequestContext());
+        ExplainerRun.of(new DeepLiftShapExplainer(1), new ExplainInput(Inputs.rows(x), background(), false,
+                Inputs.singletons(4), new int[] {1}, dev.prism.explain.Link.IDENTITY, 0), null)
+                .on(Polynomial.model()).progress(progress).run();
         // After rows 2 and 3 of 4; after the last the result is final.
         assertEquals(2, progress.estimates.size());
         Polynomial f = new Polynomial();

@@ -1,20 +1,20 @@
 package dev.prism.explain.gradient;
 
-import dev.prism.explain.Explainer;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.prism.batch.BatchingSettings;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
-import dev.prism.explain.ProgressSink;
 import dev.prism.model.Background;
-import dev.prism.runner.RequestContext;
 import dev.prism.testing.AttributionFunctionModel;
+import dev.prism.testing.ExplainerRun;
 import dev.prism.testing.RecordingProgress;
 import java.util.List;
 import java.util.function.IntFunction;
@@ -52,11 +52,16 @@ class GradientExplainersTest {
                 new Method("saliency", cast(SaliencyExplainer::new), null, false)).map(Arguments::of);
     }
 
+    /** A scheduler of this batch size with two model runs in flight at once. */
+    private static BatchingSettings batching(int maxBatchRows) {
+        return BatchingSettings.DEFAULT.withMaxBatchRows(maxBatchRows).withWorkers(2);
+    }
+
     private static ExplainInput input(Method m, int[] outputs, Link link) {
         Background references = m.background
-                ? new Background(Graphs.rows(DeepLiftShapExplainerTest.BG), DeepLiftShapExplainerTest.WEIGHTS)
-                : Graphs.baseline(DeepLiftExplainerTest.BASELINE);
-        return new ExplainInput(Graphs.rows(X), references, !m.background, Graphs.singletons(4), outputs, link, 0);
+                ? new Background(Inputs.rows(DeepLiftShapExplainerTest.BG), DeepLiftShapExplainerTest.WEIGHTS)
+                : Inputs.baseline(DeepLiftExplainerTest.BASELINE);
+        return new ExplainInput(Inputs.rows(X), references, !m.background, Inputs.singletons(4), outputs, link, 0);
     }
 
     @ParameterizedTest
@@ -65,8 +70,9 @@ class GradientExplainersTest {
         List<Explanation> first = null;
         for (int chunk : new int[] {1, 7, 4096}) {
             for (int batch : new int[] {1, 7, 4096}) {
-                List<Explanation> out = Graphs.run(m.explainer.apply(chunk), m.params, Polynomial.model(), false,
-                        input(m, new int[] {0, 1}, Link.IDENTITY), batch, ProgressSink.NONE, new RequestContext());
+                List<Explanation> out = ExplainerRun.of(m.explainer.apply(chunk),
+                        input(m, new int[] {0, 1}, Link.IDENTITY), m.params).on(Polynomial.model())
+                        .batching(batching(batch)).run();
                 if (first == null) {
                     first = out;
                     continue;
@@ -94,8 +100,8 @@ class GradientExplainersTest {
         RecordingProgress progress = new RecordingProgress();
         ExplainInput input = input(m, new int[] {1, 0}, Link.IDENTITY);
         Explainer<Object> explainer = m.explainer.apply(7);
-        List<Explanation> out = Graphs.run(explainer, m.params, model, false, input, 5, progress,
-                new RequestContext());
+        List<Explanation> out = ExplainerRun.of(explainer, input, m.params).on(model).batching(batching(5))
+                .progress(progress).run();
         long needed = explainer.evaluationsNeeded(input, m.params);
         assertEquals(needed, progress.total);
         assertEquals(needed, progress.done);
@@ -113,28 +119,14 @@ class GradientExplainersTest {
     @MethodSource("methods")
     void cancellingStopsTheRowsAndFailsWithTheReason(Method m) {
         AttributionFunctionModel model = Polynomial.model();
-        RequestContext context = new RequestContext();
-        long[] done = new long[1];
-        ProgressSink cancelling = new ProgressSink() {
-            @Override
-            public void total(long evaluations) {}
-
-            @Override
-            public void advance(long evaluations) {
-                done[0] += evaluations;
-                context.cancel(Reason.CANCELLED);
-            }
-
-            @Override
-            public void estimate(int instance, int output, double[] attributions, double[] standardErrors) {}
-        };
+        RecordingProgress progress = new RecordingProgress();
         Explainer<Object> explainer = m.explainer.apply(1);
         ExplainInput input = input(m, new int[] {0, 1}, Link.IDENTITY);
-        PrismException e = assertThrows(PrismException.class, () -> Graphs.run(explainer, m.params, model, false,
-                input, 4096, cancelling, context));
+        PrismException e = assertThrows(PrismException.class, () -> ExplainerRun.of(explainer, input, m.params)
+                .on(model).batching(batching(4096)).progress(progress).cancelAfterRows(1).run());
         assertEquals(Reason.CANCELLED, e.reason());
         // One chunk of one row was read; at most the chunks in flight behind it ran.
-        assertEquals(1, done[0]);
+        assertEquals(1, progress.done);
         assertTrue(model.graphRows() <= 1 + AttributionRows.MAX_CHUNKS_IN_FLIGHT,
                 "rows run after cancelling: " + model.graphRows());
         assertTrue(explainer.evaluationsNeeded(input, m.params) > 1 + AttributionRows.MAX_CHUNKS_IN_FLIGHT);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.prism.explain.Explanation;
 import dev.prism.explain.FeatureGroups;
+import dev.prism.testing.ExplainerRun;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -14,8 +15,8 @@ class GradientXInputExplainerTest {
     @Test
     void atAZeroBaselineItIsTheInputTimesTheGradient() {
         double[] zero = new double[4];
-        List<Explanation> out = Graphs.run(new GradientXInputExplainer(), null, Polynomial.model(),
-                Graphs.input(X, Graphs.baseline(zero), true, 2));
+        List<Explanation> out = ExplainerRun.of(new GradientXInputExplainer(),
+                Inputs.input(X, Inputs.baseline(zero), true, 2), null).on(Polynomial.model()).run();
         Polynomial f = new Polynomial();
         for (int i = 0; i < X.length; i++) {
             double[][] j = f.jacobian(X[i]);
@@ -36,8 +37,8 @@ class GradientXInputExplainerTest {
     void aBaselineMultipliesTheGradientByTheDifferenceAndGroupsSumIt() {
         double[] baseline = DeepLiftExplainerTest.BASELINE;
         FeatureGroups groups = FeatureGroups.of(4, List.of(new int[] {2}, new int[] {0, 3}), List.of("a", "b"));
-        List<Explanation> out = Graphs.run(new GradientXInputExplainer(), null, Polynomial.model(),
-                Graphs.input(X, Graphs.baseline(baseline), true, groups, 2));
+        List<Explanation> out = ExplainerRun.of(new GradientXInputExplainer(),
+                Inputs.input(X, Inputs.baseline(baseline), true, groups, 2), null).on(Polynomial.model()).run();
         Polynomial f = new Polynomial();
         for (int i = 0; i < X.length; i++) {
             double[] reference = baseline.clone();

@@ -11,6 +11,7 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.testing.AttributionFunctionModel;
+import dev.prism.testing.ExplainerRun;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -22,8 +23,8 @@ class IntegratedGradientsExplainerTest {
 
     private static List<Explanation> explain(AttributionFunctionModel model, ExplainInput input, int steps,
                                              IntegrationMethod method) {
-        return Graphs.run(new IntegratedGradientsExplainer(), new IntegratedGradientsParams(steps, method), model,
-                input);
+        return ExplainerRun.of(new IntegratedGradientsExplainer(), input, new IntegratedGradientsParams(steps, method))
+                .on(model).run();
     }
 
     @Test
@@ -33,7 +34,7 @@ class IntegratedGradientsExplainerTest {
                 AttributionFunctionModel.linear(w, DeepLiftExplainerTest.C));
         for (IntegrationMethod method : new IntegrationMethod[] {IntegrationMethod.GAUSS_LEGENDRE,
                 IntegrationMethod.RIEMANN_LEFT, IntegrationMethod.RIEMANN_RIGHT, IntegrationMethod.RIEMANN_MIDDLE}) {
-            List<Explanation> out = explain(model, Graphs.input(X, Graphs.baseline(BASELINE), true, 2), 3, method);
+            List<Explanation> out = explain(model, Inputs.input(X, Inputs.baseline(BASELINE), true, 2), 3, method);
             for (int i = 0; i < X.length; i++) {
                 for (int k = 0; k < 2; k++) {
                     Explanation e = out.get(i * 2 + k);
@@ -54,7 +55,7 @@ class IntegratedGradientsExplainerTest {
     @ParameterizedTest
     @ValueSource(ints = {2, 3, 50, 0})
     void gaussLegendreIsExactForGradientsQuadraticAlongThePath(int steps) {
-        List<Explanation> out = explain(Polynomial.model(), Graphs.input(X, Graphs.baseline(BASELINE), true, 2),
+        List<Explanation> out = explain(Polynomial.model(), Inputs.input(X, Inputs.baseline(BASELINE), true, 2),
                 steps, IntegrationMethod.GAUSS_LEGENDRE);
         Polynomial f = new Polynomial();
         for (int i = 0; i < X.length; i++) {
@@ -88,7 +89,7 @@ class IntegratedGradientsExplainerTest {
     void riemannRulesGiveTheirExactFiniteSums(int steps) {
         Polynomial f = new Polynomial();
         for (IntegrationMethod method : IntegrationMethod.values()) {
-            List<Explanation> out = explain(Polynomial.model(), Graphs.input(X, Graphs.baseline(BASELINE), true, 2),
+            List<Explanation> out = explain(Polynomial.model(), Inputs.input(X, Inputs.baseline(BASELINE), true, 2),
                     steps, method);
             double[] m = moments(method, steps);
             for (int i = 0; i < X.length; i++) {
@@ -109,7 +110,7 @@ class IntegratedGradientsExplainerTest {
         double[][] w = DeepLiftExplainerTest.W;
         AttributionFunctionModel model = new AttributionFunctionModel(4, 2,
                 AttributionFunctionModel.linear(w, DeepLiftExplainerTest.C));
-        Explanation e = explain(model, Graphs.input(X, Graphs.baseline(BASELINE), true, 2), 4,
+        Explanation e = explain(model, Inputs.input(X, Inputs.baseline(BASELINE), true, 2), 4,
                 IntegrationMethod.RIEMANN_TRAPEZOID).get(0);
         double change = DeepLiftExplainerTest.linear(0, X[0]) - DeepLiftExplainerTest.linear(0, BASELINE);
         assertEquals(-change / 4, e.diagnostics().convergenceDelta(), 1e-13);
@@ -118,7 +119,7 @@ class IntegratedGradientsExplainerTest {
     @Test
     void groupsSumTheirElementsAndUngroupedElementsStayOnThePath() {
         FeatureGroups groups = FeatureGroups.of(4, List.of(new int[] {0, 1}, new int[] {3}), List.of("a", "b"));
-        List<Explanation> out = explain(Polynomial.model(), Graphs.input(X, Graphs.baseline(BASELINE), true,
+        List<Explanation> out = explain(Polynomial.model(), Inputs.input(X, Inputs.baseline(BASELINE), true,
                 groups, 2), 8, IntegrationMethod.GAUSS_LEGENDRE);
         Polynomial f = new Polynomial();
         for (int i = 0; i < X.length; i++) {
@@ -138,7 +139,7 @@ class IntegratedGradientsExplainerTest {
 
     @Test
     void stepsOutOfRangeAndSingleRiemannPointsAreRefused() {
-        ExplainInput input = Graphs.input(X, Graphs.baseline(BASELINE), true, 2);
+        ExplainInput input = Inputs.input(X, Inputs.baseline(BASELINE), true, 2);
         IntegratedGradientsExplainer ig = new IntegratedGradientsExplainer();
         for (IntegratedGradientsParams bad : new IntegratedGradientsParams[] {
                 new IntegratedGradientsParams(-1, IntegrationMethod.GAUSS_LEGENDRE),

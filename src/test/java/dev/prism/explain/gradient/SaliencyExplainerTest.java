@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.prism.explain.Explanation;
 import dev.prism.explain.FeatureGroups;
+import dev.prism.testing.ExplainerRun;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -16,8 +17,8 @@ class SaliencyExplainerTest {
     @Test
     void absoluteGradientsSummedOverGroupsWithNoReference() {
         FeatureGroups groups = FeatureGroups.of(4, List.of(new int[] {0, 1}, new int[] {2}), List.of("a", "b"));
-        List<Explanation> out = Graphs.run(new SaliencyExplainer(), null, Polynomial.model(),
-                Graphs.input(X, Graphs.baseline(new double[4]), true, groups, 2));
+        List<Explanation> out = ExplainerRun.of(new SaliencyExplainer(),
+                Inputs.input(X, Inputs.baseline(new double[4]), true, groups, 2), null).on(Polynomial.model()).run();
         Polynomial f = new Polynomial();
         for (int i = 0; i < X.length; i++) {
             double[][] j = f.jacobian(X[i]);

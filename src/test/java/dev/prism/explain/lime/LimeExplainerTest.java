@@ -14,10 +14,9 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
-import dev.prism.explain.ProgressSink;
 import dev.prism.model.Background;
 import dev.prism.tensor.RowBlock;
-import dev.prism.testing.ExplainerHarness;
+import dev.prism.testing.ExplainerRun;
 import dev.prism.testing.FunctionModel;
 import dev.prism.testing.RecordingProgress;
 import java.util.ArrayList;
@@ -178,8 +177,8 @@ class LimeExplainerTest {
         LimeParams params = new LimeParams(0, 0, LimeParams.FeatureSelection.NONE, LimeParams.Discretizer.QUARTILE,
                 kernelWidth, false, LimeParams.MaskSampling.AUTO, new LimeParams.Neighbourhood(rows(n, g, flat), null),
                 new int[0]);
-        Explanation e = ExplainerHarness.explain(EXPLAINER, new FunctionModel(elements, 1, linear(0.7, w)),
-                grouped(x, bg, false, 1, 0), params).get(0);
+        Explanation e = ExplainerRun.of(EXPLAINER, grouped(x, bg, false, 1, 0), params)
+                .on(new FunctionModel(elements, 1, linear(0.7, w))).run().get(0);
         // The value of a coalition: the model averaged over the background with the kept groups from x.
         double[] y = new double[n];
         double[] weights = new double[n];
@@ -220,8 +219,8 @@ class LimeExplainerTest {
         double[] x = gaussian(r, elements);
         double[] base = gaussian(r, elements);
         base[2] = x[2];
-        Explanation e = ExplainerHarness.explain(EXPLAINER, new FunctionModel(elements, 1, linear(-0.4, w)),
-                grouped(x, Background.uniform(rows(1, elements, base)), true, 1, 3), masking(20_000, sampling)).get(0);
+        Explanation e = ExplainerRun.of(EXPLAINER, grouped(x, Background.uniform(rows(1, elements, base)), true, 1, 3),
+                masking(20_000, sampling)).on(new FunctionModel(elements, 1, linear(-0.4, w))).run().get(0);
         double[] contribution = new double[GROUPS.size()];
         for (int k = 0; k < GROUPS.size(); k++) {
             for (int el : GROUPS.get(k)) {
@@ -249,9 +248,10 @@ class LimeExplainerTest {
         }
         RowBlock bg = rows(300, m, bgData);
         double[] x = gaussian(r, m);
-        Explanation e = ExplainerHarness.explain(EXPLAINER, new FunctionModel(m, 1, linear(1.5, w)),
+        Explanation e = ExplainerRun.of(EXPLAINER,
                 new ExplainInput(rows(1, m, x), Background.uniform(bg), all(1), Link.IDENTITY, 0),
-                params(20_000, LimeParams.FeatureSelection.NONE, LimeParams.Discretizer.NONE)).get(0);
+                params(20_000, LimeParams.FeatureSelection.NONE, LimeParams.Discretizer.NONE))
+                .on(new FunctionModel(m, 1, linear(1.5, w))).run().get(0);
         for (int j = 0; j < m; j++) {
             double mean = 0;
             for (int i = 0; i < 300; i++) {
@@ -290,7 +290,7 @@ class LimeExplainerTest {
             int n = 20_001;
             ExplainInput input = new ExplainInput(rows(1, m, x.clone()), Background.uniform(rows(1, m, new double[m])),
                     true, FeatureGroups.of(m, singles, names), all(1), Link.IDENTITY, 5);
-            ExplainerHarness.explain(EXPLAINER, model, input, masking(n, sampling));
+            ExplainerRun.of(EXPLAINER, input, masking(n, sampling)).on(model).run();
             // The instance and the baseline come first, then one row per sample.
             List<double[]> samples = seen.subList(2, seen.size());
             assertEquals(n - 1, samples.size());
@@ -315,25 +315,20 @@ class LimeExplainerTest {
         return c;
     }
 
-    private static List<Explanation> tabular(FunctionModel model, RowBlock x, RowBlock bg, long seed,
-                                             BatchingSettings batching, ProgressSink progress) {
-        return ExplainerHarness.explain(EXPLAINER, model,
-                new ExplainInput(x, Background.uniform(bg), all(2), Link.IDENTITY, seed),
-                params(300, LimeParams.FeatureSelection.AUTO, LimeParams.Discretizer.QUARTILE), batching, progress);
+    private static ExplainerRun<List<Explanation>> tabular(FunctionModel model, RowBlock x, RowBlock bg, long seed) {
+        return ExplainerRun.of(EXPLAINER, new ExplainInput(x, Background.uniform(bg), all(2), Link.IDENTITY, seed),
+                params(300, LimeParams.FeatureSelection.AUTO, LimeParams.Discretizer.QUARTILE)).on(model);
     }
 
-    private static List<Explanation> masked(FunctionModel model, RowBlock x, RowBlock bg, long seed,
-                                            BatchingSettings batching, ProgressSink progress) {
+    private static ExplainerRun<List<Explanation>> masked(FunctionModel model, RowBlock x, RowBlock bg, long seed) {
         List<String> names = List.of("g0", "g1", "g2", "g3");
         ExplainInput input = new ExplainInput(x, Background.uniform(bg), false, FeatureGroups.of(7, GROUPS, names),
                 all(2), Link.IDENTITY, seed);
-        return ExplainerHarness.explain(EXPLAINER, model, input,
-                masking(200, LimeParams.MaskSampling.BERNOULLI), batching, progress);
+        return ExplainerRun.of(EXPLAINER, input, masking(200, LimeParams.MaskSampling.BERNOULLI)).on(model);
     }
 
     private interface Run {
-        List<Explanation> apply(FunctionModel model, RowBlock x, RowBlock bg, long seed, BatchingSettings batching,
-                                ProgressSink progress);
+        ExplainerRun<List<Explanation>> of(FunctionModel model, RowBlock x, RowBlock bg, long seed);
     }
 
     private static void assertSame(List<Explanation> a, List<Explanation> b) {
@@ -355,19 +350,18 @@ class LimeExplainerTest {
         for (boolean masking : new boolean[] {false, true}) {
             Run run = masking ? LimeExplainerTest::masked : LimeExplainerTest::tabular;
             RowBlock background = masking ? bg.slice(0, 3) : bg;
-            List<Explanation> reference = run.apply(model, x, background, 11, BatchingSettings.DEFAULT,
-                    ProgressSink.NONE);
+            List<Explanation> reference = run.of(model, x, background, 11).run();
             assertEquals(6, reference.size());
             for (int i = 0; i < 6; i++) {
                 assertEquals(i / 2, reference.get(i).instance());
                 assertEquals(i % 2, reference.get(i).output());
             }
             for (int rowsPerBatch : new int[] {1, 7, 4096}) {
-                List<Explanation> es = run.apply(model, x, background, 11,
-                        BatchingSettings.DEFAULT.withMaxBatchRows(rowsPerBatch), ProgressSink.NONE);
+                List<Explanation> es = run.of(model, x, background, 11)
+                        .batching(BatchingSettings.DEFAULT.withMaxBatchRows(rowsPerBatch)).run();
                 assertSame(reference, es);
             }
-            List<Explanation> other = run.apply(model, x, background, 12, BatchingSettings.DEFAULT, ProgressSink.NONE);
+            List<Explanation> other = run.of(model, x, background, 12).run();
             assertFalse(Arrays.equals(reference.get(0).attributions(), other.get(0).attributions()));
         }
     }
@@ -380,14 +374,14 @@ class LimeExplainerTest {
         RowBlock bg = rows(5, m, gaussian(r, 5 * m));
         FunctionModel tabularModel = new FunctionModel(m, 2, nonlinear(m));
         RecordingProgress progress = new RecordingProgress();
-        tabular(tabularModel, x, bg, 0, BatchingSettings.DEFAULT, progress);
+        tabular(tabularModel, x, bg, 0).progress(progress).run();
         assertEquals(3 * 300, progress.total);
         assertEquals(progress.total, progress.done);
         assertEquals(progress.done, tabularModel.batchSizes().stream().mapToLong(Integer::longValue).sum());
 
         FunctionModel maskedModel = new FunctionModel(m, 2, nonlinear(m));
         progress = new RecordingProgress();
-        masked(maskedModel, x, bg, 0, BatchingSettings.DEFAULT, progress);
+        masked(maskedModel, x, bg, 0).progress(progress).run();
         // Element 6 is in no group, so each instance evaluates its own empty coalition (5 rows).
         assertEquals(3 + 3 * 5 + 3 * 199 * 5, progress.total);
         assertEquals(progress.total, progress.done);
@@ -402,7 +396,7 @@ class LimeExplainerTest {
         int n = 70;
         RowBlock x = rows(n, m, gaussian(r, n * m));
         RowBlock bg = rows(30, m, gaussian(r, 30 * m));
-        List<Explanation> es = tabular(model, x, bg, 0, BatchingSettings.DEFAULT, ProgressSink.NONE);
+        List<Explanation> es = tabular(model, x, bg, 0).run();
         assertEquals(2 * n, es.size());
         for (int i = 0; i < n; i++) {
             Explanation e = es.get(2 * i + 1);
@@ -420,7 +414,7 @@ class LimeExplainerTest {
         double[] x = gaussian(r, m);
         Background bg = Background.uniform(rows(20, m, gaussian(r, 20 * m)));
         ExplainInput input = new ExplainInput(rows(1, m, x.clone()), bg, new int[] {1}, Link.LOGIT, 0);
-        Explanation e = ExplainerHarness.explain(EXPLAINER, model, input, LimeParams.DEFAULTS).get(0);
+        Explanation e = ExplainerRun.of(EXPLAINER, input, LimeParams.DEFAULTS).on(model).run().get(0);
         double p = nonlinear(m).apply(x)[1];
         assertEquals(1, e.output());
         assertEquals(Math.log(p / (1 - p)), e.modelOutput(), 1e-12);
@@ -487,7 +481,7 @@ class LimeExplainerTest {
                     LimeParams.Discretizer.QUARTILE, kernelWidth, false, LimeParams.MaskSampling.AUTO, null, new int[0]);
             FunctionModel model = new FunctionModel(width, 1, linear(0.3, gaussian(r, width)));
             PrismException e = assertThrows(PrismException.class,
-                    () -> ExplainerHarness.explain(EXPLAINER, model, input, params));
+                    () -> ExplainerRun.of(EXPLAINER, input, params).on(model).run());
             assertEquals(Reason.INVALID_PARAMS, e.reason());
             assertEquals("lime.kernel_width", e.violations().get(0).field());
             assertTrue(e.getMessage().contains("gives weight 0 to every sample but the instance"), e.getMessage());

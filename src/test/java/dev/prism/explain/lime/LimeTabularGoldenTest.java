@@ -12,7 +12,7 @@ import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
 import dev.prism.model.Background;
 import dev.prism.tensor.RowBlock;
-import dev.prism.testing.ExplainerHarness;
+import dev.prism.testing.ExplainerRun;
 import dev.prism.testing.FunctionModel;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -165,7 +165,7 @@ class LimeTabularGoldenTest {
                 categorical);
         ExplainInput input = new ExplainInput(new RowBlock(1, instance.length, instance.clone()),
                 Background.uniform(training), new int[] {0, 1}, Link.IDENTITY, 0);
-        List<Explanation> es = ExplainerHarness.explain(new LimeExplainer(), model, input, params);
+        List<Explanation> es = ExplainerRun.of(new LimeExplainer(), input, params).on(model).run();
         for (JsonElement f : c.getAsJsonArray("fits")) {
             JsonObject fit = f.getAsJsonObject();
             int label = fit.get("label").getAsInt();

@@ -5,20 +5,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.prism.batch.BatchScheduler;
-import dev.prism.batch.BatchingSettings;
-import dev.prism.error.Reason;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
 import dev.prism.explain.ProgressSink;
 import dev.prism.explain.TimeBudget;
 import dev.prism.model.Background;
-import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
+import dev.prism.testing.ExplainerRun;
 import dev.prism.testing.FunctionModel;
 import dev.prism.testing.RecordingProgress;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -66,19 +62,10 @@ class AnytimePlanTest {
     /** Explains with an optional budget; {@code beforeClose} runs once the answer is in, before the model closes. */
     private static Answer explain(ExplainInput input, KernelShapParams params, Duration budget, long windowBytes,
                                   Function<double[], double[]> f, ProgressSink progress, Runnable beforeClose) {
-        try (BatchScheduler scheduler = new BatchScheduler("t", new FunctionModel(M, 2, f), BatchingSettings.DEFAULT,
-                new SimpleMeterRegistry())) {
-            RequestContext context = new RequestContext();
-            TimeBudget timeBudget = budget == null ? TimeBudget.NONE : TimeBudget.of(budget);
-            try {
-                List<Explanation> out = new KernelShapExplainer(windowBytes).explain(input, params,
-                        scheduler.open(context), progress, context, timeBudget);
-                return new Answer(out, timeBudget.partial());
-            } finally {
-                context.cancel(Reason.CANCELLED);
-                beforeClose.run();
-            }
-        }
+        TimeBudget timeBudget = budget == null ? TimeBudget.NONE : TimeBudget.of(budget);
+        List<Explanation> out = ExplainerRun.of(new KernelShapExplainer(windowBytes), input, params)
+                .on(new FunctionModel(M, 2, f)).progress(progress).budget(timeBudget).atEnd(beforeClose).run();
+        return new Answer(out, timeBudget.partial());
     }
 
     private static void assertSame(List<Explanation> expected, List<Explanation> actual) {
@@ -133,24 +120,15 @@ class AnytimePlanTest {
         }
     }
 
-    /** Running estimates by instance, in the order each instance reported them. */
-    private static final class EstimatesByInstance implements ProgressSink {
-        final Map<Integer, List<double[]>> estimates = new TreeMap<>();
-
-        @Override
-        public void total(long evaluations) {
+    /** Running estimates and their errors by instance, in the order each instance reported them. */
+    private static Map<Integer, List<double[]>> byInstance(RecordingProgress progress) {
+        Map<Integer, List<double[]>> estimates = new TreeMap<>();
+        for (int n = 0; n < progress.instances.size(); n++) {
+            List<double[]> list = estimates.computeIfAbsent(progress.instances.get(n), i -> new ArrayList<>());
+            list.add(progress.estimates.get(n));
+            list.add(progress.errors.get(n));
         }
-
-        @Override
-        public void advance(long evaluations) {
-        }
-
-        @Override
-        public synchronized void estimate(int instance, int output, double[] attributions, double[] standardErrors) {
-            List<double[]> list = estimates.computeIfAbsent(instance, i -> new ArrayList<>());
-            list.add(attributions.clone());
-            list.add(standardErrors.clone());
-        }
+        return estimates;
     }
 
     @ParameterizedTest
@@ -160,17 +138,19 @@ class AnytimePlanTest {
         // running estimates after every group are those of a plan that stayed in the window.
         ExplainInput input = input(4, 6);
         KernelShapParams params = new KernelShapParams(3000, estimator, null, 0, null, null);
-        EstimatesByInstance inWindow = new EstimatesByInstance();
-        EstimatesByInstance parked = new EstimatesByInstance();
-        List<Explanation> a = explain(input, params, Duration.ofHours(1), 1L << 26, AnytimePlanTest::model, inWindow,
-                () -> { }).explanations();
-        List<Explanation> b = explain(input, params, Duration.ofHours(1), 1, AnytimePlanTest::model, parked,
+        RecordingProgress inWindowProgress = new RecordingProgress();
+        RecordingProgress parkedProgress = new RecordingProgress();
+        List<Explanation> a = explain(input, params, Duration.ofHours(1), 1L << 26, AnytimePlanTest::model,
+                inWindowProgress, () -> { }).explanations();
+        List<Explanation> b = explain(input, params, Duration.ofHours(1), 1, AnytimePlanTest::model, parkedProgress,
                 () -> { }).explanations();
         assertSame(a, b);
-        assertEquals(List.of(0, 1, 2, 3), List.copyOf(inWindow.estimates.keySet()));
+        Map<Integer, List<double[]>> inWindow = byInstance(inWindowProgress);
+        Map<Integer, List<double[]>> parked = byInstance(parkedProgress);
+        assertEquals(List.of(0, 1, 2, 3), List.copyOf(inWindow.keySet()));
         for (int i = 0; i < 4; i++) {
-            List<double[]> x = inWindow.estimates.get(i);
-            List<double[]> y = parked.estimates.get(i);
+            List<double[]> x = inWindow.get(i);
+            List<double[]> y = parked.get(i);
             assertTrue(x.size() > 40, "estimates after each of the groups: " + x.size());
             assertEquals(x.size(), y.size());
             for (int k = 0; k < x.size(); k++) {

@@ -6,15 +6,14 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.prism.batch.BatchingSettings;
 import dev.prism.error.PrismException;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
-import dev.prism.explain.ProgressSink;
 import dev.prism.model.Background;
 import dev.prism.tensor.RowBlock;
+import dev.prism.testing.ExplainerRun;
 import dev.prism.testing.FunctionModel;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,9 +33,8 @@ class AutoShapleyExplainerTest {
         assertEquals("exact_shapley", AutoShapleyExplainer.method(input));
         assertEquals(new ExactShapleyExplainer().evaluationsNeeded(input, ExactShapleyParams.DEFAULTS),
                 auto.evaluationsNeeded(input, null));
-        assertSame(Games.run(new ExactShapleyExplainer(), ExactShapleyParams.DEFAULTS, model, input,
-                BatchingSettings.DEFAULT, ProgressSink.NONE), Games.run(auto, null, model, input,
-                BatchingSettings.DEFAULT, ProgressSink.NONE));
+        assertSame(ExplainerRun.of(new ExactShapleyExplainer(), input, ExactShapleyParams.DEFAULTS).on(model).run(),
+                ExplainerRun.of(auto, input, null).on(model).run());
     }
 
     @Test
@@ -49,9 +47,8 @@ class AutoShapleyExplainerTest {
         assertEquals("kernel_shap", AutoShapleyExplainer.method(input));
         assertEquals(new KernelShapExplainer().evaluationsNeeded(input, KernelShapParams.DEFAULTS),
                 auto.evaluationsNeeded(input, null));
-        assertSame(Games.run(new KernelShapExplainer(), KernelShapParams.DEFAULTS, model, input,
-                BatchingSettings.DEFAULT, ProgressSink.NONE), Games.run(auto, null, model, input,
-                BatchingSettings.DEFAULT, ProgressSink.NONE));
+        assertSame(ExplainerRun.of(new KernelShapExplainer(), input, KernelShapParams.DEFAULTS).on(model).run(),
+                ExplainerRun.of(auto, input, null).on(model).run());
     }
 
     /** Ten groups over many elements are ten features. */

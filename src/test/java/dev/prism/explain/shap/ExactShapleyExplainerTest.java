@@ -8,16 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.prism.batch.BatchingSettings;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
-import dev.prism.explain.ProgressSink;
 import dev.prism.model.Background;
 import dev.prism.tensor.RowBlock;
+import dev.prism.testing.ExplainerRun;
 import dev.prism.testing.FunctionModel;
 import dev.prism.testing.Shapley;
 import java.util.ArrayList;
@@ -53,8 +52,8 @@ class ExactShapleyExplainerTest {
         Background bg = randomBackground(r, 4, m);
         RowBlock x = new RowBlock(2, m, random(r, 2 * m));
         Function<Double, Double> brute = link == Link.LOGIT ? Games::logit : v -> v;
-        List<Explanation> es = Games.run(explainer, ExactShapleyParams.DEFAULTS, model,
-                Games.input(model, x, bg, link, 0), BatchingSettings.DEFAULT, ProgressSink.NONE);
+        List<Explanation> es = ExplainerRun.of(explainer, Games.input(model, x, bg, link, 0), ExactShapleyParams.DEFAULTS)
+                .on(model).run();
         assertEquals(4, es.size());
         for (int n = 0; n < 2; n++) {
             double[] row = x.row(n);
@@ -83,7 +82,8 @@ class ExactShapleyExplainerTest {
         FunctionModel model = new FunctionModel(m, 2, f);
         Background bg = randomBackground(r, 1, m);
         double[] x = random(r, m);
-        List<Explanation> es = Games.run(explainer, ExactShapleyParams.DEFAULTS, model, x, bg, Link.IDENTITY, 0);
+        List<Explanation> es = ExplainerRun.of(explainer, Games.input(model, x, bg, Link.IDENTITY, 0),
+                ExactShapleyParams.DEFAULTS).on(model).run();
         double[][] exact = Shapley.bruteForce(f, x, bg, 2, v -> v);
         for (int d = 0; d < 2; d++) {
             assertArrayEquals(exact[d], es.get(d).attributions(), 1e-12);
@@ -113,8 +113,7 @@ class ExactShapleyExplainerTest {
         FeatureGroups fg = FeatureGroups.of(elements, List.of(groups), List.of("a", "b", "c", "d"));
         ExplainInput input = new ExplainInput(new RowBlock(1, elements, x.clone()), bg, false, fg,
                 new int[] {1, 0}, Link.LOGIT, 0);
-        List<Explanation> es = Games.run(explainer, ExactShapleyParams.DEFAULTS, model, input,
-                BatchingSettings.DEFAULT, ProgressSink.NONE);
+        List<Explanation> es = ExplainerRun.of(explainer, input, ExactShapleyParams.DEFAULTS).on(model).run();
         double[][] exact = Shapley.bruteForce(f, x, bg, groups, 2, Games::logit);
         assertEquals(1, es.get(0).output());
         assertArrayEquals(exact[1], es.get(0).attributions(), 1e-12);
@@ -137,7 +136,8 @@ class ExactShapleyExplainerTest {
             data[k * m + 4] = x[4];
         }
         Background bg = Background.uniform(new RowBlock(3, m, data));
-        Explanation e = Games.run(explainer, ExactShapleyParams.DEFAULTS, model, x, bg, Link.IDENTITY, 0).get(0);
+        Explanation e = ExplainerRun.of(explainer, Games.input(model, x, bg, Link.IDENTITY, 0),
+                ExactShapleyParams.DEFAULTS).on(model).run().get(0);
         assertEquals(0.0, e.attributions()[4]);
         assertEquals(5, e.diagnostics().varyingFeatures());
         assertEquals((1 << 5) - 2, e.diagnostics().coalitions());
@@ -186,11 +186,14 @@ class ExactShapleyExplainerTest {
         double[] threeVary = {1, 2, 3, 0};
         assertThrows(PrismException.class, () -> explainer.validate(
                 Games.input(model, new RowBlock(1, m, threeVary), bg, Link.IDENTITY, 0), params));
-        Explanation e = Games.run(explainer, params, model, threeVary, bg, Link.IDENTITY, 0).get(0);
+        // Without validate, which would refuse threeVary: the check here is explain's own.
+        Explanation e = ExplainerRun.of(explainer, Games.input(model, threeVary, bg, Link.IDENTITY, 0), params)
+                .on(model).withoutValidation().run().get(0);
         assertArrayEquals(new double[] {1, 1, 0, 0}, e.attributions(), 1e-15);
 
         PrismException refused = assertThrows(PrismException.class,
-                () -> Games.run(explainer, params, model, new double[] {1, 2, 3, 4}, bg, Link.IDENTITY, 0));
+                () -> ExplainerRun.of(explainer, Games.input(model, new double[] {1, 2, 3, 4}, bg, Link.IDENTITY, 0),
+                        params).on(model).withoutValidation().run());
         assertEquals(Reason.INVALID_PARAMS, refused.reason());
         assertTrue(refused.getMessage().contains("2^4"), refused.getMessage());
     }

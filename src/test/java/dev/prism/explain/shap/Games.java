@@ -1,23 +1,14 @@
 package dev.prism.explain.shap;
 
-import dev.prism.batch.BatchScheduler;
-import dev.prism.batch.BatchingSettings;
 import dev.prism.explain.ExplainInput;
-import dev.prism.explain.Explainer;
-import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
-import dev.prism.explain.ProgressSink;
-import dev.prism.explain.TimeBudget;
 import dev.prism.model.Background;
-import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
 import dev.prism.testing.FunctionModel;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
 
-/** Models, backgrounds and a runner through the real batch scheduler, for the Shapley explainers' tests. */
+/** Models, backgrounds and inputs for the Shapley explainers' tests. */
 final class Games {
     private Games() {}
 
@@ -79,14 +70,6 @@ final class Games {
         };
     }
 
-    static <P> List<Explanation> run(Explainer<P> explainer, P params, FunctionModel model, ExplainInput input,
-                                     BatchingSettings batching, ProgressSink progress) {
-        try (BatchScheduler scheduler = new BatchScheduler("test", model, batching, new SimpleMeterRegistry())) {
-            RequestContext context = new RequestContext();
-            return explainer.explain(input, params, scheduler.open(context), progress, context, TimeBudget.NONE);
-        }
-    }
-
     /** Every output of the model explained. */
     static ExplainInput input(FunctionModel model, RowBlock x, Background bg, Link link, long seed) {
         int[] columns = new int[model.signature().outputCount()];
@@ -96,10 +79,9 @@ final class Games {
         return new ExplainInput(x, bg, columns, link, seed);
     }
 
-    static <P> List<Explanation> run(Explainer<P> explainer, P params, FunctionModel model, double[] x,
-                                     Background bg, Link link, long seed) {
-        return run(explainer, params, model, input(model, new RowBlock(1, x.length, x.clone()), bg, link, seed),
-                BatchingSettings.DEFAULT, ProgressSink.NONE);
+    /** One instance, every output of the model explained. */
+    static ExplainInput input(FunctionModel model, double[] x, Background bg, Link link, long seed) {
+        return input(model, new RowBlock(1, x.length, x.clone()), bg, link, seed);
     }
 
     static double logit(double p) {

@@ -8,22 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.prism.batch.BatchScheduler;
 import dev.prism.batch.BatchingSettings;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
-import dev.prism.explain.ProgressSink;
-import dev.prism.explain.TimeBudget;
 import dev.prism.model.Background;
-import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
+import dev.prism.testing.ExplainerRun;
 import dev.prism.testing.FunctionModel;
 import dev.prism.testing.RecordingProgress;
 import dev.prism.testing.Shapley;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.List;
 import java.util.Random;
 import java.util.function.Function;
@@ -34,25 +30,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 class KernelShapExplainerTest {
     private final KernelShapExplainer explainer = new KernelShapExplainer();
 
-    private static List<Explanation> explain(FunctionModel model, RowBlock x, Background bg, long nsamples,
-                                             Link link, long seed, BatchingSettings batching, ProgressSink progress) {
-        int outputs = model.signature().outputCount();
-        int[] columns = new int[outputs];
-        for (int i = 0; i < outputs; i++) {
-            columns[i] = i;
-        }
-        ExplainInput input = new ExplainInput(x, bg, columns, link, seed);
-        try (BatchScheduler scheduler = new BatchScheduler("test", model, batching, new SimpleMeterRegistry())) {
-            RequestContext context = new RequestContext();
-            return new KernelShapExplainer().explain(input, new KernelShapParams(nsamples),
-                    scheduler.open(context), progress, context, TimeBudget.NONE);
-        }
+    /** KernelSHAP with this many coalitions (0: its default). */
+    private static ExplainerRun<List<Explanation>> kernelShap(FunctionModel model, ExplainInput input, long nsamples) {
+        return ExplainerRun.of(new KernelShapExplainer(), input, new KernelShapParams(nsamples)).on(model);
     }
 
     private static List<Explanation> explain(FunctionModel model, double[] x, Background bg, long nsamples, Link link,
                                              long seed) {
-        return explain(model, new RowBlock(1, x.length, x.clone()), bg, nsamples, link, seed,
-                BatchingSettings.DEFAULT, ProgressSink.NONE);
+        return kernelShap(model, Games.input(model, x, bg, link, seed), nsamples).run();
     }
 
     private static double[] random(Random r, int n) {
@@ -196,9 +181,9 @@ class KernelShapExplainerTest {
         double[] exact = Shapley.bruteForce(f, x, bg, 1, v -> v)[0];
         for (KernelShapParams.Estimator estimator : KernelShapParams.Estimator.values()) {
             for (long seed = 0; seed < 5; seed++) {
-                Explanation e = Games.run(new KernelShapExplainer(),
-                        new KernelShapParams(4L * m - 2, estimator, null, 0, null, null), model, x, bg, Link.IDENTITY,
-                        seed).get(0);
+                ExplainInput input = Games.input(model, x, bg, Link.IDENTITY, seed);
+                KernelShapParams params = new KernelShapParams(4L * m - 2, estimator, null, 0, null, null);
+                Explanation e = ExplainerRun.of(new KernelShapExplainer(), input, params).on(model).run().get(0);
                 assertFalse(e.diagnostics().exact());
                 assertArrayEquals(exact, e.attributions(), 1e-8, estimator + ", seed " + seed);
             }
@@ -252,7 +237,8 @@ class KernelShapExplainerTest {
         Background bg = randomBackground(r, 20, m);
         RowBlock x = new RowBlock(3, m, random(r, 3 * m));
         RecordingProgress progress = new RecordingProgress();
-        List<Explanation> es = explain(model, x, bg, 2000, Link.IDENTITY, 1, BatchingSettings.DEFAULT, progress);
+        List<Explanation> es = kernelShap(model, Games.input(model, x, bg, Link.IDENTITY, 1), 2000)
+                .progress(progress).run();
         assertEquals(6, es.size());
         long rows = model.batchSizes().stream().mapToLong(Integer::longValue).sum();
         assertEquals(rows, progress.done);
@@ -303,8 +289,8 @@ class KernelShapExplainerTest {
         RowBlock x = new RowBlock(2, m, random(r, 2 * m));
         List<Explanation> reference = null;
         for (int rows : new int[] {1, 7, 4096}) {
-            List<Explanation> es = explain(model, x, bg, 120, Link.IDENTITY, 11,
-                    BatchingSettings.DEFAULT.withMaxBatchRows(rows), ProgressSink.NONE);
+            List<Explanation> es = kernelShap(model, Games.input(model, x, bg, Link.IDENTITY, 11), 120)
+                    .batching(BatchingSettings.DEFAULT.withMaxBatchRows(rows)).run();
             assertTrue(model.batchSizes().stream().allMatch(n -> n <= rows));
             if (reference == null) {
                 reference = es;

@@ -9,15 +9,14 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.prism.batch.BatchingSettings;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
-import dev.prism.explain.ProgressSink;
 import dev.prism.model.Background;
 import dev.prism.tensor.RowBlock;
+import dev.prism.testing.ExplainerRun;
 import dev.prism.testing.FunctionModel;
 import dev.prism.testing.Shapley;
 import java.util.List;
@@ -38,7 +37,7 @@ class PermutationShapExplainerTest {
             System.arraycopy(x, 0, rows, i * x.length, x.length);
         }
         ExplainInput input = Games.input(model, new RowBlock(n, x.length, rows), bg, Link.IDENTITY, 5);
-        return Games.run(explainer, params, model, input, BatchingSettings.DEFAULT, ProgressSink.NONE);
+        return ExplainerRun.of(explainer, input, params).on(model).run();
     }
 
     /** The estimator is unbiased: the mean of 200 runs is within 4 of its standard errors of the truth. */
@@ -129,7 +128,8 @@ class PermutationShapExplainerTest {
         FunctionModel model = new FunctionModel(2, 1, x -> new double[] {Math.exp(x[0]) * x[1] + x[0]});
         Background bg = Background.uniform(new RowBlock(2, 2, new double[] {0, 0, 1, -1}));
         double[] x = {0.5, 2};
-        Explanation e = Games.run(explainer, PermutationShapParams.DEFAULTS, model, x, bg, Link.IDENTITY, 4).get(0);
+        Explanation e = ExplainerRun.of(explainer, Games.input(model, x, bg, Link.IDENTITY, 4),
+                PermutationShapParams.DEFAULTS).on(model).run().get(0);
         double[] exact = Shapley.bruteForce(v -> new double[] {Math.exp(v[0]) * v[1] + v[0]}, x, bg, 1, v -> v)[0];
         assertArrayEquals(exact, e.attributions(), 1e-12);
         assertArrayEquals(new double[2], e.standardErrors(), 1e-12);
@@ -147,7 +147,8 @@ class PermutationShapExplainerTest {
         for (long[] c : cases) {
             PermutationShapParams params = new PermutationShapParams(c[0], (int) c[1]);
             assertEquals(c[2], params.permutations(m));
-            Explanation e = Games.run(explainer, params, model, x, bg, Link.IDENTITY, 0).get(0);
+            Explanation e = ExplainerRun.of(explainer, Games.input(model, x, bg, Link.IDENTITY, 0), params).on(model)
+                    .run().get(0);
             assertEquals(c[2] * 14, e.diagnostics().coalitions());
             assertEquals(c[2] * 14 * 2 + 1, e.diagnostics().modelEvaluations());
             assertFalse(e.diagnostics().exact());

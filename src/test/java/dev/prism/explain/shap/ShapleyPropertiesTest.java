@@ -9,22 +9,17 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.prism.batch.BatchScheduler;
 import dev.prism.batch.BatchingSettings;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.Link;
-import dev.prism.explain.ProgressSink;
-import dev.prism.explain.TimeBudget;
 import dev.prism.model.Background;
-import dev.prism.runner.BatchRunner;
-import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
+import dev.prism.testing.ExplainerRun;
 import dev.prism.testing.FunctionModel;
 import dev.prism.testing.RecordingProgress;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
@@ -39,36 +34,35 @@ class ShapleyPropertiesTest {
     enum Method {
         EXACT(false) {
             @Override
-            List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext c) {
-                return new ExactShapleyExplainer().explain(input, ExactShapleyParams.DEFAULTS, runner, progress, c, TimeBudget.NONE);
+            ExplainerRun<List<Explanation>> explain(ExplainInput input) {
+                return ExplainerRun.of(new ExactShapleyExplainer(), input, ExactShapleyParams.DEFAULTS);
             }
         },
         PERMUTATION(true) {
             @Override
-            List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext c) {
-                return new PermutationShapExplainer().explain(input, PermutationShapParams.DEFAULTS, runner,
-                        progress, c, TimeBudget.NONE);
+            ExplainerRun<List<Explanation>> explain(ExplainInput input) {
+                return ExplainerRun.of(new PermutationShapExplainer(), input, PermutationShapParams.DEFAULTS);
             }
         },
         /** Up to 11 features the default budget enumerates every coalition. */
         KERNEL(false) {
             @Override
-            List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext c) {
-                return new KernelShapExplainer().explain(input, KernelShapParams.DEFAULTS, runner, progress, c, TimeBudget.NONE);
+            ExplainerRun<List<Explanation>> explain(ExplainInput input) {
+                return ExplainerRun.of(new KernelShapExplainer(), input, KernelShapParams.DEFAULTS);
             }
         },
         KERNEL_SAMPLED(true) {
             @Override
-            List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext c) {
-                return new KernelShapExplainer().explain(input, new KernelShapParams(60), runner, progress, c, TimeBudget.NONE);
+            ExplainerRun<List<Explanation>> explain(ExplainInput input) {
+                return ExplainerRun.of(new KernelShapExplainer(), input, new KernelShapParams(60));
             }
         },
         /** The plain design and regression (no interaction adjustment), sampled. */
         KERNEL_PLAIN_SAMPLED(true) {
             @Override
-            List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress, RequestContext c) {
+            ExplainerRun<List<Explanation>> explain(ExplainInput input) {
                 KernelShapParams p = new KernelShapParams(60, KernelShapParams.Estimator.KERNEL, null, 0, null, null);
-                return new KernelShapExplainer().explain(input, p, runner, progress, c, TimeBudget.NONE);
+                return ExplainerRun.of(new KernelShapExplainer(), input, p);
             }
         };
 
@@ -86,19 +80,10 @@ class ShapleyPropertiesTest {
             return this != KERNEL_SAMPLED;
         }
 
-        abstract List<Explanation> run(ExplainInput input, BatchRunner runner, ProgressSink progress,
-                                       RequestContext context);
-
-        List<Explanation> run(FunctionModel model, ExplainInput input, BatchingSettings batching,
-                              ProgressSink progress) {
-            try (BatchScheduler scheduler = new BatchScheduler("test", model, batching, new SimpleMeterRegistry())) {
-                RequestContext context = new RequestContext();
-                return run(input, scheduler.open(context), progress, context);
-            }
-        }
+        abstract ExplainerRun<List<Explanation>> explain(ExplainInput input);
 
         List<Explanation> run(FunctionModel model, RowBlock x, Background bg, Link link, long seed) {
-            return run(model, Games.input(model, x, bg, link, seed), BatchingSettings.DEFAULT, ProgressSink.NONE);
+            return explain(Games.input(model, x, bg, link, seed)).on(model).run();
         }
 
         Explanation run(FunctionModel model, double[] x, Background bg, long seed) {
@@ -230,8 +215,8 @@ class ShapleyPropertiesTest {
         ExplainInput input = Games.input(model, new RowBlock(2, m, random(r, 2 * m)), bg, Link.LOGIT, 11);
         List<Explanation> reference = null;
         for (int rows : new int[] {1, 7, 4096}) {
-            List<Explanation> es = method.run(model, input, BatchingSettings.DEFAULT.withMaxBatchRows(rows),
-                    ProgressSink.NONE);
+            List<Explanation> es = method.explain(input).on(model)
+                    .batching(BatchingSettings.DEFAULT.withMaxBatchRows(rows)).run();
             assertTrue(model.batchSizes().stream().allMatch(n -> n <= rows));
             if (reference == null) {
                 reference = es;
@@ -281,8 +266,8 @@ class ShapleyPropertiesTest {
         x[m + 5] = constants[5];
         System.arraycopy(constants, 1, x, 2 * m + 1, m - 1);
         RecordingProgress progress = new RecordingProgress();
-        List<Explanation> es = method.run(model, Games.input(model, new RowBlock(3, m, x), bg, Link.IDENTITY, 3),
-                BatchingSettings.DEFAULT, progress);
+        List<Explanation> es = method.explain(Games.input(model, new RowBlock(3, m, x), bg, Link.IDENTITY, 3))
+                .on(model).progress(progress).run();
         long evaluated = model.batchSizes().stream().mapToLong(Integer::longValue).sum();
         assertEquals(evaluated, progress.done);
         assertEquals(progress.total, progress.done);
@@ -302,43 +287,36 @@ class ShapleyPropertiesTest {
 
     @ParameterizedTest
     @EnumSource(Method.class)
-    void cancellingStopsTheExplanation(Method method) throws Exception {
+    void cancellingStopsTheExplanation(Method method) {
         int m = 12;
         FunctionModel model = new FunctionModel(m, 1, x -> {
-            try {
-                Thread.sleep(1);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            sleep(1);
             return new double[] {x[0] * x[1]};
         });
         Random r = new Random(12);
         Background bg = randomBackground(r, 50, m);
         ExplainInput input = new ExplainInput(new RowBlock(1, m, random(r, m)), bg, new int[] {0}, Link.IDENTITY, 0);
-        try (BatchScheduler scheduler = new BatchScheduler("slow", model, BatchingSettings.DEFAULT.withMaxBatchRows(64),
-                new SimpleMeterRegistry())) {
-            RequestContext context = new RequestContext();
-            RecordingProgress progress = new RecordingProgress();
-            Thread canceller = new Thread(() -> {
-                while (true) {
-                    synchronized (progress) {
-                        if (progress.done > 0) {
-                            break;
-                        }
-                    }
-                    Thread.onSpinWait();
-                }
-                context.cancel(Reason.CANCELLED);
-            });
-            canceller.start();
-            PrismException e = assertThrows(PrismException.class,
-                    () -> method.run(input, scheduler.open(context), progress, context));
-            canceller.join();
-            assertEquals(Reason.CANCELLED, e.reason());
-            int runsAtCancel = model.batchSizes().size();
-            Thread.sleep(50);
-            assertTrue(model.batchSizes().size() <= runsAtCancel + 1, "the model kept running after cancel");
-            assertNotEquals(progress.total, progress.done);
+        RecordingProgress progress = new RecordingProgress();
+        // The runs before and 50 ms after the explanation failed, the scheduler still open.
+        int[] runs = new int[2];
+        // Cancelled once the instance's rows are back and the first chunk is queued.
+        PrismException e = assertThrows(PrismException.class, () -> method.explain(input).on(model)
+                .batching(BatchingSettings.DEFAULT.withMaxBatchRows(64)).progress(progress).cancelAfterSubmits(2)
+                .atEnd(() -> {
+                    runs[0] = model.batchSizes().size();
+                    sleep(50);
+                    runs[1] = model.batchSizes().size();
+                }).run());
+        assertEquals(Reason.CANCELLED, e.reason());
+        assertTrue(runs[1] <= runs[0] + 1, "the model kept running after cancel");
+        assertNotEquals(progress.total, progress.done);
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 }

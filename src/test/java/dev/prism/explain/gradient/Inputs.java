@@ -1,43 +1,16 @@
 package dev.prism.explain.gradient;
 
-import dev.prism.explain.Explainer;
-import dev.prism.batch.BatchScheduler;
-import dev.prism.batch.BatchingSettings;
 import dev.prism.explain.ExplainInput;
-import dev.prism.explain.Explanation;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
-import dev.prism.explain.ProgressSink;
-import dev.prism.explain.TimeBudget;
 import dev.prism.model.Background;
-import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
-import dev.prism.testing.AttributionFunctionModel;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Runs gradient explainers on the attribution graphs of closed-form models, as the server does. */
-final class Graphs {
-    private Graphs() {}
-
-    static <P> List<Explanation> run(Explainer<P> explainer, P params, AttributionFunctionModel model,
-                                     ExplainInput input) {
-        return run(explainer, params, model, false, input, BatchingSettings.DEFAULT.maxBatchRows(), ProgressSink.NONE,
-                new RequestContext());
-    }
-
-    static <P> List<Explanation> run(Explainer<P> explainer, P params, AttributionFunctionModel model,
-                                     boolean logits, ExplainInput input, int maxBatchRows, ProgressSink progress,
-                                     RequestContext context) {
-        explainer.validate(input, params);
-        BatchingSettings batching = new BatchingSettings(maxBatchRows, 0, BatchingSettings.DEFAULT.maxQueueRows(),
-                true, 2);
-        try (BatchScheduler scheduler = new BatchScheduler("test", model.attributionGraphs()
-                .graph(explainer.method().graph(), logits), batching, new SimpleMeterRegistry())) {
-            return explainer.explain(input, params, scheduler.open(context), progress, context, TimeBudget.NONE);
-        }
-    }
+/** Inputs of the gradient explainers' tests: instances as rows, references, every element a feature. */
+final class Inputs {
+    private Inputs() {}
 
     /** Every element a feature, every output explained, against the given reference rows. */
     static ExplainInput input(double[][] x, Background references, boolean baseline, int outputs) {
