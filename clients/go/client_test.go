@@ -647,14 +647,20 @@ func TestExplainRejectsNilRequest(t *testing.T) {
 	}
 }
 
-// Every method the server declares has a constructor here, and each constructor sets the request
-// field the server names it by: a method added to the server's table fails this until the client
-// has it.
+// Every method the server declares (across the bundled models, which together serve them all) has
+// a constructor here, and each constructor sets the request field the server names it by: a method
+// added to the server's table fails this until the client has it.
 func TestEveryMethodTheServerDeclaresHasAConstructor(t *testing.T) {
 	ctx := testContext(t)
-	cnn, err := client.Model(ctx, "digits_cnn")
+	models, err := client.Models(ctx)
 	if err != nil {
 		t.Fatal(err)
+	}
+	details := map[string]*prismpb.MethodInfo{}
+	for _, m := range models {
+		for _, d := range m.GetMethodDetails() {
+			details[d.GetName()] = d
+		}
 	}
 	constructors := map[string]prism.Method{
 		"auto":                 prism.Auto(),
@@ -667,10 +673,11 @@ func TestEveryMethodTheServerDeclaresHasAConstructor(t *testing.T) {
 		"integrated_gradients": prism.IntegratedGradients(nil),
 		"gradient_x_input":     prism.GradientXInput(nil),
 		"saliency":             prism.Saliency(nil),
+		"tree_shap":            prism.TreeSHAP(nil),
 	}
 	oneof := (&prismpb.ExplainRequest{}).ProtoReflect().Descriptor().Oneofs().ByName("method")
 	var declared []string
-	for _, m := range cnn.GetMethodDetails() {
+	for _, m := range details {
 		declared = append(declared, m.GetName())
 		set, ok := constructors[m.GetName()]
 		if !ok {
@@ -687,8 +694,11 @@ func TestEveryMethodTheServerDeclaresHasAConstructor(t *testing.T) {
 		t.Errorf("server declares %v; the client has %d constructors; the oneof has %d cases",
 			declared, len(constructors), oneof.Fields().Len())
 	}
-	if k := cnn.GetMethodDetails()[0]; k.GetName() != "kernel_shap" || !k.GetTimeBudget() || k.GetRunsOn() != prismpb.RunsOn_RUNS_ON_MODEL {
+	if k := details["kernel_shap"]; !k.GetTimeBudget() || k.GetRunsOn() != prismpb.RunsOn_RUNS_ON_MODEL {
 		t.Errorf("kernel_shap's details %v", k)
+	}
+	if ts := details["tree_shap"]; ts.GetRunsOn() != prismpb.RunsOn_RUNS_ON_TREES {
+		t.Errorf("tree_shap's details %v", ts)
 	}
 }
 

@@ -147,6 +147,14 @@ func Saliency(p *prismpb.SaliencyParams) Method {
 	}
 }
 
+// TreeSHAP explains a tree ensemble's margin exactly with interventional
+// TreeSHAP, reading the model's trees instead of evaluating rows.
+func TreeSHAP(p *prismpb.TreeShapParams) Method {
+	return func(r *prismpb.ExplainRequest) {
+		r.Method = &prismpb.ExplainRequest_TreeShap{TreeShap: orNew(p)}
+	}
+}
+
 func orNew[T any](p *T) *T {
 	if p == nil {
 		return new(T)

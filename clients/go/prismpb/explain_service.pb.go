@@ -296,7 +296,7 @@ func (x KernelShapParams_Estimator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use KernelShapParams_Estimator.Descriptor instead.
 func (KernelShapParams_Estimator) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{14, 0}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{15, 0}
 }
 
 type L1Reg_Criterion int32
@@ -345,7 +345,7 @@ func (x L1Reg_Criterion) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use L1Reg_Criterion.Descriptor instead.
 func (L1Reg_Criterion) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{15, 0}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{16, 0}
 }
 
 type LimeParams_FeatureSelection int32
@@ -398,7 +398,7 @@ func (x LimeParams_FeatureSelection) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LimeParams_FeatureSelection.Descriptor instead.
 func (LimeParams_FeatureSelection) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{18, 0}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{19, 0}
 }
 
 type LimeParams_Discretizer int32
@@ -448,7 +448,7 @@ func (x LimeParams_Discretizer) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LimeParams_Discretizer.Descriptor instead.
 func (LimeParams_Discretizer) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{18, 1}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{19, 1}
 }
 
 type LimeParams_MaskSampling int32
@@ -500,7 +500,7 @@ func (x LimeParams_MaskSampling) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LimeParams_MaskSampling.Descriptor instead.
 func (LimeParams_MaskSampling) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{18, 2}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{19, 2}
 }
 
 type ExplainRequest struct {
@@ -524,6 +524,7 @@ type ExplainRequest struct {
 	//	*ExplainRequest_IntegratedGradients
 	//	*ExplainRequest_GradientXInput
 	//	*ExplainRequest_Saliency
+	//	*ExplainRequest_TreeShap
 	Method isExplainRequest_Method `protobuf_oneof:"method"`
 	// What counts as one feature. Default: every element of an instance is a
 	// feature of its own, named by `ModelInfo.feature_names`.
@@ -717,6 +718,15 @@ func (x *ExplainRequest) GetSaliency() *SaliencyParams {
 	return nil
 }
 
+func (x *ExplainRequest) GetTreeShap() *TreeShapParams {
+	if x != nil {
+		if x, ok := x.Method.(*ExplainRequest_TreeShap); ok {
+			return x.TreeShap
+		}
+	}
+	return nil
+}
+
 func (x *ExplainRequest) GetFeatureGroups() *FeatureGroups {
 	if x != nil {
 		return x.FeatureGroups
@@ -842,6 +852,14 @@ type ExplainRequest_Saliency struct {
 	Saliency *SaliencyParams `protobuf:"bytes,21,opt,name=saliency,proto3,oneof"`
 }
 
+type ExplainRequest_TreeShap struct {
+	// TreeSHAP on the model's own tree ensemble (an ONNX-ML TreeEnsemble*
+	// operator), read at load time: exact Shapley values of the ensemble's
+	// margin, no model rows. `ModelInfo.trees` describes the ensemble;
+	// a model without one answers FAILED_PRECONDITION saying why.
+	TreeShap *TreeShapParams `protobuf:"bytes,23,opt,name=tree_shap,json=treeShap,proto3,oneof"`
+}
+
 func (*ExplainRequest_KernelShap) isExplainRequest_Method() {}
 
 func (*ExplainRequest_Lime) isExplainRequest_Method() {}
@@ -861,6 +879,8 @@ func (*ExplainRequest_IntegratedGradients) isExplainRequest_Method() {}
 func (*ExplainRequest_GradientXInput) isExplainRequest_Method() {}
 
 func (*ExplainRequest_Saliency) isExplainRequest_Method() {}
+
+func (*ExplainRequest_TreeShap) isExplainRequest_Method() {}
 
 // Groups of input elements explained as one feature each. Elements that belong
 // to no group always keep the instance's value.
@@ -1618,6 +1638,51 @@ func (x *SaliencyParams) GetTarget() GradientTarget {
 	return GradientTarget_GRADIENT_TARGET_OUTPUT
 }
 
+// TreeSHAP (Lundberg et al. 2020), interventional: the exact Shapley values of
+// the ensemble's margin (the sum of the leaf values each tree routes an
+// instance to, plus the ensemble's base values, before any transform such as
+// a Sigmoid or Softmax) in the game v(S) = sum_r w_r margin(x_S, r_notS) over
+// the weighted background, the same game kernel_shap and exact_shapley play on
+// the model's outputs. base_value is the weighted mean margin of the
+// background and model_output the margin of x, so the attributions add up to
+// their difference exactly. Features are the explained input's elements
+// (feature_groups are refused).
+type TreeShapParams struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TreeShapParams) Reset() {
+	*x = TreeShapParams{}
+	mi := &file_prism_v1_explain_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TreeShapParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TreeShapParams) ProtoMessage() {}
+
+func (x *TreeShapParams) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_explain_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TreeShapParams.ProtoReflect.Descriptor instead.
+func (*TreeShapParams) Descriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{13}
+}
+
 // Picks exact Shapley values when at most 10 features vary and KernelSHAP
 // otherwise, as shap's Explainer does for tabular data.
 type AutoParams struct {
@@ -1628,7 +1693,7 @@ type AutoParams struct {
 
 func (x *AutoParams) Reset() {
 	*x = AutoParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[13]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1640,7 +1705,7 @@ func (x *AutoParams) String() string {
 func (*AutoParams) ProtoMessage() {}
 
 func (x *AutoParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[13]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1653,7 +1718,7 @@ func (x *AutoParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AutoParams.ProtoReflect.Descriptor instead.
 func (*AutoParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{13}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{14}
 }
 
 // KernelSHAP (Lundberg & Lee 2017) with shap's KernelExplainer semantics:
@@ -1693,7 +1758,7 @@ type KernelShapParams struct {
 
 func (x *KernelShapParams) Reset() {
 	*x = KernelShapParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[14]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1705,7 +1770,7 @@ func (x *KernelShapParams) String() string {
 func (*KernelShapParams) ProtoMessage() {}
 
 func (x *KernelShapParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[14]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1718,7 +1783,7 @@ func (x *KernelShapParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KernelShapParams.ProtoReflect.Descriptor instead.
 func (*KernelShapParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{14}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *KernelShapParams) GetNsamples() int64 {
@@ -1778,7 +1843,7 @@ type L1Reg struct {
 
 func (x *L1Reg) Reset() {
 	*x = L1Reg{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[15]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1790,7 +1855,7 @@ func (x *L1Reg) String() string {
 func (*L1Reg) ProtoMessage() {}
 
 func (x *L1Reg) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[15]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1803,7 +1868,7 @@ func (x *L1Reg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use L1Reg.ProtoReflect.Descriptor instead.
 func (*L1Reg) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{15}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *L1Reg) GetRule() isL1Reg_Rule {
@@ -1880,7 +1945,7 @@ type ExactShapleyParams struct {
 
 func (x *ExactShapleyParams) Reset() {
 	*x = ExactShapleyParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[16]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1892,7 +1957,7 @@ func (x *ExactShapleyParams) String() string {
 func (*ExactShapleyParams) ProtoMessage() {}
 
 func (x *ExactShapleyParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[16]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1905,7 +1970,7 @@ func (x *ExactShapleyParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExactShapleyParams.ProtoReflect.Descriptor instead.
 func (*ExactShapleyParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{16}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ExactShapleyParams) GetMaxEvaluations() int64 {
@@ -1933,7 +1998,7 @@ type PermutationShapParams struct {
 
 func (x *PermutationShapParams) Reset() {
 	*x = PermutationShapParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[17]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1945,7 +2010,7 @@ func (x *PermutationShapParams) String() string {
 func (*PermutationShapParams) ProtoMessage() {}
 
 func (x *PermutationShapParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[17]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1958,7 +2023,7 @@ func (x *PermutationShapParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PermutationShapParams.ProtoReflect.Descriptor instead.
 func (*PermutationShapParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{17}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PermutationShapParams) GetMaxEvals() int64 {
@@ -2006,7 +2071,7 @@ type LimeParams struct {
 
 func (x *LimeParams) Reset() {
 	*x = LimeParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[18]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2018,7 +2083,7 @@ func (x *LimeParams) String() string {
 func (*LimeParams) ProtoMessage() {}
 
 func (x *LimeParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[18]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2031,7 +2096,7 @@ func (x *LimeParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LimeParams.ProtoReflect.Descriptor instead.
 func (*LimeParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{18}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *LimeParams) GetNumSamples() int32 {
@@ -2107,7 +2172,7 @@ type Neighbourhood struct {
 
 func (x *Neighbourhood) Reset() {
 	*x = Neighbourhood{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[19]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2119,7 +2184,7 @@ func (x *Neighbourhood) String() string {
 func (*Neighbourhood) ProtoMessage() {}
 
 func (x *Neighbourhood) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[19]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2132,7 +2197,7 @@ func (x *Neighbourhood) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Neighbourhood.ProtoReflect.Descriptor instead.
 func (*Neighbourhood) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{19}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Neighbourhood) GetData() *Tensor {
@@ -2174,7 +2239,7 @@ type ExplainResponse struct {
 
 func (x *ExplainResponse) Reset() {
 	*x = ExplainResponse{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[20]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2186,7 +2251,7 @@ func (x *ExplainResponse) String() string {
 func (*ExplainResponse) ProtoMessage() {}
 
 func (x *ExplainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[20]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2199,7 +2264,7 @@ func (x *ExplainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainResponse.ProtoReflect.Descriptor instead.
 func (*ExplainResponse) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{20}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ExplainResponse) GetModel() string {
@@ -2273,7 +2338,7 @@ type ResponseWarning struct {
 
 func (x *ResponseWarning) Reset() {
 	*x = ResponseWarning{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2285,7 +2350,7 @@ func (x *ResponseWarning) String() string {
 func (*ResponseWarning) ProtoMessage() {}
 
 func (x *ResponseWarning) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2298,7 +2363,7 @@ func (x *ResponseWarning) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseWarning.ProtoReflect.Descriptor instead.
 func (*ResponseWarning) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{21}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ResponseWarning) GetCode() string {
@@ -2338,7 +2403,7 @@ type Summary struct {
 
 func (x *Summary) Reset() {
 	*x = Summary{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2350,7 +2415,7 @@ func (x *Summary) String() string {
 func (*Summary) ProtoMessage() {}
 
 func (x *Summary) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2363,7 +2428,7 @@ func (x *Summary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Summary.ProtoReflect.Descriptor instead.
 func (*Summary) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{22}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Summary) GetOutputs() []string {
@@ -2443,7 +2508,7 @@ type Explanation struct {
 
 func (x *Explanation) Reset() {
 	*x = Explanation{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2455,7 +2520,7 @@ func (x *Explanation) String() string {
 func (*Explanation) ProtoMessage() {}
 
 func (x *Explanation) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2468,7 +2533,7 @@ func (x *Explanation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Explanation.ProtoReflect.Descriptor instead.
 func (*Explanation) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{23}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *Explanation) GetInstance() int32 {
@@ -2549,7 +2614,7 @@ type Diagnostics struct {
 
 func (x *Diagnostics) Reset() {
 	*x = Diagnostics{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2561,7 +2626,7 @@ func (x *Diagnostics) String() string {
 func (*Diagnostics) ProtoMessage() {}
 
 func (x *Diagnostics) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2574,7 +2639,7 @@ func (x *Diagnostics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostics.ProtoReflect.Descriptor instead.
 func (*Diagnostics) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{24}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Diagnostics) GetModelEvaluations() int64 {
@@ -2653,7 +2718,7 @@ type SurrogateFit struct {
 
 func (x *SurrogateFit) Reset() {
 	*x = SurrogateFit{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2665,7 +2730,7 @@ func (x *SurrogateFit) String() string {
 func (*SurrogateFit) ProtoMessage() {}
 
 func (x *SurrogateFit) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2678,7 +2743,7 @@ func (x *SurrogateFit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurrogateFit.ProtoReflect.Descriptor instead.
 func (*SurrogateFit) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{25}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SurrogateFit) GetIntercept() float64 {
@@ -2715,7 +2780,7 @@ type ExplainEvent struct {
 
 func (x *ExplainEvent) Reset() {
 	*x = ExplainEvent{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2727,7 +2792,7 @@ func (x *ExplainEvent) String() string {
 func (*ExplainEvent) ProtoMessage() {}
 
 func (x *ExplainEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2740,7 +2805,7 @@ func (x *ExplainEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainEvent.ProtoReflect.Descriptor instead.
 func (*ExplainEvent) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{26}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ExplainEvent) GetEvent() isExplainEvent_Event {
@@ -2800,7 +2865,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2812,7 +2877,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2825,7 +2890,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{27}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Progress) GetEvaluationsDone() int64 {
@@ -2869,7 +2934,7 @@ type Estimate struct {
 
 func (x *Estimate) Reset() {
 	*x = Estimate{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[28]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2881,7 +2946,7 @@ func (x *Estimate) String() string {
 func (*Estimate) ProtoMessage() {}
 
 func (x *Estimate) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[28]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2894,7 +2959,7 @@ func (x *Estimate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Estimate.ProtoReflect.Descriptor instead.
 func (*Estimate) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{28}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Estimate) GetInstance() int32 {
@@ -2929,7 +2994,7 @@ var File_prism_v1_explain_service_proto protoreflect.FileDescriptor
 
 const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1eprism/v1/explain_service.proto\x12\bprism.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x15prism/v1/tensor.proto\"\x9f\t\n" +
+	"\x1eprism/v1/explain_service.proto\x12\bprism.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x15prism/v1/tensor.proto\"\xd8\t\n" +
 	"\x0eExplainRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12(\n" +
 	"\x06inputs\x18\x02 \x03(\v2\x10.prism.v1.TensorR\x06inputs\x12=\n" +
@@ -2944,7 +3009,8 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\x0edeep_lift_shap\x18\x0f \x01(\v2\x1c.prism.v1.DeepLiftShapParamsH\x00R\fdeepLiftShap\x12X\n" +
 	"\x14integrated_gradients\x18\x10 \x01(\v2#.prism.v1.IntegratedGradientsParamsH\x00R\x13integratedGradients\x12J\n" +
 	"\x10gradient_x_input\x18\x14 \x01(\v2\x1e.prism.v1.GradientXInputParamsH\x00R\x0egradientXInput\x126\n" +
-	"\bsaliency\x18\x15 \x01(\v2\x18.prism.v1.SaliencyParamsH\x00R\bsaliency\x12>\n" +
+	"\bsaliency\x18\x15 \x01(\v2\x18.prism.v1.SaliencyParamsH\x00R\bsaliency\x127\n" +
+	"\ttree_shap\x18\x17 \x01(\v2\x18.prism.v1.TreeShapParamsH\x00R\btreeShap\x12>\n" +
 	"\x0efeature_groups\x18\b \x01(\v2\x17.prism.v1.FeatureGroupsR\rfeatureGroups\x12.\n" +
 	"\bbaseline\x18\t \x01(\v2\x12.prism.v1.BaselineR\bbaseline\x12+\n" +
 	"\x11background_kmeans\x18\x12 \x01(\x05R\x10backgroundKmeans\x120\n" +
@@ -3000,7 +3066,8 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\x14GradientXInputParams\x120\n" +
 	"\x06target\x18\x01 \x01(\x0e2\x18.prism.v1.GradientTargetR\x06target\"B\n" +
 	"\x0eSaliencyParams\x120\n" +
-	"\x06target\x18\x01 \x01(\x0e2\x18.prism.v1.GradientTargetR\x06target\"\f\n" +
+	"\x06target\x18\x01 \x01(\x0e2\x18.prism.v1.GradientTargetR\x06target\"\x10\n" +
+	"\x0eTreeShapParams\"\f\n" +
 	"\n" +
 	"AutoParams\"\xea\x02\n" +
 	"\x10KernelShapParams\x12\x1a\n" +
@@ -3153,7 +3220,7 @@ func file_prism_v1_explain_service_proto_rawDescGZIP() []byte {
 }
 
 var file_prism_v1_explain_service_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
-var file_prism_v1_explain_service_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_prism_v1_explain_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_prism_v1_explain_service_proto_goTypes = []any{
 	(Link)(0),                         // 0: prism.v1.Link
 	(ResponseFormat)(0),               // 1: prism.v1.ResponseFormat
@@ -3177,87 +3244,89 @@ var file_prism_v1_explain_service_proto_goTypes = []any{
 	(*IntegratedGradientsParams)(nil), // 19: prism.v1.IntegratedGradientsParams
 	(*GradientXInputParams)(nil),      // 20: prism.v1.GradientXInputParams
 	(*SaliencyParams)(nil),            // 21: prism.v1.SaliencyParams
-	(*AutoParams)(nil),                // 22: prism.v1.AutoParams
-	(*KernelShapParams)(nil),          // 23: prism.v1.KernelShapParams
-	(*L1Reg)(nil),                     // 24: prism.v1.L1Reg
-	(*ExactShapleyParams)(nil),        // 25: prism.v1.ExactShapleyParams
-	(*PermutationShapParams)(nil),     // 26: prism.v1.PermutationShapParams
-	(*LimeParams)(nil),                // 27: prism.v1.LimeParams
-	(*Neighbourhood)(nil),             // 28: prism.v1.Neighbourhood
-	(*ExplainResponse)(nil),           // 29: prism.v1.ExplainResponse
-	(*ResponseWarning)(nil),           // 30: prism.v1.ResponseWarning
-	(*Summary)(nil),                   // 31: prism.v1.Summary
-	(*Explanation)(nil),               // 32: prism.v1.Explanation
-	(*Diagnostics)(nil),               // 33: prism.v1.Diagnostics
-	(*SurrogateFit)(nil),              // 34: prism.v1.SurrogateFit
-	(*ExplainEvent)(nil),              // 35: prism.v1.ExplainEvent
-	(*Progress)(nil),                  // 36: prism.v1.Progress
-	(*Estimate)(nil),                  // 37: prism.v1.Estimate
-	(*Tensor)(nil),                    // 38: prism.v1.Tensor
-	(*durationpb.Duration)(nil),       // 39: google.protobuf.Duration
+	(*TreeShapParams)(nil),            // 22: prism.v1.TreeShapParams
+	(*AutoParams)(nil),                // 23: prism.v1.AutoParams
+	(*KernelShapParams)(nil),          // 24: prism.v1.KernelShapParams
+	(*L1Reg)(nil),                     // 25: prism.v1.L1Reg
+	(*ExactShapleyParams)(nil),        // 26: prism.v1.ExactShapleyParams
+	(*PermutationShapParams)(nil),     // 27: prism.v1.PermutationShapParams
+	(*LimeParams)(nil),                // 28: prism.v1.LimeParams
+	(*Neighbourhood)(nil),             // 29: prism.v1.Neighbourhood
+	(*ExplainResponse)(nil),           // 30: prism.v1.ExplainResponse
+	(*ResponseWarning)(nil),           // 31: prism.v1.ResponseWarning
+	(*Summary)(nil),                   // 32: prism.v1.Summary
+	(*Explanation)(nil),               // 33: prism.v1.Explanation
+	(*Diagnostics)(nil),               // 34: prism.v1.Diagnostics
+	(*SurrogateFit)(nil),              // 35: prism.v1.SurrogateFit
+	(*ExplainEvent)(nil),              // 36: prism.v1.ExplainEvent
+	(*Progress)(nil),                  // 37: prism.v1.Progress
+	(*Estimate)(nil),                  // 38: prism.v1.Estimate
+	(*Tensor)(nil),                    // 39: prism.v1.Tensor
+	(*durationpb.Duration)(nil),       // 40: google.protobuf.Duration
 }
 var file_prism_v1_explain_service_proto_depIdxs = []int32{
-	38, // 0: prism.v1.ExplainRequest.inputs:type_name -> prism.v1.Tensor
-	23, // 1: prism.v1.ExplainRequest.kernel_shap:type_name -> prism.v1.KernelShapParams
-	27, // 2: prism.v1.ExplainRequest.lime:type_name -> prism.v1.LimeParams
-	25, // 3: prism.v1.ExplainRequest.exact_shapley:type_name -> prism.v1.ExactShapleyParams
-	26, // 4: prism.v1.ExplainRequest.permutation_shap:type_name -> prism.v1.PermutationShapParams
-	22, // 5: prism.v1.ExplainRequest.auto:type_name -> prism.v1.AutoParams
+	39, // 0: prism.v1.ExplainRequest.inputs:type_name -> prism.v1.Tensor
+	24, // 1: prism.v1.ExplainRequest.kernel_shap:type_name -> prism.v1.KernelShapParams
+	28, // 2: prism.v1.ExplainRequest.lime:type_name -> prism.v1.LimeParams
+	26, // 3: prism.v1.ExplainRequest.exact_shapley:type_name -> prism.v1.ExactShapleyParams
+	27, // 4: prism.v1.ExplainRequest.permutation_shap:type_name -> prism.v1.PermutationShapParams
+	23, // 5: prism.v1.ExplainRequest.auto:type_name -> prism.v1.AutoParams
 	17, // 6: prism.v1.ExplainRequest.deep_lift:type_name -> prism.v1.DeepLiftParams
 	18, // 7: prism.v1.ExplainRequest.deep_lift_shap:type_name -> prism.v1.DeepLiftShapParams
 	19, // 8: prism.v1.ExplainRequest.integrated_gradients:type_name -> prism.v1.IntegratedGradientsParams
 	20, // 9: prism.v1.ExplainRequest.gradient_x_input:type_name -> prism.v1.GradientXInputParams
 	21, // 10: prism.v1.ExplainRequest.saliency:type_name -> prism.v1.SaliencyParams
-	10, // 11: prism.v1.ExplainRequest.feature_groups:type_name -> prism.v1.FeatureGroups
-	16, // 12: prism.v1.ExplainRequest.baseline:type_name -> prism.v1.Baseline
-	1,  // 13: prism.v1.ExplainRequest.format:type_name -> prism.v1.ResponseFormat
-	38, // 14: prism.v1.ExplainRequest.background:type_name -> prism.v1.Tensor
-	0,  // 15: prism.v1.ExplainRequest.link:type_name -> prism.v1.Link
-	39, // 16: prism.v1.ExplainRequest.time_budget:type_name -> google.protobuf.Duration
-	11, // 17: prism.v1.FeatureGroups.explicit:type_name -> prism.v1.ExplicitGroups
-	13, // 18: prism.v1.FeatureGroups.grid:type_name -> prism.v1.GridPatches
-	14, // 19: prism.v1.FeatureGroups.segments:type_name -> prism.v1.SegmentMap
-	15, // 20: prism.v1.FeatureGroups.tokens:type_name -> prism.v1.TokenPositions
-	12, // 21: prism.v1.ExplicitGroups.groups:type_name -> prism.v1.FeatureGroup
-	38, // 22: prism.v1.Baseline.values:type_name -> prism.v1.Tensor
-	2,  // 23: prism.v1.DeepLiftParams.target:type_name -> prism.v1.GradientTarget
-	2,  // 24: prism.v1.DeepLiftShapParams.target:type_name -> prism.v1.GradientTarget
-	3,  // 25: prism.v1.IntegratedGradientsParams.method:type_name -> prism.v1.IntegrationMethod
-	2,  // 26: prism.v1.IntegratedGradientsParams.target:type_name -> prism.v1.GradientTarget
-	2,  // 27: prism.v1.GradientXInputParams.target:type_name -> prism.v1.GradientTarget
-	2,  // 28: prism.v1.SaliencyParams.target:type_name -> prism.v1.GradientTarget
-	24, // 29: prism.v1.KernelShapParams.l1_reg:type_name -> prism.v1.L1Reg
-	4,  // 30: prism.v1.KernelShapParams.estimator:type_name -> prism.v1.KernelShapParams.Estimator
-	38, // 31: prism.v1.KernelShapParams.coalitions:type_name -> prism.v1.Tensor
-	5,  // 32: prism.v1.L1Reg.criterion:type_name -> prism.v1.L1Reg.Criterion
-	6,  // 33: prism.v1.LimeParams.feature_selection:type_name -> prism.v1.LimeParams.FeatureSelection
-	7,  // 34: prism.v1.LimeParams.discretizer:type_name -> prism.v1.LimeParams.Discretizer
-	8,  // 35: prism.v1.LimeParams.mask_sampling:type_name -> prism.v1.LimeParams.MaskSampling
-	28, // 36: prism.v1.LimeParams.neighbourhood:type_name -> prism.v1.Neighbourhood
-	38, // 37: prism.v1.Neighbourhood.data:type_name -> prism.v1.Tensor
-	38, // 38: prism.v1.Neighbourhood.inputs:type_name -> prism.v1.Tensor
-	32, // 39: prism.v1.ExplainResponse.explanations:type_name -> prism.v1.Explanation
-	31, // 40: prism.v1.ExplainResponse.summary:type_name -> prism.v1.Summary
-	30, // 41: prism.v1.ExplainResponse.warnings:type_name -> prism.v1.ResponseWarning
-	38, // 42: prism.v1.Summary.mean_abs_attributions:type_name -> prism.v1.Tensor
-	38, // 43: prism.v1.Summary.attributions:type_name -> prism.v1.Tensor
-	38, // 44: prism.v1.Summary.standard_errors:type_name -> prism.v1.Tensor
-	38, // 45: prism.v1.Summary.base_values:type_name -> prism.v1.Tensor
-	38, // 46: prism.v1.Summary.model_outputs:type_name -> prism.v1.Tensor
-	33, // 47: prism.v1.Explanation.diagnostics:type_name -> prism.v1.Diagnostics
-	34, // 48: prism.v1.Diagnostics.surrogate:type_name -> prism.v1.SurrogateFit
-	36, // 49: prism.v1.ExplainEvent.progress:type_name -> prism.v1.Progress
-	29, // 50: prism.v1.ExplainEvent.result:type_name -> prism.v1.ExplainResponse
-	37, // 51: prism.v1.Progress.estimates:type_name -> prism.v1.Estimate
-	9,  // 52: prism.v1.ExplainService.Explain:input_type -> prism.v1.ExplainRequest
-	9,  // 53: prism.v1.ExplainService.StreamExplain:input_type -> prism.v1.ExplainRequest
-	29, // 54: prism.v1.ExplainService.Explain:output_type -> prism.v1.ExplainResponse
-	35, // 55: prism.v1.ExplainService.StreamExplain:output_type -> prism.v1.ExplainEvent
-	54, // [54:56] is the sub-list for method output_type
-	52, // [52:54] is the sub-list for method input_type
-	52, // [52:52] is the sub-list for extension type_name
-	52, // [52:52] is the sub-list for extension extendee
-	0,  // [0:52] is the sub-list for field type_name
+	22, // 11: prism.v1.ExplainRequest.tree_shap:type_name -> prism.v1.TreeShapParams
+	10, // 12: prism.v1.ExplainRequest.feature_groups:type_name -> prism.v1.FeatureGroups
+	16, // 13: prism.v1.ExplainRequest.baseline:type_name -> prism.v1.Baseline
+	1,  // 14: prism.v1.ExplainRequest.format:type_name -> prism.v1.ResponseFormat
+	39, // 15: prism.v1.ExplainRequest.background:type_name -> prism.v1.Tensor
+	0,  // 16: prism.v1.ExplainRequest.link:type_name -> prism.v1.Link
+	40, // 17: prism.v1.ExplainRequest.time_budget:type_name -> google.protobuf.Duration
+	11, // 18: prism.v1.FeatureGroups.explicit:type_name -> prism.v1.ExplicitGroups
+	13, // 19: prism.v1.FeatureGroups.grid:type_name -> prism.v1.GridPatches
+	14, // 20: prism.v1.FeatureGroups.segments:type_name -> prism.v1.SegmentMap
+	15, // 21: prism.v1.FeatureGroups.tokens:type_name -> prism.v1.TokenPositions
+	12, // 22: prism.v1.ExplicitGroups.groups:type_name -> prism.v1.FeatureGroup
+	39, // 23: prism.v1.Baseline.values:type_name -> prism.v1.Tensor
+	2,  // 24: prism.v1.DeepLiftParams.target:type_name -> prism.v1.GradientTarget
+	2,  // 25: prism.v1.DeepLiftShapParams.target:type_name -> prism.v1.GradientTarget
+	3,  // 26: prism.v1.IntegratedGradientsParams.method:type_name -> prism.v1.IntegrationMethod
+	2,  // 27: prism.v1.IntegratedGradientsParams.target:type_name -> prism.v1.GradientTarget
+	2,  // 28: prism.v1.GradientXInputParams.target:type_name -> prism.v1.GradientTarget
+	2,  // 29: prism.v1.SaliencyParams.target:type_name -> prism.v1.GradientTarget
+	25, // 30: prism.v1.KernelShapParams.l1_reg:type_name -> prism.v1.L1Reg
+	4,  // 31: prism.v1.KernelShapParams.estimator:type_name -> prism.v1.KernelShapParams.Estimator
+	39, // 32: prism.v1.KernelShapParams.coalitions:type_name -> prism.v1.Tensor
+	5,  // 33: prism.v1.L1Reg.criterion:type_name -> prism.v1.L1Reg.Criterion
+	6,  // 34: prism.v1.LimeParams.feature_selection:type_name -> prism.v1.LimeParams.FeatureSelection
+	7,  // 35: prism.v1.LimeParams.discretizer:type_name -> prism.v1.LimeParams.Discretizer
+	8,  // 36: prism.v1.LimeParams.mask_sampling:type_name -> prism.v1.LimeParams.MaskSampling
+	29, // 37: prism.v1.LimeParams.neighbourhood:type_name -> prism.v1.Neighbourhood
+	39, // 38: prism.v1.Neighbourhood.data:type_name -> prism.v1.Tensor
+	39, // 39: prism.v1.Neighbourhood.inputs:type_name -> prism.v1.Tensor
+	33, // 40: prism.v1.ExplainResponse.explanations:type_name -> prism.v1.Explanation
+	32, // 41: prism.v1.ExplainResponse.summary:type_name -> prism.v1.Summary
+	31, // 42: prism.v1.ExplainResponse.warnings:type_name -> prism.v1.ResponseWarning
+	39, // 43: prism.v1.Summary.mean_abs_attributions:type_name -> prism.v1.Tensor
+	39, // 44: prism.v1.Summary.attributions:type_name -> prism.v1.Tensor
+	39, // 45: prism.v1.Summary.standard_errors:type_name -> prism.v1.Tensor
+	39, // 46: prism.v1.Summary.base_values:type_name -> prism.v1.Tensor
+	39, // 47: prism.v1.Summary.model_outputs:type_name -> prism.v1.Tensor
+	34, // 48: prism.v1.Explanation.diagnostics:type_name -> prism.v1.Diagnostics
+	35, // 49: prism.v1.Diagnostics.surrogate:type_name -> prism.v1.SurrogateFit
+	37, // 50: prism.v1.ExplainEvent.progress:type_name -> prism.v1.Progress
+	30, // 51: prism.v1.ExplainEvent.result:type_name -> prism.v1.ExplainResponse
+	38, // 52: prism.v1.Progress.estimates:type_name -> prism.v1.Estimate
+	9,  // 53: prism.v1.ExplainService.Explain:input_type -> prism.v1.ExplainRequest
+	9,  // 54: prism.v1.ExplainService.StreamExplain:input_type -> prism.v1.ExplainRequest
+	30, // 55: prism.v1.ExplainService.Explain:output_type -> prism.v1.ExplainResponse
+	36, // 56: prism.v1.ExplainService.StreamExplain:output_type -> prism.v1.ExplainEvent
+	55, // [55:57] is the sub-list for method output_type
+	53, // [53:55] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_prism_v1_explain_service_proto_init() }
@@ -3277,6 +3346,7 @@ func file_prism_v1_explain_service_proto_init() {
 		(*ExplainRequest_IntegratedGradients)(nil),
 		(*ExplainRequest_GradientXInput)(nil),
 		(*ExplainRequest_Saliency)(nil),
+		(*ExplainRequest_TreeShap)(nil),
 	}
 	file_prism_v1_explain_service_proto_msgTypes[1].OneofWrappers = []any{
 		(*FeatureGroups_Explicit)(nil),
@@ -3289,13 +3359,13 @@ func file_prism_v1_explain_service_proto_init() {
 		(*Baseline_Values)(nil),
 		(*Baseline_MaskTokenId)(nil),
 	}
-	file_prism_v1_explain_service_proto_msgTypes[15].OneofWrappers = []any{
+	file_prism_v1_explain_service_proto_msgTypes[16].OneofWrappers = []any{
 		(*L1Reg_NumFeatures)(nil),
 		(*L1Reg_Criterion_)(nil),
 		(*L1Reg_Alpha)(nil),
 	}
-	file_prism_v1_explain_service_proto_msgTypes[24].OneofWrappers = []any{}
-	file_prism_v1_explain_service_proto_msgTypes[26].OneofWrappers = []any{
+	file_prism_v1_explain_service_proto_msgTypes[25].OneofWrappers = []any{}
+	file_prism_v1_explain_service_proto_msgTypes[27].OneofWrappers = []any{
 		(*ExplainEvent_Progress)(nil),
 		(*ExplainEvent_Result)(nil),
 	}
@@ -3305,7 +3375,7 @@ func file_prism_v1_explain_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_prism_v1_explain_service_proto_rawDesc), len(file_prism_v1_explain_service_proto_rawDesc)),
 			NumEnums:      9,
-			NumMessages:   29,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -89,7 +89,8 @@ const (
 	Method_METHOD_GRADIENT_X_INPUT     Method = 8
 	Method_METHOD_SALIENCY             Method = 9
 	// Exact Shapley values up to 10 features, KernelSHAP above (ExplainRequest.auto).
-	Method_METHOD_AUTO Method = 10
+	Method_METHOD_AUTO      Method = 10
+	Method_METHOD_TREE_SHAP Method = 11
 )
 
 // Enum value maps for Method.
@@ -106,6 +107,7 @@ var (
 		8:  "METHOD_GRADIENT_X_INPUT",
 		9:  "METHOD_SALIENCY",
 		10: "METHOD_AUTO",
+		11: "METHOD_TREE_SHAP",
 	}
 	Method_value = map[string]int32{
 		"METHOD_UNSPECIFIED":          0,
@@ -119,6 +121,7 @@ var (
 		"METHOD_GRADIENT_X_INPUT":     8,
 		"METHOD_SALIENCY":             9,
 		"METHOD_AUTO":                 10,
+		"METHOD_TREE_SHAP":            11,
 	}
 )
 
@@ -158,6 +161,8 @@ const (
 	RunsOn_RUNS_ON_MODEL RunsOn = 1
 	// Rows of an attribution graph Prism compiles from the model's graph.
 	RunsOn_RUNS_ON_ATTRIBUTION_GRAPH RunsOn = 2
+	// The model's tree ensemble, read directly: no model rows.
+	RunsOn_RUNS_ON_TREES RunsOn = 3
 )
 
 // Enum value maps for RunsOn.
@@ -166,11 +171,13 @@ var (
 		0: "RUNS_ON_UNSPECIFIED",
 		1: "RUNS_ON_MODEL",
 		2: "RUNS_ON_ATTRIBUTION_GRAPH",
+		3: "RUNS_ON_TREES",
 	}
 	RunsOn_value = map[string]int32{
 		"RUNS_ON_UNSPECIFIED":       0,
 		"RUNS_ON_MODEL":             1,
 		"RUNS_ON_ATTRIBUTION_GRAPH": 2,
+		"RUNS_ON_TREES":             3,
 	}
 )
 
@@ -262,6 +269,68 @@ func (ReferenceInput) EnumDescriptor() ([]byte, []int) {
 	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{3}
 }
 
+// The tree ensemble a model's graph holds, as Prism read it.
+type TreeEnsembleInfo struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Trees int32                  `protobuf:"varint,1,opt,name=trees,proto3" json:"trees,omitempty"`
+	// The longest root-to-leaf path, in splits.
+	MaxDepth      int32 `protobuf:"varint,2,opt,name=max_depth,json=maxDepth,proto3" json:"max_depth,omitempty"`
+	Leaves        int32 `protobuf:"varint,3,opt,name=leaves,proto3" json:"leaves,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TreeEnsembleInfo) Reset() {
+	*x = TreeEnsembleInfo{}
+	mi := &file_prism_v1_model_service_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TreeEnsembleInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TreeEnsembleInfo) ProtoMessage() {}
+
+func (x *TreeEnsembleInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_model_service_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TreeEnsembleInfo.ProtoReflect.Descriptor instead.
+func (*TreeEnsembleInfo) Descriptor() ([]byte, []int) {
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *TreeEnsembleInfo) GetTrees() int32 {
+	if x != nil {
+		return x.Trees
+	}
+	return 0
+}
+
+func (x *TreeEnsembleInfo) GetMaxDepth() int32 {
+	if x != nil {
+		return x.MaxDepth
+	}
+	return 0
+}
+
+func (x *TreeEnsembleInfo) GetLeaves() int32 {
+	if x != nil {
+		return x.Leaves
+	}
+	return 0
+}
+
 // One method a model serves, and what a request may ask of it.
 type MethodInfo struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -288,7 +357,7 @@ type MethodInfo struct {
 
 func (x *MethodInfo) Reset() {
 	*x = MethodInfo{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[0]
+	mi := &file_prism_v1_model_service_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -300,7 +369,7 @@ func (x *MethodInfo) String() string {
 func (*MethodInfo) ProtoMessage() {}
 
 func (x *MethodInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[0]
+	mi := &file_prism_v1_model_service_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -313,7 +382,7 @@ func (x *MethodInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MethodInfo.ProtoReflect.Descriptor instead.
 func (*MethodInfo) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{0}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{1}
 }
 
 func (x *MethodInfo) GetMethod() Method {
@@ -384,7 +453,7 @@ type UnsupportedMethod struct {
 
 func (x *UnsupportedMethod) Reset() {
 	*x = UnsupportedMethod{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[1]
+	mi := &file_prism_v1_model_service_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -396,7 +465,7 @@ func (x *UnsupportedMethod) String() string {
 func (*UnsupportedMethod) ProtoMessage() {}
 
 func (x *UnsupportedMethod) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[1]
+	mi := &file_prism_v1_model_service_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -409,7 +478,7 @@ func (x *UnsupportedMethod) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UnsupportedMethod.ProtoReflect.Descriptor instead.
 func (*UnsupportedMethod) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{1}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *UnsupportedMethod) GetMethod() Method {
@@ -438,7 +507,7 @@ type TensorSpec struct {
 
 func (x *TensorSpec) Reset() {
 	*x = TensorSpec{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[2]
+	mi := &file_prism_v1_model_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -450,7 +519,7 @@ func (x *TensorSpec) String() string {
 func (*TensorSpec) ProtoMessage() {}
 
 func (x *TensorSpec) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[2]
+	mi := &file_prism_v1_model_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -463,7 +532,7 @@ func (x *TensorSpec) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TensorSpec.ProtoReflect.Descriptor instead.
 func (*TensorSpec) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{2}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *TensorSpec) GetName() string {
@@ -495,7 +564,7 @@ type ListModelsRequest struct {
 
 func (x *ListModelsRequest) Reset() {
 	*x = ListModelsRequest{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[3]
+	mi := &file_prism_v1_model_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -507,7 +576,7 @@ func (x *ListModelsRequest) String() string {
 func (*ListModelsRequest) ProtoMessage() {}
 
 func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[3]
+	mi := &file_prism_v1_model_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -520,7 +589,7 @@ func (x *ListModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsRequest.ProtoReflect.Descriptor instead.
 func (*ListModelsRequest) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{3}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{4}
 }
 
 type ListModelsResponse struct {
@@ -532,7 +601,7 @@ type ListModelsResponse struct {
 
 func (x *ListModelsResponse) Reset() {
 	*x = ListModelsResponse{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[4]
+	mi := &file_prism_v1_model_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -544,7 +613,7 @@ func (x *ListModelsResponse) String() string {
 func (*ListModelsResponse) ProtoMessage() {}
 
 func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[4]
+	mi := &file_prism_v1_model_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -557,7 +626,7 @@ func (x *ListModelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListModelsResponse.ProtoReflect.Descriptor instead.
 func (*ListModelsResponse) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{4}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListModelsResponse) GetModels() []*ModelInfo {
@@ -577,7 +646,7 @@ type GetModelRequest struct {
 
 func (x *GetModelRequest) Reset() {
 	*x = GetModelRequest{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[5]
+	mi := &file_prism_v1_model_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -589,7 +658,7 @@ func (x *GetModelRequest) String() string {
 func (*GetModelRequest) ProtoMessage() {}
 
 func (x *GetModelRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[5]
+	mi := &file_prism_v1_model_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -602,7 +671,7 @@ func (x *GetModelRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetModelRequest.ProtoReflect.Descriptor instead.
 func (*GetModelRequest) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{5}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetModelRequest) GetName() string {
@@ -647,13 +716,16 @@ type ModelInfo struct {
 	Version string `protobuf:"bytes,17,opt,name=version,proto3" json:"version,omitempty"`
 	// What each method in `methods` offers, in the same order.
 	MethodDetails []*MethodInfo `protobuf:"bytes,18,rep,name=method_details,json=methodDetails,proto3" json:"method_details,omitempty"`
+	// The model's tree ensemble when tree_shap can read it; unset otherwise
+	// (`unsupported_methods` then says why for tree_shap).
+	Trees         *TreeEnsembleInfo `protobuf:"bytes,19,opt,name=trees,proto3" json:"trees,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ModelInfo) Reset() {
 	*x = ModelInfo{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[6]
+	mi := &file_prism_v1_model_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -665,7 +737,7 @@ func (x *ModelInfo) String() string {
 func (*ModelInfo) ProtoMessage() {}
 
 func (x *ModelInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[6]
+	mi := &file_prism_v1_model_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -678,7 +750,7 @@ func (x *ModelInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ModelInfo.ProtoReflect.Descriptor instead.
 func (*ModelInfo) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{6}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ModelInfo) GetName() string {
@@ -807,6 +879,13 @@ func (x *ModelInfo) GetMethodDetails() []*MethodInfo {
 	return nil
 }
 
+func (x *ModelInfo) GetTrees() *TreeEnsembleInfo {
+	if x != nil {
+		return x.Trees
+	}
+	return nil
+}
+
 type PredictRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Model string                 `protobuf:"bytes,1,opt,name=model,proto3" json:"model,omitempty"`
@@ -818,7 +897,7 @@ type PredictRequest struct {
 
 func (x *PredictRequest) Reset() {
 	*x = PredictRequest{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[7]
+	mi := &file_prism_v1_model_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -830,7 +909,7 @@ func (x *PredictRequest) String() string {
 func (*PredictRequest) ProtoMessage() {}
 
 func (x *PredictRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[7]
+	mi := &file_prism_v1_model_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -843,7 +922,7 @@ func (x *PredictRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PredictRequest.ProtoReflect.Descriptor instead.
 func (*PredictRequest) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{7}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *PredictRequest) GetModel() string {
@@ -871,7 +950,7 @@ type PredictResponse struct {
 
 func (x *PredictResponse) Reset() {
 	*x = PredictResponse{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[8]
+	mi := &file_prism_v1_model_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -883,7 +962,7 @@ func (x *PredictResponse) String() string {
 func (*PredictResponse) ProtoMessage() {}
 
 func (x *PredictResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[8]
+	mi := &file_prism_v1_model_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -896,7 +975,7 @@ func (x *PredictResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PredictResponse.ProtoReflect.Descriptor instead.
 func (*PredictResponse) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{8}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *PredictResponse) GetModel() string {
@@ -921,7 +1000,7 @@ type ReloadModelsRequest struct {
 
 func (x *ReloadModelsRequest) Reset() {
 	*x = ReloadModelsRequest{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[9]
+	mi := &file_prism_v1_model_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -933,7 +1012,7 @@ func (x *ReloadModelsRequest) String() string {
 func (*ReloadModelsRequest) ProtoMessage() {}
 
 func (x *ReloadModelsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[9]
+	mi := &file_prism_v1_model_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -946,7 +1025,7 @@ func (x *ReloadModelsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadModelsRequest.ProtoReflect.Descriptor instead.
 func (*ReloadModelsRequest) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{9}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{10}
 }
 
 type ReloadModelsResponse struct {
@@ -971,7 +1050,7 @@ type ReloadModelsResponse struct {
 
 func (x *ReloadModelsResponse) Reset() {
 	*x = ReloadModelsResponse{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[10]
+	mi := &file_prism_v1_model_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -983,7 +1062,7 @@ func (x *ReloadModelsResponse) String() string {
 func (*ReloadModelsResponse) ProtoMessage() {}
 
 func (x *ReloadModelsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[10]
+	mi := &file_prism_v1_model_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -996,7 +1075,7 @@ func (x *ReloadModelsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ReloadModelsResponse.ProtoReflect.Descriptor instead.
 func (*ReloadModelsResponse) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{10}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ReloadModelsResponse) GetAdded() []string {
@@ -1053,7 +1132,7 @@ type RefusedModel struct {
 
 func (x *RefusedModel) Reset() {
 	*x = RefusedModel{}
-	mi := &file_prism_v1_model_service_proto_msgTypes[11]
+	mi := &file_prism_v1_model_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1065,7 +1144,7 @@ func (x *RefusedModel) String() string {
 func (*RefusedModel) ProtoMessage() {}
 
 func (x *RefusedModel) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_service_proto_msgTypes[11]
+	mi := &file_prism_v1_model_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1078,7 +1157,7 @@ func (x *RefusedModel) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RefusedModel.ProtoReflect.Descriptor instead.
 func (*RefusedModel) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{11}
+	return file_prism_v1_model_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *RefusedModel) GetName() string {
@@ -1099,7 +1178,11 @@ var File_prism_v1_model_service_proto protoreflect.FileDescriptor
 
 const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1cprism/v1/model_service.proto\x12\bprism.v1\x1a\x15prism/v1/tensor.proto\"\xb7\x02\n" +
+	"\x1cprism/v1/model_service.proto\x12\bprism.v1\x1a\x15prism/v1/tensor.proto\"]\n" +
+	"\x10TreeEnsembleInfo\x12\x14\n" +
+	"\x05trees\x18\x01 \x01(\x05R\x05trees\x12\x1b\n" +
+	"\tmax_depth\x18\x02 \x01(\x05R\bmaxDepth\x12\x16\n" +
+	"\x06leaves\x18\x03 \x01(\x05R\x06leaves\"\xb7\x02\n" +
 	"\n" +
 	"MethodInfo\x12(\n" +
 	"\x06method\x18\x01 \x01(\x0e2\x10.prism.v1.MethodR\x06method\x12\x12\n" +
@@ -1123,7 +1206,7 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\x12ListModelsResponse\x12+\n" +
 	"\x06models\x18\x01 \x03(\v2\x13.prism.v1.ModelInfoR\x06models\"%\n" +
 	"\x0fGetModelRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\x98\x06\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\"\xca\x06\n" +
 	"\tModelInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x06inputs\x18\x02 \x03(\v2\x14.prism.v1.TensorSpecR\x06inputs\x12.\n" +
@@ -1145,7 +1228,8 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\n" +
 	"has_logits\x18\x10 \x01(\bR\thasLogits\x12\x18\n" +
 	"\aversion\x18\x11 \x01(\tR\aversion\x12;\n" +
-	"\x0emethod_details\x18\x12 \x03(\v2\x14.prism.v1.MethodInfoR\rmethodDetails\"P\n" +
+	"\x0emethod_details\x18\x12 \x03(\v2\x14.prism.v1.MethodInfoR\rmethodDetails\x120\n" +
+	"\x05trees\x18\x13 \x01(\v2\x1a.prism.v1.TreeEnsembleInfoR\x05trees\"P\n" +
 	"\x0ePredictRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12(\n" +
 	"\x06inputs\x18\x02 \x03(\v2\x10.prism.v1.TensorR\x06inputs\"S\n" +
@@ -1168,7 +1252,7 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\x17OUTPUT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17OUTPUT_KIND_PROBABILITY\x10\x01\x12\x15\n" +
 	"\x11OUTPUT_KIND_LOGIT\x10\x02\x12\x1a\n" +
-	"\x16OUTPUT_KIND_REGRESSION\x10\x03*\x95\x02\n" +
+	"\x16OUTPUT_KIND_REGRESSION\x10\x03*\xab\x02\n" +
 	"\x06Method\x12\x16\n" +
 	"\x12METHOD_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12METHOD_KERNEL_SHAP\x10\x01\x12\x0f\n" +
@@ -1181,11 +1265,13 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\x17METHOD_GRADIENT_X_INPUT\x10\b\x12\x13\n" +
 	"\x0fMETHOD_SALIENCY\x10\t\x12\x0f\n" +
 	"\vMETHOD_AUTO\x10\n" +
-	"*S\n" +
+	"\x12\x14\n" +
+	"\x10METHOD_TREE_SHAP\x10\v*f\n" +
 	"\x06RunsOn\x12\x17\n" +
 	"\x13RUNS_ON_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rRUNS_ON_MODEL\x10\x01\x12\x1d\n" +
-	"\x19RUNS_ON_ATTRIBUTION_GRAPH\x10\x02*\xb5\x01\n" +
+	"\x19RUNS_ON_ATTRIBUTION_GRAPH\x10\x02\x12\x11\n" +
+	"\rRUNS_ON_TREES\x10\x03*\xb5\x01\n" +
 	"\x0eReferenceInput\x12\x1f\n" +
 	"\x1bREFERENCE_INPUT_UNSPECIFIED\x10\x00\x12*\n" +
 	"&REFERENCE_INPUT_BACKGROUND_OR_BASELINE\x10\x01\x12\x1e\n" +
@@ -1213,56 +1299,58 @@ func file_prism_v1_model_service_proto_rawDescGZIP() []byte {
 }
 
 var file_prism_v1_model_service_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_prism_v1_model_service_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
+var file_prism_v1_model_service_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_prism_v1_model_service_proto_goTypes = []any{
 	(OutputKind)(0),              // 0: prism.v1.OutputKind
 	(Method)(0),                  // 1: prism.v1.Method
 	(RunsOn)(0),                  // 2: prism.v1.RunsOn
 	(ReferenceInput)(0),          // 3: prism.v1.ReferenceInput
-	(*MethodInfo)(nil),           // 4: prism.v1.MethodInfo
-	(*UnsupportedMethod)(nil),    // 5: prism.v1.UnsupportedMethod
-	(*TensorSpec)(nil),           // 6: prism.v1.TensorSpec
-	(*ListModelsRequest)(nil),    // 7: prism.v1.ListModelsRequest
-	(*ListModelsResponse)(nil),   // 8: prism.v1.ListModelsResponse
-	(*GetModelRequest)(nil),      // 9: prism.v1.GetModelRequest
-	(*ModelInfo)(nil),            // 10: prism.v1.ModelInfo
-	(*PredictRequest)(nil),       // 11: prism.v1.PredictRequest
-	(*PredictResponse)(nil),      // 12: prism.v1.PredictResponse
-	(*ReloadModelsRequest)(nil),  // 13: prism.v1.ReloadModelsRequest
-	(*ReloadModelsResponse)(nil), // 14: prism.v1.ReloadModelsResponse
-	(*RefusedModel)(nil),         // 15: prism.v1.RefusedModel
-	(DataType)(0),                // 16: prism.v1.DataType
-	(*Tensor)(nil),               // 17: prism.v1.Tensor
+	(*TreeEnsembleInfo)(nil),     // 4: prism.v1.TreeEnsembleInfo
+	(*MethodInfo)(nil),           // 5: prism.v1.MethodInfo
+	(*UnsupportedMethod)(nil),    // 6: prism.v1.UnsupportedMethod
+	(*TensorSpec)(nil),           // 7: prism.v1.TensorSpec
+	(*ListModelsRequest)(nil),    // 8: prism.v1.ListModelsRequest
+	(*ListModelsResponse)(nil),   // 9: prism.v1.ListModelsResponse
+	(*GetModelRequest)(nil),      // 10: prism.v1.GetModelRequest
+	(*ModelInfo)(nil),            // 11: prism.v1.ModelInfo
+	(*PredictRequest)(nil),       // 12: prism.v1.PredictRequest
+	(*PredictResponse)(nil),      // 13: prism.v1.PredictResponse
+	(*ReloadModelsRequest)(nil),  // 14: prism.v1.ReloadModelsRequest
+	(*ReloadModelsResponse)(nil), // 15: prism.v1.ReloadModelsResponse
+	(*RefusedModel)(nil),         // 16: prism.v1.RefusedModel
+	(DataType)(0),                // 17: prism.v1.DataType
+	(*Tensor)(nil),               // 18: prism.v1.Tensor
 }
 var file_prism_v1_model_service_proto_depIdxs = []int32{
 	1,  // 0: prism.v1.MethodInfo.method:type_name -> prism.v1.Method
 	2,  // 1: prism.v1.MethodInfo.runs_on:type_name -> prism.v1.RunsOn
 	3,  // 2: prism.v1.MethodInfo.reference:type_name -> prism.v1.ReferenceInput
 	1,  // 3: prism.v1.UnsupportedMethod.method:type_name -> prism.v1.Method
-	16, // 4: prism.v1.TensorSpec.dtype:type_name -> prism.v1.DataType
-	10, // 5: prism.v1.ListModelsResponse.models:type_name -> prism.v1.ModelInfo
-	6,  // 6: prism.v1.ModelInfo.inputs:type_name -> prism.v1.TensorSpec
-	6,  // 7: prism.v1.ModelInfo.outputs:type_name -> prism.v1.TensorSpec
+	17, // 4: prism.v1.TensorSpec.dtype:type_name -> prism.v1.DataType
+	11, // 5: prism.v1.ListModelsResponse.models:type_name -> prism.v1.ModelInfo
+	7,  // 6: prism.v1.ModelInfo.inputs:type_name -> prism.v1.TensorSpec
+	7,  // 7: prism.v1.ModelInfo.outputs:type_name -> prism.v1.TensorSpec
 	0,  // 8: prism.v1.ModelInfo.output_kind:type_name -> prism.v1.OutputKind
 	1,  // 9: prism.v1.ModelInfo.methods:type_name -> prism.v1.Method
-	5,  // 10: prism.v1.ModelInfo.unsupported_methods:type_name -> prism.v1.UnsupportedMethod
-	4,  // 11: prism.v1.ModelInfo.method_details:type_name -> prism.v1.MethodInfo
-	17, // 12: prism.v1.PredictRequest.inputs:type_name -> prism.v1.Tensor
-	17, // 13: prism.v1.PredictResponse.outputs:type_name -> prism.v1.Tensor
-	15, // 14: prism.v1.ReloadModelsResponse.refused:type_name -> prism.v1.RefusedModel
-	7,  // 15: prism.v1.ModelService.ListModels:input_type -> prism.v1.ListModelsRequest
-	9,  // 16: prism.v1.ModelService.GetModel:input_type -> prism.v1.GetModelRequest
-	11, // 17: prism.v1.ModelService.Predict:input_type -> prism.v1.PredictRequest
-	13, // 18: prism.v1.ModelService.ReloadModels:input_type -> prism.v1.ReloadModelsRequest
-	8,  // 19: prism.v1.ModelService.ListModels:output_type -> prism.v1.ListModelsResponse
-	10, // 20: prism.v1.ModelService.GetModel:output_type -> prism.v1.ModelInfo
-	12, // 21: prism.v1.ModelService.Predict:output_type -> prism.v1.PredictResponse
-	14, // 22: prism.v1.ModelService.ReloadModels:output_type -> prism.v1.ReloadModelsResponse
-	19, // [19:23] is the sub-list for method output_type
-	15, // [15:19] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	6,  // 10: prism.v1.ModelInfo.unsupported_methods:type_name -> prism.v1.UnsupportedMethod
+	5,  // 11: prism.v1.ModelInfo.method_details:type_name -> prism.v1.MethodInfo
+	4,  // 12: prism.v1.ModelInfo.trees:type_name -> prism.v1.TreeEnsembleInfo
+	18, // 13: prism.v1.PredictRequest.inputs:type_name -> prism.v1.Tensor
+	18, // 14: prism.v1.PredictResponse.outputs:type_name -> prism.v1.Tensor
+	16, // 15: prism.v1.ReloadModelsResponse.refused:type_name -> prism.v1.RefusedModel
+	8,  // 16: prism.v1.ModelService.ListModels:input_type -> prism.v1.ListModelsRequest
+	10, // 17: prism.v1.ModelService.GetModel:input_type -> prism.v1.GetModelRequest
+	12, // 18: prism.v1.ModelService.Predict:input_type -> prism.v1.PredictRequest
+	14, // 19: prism.v1.ModelService.ReloadModels:input_type -> prism.v1.ReloadModelsRequest
+	9,  // 20: prism.v1.ModelService.ListModels:output_type -> prism.v1.ListModelsResponse
+	11, // 21: prism.v1.ModelService.GetModel:output_type -> prism.v1.ModelInfo
+	13, // 22: prism.v1.ModelService.Predict:output_type -> prism.v1.PredictResponse
+	15, // 23: prism.v1.ModelService.ReloadModels:output_type -> prism.v1.ReloadModelsResponse
+	20, // [20:24] is the sub-list for method output_type
+	16, // [16:20] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_prism_v1_model_service_proto_init() }
@@ -1277,7 +1365,7 @@ func file_prism_v1_model_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_prism_v1_model_service_proto_rawDesc), len(file_prism_v1_model_service_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   12,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -46,16 +46,20 @@ def test_digits_cnn_takes_images_and_has_logits(client):
 
 
 def test_the_client_knows_every_method_the_server_declares(client):
-    # digits_cnn serves every method: the server's table and the client's request fields must agree.
-    cnn = client.model("digits_cnn")
-    assert set(cnn.method_details) == set(METHODS) == set(cnn.methods)
-    kernel = cnn.method_details["kernel_shap"]
+    # Across the bundled models every method is served somewhere: the server's table and the
+    # client's request fields must agree.
+    declared = {}
+    for model in client.models():
+        declared.update(model.method_details)
+    assert set(declared) == set(METHODS)
+    kernel = declared["kernel_shap"]
     assert (kernel.runs_on, kernel.reference) == ("model", "background_or_baseline")
     assert kernel.time_budget and kernel.tolerance and kernel.running_estimates
-    saliency = cnn.method_details["saliency"]
+    saliency = declared["saliency"]
     assert (saliency.runs_on, saliency.reference) == ("attribution_graph", "none")
     assert not (saliency.time_budget or saliency.tolerance)
-    assert cnn.method_details["deep_lift_shap"].reference == "background"
+    assert declared["deep_lift_shap"].reference == "background"
+    assert (declared["tree_shap"].runs_on, declared["tree_shap"].reference) == ("trees", "background")
 
 
 def test_an_unknown_model_is_not_found(client):

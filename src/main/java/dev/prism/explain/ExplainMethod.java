@@ -8,8 +8,8 @@ import dev.prism.model.AttributionKind;
  * server's method table, its request codec, GetModel and the command line read it.
  *
  * @param name              the method's name: its request field, its name in responses and its metrics label
- * @param graph             the attribution graph its rows are laid out for, or null when it evaluates
- *                          rows of the model itself
+ * @param runsOn            what it evaluates
+ * @param graph             with {@link RunsOn#ATTRIBUTION_GRAPH}, the graph its rows are laid out for; else null
  * @param reference         the reference input it takes
  * @param withoutTimeBudget why it has no answer before its end, or null when it answers within a time budget
  * @param tolerance         it can stop once its estimates are within a requested standard error
@@ -18,8 +18,18 @@ import dev.prism.model.AttributionKind;
  *                          summation-to-delta, Integrated Gradients' completeness), so a large gap
  *                          says something went wrong
  */
-public record ExplainMethod(String name, AttributionKind graph, Reference reference, String withoutTimeBudget,
-                            boolean tolerance, boolean runningEstimates, boolean efficient) {
+public record ExplainMethod(String name, RunsOn runsOn, AttributionKind graph, Reference reference,
+                            String withoutTimeBudget, boolean tolerance, boolean runningEstimates, boolean efficient) {
+
+    /** What a method evaluates. */
+    public enum RunsOn {
+        /** Rows of the model itself: coalitions or perturbed samples, through the model's scheduler. */
+        MODEL_ROWS,
+        /** Rows of an attribution graph compiled from the model's graph, through that graph's scheduler. */
+        ATTRIBUTION_GRAPH,
+        /** The model's tree ensemble, read directly: no model rows at all. */
+        TREES
+    }
 
     /** The reference input a method compares an instance with. */
     public enum Reference {
@@ -36,18 +46,32 @@ public record ExplainMethod(String name, AttributionKind graph, Reference refere
     /** A method that evaluates rows of the model itself, each coalition or sample a row. */
     public static ExplainMethod onModelRows(String name, Reference reference, String withoutTimeBudget,
                                             boolean tolerance, boolean runningEstimates, boolean efficient) {
-        return new ExplainMethod(name, null, reference, withoutTimeBudget, tolerance, runningEstimates, efficient);
+        return new ExplainMethod(name, RunsOn.MODEL_ROWS, null, reference, withoutTimeBudget, tolerance,
+                runningEstimates, efficient);
     }
 
     /** A method that evaluates rows of one of the model's attribution graphs. */
     public static ExplainMethod onGraph(String name, AttributionKind graph, Reference reference,
                                         String withoutTimeBudget, boolean runningEstimates, boolean efficient) {
-        return new ExplainMethod(name, graph, reference, withoutTimeBudget, false, runningEstimates, efficient);
+        return new ExplainMethod(name, RunsOn.ATTRIBUTION_GRAPH, graph, reference, withoutTimeBudget, false,
+                runningEstimates, efficient);
+    }
+
+    /** A method that reads the model's tree ensemble instead of evaluating rows. */
+    public static ExplainMethod onTrees(String name, Reference reference, String withoutTimeBudget,
+                                        boolean runningEstimates, boolean efficient) {
+        return new ExplainMethod(name, RunsOn.TREES, null, reference, withoutTimeBudget, false, runningEstimates,
+                efficient);
     }
 
     /** It evaluates an attribution graph compiled from the model's graph, not the model. */
     public boolean runsOnGraph() {
-        return graph != null;
+        return runsOn == RunsOn.ATTRIBUTION_GRAPH;
+    }
+
+    /** It reads the model's tree ensemble. */
+    public boolean runsOnTrees() {
+        return runsOn == RunsOn.TREES;
     }
 
     /** It answers with its estimates of the moment when a request's time budget runs out. */

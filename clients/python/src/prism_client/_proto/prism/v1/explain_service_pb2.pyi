@@ -48,7 +48,7 @@ INTEGRATION_RIEMANN_MIDDLE: IntegrationMethod
 INTEGRATION_RIEMANN_TRAPEZOID: IntegrationMethod
 
 class ExplainRequest(_message.Message):
-    __slots__ = ("model", "inputs", "kernel_shap", "lime", "exact_shapley", "permutation_shap", "auto", "deep_lift", "deep_lift_shap", "integrated_gradients", "gradient_x_input", "saliency", "feature_groups", "baseline", "background_kmeans", "format", "background", "background_weights", "outputs", "seed", "link", "time_budget")
+    __slots__ = ("model", "inputs", "kernel_shap", "lime", "exact_shapley", "permutation_shap", "auto", "deep_lift", "deep_lift_shap", "integrated_gradients", "gradient_x_input", "saliency", "tree_shap", "feature_groups", "baseline", "background_kmeans", "format", "background", "background_weights", "outputs", "seed", "link", "time_budget")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     KERNEL_SHAP_FIELD_NUMBER: _ClassVar[int]
@@ -61,6 +61,7 @@ class ExplainRequest(_message.Message):
     INTEGRATED_GRADIENTS_FIELD_NUMBER: _ClassVar[int]
     GRADIENT_X_INPUT_FIELD_NUMBER: _ClassVar[int]
     SALIENCY_FIELD_NUMBER: _ClassVar[int]
+    TREE_SHAP_FIELD_NUMBER: _ClassVar[int]
     FEATURE_GROUPS_FIELD_NUMBER: _ClassVar[int]
     BASELINE_FIELD_NUMBER: _ClassVar[int]
     BACKGROUND_KMEANS_FIELD_NUMBER: _ClassVar[int]
@@ -83,6 +84,7 @@ class ExplainRequest(_message.Message):
     integrated_gradients: IntegratedGradientsParams
     gradient_x_input: GradientXInputParams
     saliency: SaliencyParams
+    tree_shap: TreeShapParams
     feature_groups: FeatureGroups
     baseline: Baseline
     background_kmeans: int
@@ -93,7 +95,7 @@ class ExplainRequest(_message.Message):
     seed: int
     link: Link
     time_budget: _duration_pb2.Duration
-    def __init__(self, model: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_tensor_pb2.Tensor, _Mapping]]] = ..., kernel_shap: _Optional[_Union[KernelShapParams, _Mapping]] = ..., lime: _Optional[_Union[LimeParams, _Mapping]] = ..., exact_shapley: _Optional[_Union[ExactShapleyParams, _Mapping]] = ..., permutation_shap: _Optional[_Union[PermutationShapParams, _Mapping]] = ..., auto: _Optional[_Union[AutoParams, _Mapping]] = ..., deep_lift: _Optional[_Union[DeepLiftParams, _Mapping]] = ..., deep_lift_shap: _Optional[_Union[DeepLiftShapParams, _Mapping]] = ..., integrated_gradients: _Optional[_Union[IntegratedGradientsParams, _Mapping]] = ..., gradient_x_input: _Optional[_Union[GradientXInputParams, _Mapping]] = ..., saliency: _Optional[_Union[SaliencyParams, _Mapping]] = ..., feature_groups: _Optional[_Union[FeatureGroups, _Mapping]] = ..., baseline: _Optional[_Union[Baseline, _Mapping]] = ..., background_kmeans: _Optional[int] = ..., format: _Optional[_Union[ResponseFormat, str]] = ..., background: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., background_weights: _Optional[_Iterable[float]] = ..., outputs: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ..., link: _Optional[_Union[Link, str]] = ..., time_budget: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, model: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_tensor_pb2.Tensor, _Mapping]]] = ..., kernel_shap: _Optional[_Union[KernelShapParams, _Mapping]] = ..., lime: _Optional[_Union[LimeParams, _Mapping]] = ..., exact_shapley: _Optional[_Union[ExactShapleyParams, _Mapping]] = ..., permutation_shap: _Optional[_Union[PermutationShapParams, _Mapping]] = ..., auto: _Optional[_Union[AutoParams, _Mapping]] = ..., deep_lift: _Optional[_Union[DeepLiftParams, _Mapping]] = ..., deep_lift_shap: _Optional[_Union[DeepLiftShapParams, _Mapping]] = ..., integrated_gradients: _Optional[_Union[IntegratedGradientsParams, _Mapping]] = ..., gradient_x_input: _Optional[_Union[GradientXInputParams, _Mapping]] = ..., saliency: _Optional[_Union[SaliencyParams, _Mapping]] = ..., tree_shap: _Optional[_Union[TreeShapParams, _Mapping]] = ..., feature_groups: _Optional[_Union[FeatureGroups, _Mapping]] = ..., baseline: _Optional[_Union[Baseline, _Mapping]] = ..., background_kmeans: _Optional[int] = ..., format: _Optional[_Union[ResponseFormat, str]] = ..., background: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., background_weights: _Optional[_Iterable[float]] = ..., outputs: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ..., link: _Optional[_Union[Link, str]] = ..., time_budget: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class FeatureGroups(_message.Message):
     __slots__ = ("explicit", "grid", "segments", "tokens")
@@ -188,6 +190,10 @@ class SaliencyParams(_message.Message):
     TARGET_FIELD_NUMBER: _ClassVar[int]
     target: GradientTarget
     def __init__(self, target: _Optional[_Union[GradientTarget, str]] = ...) -> None: ...
+
+class TreeShapParams(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class AutoParams(_message.Message):
     __slots__ = ()

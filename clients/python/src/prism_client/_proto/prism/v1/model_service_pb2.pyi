@@ -28,12 +28,14 @@ class Method(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     METHOD_GRADIENT_X_INPUT: _ClassVar[Method]
     METHOD_SALIENCY: _ClassVar[Method]
     METHOD_AUTO: _ClassVar[Method]
+    METHOD_TREE_SHAP: _ClassVar[Method]
 
 class RunsOn(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     RUNS_ON_UNSPECIFIED: _ClassVar[RunsOn]
     RUNS_ON_MODEL: _ClassVar[RunsOn]
     RUNS_ON_ATTRIBUTION_GRAPH: _ClassVar[RunsOn]
+    RUNS_ON_TREES: _ClassVar[RunsOn]
 
 class ReferenceInput(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -57,14 +59,26 @@ METHOD_INTEGRATED_GRADIENTS: Method
 METHOD_GRADIENT_X_INPUT: Method
 METHOD_SALIENCY: Method
 METHOD_AUTO: Method
+METHOD_TREE_SHAP: Method
 RUNS_ON_UNSPECIFIED: RunsOn
 RUNS_ON_MODEL: RunsOn
 RUNS_ON_ATTRIBUTION_GRAPH: RunsOn
+RUNS_ON_TREES: RunsOn
 REFERENCE_INPUT_UNSPECIFIED: ReferenceInput
 REFERENCE_INPUT_BACKGROUND_OR_BASELINE: ReferenceInput
 REFERENCE_INPUT_BACKGROUND: ReferenceInput
 REFERENCE_INPUT_BASELINE: ReferenceInput
 REFERENCE_INPUT_NONE: ReferenceInput
+
+class TreeEnsembleInfo(_message.Message):
+    __slots__ = ("trees", "max_depth", "leaves")
+    TREES_FIELD_NUMBER: _ClassVar[int]
+    MAX_DEPTH_FIELD_NUMBER: _ClassVar[int]
+    LEAVES_FIELD_NUMBER: _ClassVar[int]
+    trees: int
+    max_depth: int
+    leaves: int
+    def __init__(self, trees: _Optional[int] = ..., max_depth: _Optional[int] = ..., leaves: _Optional[int] = ...) -> None: ...
 
 class MethodInfo(_message.Message):
     __slots__ = ("method", "name", "runs_on", "reference", "time_budget", "tolerance", "running_estimates", "efficient")
@@ -121,7 +135,7 @@ class GetModelRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("name", "inputs", "outputs", "explained_input", "score_outputs", "feature_names", "output_names", "output_kind", "methods", "default_background_rows", "device", "max_batch_rows", "max_queue_delay_micros", "categorical_features", "unsupported_methods", "has_logits", "version", "method_details")
+    __slots__ = ("name", "inputs", "outputs", "explained_input", "score_outputs", "feature_names", "output_names", "output_kind", "methods", "default_background_rows", "device", "max_batch_rows", "max_queue_delay_micros", "categorical_features", "unsupported_methods", "has_logits", "version", "method_details", "trees")
     NAME_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
@@ -140,6 +154,7 @@ class ModelInfo(_message.Message):
     HAS_LOGITS_FIELD_NUMBER: _ClassVar[int]
     VERSION_FIELD_NUMBER: _ClassVar[int]
     METHOD_DETAILS_FIELD_NUMBER: _ClassVar[int]
+    TREES_FIELD_NUMBER: _ClassVar[int]
     name: str
     inputs: _containers.RepeatedCompositeFieldContainer[TensorSpec]
     outputs: _containers.RepeatedCompositeFieldContainer[TensorSpec]
@@ -158,7 +173,8 @@ class ModelInfo(_message.Message):
     has_logits: bool
     version: str
     method_details: _containers.RepeatedCompositeFieldContainer[MethodInfo]
-    def __init__(self, name: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., explained_input: _Optional[str] = ..., score_outputs: _Optional[_Iterable[str]] = ..., feature_names: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ..., output_kind: _Optional[_Union[OutputKind, str]] = ..., methods: _Optional[_Iterable[_Union[Method, str]]] = ..., default_background_rows: _Optional[int] = ..., device: _Optional[str] = ..., max_batch_rows: _Optional[int] = ..., max_queue_delay_micros: _Optional[int] = ..., categorical_features: _Optional[_Iterable[str]] = ..., unsupported_methods: _Optional[_Iterable[_Union[UnsupportedMethod, _Mapping]]] = ..., has_logits: bool = ..., version: _Optional[str] = ..., method_details: _Optional[_Iterable[_Union[MethodInfo, _Mapping]]] = ...) -> None: ...
+    trees: TreeEnsembleInfo
+    def __init__(self, name: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., explained_input: _Optional[str] = ..., score_outputs: _Optional[_Iterable[str]] = ..., feature_names: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ..., output_kind: _Optional[_Union[OutputKind, str]] = ..., methods: _Optional[_Iterable[_Union[Method, str]]] = ..., default_background_rows: _Optional[int] = ..., device: _Optional[str] = ..., max_batch_rows: _Optional[int] = ..., max_queue_delay_micros: _Optional[int] = ..., categorical_features: _Optional[_Iterable[str]] = ..., unsupported_methods: _Optional[_Iterable[_Union[UnsupportedMethod, _Mapping]]] = ..., has_logits: bool = ..., version: _Optional[str] = ..., method_details: _Optional[_Iterable[_Union[MethodInfo, _Mapping]]] = ..., trees: _Optional[_Union[TreeEnsembleInfo, _Mapping]] = ...) -> None: ...
 
 class PredictRequest(_message.Message):
     __slots__ = ("model", "inputs")
