@@ -24,9 +24,10 @@ import dev.prism.model.trees.Trees;
  * The leaf the walk reaches with A empty is r's own leaf, which gives the base value
  * Σ_r w_r · margin_k(r) on the way.
  *
- * <p>Cost: O(T·L·R·D) per instance for T trees of L leaves and depth D and R background rows, in
- * the worst case (x and r parting at every split); the walk visits only the leaves where x and r
- * part, so it costs O(T·R·D) when they agree. Every routing decision is
+ * <p>Cost: O(T·L·R·D) per instance for T trees of L leaves (root-to-leaf paths, in a DAG), depth D
+ * and R background rows, reached only when x and r part at every split: the walk descends both
+ * children only where they part, so a tree where they agree costs one path, O(D). Memory: the
+ * instance's values and O(min(M, D)²) Shapley weights for M features. Every routing decision is
  * {@link Trees#goesTrue}, so split modes, the model's precision and NaN routing are the
  * ensemble's.
  *
