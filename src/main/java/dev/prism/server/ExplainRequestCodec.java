@@ -78,8 +78,8 @@ final class ExplainRequestCodec {
                     "send them in several requests");
         }
         FeatureGroups groups = FeatureGroupsCodec.decode(request.getFeatureGroups(), sig);
-        // A graph's pass costs the same for any feature count; sampling grows with it.
-        if (!declared.runsOnGraph() && groups.count() > limits.maxFeatures()) {
+        // Sampling grows with the feature count; a graph's pass or a tree walk does not.
+        if (declared.runsOn() == ExplainMethod.RunsOn.MODEL_ROWS && groups.count() > limits.maxFeatures()) {
             throw overLimit(request.hasFeatureGroups() ? "feature_groups" : "inputs",
                     groups.count() + " features", "max_features", limits.maxFeatures(),
                     "group features with feature_groups, or use a gradient method");

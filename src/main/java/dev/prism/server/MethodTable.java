@@ -20,6 +20,8 @@ import dev.prism.explain.shap.AutoShapleyExplainer;
 import dev.prism.explain.shap.ExactShapleyExplainer;
 import dev.prism.explain.shap.KernelShapExplainer;
 import dev.prism.explain.shap.PermutationShapExplainer;
+import dev.prism.explain.tree.TreeShapExplainer;
+import dev.prism.explain.tree.TreeShapParams;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -72,7 +74,11 @@ public final class MethodTable {
             return MethodInfo.newBuilder()
                     .setMethod(api)
                     .setName(name())
-                    .setRunsOn(m.runsOnGraph() ? RunsOn.RUNS_ON_ATTRIBUTION_GRAPH : RunsOn.RUNS_ON_MODEL)
+                    .setRunsOn(switch (m.runsOn()) {
+                        case MODEL_ROWS -> RunsOn.RUNS_ON_MODEL;
+                        case ATTRIBUTION_GRAPH -> RunsOn.RUNS_ON_ATTRIBUTION_GRAPH;
+                        case TREES -> RunsOn.RUNS_ON_TREES;
+                    })
                     .setReference(switch (m.reference()) {
                         case BACKGROUND_OR_BASELINE -> ReferenceInput.REFERENCE_INPUT_BACKGROUND_OR_BASELINE;
                         case BACKGROUND -> ReferenceInput.REFERENCE_INPUT_BACKGROUND;
@@ -108,6 +114,8 @@ public final class MethodTable {
                 (r, m, l) -> null, r -> r.getGradientXInput().getTargetValue());
         add(MethodCase.SALIENCY, Method.METHOD_SALIENCY, new SaliencyExplainer(), (r, m, l) -> null,
                 r -> r.getSaliency().getTargetValue());
+        add(MethodCase.TREE_SHAP, Method.METHOD_TREE_SHAP, new TreeShapExplainer(),
+                (r, m, l) -> new TreeShapParams(m.trees("tree_shap")), null);
     }
 
     private static <P> void add(MethodCase oneof, Method api, Explainer<P> explainer, ParamsDecoder<P> params,

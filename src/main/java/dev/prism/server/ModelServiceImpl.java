@@ -12,6 +12,7 @@ import dev.prism.api.v1.RefusedModel;
 import dev.prism.api.v1.ReloadModelsRequest;
 import dev.prism.api.v1.ReloadModelsResponse;
 import dev.prism.api.v1.TensorSpec;
+import dev.prism.api.v1.TreeEnsembleInfo;
 import dev.prism.api.v1.UnsupportedMethod;
 import dev.prism.batch.BatchScheduler;
 import dev.prism.error.PrismException;
@@ -201,6 +202,8 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
                     reason -> b.addUnsupportedMethods(UnsupportedMethod.newBuilder().setMethod(e.api()).setReason(reason)),
                     () -> b.addMethods(e.api()).addMethodDetails(e.info()));
         }
+        m.entry().model().trees().ifPresent(trees -> b.setTrees(TreeEnsembleInfo.newBuilder()
+                .setTrees(trees.treeCount()).setMaxDepth(trees.maxDepth()).setLeaves(trees.leafCount())));
         for (int c : m.entry().categoricalFeatures()) {
             b.addCategoricalFeatures(sig.featureNames().get(c));
         }

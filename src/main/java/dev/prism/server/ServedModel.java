@@ -7,6 +7,7 @@ import dev.prism.explain.ExplainMethod;
 import dev.prism.model.AttributionGraphs;
 import dev.prism.model.AttributionKind;
 import dev.prism.model.ModelSignature;
+import dev.prism.model.trees.TreeEnsemble;
 import dev.prism.repository.ModelRepository;
 import dev.prism.tensor.TensorSpec;
 import java.util.Locale;
@@ -50,7 +51,21 @@ record ServedModel(ModelRepository.Entry entry, BatchScheduler scheduler, Attrib
 
     /** Empty when the model serves the method; otherwise why not. */
     Optional<String> unsupported(ExplainMethod method) {
-        return method.runsOnGraph() ? unsupported(method.graph()) : Optional.empty();
+        return switch (method.runsOn()) {
+            case MODEL_ROWS -> Optional.empty();
+            case ATTRIBUTION_GRAPH -> unsupported(method.graph());
+            case TREES -> entry.model().treesUnsupported();
+        };
+    }
+
+    /**
+     * The tree ensemble Prism read from the model, or METHOD_UNSUPPORTED_FOR_MODEL
+     * (FAILED_PRECONDITION) saying why there is none.
+     */
+    TreeEnsemble trees(String method) {
+        return entry.model().trees().orElseThrow(() -> new PrismException(Reason.METHOD_UNSUPPORTED_FOR_MODEL,
+                "model '" + name() + "' cannot be explained with " + method + ": "
+                        + entry.model().treesUnsupported().orElse("it has no tree ensemble")));
     }
 
     /** Empty when the model serves the kind; otherwise why not. */
