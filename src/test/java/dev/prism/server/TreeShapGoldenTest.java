@@ -1,0 +1,100 @@
+package dev.prism.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.prism.api.v1.ExplainRequest;
+import dev.prism.api.v1.ExplainResponse;
+import dev.prism.api.v1.Explanation;
+import dev.prism.api.v1.TreeShapParams;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * tree_shap on ONNX exports against shap's TreeExplainer on the native models
+ * (tools/make_golden_trees.py): the same interventional game on the same margins.
+ */
+class TreeShapGoldenTest {
+    private static final String[] MODELS = {"rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor",
+        "et_regressor", "lgbm_regressor"};
+    private static ServerTestSupport.InProcess prism;
+
+    @TempDir
+    static Path dir;
+
+    @BeforeAll
+    static void start() throws Exception {
+        String[] names = new String[MODELS.length];
+        for (int i = 0; i < MODELS.length; i++) {
+            names[i] = "tree_" + MODELS[i];
+        }
+        prism = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(
+                ServerTestSupport.repository(dir, names)));
+    }
+
+    @AfterAll
+    static void stop() throws InterruptedException {
+        prism.close();
+    }
+
+    private static double[] flat(JsonArray rows) {
+        List<Double> v = new ArrayList<>();
+        for (JsonElement row : rows) {
+            row.getAsJsonArray().forEach(e -> v.add(e.getAsDouble()));
+        }
+        return v.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor", "et_regressor",
+        "lgbm_regressor"})
+    void agreesWithShapsTreeExplainer(String name) {
+        JsonObject golden = JsonParser.parseString(ServerTestSupport.resource("/golden/tree_shap_" + name + ".json"))
+                .getAsJsonObject();
+        JsonArray instances = golden.getAsJsonArray("instances");
+        JsonArray background = golden.getAsJsonArray("background");
+        int m = instances.get(0).getAsJsonArray().size();
+        ExplainRequest request = ExplainRequest.newBuilder().setModel("tree_" + name)
+                .addInputs(ServerTestSupport.floats(instances.size(), flat(instances)))
+                .setBackground(ServerTestSupport.floats(background.size(), flat(background)))
+                .setTreeShap(TreeShapParams.getDefaultInstance())
+                .build();
+        ExplainResponse response = prism.explain().explain(request);
+        assertEquals("tree_shap", response.getMethod());
+        JsonArray values = golden.getAsJsonArray("values");
+        JsonArray base = golden.getAsJsonArray("base_values");
+        int columns = base.size();
+        assertEquals(instances.size() * columns, response.getExplanationsCount());
+        for (Explanation e : response.getExplanationsList()) {
+            int k = response.getSummary().getOutputsList().indexOf(e.getOutput());
+            JsonArray want = values.get(e.getInstance()).getAsJsonArray();
+            double scale = Math.abs(base.get(k).getAsDouble());
+            for (int f = 0; f < m; f++) {
+                scale = Math.max(scale, Math.abs(want.get(f).getAsJsonArray().get(k).getAsDouble()));
+            }
+            String label = name + " instance " + e.getInstance() + " " + e.getOutput();
+            assertEquals(base.get(k).getAsDouble(), e.getBaseValue(), 1e-6 * scale, label + " base");
+            for (int f = 0; f < m; f++) {
+                assertEquals(want.get(f).getAsJsonArray().get(k).getAsDouble(), e.getAttributions(f), 1e-6 * scale,
+                        label + " feature " + f);
+            }
+            // Exact: the values add up to the margin of x, in double.
+            assertEquals(e.getModelOutput() - e.getBaseValue(), ExplainServiceTest.sum(e.getAttributionsList()),
+                    1e-9 * Math.max(1, scale), label);
+            assertTrue(e.getDiagnostics().getExact());
+            assertEquals(0, e.getDiagnostics().getModelEvaluations());
+        }
+        assertFalse(response.getPartial());
+    }
+}

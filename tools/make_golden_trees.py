@@ -1,0 +1,146 @@
+"""Golden files for tree_shap: shap's TreeExplainer on native tree ensembles, and their ONNX exports.
+
+    python tools/make_golden_trees.py   (in a venv with tools/requirements.txt and
+                                         tools/requirements-trees.txt installed)
+
+For each model it writes, under src/test/resources:
+  models/tree_<name>/model.onnx, config.json   the ONNX export Prism serves
+  golden/tree_shap_<name>.json                 the instances, the background and shap's values
+
+shap explains the native model with interventional TreeSHAP over the whole background
+(`shap.maskers.Independent(bg, max_samples=len(bg))`, so no background row is dropped), in the
+model's raw output space: for random forests the averaged leaf probabilities or values, for
+boosted ensembles the margin (log-odds) before the sigmoid. That is the margin Prism explains on
+the ONNX export, so the values must agree to float rounding of the thresholds.
+
+The golden JSON:
+    model          string
+    shap_version   string
+    background     [R][M] rows
+    instances      [N][M] rows
+    values         [N][M][K] shap values, K = the model's score columns
+    base_values    [K] shap's expected value per column
+"""
+
+import json
+from pathlib import Path
+
+import lightgbm
+import numpy as np
+import onnx
+import shap
+import sklearn
+import xgboost
+from onnxmltools import convert_lightgbm, convert_xgboost
+from onnxmltools.convert.common.data_types import FloatTensorType as MLFloatTensorType
+from skl2onnx import convert_sklearn
+from skl2onnx.common.data_types import FloatTensorType
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.ensemble import (ExtraTreesRegressor, GradientBoostingClassifier, RandomForestClassifier,
+                              RandomForestRegressor)
+
+ROOT = Path(__file__).resolve().parent.parent
+RESOURCES = ROOT / "src" / "test" / "resources"
+SEED = 7
+BACKGROUND_ROWS = 40
+INSTANCES = 8
+
+
+def split(data):
+    rng = np.random.default_rng(SEED)
+    order = rng.permutation(len(data.data))
+    X = data.data[order].astype(np.float32)
+    return X, data.target[order]
+
+
+def sklearn_onnx(model, features):
+    return convert_sklearn(model, initial_types=[("input", FloatTensorType([None, features]))],
+                           options={id(model): {"zipmap": False}} if hasattr(model, "classes_") else None,
+                           target_opset={"": 15, "ai.onnx.ml": 1})
+
+
+def write(name, onnx_model, score_output, output_names, X, model_for_shap, score_columns):
+    folder = RESOURCES / "models" / f"tree_{name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx.save(onnx_model, folder / "model.onnx")
+    (folder / "config.json").write_text(json.dumps({
+        "scoreOutputs": [score_output],
+        "outputNames": output_names,
+    }, indent=2) + "\n")
+    background = X[:BACKGROUND_ROWS].astype(np.float64)
+    instances = X[BACKGROUND_ROWS:BACKGROUND_ROWS + INSTANCES].astype(np.float64)
+    explainer = shap.TreeExplainer(model_for_shap,
+                                   data=shap.maskers.Independent(background, max_samples=len(background)),
+                                   feature_perturbation="interventional")
+    explanation = explainer(instances, check_additivity=True)
+    values = np.asarray(explanation.values, dtype=np.float64)
+    base = np.atleast_1d(np.asarray(explainer.expected_value, dtype=np.float64))
+    if values.ndim == 2:
+        values = values[:, :, None]
+    values, base = score_columns(values, base)
+    (RESOURCES / "golden" / f"tree_shap_{name}.json").write_text(json.dumps({
+        "model": f"tree_{name}",
+        "shap_version": shap.__version__,
+        "background": background.tolist(),
+        "instances": instances.tolist(),
+        "values": values.tolist(),
+        "base_values": base.tolist(),
+    }) + "\n")
+    print(f"tree_{name}: {values.shape}, base {np.round(base, 6).tolist()}")
+
+
+def same(values, base):
+    return values, base
+
+
+def binary_from_positive(values, base):
+    """A one-margin binary model whose ONNX scores are [margin-derived column 0, margin]: shap gives
+    the positive margin only; column 0's margin is its negation."""
+    v = values[:, :, -1:]
+    b = base[-1:]
+    return np.concatenate([-v, v], axis=2), np.concatenate([-b, b])
+
+
+def main():
+    print(f"shap {shap.__version__}, scikit-learn {sklearn.__version__}, xgboost {xgboost.__version__},"
+          f" lightgbm {lightgbm.__version__}")
+    X, y = split(load_breast_cancer())
+    M = X.shape[1]
+
+    # Random forest, binary: ONNX columns [1 - p, p]; shap explains both probabilities.
+    rf = RandomForestClassifier(n_estimators=15, max_depth=5, random_state=SEED).fit(X, y)
+    write("rf_binary", sklearn_onnx(rf, M), "probabilities", ["malignant", "benign"], X, rf, same)
+
+    # Gradient boosting, binary: the margin is the log-odds before the logistic; ONNX lays it out
+    # as [-s, s] before the sigmoid, shap explains s.
+    gb = GradientBoostingClassifier(n_estimators=25, max_depth=3, random_state=SEED).fit(X, y)
+    write("gb_binary", sklearn_onnx(gb, M), "probabilities", ["malignant", "benign"], X, gb,
+          binary_from_positive)
+
+    # XGBoost, binary, margin space.
+    xgb = xgboost.XGBClassifier(n_estimators=30, max_depth=4, random_state=SEED).fit(X, y)
+    xgb_onnx = convert_xgboost(xgb, initial_types=[("input", MLFloatTensorType([None, M]))], target_opset=15)
+    write("xgb_binary", xgb_onnx, "probabilities", ["malignant", "benign"], X, xgb, binary_from_positive)
+
+    # Random forest, multi-class: one column per class.
+    Xi, yi = split(load_iris())
+    rfi = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=SEED).fit(Xi, yi)
+    write("rf_iris", sklearn_onnx(rfi, Xi.shape[1]), "probabilities", ["setosa", "versicolor", "virginica"],
+          Xi, rfi, same)
+
+    # Regressors: one column.
+    Xd, yd = split(load_diabetes())
+    rfr = RandomForestRegressor(n_estimators=12, max_depth=5, random_state=SEED).fit(Xd, yd)
+    write("rf_regressor", sklearn_onnx(rfr, Xd.shape[1]), "variable", ["progression"], Xd, rfr, same)
+    etr = ExtraTreesRegressor(n_estimators=12, max_depth=5, random_state=SEED).fit(Xd, yd)
+    write("et_regressor", sklearn_onnx(etr, Xd.shape[1]), "variable", ["progression"], Xd, etr, same)
+
+    # LightGBM regressor.
+    lgb = lightgbm.LGBMRegressor(n_estimators=20, num_leaves=15, random_state=SEED, verbose=-1).fit(Xd, yd)
+    lgb_onnx = convert_lightgbm(lgb, initial_types=[("input", MLFloatTensorType([None, Xd.shape[1]]))],
+                                target_opset=15)
+    write("lgbm_regressor", lgb_onnx, "variable", ["progression"], Xd, lgb, same)
+
+
+if __name__ == "__main__":
+    main()
