@@ -1,6 +1,6 @@
 """Golden files for tree_shap: shap's TreeExplainer on native tree ensembles, and their ONNX exports.
 
-    python tools/make_golden_trees.py   (in a venv with tools/requirements.txt and
+    python tools/make_golden_trees.py   (in a venv with tools/requirements-golden-trees.txt)
                                          tools/requirements-trees.txt installed)
 
 For each model it writes, under src/test/resources:

@@ -1,6 +1,8 @@
 package dev.prism.model;
 
+import dev.prism.model.trees.TreeEnsemble;
 import dev.prism.tensor.RowBlock;
+import java.util.Optional;
 
 /**
  * A loaded model. Only scheduler workers call {@link #run}, possibly several at once, so
@@ -33,6 +35,23 @@ public interface Model extends AutoCloseable {
     default AttributionGraphs attributionGraphs() {
         return AttributionGraphs.none("this model's runtime does not compile gradient graphs");
     }
+
+    /**
+     * The tree ensemble Prism read from the model when it loaded and checked against the model's own
+     * runs; empty when the model is not a tree ensemble or Prism cannot use it (then
+     * {@link #treesUnsupported} says why).
+     */
+    default Optional<TreeEnsemble> trees() {
+        return Optional.empty();
+    }
+
+    /** Why {@link #trees} is empty, for a refusal naming it; empty exactly when the ensemble is there. */
+    default Optional<String> treesUnsupported() {
+        return Optional.of(NOT_A_TREE_ENSEMBLE);
+    }
+
+    /** The reason a model without any tree ensemble gives. */
+    String NOT_A_TREE_ENSEMBLE = "the model is not a tree ensemble";
 
     @Override
     void close();

@@ -11,6 +11,7 @@ import dev.prism.model.AttributionGraphs;
 import dev.prism.model.Model;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.RowBatch;
+import dev.prism.model.trees.TreeEnsemble;
 import dev.prism.tensor.DType;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.TensorSpec;
@@ -22,6 +23,7 @@ import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.util.LinkedHashSet;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -43,15 +45,27 @@ public final class OnnxModel implements Model {
     private final ThreadLocal<double[]> doubleScratch = ThreadLocal.withInitial(() -> new double[0]);
 
     private final AttributionGraphs attributionGraphs;
+    private final TreeEnsemble trees;
+    private final String treesUnsupported;
 
+    /** A model whose tree ensemble is not read yet: see {@link #withTrees}. */
     OnnxModel(OrtEnvironment env, OrtSession session, ModelSignature signature, ExecutionDevice device,
               AttributionGraphs attributionGraphs) {
+        this(env, session, signature, device, ArenaRelease.forDevice(device), attributionGraphs, null,
+                "the model's tree ensemble has not been read");
+    }
+
+    private OnnxModel(OrtEnvironment env, OrtSession session, ModelSignature signature, ExecutionDevice device,
+                      ArenaRelease arena, AttributionGraphs attributionGraphs, TreeEnsemble trees,
+                      String treesUnsupported) {
         this.env = env;
         this.attributionGraphs = attributionGraphs;
+        this.trees = trees;
+        this.treesUnsupported = treesUnsupported;
         this.session = session;
         this.signature = signature;
         this.device = device;
-        this.arena = ArenaRelease.forDevice(device);
+        this.arena = arena;
         this.scoreNames = new LinkedHashSet<>();
         signature.scoreOutputs().forEach(s -> scoreNames.add(s.name()));
         int[] dims = signature.explainedInput().instanceShape();
@@ -61,9 +75,33 @@ public final class OnnxModel implements Model {
         }
     }
 
+    /**
+     * This model (same session, same runtime resources) with its tree ensemble settled; this one is
+     * left to the garbage collector, never closed (closing either would close both).
+     *
+     * @param trees            the ensemble, or null
+     * @param treesUnsupported why there is none, when trees is null
+     */
+    OnnxModel withTrees(TreeEnsemble trees, String treesUnsupported) {
+        if ((trees == null) == (treesUnsupported == null)) {
+            throw new IllegalArgumentException("an ensemble or a reason, not both or neither");
+        }
+        return new OnnxModel(env, session, signature, device, arena, attributionGraphs, trees, treesUnsupported);
+    }
+
     @Override
     public ModelSignature signature() {
         return signature;
+    }
+
+    @Override
+    public Optional<TreeEnsemble> trees() {
+        return Optional.ofNullable(trees);
+    }
+
+    @Override
+    public Optional<String> treesUnsupported() {
+        return Optional.ofNullable(treesUnsupported);
     }
 
     @Override

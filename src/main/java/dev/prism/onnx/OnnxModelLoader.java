@@ -10,6 +10,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.prism.model.AttributionGraphs;
+import dev.prism.model.Background;
 import dev.prism.model.Model;
 import dev.prism.model.ModelSignature;
 import dev.prism.repository.ModelLoader;
@@ -23,6 +24,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Opens ONNX files in ONNX Runtime sessions on the CPU or a CUDA device. */
 public final class OnnxModelLoader implements ModelLoader {
@@ -64,6 +66,11 @@ public final class OnnxModelLoader implements ModelLoader {
 
     @Override
     public Model load(Path modelFile, ModelSettings settings, String deviceName) {
+        return load(modelFile, settings, deviceName, DefaultBackground.NONE);
+    }
+
+    @Override
+    public Model load(Path modelFile, ModelSettings settings, String deviceName, DefaultBackground background) {
         ExecutionDevice device = ExecutionDevice.parse(deviceName);
         if (device.cuda()) {
             requireCuda();
@@ -82,6 +89,8 @@ public final class OnnxModelLoader implements ModelLoader {
             throw new IllegalArgumentException(modelFile + " is not an ONNX model: " + e.getMessage(), e);
         }
         ExternalDataFiles.confine(proto, modelFile.toAbsolutePath().getParent());
+        OnnxModel model;
+        Optional<Background> rows;
         try (OrtSession.SessionOptions options = options(device)) {
             OrtSession session = env.createSession(modelFile.toString(), options);
             try {
@@ -90,13 +99,20 @@ public final class OnnxModelLoader implements ModelLoader {
                 // only score outputs are ever fetched.
                 List<TensorSpec> outputs = specs(session.getOutputInfo(), false);
                 ModelSignature signature = SignatureResolver.resolve(inputs, outputs, settings);
-                return new OnnxModel(env, session, signature, device, attributionGraphs(proto, signature, device));
+                rows = background.read(signature);
+                model = new OnnxModel(env, session, signature, device, attributionGraphs(proto, signature, device));
             } catch (RuntimeException e) {
                 session.close();
                 throw e;
             }
         } catch (OrtException e) {
             throw new IllegalArgumentException("ONNX Runtime cannot open " + modelFile + ": " + e.getMessage(), e);
+        }
+        try {
+            return TreeEnsembles.settle(model, proto, rows);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
         }
     }
 

@@ -1,7 +1,10 @@
 package dev.prism.repository;
 
+import dev.prism.model.Background;
 import dev.prism.model.Model;
+import dev.prism.model.ModelSignature;
 import java.nio.file.Path;
+import java.util.Optional;
 
 /** Opens a model file with a runtime. */
 public interface ModelLoader {
@@ -10,4 +13,27 @@ public interface ModelLoader {
      * @throws IllegalArgumentException when the file cannot serve, with a message for the operator
      */
     Model load(Path modelFile, ModelSettings settings, String device);
+
+    /**
+     * Opens the model with its default background at hand, for checks at load time that run the
+     * model on rows (what Prism computes from a tree ensemble itself against the runtime's run).
+     * By default the background is not used.
+     *
+     * @throws IllegalArgumentException when the file cannot serve, or the background cannot be read
+     */
+    default Model load(Path modelFile, ModelSettings settings, String device, DefaultBackground background) {
+        return load(modelFile, settings, device);
+    }
+
+    /** A model's default background, read once its signature says how wide a row is. */
+    @FunctionalInterface
+    interface DefaultBackground {
+        DefaultBackground NONE = signature -> Optional.empty();
+
+        /**
+         * @return empty when the model has no default background
+         * @throws IllegalArgumentException naming the file, when it cannot be read
+         */
+        Optional<Background> read(ModelSignature signature);
+    }
 }

@@ -5,6 +5,7 @@ import dev.prism.model.Background;
 import dev.prism.model.Model;
 import dev.prism.model.ModelSignature;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -129,29 +130,67 @@ public final class ModelRepository implements AutoCloseable {
             String device = settings.device() != null ? settings.device() : defaultDevice;
             Path modelFile = folder.resolve(MODEL_FILE);
             bounds.confine(modelFile, "model file");
-            Model model = loader.load(modelFile, settings, device);
+            BackgroundFile backgroundFile = new BackgroundFile(folder, settings.backgroundFile(), bounds);
+            Model model;
             try {
-                Background background = null;
-                Path bgFile = settings.backgroundFile() != null
-                        ? RepositoryBounds.relativeInFolder(folder, settings.backgroundFile(), "background_file")
-                        : folder.resolve(DEFAULT_BACKGROUND);
-                if (settings.backgroundFile() != null && !RepositoryBounds.present(bgFile)) {
-                    throw new IllegalArgumentException("background file " + bgFile + " does not exist");
-                }
-                if (RepositoryBounds.present(bgFile)) {
-                    bounds.confine(bgFile, "background file");
-                    background = Background.uniform(
-                            BackgroundCsv.read(bgFile, model.signature().featureCount()));
-                }
+                model = loader.load(modelFile, settings, device, backgroundFile);
+            } catch (UncheckedIOException e) {
+                throw e.getCause();
+            }
+            try {
+                Background background = backgroundFile.read(model.signature()).orElse(null);
                 return new Entry(name, model, background, settings.batching(),
                         categoricalIndices(settings.categoricalFeatures(), model.signature().featureNames()),
                         baseline(settings.baseline(), model.signature()), version);
-            } catch (RuntimeException | IOException e) {
+            } catch (UncheckedIOException e) {
+                model.close();
+                throw e.getCause();
+            } catch (RuntimeException e) {
                 model.close();
                 throw e;
             }
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("model '" + name + "' (" + folder + "): " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A folder's default background: the configured file, which must exist, or background.csv when
+     * present. Read once, by the loader or after it; an IOException comes out unchecked.
+     */
+    private static final class BackgroundFile implements ModelLoader.DefaultBackground {
+        private final Path folder;
+        private final String configured;
+        private final RepositoryBounds bounds;
+        private boolean read;
+        private Background background;
+
+        BackgroundFile(Path folder, String configured, RepositoryBounds bounds) {
+            this.folder = folder;
+            this.configured = configured;
+            this.bounds = bounds;
+        }
+
+        @Override
+        public Optional<Background> read(ModelSignature signature) {
+            if (!read) {
+                Path file = configured != null
+                        ? RepositoryBounds.relativeInFolder(folder, configured, "background_file")
+                        : folder.resolve(DEFAULT_BACKGROUND);
+                if (configured != null && !RepositoryBounds.present(file)) {
+                    throw new IllegalArgumentException("background file " + file + " does not exist");
+                }
+                try {
+                    if (RepositoryBounds.present(file)) {
+                        bounds.confine(file, "background file");
+                        background = Background.uniform(BackgroundCsv.read(file, signature.featureCount()));
+                    }
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+                read = true;
+            }
+            return Optional.ofNullable(background);
         }
     }
 

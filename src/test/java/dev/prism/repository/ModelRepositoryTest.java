@@ -2,17 +2,23 @@ package dev.prism.repository;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.prism.batch.BatchingSettings;
+import dev.prism.model.Background;
+import dev.prism.model.Model;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.OutputKind;
+import dev.prism.model.trees.TreeEnsemble;
 import dev.prism.onnx.OnnxModelLoader;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -154,6 +160,54 @@ class ModelRepositoryTest {
         e = assertThrows(IllegalArgumentException.class,
                 () -> ModelRepository.load(root, new OnnxModelLoader(1), "tpu", s -> s));
         assertTrue(e.getMessage().contains("not one of cpu, cuda, cuda:N"), e.getMessage());
+    }
+
+    @Test
+    void treeModelsCarryTheirEnsembleAndOthersSayTheyHaveNone() throws IOException {
+        try (ModelRepository repo = load(Path.of("models"))) {
+            TreeEnsemble iris = repo.find("iris").orElseThrow().model().trees().orElseThrow();
+            assertEquals(25, iris.treeCount());
+            assertEquals(3, iris.targetCount());
+            assertTrue(iris.maxDepth() >= 1 && iris.maxDepth() <= 4, "max_depth 4: " + iris.maxDepth());
+            TreeEnsemble diabetes = repo.find("diabetes").orElseThrow().model().trees().orElseThrow();
+            assertEquals(50, diabetes.treeCount());
+            assertEquals(3, diabetes.maxDepth());
+            Model mlp = repo.find("breast_cancer").orElseThrow().model();
+            assertEquals(Optional.empty(), mlp.trees());
+            assertEquals(Optional.of(Model.NOT_A_TREE_ENSEMBLE), mlp.treesUnsupported());
+        }
+    }
+
+    @Test
+    void theLoaderIsHandedTheBackgroundTheEntryKeepsReadOnce(@TempDir Path root) throws IOException {
+        Path folder = root.resolve("iris");
+        for (String file : List.of("model.onnx", "background.csv", "config.json")) {
+            copy(Path.of("models/iris"), folder, file);
+        }
+        OnnxModelLoader onnx = new OnnxModelLoader(1);
+        List<Optional<Background>> handed = new ArrayList<>();
+        ModelLoader recording = new ModelLoader() {
+            @Override
+            public Model load(Path modelFile, ModelSettings settings, String device) {
+                throw new AssertionError("the repository hands the background over");
+            }
+
+            @Override
+            public Model load(Path modelFile, ModelSettings settings, String device, DefaultBackground background) {
+                return onnx.load(modelFile, settings, device, signature -> {
+                    Optional<Background> rows = background.read(signature);
+                    handed.add(rows);
+                    return rows;
+                });
+            }
+        };
+        try (ModelRepository repo = ModelRepository.load(root, recording, "cpu", s -> s)) {
+            ModelRepository.Entry e = repo.find("iris").orElseThrow();
+            assertEquals(1, handed.size());
+            assertSame(e.defaultBackground().orElseThrow(), handed.get(0).orElseThrow());
+            assertEquals(100, e.defaultBackground().orElseThrow().size());
+            assertTrue(e.model().trees().isPresent());
+        }
     }
 
     private static void copy(Path from, Path to, String file) throws IOException {
