@@ -1,7 +1,6 @@
 """Golden files for tree_shap: shap's TreeExplainer on native tree ensembles, and their ONNX exports.
 
-    python tools/make_golden_trees.py   (in a venv with tools/requirements-golden-trees.txt)
-                                         tools/requirements-trees.txt installed)
+    python tools/make_golden_trees.py   (in a venv with tools/requirements-golden-trees.txt installed)
 
 For each model it writes, under src/test/resources:
   models/tree_<name>/model.onnx, config.json   the ONNX export Prism serves
@@ -13,16 +12,27 @@ model's raw output space: for random forests the averaged leaf probabilities or 
 boosted ensembles the margin (log-odds) before the sigmoid. That is the margin Prism explains on
 the ONNX export, so the values must agree to float rounding of the thresholds.
 
+For models of at most 12 features the script also enumerates every coalition through the native
+model's own prediction (v(S) = mean_r f(x_S, r_notS), the Shapley formula over all 2^M subsets):
+the exact values. shap 0.51's interventional TreeExplainer is not exact on every forest (on
+tree_rf_iris and tree_rf_regressor it differs from the enumeration of its own model's predictions
+by up to about 1e-2 and 1e-1), so where the enumeration exists it is the golden answer and shap's
+distance from it is recorded.
+
 The golden JSON:
-    model          string
-    shap_version   string
-    background     [R][M] rows
-    instances      [N][M] rows
-    values         [N][M][K] shap values, K = the model's score columns
-    base_values    [K] shap's expected value per column
+    model            string
+    shap_version     string
+    background       [R][M] rows
+    instances        [N][M] rows
+    values           [N][M][K] shap values, K = the model's score columns
+    base_values      [K] shap's expected value per column
+    exact_values     [N][M][K] the enumeration, for M <= 12 (else absent)
+    shap_max_error   max |values - exact_values|, when exact_values is present
 """
 
+import itertools
 import json
+import math
 from pathlib import Path
 
 import lightgbm
@@ -59,7 +69,31 @@ def sklearn_onnx(model, features):
                            target_opset={"": 15, "ai.onnx.ml": 1})
 
 
-def write(name, onnx_model, score_output, output_names, X, model_for_shap, score_columns):
+MAX_ENUMERATED_FEATURES = 12
+
+
+def enumerate_shapley(predict, x, background):
+    """Exact interventional Shapley values [M][K] of predict's columns by enumeration."""
+    m = len(x)
+    values = {}
+    for size in range(m + 1):
+        for subset in itertools.combinations(range(m), size):
+            rows = background.copy()
+            rows[:, list(subset)] = x[list(subset)]
+            values[subset] = predict(rows).mean(axis=0)
+    k = len(values[()])
+    phi = np.zeros((m, k))
+    for i in range(m):
+        others = [j for j in range(m) if j != i]
+        for size in range(m):
+            weight = math.factorial(size) * math.factorial(m - size - 1) / math.factorial(m)
+            for subset in itertools.combinations(others, size):
+                with_i = tuple(sorted(subset + (i,)))
+                phi[i] += weight * (values[with_i] - values[subset])
+    return phi
+
+
+def write(name, onnx_model, score_output, output_names, X, model_for_shap, score_columns, predict):
     folder = RESOURCES / "models" / f"tree_{name}"
     folder.mkdir(parents=True, exist_ok=True)
     onnx.save(onnx_model, folder / "model.onnx")
@@ -78,15 +112,22 @@ def write(name, onnx_model, score_output, output_names, X, model_for_shap, score
     if values.ndim == 2:
         values = values[:, :, None]
     values, base = score_columns(values, base)
-    (RESOURCES / "golden" / f"tree_shap_{name}.json").write_text(json.dumps({
+    golden = {
         "model": f"tree_{name}",
         "shap_version": shap.__version__,
         "background": background.tolist(),
         "instances": instances.tolist(),
         "values": values.tolist(),
         "base_values": base.tolist(),
-    }) + "\n")
-    print(f"tree_{name}: {values.shape}, base {np.round(base, 6).tolist()}")
+    }
+    if instances.shape[1] <= MAX_ENUMERATED_FEATURES:
+        exact = np.stack([enumerate_shapley(predict, x, background) for x in instances])
+        exact, _ = score_columns(exact, base)
+        golden["exact_values"] = exact.tolist()
+        golden["shap_max_error"] = float(np.abs(values - exact).max())
+    (RESOURCES / "golden" / f"tree_shap_{name}.json").write_text(json.dumps(golden) + "\n")
+    print(f"tree_{name}: {values.shape}, base {np.round(base, 6).tolist()}, shap vs enumeration:"
+          f" {golden.get('shap_max_error', 'not enumerated')}")
 
 
 def same(values, base):
@@ -109,37 +150,42 @@ def main():
 
     # Random forest, binary: ONNX columns [1 - p, p]; shap explains both probabilities.
     rf = RandomForestClassifier(n_estimators=15, max_depth=5, random_state=SEED).fit(X, y)
-    write("rf_binary", sklearn_onnx(rf, M), "probabilities", ["malignant", "benign"], X, rf, same)
+    write("rf_binary", sklearn_onnx(rf, M), "probabilities", ["malignant", "benign"], X, rf, same,
+          rf.predict_proba)
 
     # Gradient boosting, binary: the margin is the log-odds before the logistic; ONNX lays it out
     # as [-s, s] before the sigmoid, shap explains s.
     gb = GradientBoostingClassifier(n_estimators=25, max_depth=3, random_state=SEED).fit(X, y)
     write("gb_binary", sklearn_onnx(gb, M), "probabilities", ["malignant", "benign"], X, gb,
-          binary_from_positive)
+          binary_from_positive, lambda rows: gb.decision_function(rows)[:, None])
 
     # XGBoost, binary, margin space.
     xgb = xgboost.XGBClassifier(n_estimators=30, max_depth=4, random_state=SEED).fit(X, y)
     xgb_onnx = convert_xgboost(xgb, initial_types=[("input", MLFloatTensorType([None, M]))], target_opset=15)
-    write("xgb_binary", xgb_onnx, "probabilities", ["malignant", "benign"], X, xgb, binary_from_positive)
+    write("xgb_binary", xgb_onnx, "probabilities", ["malignant", "benign"], X, xgb, binary_from_positive,
+          lambda rows: xgb.predict(rows, output_margin=True)[:, None])
 
     # Random forest, multi-class: one column per class.
     Xi, yi = split(load_iris())
     rfi = RandomForestClassifier(n_estimators=10, max_depth=4, random_state=SEED).fit(Xi, yi)
     write("rf_iris", sklearn_onnx(rfi, Xi.shape[1]), "probabilities", ["setosa", "versicolor", "virginica"],
-          Xi, rfi, same)
+          Xi, rfi, same, lambda rows: rfi.predict_proba(rows.astype(np.float32)))
 
     # Regressors: one column.
     Xd, yd = split(load_diabetes())
     rfr = RandomForestRegressor(n_estimators=12, max_depth=5, random_state=SEED).fit(Xd, yd)
-    write("rf_regressor", sklearn_onnx(rfr, Xd.shape[1]), "variable", ["progression"], Xd, rfr, same)
+    write("rf_regressor", sklearn_onnx(rfr, Xd.shape[1]), "variable", ["progression"], Xd, rfr, same,
+          lambda rows: rfr.predict(rows.astype(np.float32))[:, None])
     etr = ExtraTreesRegressor(n_estimators=12, max_depth=5, random_state=SEED).fit(Xd, yd)
-    write("et_regressor", sklearn_onnx(etr, Xd.shape[1]), "variable", ["progression"], Xd, etr, same)
+    write("et_regressor", sklearn_onnx(etr, Xd.shape[1]), "variable", ["progression"], Xd, etr, same,
+          lambda rows: etr.predict(rows.astype(np.float32))[:, None])
 
     # LightGBM regressor.
     lgb = lightgbm.LGBMRegressor(n_estimators=20, num_leaves=15, random_state=SEED, verbose=-1).fit(Xd, yd)
     lgb_onnx = convert_lightgbm(lgb, initial_types=[("input", MLFloatTensorType([None, Xd.shape[1]]))],
                                 target_opset=15)
-    write("lgbm_regressor", lgb_onnx, "variable", ["progression"], Xd, lgb, same)
+    write("lgbm_regressor", lgb_onnx, "variable", ["progression"], Xd, lgb, same,
+          lambda rows: lgb.predict(rows)[:, None])
 
 
 if __name__ == "__main__":

@@ -168,3 +168,13 @@ def test_shaps_spellings_of_the_defaults_reach_the_server_as_the_defaults(client
     np.testing.assert_array_equal(spelt.values, plain.values)
     # The server refuses a time budget beside any l1_reg: False sends none.
     assert client.explain("breast_cancer", rows, l1_reg=False, time_budget=60).partial is False
+
+
+def test_tree_shap_on_the_forest_is_its_exact_shapley_values(client):
+    flowers = [[5.1, 3.5, 1.4, 0.2], [6.3, 2.9, 5.6, 1.8]]
+    trees = client.explain("iris", flowers, "tree_shap")
+    exact = client.explain("iris", flowers, "exact_shapley")
+    assert trees.method == "tree_shap"
+    np.testing.assert_allclose(trees.values, exact.values, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(trees.base_values, exact.base_values, rtol=0, atol=1e-6)
+    assert trees.std_errors is None

@@ -29,7 +29,7 @@ def test_iris_signature_and_names(client):
 
 def test_a_forest_serves_the_perturbation_methods_and_says_why_not_the_gradient_ones(client):
     iris = client.model("iris")
-    assert set(iris.methods) == PERTURBATION_METHODS
+    assert set(iris.methods) == PERTURBATION_METHODS | {"tree_shap"}
     assert set(iris.unsupported_methods) == GRADIENT_METHODS
     assert all("TreeEnsembleClassifier" in reason for reason in iris.unsupported_methods.values())
 
@@ -41,7 +41,7 @@ def test_digits_cnn_takes_images_and_has_logits(client):
     assert cnn.feature_names[:3] == ("px_0_0", "px_0_1", "px_0_2")
     assert cnn.output_names == tuple(str(d) for d in range(10))
     assert set(cnn.methods) == PERTURBATION_METHODS | GRADIENT_METHODS
-    assert cnn.unsupported_methods == {}
+    assert cnn.unsupported_methods == {"tree_shap": "the model is not a tree ensemble"}
     assert cnn.has_logits
 
 

@@ -358,7 +358,11 @@ class GradientServiceTest {
         all.addAll(deepLift);
         all.addAll(gradient);
         assertEquals(all, full.getMethodsList());
-        assertEquals(List.of(), full.getUnsupportedMethodsList());
+        // Not a tree ensemble: tree_shap is the one method it cannot serve.
+        assertEquals(List.of(Method.METHOD_TREE_SHAP),
+                full.getUnsupportedMethodsList().stream().map(UnsupportedMethod::getMethod).toList());
+        assertEquals("the model is not a tree ensemble", full.getUnsupportedMethods(0).getReason());
+        assertFalse(full.hasTrees());
         assertTrue(full.getHasLogits());
 
         ModelInfo partial = models.getModel(GetModelRequest.newBuilder().setName("partial").build());
@@ -366,14 +370,16 @@ class GradientServiceTest {
         served.addAll(gradient);
         assertEquals(served, partial.getMethodsList());
         assertEquals(served, partial.getMethodDetailsList().stream().map(MethodInfo::getMethod).toList());
-        assertEquals(deepLift, partial.getUnsupportedMethodsList().stream().map(UnsupportedMethod::getMethod).toList());
-        partial.getUnsupportedMethodsList().forEach(u -> assertEquals(NO_RULE, u.getReason()));
+        List<Method> refused = new ArrayList<>(deepLift);
+        refused.add(Method.METHOD_TREE_SHAP);
+        assertEquals(refused, partial.getUnsupportedMethodsList().stream().map(UnsupportedMethod::getMethod).toList());
+        partial.getUnsupportedMethodsList().subList(0, 2).forEach(u -> assertEquals(NO_RULE, u.getReason()));
         assertFalse(partial.getHasLogits());
 
         for (String name : List.of("plain", "text_bag")) {
             ModelInfo none = models.getModel(GetModelRequest.newBuilder().setName(name).build());
             assertEquals(perturbation, none.getMethodsList());
-            assertEquals(5, none.getUnsupportedMethodsCount());
+            assertEquals(6, none.getUnsupportedMethodsCount());
             none.getUnsupportedMethodsList().forEach(u -> assertFalse(u.getReason().isEmpty()));
         }
         ModelInfo text = models.getModel(GetModelRequest.newBuilder().setName("text_bag").build());

@@ -22,6 +22,7 @@ import dev.prism.api.v1.PredictRequest;
 import dev.prism.api.v1.PredictResponse;
 import dev.prism.api.v1.ReferenceInput;
 import dev.prism.api.v1.RunsOn;
+import dev.prism.api.v1.TreeEnsembleInfo;
 import dev.prism.api.v1.Tensor;
 import dev.prism.api.v1.TensorSpec;
 import io.grpc.Status;
@@ -70,8 +71,8 @@ class ModelServiceTest {
         assertEquals(List.of("setosa", "versicolor", "virginica"), iris.getOutputNamesList());
         assertEquals(OutputKind.OUTPUT_KIND_PROBABILITY, iris.getOutputKind());
         assertEquals(List.of(Method.METHOD_KERNEL_SHAP, Method.METHOD_LIME, Method.METHOD_EXACT_SHAPLEY,
-                Method.METHOD_PERMUTATION_SHAP, Method.METHOD_AUTO), iris.getMethodsList());
-        assertEquals(List.of("kernel_shap", "lime", "exact_shapley", "permutation_shap", "auto"),
+                Method.METHOD_PERMUTATION_SHAP, Method.METHOD_AUTO, Method.METHOD_TREE_SHAP), iris.getMethodsList());
+        assertEquals(List.of("kernel_shap", "lime", "exact_shapley", "permutation_shap", "auto", "tree_shap"),
                 iris.getMethodDetailsList().stream().map(MethodInfo::getName).toList());
         MethodInfo kernel = iris.getMethodDetails(0);
         assertEquals(Method.METHOD_KERNEL_SHAP, kernel.getMethod());
@@ -80,6 +81,8 @@ class ModelServiceTest {
         assertTrue(kernel.getTimeBudget() && kernel.getTolerance() && kernel.getRunningEstimates());
         MethodInfo exact = iris.getMethodDetails(2);
         assertFalse(exact.getTimeBudget() || exact.getTolerance() || exact.getRunningEstimates());
+        // The bundled forest, as the ONNX file lists it: 25 trees, 169 leaves, 4 splits deep at most.
+        assertEquals(TreeEnsembleInfo.newBuilder().setTrees(25).setLeaves(169).setMaxDepth(4).build(), iris.getTrees());
         assertEquals(List.of(), iris.getCategoricalFeaturesList());
         assertEquals(100, iris.getDefaultBackgroundRows());
         assertEquals("input", iris.getExplainedInput());

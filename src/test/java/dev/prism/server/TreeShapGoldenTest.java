@@ -22,8 +22,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * tree_shap on ONNX exports against shap's TreeExplainer on the native models
- * (tools/make_golden_trees.py): the same interventional game on the same margins.
+ * tree_shap on ONNX exports against the native models (tools/make_golden_trees.py): the same
+ * interventional game on the same margins. The answer is the enumeration of every coalition through
+ * the native model where the script made one (at most 12 features), else shap's TreeExplainer; shap
+ * is not exact on every forest (the script records by how much).
  */
 class TreeShapGoldenTest {
     private static final String[] MODELS = {"rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor",
@@ -72,7 +74,7 @@ class TreeShapGoldenTest {
                 .build();
         ExplainResponse response = prism.explain().explain(request);
         assertEquals("tree_shap", response.getMethod());
-        JsonArray values = golden.getAsJsonArray("values");
+        JsonArray values = golden.getAsJsonArray(golden.has("exact_values") ? "exact_values" : "values");
         JsonArray base = golden.getAsJsonArray("base_values");
         int columns = base.size();
         assertEquals(instances.size() * columns, response.getExplanationsCount());
