@@ -47,9 +47,7 @@ public final class TreeEnsembleReader {
      * @throws UnsupportedGraphException naming what Prism cannot read, when it has one
      */
     public static Optional<TreeEnsemble> read(ModelProto model, ModelSignature signature) {
-        List<NodeProto> ensembles = model.getGraph().getNodeList().stream().filter(TreeEnsembleReader::isEnsemble)
-                .toList();
-        if (ensembles.isEmpty()) {
+        if (model.getGraph().getNodeList().stream().noneMatch(TreeEnsembleReader::isEnsemble)) {
             return Optional.empty();
         }
         if (signature.scoreOutputs().size() != 1) {
@@ -79,14 +77,15 @@ public final class TreeEnsembleReader {
         };
         Attributes attributes = new Attributes(ensemble);
         int features = input.instanceSize();
-        TreeEnsemble.Builder builder = ensemble.getOpType().equals(TreeEnsembleV5Parser.OP)
-                ? TreeEnsembleV5Parser.parse(attributes, features, rounding, float32)
-                : ClassicEnsembleParser.parse(attributes, features, rounding, float32);
-        tail.forEach(builder::step);
         TreeEnsemble trees;
         try {
+            TreeEnsemble.Builder builder = ensemble.getOpType().equals(TreeEnsembleV5Parser.OP)
+                    ? TreeEnsembleV5Parser.parse(attributes, features, rounding, float32)
+                    : ClassicEnsembleParser.parse(attributes, features, rounding, float32);
+            tail.forEach(builder::step);
             trees = builder.build();
         } catch (IllegalArgumentException e) {
+            // The builder's checks: a missing or self child, a cycle, a vote on an interior node.
             throw UnsupportedGraphException.node(ensemble, "does not form trees Prism can read: " + e.getMessage());
         }
         if (trees.outputCount() != columns) {
