@@ -40,7 +40,9 @@ final class TreeEnsembles {
             return model.withTrees(null, Model.NOT_A_TREE_ENSEMBLE);
         }
         TreeEnsemble trees = read.get();
-        boolean float32 = model.signature().scoreOutputs().get(0).dtype() == DType.FLOAT32;
+        // The runtime sums in float32 for a float ensemble, and rounds to float32 for a float output.
+        boolean float32 = trees.rounding().roundsToFloat32()
+                || model.signature().scoreOutputs().get(0).dtype() == DType.FLOAT32;
         try {
             if (background.isPresent()) {
                 RowBlock rows = background.get().rows();

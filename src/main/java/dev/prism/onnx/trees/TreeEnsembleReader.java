@@ -47,9 +47,7 @@ public final class TreeEnsembleReader {
      * @throws UnsupportedGraphException naming what Prism cannot read, when it has one
      */
     public static Optional<TreeEnsemble> read(ModelProto model, ModelSignature signature) {
-        List<NodeProto> ensembles = model.getGraph().getNodeList().stream().filter(TreeEnsembleReader::isEnsemble)
-                .toList();
-        if (ensembles.isEmpty()) {
+        if (model.getGraph().getNodeList().stream().noneMatch(TreeEnsembleReader::isEnsemble)) {
             return Optional.empty();
         }
         if (signature.scoreOutputs().size() != 1) {
@@ -67,8 +65,9 @@ public final class TreeEnsembleReader {
         if (ensemble.getInputCount() < 1) {
             throw UnsupportedGraphException.node(ensemble, "has no input");
         }
-        InputRounding rounding = walkInput(graph, ensemble.getInput(0), input);
-        int ensembleType = elementType(graph, ensemble.getInput(0), input);
+        EnsembleInput reaching = walkInput(graph, ensemble.getInput(0), input);
+        int ensembleType = reaching.elementType();
+        InputRounding rounding = reaching.rounding();
         boolean float32 = switch (ensembleType) {
             case TensorProto.DataType.FLOAT_VALUE, TensorProto.DataType.INT64_VALUE,
                  TensorProto.DataType.INT32_VALUE -> true;
@@ -78,14 +77,15 @@ public final class TreeEnsembleReader {
         };
         Attributes attributes = new Attributes(ensemble);
         int features = input.instanceSize();
-        TreeEnsemble.Builder builder = ensemble.getOpType().equals(TreeEnsembleV5Parser.OP)
-                ? TreeEnsembleV5Parser.parse(attributes, features, rounding, float32)
-                : ClassicEnsembleParser.parse(attributes, features, rounding, float32);
-        tail.forEach(builder::step);
         TreeEnsemble trees;
         try {
+            TreeEnsemble.Builder builder = ensemble.getOpType().equals(TreeEnsembleV5Parser.OP)
+                    ? TreeEnsembleV5Parser.parse(attributes, features, rounding, float32)
+                    : ClassicEnsembleParser.parse(attributes, features, rounding, float32);
+            tail.forEach(builder::step);
             trees = builder.build();
         } catch (IllegalArgumentException e) {
+            // The builder's checks: a missing or self child, a cycle, a vote on an interior node.
             throw UnsupportedGraphException.node(ensemble, "does not form trees Prism can read: " + e.getMessage());
         }
         if (trees.outputCount() != columns) {
@@ -205,12 +205,24 @@ public final class TreeEnsembleReader {
         return n.getInput(constantFirst ? 1 : 0);
     }
 
-    /** Walks from the ensemble's input back to the explained input; returns what happens to the values. */
-    private static InputRounding walkInput(OnnxGraph graph, String tensor, TensorSpec input) {
+    /**
+     * What reaches the ensemble: how the explained input's values are rounded on the way, and the
+     * element type the ensemble compares in (the last cast's, or the input's).
+     */
+    private record EnsembleInput(InputRounding rounding, int elementType) {}
+
+    /** Walks from the ensemble's input back to the explained input through Identity and Cast nodes. */
+    private static EnsembleInput walkInput(OnnxGraph graph, String tensor, TensorSpec input) {
         InputRounding rounding = switch (input.dtype()) {
             case FLOAT64 -> InputRounding.NONE;
             case FLOAT32 -> InputRounding.FLOAT32;
             case INT32, INT64 -> InputRounding.TRUNCATE;
+        };
+        int elementType = switch (input.dtype()) {
+            case FLOAT32 -> TensorProto.DataType.FLOAT_VALUE;
+            case FLOAT64 -> TensorProto.DataType.DOUBLE_VALUE;
+            case INT32 -> TensorProto.DataType.INT32_VALUE;
+            case INT64 -> TensorProto.DataType.INT64_VALUE;
         };
         List<NodeProto> casts = new ArrayList<>();
         Set<NodeProto> seen = new HashSet<>();
@@ -233,28 +245,13 @@ public final class TreeEnsembleReader {
             }
             current = onlyInput(n);
         }
-        for (NodeProto cast : casts) {
-            if (OnnxGraph.intAttribute(cast, "to", -1) == TensorProto.DataType.FLOAT_VALUE) {
+        // Casts were met last first: apply them in graph order.
+        for (int i = casts.size() - 1; i >= 0; i--) {
+            elementType = (int) OnnxGraph.intAttribute(casts.get(i), "to", -1);
+            if (elementType == TensorProto.DataType.FLOAT_VALUE) {
                 rounding = rounding.thenFloat32();
             }
         }
-        return rounding;
-    }
-
-    /** The element type of the ensemble's input: the last cast's, or the explained input's. */
-    private static int elementType(OnnxGraph graph, String tensor, TensorSpec input) {
-        NodeProto producer = graph.producer(tensor);
-        while (producer != null) {
-            if (producer.getOpType().equals("Cast")) {
-                return (int) OnnxGraph.intAttribute(producer, "to", -1);
-            }
-            producer = graph.producer(onlyInput(producer));
-        }
-        return switch (input.dtype()) {
-            case FLOAT32 -> TensorProto.DataType.FLOAT_VALUE;
-            case FLOAT64 -> TensorProto.DataType.DOUBLE_VALUE;
-            case INT32 -> TensorProto.DataType.INT32_VALUE;
-            case INT64 -> TensorProto.DataType.INT64_VALUE;
-        };
+        return new EnsembleInput(rounding, elementType);
     }
 }

@@ -4,6 +4,7 @@ import dev.prism.model.trees.InputRounding;
 import dev.prism.model.trees.OutputTransform;
 import dev.prism.model.trees.SplitMode;
 import dev.prism.model.trees.TreeEnsemble;
+import dev.prism.onnx.graph.UnsupportedGraphException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -56,10 +57,8 @@ final class TreeEnsembleV5Parser {
         long transformCode = a.intValue("post_transform", 0);
         OutputTransform transform = switch ((int) transformCode) {
             case 0 -> OutputTransform.NONE;
-            case 1, 2 -> throw a.unsupported("has post_transform " + transformCode + " ("
-                    + (transformCode == 1 ? "SOFTMAX" : "LOGISTIC") + "), which ONNX Runtime "
-                    + (targets == 1 ? "does not apply to one target" : "reads as " + (transformCode == 1
-                    ? "LOGISTIC" : "SOFTMAX")));
+            case 1 -> throw swapped(a, "1 (SOFTMAX)", "LOGISTIC", targets);
+            case 2 -> throw swapped(a, "2 (LOGISTIC)", "SOFTMAX", targets);
             case 3 -> OutputTransform.SOFTMAX_ZERO;
             case 4 -> throw a.unsupported("has post_transform 4 (PROBIT), which Prism does not reproduce");
             default -> throw a.unsupported("has the unknown post_transform " + transformCode);
@@ -106,6 +105,11 @@ final class TreeEnsembleV5Parser {
             b.tree(oneLeaf ? n + (int) trueIds[r] : r);
         }
         return b.aggregate(aggregate).transform(transform);
+    }
+
+    private static UnsupportedGraphException swapped(Attributes a, String transform, String appliedInstead, int targets) {
+        return a.unsupported("has post_transform " + transform + ", which ONNX Runtime "
+                + (targets == 1 ? "does not apply to one target" : "reads as " + appliedInstead));
     }
 
     /** The NaN-ended runs of membership_values, in order. */
@@ -158,12 +162,21 @@ final class TreeEnsembleV5Parser {
         };
     }
 
-    private static <T> T sized(Attributes a, String name, T values, int n) {
-        int length = values == null ? -1 : values instanceof long[] l ? l.length : ((double[]) values).length;
+    private static long[] sized(Attributes a, String name, long[] values, int n) {
+        requireLength(a, name, values == null ? -1 : values.length, n);
+        return values;
+    }
+
+    private static double[] sized(Attributes a, String name, double[] values, int n) {
+        requireLength(a, name, values == null ? -1 : values.length, n);
+        return values;
+    }
+
+    /** @param length −1 when the attribute is absent */
+    private static void requireLength(Attributes a, String name, int length, int n) {
         if (length != n) {
             throw a.unsupported((length < 0 ? "has no " + name : "has " + length + " " + name) + " for " + n
                     + (name.startsWith("leaf") ? " leaves" : " nodes"));
         }
-        return values;
     }
 }
