@@ -28,6 +28,9 @@ The golden JSON:
     base_values      [K] shap's expected value per column
     exact_values     [N][M][K] the enumeration, for M <= 12 (else absent)
     shap_max_error   max |values - exact_values|, when exact_values is present
+    path_values      [N][M][K] shap's tree_path_dependent values with the covers it counts from
+                     the background (`data=background`)
+    path_base_values [K] their expected value
 """
 
 import itertools
@@ -112,6 +115,14 @@ def write(name, onnx_model, score_output, output_names, X, model_for_shap, score
     if values.ndim == 2:
         values = values[:, :, None]
     values, base = score_columns(values, base)
+    path = shap.TreeExplainer(model_for_shap, data=background, feature_perturbation="tree_path_dependent")
+    path_values = np.asarray(path.shap_values(instances, check_additivity=False), dtype=np.float64)
+    if isinstance(path.shap_values(instances[:1], check_additivity=False), list):
+        path_values = np.stack(path.shap_values(instances, check_additivity=False), axis=-1)
+    if path_values.ndim == 2:
+        path_values = path_values[:, :, None]
+    path_base = np.atleast_1d(np.asarray(path.expected_value, dtype=np.float64))
+    path_values, path_base = score_columns(path_values, path_base)
     golden = {
         "model": f"tree_{name}",
         "shap_version": shap.__version__,
@@ -119,6 +130,8 @@ def write(name, onnx_model, score_output, output_names, X, model_for_shap, score
         "instances": instances.tolist(),
         "values": values.tolist(),
         "base_values": base.tolist(),
+        "path_values": path_values.tolist(),
+        "path_base_values": path_base.tolist(),
     }
     if instances.shape[1] <= MAX_ENUMERATED_FEATURES:
         exact = np.stack([enumerate_shapley(predict, x, background) for x in instances])
