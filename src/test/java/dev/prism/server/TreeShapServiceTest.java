@@ -86,6 +86,21 @@ class TreeShapServiceTest {
     }
 
     @Test
+    void aRequestWhoseTreeWalksPassTheServersLimitIsRefusedBeforeAnyWork() {
+        // 10,000 instances × 10,000 background rows × 25 trees = 2.5e9 walks, over max_evaluations (1e9).
+        double[] rows = new double[10_000 * 4];
+        ExplainRequest huge = ExplainRequest.newBuilder().setModel("iris").addInputs(floats(10_000, rows))
+                .setBackground(floats(10_000, rows)).setTreeShap(TreeShapParams.getDefaultInstance()).build();
+        assertTrue(assertViolation(assertStatus(failure(() -> prism.explain().explain(huge)),
+                Status.Code.INVALID_ARGUMENT, "BUDGET_EXCEEDED"), "inputs").contains("max_evaluations"));
+        // A NaN in an instance is refused by field, as for every method.
+        ExplainRequest nan = iris().clearInputs().addInputs(floats(1, 5.1, Double.NaN, 1.4, 0.2)).build();
+        assertStatus(failure(() -> prism.explain().explain(nan)), Status.Code.INVALID_ARGUMENT, "INVALID_TENSOR");
+        // The server keeps serving.
+        assertEquals(9, prism.explain().explain(iris().build()).getExplanationsCount());
+    }
+
+    @Test
     void whatItDoesNotTakeIsRefusedByField() {
         ExplainRequest groups = iris().setFeatureGroups(FeatureGroups.newBuilder().setExplicit(ExplicitGroups
                 .newBuilder().addGroups(FeatureGroup.newBuilder().setName("sepal").addElements(0)
