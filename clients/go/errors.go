@@ -105,12 +105,35 @@ func fromStatus(st *status.Status) *Error {
 	return e
 }
 
+// awaitDeadline waits for ctx's own deadline when it is at most a moment
+// away: the server enforces the deadline this process sent it and may answer
+// DeadlineExceeded just before the local timer fires.
+func awaitDeadline(ctx context.Context) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return
+	}
+	wait := time.Until(deadline) + 100*time.Millisecond
+	if wait > time.Second {
+		return
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+	case <-timer.C:
+	}
+}
+
 // callError turns the error of a gRPC call made with ctx into an *Error, which
 // wraps ctx's error when the call ended with it; other errors pass through.
 func callError(ctx context.Context, err error) error {
 	perr, ok := AsError(err)
 	if !ok {
 		return err
+	}
+	if perr.Code == codes.DeadlineExceeded && ctx.Err() == nil {
+		awaitDeadline(ctx)
 	}
 	if ctxErr := ctx.Err(); ctxErr != nil && (perr.Code == codes.Canceled || perr.Code == codes.DeadlineExceeded) {
 		perr.cause = ctxErr

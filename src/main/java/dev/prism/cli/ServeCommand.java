@@ -52,6 +52,17 @@ final class ServeCommand implements Callable<Integer> {
                     + " until its call closes; 0 takes half the maximum heap (default ${DEFAULT-VALUE}).")
     long memoryBudgetMib;
 
+    @Option(names = "--tree-shap-threads", defaultValue = "0",
+            description = "Threads one tree_shap request's rows are split across, shared by all requests;"
+                    + " 0 uses every core (default ${DEFAULT-VALUE}).")
+    int treeShapThreads;
+
+    @Option(names = "--tree-shap-table-cache-mib", defaultValue = "256",
+            description = "Memory for tree_shap's background tables, kept per (model version, background) and"
+                    + " dropped least recently used first; a model whose table would not fit is walked row by"
+                    + " row instead (default ${DEFAULT-VALUE}).")
+    long treeShapTableCacheMib;
+
     @Option(names = "--stream-stall-seconds", defaultValue = "30",
             description = "How long an answer waits for a client that reads nothing before it is dropped"
                     + " (default ${DEFAULT-VALUE}).")
@@ -155,7 +166,10 @@ final class ServeCommand implements Callable<Integer> {
                     maxQueueDelayMicros, maxQueueRows, crossRequestBatching,
                     Duration.ofNanos((long) (explainQueueWaitSeconds * 1e9)),
                     new ServerOptions.Admission(Math.multiplyExact(memoryBudgetMib, 1024L * 1024L),
-                            Duration.ofNanos((long) (streamStallSeconds * 1e9)), maxStreamsPerConnection));
+                            Duration.ofNanos((long) (streamStallSeconds * 1e9)), maxStreamsPerConnection),
+                    new ServerOptions.TreeShapSettings(
+                            treeShapThreads == 0 ? Runtime.getRuntime().availableProcessors() : treeShapThreads,
+                            Math.multiplyExact(treeShapTableCacheMib, 1024L * 1024L)));
             server = PrismServer.start(options, new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host,
                     metricsHost, reflection == null ? null : SecurityOptions.Reflection.parse(reflection)));
         } catch (IllegalArgumentException e) {

@@ -7,7 +7,7 @@ import dev.prism.explain.ExplainMethod;
 import dev.prism.model.AttributionGraphs;
 import dev.prism.model.AttributionKind;
 import dev.prism.model.ModelSignature;
-import dev.prism.model.trees.TreeEnsemble;
+import dev.prism.explain.tree.ServedEnsemble;
 import dev.prism.repository.ModelRepository;
 import dev.prism.tensor.TensorSpec;
 import java.util.Locale;
@@ -19,10 +19,12 @@ import java.util.Optional;
  * graph it serves: each supported kind for the score output, and for the logits when it has them.
  *
  * @param graphs   the model's attribution graphs, kept to say why a kind is unsupported
+ * @param ensemble the model's tree ensemble as tree_shap runs it, when it has one
  * @param inFlight the requests using this version, which keep it open after a reload replaced it
  */
 record ServedModel(ModelRepository.Entry entry, BatchScheduler scheduler, AttributionGraphs graphs,
-                   Map<Graph, BatchScheduler> graphSchedulers, InFlight inFlight) {
+                   Map<Graph, BatchScheduler> graphSchedulers, Optional<ServedEnsemble> ensemble,
+                   InFlight inFlight) {
 
     /** One attribution graph of a model. */
     record Graph(AttributionKind kind, boolean logits) {
@@ -62,8 +64,8 @@ record ServedModel(ModelRepository.Entry entry, BatchScheduler scheduler, Attrib
      * The tree ensemble Prism read from the model, or METHOD_UNSUPPORTED_FOR_MODEL
      * (FAILED_PRECONDITION) saying why there is none.
      */
-    TreeEnsemble trees(String method) {
-        return entry.model().trees().orElseThrow(() -> new PrismException(Reason.METHOD_UNSUPPORTED_FOR_MODEL,
+    ServedEnsemble trees(String method) {
+        return ensemble.orElseThrow(() -> new PrismException(Reason.METHOD_UNSUPPORTED_FOR_MODEL,
                 "model '" + name() + "' cannot be explained with " + method + ": "
                         + entry.model().treesUnsupported().orElse("it has no tree ensemble")));
     }

@@ -11,6 +11,11 @@ import dev.prism.model.Model;
 import dev.prism.repository.ModelRepository;
 import dev.prism.runner.RequestContext;
 import dev.prism.server.security.ModelGrant;
+import dev.prism.explain.tree.BackgroundTableCache;
+import dev.prism.explain.tree.RowThreads;
+import dev.prism.explain.tree.ServedEnsemble;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -49,10 +54,27 @@ final class ServedModels implements AutoCloseable {
         return t;
     });
     private boolean closed;
+    /** tree_shap's background tables, shared by every model version. */
+    private final BackgroundTableCache treeTables;
+    /** The threads tree_shap splits a request's rows across. */
+    private final RowThreads treeRows;
 
     ServedModels(ModelRepository repository, ServerOptions options, MeterRegistry registry) {
         this.options = options;
         this.registry = registry;
+        this.treeTables = new BackgroundTableCache(options.treeShap().tableBudgetBytes());
+        this.treeRows = new RowThreads(options.treeShap().rowThreads());
+        Gauge.builder("prism.tree_shap.table_cache", treeTables, BackgroundTableCache::bytes).baseUnit("bytes")
+                .description("Memory held by tree_shap's cached background tables").register(registry);
+        Gauge.builder("prism.tree_shap.table_cache.entries", treeTables, BackgroundTableCache::size)
+                .description("Background tables tree_shap keeps, one per (model version, background)")
+                .register(registry);
+        FunctionCounter.builder("prism.tree_shap.table_cache.hits", treeTables, BackgroundTableCache::hits)
+                .description("tree_shap requests that found their background's table kept").register(registry);
+        FunctionCounter.builder("prism.tree_shap.table_cache.misses", treeTables, BackgroundTableCache::misses)
+                .description("tree_shap requests that found no table kept for their background").register(registry);
+        FunctionCounter.builder("prism.tree_shap.table_cache.evictions", treeTables, BackgroundTableCache::evictions)
+                .description("Background tables dropped to make room for newer ones").register(registry);
         for (ModelRepository.Entry e : repository.entries()) {
             byName.put(e.name(), serve(e));
         }
@@ -74,7 +96,8 @@ final class ServedModels implements AutoCloseable {
                         batching(e, model, options), registry));
             }
         }
-        return new ServedModel(e, main, graphs, schedulers, new InFlight());
+        Optional<ServedEnsemble> ensemble = e.model().trees().map(t -> new ServedEnsemble(t, treeTables, treeRows));
+        return new ServedModel(e, main, graphs, schedulers, ensemble, new InFlight());
     }
 
     private static BatchingSettings batching(ModelRepository.Entry e, Model model, ServerOptions options) {
@@ -174,6 +197,7 @@ final class ServedModels implements AutoCloseable {
         m.graphSchedulers().values().forEach(BatchScheduler::close);
         m.scheduler().close();
         m.entry().model().close();
+        m.ensemble().ifPresent(ServedEnsemble::close);
         m.inFlight().closed();
         LOG.log(System.Logger.Level.INFO, "closed model '" + m.name() + "' version " + m.version());
     }
@@ -194,5 +218,6 @@ final class ServedModels implements AutoCloseable {
         }
         all.addAll(retiring);
         all.forEach(ServedModels::closeVersion);
+        treeRows.close();
     }
 }

@@ -18,6 +18,7 @@ import java.time.Duration;
  * @param explainQueueWait  longest an admitted request may wait for an explain thread; past it
  *                          the request is refused with QUEUE_FULL instead of run
  * @param admission         memory lent to requests, the stall limit for readers, streams per connection
+ * @param treeShap          tree_shap's row threads and background table cache
  */
 public record ServerOptions(
         int port,
@@ -34,7 +35,28 @@ public record ServerOptions(
         Long maxQueueRows,
         Boolean crossRequestBatching,
         Duration explainQueueWait,
-        Admission admission) {
+        Admission admission,
+        TreeShapSettings treeShap) {
+
+    /**
+     * How tree_shap computes in Prism itself.
+     *
+     * @param rowThreads       threads one request's rows are split across (its own included), shared
+     *                         by all requests
+     * @param tableBudgetBytes the most the cached background tables hold together; a table larger
+     *                         than this is never built and the ensemble is walked instead
+     */
+    public record TreeShapSettings(int rowThreads, long tableBudgetBytes) {
+        public static final TreeShapSettings DEFAULTS =
+                new TreeShapSettings(Runtime.getRuntime().availableProcessors(), 256L << 20);
+
+        public TreeShapSettings {
+            if (rowThreads < 1 || tableBudgetBytes < 0) {
+                throw new IllegalArgumentException("tree_shap row threads must be positive and the table budget"
+                        + " not negative: " + this);
+            }
+        }
+    }
 
     /**
      * @param memoryBudgetBytes       heap lent to requests at once (see {@link MemoryBudget}); 0 takes
@@ -59,42 +81,50 @@ public record ServerOptions(
 
     public static ServerOptions defaults(Path modelRepository) {
         return new ServerOptions(50051, 9464, modelRepository, "cpu", 64, 1024, RequestLimits.DEFAULTS,
-                Duration.ofSeconds(30), 1, null, null, null, null, Duration.ofSeconds(30), Admission.DEFAULTS);
+                Duration.ofSeconds(30), 1, null, null, null, null, Duration.ofSeconds(30), Admission.DEFAULTS,
+                TreeShapSettings.DEFAULTS);
     }
 
     public ServerOptions withPorts(int grpc, int metrics) {
         return new ServerOptions(grpc, metrics, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, admission);
+                crossRequestBatching, explainQueueWait, admission, treeShap);
     }
 
     public ServerOptions withBatching(Integer rows, Integer delayMicros, Long queueRows, Boolean crossRequest) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
-                limits, shutdownGrace, intraOpThreads, rows, delayMicros, queueRows, crossRequest, explainQueueWait, admission);
+                limits, shutdownGrace, intraOpThreads, rows, delayMicros, queueRows, crossRequest, explainQueueWait, admission,
+                treeShap);
     }
 
     public ServerOptions withExplainPool(int threads, int queue) {
         return new ServerOptions(port, metricsPort, modelRepository, device, threads, queue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, admission);
+                crossRequestBatching, explainQueueWait, admission, treeShap);
     }
 
     public ServerOptions withExplainQueueWait(Duration wait) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, wait, admission);
+                crossRequestBatching, wait, admission, treeShap);
     }
 
     public ServerOptions withAdmission(Admission a) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, a);
+                crossRequestBatching, explainQueueWait, a, treeShap);
+    }
+
+    public ServerOptions withTreeShap(TreeShapSettings t) {
+        return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
+                limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
+                crossRequestBatching, explainQueueWait, admission, t);
     }
 
     public ServerOptions withLimits(RequestLimits l) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 l, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, admission);
+                crossRequestBatching, explainQueueWait, admission, treeShap);
     }
 
     /** Workers for a model whose config leaves the count open. */

@@ -30,7 +30,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 class TreeShapGoldenTest {
     private static final String[] MODELS = {"rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor",
         "et_regressor", "lgbm_regressor"};
+    /** Copies of the instances in one request: enough rows that tabulating the background pays. */
+    private static final int COPIES = 64;
     private static ServerTestSupport.InProcess prism;
+    /** A server with no room for tables, which walks every background row. */
+    private static ServerTestSupport.InProcess walking;
 
     @TempDir
     static Path dir;
@@ -41,13 +45,16 @@ class TreeShapGoldenTest {
         for (int i = 0; i < MODELS.length; i++) {
             names[i] = "tree_" + MODELS[i];
         }
-        prism = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(
-                ServerTestSupport.repository(dir, names)));
+        Path repo = ServerTestSupport.repository(dir, names);
+        prism = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(repo));
+        walking = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(repo)
+                .withTreeShap(new ServerOptions.TreeShapSettings(2, 0)));
     }
 
     @AfterAll
     static void stop() throws InterruptedException {
         prism.close();
+        walking.close();
     }
 
     private static double[] flat(JsonArray rows) {
@@ -61,26 +68,48 @@ class TreeShapGoldenTest {
     @ParameterizedTest
     @ValueSource(strings = {"rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor", "et_regressor",
         "lgbm_regressor"})
-    void agreesWithShapsTreeExplainer(String name) {
+    void agreesWithShapsTreeExplainerFromTables(String name) {
+        double keptBefore = prism.registry().get("prism.tree_shap.table_cache.entries").gauge().value();
+        agrees(prism, name, COPIES);
+        // The request was large enough to tabulate its background, and the table was kept.
+        assertEquals(keptBefore + 1, prism.registry().get("prism.tree_shap.table_cache.entries").gauge().value());
+        agrees(prism, name, 1);
+        assertTrue(prism.registry().get("prism.tree_shap.table_cache.hits").functionCounter().count() >= 1);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor", "et_regressor",
+        "lgbm_regressor"})
+    void agreesWithShapsTreeExplainerByWalking(String name) {
+        agrees(walking, name, COPIES);
+        assertEquals(0.0, walking.registry().get("prism.tree_shap.table_cache.entries").gauge().value());
+    }
+
+    private static void agrees(ServerTestSupport.InProcess server, String name, int copies) {
         JsonObject golden = JsonParser.parseString(ServerTestSupport.resource("/golden/tree_shap_" + name + ".json"))
                 .getAsJsonObject();
         JsonArray instances = golden.getAsJsonArray("instances");
         JsonArray background = golden.getAsJsonArray("background");
         int m = instances.get(0).getAsJsonArray().size();
+        double[] rows = flat(instances);
+        double[] copied = new double[rows.length * copies];
+        for (int c = 0; c < copies; c++) {
+            System.arraycopy(rows, 0, copied, c * rows.length, rows.length);
+        }
         ExplainRequest request = ExplainRequest.newBuilder().setModel("tree_" + name)
-                .addInputs(ServerTestSupport.floats(instances.size(), flat(instances)))
+                .addInputs(ServerTestSupport.floats(instances.size() * copies, copied))
                 .setBackground(ServerTestSupport.floats(background.size(), flat(background)))
                 .setTreeShap(TreeShapParams.getDefaultInstance())
                 .build();
-        ExplainResponse response = prism.explain().explain(request);
+        ExplainResponse response = server.explain().explain(request);
         assertEquals("tree_shap", response.getMethod());
         JsonArray values = golden.getAsJsonArray(golden.has("exact_values") ? "exact_values" : "values");
         JsonArray base = golden.getAsJsonArray("base_values");
         int columns = base.size();
-        assertEquals(instances.size() * columns, response.getExplanationsCount());
+        assertEquals(instances.size() * copies * columns, response.getExplanationsCount());
         for (Explanation e : response.getExplanationsList()) {
             int k = response.getSummary().getOutputsList().indexOf(e.getOutput());
-            JsonArray want = values.get(e.getInstance()).getAsJsonArray();
+            JsonArray want = values.get(e.getInstance() % instances.size()).getAsJsonArray();
             double scale = Math.abs(base.get(k).getAsDouble());
             for (int f = 0; f < m; f++) {
                 scale = Math.max(scale, Math.abs(want.get(f).getAsJsonArray().get(k).getAsDouble()));

@@ -62,7 +62,7 @@ public final class InterventionalTreeShap {
      * (k−1)!(n−k)!/n! by the ratio of neighbours, (k/(n−k)), from 1/n at k = 1: no factorial
      * overflows however long a path is.
      */
-    private static double[][] leafWeights(int maxPlayers) {
+    static double[][] leafWeights(int maxPlayers) {
         double[][] w = new double[maxPlayers + 1][];
         for (int n = 0; n <= maxPlayers; n++) {
             w[n] = new double[n + 1];

@@ -19,7 +19,9 @@ import java.util.List;
 
 /**
  * tree_shap: the exact interventional Shapley values of a tree ensemble's margins, read from its
- * trees ({@link InterventionalTreeShap}); no model rows. A score column's margin is the ensemble's
+ * trees, from tables of the background ({@link BackgroundTreeShap}) or by walking it
+ * ({@link InterventionalTreeShap}) as {@link ServedEnsemble#plan} decides; no model rows. Rows are
+ * split across the server's row threads. A score column's margin is the ensemble's
  * target margin as ONNX Runtime lays it out before the transform ({@link ScoreLayout}): for the
  * binary layouts the first column is 1 − s or −s, so its attributions are −φ(s). Base value: the
  * background's weighted mean margin; model output: the margin of the instance.
@@ -55,41 +57,51 @@ public final class TreeShapExplainer implements Explainer<TreeShapParams> {
         return (long) input.instances().rows() * input.background().size() * params.trees().treeCount();
     }
 
-    /** Each instance's values for every target while its explanations are built. */
+    /**
+     * Each running instance's values for every target while its explanations are built, and the
+     * background's table when this request builds it.
+     */
     @Override
     public long workingBytes(ExplainInput input, TreeShapParams params, int outputWidth, boolean timeBudget) {
         TreeEnsemble trees = params.trees();
-        return 4L * (trees.targetCount() + 1) * (input.featureCount() + 1) * Double.BYTES
+        long perRow = 4L * (trees.targetCount() + 1) * (input.featureCount() + 1) * Double.BYTES
                 + 64L * trees.maxDepth() * Long.BYTES;
+        return perRow * params.ensemble().rows().threads()
+                + params.ensemble().planBytes(input.background(), input.instances().rows());
     }
 
     @Override
     public List<Explanation> explain(ExplainInput input, TreeShapParams params, BatchRunner runner,
                                      ProgressSink progress, RequestContext context, TimeBudget budget) {
-        TreeEnsemble trees = params.trees();
-        InterventionalTreeShap shap = new InterventionalTreeShap(trees, input.featureCount());
+        ServedEnsemble ensemble = params.ensemble();
+        TreeEnsemble trees = ensemble.trees();
         int n = input.instances().rows();
         progress.total(n);
-        List<Explanation> out = new ArrayList<>(n * input.outputCount());
-        for (int i = 0; i < n; i++) {
+        ServedEnsemble.Plan plan = ensemble.plan(input.background(), n, context::throwIfCancelled);
+        Explanation[][] byRow = new Explanation[n][];
+        ensemble.rows().run(n, i -> {
             long started = System.nanoTime();
-            context.throwIfCancelled();
             double[] x = input.instances().row(i);
-            TreeShapValues values = shap.explain(x, input.background(), context::throwIfCancelled);
+            TreeShapValues values = plan.explain(x, context::throwIfCancelled);
             double[] margins = trees.margins(x);
             double seconds = (System.nanoTime() - started) / 1e9;
-            for (int k = 0; k < input.outputCount(); k++) {
+            Explanation[] row = new Explanation[input.outputCount()];
+            for (int k = 0; k < row.length; k++) {
                 int column = input.output(k);
                 Column c = column(trees.layout(), column);
                 double[] phi = values.values()[c.target].clone();
                 for (int f = 0; f < phi.length; f++) {
                     phi[f] *= c.sign;
                 }
-                out.add(new Explanation(i, column, c.offset + c.sign * values.base()[c.target],
+                row[k] = new Explanation(i, column, c.offset + c.sign * values.base()[c.target],
                         c.offset + c.sign * margins[c.target], phi, null,
-                        new Diagnostics(0, 0, true, phi.length, seconds)));
+                        new Diagnostics(0, 0, true, phi.length, seconds));
             }
-            progress.advance(1);
+            byRow[i] = row;
+        }, context::throwIfCancelled, progress::advance);
+        List<Explanation> out = new ArrayList<>(n * input.outputCount());
+        for (Explanation[] row : byRow) {
+            out.addAll(List.of(row));
         }
         return out;
     }

@@ -1,10 +1,11 @@
 package dev.prism.explain.tree;
 
-import dev.prism.model.trees.TreeEnsemble;
-
 /**
- * What tree_shap runs on: the tree ensemble of the request's model, bound by the server from the
- * model it serves (the request's own parameters message has no fields yet).
+ * What tree_shap runs on: the request's model's tree ensemble as the server serves it (the
+ * request's own parameters message has no fields yet).
  */
-public record TreeShapParams(TreeEnsemble trees) {
+public record TreeShapParams(ServedEnsemble ensemble) {
+    public dev.prism.model.trees.TreeEnsemble trees() {
+        return ensemble.trees();
+    }
 }
