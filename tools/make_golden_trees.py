@@ -31,6 +31,9 @@ The golden JSON:
     path_values      [N][M][K] shap's tree_path_dependent values with the covers it counts from
                      the background (`data=background`)
     path_base_values [K] their expected value
+    path_interaction_values [N][M][M][K] shap's shap_interaction_values from the same explainer
+                     (for XGBoost too: shap's own C++ on the covers it counted, not XGBoost's
+                     pred_interactions, which would use the training covers)
 """
 
 import itertools
@@ -123,6 +126,14 @@ def write(name, onnx_model, score_output, output_names, X, model_for_shap, score
         path_values = path_values[:, :, None]
     path_base = np.atleast_1d(np.asarray(path.expected_value, dtype=np.float64))
     path_values, path_base = score_columns(path_values, path_base)
+    if path.model.model_type == "xgboost":
+        # shap hands XGBoost's interactions to XGBoost itself, whose covers are the training
+        # set's whatever data says; as "internal" it runs its own C++ on the covers it counted.
+        path.model.model_type = "internal"
+    path_interactions = np.asarray(path.shap_interaction_values(instances), dtype=np.float64)
+    if path_interactions.ndim == 3:
+        path_interactions = path_interactions[..., None]
+    path_interactions, _ = score_columns(path_interactions, path_base)
     golden = {
         "model": f"tree_{name}",
         "shap_version": shap.__version__,
@@ -132,6 +143,7 @@ def write(name, onnx_model, score_output, output_names, X, model_for_shap, score
         "base_values": base.tolist(),
         "path_values": path_values.tolist(),
         "path_base_values": path_base.tolist(),
+        "path_interaction_values": path_interactions.tolist(),
     }
     if instances.shape[1] <= MAX_ENUMERATED_FEATURES:
         exact = np.stack([enumerate_shapley(predict, x, background) for x in instances])
@@ -150,9 +162,9 @@ def same(values, base):
 def binary_from_positive(values, base):
     """A one-margin binary model whose ONNX scores are [margin-derived column 0, margin]: shap gives
     the positive margin only; column 0's margin is its negation."""
-    v = values[:, :, -1:]
+    v = values[..., -1:]
     b = base[-1:]
-    return np.concatenate([-v, v], axis=2), np.concatenate([-b, b])
+    return np.concatenate([-v, v], axis=-1), np.concatenate([-b, b])
 
 
 def main():

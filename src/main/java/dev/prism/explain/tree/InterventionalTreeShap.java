@@ -11,18 +11,11 @@ import dev.prism.model.trees.Trees;
  *
  * <p>The game is linear in the rows and the trees, so each (row, tree) pair is solved on its own.
  * For one row r, the leaf ℓ is reached by the hybrid (x_S, r_S̄) iff S holds every feature whose
- * splits on ℓ's path x passes and r fails (the set A) and none of those r passes and x fails (B);
- * features both pass are no players of that leaf, and a leaf some feature bars to both is never
- * reached. That indicator is a unanimity game with a sign, whose Shapley values are
- * value·(|A|−1)!|B|!/(|A|+|B|)! for each member of A and −value·|A|!(|B|−1)!/(|A|+|B|)! for each
- * member of B. The walk finds every leaf with its A and B by descending x and r together: where
- * they take the same child there is nothing to decide; where they part on a feature not yet
- * assigned it descends both, x's child with the feature in A and r's child with it in B; a feature
- * met again on the path follows the side it was assigned. Trees may be DAGs (chains of equality
- * splits that share a child) and may split on a feature several times along a path; the walk
- * follows paths, so a shared subtree is walked once per path that reaches it, as the game needs.
- * The leaf the walk reaches with A empty is r's own leaf, which gives the base value
- * Σ_r w_r · margin_k(r) on the way.
+ * splits on ℓ's path x passes and r fails (the set A) and none of those r passes and x fails (B)
+ * ({@link HybridPaths} finds every such leaf with its A and B). That indicator is a unanimity game
+ * with a sign, whose Shapley values are value·(|A|−1)!|B|!/(|A|+|B|)! for each member of A and
+ * −value·|A|!(|B|−1)!/(|A|+|B|)! for each member of B. The leaf reached with A empty is r's own
+ * leaf, which gives the base value Σ_r w_r · margin_k(r) on the way.
  *
  * <p>Cost: O(T·L·R·D) per instance for T trees of L leaves (root-to-leaf paths, in a DAG), depth D
  * and R background rows, reached only when x and r part at every split: the walk descends both
@@ -35,11 +28,6 @@ import dev.prism.model.trees.Trees;
  * call and nothing per background row.
  */
 public final class InterventionalTreeShap {
-    /** A feature's side on the current path: not yet assigned, in A (x's value), in B (r's value). */
-    private static final byte FREE = 0;
-    private static final byte FROM_X = 1;
-    private static final byte FROM_R = 2;
-
     private final Trees trees;
     private final int features;
     /** The most features that can be assigned on one path: min(features, longest path). */
@@ -98,10 +86,10 @@ public final class InterventionalTreeShap {
             if (w == 0) {
                 continue;
             }
-            walk.rowOffset = r * features;
+            walk.row(r);
             walk.rowScale = w * trees.scale();
             for (int t = 0; t < trees.treeCount(); t++) {
-                walk.descend(trees.root(t), 0, 0);
+                walk.walk(t);
             }
         }
         for (int k = 0; k < walk.base.length; k++) {
@@ -110,61 +98,21 @@ public final class InterventionalTreeShap {
         return new TreeShapValues(walk.phi, walk.base);
     }
 
-    /** One instance's walk: its scratch and sums. Confined to the calling thread. */
-    private final class Walk {
-        private final double[] x;
-        private final double[] rows;
+    /** One instance's walk: its sums. Confined to the calling thread. */
+    private final class Walk extends HybridPaths {
         private final double[][] phi;
         private final double[] base;
-        private final byte[] side;
-        /** The features assigned on the current path, in the order met. */
-        private final int[] assigned;
-        private int rowOffset;
         /** The row's weight times the ensemble's scale. */
         private double rowScale;
 
         Walk(double[] x, double[] rows) {
-            this.x = x;
-            this.rows = rows;
+            super(InterventionalTreeShap.this.trees, x, rows, maxPlayers);
             this.phi = new double[trees.targetCount()][features];
             this.base = new double[trees.targetCount()];
-            this.side = new byte[features];
-            this.assigned = new int[maxPlayers];
         }
 
-        /**
-         * Descends from node with inX features in A and inR in B. Recurses only where x and r part,
-         * so the stack is as deep as the features assigned on a path, not the path.
-         */
-        void descend(int node, int inX, int inR) {
-            while (!trees.isLeaf(node)) {
-                int f = trees.feature(node);
-                byte s = side[f];
-                if (s != FREE) {
-                    double v = s == FROM_X ? x[f] : rows[rowOffset + f];
-                    node = trees.goesTrue(node, v) ? trees.trueChild(node) : trees.falseChild(node);
-                    continue;
-                }
-                boolean xTrue = trees.goesTrue(node, x[f]);
-                boolean rTrue = trees.goesTrue(node, rows[rowOffset + f]);
-                if (xTrue == rTrue) {
-                    node = xTrue ? trees.trueChild(node) : trees.falseChild(node);
-                    continue;
-                }
-                int xChild = xTrue ? trees.trueChild(node) : trees.falseChild(node);
-                int rChild = xTrue ? trees.falseChild(node) : trees.trueChild(node);
-                assigned[inX + inR] = f;
-                side[f] = FROM_X;
-                descend(xChild, inX + 1, inR);
-                side[f] = FROM_R;
-                descend(rChild, inX, inR + 1);
-                side[f] = FREE;
-                return;
-            }
-            leaf(node, inX, inR);
-        }
-
-        private void leaf(int leaf, int inX, int inR) {
+        @Override
+        void leaf(int leaf, int inX, int inR) {
             int votes = trees.voteCount(leaf);
             if (inX == 0) {
                 for (int v = 0; v < votes; v++) {
@@ -184,7 +132,7 @@ public final class InterventionalTreeShap {
                 double minus = toR * value;
                 for (int i = 0; i < n; i++) {
                     int f = assigned[i];
-                    phiK[f] += side[f] == FROM_X ? plus : minus;
+                    phiK[f] += fromX(f) ? plus : minus;
                 }
             }
         }
