@@ -24,6 +24,11 @@ public interface Explainer<P> {
     void validate(ExplainInput input, P params);
 
     /** Model rows the request needs, for budget checks; an upper bound is fine. */
+    /** What the response must say about these values (e.g. that they are not exact), beyond the numbers. */
+    default List<Caveat> caveats(ExplainInput input, P params) {
+        return List.of();
+    }
+
     long evaluationsNeeded(ExplainInput input, P params);
 
     /**

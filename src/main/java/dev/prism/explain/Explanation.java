@@ -12,10 +12,19 @@ import dev.prism.error.Reason;
  *
  * @param output         the model's score column
  * @param standardErrors one per attribution, or null when the method gives none (exact results)
+ * @param interactions   features × features interaction values, row-major, each row summing to its
+ *                       attribution; null unless the method was asked for them
  * @throws PrismException INTERNAL_ERROR when a value is not finite
  */
 public record Explanation(int instance, int output, double baseValue, double modelOutput,
-                          double[] attributions, double[] standardErrors, Diagnostics diagnostics) {
+                          double[] attributions, double[] standardErrors, Diagnostics diagnostics,
+                          double[] interactions) {
+
+    /** An explanation without interaction values. */
+    public Explanation(int instance, int output, double baseValue, double modelOutput, double[] attributions,
+                       double[] standardErrors, Diagnostics diagnostics) {
+        this(instance, output, baseValue, modelOutput, attributions, standardErrors, diagnostics, null);
+    }
 
     public Explanation {
         if (!Double.isFinite(modelOutput)) {
@@ -27,6 +36,13 @@ public record Explanation(int instance, int output, double baseValue, double mod
         requireFinite(instance, output, "attribution", attributions);
         if (standardErrors != null) {
             requireFinite(instance, output, "standard error", standardErrors);
+        }
+        if (interactions != null) {
+            if (interactions.length != attributions.length * attributions.length) {
+                throw new IllegalArgumentException(interactions.length + " interaction values for "
+                        + attributions.length + " attributions");
+            }
+            requireFinite(instance, output, "interaction value", interactions);
         }
     }
 

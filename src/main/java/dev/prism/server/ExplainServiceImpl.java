@@ -4,7 +4,9 @@ import dev.prism.api.v1.ExplainEvent;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.ExplainServiceGrpc;
+import dev.prism.api.v1.ResponseWarning;
 import dev.prism.error.Reason;
+import dev.prism.explain.Caveat;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
@@ -185,6 +187,10 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             var warning = EfficiencyWarning.of(prepared, explanations);
             if (warning.isPresent()) {
                 response = response.toBuilder().addWarnings(warning.get()).build();
+            }
+            for (Caveat caveat : prepared.method().caveats(input)) {
+                response = response.toBuilder().addWarnings(ResponseWarning.newBuilder().setCode(caveat.code())
+                        .setMessage(caveat.message())).build();
             }
             metrics.record(model, method, "OK", nanos, counting.done.get());
             metrics.recordQuality(model, method, explanations);

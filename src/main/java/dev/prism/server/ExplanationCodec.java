@@ -61,6 +61,11 @@ final class ExplanationCodec {
                     b.addStandardErrors(s);
                 }
             }
+            if (e.interactions() != null) {
+                for (double v : e.interactions()) {
+                    b.addInteractions(v);
+                }
+            }
             r.addExplanations(b);
         }
         return r.build();
@@ -76,6 +81,8 @@ final class ExplanationCodec {
         double[] base = compact ? new double[instances * d] : null;
         double[] out = compact ? new double[instances * d] : null;
         boolean anyErrors = false;
+        double[] pairs = compact && !explanations.isEmpty() && explanations.get(0).interactions() != null
+                ? new double[instances * features * features * d] : null;
         for (int n = 0; n < explanations.size(); n++) {
             Explanation e = explanations.get(n);
             int k = n % d; // explanations come by instance, then by output in request order
@@ -94,6 +101,12 @@ final class ExplanationCodec {
                         anyErrors = true;
                     }
                 }
+                if (pairs != null) {
+                    double[] p = e.interactions();
+                    for (int f = 0; f < features * features; f++) {
+                        pairs[(i * features * features + f) * d + k] = p[f];
+                    }
+                }
             }
         }
         Summary.Builder s = Summary.newBuilder().setInstances(instances)
@@ -107,6 +120,10 @@ final class ExplanationCodec {
                     .setModelOutputs(TensorCodec.encode("model_outputs", new long[] {instances, d}, out));
             if (anyErrors) {
                 s.setStandardErrors(TensorCodec.encode("standard_errors", new long[] {instances, features, d}, se));
+            }
+            if (pairs != null) {
+                s.setInteractions(TensorCodec.encode("interactions",
+                        new long[] {instances, features, features, d}, pairs));
             }
         }
         return s.build();

@@ -1,5 +1,6 @@
 package dev.prism.server;
 
+import dev.prism.explain.Caveat;
 import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explainer;
 import dev.prism.explain.Explanation;
@@ -13,6 +14,10 @@ import java.util.List;
 record MethodCall<P>(String name, Explainer<P> explainer, P params) {
     void validate(ExplainInput input) {
         explainer.validate(input, params);
+    }
+
+    List<Caveat> caveats(ExplainInput input) {
+        return explainer.caveats(input, params);
     }
 
     long evaluationsNeeded(ExplainInput input) {

@@ -11,6 +11,7 @@ import dev.prism.explain.shap.ExactShapleyParams;
 import dev.prism.explain.shap.KernelShapParams;
 import dev.prism.explain.shap.L1Rule;
 import dev.prism.explain.shap.PermutationShapParams;
+import dev.prism.explain.tree.TreeShapParams;
 import dev.prism.tensor.RowBlock;
 import java.util.ArrayList;
 import java.util.List;
@@ -161,5 +162,24 @@ final class MethodParamsCodec {
             throw ExplainRequestCodec.overLimit(field, String.valueOf(value), "max_samples", limits.maxSamples(),
                     "ask for fewer");
         }
+    }
+
+    /** tree_shap: the game, the output space, interactions; the ensemble is the model's. */
+    static TreeShapParams treeShap(ExplainRequest request, ServedModel model, RequestLimits limits) {
+        dev.prism.api.v1.TreeShapParams p = request.getTreeShap();
+        TreeShapParams.Game game = switch (p.getFeaturePerturbation()) {
+            case FEATURE_PERTURBATION_UNSPECIFIED, FEATURE_PERTURBATION_INTERVENTIONAL ->
+                    TreeShapParams.Game.INTERVENTIONAL;
+            case FEATURE_PERTURBATION_PATH_DEPENDENT -> TreeShapParams.Game.PATH_DEPENDENT;
+            case UNRECOGNIZED -> throw PrismException.invalid(Reason.INVALID_PARAMS, "tree_shap.feature_perturbation",
+                    "unknown feature perturbation " + p.getFeaturePerturbationValue());
+        };
+        TreeShapParams.Output output = switch (p.getOutput()) {
+            case OUTPUT_UNSPECIFIED, OUTPUT_MARGIN -> TreeShapParams.Output.MARGIN;
+            case OUTPUT_RESCALED -> TreeShapParams.Output.RESCALED;
+            case UNRECOGNIZED -> throw PrismException.invalid(Reason.INVALID_PARAMS, "tree_shap.output",
+                    "unknown output " + p.getOutputValue());
+        };
+        return new TreeShapParams(model.trees("tree_shap"), game, output, p.getInteractions());
     }
 }

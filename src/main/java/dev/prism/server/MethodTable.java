@@ -21,7 +21,6 @@ import dev.prism.explain.shap.ExactShapleyExplainer;
 import dev.prism.explain.shap.KernelShapExplainer;
 import dev.prism.explain.shap.PermutationShapExplainer;
 import dev.prism.explain.tree.TreeShapExplainer;
-import dev.prism.explain.tree.TreeShapParams;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -115,7 +114,7 @@ public final class MethodTable {
         add(MethodCase.SALIENCY, Method.METHOD_SALIENCY, new SaliencyExplainer(), (r, m, l) -> null,
                 r -> r.getSaliency().getTargetValue());
         add(MethodCase.TREE_SHAP, Method.METHOD_TREE_SHAP, new TreeShapExplainer(),
-                (r, m, l) -> new TreeShapParams(m.trees("tree_shap")), null);
+                MethodParamsCodec::treeShap, null);
     }
 
     private static <P> void add(MethodCase oneof, Method api, Explainer<P> explainer, ParamsDecoder<P> params,

@@ -86,8 +86,80 @@ class TreeShapGoldenTest {
     }
 
     private static void agrees(ServerTestSupport.InProcess server, String name, int copies) {
-        JsonObject golden = JsonParser.parseString(ServerTestSupport.resource("/golden/tree_shap_" + name + ".json"))
+        JsonObject golden = golden(name);
+        agrees(server, name, copies, TreeShapParams.getDefaultInstance(),
+                golden.has("exact_values") ? "exact_values" : "values", "base_values");
+    }
+
+    private static JsonObject golden(String name) {
+        return JsonParser.parseString(ServerTestSupport.resource("/golden/tree_shap_" + name + ".json"))
                 .getAsJsonObject();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor", "et_regressor",
+        "lgbm_regressor"})
+    void pathDependentAgreesWithShapsTreePathDependent(String name) {
+        agrees(prism, name, 1, TreeShapParams.newBuilder()
+                .setFeaturePerturbation(TreeShapParams.FeaturePerturbation.FEATURE_PERTURBATION_PATH_DEPENDENT)
+                .build(), "path_values", "path_base_values");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor", "et_regressor",
+        "lgbm_regressor"})
+    void pathDependentInteractionsAgreeWithShaps(String name) {
+        ExplainResponse response = agrees(prism, name, 1, TreeShapParams.newBuilder()
+                .setFeaturePerturbation(TreeShapParams.FeaturePerturbation.FEATURE_PERTURBATION_PATH_DEPENDENT)
+                .setInteractions(true).build(), "path_values", "path_base_values");
+        JsonArray want = golden(name).getAsJsonArray("path_interaction_values");
+        for (Explanation e : response.getExplanationsList()) {
+            int k = response.getSummary().getOutputsList().indexOf(e.getOutput());
+            JsonArray matrix = want.get(e.getInstance()).getAsJsonArray();
+            int m = e.getAttributionsCount();
+            double scale = 0;
+            for (int a = 0; a < m; a++) {
+                for (int b = 0; b < m; b++) {
+                    scale = Math.max(scale, Math.abs(cell(matrix, a, b, k)));
+                }
+            }
+            for (int a = 0; a < m; a++) {
+                for (int b = 0; b < m; b++) {
+                    assertEquals(cell(matrix, a, b, k), e.getInteractions(a * m + b), 1e-6 * scale,
+                            name + " instance " + e.getInstance() + " " + e.getOutput() + " pair " + a + "," + b);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor", "et_regressor",
+        "lgbm_regressor"})
+    void interventionalInteractionsAreSymmetricAndSumToTheValues(String name) {
+        JsonObject golden = golden(name);
+        ExplainResponse response = agrees(prism, name, 1, TreeShapParams.newBuilder().setInteractions(true).build(),
+                golden.has("exact_values") ? "exact_values" : "values", "base_values");
+        for (Explanation e : response.getExplanationsList()) {
+            int m = e.getAttributionsCount();
+            assertEquals(m * m, e.getInteractionsCount());
+            for (int a = 0; a < m; a++) {
+                double row = 0;
+                for (int b = 0; b < m; b++) {
+                    row += e.getInteractions(a * m + b);
+                    assertEquals(e.getInteractions(a * m + b), e.getInteractions(b * m + a), 1e-12);
+                }
+                assertEquals(e.getAttributions(a), row, 1e-9);
+            }
+        }
+    }
+
+    private static double cell(JsonArray matrix, int a, int b, int k) {
+        return matrix.get(a).getAsJsonArray().get(b).getAsJsonArray().get(k).getAsDouble();
+    }
+
+    private static ExplainResponse agrees(ServerTestSupport.InProcess server, String name, int copies,
+                                          TreeShapParams params, String valuesKey, String baseKey) {
+        JsonObject golden = golden(name);
         JsonArray instances = golden.getAsJsonArray("instances");
         JsonArray background = golden.getAsJsonArray("background");
         int m = instances.get(0).getAsJsonArray().size();
@@ -99,12 +171,12 @@ class TreeShapGoldenTest {
         ExplainRequest request = ExplainRequest.newBuilder().setModel("tree_" + name)
                 .addInputs(ServerTestSupport.floats(instances.size() * copies, copied))
                 .setBackground(ServerTestSupport.floats(background.size(), flat(background)))
-                .setTreeShap(TreeShapParams.getDefaultInstance())
+                .setTreeShap(params)
                 .build();
         ExplainResponse response = server.explain().explain(request);
         assertEquals("tree_shap", response.getMethod());
-        JsonArray values = golden.getAsJsonArray(golden.has("exact_values") ? "exact_values" : "values");
-        JsonArray base = golden.getAsJsonArray("base_values");
+        JsonArray values = golden.getAsJsonArray(valuesKey);
+        JsonArray base = golden.getAsJsonArray(baseKey);
         int columns = base.size();
         assertEquals(instances.size() * copies * columns, response.getExplanationsCount());
         for (Explanation e : response.getExplanationsList()) {
@@ -127,5 +199,6 @@ class TreeShapGoldenTest {
             assertEquals(0, e.getDiagnostics().getModelEvaluations());
         }
         assertFalse(response.getPartial());
+        return response;
     }
 }
