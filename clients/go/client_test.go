@@ -738,3 +738,40 @@ func TestDeepLIFTThroughASoftmaxCarriesAWarning(t *testing.T) {
 		t.Fatalf("warnings on the logits %v", logits.Warnings)
 	}
 }
+
+func TestTreeSHAPInteractionsAreAnArrayWhoseRowsSumToTheAttributions(t *testing.T) {
+	ctx := testContext(t)
+	e, err := client.Explain(ctx, prism.NewRequest("iris", irisRows(t), prism.TreeSHAP(&prismpb.TreeShapParams{
+		FeaturePerturbation: prismpb.TreeShapParams_FEATURE_PERTURBATION_PATH_DEPENDENT,
+		Interactions:        true,
+	})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.Method != "tree_shap" || len(e.Interactions) != e.Instances() {
+		t.Fatalf("method %q with %d interaction matrices for %d instances", e.Method, len(e.Interactions), e.Instances())
+	}
+	for i, matrix := range e.Interactions {
+		for a, row := range matrix {
+			for o := range e.OutputNames {
+				sum := 0.0
+				for b := range row {
+					sum += row[b][o]
+					if math.Abs(row[b][o]-matrix[b][a][o]) > 1e-12 {
+						t.Errorf("instance %d output %d: pair (%d, %d) is %v, (%d, %d) is %v", i, o, a, b, row[b][o], b, a, matrix[b][a][o])
+					}
+				}
+				if math.Abs(sum-e.Attributions[i][a][o]) > 1e-9 {
+					t.Errorf("instance %d feature %d output %d: the row sums to %v, the attribution is %v", i, a, o, sum, e.Attributions[i][a][o])
+				}
+			}
+		}
+	}
+	plain, err := client.Explain(ctx, prism.NewRequest("iris", irisRows(t), prism.TreeSHAP(nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Interactions != nil {
+		t.Errorf("interactions without asking: %v", plain.Interactions)
+	}
+}

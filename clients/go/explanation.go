@@ -33,6 +33,10 @@ type Explanation struct {
 	// Partial is true when the request's time budget ran out first: the
 	// attributions are the estimates of that moment, with their StandardErrors.
 	Partial bool
+	// Interactions is indexed [instance][feature][feature][output]: tree_shap's
+	// interaction values when the request asked for them (each row sums to
+	// the feature's attribution), else nil.
+	Interactions [][][][]float64
 	// Warnings is what the server says a reader should know before trusting
 	// the values, e.g. code "EFFICIENCY_GAP" when attributions that should add
 	// up to ModelOutputs - BaseValues leave much of it unexplained. Check it.
@@ -65,6 +69,11 @@ func NewExplanation(resp *prismpb.ExplainResponse) (*Explanation, error) {
 	}
 	if s.GetStandardErrors() != nil {
 		if e.StandardErrors, err = cube(s.GetStandardErrors(), n, f, o); err != nil {
+			return nil, err
+		}
+	}
+	if s.GetInteractions() != nil {
+		if e.Interactions, err = hypercube(s.GetInteractions(), n, f, o); err != nil {
 			return nil, err
 		}
 	}

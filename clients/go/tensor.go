@@ -95,6 +95,26 @@ func cube(t *prismpb.Tensor, n, rows, cols int) ([][][]float64, error) {
 	return out, nil
 }
 
+// hypercube reads a [n, f, f, cols] tensor.
+func hypercube(t *prismpb.Tensor, n, f, cols int) ([][][][]float64, error) {
+	values, err := checkShape(t, n, f, f, cols)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][][][]float64, n)
+	block := f * f * cols
+	for i := range out {
+		out[i] = make([][][]float64, f)
+		for a := range out[i] {
+			start := i*block + a*f*cols
+			if out[i][a], err = split(values[start:start+f*cols], f, t.GetName()); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
 // split cuts values into n equal rows.
 func split(values []float64, n int, name string) ([][]float64, error) {
 	if n < 1 || len(values)%n != 0 {

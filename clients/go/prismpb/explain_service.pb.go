@@ -240,6 +240,129 @@ func (IntegrationMethod) EnumDescriptor() ([]byte, []int) {
 	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{3}
 }
 
+type TreeShapParams_FeaturePerturbation int32
+
+const (
+	// Interventional.
+	TreeShapParams_FEATURE_PERTURBATION_UNSPECIFIED TreeShapParams_FeaturePerturbation = 0
+	// The exact Shapley values of the margin in the game
+	// v(S) = sum_r w_r margin(x_S, r_notS) over the weighted background, the
+	// game kernel_shap and exact_shapley play on the model's outputs.
+	// base_value is the weighted mean margin of the background. Computed from
+	// tables of the background built once per (model version, background) and
+	// kept, or by walking each background row where a table would not fit.
+	TreeShapParams_FEATURE_PERTURBATION_INTERVENTIONAL TreeShapParams_FeaturePerturbation = 1
+	// shap's tree_path_dependent game: features out of S take both children
+	// of a split, weighted by the share of the background (its covers)
+	// reaching each; a node no background row reaches counts 1e-6 rows, as
+	// shap does. ONNX files carry no usable covers, so the request's
+	// background (or the model's default) is routed through the trees to
+	// count them. base_value is v(empty set).
+	TreeShapParams_FEATURE_PERTURBATION_PATH_DEPENDENT TreeShapParams_FeaturePerturbation = 2
+)
+
+// Enum value maps for TreeShapParams_FeaturePerturbation.
+var (
+	TreeShapParams_FeaturePerturbation_name = map[int32]string{
+		0: "FEATURE_PERTURBATION_UNSPECIFIED",
+		1: "FEATURE_PERTURBATION_INTERVENTIONAL",
+		2: "FEATURE_PERTURBATION_PATH_DEPENDENT",
+	}
+	TreeShapParams_FeaturePerturbation_value = map[string]int32{
+		"FEATURE_PERTURBATION_UNSPECIFIED":    0,
+		"FEATURE_PERTURBATION_INTERVENTIONAL": 1,
+		"FEATURE_PERTURBATION_PATH_DEPENDENT": 2,
+	}
+)
+
+func (x TreeShapParams_FeaturePerturbation) Enum() *TreeShapParams_FeaturePerturbation {
+	p := new(TreeShapParams_FeaturePerturbation)
+	*p = x
+	return p
+}
+
+func (x TreeShapParams_FeaturePerturbation) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TreeShapParams_FeaturePerturbation) Descriptor() protoreflect.EnumDescriptor {
+	return file_prism_v1_explain_service_proto_enumTypes[4].Descriptor()
+}
+
+func (TreeShapParams_FeaturePerturbation) Type() protoreflect.EnumType {
+	return &file_prism_v1_explain_service_proto_enumTypes[4]
+}
+
+func (x TreeShapParams_FeaturePerturbation) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TreeShapParams_FeaturePerturbation.Descriptor instead.
+func (TreeShapParams_FeaturePerturbation) EnumDescriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{13, 0}
+}
+
+type TreeShapParams_Output int32
+
+const (
+	// The margin.
+	TreeShapParams_OUTPUT_UNSPECIFIED TreeShapParams_Output = 0
+	// The margin of each explained score column; model_output is the margin
+	// of x, and the values add up to model_output - base_value exactly.
+	TreeShapParams_OUTPUT_MARGIN TreeShapParams_Output = 1
+	// shap's model_output="probability": per background row r, the margin
+	// values against r are scaled by (f(x) - f(r)) / (margin(x) - margin(r))
+	// for the explained column's transformed output f, then averaged. They
+	// add up to f(x) - mean f(r) but are a rescaling, not the Shapley values
+	// of f (exact_shapley and kernel_shap give those), so
+	// Diagnostics.exact is false and the response carries the warning
+	// RESCALED_OUTPUT. Interventional only; for outputs that are a function
+	// of one margin (binary classifiers, regressors, element-wise
+	// transforms), not a softmax over several.
+	TreeShapParams_OUTPUT_RESCALED TreeShapParams_Output = 2
+)
+
+// Enum value maps for TreeShapParams_Output.
+var (
+	TreeShapParams_Output_name = map[int32]string{
+		0: "OUTPUT_UNSPECIFIED",
+		1: "OUTPUT_MARGIN",
+		2: "OUTPUT_RESCALED",
+	}
+	TreeShapParams_Output_value = map[string]int32{
+		"OUTPUT_UNSPECIFIED": 0,
+		"OUTPUT_MARGIN":      1,
+		"OUTPUT_RESCALED":    2,
+	}
+)
+
+func (x TreeShapParams_Output) Enum() *TreeShapParams_Output {
+	p := new(TreeShapParams_Output)
+	*p = x
+	return p
+}
+
+func (x TreeShapParams_Output) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (TreeShapParams_Output) Descriptor() protoreflect.EnumDescriptor {
+	return file_prism_v1_explain_service_proto_enumTypes[5].Descriptor()
+}
+
+func (TreeShapParams_Output) Type() protoreflect.EnumType {
+	return &file_prism_v1_explain_service_proto_enumTypes[5]
+}
+
+func (x TreeShapParams_Output) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use TreeShapParams_Output.Descriptor instead.
+func (TreeShapParams_Output) EnumDescriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{13, 1}
+}
+
 type KernelShapParams_Estimator int32
 
 const (
@@ -283,11 +406,11 @@ func (x KernelShapParams_Estimator) String() string {
 }
 
 func (KernelShapParams_Estimator) Descriptor() protoreflect.EnumDescriptor {
-	return file_prism_v1_explain_service_proto_enumTypes[4].Descriptor()
+	return file_prism_v1_explain_service_proto_enumTypes[6].Descriptor()
 }
 
 func (KernelShapParams_Estimator) Type() protoreflect.EnumType {
-	return &file_prism_v1_explain_service_proto_enumTypes[4]
+	return &file_prism_v1_explain_service_proto_enumTypes[6]
 }
 
 func (x KernelShapParams_Estimator) Number() protoreflect.EnumNumber {
@@ -332,11 +455,11 @@ func (x L1Reg_Criterion) String() string {
 }
 
 func (L1Reg_Criterion) Descriptor() protoreflect.EnumDescriptor {
-	return file_prism_v1_explain_service_proto_enumTypes[5].Descriptor()
+	return file_prism_v1_explain_service_proto_enumTypes[7].Descriptor()
 }
 
 func (L1Reg_Criterion) Type() protoreflect.EnumType {
-	return &file_prism_v1_explain_service_proto_enumTypes[5]
+	return &file_prism_v1_explain_service_proto_enumTypes[7]
 }
 
 func (x L1Reg_Criterion) Number() protoreflect.EnumNumber {
@@ -385,11 +508,11 @@ func (x LimeParams_FeatureSelection) String() string {
 }
 
 func (LimeParams_FeatureSelection) Descriptor() protoreflect.EnumDescriptor {
-	return file_prism_v1_explain_service_proto_enumTypes[6].Descriptor()
+	return file_prism_v1_explain_service_proto_enumTypes[8].Descriptor()
 }
 
 func (LimeParams_FeatureSelection) Type() protoreflect.EnumType {
-	return &file_prism_v1_explain_service_proto_enumTypes[6]
+	return &file_prism_v1_explain_service_proto_enumTypes[8]
 }
 
 func (x LimeParams_FeatureSelection) Number() protoreflect.EnumNumber {
@@ -435,11 +558,11 @@ func (x LimeParams_Discretizer) String() string {
 }
 
 func (LimeParams_Discretizer) Descriptor() protoreflect.EnumDescriptor {
-	return file_prism_v1_explain_service_proto_enumTypes[7].Descriptor()
+	return file_prism_v1_explain_service_proto_enumTypes[9].Descriptor()
 }
 
 func (LimeParams_Discretizer) Type() protoreflect.EnumType {
-	return &file_prism_v1_explain_service_proto_enumTypes[7]
+	return &file_prism_v1_explain_service_proto_enumTypes[9]
 }
 
 func (x LimeParams_Discretizer) Number() protoreflect.EnumNumber {
@@ -487,11 +610,11 @@ func (x LimeParams_MaskSampling) String() string {
 }
 
 func (LimeParams_MaskSampling) Descriptor() protoreflect.EnumDescriptor {
-	return file_prism_v1_explain_service_proto_enumTypes[8].Descriptor()
+	return file_prism_v1_explain_service_proto_enumTypes[10].Descriptor()
 }
 
 func (LimeParams_MaskSampling) Type() protoreflect.EnumType {
-	return &file_prism_v1_explain_service_proto_enumTypes[8]
+	return &file_prism_v1_explain_service_proto_enumTypes[10]
 }
 
 func (x LimeParams_MaskSampling) Number() protoreflect.EnumNumber {
@@ -1638,17 +1761,24 @@ func (x *SaliencyParams) GetTarget() GradientTarget {
 	return GradientTarget_GRADIENT_TARGET_OUTPUT
 }
 
-// TreeSHAP (Lundberg et al. 2020), interventional: the exact Shapley values of
-// the ensemble's margin (the sum of the leaf values each tree routes an
-// instance to, plus the ensemble's base values, before any transform such as
-// a Sigmoid or Softmax) in the game v(S) = sum_r w_r margin(x_S, r_notS) over
-// the weighted background, the same game kernel_shap and exact_shapley play on
-// the model's outputs. base_value is the weighted mean margin of the
-// background and model_output the margin of x, so the attributions add up to
-// their difference exactly. Features are the explained input's elements
-// (feature_groups are refused).
+// TreeSHAP (Lundberg et al. 2020): Shapley values of a tree ensemble read from
+// its trees, with no model rows. The margin is the sum of the leaf values each
+// tree routes an instance to, plus the ensemble's base values, before any
+// transform such as a Sigmoid or Softmax. Features are the explained input's
+// elements (feature_groups are refused); NaN in a tree model's instances is a
+// missing value, routed as the model routes it.
 type TreeShapParams struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Which game the values solve.
+	FeaturePerturbation TreeShapParams_FeaturePerturbation `protobuf:"varint,1,opt,name=feature_perturbation,json=featurePerturbation,proto3,enum=prism.v1.TreeShapParams_FeaturePerturbation" json:"feature_perturbation,omitempty"`
+	// The space the values are in.
+	Output TreeShapParams_Output `protobuf:"varint,2,opt,name=output,proto3,enum=prism.v1.TreeShapParams_Output" json:"output,omitempty"`
+	// Also compute Shapley interaction values (Explanation.interactions,
+	// Summary.interactions): a [features, features] matrix per instance and
+	// output whose rows sum to the attributions, the pair (i, j) off the
+	// diagonal holding half the Shapley interaction index of i and j (shap's
+	// convention) and the diagonal the rest. Margin output only.
+	Interactions  bool `protobuf:"varint,3,opt,name=interactions,proto3" json:"interactions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1681,6 +1811,27 @@ func (x *TreeShapParams) ProtoReflect() protoreflect.Message {
 // Deprecated: Use TreeShapParams.ProtoReflect.Descriptor instead.
 func (*TreeShapParams) Descriptor() ([]byte, []int) {
 	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *TreeShapParams) GetFeaturePerturbation() TreeShapParams_FeaturePerturbation {
+	if x != nil {
+		return x.FeaturePerturbation
+	}
+	return TreeShapParams_FEATURE_PERTURBATION_UNSPECIFIED
+}
+
+func (x *TreeShapParams) GetOutput() TreeShapParams_Output {
+	if x != nil {
+		return x.Output
+	}
+	return TreeShapParams_OUTPUT_UNSPECIFIED
+}
+
+func (x *TreeShapParams) GetInteractions() bool {
+	if x != nil {
+		return x.Interactions
+	}
+	return false
 }
 
 // Picks exact Shapley values when at most 10 features vary and KernelSHAP
@@ -2395,8 +2546,11 @@ type Summary struct {
 	// [instances, outputs]. Only with FORMAT_COMPACT.
 	BaseValues *Tensor `protobuf:"bytes,5,opt,name=base_values,json=baseValues,proto3" json:"base_values,omitempty"`
 	// [instances, outputs]. Only with FORMAT_COMPACT.
-	ModelOutputs  *Tensor `protobuf:"bytes,6,opt,name=model_outputs,json=modelOutputs,proto3" json:"model_outputs,omitempty"`
-	Instances     int32   `protobuf:"varint,7,opt,name=instances,proto3" json:"instances,omitempty"`
+	ModelOutputs *Tensor `protobuf:"bytes,6,opt,name=model_outputs,json=modelOutputs,proto3" json:"model_outputs,omitempty"`
+	Instances    int32   `protobuf:"varint,7,opt,name=instances,proto3" json:"instances,omitempty"`
+	// [instances, features, features, outputs]: tree_shap's interaction
+	// values when asked for. Only with FORMAT_COMPACT.
+	Interactions  *Tensor `protobuf:"bytes,8,opt,name=interactions,proto3" json:"interactions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2480,6 +2634,13 @@ func (x *Summary) GetInstances() int32 {
 	return 0
 }
 
+func (x *Summary) GetInteractions() *Tensor {
+	if x != nil {
+		return x.Interactions
+	}
+	return nil
+}
+
 // The attributions of one instance for one output. In link space, for the
 // Shapley methods: base_value + sum(attributions) = model_output. For LIME,
 // base_value is the surrogate's intercept and attributions its coefficients.
@@ -2502,8 +2663,11 @@ type Explanation struct {
 	// not estimate one, 0 for features whose value is exact.
 	StandardErrors []float64    `protobuf:"fixed64,6,rep,packed,name=standard_errors,json=standardErrors,proto3" json:"standard_errors,omitempty"`
 	Diagnostics    *Diagnostics `protobuf:"bytes,7,opt,name=diagnostics,proto3" json:"diagnostics,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// tree_shap's interaction values when asked for: features x features,
+	// row-major ([i * features + j]); each row sums to attributions[i].
+	Interactions  []float64 `protobuf:"fixed64,8,rep,packed,name=interactions,proto3" json:"interactions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Explanation) Reset() {
@@ -2581,6 +2745,13 @@ func (x *Explanation) GetStandardErrors() []float64 {
 func (x *Explanation) GetDiagnostics() *Diagnostics {
 	if x != nil {
 		return x.Diagnostics
+	}
+	return nil
+}
+
+func (x *Explanation) GetInteractions() []float64 {
+	if x != nil {
+		return x.Interactions
 	}
 	return nil
 }
@@ -3066,8 +3237,19 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\x14GradientXInputParams\x120\n" +
 	"\x06target\x18\x01 \x01(\x0e2\x18.prism.v1.GradientTargetR\x06target\"B\n" +
 	"\x0eSaliencyParams\x120\n" +
-	"\x06target\x18\x01 \x01(\x0e2\x18.prism.v1.GradientTargetR\x06target\"\x10\n" +
-	"\x0eTreeShapParams\"\f\n" +
+	"\x06target\x18\x01 \x01(\x0e2\x18.prism.v1.GradientTargetR\x06target\"\xa8\x03\n" +
+	"\x0eTreeShapParams\x12_\n" +
+	"\x14feature_perturbation\x18\x01 \x01(\x0e2,.prism.v1.TreeShapParams.FeaturePerturbationR\x13featurePerturbation\x127\n" +
+	"\x06output\x18\x02 \x01(\x0e2\x1f.prism.v1.TreeShapParams.OutputR\x06output\x12\"\n" +
+	"\finteractions\x18\x03 \x01(\bR\finteractions\"\x8d\x01\n" +
+	"\x13FeaturePerturbation\x12$\n" +
+	" FEATURE_PERTURBATION_UNSPECIFIED\x10\x00\x12'\n" +
+	"#FEATURE_PERTURBATION_INTERVENTIONAL\x10\x01\x12'\n" +
+	"#FEATURE_PERTURBATION_PATH_DEPENDENT\x10\x02\"H\n" +
+	"\x06Output\x12\x16\n" +
+	"\x12OUTPUT_UNSPECIFIED\x10\x00\x12\x11\n" +
+	"\rOUTPUT_MARGIN\x10\x01\x12\x13\n" +
+	"\x0fOUTPUT_RESCALED\x10\x02\"\f\n" +
 	"\n" +
 	"AutoParams\"\xea\x02\n" +
 	"\x10KernelShapParams\x12\x1a\n" +
@@ -3135,7 +3317,7 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\bwarnings\x18\b \x03(\v2\x19.prism.v1.ResponseWarningR\bwarnings\"?\n" +
 	"\x0fResponseWarning\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x18\n" +
-	"\amessage\x18\x02 \x01(\tR\amessage\"\xe2\x02\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x98\x03\n" +
 	"\aSummary\x12\x18\n" +
 	"\aoutputs\x18\x01 \x03(\tR\aoutputs\x12D\n" +
 	"\x15mean_abs_attributions\x18\x02 \x01(\v2\x10.prism.v1.TensorR\x13meanAbsAttributions\x124\n" +
@@ -3144,7 +3326,8 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\vbase_values\x18\x05 \x01(\v2\x10.prism.v1.TensorR\n" +
 	"baseValues\x125\n" +
 	"\rmodel_outputs\x18\x06 \x01(\v2\x10.prism.v1.TensorR\fmodelOutputs\x12\x1c\n" +
-	"\tinstances\x18\a \x01(\x05R\tinstances\"\x89\x02\n" +
+	"\tinstances\x18\a \x01(\x05R\tinstances\x124\n" +
+	"\finteractions\x18\b \x01(\v2\x10.prism.v1.TensorR\finteractions\"\xad\x02\n" +
 	"\vExplanation\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x05R\binstance\x12\x16\n" +
 	"\x06output\x18\x02 \x01(\tR\x06output\x12\x1d\n" +
@@ -3153,7 +3336,8 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\fmodel_output\x18\x04 \x01(\x01R\vmodelOutput\x12\"\n" +
 	"\fattributions\x18\x05 \x03(\x01R\fattributions\x12'\n" +
 	"\x0fstandard_errors\x18\x06 \x03(\x01R\x0estandardErrors\x127\n" +
-	"\vdiagnostics\x18\a \x01(\v2\x15.prism.v1.DiagnosticsR\vdiagnostics\"\x87\x03\n" +
+	"\vdiagnostics\x18\a \x01(\v2\x15.prism.v1.DiagnosticsR\vdiagnostics\x12\"\n" +
+	"\finteractions\x18\b \x03(\x01R\finteractions\"\x87\x03\n" +
 	"\vDiagnostics\x12+\n" +
 	"\x11model_evaluations\x18\x01 \x01(\x03R\x10modelEvaluations\x12%\n" +
 	"\x0eefficiency_gap\x18\x02 \x01(\x01R\refficiencyGap\x12'\n" +
@@ -3219,114 +3403,119 @@ func file_prism_v1_explain_service_proto_rawDescGZIP() []byte {
 	return file_prism_v1_explain_service_proto_rawDescData
 }
 
-var file_prism_v1_explain_service_proto_enumTypes = make([]protoimpl.EnumInfo, 9)
+var file_prism_v1_explain_service_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
 var file_prism_v1_explain_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_prism_v1_explain_service_proto_goTypes = []any{
-	(Link)(0),                         // 0: prism.v1.Link
-	(ResponseFormat)(0),               // 1: prism.v1.ResponseFormat
-	(GradientTarget)(0),               // 2: prism.v1.GradientTarget
-	(IntegrationMethod)(0),            // 3: prism.v1.IntegrationMethod
-	(KernelShapParams_Estimator)(0),   // 4: prism.v1.KernelShapParams.Estimator
-	(L1Reg_Criterion)(0),              // 5: prism.v1.L1Reg.Criterion
-	(LimeParams_FeatureSelection)(0),  // 6: prism.v1.LimeParams.FeatureSelection
-	(LimeParams_Discretizer)(0),       // 7: prism.v1.LimeParams.Discretizer
-	(LimeParams_MaskSampling)(0),      // 8: prism.v1.LimeParams.MaskSampling
-	(*ExplainRequest)(nil),            // 9: prism.v1.ExplainRequest
-	(*FeatureGroups)(nil),             // 10: prism.v1.FeatureGroups
-	(*ExplicitGroups)(nil),            // 11: prism.v1.ExplicitGroups
-	(*FeatureGroup)(nil),              // 12: prism.v1.FeatureGroup
-	(*GridPatches)(nil),               // 13: prism.v1.GridPatches
-	(*SegmentMap)(nil),                // 14: prism.v1.SegmentMap
-	(*TokenPositions)(nil),            // 15: prism.v1.TokenPositions
-	(*Baseline)(nil),                  // 16: prism.v1.Baseline
-	(*DeepLiftParams)(nil),            // 17: prism.v1.DeepLiftParams
-	(*DeepLiftShapParams)(nil),        // 18: prism.v1.DeepLiftShapParams
-	(*IntegratedGradientsParams)(nil), // 19: prism.v1.IntegratedGradientsParams
-	(*GradientXInputParams)(nil),      // 20: prism.v1.GradientXInputParams
-	(*SaliencyParams)(nil),            // 21: prism.v1.SaliencyParams
-	(*TreeShapParams)(nil),            // 22: prism.v1.TreeShapParams
-	(*AutoParams)(nil),                // 23: prism.v1.AutoParams
-	(*KernelShapParams)(nil),          // 24: prism.v1.KernelShapParams
-	(*L1Reg)(nil),                     // 25: prism.v1.L1Reg
-	(*ExactShapleyParams)(nil),        // 26: prism.v1.ExactShapleyParams
-	(*PermutationShapParams)(nil),     // 27: prism.v1.PermutationShapParams
-	(*LimeParams)(nil),                // 28: prism.v1.LimeParams
-	(*Neighbourhood)(nil),             // 29: prism.v1.Neighbourhood
-	(*ExplainResponse)(nil),           // 30: prism.v1.ExplainResponse
-	(*ResponseWarning)(nil),           // 31: prism.v1.ResponseWarning
-	(*Summary)(nil),                   // 32: prism.v1.Summary
-	(*Explanation)(nil),               // 33: prism.v1.Explanation
-	(*Diagnostics)(nil),               // 34: prism.v1.Diagnostics
-	(*SurrogateFit)(nil),              // 35: prism.v1.SurrogateFit
-	(*ExplainEvent)(nil),              // 36: prism.v1.ExplainEvent
-	(*Progress)(nil),                  // 37: prism.v1.Progress
-	(*Estimate)(nil),                  // 38: prism.v1.Estimate
-	(*Tensor)(nil),                    // 39: prism.v1.Tensor
-	(*durationpb.Duration)(nil),       // 40: google.protobuf.Duration
+	(Link)(0),                               // 0: prism.v1.Link
+	(ResponseFormat)(0),                     // 1: prism.v1.ResponseFormat
+	(GradientTarget)(0),                     // 2: prism.v1.GradientTarget
+	(IntegrationMethod)(0),                  // 3: prism.v1.IntegrationMethod
+	(TreeShapParams_FeaturePerturbation)(0), // 4: prism.v1.TreeShapParams.FeaturePerturbation
+	(TreeShapParams_Output)(0),              // 5: prism.v1.TreeShapParams.Output
+	(KernelShapParams_Estimator)(0),         // 6: prism.v1.KernelShapParams.Estimator
+	(L1Reg_Criterion)(0),                    // 7: prism.v1.L1Reg.Criterion
+	(LimeParams_FeatureSelection)(0),        // 8: prism.v1.LimeParams.FeatureSelection
+	(LimeParams_Discretizer)(0),             // 9: prism.v1.LimeParams.Discretizer
+	(LimeParams_MaskSampling)(0),            // 10: prism.v1.LimeParams.MaskSampling
+	(*ExplainRequest)(nil),                  // 11: prism.v1.ExplainRequest
+	(*FeatureGroups)(nil),                   // 12: prism.v1.FeatureGroups
+	(*ExplicitGroups)(nil),                  // 13: prism.v1.ExplicitGroups
+	(*FeatureGroup)(nil),                    // 14: prism.v1.FeatureGroup
+	(*GridPatches)(nil),                     // 15: prism.v1.GridPatches
+	(*SegmentMap)(nil),                      // 16: prism.v1.SegmentMap
+	(*TokenPositions)(nil),                  // 17: prism.v1.TokenPositions
+	(*Baseline)(nil),                        // 18: prism.v1.Baseline
+	(*DeepLiftParams)(nil),                  // 19: prism.v1.DeepLiftParams
+	(*DeepLiftShapParams)(nil),              // 20: prism.v1.DeepLiftShapParams
+	(*IntegratedGradientsParams)(nil),       // 21: prism.v1.IntegratedGradientsParams
+	(*GradientXInputParams)(nil),            // 22: prism.v1.GradientXInputParams
+	(*SaliencyParams)(nil),                  // 23: prism.v1.SaliencyParams
+	(*TreeShapParams)(nil),                  // 24: prism.v1.TreeShapParams
+	(*AutoParams)(nil),                      // 25: prism.v1.AutoParams
+	(*KernelShapParams)(nil),                // 26: prism.v1.KernelShapParams
+	(*L1Reg)(nil),                           // 27: prism.v1.L1Reg
+	(*ExactShapleyParams)(nil),              // 28: prism.v1.ExactShapleyParams
+	(*PermutationShapParams)(nil),           // 29: prism.v1.PermutationShapParams
+	(*LimeParams)(nil),                      // 30: prism.v1.LimeParams
+	(*Neighbourhood)(nil),                   // 31: prism.v1.Neighbourhood
+	(*ExplainResponse)(nil),                 // 32: prism.v1.ExplainResponse
+	(*ResponseWarning)(nil),                 // 33: prism.v1.ResponseWarning
+	(*Summary)(nil),                         // 34: prism.v1.Summary
+	(*Explanation)(nil),                     // 35: prism.v1.Explanation
+	(*Diagnostics)(nil),                     // 36: prism.v1.Diagnostics
+	(*SurrogateFit)(nil),                    // 37: prism.v1.SurrogateFit
+	(*ExplainEvent)(nil),                    // 38: prism.v1.ExplainEvent
+	(*Progress)(nil),                        // 39: prism.v1.Progress
+	(*Estimate)(nil),                        // 40: prism.v1.Estimate
+	(*Tensor)(nil),                          // 41: prism.v1.Tensor
+	(*durationpb.Duration)(nil),             // 42: google.protobuf.Duration
 }
 var file_prism_v1_explain_service_proto_depIdxs = []int32{
-	39, // 0: prism.v1.ExplainRequest.inputs:type_name -> prism.v1.Tensor
-	24, // 1: prism.v1.ExplainRequest.kernel_shap:type_name -> prism.v1.KernelShapParams
-	28, // 2: prism.v1.ExplainRequest.lime:type_name -> prism.v1.LimeParams
-	26, // 3: prism.v1.ExplainRequest.exact_shapley:type_name -> prism.v1.ExactShapleyParams
-	27, // 4: prism.v1.ExplainRequest.permutation_shap:type_name -> prism.v1.PermutationShapParams
-	23, // 5: prism.v1.ExplainRequest.auto:type_name -> prism.v1.AutoParams
-	17, // 6: prism.v1.ExplainRequest.deep_lift:type_name -> prism.v1.DeepLiftParams
-	18, // 7: prism.v1.ExplainRequest.deep_lift_shap:type_name -> prism.v1.DeepLiftShapParams
-	19, // 8: prism.v1.ExplainRequest.integrated_gradients:type_name -> prism.v1.IntegratedGradientsParams
-	20, // 9: prism.v1.ExplainRequest.gradient_x_input:type_name -> prism.v1.GradientXInputParams
-	21, // 10: prism.v1.ExplainRequest.saliency:type_name -> prism.v1.SaliencyParams
-	22, // 11: prism.v1.ExplainRequest.tree_shap:type_name -> prism.v1.TreeShapParams
-	10, // 12: prism.v1.ExplainRequest.feature_groups:type_name -> prism.v1.FeatureGroups
-	16, // 13: prism.v1.ExplainRequest.baseline:type_name -> prism.v1.Baseline
+	41, // 0: prism.v1.ExplainRequest.inputs:type_name -> prism.v1.Tensor
+	26, // 1: prism.v1.ExplainRequest.kernel_shap:type_name -> prism.v1.KernelShapParams
+	30, // 2: prism.v1.ExplainRequest.lime:type_name -> prism.v1.LimeParams
+	28, // 3: prism.v1.ExplainRequest.exact_shapley:type_name -> prism.v1.ExactShapleyParams
+	29, // 4: prism.v1.ExplainRequest.permutation_shap:type_name -> prism.v1.PermutationShapParams
+	25, // 5: prism.v1.ExplainRequest.auto:type_name -> prism.v1.AutoParams
+	19, // 6: prism.v1.ExplainRequest.deep_lift:type_name -> prism.v1.DeepLiftParams
+	20, // 7: prism.v1.ExplainRequest.deep_lift_shap:type_name -> prism.v1.DeepLiftShapParams
+	21, // 8: prism.v1.ExplainRequest.integrated_gradients:type_name -> prism.v1.IntegratedGradientsParams
+	22, // 9: prism.v1.ExplainRequest.gradient_x_input:type_name -> prism.v1.GradientXInputParams
+	23, // 10: prism.v1.ExplainRequest.saliency:type_name -> prism.v1.SaliencyParams
+	24, // 11: prism.v1.ExplainRequest.tree_shap:type_name -> prism.v1.TreeShapParams
+	12, // 12: prism.v1.ExplainRequest.feature_groups:type_name -> prism.v1.FeatureGroups
+	18, // 13: prism.v1.ExplainRequest.baseline:type_name -> prism.v1.Baseline
 	1,  // 14: prism.v1.ExplainRequest.format:type_name -> prism.v1.ResponseFormat
-	39, // 15: prism.v1.ExplainRequest.background:type_name -> prism.v1.Tensor
+	41, // 15: prism.v1.ExplainRequest.background:type_name -> prism.v1.Tensor
 	0,  // 16: prism.v1.ExplainRequest.link:type_name -> prism.v1.Link
-	40, // 17: prism.v1.ExplainRequest.time_budget:type_name -> google.protobuf.Duration
-	11, // 18: prism.v1.FeatureGroups.explicit:type_name -> prism.v1.ExplicitGroups
-	13, // 19: prism.v1.FeatureGroups.grid:type_name -> prism.v1.GridPatches
-	14, // 20: prism.v1.FeatureGroups.segments:type_name -> prism.v1.SegmentMap
-	15, // 21: prism.v1.FeatureGroups.tokens:type_name -> prism.v1.TokenPositions
-	12, // 22: prism.v1.ExplicitGroups.groups:type_name -> prism.v1.FeatureGroup
-	39, // 23: prism.v1.Baseline.values:type_name -> prism.v1.Tensor
+	42, // 17: prism.v1.ExplainRequest.time_budget:type_name -> google.protobuf.Duration
+	13, // 18: prism.v1.FeatureGroups.explicit:type_name -> prism.v1.ExplicitGroups
+	15, // 19: prism.v1.FeatureGroups.grid:type_name -> prism.v1.GridPatches
+	16, // 20: prism.v1.FeatureGroups.segments:type_name -> prism.v1.SegmentMap
+	17, // 21: prism.v1.FeatureGroups.tokens:type_name -> prism.v1.TokenPositions
+	14, // 22: prism.v1.ExplicitGroups.groups:type_name -> prism.v1.FeatureGroup
+	41, // 23: prism.v1.Baseline.values:type_name -> prism.v1.Tensor
 	2,  // 24: prism.v1.DeepLiftParams.target:type_name -> prism.v1.GradientTarget
 	2,  // 25: prism.v1.DeepLiftShapParams.target:type_name -> prism.v1.GradientTarget
 	3,  // 26: prism.v1.IntegratedGradientsParams.method:type_name -> prism.v1.IntegrationMethod
 	2,  // 27: prism.v1.IntegratedGradientsParams.target:type_name -> prism.v1.GradientTarget
 	2,  // 28: prism.v1.GradientXInputParams.target:type_name -> prism.v1.GradientTarget
 	2,  // 29: prism.v1.SaliencyParams.target:type_name -> prism.v1.GradientTarget
-	25, // 30: prism.v1.KernelShapParams.l1_reg:type_name -> prism.v1.L1Reg
-	4,  // 31: prism.v1.KernelShapParams.estimator:type_name -> prism.v1.KernelShapParams.Estimator
-	39, // 32: prism.v1.KernelShapParams.coalitions:type_name -> prism.v1.Tensor
-	5,  // 33: prism.v1.L1Reg.criterion:type_name -> prism.v1.L1Reg.Criterion
-	6,  // 34: prism.v1.LimeParams.feature_selection:type_name -> prism.v1.LimeParams.FeatureSelection
-	7,  // 35: prism.v1.LimeParams.discretizer:type_name -> prism.v1.LimeParams.Discretizer
-	8,  // 36: prism.v1.LimeParams.mask_sampling:type_name -> prism.v1.LimeParams.MaskSampling
-	29, // 37: prism.v1.LimeParams.neighbourhood:type_name -> prism.v1.Neighbourhood
-	39, // 38: prism.v1.Neighbourhood.data:type_name -> prism.v1.Tensor
-	39, // 39: prism.v1.Neighbourhood.inputs:type_name -> prism.v1.Tensor
-	33, // 40: prism.v1.ExplainResponse.explanations:type_name -> prism.v1.Explanation
-	32, // 41: prism.v1.ExplainResponse.summary:type_name -> prism.v1.Summary
-	31, // 42: prism.v1.ExplainResponse.warnings:type_name -> prism.v1.ResponseWarning
-	39, // 43: prism.v1.Summary.mean_abs_attributions:type_name -> prism.v1.Tensor
-	39, // 44: prism.v1.Summary.attributions:type_name -> prism.v1.Tensor
-	39, // 45: prism.v1.Summary.standard_errors:type_name -> prism.v1.Tensor
-	39, // 46: prism.v1.Summary.base_values:type_name -> prism.v1.Tensor
-	39, // 47: prism.v1.Summary.model_outputs:type_name -> prism.v1.Tensor
-	34, // 48: prism.v1.Explanation.diagnostics:type_name -> prism.v1.Diagnostics
-	35, // 49: prism.v1.Diagnostics.surrogate:type_name -> prism.v1.SurrogateFit
-	37, // 50: prism.v1.ExplainEvent.progress:type_name -> prism.v1.Progress
-	30, // 51: prism.v1.ExplainEvent.result:type_name -> prism.v1.ExplainResponse
-	38, // 52: prism.v1.Progress.estimates:type_name -> prism.v1.Estimate
-	9,  // 53: prism.v1.ExplainService.Explain:input_type -> prism.v1.ExplainRequest
-	9,  // 54: prism.v1.ExplainService.StreamExplain:input_type -> prism.v1.ExplainRequest
-	30, // 55: prism.v1.ExplainService.Explain:output_type -> prism.v1.ExplainResponse
-	36, // 56: prism.v1.ExplainService.StreamExplain:output_type -> prism.v1.ExplainEvent
-	55, // [55:57] is the sub-list for method output_type
-	53, // [53:55] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	4,  // 30: prism.v1.TreeShapParams.feature_perturbation:type_name -> prism.v1.TreeShapParams.FeaturePerturbation
+	5,  // 31: prism.v1.TreeShapParams.output:type_name -> prism.v1.TreeShapParams.Output
+	27, // 32: prism.v1.KernelShapParams.l1_reg:type_name -> prism.v1.L1Reg
+	6,  // 33: prism.v1.KernelShapParams.estimator:type_name -> prism.v1.KernelShapParams.Estimator
+	41, // 34: prism.v1.KernelShapParams.coalitions:type_name -> prism.v1.Tensor
+	7,  // 35: prism.v1.L1Reg.criterion:type_name -> prism.v1.L1Reg.Criterion
+	8,  // 36: prism.v1.LimeParams.feature_selection:type_name -> prism.v1.LimeParams.FeatureSelection
+	9,  // 37: prism.v1.LimeParams.discretizer:type_name -> prism.v1.LimeParams.Discretizer
+	10, // 38: prism.v1.LimeParams.mask_sampling:type_name -> prism.v1.LimeParams.MaskSampling
+	31, // 39: prism.v1.LimeParams.neighbourhood:type_name -> prism.v1.Neighbourhood
+	41, // 40: prism.v1.Neighbourhood.data:type_name -> prism.v1.Tensor
+	41, // 41: prism.v1.Neighbourhood.inputs:type_name -> prism.v1.Tensor
+	35, // 42: prism.v1.ExplainResponse.explanations:type_name -> prism.v1.Explanation
+	34, // 43: prism.v1.ExplainResponse.summary:type_name -> prism.v1.Summary
+	33, // 44: prism.v1.ExplainResponse.warnings:type_name -> prism.v1.ResponseWarning
+	41, // 45: prism.v1.Summary.mean_abs_attributions:type_name -> prism.v1.Tensor
+	41, // 46: prism.v1.Summary.attributions:type_name -> prism.v1.Tensor
+	41, // 47: prism.v1.Summary.standard_errors:type_name -> prism.v1.Tensor
+	41, // 48: prism.v1.Summary.base_values:type_name -> prism.v1.Tensor
+	41, // 49: prism.v1.Summary.model_outputs:type_name -> prism.v1.Tensor
+	41, // 50: prism.v1.Summary.interactions:type_name -> prism.v1.Tensor
+	36, // 51: prism.v1.Explanation.diagnostics:type_name -> prism.v1.Diagnostics
+	37, // 52: prism.v1.Diagnostics.surrogate:type_name -> prism.v1.SurrogateFit
+	39, // 53: prism.v1.ExplainEvent.progress:type_name -> prism.v1.Progress
+	32, // 54: prism.v1.ExplainEvent.result:type_name -> prism.v1.ExplainResponse
+	40, // 55: prism.v1.Progress.estimates:type_name -> prism.v1.Estimate
+	11, // 56: prism.v1.ExplainService.Explain:input_type -> prism.v1.ExplainRequest
+	11, // 57: prism.v1.ExplainService.StreamExplain:input_type -> prism.v1.ExplainRequest
+	32, // 58: prism.v1.ExplainService.Explain:output_type -> prism.v1.ExplainResponse
+	38, // 59: prism.v1.ExplainService.StreamExplain:output_type -> prism.v1.ExplainEvent
+	58, // [58:60] is the sub-list for method output_type
+	56, // [56:58] is the sub-list for method input_type
+	56, // [56:56] is the sub-list for extension type_name
+	56, // [56:56] is the sub-list for extension extendee
+	0,  // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_prism_v1_explain_service_proto_init() }
@@ -3374,7 +3563,7 @@ func file_prism_v1_explain_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_prism_v1_explain_service_proto_rawDesc), len(file_prism_v1_explain_service_proto_rawDesc)),
-			NumEnums:      9,
+			NumEnums:      11,
 			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   1,

@@ -119,6 +119,9 @@ class ExplainResult:
         warnings: what the server says a reader should know before trusting the values (e.g.
             code "EFFICIENCY_GAP": attributions that should add up to model_output - base_value
             leave much of it unexplained); each was also issued as a `PrismWarning`.
+        interactions: [instances, features, features, outputs] interaction values when the
+            method was asked for them (tree_shap with interactions=True; rows sum to `values`,
+            as shap's shap_interaction_values), else None.
     """
 
     def __init__(self, *, model: str, method: str, feature_names: list[str], output_names: list[str],
@@ -126,7 +129,7 @@ class ExplainResult:
                  std_errors: np.ndarray | None, data: np.ndarray | None, mean_abs_values: np.ndarray,
                  elapsed_seconds: float, partial: bool, diagnostics: Diagnostics | None, index: Any = None,
                  instance_shape: tuple[int, ...] | None = None,
-                 warnings: tuple["ResponseWarning", ...] = ()):
+                 warnings: tuple["ResponseWarning", ...] = (), interactions: np.ndarray | None = None):
         self.model = model
         self.method = method
         self.feature_names = feature_names
@@ -135,6 +138,7 @@ class ExplainResult:
         self.base_values = base_values
         self.model_outputs = model_outputs
         self.std_errors = std_errors
+        self.interactions = interactions
         self.data = data
         self.mean_abs_values = mean_abs_values
         self.elapsed_seconds = elapsed_seconds
@@ -271,10 +275,13 @@ def result(response: explain_service_pb2.ExplainResponse, sent: SentInstances) -
         std_errors = _dense(summary.standard_errors, shape) if summary.HasField("standard_errors") else None
         base_values = _dense(summary.base_values, shape[::2])
         model_outputs = _dense(summary.model_outputs, shape[::2])
+        interactions = (_dense(summary.interactions, (shape[0], shape[1], shape[1], shape[2]))
+                        if summary.HasField("interactions") else None)
         diagnostics = None
     else:
         values, std_errors, base_values, model_outputs, diagnostics = _from_explanations(
             response.explanations, outputs, shape)
+        interactions = _interactions(response.explanations, outputs, shape)
     server_warnings = tuple(ResponseWarning(w.code, w.message) for w in response.warnings)
     for w in server_warnings:
         _warnings.warn(f"{w.code}: {w.message}", PrismWarning, stacklevel=3)
@@ -283,7 +290,20 @@ def result(response: explain_service_pb2.ExplainResponse, sent: SentInstances) -
         output_names=outputs, values=values, base_values=base_values, model_outputs=model_outputs,
         std_errors=std_errors, data=sent.data, mean_abs_values=_dense(summary.mean_abs_attributions, shape[1:]),
         elapsed_seconds=response.elapsed_seconds, partial=response.partial, diagnostics=diagnostics,
-        index=sent.index, instance_shape=sent.instance_shape, warnings=server_warnings)
+        index=sent.index, instance_shape=sent.instance_shape, warnings=server_warnings, interactions=interactions)
+
+
+def _interactions(explanations: Any, outputs: list[str], shape: tuple[int, int, int]) -> np.ndarray | None:
+    """[instances, features, features, outputs] from the explanations' interaction matrices, or None."""
+    if not explanations or not explanations[0].interactions:
+        return None
+    n, m, d = shape
+    pairs = np.zeros((n, m, m, d))
+    for e in explanations:
+        if len(e.interactions) != m * m:
+            raise ValueError(f"the server sent {len(e.interactions)} interaction values, expected {m * m}")
+        pairs[e.instance, :, :, outputs.index(e.output)] = np.reshape(e.interactions, (m, m))
+    return pairs
 
 
 def _dense(tensor: Any, shape: tuple[int, ...]) -> np.ndarray:

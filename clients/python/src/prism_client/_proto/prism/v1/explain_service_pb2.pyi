@@ -192,8 +192,30 @@ class SaliencyParams(_message.Message):
     def __init__(self, target: _Optional[_Union[GradientTarget, str]] = ...) -> None: ...
 
 class TreeShapParams(_message.Message):
-    __slots__ = ()
-    def __init__(self) -> None: ...
+    __slots__ = ("feature_perturbation", "output", "interactions")
+    class FeaturePerturbation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        FEATURE_PERTURBATION_UNSPECIFIED: _ClassVar[TreeShapParams.FeaturePerturbation]
+        FEATURE_PERTURBATION_INTERVENTIONAL: _ClassVar[TreeShapParams.FeaturePerturbation]
+        FEATURE_PERTURBATION_PATH_DEPENDENT: _ClassVar[TreeShapParams.FeaturePerturbation]
+    FEATURE_PERTURBATION_UNSPECIFIED: TreeShapParams.FeaturePerturbation
+    FEATURE_PERTURBATION_INTERVENTIONAL: TreeShapParams.FeaturePerturbation
+    FEATURE_PERTURBATION_PATH_DEPENDENT: TreeShapParams.FeaturePerturbation
+    class Output(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        OUTPUT_UNSPECIFIED: _ClassVar[TreeShapParams.Output]
+        OUTPUT_MARGIN: _ClassVar[TreeShapParams.Output]
+        OUTPUT_RESCALED: _ClassVar[TreeShapParams.Output]
+    OUTPUT_UNSPECIFIED: TreeShapParams.Output
+    OUTPUT_MARGIN: TreeShapParams.Output
+    OUTPUT_RESCALED: TreeShapParams.Output
+    FEATURE_PERTURBATION_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    INTERACTIONS_FIELD_NUMBER: _ClassVar[int]
+    feature_perturbation: TreeShapParams.FeaturePerturbation
+    output: TreeShapParams.Output
+    interactions: bool
+    def __init__(self, feature_perturbation: _Optional[_Union[TreeShapParams.FeaturePerturbation, str]] = ..., output: _Optional[_Union[TreeShapParams.Output, str]] = ..., interactions: bool = ...) -> None: ...
 
 class AutoParams(_message.Message):
     __slots__ = ()
@@ -338,7 +360,7 @@ class ResponseWarning(_message.Message):
     def __init__(self, code: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class Summary(_message.Message):
-    __slots__ = ("outputs", "mean_abs_attributions", "attributions", "standard_errors", "base_values", "model_outputs", "instances")
+    __slots__ = ("outputs", "mean_abs_attributions", "attributions", "standard_errors", "base_values", "model_outputs", "instances", "interactions")
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     MEAN_ABS_ATTRIBUTIONS_FIELD_NUMBER: _ClassVar[int]
     ATTRIBUTIONS_FIELD_NUMBER: _ClassVar[int]
@@ -346,6 +368,7 @@ class Summary(_message.Message):
     BASE_VALUES_FIELD_NUMBER: _ClassVar[int]
     MODEL_OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     INSTANCES_FIELD_NUMBER: _ClassVar[int]
+    INTERACTIONS_FIELD_NUMBER: _ClassVar[int]
     outputs: _containers.RepeatedScalarFieldContainer[str]
     mean_abs_attributions: _tensor_pb2.Tensor
     attributions: _tensor_pb2.Tensor
@@ -353,10 +376,11 @@ class Summary(_message.Message):
     base_values: _tensor_pb2.Tensor
     model_outputs: _tensor_pb2.Tensor
     instances: int
-    def __init__(self, outputs: _Optional[_Iterable[str]] = ..., mean_abs_attributions: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., attributions: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., standard_errors: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., base_values: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., model_outputs: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., instances: _Optional[int] = ...) -> None: ...
+    interactions: _tensor_pb2.Tensor
+    def __init__(self, outputs: _Optional[_Iterable[str]] = ..., mean_abs_attributions: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., attributions: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., standard_errors: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., base_values: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., model_outputs: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., instances: _Optional[int] = ..., interactions: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ...) -> None: ...
 
 class Explanation(_message.Message):
-    __slots__ = ("instance", "output", "base_value", "model_output", "attributions", "standard_errors", "diagnostics")
+    __slots__ = ("instance", "output", "base_value", "model_output", "attributions", "standard_errors", "diagnostics", "interactions")
     INSTANCE_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
     BASE_VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -364,6 +388,7 @@ class Explanation(_message.Message):
     ATTRIBUTIONS_FIELD_NUMBER: _ClassVar[int]
     STANDARD_ERRORS_FIELD_NUMBER: _ClassVar[int]
     DIAGNOSTICS_FIELD_NUMBER: _ClassVar[int]
+    INTERACTIONS_FIELD_NUMBER: _ClassVar[int]
     instance: int
     output: str
     base_value: float
@@ -371,7 +396,8 @@ class Explanation(_message.Message):
     attributions: _containers.RepeatedScalarFieldContainer[float]
     standard_errors: _containers.RepeatedScalarFieldContainer[float]
     diagnostics: Diagnostics
-    def __init__(self, instance: _Optional[int] = ..., output: _Optional[str] = ..., base_value: _Optional[float] = ..., model_output: _Optional[float] = ..., attributions: _Optional[_Iterable[float]] = ..., standard_errors: _Optional[_Iterable[float]] = ..., diagnostics: _Optional[_Union[Diagnostics, _Mapping]] = ...) -> None: ...
+    interactions: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, instance: _Optional[int] = ..., output: _Optional[str] = ..., base_value: _Optional[float] = ..., model_output: _Optional[float] = ..., attributions: _Optional[_Iterable[float]] = ..., standard_errors: _Optional[_Iterable[float]] = ..., diagnostics: _Optional[_Union[Diagnostics, _Mapping]] = ..., interactions: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class Diagnostics(_message.Message):
     __slots__ = ("model_evaluations", "efficiency_gap", "elapsed_seconds", "coalitions", "exact", "varying_features", "converged", "surrogate", "convergence_delta")

@@ -1,0 +1,41 @@
+import numpy as np
+import pytest
+from helpers import SETOSA, VERSICOLOR, VIRGINICA
+
+from prism_client import PrismWarning
+
+FLOWERS = np.array([SETOSA, VERSICOLOR, VIRGINICA])
+
+
+def test_tree_shap_on_the_iris_forest_equals_exact_shapley(client):
+    trees = client.explain("iris", FLOWERS, "tree_shap")
+    exact = client.explain("iris", FLOWERS, "exact_shapley")
+    assert trees.method == "tree_shap"
+    assert trees.interactions is None
+    # The forest sums float32 leaf values; tree_shap sums them in double.
+    np.testing.assert_allclose(trees.values, exact.values, atol=1e-6)
+    np.testing.assert_allclose(trees.base_values, exact.base_values, atol=1e-6)
+
+
+@pytest.mark.parametrize("perturbation", ["interventional", "path_dependent"])
+def test_interaction_values_are_an_array_whose_rows_sum_to_the_values(client, perturbation):
+    full = client.explain("iris", FLOWERS, "tree_shap", feature_perturbation=perturbation, interactions=True,
+                          diagnostics=True)
+    assert full.interactions.shape == (3, 4, 4, 3)
+    np.testing.assert_allclose(full.interactions.sum(axis=2), full.values, atol=1e-12)
+    np.testing.assert_allclose(full.interactions, full.interactions.transpose(0, 2, 1, 3), atol=1e-12)
+    compact = client.explain("iris", FLOWERS, "tree_shap", feature_perturbation=perturbation, interactions=True)
+    np.testing.assert_array_equal(compact.interactions, full.interactions)
+
+
+def test_path_dependent_is_another_game_with_the_same_total(client):
+    interventional = client.explain("iris", FLOWERS, "tree_shap")
+    path = client.explain("iris", FLOWERS, "tree_shap", feature_perturbation="path_dependent")
+    assert not np.allclose(path.values, interventional.values)
+    np.testing.assert_allclose(path.values.sum(axis=1), path.model_outputs - path.base_values, atol=1e-9)
+
+
+def test_rescaled_output_warns_that_it_is_not_exact(client):
+    with pytest.warns(PrismWarning, match="RESCALED_OUTPUT"):
+        result = client.explain("iris", FLOWERS, "tree_shap", output="rescaled")
+    assert [w.code for w in result.warnings] == ["RESCALED_OUTPUT"]
