@@ -18,11 +18,15 @@ import dev.prism.api.v1.Explanation;
 import dev.prism.api.v1.ExplicitGroups;
 import dev.prism.api.v1.FeatureGroup;
 import dev.prism.api.v1.FeatureGroups;
+import dev.prism.api.v1.GetModelRequest;
 import dev.prism.api.v1.LimeParams;
 import dev.prism.api.v1.Link;
+import dev.prism.api.v1.Method;
+import dev.prism.api.v1.ModelInfo;
 import dev.prism.api.v1.PredictRequest;
 import dev.prism.api.v1.PredictResponse;
 import dev.prism.api.v1.Tensor;
+import dev.prism.api.v1.TreeEnsembleInfo;
 import dev.prism.api.v1.TreeShapParams;
 import io.grpc.Status;
 import java.nio.file.Path;
@@ -45,7 +49,8 @@ class TreeShapServiceTest {
     @BeforeAll
     static void start() throws Exception {
         prism = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(
-                ServerTestSupport.repository(dir, "iris", "breast_cancer", "tree_xgb_regressor_nan")));
+                ServerTestSupport.repository(dir, "iris", "breast_cancer", "breast_cancer_xgb",
+                        "tree_xgb_regressor_nan")));
     }
 
     @AfterAll
@@ -83,6 +88,40 @@ class TreeShapServiceTest {
             assertEquals(0, t.getStandardErrorsCount());
         }
         assertEquals(0, trees.getWarningsCount());
+    }
+
+    @Test
+    void theBundledXGBoostClassifierExplainsItsLogOdds() {
+        ModelInfo info = prism.models().getModel(GetModelRequest.newBuilder().setName("breast_cancer_xgb").build());
+        assertTrue(info.getMethodsList().contains(Method.METHOD_TREE_SHAP), info.getMethodsList().toString());
+        assertTrue(info.getUnsupportedMethodsList().stream().noneMatch(u -> u.getMethod() == Method.METHOD_TREE_SHAP));
+        // As the ONNX file lists it: 100 trees, 640 leaves, 5 splits deep at most.
+        assertEquals(TreeEnsembleInfo.newBuilder().setTrees(100).setLeaves(640).setMaxDepth(5).build(), info.getTrees());
+        assertEquals(List.of("malignant", "benign"), info.getOutputNamesList());
+
+        double[] rows = ServerTestSupport.backgroundRows("breast_cancer_xgb", 3);
+        ExplainResponse r = prism.explain().explain(ExplainRequest.newBuilder().setModel("breast_cancer_xgb")
+                .addInputs(floats(3, rows)).setTreeShap(TreeShapParams.getDefaultInstance()).build());
+        PredictResponse p = prism.models().predict(PredictRequest.newBuilder().setModel("breast_cancer_xgb")
+                .addInputs(floats(3, rows)).build());
+        Tensor probabilities = p.getOutputsList().stream().filter(t -> t.getName().equals("probabilities"))
+                .findFirst().orElseThrow();
+        assertEquals(6, r.getExplanationsCount());
+        for (Explanation e : r.getExplanationsList()) {
+            // The margin is the log-odds of benign, laid out as [-s, s]: the logistic of each column's
+            // margin is ONNX Runtime's probability of that class.
+            int k = e.getOutput().equals("malignant") ? 0 : 1;
+            double probability = probabilities.getDoubleData(e.getInstance() * 2 + k);
+            assertEquals(probability, 1 / (1 + Math.exp(-e.getModelOutput())), 1e-6, e.getOutput());
+            assertEquals(e.getModelOutput() - e.getBaseValue(), ExplainServiceTest.sum(e.getAttributionsList()), 1e-9);
+            assertTrue(e.getDiagnostics().getExact());
+        }
+        Explanation malignant = r.getExplanations(0);
+        Explanation benign = r.getExplanations(1);
+        assertEquals(malignant.getInstance(), benign.getInstance());
+        for (int f = 0; f < 30; f++) {
+            assertEquals(-benign.getAttributions(f), malignant.getAttributions(f), 1e-12);
+        }
     }
 
     @Test
