@@ -96,7 +96,8 @@ class TreeShapServiceTest {
         assertTrue(info.getMethodsList().contains(Method.METHOD_TREE_SHAP), info.getMethodsList().toString());
         assertTrue(info.getUnsupportedMethodsList().stream().noneMatch(u -> u.getMethod() == Method.METHOD_TREE_SHAP));
         // As the ONNX file lists it: 100 trees, 640 leaves, 5 splits deep at most.
-        assertEquals(TreeEnsembleInfo.newBuilder().setTrees(100).setLeaves(640).setMaxDepth(5).build(), info.getTrees());
+        assertEquals(TreeEnsembleInfo.newBuilder().setTrees(100).setLeaves(640).setMaxDepth(5).build(),
+                info.getTrees());
         assertEquals(List.of("malignant", "benign"), info.getOutputNamesList());
 
         double[] rows = ServerTestSupport.backgroundRows("breast_cancer_xgb", 3);
@@ -166,8 +167,8 @@ class TreeShapServiceTest {
         assertSameValues(flowers, 1e-6);
         // An XGBoost regressor trained with NaN: each split sends it the way training learned. The
         // instance and the background are the golden file's, with missing values in both.
-        JsonObject golden = JsonParser.parseString(ServerTestSupport.resource("/golden/tree_shap_xgb_regressor_nan.json"))
-                .getAsJsonObject();
+        JsonObject golden = JsonParser.parseString(
+                ServerTestSupport.resource("/golden/tree_shap_xgb_regressor_nan.json")).getAsJsonObject();
         double[] x = rows(golden.getAsJsonArray("instances"), 0, 1);
         double[] bg = rows(golden.getAsJsonArray("background"), 0, 40);
         assertTrue(Arrays.stream(x).anyMatch(Double::isNaN) && Arrays.stream(bg).anyMatch(Double::isNaN));
@@ -177,8 +178,8 @@ class TreeShapServiceTest {
         ExplainResponse trees = assertSameValues(xgb, 1e-4);
         JsonArray exact = golden.getAsJsonArray("exact_values").get(0).getAsJsonArray();
         for (int f = 0; f < 10; f++) {
-            assertEquals(exact.get(f).getAsJsonArray().get(0).getAsDouble(), trees.getExplanations(0).getAttributions(f),
-                    1e-4, "feature " + f);
+            assertEquals(exact.get(f).getAsJsonArray().get(0).getAsDouble(),
+                    trees.getExplanations(0).getAttributions(f), 1e-4, "feature " + f);
         }
     }
 
