@@ -22,6 +22,12 @@ random rows, so only the .onnx files are kept.
 
 Inputs are named `input`, float32 [N, 5]; lgbm_categorical*'s feature 4 holds category codes 0..5.
 
+It also writes the bundled models/breast_cancer_xgb/ (model.onnx, config.json, background.csv): an
+XGBClassifier (binary:logistic, 100 trees of depth 5) on scikit-learn's breast cancer data, with
+the train/test split, feature names and 100 background rows of make_models.py's breast_cancer, so
+the two models explain the same rows. Input `input` float32 [N, 30], outputs `label` int64 [N] and
+`probabilities` float32 [N, 2] (malignant, benign).
+
 Pinned: scikit-learn 1.8.0, xgboost 3.2.0, lightgbm 4.7.0, skl2onnx 1.20.0, onnxmltools 1.16.0,
 onnx 1.23.2, onnxruntime 1.32.0, numpy 2.4.6 (tools/requirements-trees.txt). Seeded: running it
 twice gives the same files. Run from anywhere: paths are relative to the repository root.
@@ -38,9 +44,11 @@ import xgboost
 from onnx import helper
 from onnxmltools import convert_lightgbm, convert_xgboost
 from onnxmltools.convert.common.data_types import FloatTensorType as MlFloatTensorType
+from make_models import MODELS, load_split, write_background, write_config
 from skl2onnx import convert_sklearn
 from skl2onnx.common import tree_ensemble
 from skl2onnx.common.data_types import FloatTensorType
+from sklearn.datasets import load_breast_cancer
 from sklearn.ensemble import (
     ExtraTreesRegressor,
     GradientBoostingClassifier,
@@ -51,6 +59,7 @@ from sklearn.ensemble import (
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "src" / "test" / "resources" / "models" / "trees"
+BUNDLED_XGB = MODELS / "breast_cancer_xgb"
 
 # What onnxruntime 1.29 (the Java runtime) runs; IR 8 goes with opset 17.
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
@@ -208,15 +217,38 @@ def make_lightgbm():
     save("lgbm_categorical_binary", lgbm_model("lgbm_categorical_binary", m), m.predict_proba(x), x, 1e-5)
 
 
+def make_breast_cancer_xgb():
+    """The bundled XGBoost classifier, on the breast_cancer model's split and background."""
+    folder = BUNDLED_XGB
+    folder.mkdir(parents=True)
+    names = [n.lower().replace(" ", "_") for n in load_breast_cancer().feature_names]
+    x_train, x_test, y_train, y_test = load_split(load_breast_cancer)
+    m = xgboost.XGBClassifier(objective="binary:logistic", n_estimators=100, max_depth=5, learning_rate=0.1,
+                              random_state=SEED, tree_method="hist", n_jobs=1).fit(x_train, y_train)
+    assert m.score(x_test, y_test) > 0.93, m.score(x_test, y_test)
+    onx = convert_xgboost(m, initial_types=[("input", MlFloatTensorType([None, len(names)]))],
+                          target_opset=CONVERTER_OPSET)
+    onnx.save(tidy(onx, "breast_cancer_xgb"), folder / "model.onnx")
+    x = np.vstack([x_train, x_test])
+    sess = ort.InferenceSession(str(folder / "model.onnx"), providers=["CPUExecutionProvider"])
+    label, proba = sess.run(["label", "probabilities"], {"input": x.astype(np.float32)})
+    np.testing.assert_allclose(proba, m.predict_proba(x), rtol=0, atol=1e-5)
+    assert (label == m.predict(x)).all()
+    write_background(folder, names, x_train)
+    write_config(folder, names, ["probabilities"], ["malignant", "benign"], "OUTPUT_KIND_PROBABILITY")
+
+
 def main():
-    if OUT.exists():
-        shutil.rmtree(OUT)
+    for folder in (OUT, BUNDLED_XGB):
+        if folder.exists():
+            shutil.rmtree(folder)
     OUT.mkdir(parents=True)
     patch_hgb_missing_flag()
     make_sklearn()
     make_xgboost()
     make_lightgbm()
-    for path in sorted(OUT.iterdir()):
+    make_breast_cancer_xgb()
+    for path in sorted([*OUT.iterdir(), *BUNDLED_XGB.iterdir()]):
         print(f"{path.relative_to(ROOT)}  {path.stat().st_size} bytes")
 
 

@@ -71,7 +71,7 @@ func TestModels(t *testing.T) {
 	for _, m := range models {
 		names = append(names, m.GetName())
 	}
-	if want := []string{"breast_cancer", "diabetes", "digits", "digits_cnn", "iris"}; !slices.Equal(names, want) {
+	if want := []string{"breast_cancer", "breast_cancer_xgb", "diabetes", "digits", "digits_cnn", "iris"}; !slices.Equal(names, want) {
 		t.Fatalf("models %v, want %v", names, want)
 	}
 

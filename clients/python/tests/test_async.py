@@ -32,7 +32,7 @@ def test_models_model_and_predict(server):
         return await client.models(), await client.model("iris"), await client.predict("iris", FLOWERS)
 
     models, iris, predicted = run(calls, server.target)
-    assert [m.name for m in models] == ["breast_cancer", "diabetes", "digits", "digits_cnn", "iris"]
+    assert [m.name for m in models] == ["breast_cancer", "breast_cancer_xgb", "diabetes", "digits", "digits_cnn", "iris"]
     assert iris.feature_names == tuple(IRIS_FEATURES)
     assert list(predicted.argmax(axis=1)) == [0, 1, 2]
 

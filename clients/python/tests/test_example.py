@@ -2,14 +2,25 @@ import subprocess
 import sys
 from pathlib import Path
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "iris_plots.py"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def test_the_iris_example_writes_both_plots(server, tmp_path):
-    run = subprocess.run([sys.executable, str(EXAMPLE), "--target", server.target, "--out-dir", str(tmp_path)],
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run([sys.executable, str(EXAMPLES / "iris_plots.py"), "--target", server.target,
+                          "--out-dir", str(tmp_path)], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     for name in ("iris_waterfall.png", "iris_beeswarm.png"):
         png = (tmp_path / name).read_bytes()
         assert png.startswith(PNG_SIGNATURE) and len(png) > 5000, name
+
+
+def test_the_tree_example_explains_every_test_row_exactly_and_draws_the_beeswarm(server, tmp_path):
+    run = subprocess.run([sys.executable, str(EXAMPLES / "breast_cancer_trees.py"), "--target", server.target,
+                          "--out-dir", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    summary = run.stdout.splitlines()[0]
+    assert summary.startswith("143 rows explained by tree_shap; largest additivity gap "), run.stdout
+    assert float(summary.rsplit(" ", 1)[1]) < 1e-9, summary
+    png = (tmp_path / "breast_cancer_xgb_beeswarm.png").read_bytes()
+    assert png.startswith(PNG_SIGNATURE) and len(png) > 5000

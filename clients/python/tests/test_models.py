@@ -9,7 +9,7 @@ PERTURBATION_METHODS = {"kernel_shap", "lime", "exact_shapley", "permutation_sha
 
 
 def test_models_lists_the_bundled_models_sorted(client):
-    assert [m.name for m in client.models()] == ["breast_cancer", "diabetes", "digits", "digits_cnn", "iris"]
+    assert [m.name for m in client.models()] == ["breast_cancer", "breast_cancer_xgb", "diabetes", "digits", "digits_cnn", "iris"]
 
 
 def test_iris_signature_and_names(client):

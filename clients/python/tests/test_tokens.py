@@ -50,7 +50,7 @@ def test_a_model_outside_the_tokens_list_is_permission_denied(guarded):
 
 def test_a_token_for_every_model_reaches_every_model(guarded):
     with Client(guarded.target, timeout=30, metadata=bearer(EVERY_MODEL_TOKEN)) as client:
-        assert [m.name for m in client.models()] == ["breast_cancer", "diabetes", "digits", "digits_cnn", "iris"]
+        assert [m.name for m in client.models()] == ["breast_cancer", "breast_cancer_xgb", "diabetes", "digits", "digits_cnn", "iris"]
 
 
 def test_the_async_client_raises_the_same_classes(guarded):

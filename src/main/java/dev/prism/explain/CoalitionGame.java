@@ -671,8 +671,9 @@ public final class CoalitionGame {
     }
 
     /**
-     * Groups with an element that differs from some replacement row (numpy's allclose tolerances,
-     * as shap); the others cannot change the model's output and are not players.
+     * Groups with an element that differs from some replacement row (numpy's isclose tolerances with
+     * equal_nan, as shap: a missing value equals a missing value and differs from any number); the
+     * others cannot change the model's output and are not players.
      */
     static int[] varyingGroups(double[] x, RowBlock replacement, FeatureGroups groups) {
         List<Integer> varying = new ArrayList<>();
@@ -688,7 +689,9 @@ public final class CoalitionGame {
         for (int c : elements) {
             for (int k = 0; k < replacement.rows(); k++) {
                 double b = replacement.get(k, c);
-                if (Math.abs(x[c] - b) > 1e-8 + 1e-5 * Math.abs(b)) {
+                boolean same = Double.isNaN(x[c]) || Double.isNaN(b) ? Double.isNaN(x[c]) && Double.isNaN(b)
+                        : Math.abs(x[c] - b) <= 1e-8 + 1e-5 * Math.abs(b);
+                if (!same) {
                     return true;
                 }
             }

@@ -72,7 +72,7 @@ final class ExplainRequestCodec {
         ServedModel.Graph graph = declared.runsOnGraph() ? graph(request, model, entry) : null;
         BatchScheduler scheduler = graph == null ? model.scheduler() : model.scheduler(graph, entry.name());
 
-        RowBlock instances = decodeInputs(request.getInputsList(), sig, "inputs");
+        RowBlock instances = decodeInputs(request.getInputsList(), model, "inputs");
         if (instances.rows() > limits.maxInstances()) {
             throw overLimit("inputs", instances.rows() + " instances", "max_instances", limits.maxInstances(),
                     "send them in several requests");
@@ -183,8 +183,20 @@ final class ExplainRequestCodec {
         return new ServedModel.Graph(entry.method().graph(), logits);
     }
 
-    /** The instances of the model's explained input, from the request's single input tensor. */
+    /**
+     * The instances of the model's explained input, from the request's single input tensor; NaN
+     * elements where the model takes missing values ({@link TensorCodec#takesMissingValues}).
+     */
+    static RowBlock decodeInputs(List<Tensor> tensors, ServedModel model, String field) {
+        return decodeInputs(tensors, model.signature(), TensorCodec.takesMissingValues(model.entry().model()), field);
+    }
+
+    /** Rows of the model's explained input, from a single tensor, NaN refused. */
     static RowBlock decodeInputs(List<Tensor> tensors, ModelSignature sig, String field) {
+        return decodeInputs(tensors, sig, false, field);
+    }
+
+    private static RowBlock decodeInputs(List<Tensor> tensors, ModelSignature sig, boolean missing, String field) {
         if (tensors.size() != 1) {
             throw PrismException.invalid(Reason.INVALID_TENSOR, field, "needs exactly one tensor for input '"
                     + sig.explainedInput().name() + "', got " + tensors.size());
@@ -196,7 +208,7 @@ final class ExplainRequestCodec {
                     + ClientText.quote(t.getName()) + "; its input is '" + sig.explainedInput().name() + "'");
         }
         List<FieldViolation> violations = new ArrayList<>();
-        RowBlock rows = TensorCodec.decode(t, sig.explainedInput(), at, violations);
+        RowBlock rows = TensorCodec.decode(t, sig.explainedInput(), missing, at, violations);
         if (rows == null) {
             throw PrismException.invalid(Reason.INVALID_TENSOR, violations);
         }

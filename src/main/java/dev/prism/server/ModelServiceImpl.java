@@ -80,7 +80,7 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
         RequestContext context = channel.context();
         try {
             ServedModel model = models.acquire(request.getModel(), "model", context);
-            RowBlock rows = ExplainRequestCodec.decodeInputs(request.getInputsList(), model.signature(), "inputs");
+            RowBlock rows = ExplainRequestCodec.decodeInputs(request.getInputsList(), model, "inputs");
             if (rows.rows() > limits.maxInstances()) {
                 throw PrismException.invalid(Reason.BUDGET_EXCEEDED, "inputs", rows.rows() + " instances is more"
                         + " than this server's limit max_instances = " + limits.maxInstances()

@@ -121,7 +121,7 @@ final class ReferenceCodec {
         }
         List<FieldViolation> violations = new ArrayList<>();
         RowBlock rows = TensorCodec.decode(request.getBackground(), model.signature().explainedInput(),
-                "background", violations);
+                TensorCodec.takesMissingValues(model.entry().model()), "background", violations);
         if (rows == null) {
             throw PrismException.invalid(Reason.INVALID_TENSOR, violations);
         }
@@ -163,7 +163,8 @@ final class ReferenceCodec {
                 Tensor batched = t.getShapeCount() == sig.explainedInput().shape().length - 1
                         ? t.toBuilder().clearShape().addShape(1).addAllShape(t.getShapeList()).build() : t;
                 List<FieldViolation> violations = new ArrayList<>();
-                RowBlock rows = TensorCodec.decode(batched, sig.explainedInput(), "baseline.values", violations);
+                RowBlock rows = TensorCodec.decode(batched, sig.explainedInput(), false, "baseline.values",
+                        violations);
                 if (rows == null) {
                     throw PrismException.invalid(Reason.INVALID_TENSOR, violations);
                 }

@@ -3,6 +3,7 @@ package dev.prism.server;
 import dev.prism.api.v1.DataType;
 import dev.prism.api.v1.Tensor;
 import dev.prism.error.FieldViolation;
+import dev.prism.model.Model;
 import dev.prism.tensor.DType;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.TensorSpec;
@@ -17,12 +18,24 @@ final class TensorCodec {
     private TensorCodec() {}
 
     /**
+     * Whether NaN is a value of the model's input: a missing value for a tree ensemble, which sends
+     * it down each split's missing-value branch as ONNX Runtime does. Any other model's answer to a
+     * NaN is NaN, so there it is refused; infinities are refused for every model.
+     */
+    static boolean takesMissingValues(Model model) {
+        return model.trees().isPresent();
+    }
+
+    /**
      * Decodes a batch-first tensor for the given input: [rows, instance dims...].
      *
+     * @param missing    NaN elements of a floating-point input are missing values
+     *                   ({@link #takesMissingValues}) rather than refused
      * @param field      the tensor's path in the request, for violations
      * @param violations where problems are added; null is returned when there are any
      */
-    static RowBlock decode(Tensor t, TensorSpec input, String field, List<FieldViolation> violations) {
+    static RowBlock decode(Tensor t, TensorSpec input, boolean missing, String field,
+                           List<FieldViolation> violations) {
         int before = violations.size();
         int[] instanceShape = input.instanceShape();
         int width = input.instanceSize();
@@ -52,7 +65,8 @@ final class TensorCodec {
             return null;
         }
         for (int i = 0; i < values.length; i++) {
-            String unfit = unfit(values[i], input);
+            boolean isMissing = missing && Double.isNaN(values[i]) && input.dtype().isFloating();
+            String unfit = isMissing ? null : unfit(values[i], input);
             if (unfit != null) {
                 violations.add(new FieldViolation(field, "value " + i + " " + unfit));
                 return null;

@@ -272,4 +272,18 @@ class CoalitionGameTest {
         assertArrayEquals(new int[] {1},
                 CoalitionGame.varyingGroups(new double[] {1 + 5e-6, 2, 3, 4, 5}, replacement, groups));
     }
+
+    @Test
+    void aMissingValueEqualsAMissingValueAndDiffersFromAnyNumber() {
+        // Tree ensembles take NaN as a missing value; shap compares with numpy's isclose(equal_nan=True).
+        double nan = Double.NaN;
+        FeatureGroups groups = FeatureGroups.of(3, List.of(new int[] {0}, new int[] {1}, new int[] {2}),
+                List.of("a", "b", "c"));
+        RowBlock replacement = new RowBlock(2, 3, new double[] {nan, 2, nan, nan, nan, 7});
+        // a: missing everywhere; b: missing in the instance, 2 in a row; c: 3 against missing and 7.
+        assertArrayEquals(new int[] {1, 2}, CoalitionGame.varyingGroups(new double[] {nan, nan, 3}, replacement,
+                groups));
+        assertArrayEquals(new int[] {0, 1, 2}, CoalitionGame.varyingGroups(new double[] {1, 2, 7}, replacement,
+                groups));
+    }
 }

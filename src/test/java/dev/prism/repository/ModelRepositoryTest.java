@@ -32,7 +32,7 @@ class ModelRepositoryTest {
     @Test
     void bundledModelsLoadWithTheirConfigAndBackground() throws IOException {
         try (ModelRepository repo = load(Path.of("models"))) {
-            assertEquals(List.of("breast_cancer", "diabetes", "digits", "digits_cnn", "iris"),
+            assertEquals(List.of("breast_cancer", "breast_cancer_xgb", "diabetes", "digits", "digits_cnn", "iris"),
                     repo.entries().stream().map(ModelRepository.Entry::name).toList());
             ModelSignature iris = repo.find("iris").orElseThrow().model().signature();
             assertEquals(List.of("sepal_length", "sepal_width", "petal_length", "petal_width"), iris.featureNames());
@@ -172,6 +172,10 @@ class ModelRepositoryTest {
             TreeEnsemble diabetes = repo.find("diabetes").orElseThrow().model().trees().orElseThrow();
             assertEquals(50, diabetes.treeCount());
             assertEquals(3, diabetes.maxDepth());
+            // XGBoost's binary classifier, as onnxmltools writes it: one margin, 100 trees of depth 5 at most.
+            TreeEnsemble xgb = repo.find("breast_cancer_xgb").orElseThrow().model().trees().orElseThrow();
+            assertEquals(100, xgb.treeCount());
+            assertEquals(5, xgb.maxDepth());
             Model mlp = repo.find("breast_cancer").orElseThrow().model();
             assertEquals(Optional.empty(), mlp.trees());
             assertEquals(Optional.of(Model.NOT_A_TREE_ENSEMBLE), mlp.treesUnsupported());

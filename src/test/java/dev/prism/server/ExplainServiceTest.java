@@ -364,7 +364,9 @@ class ExplainServiceTest {
 
     static Stream<Arguments> invalidRequests() {
         ExplainRequest iris = ExplainRequest.newBuilder().setModel("iris").addInputs(floats(1, IRIS_SETOSA)).build();
-        Tensor nan = floats(1, 5.1, Double.NaN, 1.4, 0.2);
+        // linear is no tree ensemble: NaN is no value of its input (iris's forest takes it as missing).
+        ExplainRequest linear = ExplainRequest.newBuilder().setModel("linear").addInputs(floats(1, 1, 2, 3, 4, 5))
+                .setBackground(floats(1, 0, 0, 0, 0, 0)).build();
         Tensor infBackground = floats(2, 5, 3, 1, 0.2, 6, Double.POSITIVE_INFINITY, 5, 2);
         return Stream.of(
                 Arguments.of("unknown model", iris.toBuilder().setModel("no_such_model").build(),
@@ -387,7 +389,14 @@ class ExplainServiceTest {
                 Arguments.of("wrong input name", iris.toBuilder().setInputs(0,
                                 floats(1, IRIS_SETOSA).toBuilder().setName("x")).build(),
                         Status.Code.INVALID_ARGUMENT, "INVALID_TENSOR", "inputs[0].name"),
-                Arguments.of("NaN in the inputs", iris.toBuilder().setInputs(0, nan).build(),
+                Arguments.of("NaN in the inputs", linear.toBuilder().setInputs(0, floats(1, 1, Double.NaN, 3, 4, 5))
+                                .build(),
+                        Status.Code.INVALID_ARGUMENT, "INVALID_TENSOR", "inputs[0]"),
+                Arguments.of("NaN in the background", linear.toBuilder().setBackground(floats(1, 0, 0, Double.NaN, 0, 0))
+                                .build(),
+                        Status.Code.INVALID_ARGUMENT, "INVALID_TENSOR", "background"),
+                Arguments.of("Inf in the inputs of a tree ensemble", iris.toBuilder().setInputs(0,
+                                floats(1, 5.1, Double.NEGATIVE_INFINITY, 1.4, 0.2)).build(),
                         Status.Code.INVALID_ARGUMENT, "INVALID_TENSOR", "inputs[0]"),
                 Arguments.of("Inf in the background", iris.toBuilder().setBackground(infBackground).build(),
                         Status.Code.INVALID_ARGUMENT, "INVALID_TENSOR", "background"),
@@ -446,8 +455,8 @@ class ExplainServiceTest {
 
     @Test
     void nanIsNamedInTheViolation() {
-        StatusRuntimeException e = failure(() -> prism.explain().explain(ExplainRequest.newBuilder().setModel("iris")
-                .addInputs(floats(1, 5.1, Double.NaN, 1.4, 0.2)).build()));
+        StatusRuntimeException e = failure(() -> prism.explain().explain(ExplainRequest.newBuilder().setModel("linear")
+                .addInputs(floats(1, 1, Double.NaN, 3, 4, 5)).setBackground(floats(1, 0, 0, 0, 0, 0)).build()));
         String description = assertViolation(e, "inputs[0]");
         assertTrue(description.contains("value 1") && description.contains("NaN"), description);
     }

@@ -32,14 +32,23 @@ class TensorCodecFuzzTest {
             return;
         }
         for (TensorSpec input : INPUTS) {
-            List<FieldViolation> violations = new ArrayList<>();
-            RowBlock rows = TensorCodec.decode(tensor, input, "inputs[0]", violations);
-            if ((rows == null) == violations.isEmpty()) {
-                throw new AssertionError("decode returned " + rows + " with violations " + violations);
-            }
-            if (rows != null && (rows.width() != input.instanceSize() || rows.rows() != tensor.getShape(0))) {
-                throw new AssertionError("decoded " + rows.rows() + " x " + rows.width() + " from shape "
-                        + tensor.getShapeList() + " for " + input);
+            for (boolean missing : new boolean[] {false, true}) {
+                List<FieldViolation> violations = new ArrayList<>();
+                RowBlock rows = TensorCodec.decode(tensor, input, missing, "inputs[0]", violations);
+                if ((rows == null) == violations.isEmpty()) {
+                    throw new AssertionError("decode returned " + rows + " with violations " + violations);
+                }
+                if (rows != null && (rows.width() != input.instanceSize() || rows.rows() != tensor.getShape(0))) {
+                    throw new AssertionError("decoded " + rows.rows() + " x " + rows.width() + " from shape "
+                            + tensor.getShapeList() + " for " + input);
+                }
+                for (int i = 0; rows != null && i < rows.rows(); i++) {
+                    for (double v : rows.row(i)) {
+                        if (Double.isInfinite(v) || (Double.isNaN(v) && !(missing && input.dtype().isFloating()))) {
+                            throw new AssertionError("decoded " + v + " for " + input + ", missing " + missing);
+                        }
+                    }
+                }
             }
         }
         try {

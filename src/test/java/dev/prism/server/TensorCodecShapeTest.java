@@ -45,7 +45,8 @@ class TensorCodecShapeTest {
     void inputsWhoseInstanceCountWrapsAroundAreRefused() {
         TensorSpec x = new TensorSpec("x", DType.FLOAT32, new long[] {-1, 4});
         List<FieldViolation> violations = new ArrayList<>();
-        assertNull(TensorCodec.decode(floats(new long[] {(1L << 62) + 1, 4}, 4), x, "inputs[0]", violations));
+        assertNull(TensorCodec.decode(floats(new long[] {(1L << 62) + 1, 4}, 4), x, false, "inputs[0]",
+                violations));
         assertEquals(1, violations.size());
         assertEquals("inputs[0]", violations.get(0).field());
         assertTrue(violations.get(0).description().contains("needs 18446744073709551620 values, got 4"),

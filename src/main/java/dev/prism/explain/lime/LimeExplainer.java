@@ -66,6 +66,10 @@ public final class LimeExplainer implements Explainer<LimeParams> {
             throw invalid("baseline", "tabular LIME samples from the background's statistics and a baseline has"
                     + " none: drop the baseline, or give feature_groups to mask features with it");
         }
+        if (!masked) {
+            requireNoMissingValue(input.instances(), "inputs");
+            requireNoMissingValue(input.background().rows(), "background");
+        }
         if (params.neighbourhood() != null) {
             validateNeighbourhood(input, params, masked);
         }
@@ -106,6 +110,19 @@ public final class LimeExplainer implements Explainer<LimeParams> {
                 TabularSampler.dataRow0(x, params.categoricalFeatures(), params.discretizer()),
                 "the instance's: 1 for discretised and categorical features, the value otherwise");
         requireRow0("lime.neighbourhood.inputs", inputs, x, "the instance");
+    }
+
+    /** A tree ensemble takes NaN as a missing value; tabular LIME's statistics have no place for one. */
+    private static void requireNoMissingValue(RowBlock rows, String field) {
+        for (int i = 0; i < rows.rows(); i++) {
+            for (int j = 0; j < rows.width(); j++) {
+                if (Double.isNaN(rows.get(i, j))) {
+                    throw invalid(field, "row " + i + " column " + j + " is NaN (missing); tabular LIME samples"
+                            + " from the background's quartiles, means and deviations, which have no missing value:"
+                            + " give feature_groups to mask features with the background, or use a Shapley method");
+                }
+            }
+        }
     }
 
     private static void requireWidth(String field, RowBlock rows, int width, String what) {

@@ -28,8 +28,9 @@ import java.util.stream.IntStream;
  */
 record GoldenTrees(TreeEnsemble trees, JsonObject golden, double[][] instances, Background background) {
 
+    /** The models shap explained with a background (not lgbm_categorical, which only the enumeration answers). */
     static final List<String> MODELS = List.of("rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor",
-            "et_regressor", "lgbm_regressor");
+            "et_regressor", "lgbm_regressor", "et_binary", "et_iris", "xgb_multiclass_nan", "xgb_regressor_nan");
 
     static GoldenTrees load(String name) {
         JsonObject golden = JsonParser.parseString(new String(resource("/golden/tree_shap_" + name + ".json"),
@@ -77,11 +78,12 @@ record GoldenTrees(TreeEnsemble trees, JsonObject golden, double[][] instances, 
         return out;
     }
 
+    /** The numbers, a missing value (null) as NaN. */
     static double[] vector(JsonArray values) {
         double[] out = new double[values.size()];
         int i = 0;
         for (JsonElement e : values) {
-            out[i++] = e.getAsDouble();
+            out[i++] = e.isJsonNull() ? Double.NaN : e.getAsDouble();
         }
         return out;
     }
