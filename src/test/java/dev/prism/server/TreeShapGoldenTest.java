@@ -104,7 +104,7 @@ class TreeShapGoldenTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor", "et_regressor",
-        "lgbm_regressor"})
+        "lgbm_regressor", "et_binary", "et_iris", "xgb_multiclass_nan", "xgb_regressor_nan"})
     void pathDependentAgreesWithShapsTreePathDependent(String name) {
         agrees(prism, name, 1, TreeShapParams.newBuilder()
                 .setFeaturePerturbation(TreeShapParams.FeaturePerturbation.FEATURE_PERTURBATION_PATH_DEPENDENT)
@@ -113,7 +113,7 @@ class TreeShapGoldenTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor", "et_regressor",
-        "lgbm_regressor"})
+        "lgbm_regressor", "et_binary", "et_iris", "xgb_multiclass_nan", "xgb_regressor_nan"})
     void pathDependentInteractionsAgreeWithShaps(String name) {
         ExplainResponse response = agrees(prism, name, 1, TreeShapParams.newBuilder()
                 .setFeaturePerturbation(TreeShapParams.FeaturePerturbation.FEATURE_PERTURBATION_PATH_DEPENDENT)
@@ -140,7 +140,7 @@ class TreeShapGoldenTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor", "et_regressor",
-        "lgbm_regressor"})
+        "lgbm_regressor", "et_binary", "et_iris", "xgb_multiclass_nan", "xgb_regressor_nan", "lgbm_categorical"})
     void interventionalInteractionsAreSymmetricAndSumToTheValues(String name) {
         JsonObject golden = golden(name);
         ExplainResponse response = agrees(prism, name, 1, TreeShapParams.newBuilder().setInteractions(true).build(),

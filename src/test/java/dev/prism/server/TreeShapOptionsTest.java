@@ -41,7 +41,7 @@ class TreeShapOptionsTest {
     @BeforeAll
     static void start() throws Exception {
         prism = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(
-                ServerTestSupport.repository(dir, "tree_xgb_binary", "tree_rf_iris")));
+                ServerTestSupport.repository(dir, "tree_xgb_binary", "tree_rf_iris", "tree_xgb_multiclass_nan")));
         JsonObject golden = JsonParser.parseString(ServerTestSupport.resource("/golden/tree_shap_xgb_binary.json"))
                 .getAsJsonObject();
         List<double[]> r = new ArrayList<>();
@@ -164,6 +164,14 @@ class TreeShapOptionsTest {
                 .build();
         assertViolation(assertStatus(failure(() -> prism.explain().explain(unknownOutput)),
                 Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS"), "tree_shap.output");
+        // A softmax mixes every margin into each output: there is no one margin to rescale.
+        ExplainRequest softmax = ExplainRequest.newBuilder().setModel("tree_xgb_multiclass_nan")
+                .addInputs(floats(1, 5.1, 3.5, 1.4, 0.2)).setBackground(floats(1, 6.3, 2.9, 5.6, 1.8))
+                .setTreeShap(TreeShapParams.newBuilder().setOutput(Output.OUTPUT_RESCALED)).build();
+        var refused = assertStatus(failure(() -> prism.explain().explain(softmax)), Status.Code.FAILED_PRECONDITION,
+                "METHOD_UNSUPPORTED_FOR_MODEL");
+        assertTrue(refused.getStatus().getDescription().contains("SOFTMAX mixes 3 margins"),
+                refused.getStatus().getDescription());
         // The server keeps serving.
         assertEquals(1, prism.explain().explain(xgb(TreeShapParams.getDefaultInstance(), one, background).build())
                 .getExplanationsCount());
