@@ -7,16 +7,6 @@ from prism_client import PrismWarning
 FLOWERS = np.array([SETOSA, VERSICOLOR, VIRGINICA])
 
 
-def test_tree_shap_on_the_iris_forest_equals_exact_shapley(client):
-    trees = client.explain("iris", FLOWERS, "tree_shap")
-    exact = client.explain("iris", FLOWERS, "exact_shapley")
-    assert trees.method == "tree_shap"
-    assert trees.interactions is None
-    # The forest sums float32 leaf values; tree_shap sums them in double.
-    np.testing.assert_allclose(trees.values, exact.values, atol=1e-6)
-    np.testing.assert_allclose(trees.base_values, exact.base_values, atol=1e-6)
-
-
 @pytest.mark.parametrize("perturbation", ["interventional", "path_dependent"])
 def test_interaction_values_are_an_array_whose_rows_sum_to_the_values(client, perturbation):
     full = client.explain("iris", FLOWERS, "tree_shap", feature_perturbation=perturbation, interactions=True,

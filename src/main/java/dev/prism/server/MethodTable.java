@@ -16,6 +16,7 @@ import dev.prism.explain.gradient.GradientXInputExplainer;
 import dev.prism.explain.gradient.IntegratedGradientsExplainer;
 import dev.prism.explain.gradient.SaliencyExplainer;
 import dev.prism.explain.lime.LimeExplainer;
+import dev.prism.explain.shap.AutoParams;
 import dev.prism.explain.shap.AutoShapleyExplainer;
 import dev.prism.explain.shap.ExactShapleyExplainer;
 import dev.prism.explain.shap.KernelShapExplainer;
@@ -95,7 +96,8 @@ public final class MethodTable {
     private static final Map<MethodCase, Entry<?>> ENTRIES = new EnumMap<>(MethodCase.class);
 
     static {
-        add(MethodCase.AUTO, Method.METHOD_AUTO, new AutoShapleyExplainer(), (r, m, l) -> null, null);
+        add(MethodCase.AUTO, Method.METHOD_AUTO, new AutoShapleyExplainer(),
+                (r, m, l) -> new AutoParams(m.ensemble()), null);
         add(MethodCase.KERNEL_SHAP, Method.METHOD_KERNEL_SHAP, new KernelShapExplainer(),
                 MethodParamsCodec::kernelShap, null);
         add(MethodCase.EXACT_SHAPLEY, Method.METHOD_EXACT_SHAPLEY, new ExactShapleyExplainer(),

@@ -47,7 +47,7 @@ class PrismCliTest {
         assertEquals(0, r.exit(), r.err());
         assertTrue(r.err().contains("100.0%"), "progress bar reaches 100%: " + r.err());
         for (String output : List.of("setosa", "versicolor", "virginica")) {
-            assertTrue(r.out().contains("iris / exact_shapley / output " + output), r.out());
+            assertTrue(r.out().contains("iris / tree_shap / output " + output), r.out());
         }
         // Table rows: name, value, attribution, bar. Within each table |attribution| never grows.
         Pattern row = Pattern.compile("^  (\\w+)\\s+(\\S+)\\s+([+-]\\S+)\\s+([+-]#*)$", Pattern.MULTILINE);
@@ -190,7 +190,7 @@ class PrismCliTest {
         assertEquals(0, r.exit(), r.err());
         assertEquals(1, explanations("iris") - before, "one request");
         // Each instance's table shows its own values.
-        Pattern table = Pattern.compile("^iris / exact_shapley / instance (\\d) / output virginica: .*\\n"
+        Pattern table = Pattern.compile("^iris / tree_shap / instance (\\d) / output virginica: .*\\n"
                 + "  feature .*\\n((?:  \\S+\\s+\\S+\\s+[+-]\\S+\\s+[+-]#*\\n){4})", Pattern.MULTILINE);
         Matcher m = table.matcher(r.out());
         List<String> petalLengths = new ArrayList<>();

@@ -71,7 +71,7 @@ class SecureClientTest {
     void explainSendsTheToken() {
         CliRun r = prism("explain", tls, "--model", "iris", "--instance", "5.1,3.5,1.4,0.2", "--token", TOKEN);
         assertEquals(0, r.exit(), r.err());
-        assertTrue(r.out().contains("iris / exact_shapley / output setosa"), r.out());
+        assertTrue(r.out().contains("iris / tree_shap / output setosa"), r.out());
     }
 
     @Test

@@ -21,6 +21,7 @@ import com.google.rpc.RetryInfo;
 import dev.prism.api.v1.DataType;
 import dev.prism.api.v1.Estimate;
 import dev.prism.api.v1.ExplainEvent;
+import dev.prism.api.v1.ExactShapleyParams;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.Explanation;
@@ -333,7 +334,8 @@ class ExplainServiceTest {
 
     @Test
     void logitLinkExplainsLogOdds() {
-        ExplainRequest identity = ExplainRequest.newBuilder().setModel("iris").addInputs(floats(1, IRIS_SETOSA)).build();
+        ExplainRequest identity = ExplainRequest.newBuilder().setModel("iris").addInputs(floats(1, IRIS_SETOSA))
+                .setExactShapley(ExactShapleyParams.getDefaultInstance()).build();
         ExplainResponse p = prism.explain().explain(identity);
         ExplainResponse logit = prism.explain().explain(identity.toBuilder().setLink(Link.LINK_LOGIT).build());
         for (int k = 0; k < 3; k++) {
@@ -467,7 +469,8 @@ class ExplainServiceTest {
                 ServerTestSupport.inProcessOptions(ServerTestSupport.repository(own, "iris")), 1500);
         try (ServerTestSupport.InProcess small = new ServerTestSupport.InProcess(options)) {
             // One iris instance over the 100-row default background: 14 coalitions * 100 + 1 + 100 = 1501.
-            ExplainRequest request = ExplainRequest.newBuilder().setModel("iris").addInputs(floats(1, IRIS_SETOSA)).build();
+            ExplainRequest request = ExplainRequest.newBuilder().setModel("iris").addInputs(floats(1, IRIS_SETOSA))
+                    .setExactShapley(ExactShapleyParams.getDefaultInstance()).build();
             StatusRuntimeException e = failure(() -> small.explain().explain(request));
             assertStatus(e, Status.Code.INVALID_ARGUMENT, "BUDGET_EXCEEDED");
             String description = assertViolation(e, "inputs");

@@ -178,6 +178,34 @@ class TreeShapOptionsTest {
     }
 
     @Test
+    void autoRunsTreeShapWhereTheOutputIsLinearInTheLeavesAndSaysSo() {
+        double[] flowers = {5.1, 3.5, 1.4, 0.2, 6.3, 2.9, 5.6, 1.8};
+        double[] background = {5.0, 3.4, 1.5, 0.2, 6.7, 3.1, 4.4, 1.4, 6.5, 3.0, 5.2, 2.0};
+        ExplainRequest.Builder forest = ExplainRequest.newBuilder().setModel("tree_rf_iris")
+                .addInputs(floats(2, flowers)).setBackground(floats(3, background));
+        ExplainResponse auto = prism.explain().explain(forest.build());
+        ExplainResponse exact = prism.explain().explain(forest.setExactShapley(
+                dev.prism.api.v1.ExactShapleyParams.getDefaultInstance()).build());
+        assertEquals("tree_shap", auto.getMethod());
+        for (int i = 0; i < auto.getExplanationsCount(); i++) {
+            assertEquals(0, auto.getExplanations(i).getDiagnostics().getModelEvaluations());
+            for (int f = 0; f < 4; f++) {
+                // The model sums float32 leaf values; tree_shap sums them in double.
+                assertEquals(exact.getExplanations(i).getAttributions(f), auto.getExplanations(i).getAttributions(f),
+                        1e-6);
+            }
+        }
+        // A baseline asks for the baseline game of the model's own method choice.
+        ExplainResponse baseline = prism.explain().explain(forest.clearMethod().clearBackground()
+                .setBaseline(dev.prism.api.v1.Baseline.newBuilder().setConstant(0)).build());
+        assertEquals("exact_shapley", baseline.getMethod());
+        // A logistic output is not linear in the leaves: auto enumerates coalitions through the model.
+        ExplainResponse logistic = prism.explain().explain(xgb(TreeShapParams.getDefaultInstance(),
+                new double[][] {rows[0]}, Arrays.copyOfRange(rows, 8, 10)).clearMethod().build());
+        assertEquals("kernel_shap", logistic.getMethod());
+    }
+
+    @Test
     void rescalingAForestWithoutATransformGivesItsMarginValues() {
         // iris's forest has no transform: each output is its margin, so the ratio is 1 for every row.
         double[] flowers = {5.1, 3.5, 1.4, 0.2, 6.3, 2.9, 5.6, 1.8};

@@ -32,9 +32,9 @@ class AutoShapleyExplainerTest {
                 Link.IDENTITY, 0);
         assertEquals("exact_shapley", AutoShapleyExplainer.method(input));
         assertEquals(new ExactShapleyExplainer().evaluationsNeeded(input, ExactShapleyParams.DEFAULTS),
-                auto.evaluationsNeeded(input, null));
+                auto.evaluationsNeeded(input, AutoParams.NO_TREES));
         assertSame(ExplainerRun.of(new ExactShapleyExplainer(), input, ExactShapleyParams.DEFAULTS).on(model).run(),
-                ExplainerRun.of(auto, input, null).on(model).run());
+                ExplainerRun.of(auto, input, AutoParams.NO_TREES).on(model).run());
     }
 
     @Test
@@ -46,9 +46,9 @@ class AutoShapleyExplainerTest {
                 Link.IDENTITY, 0);
         assertEquals("kernel_shap", AutoShapleyExplainer.method(input));
         assertEquals(new KernelShapExplainer().evaluationsNeeded(input, KernelShapParams.DEFAULTS),
-                auto.evaluationsNeeded(input, null));
+                auto.evaluationsNeeded(input, AutoParams.NO_TREES));
         assertSame(ExplainerRun.of(new KernelShapExplainer(), input, KernelShapParams.DEFAULTS).on(model).run(),
-                ExplainerRun.of(auto, input, null).on(model).run());
+                ExplainerRun.of(auto, input, AutoParams.NO_TREES).on(model).run());
     }
 
     /** Ten groups over many elements are ten features. */
@@ -72,7 +72,7 @@ class AutoShapleyExplainerTest {
         int m = 10;
         Background bg = Background.uniform(new RowBlock(20_000, m, new double[20_000 * m]));
         ExplainInput input = new ExplainInput(new RowBlock(1, m, new double[m]), bg, new int[] {0}, Link.IDENTITY, 0);
-        PrismException e = assertThrows(PrismException.class, () -> auto.validate(input, null));
+        PrismException e = assertThrows(PrismException.class, () -> auto.validate(input, AutoParams.NO_TREES));
         assertEquals("exact_shapley.max_evaluations", e.violations().get(0).field());
     }
 
