@@ -29,3 +29,18 @@ def test_rescaled_output_warns_that_it_is_not_exact(client):
     with pytest.warns(PrismWarning, match="RESCALED_OUTPUT"):
         result = client.explain("iris", FLOWERS, "tree_shap", output="rescaled")
     assert [w.code for w in result.warnings] == ["RESCALED_OUTPUT"]
+
+
+def test_a_tree_model_takes_nan_as_a_missing_value_and_other_models_refuse_it(client, server):
+    info = client.model("iris")
+    assert info.trees is not None and info.trees.trees > 0
+    missing = np.array([[5.1, np.nan, 1.4, 0.2]])
+    trees = client.explain("iris", missing, "tree_shap")
+    exact = client.explain("iris", missing, "exact_shapley")
+    # Both route the missing value as the forest does: tree_shap from its trees, exact_shapley through it.
+    np.testing.assert_allclose(trees.values, exact.values, atol=1e-6)
+    assert client.model("breast_cancer").trees is None
+    row = server.background("breast_cancer")[:1].copy()
+    row[0, 3] = np.nan
+    with pytest.raises(ValueError, match=r"is nan: NaN and infinite values cannot be explained"):
+        client.explain("breast_cancer", row, "kernel_shap")

@@ -45,7 +45,8 @@ def index(x: Any) -> Any:
 def _check_values(rows: np.ndarray, model: ModelInfo, what: str, labels: Any) -> None:
     """Refuses values the model's input cannot hold, naming the first one by row (or index label)
     and column (feature name), as a user finds it in their data."""
-    not_finite = ~np.isfinite(rows)
+    # A tree ensemble takes NaN as a missing value; infinities stay refused everywhere.
+    not_finite = np.isinf(rows) if model.trees is not None else ~np.isfinite(rows)
     too_large = np.zeros_like(not_finite)
     if model.input.dtype == "float32":
         with np.errstate(over="ignore"):
@@ -59,6 +60,7 @@ def _check_values(rows: np.ndarray, model: ModelInfo, what: str, labels: Any) ->
     column = (f"column {model.feature_names[j]!r}" if len(model.feature_names) == rows.shape[1]
               else f"element {j}")
     why = ("beyond the range of the model's float32 input" if too_large[i, j]
+           else "infinite values cannot be explained" if model.trees is not None
            else "NaN and infinite values cannot be explained")
     others = f" ({count - 1} more such value{'s' if count > 2 else ''} in {what})" if count > 1 else ""
     raise ValueError(f"{what} at {row}, {column} is {rows[i, j]:g}: {why}{others}")

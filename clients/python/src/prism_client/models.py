@@ -36,6 +36,15 @@ class MethodInfo:
 
 
 @dataclass(frozen=True)
+class TreeEnsembleInfo:
+    """The tree ensemble tree_shap reads from a model."""
+
+    trees: int
+    max_depth: int
+    leaves: int
+
+
+@dataclass(frozen=True)
 class ModelInfo:
     """One model's signature, names and capabilities."""
 
@@ -65,6 +74,9 @@ class ModelInfo:
     has_logits: bool
     #: What each method in `methods` offers, by name.
     method_details: Mapping[str, MethodInfo] = field(hash=False, default_factory=dict)
+    #: The model's tree ensemble when tree_shap can read it, else None. Its instances may hold
+    #: NaN: a missing value, routed as the model routes it.
+    trees: TreeEnsembleInfo | None = None
 
     @property
     def input(self) -> TensorSpec:
@@ -120,4 +132,6 @@ def model_info(info: model_service_pb2.ModelInfo) -> ModelInfo:
         categorical_features=tuple(info.categorical_features),
         has_logits=info.has_logits,
         method_details={m.name: _method_info(m) for m in info.method_details},
+        trees=(TreeEnsembleInfo(info.trees.trees, info.trees.max_depth, info.trees.leaves)
+               if info.HasField("trees") else None),
     )

@@ -137,12 +137,18 @@ class TreeShapServiceTest {
 
     @Test
     void aRequestWhoseTreeWalksPassTheServersLimitIsRefusedBeforeAnyWork() {
-        // 10,000 instances × 10,000 background rows × 25 trees = 2.5e9 walks, over max_evaluations (1e9).
+        // Interaction values walk each background row: 10,000 instances × 10,000 background rows × 25
+        // trees = 2.5e9 walks, over max_evaluations (1e9).
         double[] rows = new double[10_000 * 4];
         ExplainRequest huge = ExplainRequest.newBuilder().setModel("iris").addInputs(floats(10_000, rows))
-                .setBackground(floats(10_000, rows)).setTreeShap(TreeShapParams.getDefaultInstance()).build();
+                .setBackground(floats(10_000, rows)).setTreeShap(TreeShapParams.newBuilder().setInteractions(true))
+                .build();
         assertTrue(assertViolation(assertStatus(failure(() -> prism.explain().explain(huge)),
                 Status.Code.INVALID_ARGUMENT, "BUDGET_EXCEEDED"), "inputs").contains("max_evaluations"));
+        // The same request without interactions reads a table of the background: one pass over the
+        // trees per row, to build it and to explain, 2 × 10,000 × 25 walks.
+        assertEquals(10_000 * 3, prism.explain().explain(huge.toBuilder().setTreeShap(
+                TreeShapParams.getDefaultInstance()).build()).getExplanationsCount());
         // An infinity in an instance is refused by field, as for every method and model.
         ExplainRequest inf = iris().clearInputs().addInputs(floats(1, 5.1, Double.POSITIVE_INFINITY, 1.4, 0.2)).build();
         assertViolation(assertStatus(failure(() -> prism.explain().explain(inf)), Status.Code.INVALID_ARGUMENT,

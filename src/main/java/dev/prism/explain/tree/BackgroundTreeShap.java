@@ -185,30 +185,64 @@ public final class BackgroundTreeShap {
      * Explains one instance.
      *
      * @param x            the instance, one value per feature
-     * @param cancellation asked before each tree
+     * @param cancellation asked before every 64th tree
      */
     public TreeShapValues explain(double[] x, Cancellation cancellation) {
         if (x.length != features) {
             throw new IllegalArgumentException("an instance of " + x.length + " values for " + features + " features");
         }
         Trees trees = paths.trees();
-        double[][] phi = new double[trees.targetCount()][features];
-        double scale = trees.scale();
-        Masks masks = new Masks(paths);
-        masks.visit(x, cancellation, (path, mask) -> {
-            int d = paths.width[path];
-            int at = tableStart[path] + mask * d;
-            int leaf = paths.leaf[path];
-            int first = paths.featureStart[path];
-            for (int v = 0; v < trees.voteCount(leaf); v++) {
+        Lookup lookup = new Lookup(x, new double[trees.targetCount()][features], trees.scale());
+        int[] roots = paths.roots;
+        for (int t = 0; t < roots.length; t++) {
+            if ((t & 63) == 0) {
+                cancellation.throwIfCancelled();
+            }
+            lookup.descend(roots[t], -1);
+        }
+        return new TreeShapValues(lookup.phi, base.clone());
+    }
+
+    /** One instance's descent: x's mask on every path, and the table's row for it added to φ. */
+    private final class Lookup {
+        private final double[] x;
+        private final double[][] phi;
+        private final double scale;
+        private final TreePaths p = paths;
+        private final Trees trees = paths.trees();
+
+        Lookup(double[] x, double[][] phi, double scale) {
+            this.x = x;
+            this.phi = phi;
+            this.scale = scale;
+        }
+
+        /** Bit j of mask: x passes every split on the path's feature j met so far. */
+        void descend(int node, int mask) {
+            while (p.path[node] < 0) {
+                int cleared = mask & ~(1 << p.bit[node]);
+                if (trees.goesTrue(p.source[node], x[p.feature[node]])) {
+                    descend(p.falseChild[node], cleared);
+                    node = p.trueChild[node];
+                } else {
+                    descend(p.trueChild[node], cleared);
+                    node = p.falseChild[node];
+                }
+            }
+            int path = p.path[node];
+            int d = p.width[path];
+            int at = tableStart[path] + (mask & ((1 << d) - 1)) * d;
+            int leaf = p.leaf[path];
+            int first = p.featureStart[path];
+            int votes = trees.voteCount(leaf);
+            for (int v = 0; v < votes; v++) {
                 double w = scale * trees.voteWeight(leaf, v);
                 double[] phiK = phi[trees.voteTarget(leaf, v)];
                 for (int i = 0; i < d; i++) {
-                    phiK[paths.pathFeatures[first + i]] += w * table[at + i];
+                    phiK[p.pathFeatures[first + i]] += w * table[at + i];
                 }
             }
-        });
-        return new TreeShapValues(phi, base.clone());
+        }
     }
 
     /** Receives each path's mask for one row. */
@@ -218,9 +252,9 @@ public final class BackgroundTreeShap {
     }
 
     /**
-     * A row's mask on every path: bit j set while the row passes every split on the path's feature
-     * j so far. One descent per unfolded tree that follows both children, so a row costs every
-     * unfolded node once. Scratch for one thread.
+     * A background row's mask on every path, for the build: bit j set while the row passes every
+     * split on the path's feature j so far. One descent per unfolded tree that follows both
+     * children, so a row costs every unfolded node once. Scratch for one thread.
      */
     static final class Masks {
         private final TreePaths paths;
@@ -230,12 +264,7 @@ public final class BackgroundTreeShap {
         }
 
         void visit(double[] row, PathMask out) {
-            visit(row, Cancellation.NEVER, out);
-        }
-
-        void visit(double[] row, Cancellation cancellation, PathMask out) {
             for (int root : paths.roots) {
-                cancellation.throwIfCancelled();
                 descend(root, -1, row, out);
             }
         }

@@ -96,15 +96,34 @@ public final class ServedEnsemble implements AutoCloseable {
         };
     }
 
+    /**
+     * Whether a request of {@code instances} rows on this background will read a table (kept, or
+     * built for it), as {@link #plan} decides unless the cache drops the table in between.
+     */
+    boolean tabulates(Background background, int instances) {
+        if (paths.isEmpty()) {
+            return false;
+        }
+        TreePaths p = paths.get();
+        return cache.holds(p, background) || buildCost(p, background) <= walkCost(background, instances);
+    }
+
+    /** Tree walks a request takes: one per tree and instance from a table (and its build), else per row too. */
+    long walks(Background background, int instances) {
+        long trees = this.trees.treeCount();
+        if (!tabulates(background, instances)) {
+            return (long) instances * background.size() * trees;
+        }
+        boolean kept = cache.holds(paths.get(), background);
+        return (long) instances * trees + (kept ? 0 : (long) background.size() * trees);
+    }
+
     /** Bytes a request's plan may allocate beyond its answer: a table and its build, unless kept. */
     long planBytes(Background background, int instances) {
-        if (paths.isEmpty()) {
+        if (!tabulates(background, instances) || cache.holds(paths.get(), background)) {
             return 0;
         }
         TreePaths p = paths.get();
-        if (cache.holds(p, background) || buildCost(p, background) > walkCost(background, instances)) {
-            return 0;
-        }
         return BackgroundTreeShap.tableBytes(p) + BackgroundTreeShap.buildBytes(p);
     }
 

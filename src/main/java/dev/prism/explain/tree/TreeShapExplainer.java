@@ -88,11 +88,23 @@ public final class TreeShapExplainer implements Explainer<TreeShapParams> {
                 + " of the output; exact_shapley or kernel_shap give those"));
     }
 
-    /** Tree walks: every tree, for every instance and (except path-dependent) background row. */
+    /**
+     * Tree walks: every tree for every instance, and for every background row too where the values
+     * come from walking it (rescaled, interactions, or interventional without a table); building a
+     * table or counting covers walks every tree once per background row.
+     */
     @Override
     public long evaluationsNeeded(ExplainInput input, TreeShapParams params) {
-        long rows = params.game() == Game.PATH_DEPENDENT ? 1 : input.background().size();
-        return (long) input.instances().rows() * rows * params.trees().treeCount();
+        long n = input.instances().rows();
+        long rows = input.background().size();
+        long trees = params.trees().treeCount();
+        if (params.game() == Game.PATH_DEPENDENT) {
+            return (n + rows) * trees;
+        }
+        if (params.output() == Output.MARGIN && !params.interactions()) {
+            return params.ensemble().walks(input.background(), input.instances().rows());
+        }
+        return n * rows * trees;
     }
 
     /**
