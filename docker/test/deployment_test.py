@@ -289,7 +289,9 @@ def setUpModule():
 def send_requests(s):
     """Two rounds of explanations, each scraped before the next, so every rate() sees an increase."""
     for _ in range(2):
-        s.explain("--model", "iris", "--instance", IRIS)
+        s.explain("--model", "iris", "--method", "exact_shapley", "--instance", IRIS)
+        # iris is a forest: tree_shap reads its trees, tabulating its default background once.
+        s.explain("--model", "iris", "--method", "tree_shap", "--instance", IRIS)
         s.explain("--model", "breast_cancer", "--method", "kernel_shap", "--nsamples", "256",
                   "--instance", BREAST_CANCER)
         # Failures too: an explanation with a bad shape and a model that does not exist.
@@ -341,6 +343,14 @@ class PrometheusScrapesPrism(unittest.TestCase):
                 self.assertEqual(STACK.scraped_directly(series), STACK.value(series))
         self.assertEqual(2.0, STACK.value(
             'prism_explanations_total{method="kernel_shap",model="breast_cancer",status="OK"}'))
+
+    def test_tree_shap_table_cache_metrics_are_scraped(self):
+        # Two tree_shap requests on iris's default background: the first tabulated it, the second found it.
+        self.assertEqual(1.0, STACK.value("prism_tree_shap_table_cache_entries"))
+        self.assertGreater(STACK.value("prism_tree_shap_table_cache_bytes"), 0)
+        self.assertEqual(1.0, STACK.value("prism_tree_shap_table_cache_hits_total"))
+        self.assertEqual(1.0, STACK.value("prism_tree_shap_table_cache_misses_total"))
+        self.assertEqual(0.0, STACK.value("prism_tree_shap_table_cache_evictions_total"))
 
     def test_rates_and_quantiles_have_values(self):
         rows_per_second = STACK.value('sum(rate(prism_model_rows_total{model="iris"}[1m]))')

@@ -96,7 +96,8 @@ final class ServedModels implements AutoCloseable {
                         batching(e, model, options), registry));
             }
         }
-        Optional<ServedEnsemble> ensemble = e.model().trees().map(t -> new ServedEnsemble(t, treeTables, treeRows));
+        Optional<ServedEnsemble> ensemble = e.model().trees()
+                .map(t -> new ServedEnsemble(t, e.defaultBackground().orElse(null), treeTables, treeRows));
         return new ServedModel(e, main, graphs, schedulers, ensemble, new InFlight());
     }
 

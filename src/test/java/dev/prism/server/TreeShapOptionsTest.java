@@ -41,7 +41,8 @@ class TreeShapOptionsTest {
     @BeforeAll
     static void start() throws Exception {
         prism = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(
-                ServerTestSupport.repository(dir, "tree_xgb_binary", "tree_rf_iris", "tree_xgb_multiclass_nan")));
+                ServerTestSupport.repository(dir, "tree_xgb_binary", "tree_rf_iris", "tree_xgb_multiclass_nan",
+                "iris")));
         JsonObject golden = JsonParser.parseString(ServerTestSupport.resource("/golden/tree_shap_xgb_binary.json"))
                 .getAsJsonObject();
         List<double[]> r = new ArrayList<>();
@@ -203,6 +204,23 @@ class TreeShapOptionsTest {
         ExplainResponse logistic = prism.explain().explain(xgb(TreeShapParams.getDefaultInstance(),
                 new double[][] {rows[0]}, Arrays.copyOfRange(rows, 8, 10)).clearMethod().build());
         assertEquals("kernel_shap", logistic.getMethod());
+    }
+
+    @Test
+    void theDefaultBackgroundIsTabulatedOnceAndItsTableServesEveryLaterRequest() {
+        double entries = prism.registry().get("prism.tree_shap.table_cache.entries").gauge().value();
+        double hits = prism.registry().get("prism.tree_shap.table_cache.hits").functionCounter().count();
+        ExplainRequest one = ExplainRequest.newBuilder().setModel("iris").addInputs(floats(1, 5.1, 3.5, 1.4, 0.2))
+                .setTreeShap(TreeShapParams.getDefaultInstance()).build();
+        ExplainResponse first = prism.explain().explain(one);
+        assertEquals(entries + 1, prism.registry().get("prism.tree_shap.table_cache.entries").gauge().value());
+        assertTrue(prism.registry().get("prism.tree_shap.table_cache").gauge().value() > 0);
+        ExplainResponse second = prism.explain().explain(one);
+        assertEquals(hits + 1, prism.registry().get("prism.tree_shap.table_cache.hits").functionCounter().count());
+        for (int i = 0; i < first.getExplanationsCount(); i++) {
+            assertEquals(first.getExplanations(i).getAttributionsList(), second.getExplanations(i).getAttributionsList());
+            assertEquals(first.getExplanations(i).getBaseValue(), second.getExplanations(i).getBaseValue());
+        }
     }
 
     @Test

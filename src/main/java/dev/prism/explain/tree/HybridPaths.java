@@ -1,5 +1,7 @@
 package dev.prism.explain.tree;
 
+import dev.prism.linalg.Cancellation;
+import dev.prism.model.Background;
 import dev.prism.model.trees.Trees;
 
 /**
@@ -33,6 +35,8 @@ abstract class HybridPaths {
     /** The features assigned on the current path, in the order met. */
     protected final int[] assigned;
     private int rowOffset;
+    /** The current row's weight times the ensemble's scale: what each of its leaf values counts. */
+    protected double rowScale;
 
     /**
      * @param rows       the background rows, row after row, each x.length wide
@@ -49,6 +53,38 @@ abstract class HybridPaths {
     /** Sets the background row the next walks pair with x. */
     final void row(int r) {
         rowOffset = r * x.length;
+    }
+
+    /**
+     * Walks every tree with every background row of non-zero weight, {@link #rowScale} set to the
+     * row's weight times the ensemble's scale.
+     *
+     * @param cancellation asked before each row
+     */
+    final void walkAll(Background background, Cancellation cancellation) {
+        for (int r = 0; r < background.size(); r++) {
+            cancellation.throwIfCancelled();
+            double w = background.weight(r);
+            if (w == 0) {
+                continue;
+            }
+            row(r);
+            rowScale = w * trees.scale();
+            for (int t = 0; t < trees.treeCount(); t++) {
+                walk(t);
+            }
+        }
+    }
+
+    /** Refuses an instance or background of another width than the ensemble's input. */
+    static void checkWidths(double[] x, Background background, int features) {
+        if (x.length != features) {
+            throw new IllegalArgumentException("an instance of " + x.length + " values for " + features + " features");
+        }
+        if (background.rows().width() != features) {
+            throw new IllegalArgumentException("background rows of " + background.rows().width() + " values for "
+                    + features + " features");
+        }
     }
 
     /** Walks one tree with the current row. */

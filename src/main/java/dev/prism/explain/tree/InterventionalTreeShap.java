@@ -72,26 +72,9 @@ public final class InterventionalTreeShap {
      * @param cancellation asked before each background row
      */
     public TreeShapValues explain(double[] x, Background background, Cancellation cancellation) {
-        if (x.length != features) {
-            throw new IllegalArgumentException("an instance of " + x.length + " values for " + features + " features");
-        }
-        if (background.rows().width() != features) {
-            throw new IllegalArgumentException("background rows of " + background.rows().width() + " values for "
-                    + features + " features");
-        }
+        HybridPaths.checkWidths(x, background, features);
         Walk walk = new Walk(x, background.rows().data());
-        for (int r = 0; r < background.size(); r++) {
-            cancellation.throwIfCancelled();
-            double w = background.weight(r);
-            if (w == 0) {
-                continue;
-            }
-            walk.row(r);
-            walk.rowScale = w * trees.scale();
-            for (int t = 0; t < trees.treeCount(); t++) {
-                walk.walk(t);
-            }
-        }
+        walk.walkAll(background, cancellation);
         for (int k = 0; k < walk.base.length; k++) {
             walk.base[k] += trees.base(k);
         }
@@ -102,8 +85,6 @@ public final class InterventionalTreeShap {
     private final class Walk extends HybridPaths {
         private final double[][] phi;
         private final double[] base;
-        /** The row's weight times the ensemble's scale. */
-        private double rowScale;
 
         Walk(double[] x, double[] rows) {
             super(InterventionalTreeShap.this.trees, x, rows, maxPlayers);

@@ -82,26 +82,9 @@ public final class InterventionalTreeShapInteractions {
      * @param cancellation asked before each background row and each target's diagonal
      */
     public TreeShapInteractions explain(double[] x, Background background, Cancellation cancellation) {
-        if (x.length != features) {
-            throw new IllegalArgumentException("an instance of " + x.length + " values for " + features + " features");
-        }
-        if (background.rows().width() != features) {
-            throw new IllegalArgumentException("background rows of " + background.rows().width() + " values for "
-                    + features + " features");
-        }
+        HybridPaths.checkWidths(x, background, features);
         Walk walk = new Walk(x, background.rows().data());
-        for (int r = 0; r < background.size(); r++) {
-            cancellation.throwIfCancelled();
-            double w = background.weight(r);
-            if (w == 0) {
-                continue;
-            }
-            walk.row(r);
-            walk.rowScale = w * trees.scale();
-            for (int t = 0; t < trees.treeCount(); t++) {
-                walk.walk(t);
-            }
-        }
+        walk.walkAll(background, cancellation);
         for (int k = 0; k < trees.targetCount(); k++) {
             cancellation.throwIfCancelled();
             walk.base[k] += trees.base(k);
@@ -122,8 +105,6 @@ public final class InterventionalTreeShapInteractions {
         private final double[][] phi;
         private final double[][][] values;
         private final double[] base;
-        /** The row's weight times the ensemble's scale. */
-        private double rowScale;
 
         Walk(double[] x, double[] rows) {
             super(InterventionalTreeShapInteractions.this.trees, x, rows, maxPlayers);

@@ -20,10 +20,16 @@ public final class ServedEnsemble implements AutoCloseable {
     private final BackgroundTableCache cache;
     private final RowThreads rows;
     private final InterventionalTreeShap walk;
+    /** The model's default background: every request without its own reads it, so its table always pays. */
+    private final Background shared;
 
-    /** @throws IllegalArgumentException when the ensemble loops or does not fit its input */
-    public ServedEnsemble(TreeEnsemble trees, BackgroundTableCache cache, RowThreads rows) {
+    /**
+     * @param shared the model's default background, or null
+     * @throws IllegalArgumentException when the ensemble loops or does not fit its input
+     */
+    public ServedEnsemble(TreeEnsemble trees, Background shared, BackgroundTableCache cache, RowThreads rows) {
         this.trees = trees;
+        this.shared = shared;
         this.features = trees.featureCount();
         this.walk = new InterventionalTreeShap(trees, features);
         int limit = (int) Math.min(Integer.MAX_VALUE - 64L, 2L * trees.nodeCount() + EXTRA_UNFOLDED_NODES);
@@ -31,11 +37,6 @@ public final class ServedEnsemble implements AutoCloseable {
                 .filter(p -> BackgroundTreeShap.tableBytes(p) <= cache.budgetBytes());
         this.cache = cache;
         this.rows = rows;
-    }
-
-    /** For tests and tools: an ensemble with its own cache and one thread. */
-    public static ServedEnsemble alone(TreeEnsemble trees, long tableBudgetBytes) {
-        return new ServedEnsemble(trees, new BackgroundTableCache(tableBudgetBytes), new RowThreads(1));
     }
 
     public TreeEnsemble trees() {
@@ -55,8 +56,9 @@ public final class ServedEnsemble implements AutoCloseable {
     }
 
     /**
-     * The plan for a request of {@code instances} rows: a kept table; else a new table when its
-     * build costs less than walking would (and it is kept for the next request); else the walk.
+     * The plan for a request of {@code instances} rows: a kept table; else a new table, kept for
+     * the next request, when the background is the model's default or the build costs less than
+     * walking would; else the walk.
      */
     Plan plan(Background background, int instances, Cancellation cancellation) {
         if (paths.isPresent()) {
@@ -65,7 +67,7 @@ public final class ServedEnsemble implements AutoCloseable {
             if (kept.isPresent()) {
                 return tables(kept.get());
             }
-            if (buildCost(p, background) <= walkCost(background, instances)) {
+            if (worthBuilding(p, background, instances)) {
                 return tables(cache.keep(p, background, BackgroundTreeShap.build(p, features, background, cancellation)));
             }
         }
@@ -105,7 +107,11 @@ public final class ServedEnsemble implements AutoCloseable {
             return false;
         }
         TreePaths p = paths.get();
-        return cache.holds(p, background) || buildCost(p, background) <= walkCost(background, instances);
+        return cache.holds(p, background) || worthBuilding(p, background, instances);
+    }
+
+    private boolean worthBuilding(TreePaths p, Background background, int instances) {
+        return background == shared || buildCost(p, background) <= walkCost(background, instances);
     }
 
     /** Tree walks a request takes: one per tree and instance from a table (and its build), else per row too. */
