@@ -173,12 +173,15 @@ public final class TreeShapExplainer implements Explainer<TreeShapParams> {
             };
         }
         boolean path = params.game() == Game.PATH_DEPENDENT;
+        // Only a column laid out as 1 − s needs the reach game (see columns).
+        boolean reach = path && trees.layout() == ScoreLayout.COMPLEMENT_PAIR && explains(input, 0);
         if (params.interactions()) {
             if (path) {
                 PathDependentTreeShapInteractions pd = new PathDependentTreeShapInteractions(trees, features,
                         input.background(), context::throwIfCancelled);
-                return (i, x, started) -> columns(input, trees, i, x, started,
-                        pd.explainWithReach(x, context::throwIfCancelled), true);
+                return (i, x, started) -> columns(input, trees, i, x, started, reach
+                        ? pd.explainWithReach(x, context::throwIfCancelled)
+                        : pd.explain(x, context::throwIfCancelled), reach);
             }
             InterventionalTreeShapInteractions iv = new InterventionalTreeShapInteractions(trees, features);
             return (i, x, started) -> columns(input, trees, i, x, started,
@@ -187,13 +190,24 @@ public final class TreeShapExplainer implements Explainer<TreeShapParams> {
         if (path) {
             PathDependentTreeShap pd = new PathDependentTreeShap(trees, features, input.background(),
                     context::throwIfCancelled);
-            return (i, x, started) -> columns(input, trees, i, x, started,
-                    pd.explainWithReach(x, context::throwIfCancelled), true);
+            return (i, x, started) -> columns(input, trees, i, x, started, reach
+                    ? pd.explainWithReach(x, context::throwIfCancelled)
+                    : pd.explain(x, context::throwIfCancelled), reach);
         }
         ServedEnsemble.Plan plan = params.ensemble().plan(input.background(), input.instances().rows(),
                 context::throwIfCancelled);
         return (i, x, started) -> columns(input, trees, i, x, started, plan.explain(x, context::throwIfCancelled),
                 false);
+    }
+
+    /** Whether the request explains a score column. */
+    private static boolean explains(ExplainInput input, int column) {
+        for (int k = 0; k < input.outputCount(); k++) {
+            if (input.output(k) == column) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Values per target (and, with reach, the reach game's as one more row) laid out per column. */

@@ -106,7 +106,11 @@ public final class TreeEnsemble implements Trees {
 
     @Override
     public boolean goesTrue(int node, double value) {
-        double v = rounding.apply(value);
+        return goesTrueRounded(node, rounding.apply(value));
+    }
+
+    /** {@link #goesTrue} for a value already in the model's precision. */
+    private boolean goesTrueRounded(int node, double v) {
         boolean holds = mode[node] == SplitMode.MEMBER
                 // + 0.0 turns −0.0 into 0.0, which the members hold in its place: −0.0 == 0.0.
                 ? Arrays.binarySearch(members[node], v + 0.0) >= 0
@@ -217,9 +221,25 @@ public final class TreeEnsemble implements Trees {
 
     /** The leaf a tree routes x to. */
     public int leaf(int tree, double[] x) {
+        return leafRounded(tree, rounded(x));
+    }
+
+    /** x in the model's precision, as every comparison takes it. */
+    private double[] rounded(double[] x) {
+        if (rounding == InputRounding.NONE) {
+            return x;
+        }
+        double[] r = new double[x.length];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = rounding.apply(x[i]);
+        }
+        return r;
+    }
+
+    private int leafRounded(int tree, double[] rounded) {
         int node = roots[tree];
         while (feature[node] != NO_FEATURE) {
-            node = goesTrue(node, x[feature[node]]) ? trueChild[node] : falseChild[node];
+            node = goesTrueRounded(node, rounded[feature[node]]) ? trueChild[node] : falseChild[node];
         }
         return node;
     }
@@ -230,8 +250,9 @@ public final class TreeEnsemble implements Trees {
             throw new IllegalArgumentException(x.length + " values for " + featureCount + " features");
         }
         double[] sums = new double[targetCount];
+        double[] r = rounded(x);
         for (int t = 0; t < roots.length; t++) {
-            int leaf = leaf(t, x);
+            int leaf = leafRounded(t, r);
             for (int v = voteStart[leaf]; v < voteStart[leaf + 1]; v++) {
                 sums[voteTarget[v]] += voteWeight[v];
             }
