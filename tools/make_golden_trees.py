@@ -44,6 +44,9 @@ The golden JSON:
     shap_max_error   max |values - exact_values|, when exact_values is present
     path_values      [N][M][K] shap's tree_path_dependent values with the covers it counts from
                      the background (`data=background`)
+    model_cover_values, model_cover_base_values
+                     (tree_rf_regressor_covers only, whose export states the forest's training
+                     covers in nodes_hitrates) shap's tree_path_dependent values without data
     path_base_values [K] their expected value
     path_interaction_values [N][M][M][K] shap's shap_interaction_values from the same explainer
                      (for XGBoost too: shap's own C++ on the covers it counted, not XGBoost's
@@ -238,6 +241,50 @@ def write(name, onnx_model, score_output, output_names, X, model_for_shap, score
           f" {golden.get('shap_max_error', 'not enumerated' if shap_explains else 'shap not run')}")
 
 
+def with_stated_covers(onnx_model, forest):
+    """The export with nodes_hitrates set to each node's weighted training count
+    (scikit-learn's weighted_n_node_samples): covers that count rows, as converters never write."""
+    graph = onnx_model.graph
+    node = next(n for n in graph.node if n.op_type.startswith("TreeEnsemble"))
+    attributes = {a.name: a for a in node.attribute}
+    trees = list(attributes["nodes_treeids"].ints)
+    ids = list(attributes["nodes_nodeids"].ints)
+    covers = [float(forest.estimators_[t].tree_.weighted_n_node_samples[i]) for t, i in zip(trees, ids)]
+    if "nodes_hitrates" in attributes:
+        node.attribute.remove(attributes["nodes_hitrates"])
+    node.attribute.append(onnx.helper.make_attribute("nodes_hitrates", covers))
+    return onnx_model
+
+
+def write_stated_covers(name, onnx_model, score_output, output_names, X, forest):
+    """A forest whose export states its training covers, and shap's path-dependent values on the
+    native forest without data (which weighs the splits by those same training covers)."""
+    folder = RESOURCES / "models" / f"tree_{name}"
+    folder.mkdir(parents=True, exist_ok=True)
+    onnx.save(fixed(with_stated_covers(onnx_model, forest), name), folder / "model.onnx")
+    (folder / "config.json").write_text(json.dumps({
+        "scoreOutputs": [score_output],
+        "outputNames": output_names,
+    }, indent=2) + "\n")
+    background = X[:BACKGROUND_ROWS].astype(np.float64)
+    instances = X[BACKGROUND_ROWS:BACKGROUND_ROWS + INSTANCES].astype(np.float64)
+    path = shap.TreeExplainer(forest, feature_perturbation="tree_path_dependent")
+    values = np.asarray(path.shap_values(instances, check_additivity=False), dtype=np.float64)
+    if values.ndim == 2:
+        values = values[:, :, None]
+    base = np.atleast_1d(np.asarray(path.expected_value, dtype=np.float64))
+    golden = {
+        "model": f"tree_{name}",
+        "shap_version": shap.__version__,
+        "background": missing_as_null(background),
+        "instances": missing_as_null(instances),
+        "model_cover_values": values.tolist(),
+        "model_cover_base_values": base.tolist(),
+    }
+    (RESOURCES / "golden" / f"tree_shap_{name}.json").write_text(json.dumps(golden) + "\n")
+    print(f"tree_{name}: {values.shape}, base {np.round(base, 6).tolist()}, with stated covers")
+
+
 def same(values, base):
     return values, base
 
@@ -284,6 +331,8 @@ def main():
     rfr = RandomForestRegressor(n_estimators=12, max_depth=5, random_state=SEED).fit(Xd, yd)
     write("rf_regressor", sklearn_onnx(rfr, Xd.shape[1]), "variable", ["progression"], Xd, rfr, same,
           lambda rows: rfr.predict(rows.astype(np.float32))[:, None])
+    # The same forest with its training covers in the export, for tree_shap.model_covers.
+    write_stated_covers("rf_regressor_covers", sklearn_onnx(rfr, Xd.shape[1]), "variable", ["progression"], Xd, rfr)
     etr = ExtraTreesRegressor(n_estimators=12, max_depth=5, random_state=SEED).fit(Xd, yd)
     write("et_regressor", sklearn_onnx(etr, Xd.shape[1]), "variable", ["progression"], Xd, etr, same,
           lambda rows: etr.predict(rows.astype(np.float32))[:, None])

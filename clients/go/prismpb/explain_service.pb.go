@@ -1778,7 +1778,14 @@ type TreeShapParams struct {
 	// output whose rows sum to the attributions, the pair (i, j) off the
 	// diagonal holding half the Shapley interaction index of i and j (shap's
 	// convention) and the diagonal the rest. Margin output only.
-	Interactions  bool `protobuf:"varint,3,opt,name=interactions,proto3" json:"interactions,omitempty"`
+	Interactions bool `protobuf:"varint,3,opt,name=interactions,proto3" json:"interactions,omitempty"`
+	// Path-dependent only: take the covers the model states (nodes_hitrates,
+	// e.g. scikit-learn's weighted_n_node_samples written into the export)
+	// instead of counting the background's, which gives shap's
+	// TreeExplainer(model, feature_perturbation="tree_path_dependent") without
+	// data. FAILED_PRECONDITION when the model states none that count rows
+	// (ModelInfo.trees.stated_covers says whether it does).
+	ModelCovers   bool `protobuf:"varint,4,opt,name=model_covers,json=modelCovers,proto3" json:"model_covers,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1830,6 +1837,13 @@ func (x *TreeShapParams) GetOutput() TreeShapParams_Output {
 func (x *TreeShapParams) GetInteractions() bool {
 	if x != nil {
 		return x.Interactions
+	}
+	return false
+}
+
+func (x *TreeShapParams) GetModelCovers() bool {
+	if x != nil {
+		return x.ModelCovers
 	}
 	return false
 }
@@ -3237,11 +3251,12 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\x14GradientXInputParams\x120\n" +
 	"\x06target\x18\x01 \x01(\x0e2\x18.prism.v1.GradientTargetR\x06target\"B\n" +
 	"\x0eSaliencyParams\x120\n" +
-	"\x06target\x18\x01 \x01(\x0e2\x18.prism.v1.GradientTargetR\x06target\"\xa8\x03\n" +
+	"\x06target\x18\x01 \x01(\x0e2\x18.prism.v1.GradientTargetR\x06target\"\xcb\x03\n" +
 	"\x0eTreeShapParams\x12_\n" +
 	"\x14feature_perturbation\x18\x01 \x01(\x0e2,.prism.v1.TreeShapParams.FeaturePerturbationR\x13featurePerturbation\x127\n" +
 	"\x06output\x18\x02 \x01(\x0e2\x1f.prism.v1.TreeShapParams.OutputR\x06output\x12\"\n" +
-	"\finteractions\x18\x03 \x01(\bR\finteractions\"\x8d\x01\n" +
+	"\finteractions\x18\x03 \x01(\bR\finteractions\x12!\n" +
+	"\fmodel_covers\x18\x04 \x01(\bR\vmodelCovers\"\x8d\x01\n" +
 	"\x13FeaturePerturbation\x12$\n" +
 	" FEATURE_PERTURBATION_UNSPECIFIED\x10\x00\x12'\n" +
 	"#FEATURE_PERTURBATION_INTERVENTIONAL\x10\x01\x12'\n" +

@@ -274,10 +274,16 @@ type TreeEnsembleInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Trees int32                  `protobuf:"varint,1,opt,name=trees,proto3" json:"trees,omitempty"`
 	// The longest root-to-leaf path, in splits.
-	MaxDepth      int32 `protobuf:"varint,2,opt,name=max_depth,json=maxDepth,proto3" json:"max_depth,omitempty"`
-	Leaves        int32 `protobuf:"varint,3,opt,name=leaves,proto3" json:"leaves,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	MaxDepth int32 `protobuf:"varint,2,opt,name=max_depth,json=maxDepth,proto3" json:"max_depth,omitempty"`
+	Leaves   int32 `protobuf:"varint,3,opt,name=leaves,proto3" json:"leaves,omitempty"`
+	// Whether the model states covers (nodes_hitrates) that count rows through
+	// its nodes, which tree_shap.model_covers uses; converters mostly write
+	// none (1.0 everywhere).
+	StatedCovers bool `protobuf:"varint,4,opt,name=stated_covers,json=statedCovers,proto3" json:"stated_covers,omitempty"`
+	// Why the stated covers cannot be used, when stated_covers is false.
+	StatedCoversUnusable string `protobuf:"bytes,5,opt,name=stated_covers_unusable,json=statedCoversUnusable,proto3" json:"stated_covers_unusable,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *TreeEnsembleInfo) Reset() {
@@ -329,6 +335,20 @@ func (x *TreeEnsembleInfo) GetLeaves() int32 {
 		return x.Leaves
 	}
 	return 0
+}
+
+func (x *TreeEnsembleInfo) GetStatedCovers() bool {
+	if x != nil {
+		return x.StatedCovers
+	}
+	return false
+}
+
+func (x *TreeEnsembleInfo) GetStatedCoversUnusable() string {
+	if x != nil {
+		return x.StatedCoversUnusable
+	}
+	return ""
 }
 
 // One method a model serves, and what a request may ask of it.
@@ -1178,11 +1198,13 @@ var File_prism_v1_model_service_proto protoreflect.FileDescriptor
 
 const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1cprism/v1/model_service.proto\x12\bprism.v1\x1a\x15prism/v1/tensor.proto\"]\n" +
+	"\x1cprism/v1/model_service.proto\x12\bprism.v1\x1a\x15prism/v1/tensor.proto\"\xb8\x01\n" +
 	"\x10TreeEnsembleInfo\x12\x14\n" +
 	"\x05trees\x18\x01 \x01(\x05R\x05trees\x12\x1b\n" +
 	"\tmax_depth\x18\x02 \x01(\x05R\bmaxDepth\x12\x16\n" +
-	"\x06leaves\x18\x03 \x01(\x05R\x06leaves\"\xb7\x02\n" +
+	"\x06leaves\x18\x03 \x01(\x05R\x06leaves\x12#\n" +
+	"\rstated_covers\x18\x04 \x01(\bR\fstatedCovers\x124\n" +
+	"\x16stated_covers_unusable\x18\x05 \x01(\tR\x14statedCoversUnusable\"\xb7\x02\n" +
 	"\n" +
 	"MethodInfo\x12(\n" +
 	"\x06method\x18\x01 \x01(\x0e2\x10.prism.v1.MethodR\x06method\x12\x12\n" +

@@ -34,6 +34,7 @@ def test_rescaled_output_warns_that_it_is_not_exact(client):
 def test_a_tree_model_takes_nan_as_a_missing_value_and_other_models_refuse_it(client, server):
     info = client.model("iris")
     assert info.trees is not None and info.trees.trees > 0
+    assert not info.trees.stated_covers and info.trees.stated_covers_unusable.startswith("every node states")
     missing = np.array([[5.1, np.nan, 1.4, 0.2]])
     trees = client.explain("iris", missing, "tree_shap")
     exact = client.explain("iris", missing, "exact_shapley")

@@ -42,6 +42,10 @@ class TreeEnsembleInfo:
     trees: int
     max_depth: int
     leaves: int
+    #: Whether the model states covers that count rows (tree_shap's model_covers=True uses them).
+    stated_covers: bool = False
+    #: Why its stated covers cannot be used, when stated_covers is False.
+    stated_covers_unusable: str = ""
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,7 @@ def model_info(info: model_service_pb2.ModelInfo) -> ModelInfo:
         categorical_features=tuple(info.categorical_features),
         has_logits=info.has_logits,
         method_details={m.name: _method_info(m) for m in info.method_details},
-        trees=(TreeEnsembleInfo(info.trees.trees, info.trees.max_depth, info.trees.leaves)
+        trees=(TreeEnsembleInfo(info.trees.trees, info.trees.max_depth, info.trees.leaves,
+                                info.trees.stated_covers, info.trees.stated_covers_unusable)
                if info.HasField("trees") else None),
     )

@@ -180,6 +180,6 @@ final class MethodParamsCodec {
             case UNRECOGNIZED -> throw PrismException.invalid(Reason.INVALID_PARAMS, "tree_shap.output",
                     "unknown output " + p.getOutputValue());
         };
-        return new TreeShapParams(model.trees("tree_shap"), game, output, p.getInteractions());
+        return new TreeShapParams(model.trees("tree_shap"), game, output, p.getInteractions(), p.getModelCovers());
     }
 }

@@ -203,7 +203,9 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
                     () -> b.addMethods(e.api()).addMethodDetails(e.info()));
         }
         m.entry().model().trees().ifPresent(trees -> b.setTrees(TreeEnsembleInfo.newBuilder()
-                .setTrees(trees.treeCount()).setMaxDepth(trees.maxDepth()).setLeaves(trees.leafCount())));
+                .setTrees(trees.treeCount()).setMaxDepth(trees.maxDepth()).setLeaves(trees.leafCount())
+                .setStatedCovers(trees.covers().isPresent())
+                .setStatedCoversUnusable(trees.coversUnusable().orElse(""))));
         for (int c : m.entry().categoricalFeatures()) {
             b.addCategoricalFeatures(sig.featureNames().get(c));
         }

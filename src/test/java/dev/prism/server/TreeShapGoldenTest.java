@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class TreeShapGoldenTest {
     private static final String[] MODELS = {"rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor",
         "et_regressor", "lgbm_regressor", "et_binary", "et_iris", "xgb_multiclass_nan", "xgb_regressor_nan",
-        "lgbm_categorical"};
+        "lgbm_categorical", "rf_regressor_covers"};
     /** Copies of the instances in one request: enough rows that tabulating the background pays. */
     private static final int COPIES = 64;
     private static ServerTestSupport.InProcess prism;
@@ -157,6 +157,39 @@ class TreeShapGoldenTest {
                 assertEquals(e.getAttributions(a), row, 1e-9);
             }
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void theModelsStatedCoversGiveShapsPathDependentValuesWithoutData() {
+        TreeShapParams modelCovers = TreeShapParams.newBuilder()
+                .setFeaturePerturbation(TreeShapParams.FeaturePerturbation.FEATURE_PERTURBATION_PATH_DEPENDENT)
+                .setModelCovers(true).build();
+        agrees(prism, "rf_regressor_covers", 1, modelCovers, "model_cover_values", "model_cover_base_values");
+        var info = prism.models().getModel(dev.prism.api.v1.GetModelRequest.newBuilder()
+                .setName("tree_rf_regressor_covers").build()).getTrees();
+        assertTrue(info.getStatedCovers());
+        assertEquals("", info.getStatedCoversUnusable());
+        // The same forest exported as converters write it states 1.0 for every node: no covers to use.
+        var plain = prism.models().getModel(dev.prism.api.v1.GetModelRequest.newBuilder()
+                .setName("tree_rf_regressor").build()).getTrees();
+        assertFalse(plain.getStatedCovers());
+        assertTrue(plain.getStatedCoversUnusable().startsWith("every node states the same cover"),
+                plain.getStatedCoversUnusable());
+        JsonObject golden = golden("rf_regressor");
+        ExplainRequest onPlain = ExplainRequest.newBuilder().setModel("tree_rf_regressor")
+                .addInputs(ServerTestSupport.floats(1, java.util.Arrays.copyOf(flat(golden.getAsJsonArray("instances")), 10)))
+                .setBackground(ServerTestSupport.floats(golden.getAsJsonArray("background").size(),
+                        flat(golden.getAsJsonArray("background"))))
+                .setTreeShap(modelCovers).build();
+        var refused = ServerTestSupport.assertStatus(ServerTestSupport.failure(() -> prism.explain().explain(onPlain)),
+                io.grpc.Status.Code.FAILED_PRECONDITION, "METHOD_UNSUPPORTED_FOR_MODEL");
+        assertTrue(refused.getStatus().getDescription().contains("cannot use this model's covers: every node"),
+                refused.getStatus().getDescription());
+        ExplainRequest interventional = onPlain.toBuilder().setModel("tree_rf_regressor_covers")
+                .setTreeShap(TreeShapParams.newBuilder().setModelCovers(true)).build();
+        ServerTestSupport.assertViolation(ServerTestSupport.assertStatus(ServerTestSupport.failure(
+                () -> prism.explain().explain(interventional)), io.grpc.Status.Code.INVALID_ARGUMENT,
+                "INVALID_PARAMS"), "tree_shap.model_covers");
     }
 
     private static double cell(JsonArray matrix, int a, int b, int k) {

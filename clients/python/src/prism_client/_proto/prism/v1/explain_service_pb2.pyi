@@ -192,7 +192,7 @@ class SaliencyParams(_message.Message):
     def __init__(self, target: _Optional[_Union[GradientTarget, str]] = ...) -> None: ...
 
 class TreeShapParams(_message.Message):
-    __slots__ = ("feature_perturbation", "output", "interactions")
+    __slots__ = ("feature_perturbation", "output", "interactions", "model_covers")
     class FeaturePerturbation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         FEATURE_PERTURBATION_UNSPECIFIED: _ClassVar[TreeShapParams.FeaturePerturbation]
@@ -212,10 +212,12 @@ class TreeShapParams(_message.Message):
     FEATURE_PERTURBATION_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
     INTERACTIONS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_COVERS_FIELD_NUMBER: _ClassVar[int]
     feature_perturbation: TreeShapParams.FeaturePerturbation
     output: TreeShapParams.Output
     interactions: bool
-    def __init__(self, feature_perturbation: _Optional[_Union[TreeShapParams.FeaturePerturbation, str]] = ..., output: _Optional[_Union[TreeShapParams.Output, str]] = ..., interactions: bool = ...) -> None: ...
+    model_covers: bool
+    def __init__(self, feature_perturbation: _Optional[_Union[TreeShapParams.FeaturePerturbation, str]] = ..., output: _Optional[_Union[TreeShapParams.Output, str]] = ..., interactions: bool = ..., model_covers: bool = ...) -> None: ...
 
 class AutoParams(_message.Message):
     __slots__ = ()

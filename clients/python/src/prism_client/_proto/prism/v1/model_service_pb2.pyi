@@ -71,14 +71,18 @@ REFERENCE_INPUT_BASELINE: ReferenceInput
 REFERENCE_INPUT_NONE: ReferenceInput
 
 class TreeEnsembleInfo(_message.Message):
-    __slots__ = ("trees", "max_depth", "leaves")
+    __slots__ = ("trees", "max_depth", "leaves", "stated_covers", "stated_covers_unusable")
     TREES_FIELD_NUMBER: _ClassVar[int]
     MAX_DEPTH_FIELD_NUMBER: _ClassVar[int]
     LEAVES_FIELD_NUMBER: _ClassVar[int]
+    STATED_COVERS_FIELD_NUMBER: _ClassVar[int]
+    STATED_COVERS_UNUSABLE_FIELD_NUMBER: _ClassVar[int]
     trees: int
     max_depth: int
     leaves: int
-    def __init__(self, trees: _Optional[int] = ..., max_depth: _Optional[int] = ..., leaves: _Optional[int] = ...) -> None: ...
+    stated_covers: bool
+    stated_covers_unusable: str
+    def __init__(self, trees: _Optional[int] = ..., max_depth: _Optional[int] = ..., leaves: _Optional[int] = ..., stated_covers: bool = ..., stated_covers_unusable: _Optional[str] = ...) -> None: ...
 
 class MethodInfo(_message.Message):
     __slots__ = ("method", "name", "runs_on", "reference", "time_budget", "tolerance", "running_estimates", "efficient")

@@ -49,7 +49,40 @@ final class PathCovers {
         }
         this.trees = trees;
         this.unfoldedSize = new int[trees.nodeCount()];
-        this.treeOffset = new int[trees.treeCount() + 1];
+        this.treeOffset = offsets();
+        this.covers = count(background, features, cancellation);
+    }
+
+    /**
+     * Takes the covers the model states per node (e.g. the training set's, through nodes_hitrates),
+     * a zero raised to {@value #EMPTY_COVER} as for counted ones.
+     *
+     * @param nodeCovers one per node of the ensemble; the trees share no nodes
+     */
+    PathCovers(Trees trees, double[] nodeCovers) {
+        if (nodeCovers.length != trees.nodeCount()) {
+            throw new IllegalArgumentException(nodeCovers.length + " covers for " + trees.nodeCount() + " nodes");
+        }
+        this.trees = trees;
+        this.unfoldedSize = new int[trees.nodeCount()];
+        this.treeOffset = offsets();
+        this.covers = new double[treeOffset[trees.treeCount()]];
+        for (int t = 0; t < trees.treeCount(); t++) {
+            copy(trees.root(t), rootAt(t), nodeCovers);
+        }
+    }
+
+    private void copy(int node, int at, double[] nodeCovers) {
+        covers[at] = nodeCovers[node] == 0 ? EMPTY_COVER : nodeCovers[node];
+        if (!trees.isLeaf(node)) {
+            int trueChild = trees.trueChild(node);
+            copy(trueChild, trueAt(at), nodeCovers);
+            copy(trees.falseChild(node), falseAt(at, trueChild), nodeCovers);
+        }
+    }
+
+    private int[] offsets() {
+        int[] treeOffset = new int[trees.treeCount() + 1];
         for (int t = 0; t < trees.treeCount(); t++) {
             long end = (long) treeOffset[t] + unfold(trees.root(t));
             if (end > Integer.MAX_VALUE - 8) {
@@ -58,7 +91,7 @@ final class PathCovers {
             }
             treeOffset[t + 1] = (int) end;
         }
-        this.covers = count(background, features, cancellation);
+        return treeOffset;
     }
 
     /** Memoised over nodes; saturates at Integer.MAX_VALUE, which the constructor refuses. */

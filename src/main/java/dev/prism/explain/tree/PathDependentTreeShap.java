@@ -4,6 +4,7 @@ import dev.prism.linalg.Cancellation;
 import dev.prism.model.Background;
 import dev.prism.model.trees.Trees;
 import java.util.Arrays;
+import java.util.function.Function;
 
 /**
  * Path-dependent TreeSHAP, the game shap 0.51 plays for
@@ -72,10 +73,22 @@ public final class PathDependentTreeShap {
      *                                  path nodes than an array holds
      */
     public PathDependentTreeShap(Trees trees, int features, Background coverRows, Cancellation cancellation) {
+        this(trees, features, checked -> new PathCovers(checked, features, coverRows, cancellation));
+    }
+
+    /**
+     * With the covers the model states per node (see {@link dev.prism.model.trees.TreeEnsemble#covers})
+     * instead of counting a background's.
+     */
+    public PathDependentTreeShap(Trees trees, int features, double[] nodeCovers) {
+        this(trees, features, checked -> new PathCovers(checked, nodeCovers));
+    }
+
+    private PathDependentTreeShap(Trees trees, int features, Function<Trees, PathCovers> countCovers) {
         this.trees = trees;
         this.features = features;
         this.maxPlayers = Math.min(features, EnsembleCheck.longestPath(trees, features));
-        this.covers = new PathCovers(trees, features, coverRows, cancellation);
+        this.covers = countCovers.apply(trees);
         this.rules = GaussLegendre.exactUpTo(maxPlayers);
         this.empty = covers.emptyCoalition(true);
     }

@@ -4,6 +4,7 @@ import dev.prism.linalg.Cancellation;
 import dev.prism.model.Background;
 import dev.prism.model.trees.Trees;
 import java.util.Arrays;
+import java.util.function.Function;
 
 /**
  * Shapley interaction values of the path-dependent game ({@link PathDependentTreeShap}, covers from
@@ -47,12 +48,23 @@ public final class PathDependentTreeShapInteractions {
      *                                  the rows have another width, or when its DAGs unfold to more
      *                                  path nodes than an array holds
      */
-    public PathDependentTreeShapInteractions(Trees trees, int features, Background coverRows,
-                                             Cancellation cancellation) {
+    public PathDependentTreeShapInteractions(Trees trees, int features, Background coverRows, Cancellation cancellation) {
+        this(trees, features, checked -> new PathCovers(checked, features, coverRows, cancellation));
+    }
+
+    /**
+     * With the covers the model states per node (see {@link dev.prism.model.trees.TreeEnsemble#covers})
+     * instead of counting a background's.
+     */
+    public PathDependentTreeShapInteractions(Trees trees, int features, double[] nodeCovers) {
+        this(trees, features, checked -> new PathCovers(checked, nodeCovers));
+    }
+
+    private PathDependentTreeShapInteractions(Trees trees, int features, Function<Trees, PathCovers> countCovers) {
         this.trees = trees;
         this.features = features;
         this.maxPlayers = Math.min(features, EnsembleCheck.longestPath(trees, features));
-        this.covers = new PathCovers(trees, features, coverRows, cancellation);
+        this.covers = countCovers.apply(trees);
         this.rules = GaussLegendre.exactUpTo(maxPlayers);
         this.empty = covers.emptyCoalition(true);
     }

@@ -61,6 +61,16 @@ public final class TreeShapExplainer implements Explainer<TreeShapParams> {
             throw PrismException.invalid(Reason.INVALID_TENSOR, "inputs", "the ensemble reads "
                     + params.trees().featureCount() + " features, the instances have " + input.instances().width());
         }
+        if (params.modelCovers()) {
+            if (params.game() != Game.PATH_DEPENDENT) {
+                throw PrismException.invalid(Reason.INVALID_PARAMS, "tree_shap.model_covers", "covers weigh the"
+                        + " path-dependent game only; set feature_perturbation to FEATURE_PERTURBATION_PATH_DEPENDENT");
+            }
+            params.trees().coversUnusable().ifPresent(why -> {
+                throw new PrismException(Reason.METHOD_UNSUPPORTED_FOR_MODEL,
+                        "tree_shap cannot use this model's covers: " + why);
+            });
+        }
         if (params.output() == Output.RESCALED) {
             if (params.game() == Game.PATH_DEPENDENT) {
                 throw PrismException.invalid(Reason.INVALID_PARAMS, "tree_shap.output", "OUTPUT_RESCALED is defined"
@@ -177,8 +187,10 @@ public final class TreeShapExplainer implements Explainer<TreeShapParams> {
         boolean reach = path && trees.layout() == ScoreLayout.COMPLEMENT_PAIR && explains(input, 0);
         if (params.interactions()) {
             if (path) {
-                PathDependentTreeShapInteractions pd = new PathDependentTreeShapInteractions(trees, features,
-                        input.background(), context::throwIfCancelled);
+                PathDependentTreeShapInteractions pd = params.modelCovers()
+                        ? new PathDependentTreeShapInteractions(trees, features, trees.covers().orElseThrow())
+                        : new PathDependentTreeShapInteractions(trees, features, input.background(),
+                                context::throwIfCancelled);
                 return (i, x, started) -> columns(input, trees, i, x, started, reach
                         ? pd.explainWithReach(x, context::throwIfCancelled)
                         : pd.explain(x, context::throwIfCancelled), reach);
@@ -188,8 +200,9 @@ public final class TreeShapExplainer implements Explainer<TreeShapParams> {
                     iv.explain(x, input.background(), context::throwIfCancelled), false);
         }
         if (path) {
-            PathDependentTreeShap pd = new PathDependentTreeShap(trees, features, input.background(),
-                    context::throwIfCancelled);
+            PathDependentTreeShap pd = params.modelCovers()
+                    ? new PathDependentTreeShap(trees, features, trees.covers().orElseThrow())
+                    : new PathDependentTreeShap(trees, features, input.background(), context::throwIfCancelled);
             return (i, x, started) -> columns(input, trees, i, x, started, reach
                     ? pd.explainWithReach(x, context::throwIfCancelled)
                     : pd.explain(x, context::throwIfCancelled), reach);

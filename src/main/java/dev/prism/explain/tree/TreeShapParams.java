@@ -4,9 +4,11 @@ import dev.prism.model.trees.TreeEnsemble;
 
 /**
  * What tree_shap runs on and how: the request's model's tree ensemble as the server serves it, the
- * game, the output space and whether interaction values are wanted.
+ * game, the output space, whether interaction values are wanted, and whether the path-dependent
+ * game takes the model's stated covers instead of the background's.
  */
-public record TreeShapParams(ServedEnsemble ensemble, Game game, Output output, boolean interactions) {
+public record TreeShapParams(ServedEnsemble ensemble, Game game, Output output, boolean interactions,
+                             boolean modelCovers) {
 
     /** Which game the values solve. */
     public enum Game {
@@ -25,7 +27,7 @@ public record TreeShapParams(ServedEnsemble ensemble, Game game, Output output, 
 
     /** The defaults: interventional values of the margin, no interactions. */
     public TreeShapParams(ServedEnsemble ensemble) {
-        this(ensemble, Game.INTERVENTIONAL, Output.MARGIN, false);
+        this(ensemble, Game.INTERVENTIONAL, Output.MARGIN, false, false);
     }
 
     public TreeEnsemble trees() {

@@ -3,6 +3,7 @@ package dev.prism.model.trees;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * A tree ensemble read from a model, immutable, in flat arrays: nodes numbered across all trees
@@ -49,6 +50,10 @@ public final class TreeEnsemble implements Trees {
     private final List<OutputStep> tail;
     private final int maxDepth;
     private final int leafCount;
+    /** Per node, the covers the model states (nodes_hitrates), when they are a genuine count; else null. */
+    private final double[] covers;
+    /** Why the stated covers are not used, or null when they are. */
+    private final String coversUnusable;
 
     private TreeEnsemble(Builder b, int nodes, double[] threshold, double[][] members, int[] voteStart,
                          int[] voteTarget, double[] voteWeight, int maxDepth, int leafCount) {
@@ -73,6 +78,57 @@ public final class TreeEnsemble implements Trees {
         this.tail = List.copyOf(b.tail);
         this.maxDepth = maxDepth;
         this.leafCount = leafCount;
+        this.coversUnusable = b.covers == null ? "the model states no covers (nodes_hitrates)" : coversUnusable(b);
+        this.covers = coversUnusable == null ? Arrays.copyOf(b.covers, nodes) : null;
+    }
+
+    /**
+     * Why stated covers are no count of rows through the nodes: converters write 1.0 everywhere
+     * (all equal), and a count has every interior node's cover equal to its children's sum, none
+     * negative, and no node shared by two parents (whose one cover would mix them).
+     */
+    private String coversUnusable(Builder b) {
+        double[] c = b.covers;
+        boolean allEqual = true;
+        for (int n = 0; n < nodes(); n++) {
+            if (!(c[n] >= 0) || Double.isInfinite(c[n])) {
+                return "node " + n + " states a cover of " + c[n];
+            }
+            allEqual &= c[n] == c[0];
+        }
+        if (allEqual) {
+            return "every node states the same cover (" + c[0] + "), as converters write when they have none";
+        }
+        int[] parents = new int[nodes()];
+        for (int n = 0; n < nodes(); n++) {
+            if (feature[n] != NO_FEATURE && (++parents[trueChild[n]] > 1 || ++parents[falseChild[n]] > 1)) {
+                return "the trees share nodes, so a node's one cover would mix several parents'";
+            }
+        }
+        for (int n = 0; n < nodes(); n++) {
+            if (feature[n] == NO_FEATURE) {
+                continue;
+            }
+            double sum = c[trueChild[n]] + c[falseChild[n]];
+            if (Math.abs(sum - c[n]) > 1e-6 * Math.max(1, Math.abs(c[n]))) {
+                return "node " + n + " states a cover of " + c[n] + " but its children " + sum;
+            }
+        }
+        return null;
+    }
+
+    private int nodes() {
+        return feature.length;
+    }
+
+    /** Per node, the covers the model states, when they are a genuine count of rows (see {@link #coversUnusable()}). */
+    public Optional<double[]> covers() {
+        return Optional.ofNullable(covers).map(double[]::clone);
+    }
+
+    /** Why the model's stated covers cannot stand for rows through the nodes, or empty when they can. */
+    public Optional<String> coversUnusable() {
+        return Optional.ofNullable(coversUnusable);
     }
 
     public static Builder builder(int featureCount, int targetCount) {
@@ -310,6 +366,7 @@ public final class TreeEnsemble implements Trees {
         private ScoreLayout layout = ScoreLayout.TARGETS;
         private OutputTransform transform = OutputTransform.NONE;
         private final List<OutputStep> tail = new ArrayList<>();
+        private double[] covers;
 
         private Builder(int featureCount, int targetCount) {
             if (featureCount < 1 || targetCount < 1) {
@@ -403,6 +460,12 @@ public final class TreeEnsemble implements Trees {
             return this;
         }
 
+        /** The covers the model states per node (nodes_hitrates), in node order; checked at build. */
+        public Builder covers(double[] perNode) {
+            this.covers = perNode.clone();
+            return this;
+        }
+
         /** Appends an element-wise node after the transform. */
         public Builder step(OutputStep step) {
             tail.add(step);
@@ -460,6 +523,9 @@ public final class TreeEnsemble implements Trees {
                         throw new IllegalArgumentException("node " + n + " is its own child");
                     }
                 }
+            }
+            if (covers != null && covers.length != nodes) {
+                throw new IllegalArgumentException(covers.length + " covers for " + nodes + " nodes");
             }
             if (base != null && base.length != targetCount) {
                 throw new IllegalArgumentException(base.length + " base values for " + targetCount + " targets");

@@ -162,6 +162,10 @@ final class ClassicEnsembleParser {
                 b.tree(i);
             }
         }
+        double[] hitrates = a.floatsOrTensor("nodes_hitrates");
+        if (hitrates != null && hitrates.length == n) {
+            b.covers(hitrates);
+        }
         for (int v = 0; v < votes; v++) {
             Integer leaf = index.get(key(a, voteTrees[v], voteNodes[v]));
             if (leaf == null) {

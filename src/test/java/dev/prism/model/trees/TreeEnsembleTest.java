@@ -286,4 +286,35 @@ class TreeEnsembleTest {
         }
         assertEquals(sum, b.build().margins(new double[] {0})[0]);
     }
+
+    /** A root splitting into two leaves, stating the covers given (root, yes, no). */
+    private static TreeEnsemble statingCovers(double... covers) {
+        TreeEnsemble.Builder b = TreeEnsemble.builder(1, 1);
+        int split = b.split(0, SplitMode.LEQ, 0.5, false);
+        int yes = b.leaf();
+        int no = b.leaf();
+        return b.children(split, yes, no).vote(yes, 0, 1).tree(split).covers(covers).build();
+    }
+
+    @Test
+    void statedCoversAreUsedOnlyWhenTheyCountRowsThroughTheNodes() {
+        assertArrayEquals(new double[] {10, 7, 3}, statingCovers(10, 7, 3).covers().orElseThrow());
+        assertEquals("every node states the same cover (1.0), as converters write when they have none",
+                statingCovers(1, 1, 1).coversUnusable().orElseThrow());
+        assertEquals("node 0 states a cover of 10.0 but its children 9.0",
+                statingCovers(10, 6, 3).coversUnusable().orElseThrow());
+        assertEquals("node 1 states a cover of -1.0", statingCovers(0, -1, 1).coversUnusable().orElseThrow());
+        assertTrue(statingCovers(10, 6, 3).covers().isEmpty());
+        // Two parents sharing a child: one cover cannot stand for both paths.
+        TreeEnsemble.Builder b = TreeEnsemble.builder(1, 1);
+        int root = b.split(0, SplitMode.LEQ, 0.5, false);
+        int inner = b.split(0, SplitMode.LEQ, 0.2, false);
+        int shared = b.leaf();
+        int other = b.leaf();
+        b.children(root, inner, shared).children(inner, shared, other).vote(shared, 0, 1).tree(root);
+        assertEquals("the trees share nodes, so a node's one cover would mix several parents'",
+                b.covers(new double[] {10, 4, 8, 2}).build().coversUnusable().orElseThrow());
+        TreeEnsemble none = stump(SplitMode.LEQ, 0.5, false, InputRounding.NONE, false);
+        assertEquals("the model states no covers (nodes_hitrates)", none.coversUnusable().orElseThrow());
+    }
 }
