@@ -8,7 +8,8 @@ repository, starts Prism on it, and explains the same rows against the same back
              rows over one thread (--tree-shap-threads 1) and over every core, once the background's
              table is kept; "new background" is a request on a background the server has not seen,
              which tabulates it first
-  prism-path tree_shap path-dependent (covers counted from the same background), one thread
+  prism-path tree_shap path-dependent (covers counted from the same background), one thread and
+             every core
   shap       TreeExplainer(model, shap.maskers.Independent(bg, max_samples=len(bg)),
              feature_perturbation="interventional") on the native model, one thread
   shap-path  TreeExplainer(model, feature_perturbation="tree_path_dependent") (the model's own covers)
@@ -131,6 +132,7 @@ def main():
             path_request.CopyFrom(request)
             path_request.tree_shap.feature_perturbation = pb.TreeShapParams.FEATURE_PERTURBATION_PATH_DEPENDENT
             prism_path_times, _ = timed(lambda: one_thread.explain(path_request), args.reps, args.warmup)
+            prism_path_all, _ = timed(lambda: prism.explain(path_request), args.reps, args.warmup)
             prism_times, response = timed(lambda: prism.explain(request), args.reps, args.warmup)
             phi = np.array(response.summary.attributions.double_data).reshape(len(rows), -1)
 
@@ -152,7 +154,7 @@ def main():
             per_row = lambda ts, n: 1000 * median(ts) / n  # noqa: E731
             p, s, sp = per_row(prism_times, len(rows)), per_row(shap_times, len(rows)), per_row(path_times, len(rows))
             p1, first = per_row(one_times, len(rows)), per_row(first_times, len(rows))
-            pp = per_row(prism_path_times, len(rows))
+            pp, ppa = per_row(prism_path_times, len(rows)), per_row(prism_path_all, len(rows))
             k = per_row(kernel_times, len(kernel_rows))
             print(f"{name} ({trees})")
             print(f"  interventional, {len(background)} background rows")
@@ -163,6 +165,7 @@ def main():
             print("  path-dependent")
             print(f"    shap (1 thread, the model's covers) {sp:8.3f} ms/row")
             print(f"    prism, 1 thread (background covers) {pp:8.3f} ms/row   shap/prism {sp / pp:6.2f}")
+            print(f"    prism, {cores} threads                  {ppa:8.3f} ms/row   shap/prism {sp / ppa:6.2f}")
             print(f"  prism kernel_shap                    {k:9.3f} ms/row   kernel/tree_shap {k / p:6.1f}")
             print(f"  max |tree_shap - shap| {np.abs(phi - reference).max():.2e}")
         if args.global_rows and "xgb_300x6" in built:
