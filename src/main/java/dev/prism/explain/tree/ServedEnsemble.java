@@ -48,11 +48,9 @@ public final class ServedEnsemble implements AutoCloseable {
     }
 
     /** How one request's instances are explained: from tables, or by walking every background row. */
+    @FunctionalInterface
     interface Plan {
         TreeShapValues explain(double[] x, Cancellation cancellation);
-
-        /** Whether the plan reads tables. */
-        boolean tabulated();
     }
 
     /**
@@ -71,31 +69,11 @@ public final class ServedEnsemble implements AutoCloseable {
                 return tables(cache.keep(p, background, BackgroundTreeShap.build(p, features, background, cancellation)));
             }
         }
-        return new Plan() {
-            @Override
-            public TreeShapValues explain(double[] x, Cancellation c) {
-                return walk.explain(x, background, c);
-            }
-
-            @Override
-            public boolean tabulated() {
-                return false;
-            }
-        };
+        return (x, c) -> walk.explain(x, background, c);
     }
 
     private static Plan tables(BackgroundTreeShap t) {
-        return new Plan() {
-            @Override
-            public TreeShapValues explain(double[] x, Cancellation c) {
-                return t.explain(x, c);
-            }
-
-            @Override
-            public boolean tabulated() {
-                return true;
-            }
-        };
+        return t::explain;
     }
 
     /**
