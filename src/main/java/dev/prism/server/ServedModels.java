@@ -11,7 +11,7 @@ import dev.prism.model.Model;
 import dev.prism.repository.ModelRepository;
 import dev.prism.runner.RequestContext;
 import dev.prism.server.security.ModelGrant;
-import dev.prism.explain.tree.BackgroundTableCache;
+import dev.prism.explain.tree.TreeTableCache;
 import dev.prism.explain.tree.RowThreads;
 import dev.prism.explain.tree.ServedEnsemble;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -55,25 +55,25 @@ final class ServedModels implements AutoCloseable {
     });
     private boolean closed;
     /** tree_shap's background tables, shared by every model version. */
-    private final BackgroundTableCache treeTables;
+    private final TreeTableCache treeTables;
     /** The threads tree_shap splits a request's rows across. */
     private final RowThreads treeRows;
 
     ServedModels(ModelRepository repository, ServerOptions options, MeterRegistry registry) {
         this.options = options;
         this.registry = registry;
-        this.treeTables = new BackgroundTableCache(options.treeShap().tableBudgetBytes());
+        this.treeTables = new TreeTableCache(options.treeShap().tableBudgetBytes());
         this.treeRows = new RowThreads(options.treeShap().rowThreads());
-        Gauge.builder("prism.tree_shap.table_cache", treeTables, BackgroundTableCache::bytes).baseUnit("bytes")
+        Gauge.builder("prism.tree_shap.table_cache", treeTables, TreeTableCache::bytes).baseUnit("bytes")
                 .description("Memory held by tree_shap's cached background tables").register(registry);
-        Gauge.builder("prism.tree_shap.table_cache.entries", treeTables, BackgroundTableCache::size)
+        Gauge.builder("prism.tree_shap.table_cache.entries", treeTables, TreeTableCache::size)
                 .description("Background tables tree_shap keeps, one per (model version, background)")
                 .register(registry);
-        FunctionCounter.builder("prism.tree_shap.table_cache.hits", treeTables, BackgroundTableCache::hits)
+        FunctionCounter.builder("prism.tree_shap.table_cache.hits", treeTables, TreeTableCache::hits)
                 .description("tree_shap requests that found their background's table kept").register(registry);
-        FunctionCounter.builder("prism.tree_shap.table_cache.misses", treeTables, BackgroundTableCache::misses)
+        FunctionCounter.builder("prism.tree_shap.table_cache.misses", treeTables, TreeTableCache::misses)
                 .description("tree_shap requests that found no table kept for their background").register(registry);
-        FunctionCounter.builder("prism.tree_shap.table_cache.evictions", treeTables, BackgroundTableCache::evictions)
+        FunctionCounter.builder("prism.tree_shap.table_cache.evictions", treeTables, TreeTableCache::evictions)
                 .description("Background tables dropped to make room for newer ones").register(registry);
         for (ModelRepository.Entry e : repository.entries()) {
             byName.put(e.name(), serve(e));

@@ -106,9 +106,15 @@ class TreeShapGoldenTest {
     @ValueSource(strings = {"rf_binary", "gb_binary", "xgb_binary", "rf_iris", "rf_regressor", "et_regressor",
         "lgbm_regressor", "et_binary", "et_iris", "xgb_multiclass_nan", "xgb_regressor_nan"})
     void pathDependentAgreesWithShapsTreePathDependent(String name) {
-        agrees(prism, name, 1, TreeShapParams.newBuilder()
+        TreeShapParams path = TreeShapParams.newBuilder()
                 .setFeaturePerturbation(TreeShapParams.FeaturePerturbation.FEATURE_PERTURBATION_PATH_DEPENDENT)
-                .build(), "path_values", "path_base_values");
+                .build();
+        // Walking every path with its covers, on a server with no room for tables.
+        agrees(walking, name, 1, path, "path_values", "path_base_values");
+        // From tables of the covers: enough rows that building them pays, and they are kept.
+        double kept = prism.registry().get("prism.tree_shap.table_cache.entries").gauge().value();
+        agrees(prism, name, COPIES, path, "path_values", "path_base_values");
+        assertEquals(kept + 1, prism.registry().get("prism.tree_shap.table_cache.entries").gauge().value());
     }
 
     @ParameterizedTest

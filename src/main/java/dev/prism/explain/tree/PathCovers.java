@@ -159,6 +159,11 @@ final class PathCovers {
         return covers[at];
     }
 
+    /** Path nodes of all trees together. */
+    int size() {
+        return covers.length;
+    }
+
     /**
      * The game's value at the empty coalition: per target, each leaf's votes weighted by the product
      * of the cover ratios along its path, which telescopes to its cover over its root's; the

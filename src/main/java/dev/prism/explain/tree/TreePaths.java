@@ -9,7 +9,7 @@ import java.util.Optional;
  * gives its feature on the way down: the first feature met on a path is bit 0, the next new one bit
  * 1, and a feature met again keeps its bit. A DAG's shared subtree is copied once per path that
  * reaches it, so every node here has one path from its root and a fixed set of bits; a leaf's path
- * is one row of {@link BackgroundTreeShap}'s tables, its {@link #width} bits wide.
+ * is one row of {@link TabulatedTreeShap}'s tables, its {@link #width} bits wide.
  *
  * <p>Immutable after {@link #unfold}; safe to share between threads.
  */

@@ -24,11 +24,11 @@ import java.util.List;
  * tree_shap: Shapley values of a tree ensemble read from its trees, no model rows. Per request it
  * picks one algorithm and runs it on every instance, rows split across the server's row threads:
  * <ul>
- *   <li>interventional margin values: {@link BackgroundTreeShap}'s tables or the walk
- *       ({@link InterventionalTreeShap}), as {@link ServedEnsemble#plan} decides;</li>
- *   <li>with interactions: {@link InterventionalTreeShapInteractions};</li>
- *   <li>path-dependent: {@link PathDependentTreeShap} (or its interactions), covers counted from the
- *       request's background;</li>
+ *   <li>margin values: tables ({@link TabulatedTreeShap}, from {@link InterventionalTables} or
+ *       {@link PathDependentTables}) or the walk ({@link InterventionalTreeShap},
+ *       {@link PathDependentTreeShap}), as {@link ServedEnsemble#plan} decides;</li>
+ *   <li>interaction values: {@link InterventionalTreeShapInteractions} or
+ *       {@link PathDependentTreeShapInteractions};</li>
  *   <li>rescaled: {@link RescaledTreeShap}, which is not exact and says so.</li>
  * </ul>
  * A score column's margin is the ensemble's target margin as ONNX Runtime lays it out before the
@@ -100,21 +100,35 @@ public final class TreeShapExplainer implements Explainer<TreeShapParams> {
 
     /**
      * Tree walks: every tree for every instance, and for every background row too where the values
-     * come from walking it (rescaled, interactions, or interventional without a table); building a
-     * table or counting covers walks every tree once per background row.
+     * come from walking it (rescaled, interventional interactions, or interventional without a
+     * table); counting covers or building a table walks every tree once per background row.
      */
     @Override
     public long evaluationsNeeded(ExplainInput input, TreeShapParams params) {
         long n = input.instances().rows();
         long rows = input.background().size();
         long trees = params.trees().treeCount();
-        if (params.game() == Game.PATH_DEPENDENT) {
-            return (n + rows) * trees;
-        }
         if (params.output() == Output.MARGIN && !params.interactions()) {
-            return params.ensemble().walks(input.background(), input.instances().rows());
+            return params.ensemble().walks(kind(input, params), input.background(), input.instances().rows());
+        }
+        if (params.game() == Game.PATH_DEPENDENT) {
+            return (n + (params.modelCovers() ? 0 : rows)) * trees;
         }
         return n * rows * trees;
+    }
+
+    /** The tables a request of margin values reads, or builds. */
+    private static TreeTableCache.Kind kind(ExplainInput input, TreeShapParams params) {
+        if (params.game() == Game.INTERVENTIONAL) {
+            return TreeTableCache.Kind.INTERVENTIONAL;
+        }
+        return new TreeTableCache.Kind(Game.PATH_DEPENDENT, params.modelCovers(), needsReach(input, params));
+    }
+
+    /** Only a column laid out as 1 − s needs the path-dependent reach game (see columns). */
+    private static boolean needsReach(ExplainInput input, TreeShapParams params) {
+        return params.game() == Game.PATH_DEPENDENT && params.trees().layout() == ScoreLayout.COMPLEMENT_PAIR
+                && explains(input, 0);
     }
 
     /**
@@ -130,8 +144,8 @@ public final class TreeShapExplainer implements Explainer<TreeShapParams> {
                 + 64L * trees.maxDepth() * Long.BYTES;
         long answer = params.interactions()
                 ? 2L * input.instances().rows() * input.outputCount() * m * m * Double.BYTES : 0;
-        long plan = params.game() == Game.INTERVENTIONAL && params.output() == Output.MARGIN && !params.interactions()
-                ? params.ensemble().planBytes(input.background(), input.instances().rows()) : 0;
+        long plan = params.output() == Output.MARGIN && !params.interactions()
+                ? params.ensemble().planBytes(kind(input, params), input.background(), input.instances().rows()) : 0;
         return perRow * params.ensemble().rows().threads() + answer + plan;
     }
 
@@ -183,8 +197,7 @@ public final class TreeShapExplainer implements Explainer<TreeShapParams> {
             };
         }
         boolean path = params.game() == Game.PATH_DEPENDENT;
-        // Only a column laid out as 1 − s needs the reach game (see columns).
-        boolean reach = path && trees.layout() == ScoreLayout.COMPLEMENT_PAIR && explains(input, 0);
+        boolean reach = needsReach(input, params);
         if (params.interactions()) {
             if (path) {
                 PathDependentTreeShapInteractions pd = params.modelCovers()
@@ -199,18 +212,10 @@ public final class TreeShapExplainer implements Explainer<TreeShapParams> {
             return (i, x, started) -> columns(input, trees, i, x, started,
                     iv.explain(x, input.background(), context::throwIfCancelled), false);
         }
-        if (path) {
-            PathDependentTreeShap pd = params.modelCovers()
-                    ? new PathDependentTreeShap(trees, features, trees.covers().orElseThrow())
-                    : new PathDependentTreeShap(trees, features, input.background(), context::throwIfCancelled);
-            return (i, x, started) -> columns(input, trees, i, x, started, reach
-                    ? pd.explainWithReach(x, context::throwIfCancelled)
-                    : pd.explain(x, context::throwIfCancelled), reach);
-        }
-        ServedEnsemble.Plan plan = params.ensemble().plan(input.background(), input.instances().rows(),
-                context::throwIfCancelled);
+        ServedEnsemble.Plan plan = params.ensemble().plan(kind(input, params), input.background(),
+                input.instances().rows(), context::throwIfCancelled);
         return (i, x, started) -> columns(input, trees, i, x, started, plan.explain(x, context::throwIfCancelled),
-                false);
+                reach);
     }
 
     /** Whether the request explains a score column. */

@@ -37,7 +37,7 @@ class TreeShapExplainerTest {
 
     private List<Explanation> explain(RowBlock rows, int threads, long tableBudget, ProgressSink progress) {
         try (RowThreads rowThreads = new RowThreads(threads)) {
-            ServedEnsemble ensemble = new ServedEnsemble(golden.trees(), null, new BackgroundTableCache(tableBudget),
+            ServedEnsemble ensemble = new ServedEnsemble(golden.trees(), null, new TreeTableCache(tableBudget),
                     rowThreads);
             ExplainInput input = new ExplainInput(rows, golden.background(), new int[] {0}, Link.IDENTITY, 0);
             TreeShapExplainer explainer = new TreeShapExplainer();

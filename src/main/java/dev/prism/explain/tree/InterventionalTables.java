@@ -6,9 +6,10 @@ import dev.prism.model.trees.Trees;
 import java.util.Arrays;
 
 /**
- * Exact interventional TreeSHAP from tables of the background, built once per (ensemble,
- * background) so that an instance costs one lookup per leaf instead of a walk per background row:
- * the same values as {@link InterventionalTreeShap}, O(T·L·D) per instance instead of O(T·L·R·D).
+ * The tables of exact interventional TreeSHAP for one background ({@link TabulatedTreeShap}),
+ * built once per (ensemble, background) so that an instance costs one lookup per leaf instead of a
+ * walk per background row: the same values as {@link InterventionalTreeShap}, O(T·L·D) per instance
+ * instead of O(T·L·R·D).
  *
  * <p>Why a table works: on one path of width d (its distinct features, numbered by
  * {@link TreePaths}), a row enters the leaf's game only through its mask q, the features whose
@@ -23,31 +24,11 @@ import java.util.Arrays;
  *   <li>for i ∈ p: φ_i(p) = Σ_c w(a+b, a) · (G_c[¬p] − G_c[¬p ∪ {i}]), the rows with i ∉ q.</li>
  * </ul>
  * A path's table holds these d values for each of the 2^d masks p, times the leaf's votes at
- * lookup. Building costs O(R·N) to count masks over N unfolded nodes and O(2^d·d²) a path; the
- * table holds Σ 2^d·d doubles ({@link #tableBytes}), which is why callers fall back to walking for
- * deep trees. The base value, Σ_r w_r·margin(r), is each leaf's value times H[full mask].
- *
- * <p>Immutable after {@link #build}; {@link #explain} is safe from any number of threads.
+ * lookup. Building costs O(R·N) to count masks over N unfolded nodes and O(2^d·d²) a path. The base
+ * value, Σ_r w_r·margin(r), is each leaf's value times H[full mask].
  */
-public final class BackgroundTreeShap {
-    private final TreePaths paths;
-    private final int features;
-    /** Per path: where its 2^width · width values start in {@link #table}. */
-    private final int[] tableStart;
-    private final double[] table;
-    private final double[] base;
-
-    private BackgroundTreeShap(TreePaths paths, int features, int[] tableStart, double[] table, double[] base) {
-        this.paths = paths;
-        this.features = features;
-        this.tableStart = tableStart;
-        this.table = table;
-        this.base = base;
-    }
-
-    /** What {@link #build} keeps for this unfolding, in bytes. */
-    static long tableBytes(TreePaths paths) {
-        return paths.tableLength() * Double.BYTES + (long) paths.pathCount() * Integer.BYTES;
+final class InterventionalTables {
+    private InterventionalTables() {
     }
 
     /** What {@link #build} holds while it runs, beyond what it keeps: each path's mask histogram. */
@@ -61,11 +42,6 @@ public final class BackgroundTreeShap {
         return (cells + ((long) widest + 1 << widest)) * Double.BYTES;
     }
 
-    /** Bytes this instance holds beyond the unfolding it reads. */
-    long bytes() {
-        return (long) table.length * Double.BYTES + (long) tableStart.length * Integer.BYTES;
-    }
-
     /**
      * Tabulates a background.
      *
@@ -73,23 +49,18 @@ public final class BackgroundTreeShap {
      * @param cancellation asked before each background row and each block of paths
      * @throws IllegalArgumentException when the table would not fit one array
      */
-    static BackgroundTreeShap build(TreePaths paths, int features, Background background, Cancellation cancellation) {
+    static TabulatedTreeShap build(TreePaths paths, int features, Background background, Cancellation cancellation) {
         if (background.rows().width() != features) {
             throw new IllegalArgumentException("background rows of " + background.rows().width() + " values for "
                     + features + " features");
         }
-        long length = paths.tableLength();
-        if (length > Integer.MAX_VALUE - 16) {
-            throw new IllegalArgumentException("a table of " + length + " values does not fit one array");
-        }
+        int[] tableStart = TabulatedTreeShap.tableStarts(paths);
         int pathCount = paths.pathCount();
-        int[] tableStart = new int[pathCount + 1];
         int[] maskStart = new int[pathCount + 1];
         int widest = 0;
         for (int p = 0; p < pathCount; p++) {
             int d = paths.width[p];
             widest = Math.max(widest, d);
-            tableStart[p + 1] = tableStart[p] + (d << d);
             maskStart[p + 1] = maskStart[p] + (1 << d);
         }
         double[] histogram = new double[maskStart[pathCount]];
@@ -110,7 +81,7 @@ public final class BackgroundTreeShap {
         for (int k = 0; k < base.length; k++) {
             base[k] = trees.base(k);
         }
-        double[] table = new double[(int) length];
+        double[] table = new double[tableStart[pathCount]];
         double[][] weights = InterventionalTreeShap.leafWeights(widest);
         double[][] layers = new double[widest + 1][1 << widest];
         double[] alpha = new double[widest];
@@ -127,7 +98,7 @@ public final class BackgroundTreeShap {
             }
             tabulate(histogram, maskStart[p], d, weights, layers, alpha, table, tableStart[p]);
         }
-        return new BackgroundTreeShap(paths, features, tableStart, table, base);
+        return new TabulatedTreeShap(paths, features, tableStart, table, base, false);
     }
 
     /** One path's table from its histogram H at {@code from}, written at {@code to}. */
@@ -177,70 +148,6 @@ public final class BackgroundTreeShap {
             int at = to + p * d;
             for (int i = 0; i < d; i++) {
                 table[at + i] = (p & (1 << i)) != 0 ? alpha[i] : -beta;
-            }
-        }
-    }
-
-    /**
-     * Explains one instance.
-     *
-     * @param x            the instance, one value per feature
-     * @param cancellation asked before every 64th tree
-     */
-    public TreeShapValues explain(double[] x, Cancellation cancellation) {
-        if (x.length != features) {
-            throw new IllegalArgumentException("an instance of " + x.length + " values for " + features + " features");
-        }
-        Trees trees = paths.trees();
-        Lookup lookup = new Lookup(x, new double[trees.targetCount()][features], trees.scale());
-        int[] roots = paths.roots;
-        for (int t = 0; t < roots.length; t++) {
-            if ((t & 63) == 0) {
-                cancellation.throwIfCancelled();
-            }
-            lookup.descend(roots[t], -1);
-        }
-        return new TreeShapValues(lookup.phi, base.clone());
-    }
-
-    /** One instance's descent: x's mask on every path, and the table's row for it added to φ. */
-    private final class Lookup {
-        private final double[] x;
-        private final double[][] phi;
-        private final double scale;
-        private final TreePaths p = paths;
-        private final Trees trees = paths.trees();
-
-        Lookup(double[] x, double[][] phi, double scale) {
-            this.x = x;
-            this.phi = phi;
-            this.scale = scale;
-        }
-
-        /** Bit j of mask: x passes every split on the path's feature j met so far. */
-        void descend(int node, int mask) {
-            while (p.path[node] < 0) {
-                int cleared = mask & ~(1 << p.bit[node]);
-                if (trees.goesTrue(p.source[node], x[p.feature[node]])) {
-                    descend(p.falseChild[node], cleared);
-                    node = p.trueChild[node];
-                } else {
-                    descend(p.trueChild[node], cleared);
-                    node = p.falseChild[node];
-                }
-            }
-            int path = p.path[node];
-            int d = p.width[path];
-            int at = tableStart[path] + (mask & ((1 << d) - 1)) * d;
-            int leaf = p.leaf[path];
-            int first = p.featureStart[path];
-            int votes = trees.voteCount(leaf);
-            for (int v = 0; v < votes; v++) {
-                double w = scale * trees.voteWeight(leaf, v);
-                double[] phiK = phi[trees.voteTarget(leaf, v)];
-                for (int i = 0; i < d; i++) {
-                    phiK[p.pathFeatures[first + i]] += w * table[at + i];
-                }
             }
         }
     }

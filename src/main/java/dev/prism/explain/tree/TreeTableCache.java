@@ -8,26 +8,26 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The server's {@link BackgroundTreeShap} tables, least recently used first out, bounded in bytes:
- * one per (unfolded ensemble, background), so every request on a model's default background after
- * the first skips the build. A key holds its background's rows and weights and is compared by
- * value, so two requests carrying the same rows share a table and no two backgrounds are ever
- * confused. A table larger than the whole budget is never kept (its request uses it and drops it).
+ * The server's {@link TabulatedTreeShap} tables, least recently used first out, bounded in bytes:
+ * one per (unfolded ensemble, kind of table, background), so every request on a model's default
+ * background after the first skips the build. A key holds its background's rows and weights and is
+ * compared by value, so two requests carrying the same rows share a table and no two backgrounds
+ * are ever confused; a table of the model's stated covers has no background. A table larger than the whole budget is never kept (its request uses it and drops it).
  *
  * <p>Two requests that miss on the same key at once both build; the second to finish finds the
  * first's table and keeps that. Locking: the map and the counters are guarded by {@code this};
  * builds run outside the lock.
  */
-public final class BackgroundTableCache {
+public final class TreeTableCache {
     private final long budgetBytes;
-    private final Map<Key, BackgroundTreeShap> tables = new LinkedHashMap<>(16, 0.75f, true);
+    private final Map<Key, TabulatedTreeShap> tables = new LinkedHashMap<>(16, 0.75f, true);
     private long bytes;
     private long hits;
     private long misses;
     private long evictions;
 
     /** @param budgetBytes the most the kept tables (with their keys) may hold; 0 keeps none */
-    public BackgroundTableCache(long budgetBytes) {
+    public TreeTableCache(long budgetBytes) {
         if (budgetBytes < 0) {
             throw new IllegalArgumentException("the table budget must not be negative");
         }
@@ -38,9 +38,14 @@ public final class BackgroundTableCache {
         return budgetBytes;
     }
 
+    /** What a table tabulates: a game, from the background or the model's stated covers, with the reach game or not. */
+    record Kind(TreeShapParams.Game game, boolean statedCovers, boolean withReach) {
+        static final Kind INTERVENTIONAL = new Kind(TreeShapParams.Game.INTERVENTIONAL, false, false);
+    }
+
     /** The table kept for this ensemble and background, counted as a hit, or empty (a miss). */
-    synchronized Optional<BackgroundTreeShap> find(TreePaths paths, Background background) {
-        BackgroundTreeShap t = tables.get(new Key(paths, background));
+    synchronized Optional<TabulatedTreeShap> find(TreePaths paths, Kind kind, Background background) {
+        TabulatedTreeShap t = tables.get(new Key(paths, kind, background));
         if (t == null) {
             misses++;
             return Optional.empty();
@@ -50,8 +55,8 @@ public final class BackgroundTableCache {
     }
 
     /** Whether a table for this ensemble and background is kept; counts nothing. */
-    synchronized boolean holds(TreePaths paths, Background background) {
-        return tables.containsKey(new Key(paths, background));
+    synchronized boolean holds(TreePaths paths, Kind kind, Background background) {
+        return tables.containsKey(new Key(paths, kind, background));
     }
 
     /**
@@ -59,9 +64,9 @@ public final class BackgroundTableCache {
      *
      * @return the table to use: one another request kept meanwhile, or this one
      */
-    synchronized BackgroundTreeShap keep(TreePaths paths, Background background, BackgroundTreeShap table) {
-        Key key = new Key(paths, background);
-        BackgroundTreeShap kept = tables.get(key);
+    synchronized TabulatedTreeShap keep(TreePaths paths, Kind kind, Background background, TabulatedTreeShap table) {
+        Key key = new Key(paths, kind, background);
+        TabulatedTreeShap kept = tables.get(key);
         if (kept != null) {
             return kept;
         }
@@ -69,9 +74,9 @@ public final class BackgroundTableCache {
         if (size > budgetBytes) {
             return table;
         }
-        Iterator<Map.Entry<Key, BackgroundTreeShap>> oldest = tables.entrySet().iterator();
+        Iterator<Map.Entry<Key, TabulatedTreeShap>> oldest = tables.entrySet().iterator();
         while (bytes + size > budgetBytes && oldest.hasNext()) {
-            Map.Entry<Key, BackgroundTreeShap> e = oldest.next();
+            Map.Entry<Key, TabulatedTreeShap> e = oldest.next();
             bytes -= e.getKey().bytes() + e.getValue().bytes();
             oldest.remove();
             evictions++;
@@ -83,9 +88,9 @@ public final class BackgroundTableCache {
 
     /** Drops every table of an ensemble, once its model version is closed. */
     public synchronized void forget(TreePaths paths) {
-        Iterator<Map.Entry<Key, BackgroundTreeShap>> it = tables.entrySet().iterator();
+        Iterator<Map.Entry<Key, TabulatedTreeShap>> it = tables.entrySet().iterator();
         while (it.hasNext()) {
-            Map.Entry<Key, BackgroundTreeShap> e = it.next();
+            Map.Entry<Key, TabulatedTreeShap> e = it.next();
             if (e.getKey().paths == paths) {
                 bytes -= e.getKey().bytes() + e.getValue().bytes();
                 it.remove();
@@ -113,18 +118,21 @@ public final class BackgroundTableCache {
         return evictions;
     }
 
-    /** An unfolding by identity and a background by value. */
+    /** An unfolding by identity, the kind of table, and a background (or none) by value. */
     private static final class Key {
         final TreePaths paths;
+        final Kind kind;
         final double[] rows;
         final double[] weights;
         final int hash;
 
-        Key(TreePaths paths, Background background) {
+        Key(TreePaths paths, Kind kind, Background background) {
             this.paths = paths;
-            this.rows = background.rows().data();
-            this.weights = background.weights();
-            this.hash = 31 * (31 * System.identityHashCode(paths) + Arrays.hashCode(rows)) + Arrays.hashCode(weights);
+            this.kind = kind;
+            this.rows = background == null ? new double[0] : background.rows().data();
+            this.weights = background == null ? new double[0] : background.weights();
+            this.hash = 31 * (31 * (31 * System.identityHashCode(paths) + kind.hashCode()) + Arrays.hashCode(rows))
+                    + Arrays.hashCode(weights);
         }
 
         long bytes() {
@@ -133,7 +141,8 @@ public final class BackgroundTableCache {
 
         @Override
         public boolean equals(Object o) {
-            return o instanceof Key k && k.paths == paths && k.hash == hash && Arrays.equals(k.rows, rows)
+            return o instanceof Key k && k.paths == paths && k.kind.equals(kind) && k.hash == hash
+                    && Arrays.equals(k.rows, rows)
                     && Arrays.equals(k.weights, weights);
         }
 

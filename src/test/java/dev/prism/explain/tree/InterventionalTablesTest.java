@@ -14,7 +14,7 @@ import java.util.Random;
 import java.util.concurrent.CancellationException;
 import org.junit.jupiter.api.Test;
 
-class BackgroundTreeShapTest {
+class InterventionalTablesTest {
     private static final double TOL = 1e-9;
 
     private static RowBlock block(double[]... rows) {
@@ -25,9 +25,9 @@ class BackgroundTreeShapTest {
         return new RowBlock(rows.length, rows[0].length, data);
     }
 
-    private static BackgroundTreeShap tables(ArrayTrees trees, int features, Background bg) {
+    private static TabulatedTreeShap tables(ArrayTrees trees, int features, Background bg) {
         TreePaths paths = TreePaths.unfold(trees, features, 1 << 20).orElseThrow();
-        return BackgroundTreeShap.build(paths, features, bg, Cancellation.NEVER);
+        return InterventionalTables.build(paths, features, bg, Cancellation.NEVER);
     }
 
     @Test
@@ -67,7 +67,7 @@ class BackgroundTreeShapTest {
             RandomEnsembles gen = new RandomEnsembles(rng, 30, 3);
             ArrayTrees trees = gen.ensemble(25, 8);
             Background bg = gen.background(60, 0.1);
-            BackgroundTreeShap tables = tables(trees, 30, bg);
+            TabulatedTreeShap tables = tables(trees, 30, bg);
             InterventionalTreeShap walk = new InterventionalTreeShap(trees, 30);
             for (int i = 0; i < 5; i++) {
                 double[] x = gen.row(0.1);
@@ -152,8 +152,8 @@ class BackgroundTreeShapTest {
         Cancellation cancelled = () -> {
             throw new CancellationException("stop");
         };
-        assertThrows(CancellationException.class, () -> BackgroundTreeShap.build(paths, 10, bg, cancelled));
-        BackgroundTreeShap tables = BackgroundTreeShap.build(paths, 10, bg, Cancellation.NEVER);
+        assertThrows(CancellationException.class, () -> InterventionalTables.build(paths, 10, bg, cancelled));
+        TabulatedTreeShap tables = InterventionalTables.build(paths, 10, bg, Cancellation.NEVER);
         assertThrows(CancellationException.class, () -> tables.explain(gen.row(0), cancelled));
     }
 }
