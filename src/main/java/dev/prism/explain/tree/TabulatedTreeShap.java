@@ -86,13 +86,19 @@ public final class TabulatedTreeShap {
             }
             lookup.descend(roots[t], -1);
         }
-        return new TreeShapValues(lookup.phi, base.clone());
+        double[] margins = lookup.votes;
+        for (int k = 0; k < margins.length; k++) {
+            margins[k] = margins[k] * trees.scale() + trees.base(k);
+        }
+        return new TreeShapValues(lookup.phi, base.clone(), margins);
     }
 
     /** One instance's descent: x's mask on every path, and the table's row for it added to φ. */
     private final class Lookup {
         private final double[] x;
         private final double[][] phi;
+        /** Per target, the votes of the leaves x reaches (its path passes every split: a full mask). */
+        private final double[] votes;
         private final double scale;
         private final TreePaths p = paths;
         private final Trees trees = paths.trees();
@@ -100,6 +106,7 @@ public final class TabulatedTreeShap {
         Lookup(double[] x, double[][] phi, double scale) {
             this.x = x;
             this.phi = phi;
+            this.votes = new double[trees.targetCount()];
             this.scale = scale;
         }
 
@@ -120,9 +127,14 @@ public final class TabulatedTreeShap {
             int at = tableStart[path] + (mask & ((1 << d) - 1)) * d;
             int leaf = p.leaf[path];
             int first = p.featureStart[path];
-            int votes = trees.voteCount(leaf);
-            for (int v = 0; v < votes; v++) {
-                add(phi[trees.voteTarget(leaf, v)], scale * trees.voteWeight(leaf, v), at, first, d);
+            int count = trees.voteCount(leaf);
+            boolean reached = (mask & ((1 << d) - 1)) == (1 << d) - 1;
+            for (int v = 0; v < count; v++) {
+                int target = trees.voteTarget(leaf, v);
+                add(phi[target], scale * trees.voteWeight(leaf, v), at, first, d);
+                if (reached) {
+                    votes[target] += trees.voteWeight(leaf, v);
+                }
             }
             if (withReach) {
                 add(phi[trees.targetCount()], 1.0 / p.roots.length, at, first, d);

@@ -231,7 +231,7 @@ public final class TreeShapExplainer implements Explainer<TreeShapParams> {
     /** Values per target (and, with reach, the reach game's as one more row) laid out per column. */
     private static Explanation[] columns(ExplainInput input, TreeEnsemble trees, int i, double[] x, long started,
                                          TreeShapValues values, boolean withReach) {
-        double[] margins = trees.margins(x);
+        double[] margins = values.margins() != null ? values.margins() : trees.margins(x);
         Explanation[] row = new Explanation[input.outputCount()];
         for (int k = 0; k < row.length; k++) {
             int column = input.output(k);

@@ -52,6 +52,7 @@ class InterventionalTablesTest {
                     mean += bg.weight(r) * trees.margin(bg.rows().row(r))[k];
                 }
                 assertEquals(mean, got.base()[k], TOL, "case " + c + ", base " + k);
+                assertEquals(trees.margin(x)[k], got.margins()[k], TOL, "case " + c + ", margin " + k);
             }
             shared += gen.shared;
             chains += gen.chains;

@@ -62,6 +62,8 @@ class TreeShapExplainerTest {
         List<Explanation> walked = explain(rows, 2, 0, ProgressSink.NONE);
         for (int i = 0; i < ROWS; i++) {
             assertArrayEquals(one.get(i).attributions(), walked.get(i).attributions(), 1e-12);
+            // The tables' descent finds x's margin on its way, exactly as the ensemble computes it.
+            assertEquals(walked.get(i).modelOutput(), one.get(i).modelOutput(), 0);
         }
         // Each row alone gives its answer in the whole request, bit for bit, by the same algorithm.
         for (int i = 0; i < ROWS; i += 37) {
