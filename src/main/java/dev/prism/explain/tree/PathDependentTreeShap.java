@@ -4,7 +4,6 @@ import dev.prism.linalg.Cancellation;
 import dev.prism.model.Background;
 import dev.prism.model.trees.Trees;
 import java.util.Arrays;
-import java.util.function.Function;
 
 /**
  * Path-dependent TreeSHAP, the game shap 0.51 plays for
@@ -73,7 +72,7 @@ public final class PathDependentTreeShap {
      *                                  path nodes than an array holds
      */
     public PathDependentTreeShap(Trees trees, int features, Background coverRows, Cancellation cancellation) {
-        this(trees, features, checked -> new PathCovers(checked, features, coverRows, cancellation));
+        this(PathDependentGame.counted(trees, features, coverRows, cancellation));
     }
 
     /**
@@ -81,16 +80,16 @@ public final class PathDependentTreeShap {
      * instead of counting a background's.
      */
     public PathDependentTreeShap(Trees trees, int features, double[] nodeCovers) {
-        this(trees, features, checked -> new PathCovers(checked, nodeCovers));
+        this(PathDependentGame.stated(trees, features, nodeCovers));
     }
 
-    private PathDependentTreeShap(Trees trees, int features, Function<Trees, PathCovers> countCovers) {
-        this.trees = trees;
-        this.features = features;
-        this.maxPlayers = Math.min(features, EnsembleCheck.longestPath(trees, features));
-        this.covers = countCovers.apply(trees);
-        this.rules = GaussLegendre.exactUpTo(maxPlayers);
-        this.empty = covers.emptyCoalition(true);
+    private PathDependentTreeShap(PathDependentGame game) {
+        this.trees = game.trees();
+        this.features = game.features();
+        this.maxPlayers = game.maxPlayers();
+        this.covers = game.covers();
+        this.rules = game.rules();
+        this.empty = game.empty();
     }
 
     /**

@@ -4,7 +4,6 @@ import dev.prism.linalg.Cancellation;
 import dev.prism.model.Background;
 import dev.prism.model.trees.Trees;
 import java.util.Arrays;
-import java.util.function.Function;
 
 /**
  * Shapley interaction values of the path-dependent game ({@link PathDependentTreeShap}, covers from
@@ -49,7 +48,7 @@ public final class PathDependentTreeShapInteractions {
      *                                  path nodes than an array holds
      */
     public PathDependentTreeShapInteractions(Trees trees, int features, Background coverRows, Cancellation cancellation) {
-        this(trees, features, checked -> new PathCovers(checked, features, coverRows, cancellation));
+        this(PathDependentGame.counted(trees, features, coverRows, cancellation));
     }
 
     /**
@@ -57,16 +56,16 @@ public final class PathDependentTreeShapInteractions {
      * instead of counting a background's.
      */
     public PathDependentTreeShapInteractions(Trees trees, int features, double[] nodeCovers) {
-        this(trees, features, checked -> new PathCovers(checked, nodeCovers));
+        this(PathDependentGame.stated(trees, features, nodeCovers));
     }
 
-    private PathDependentTreeShapInteractions(Trees trees, int features, Function<Trees, PathCovers> countCovers) {
-        this.trees = trees;
-        this.features = features;
-        this.maxPlayers = Math.min(features, EnsembleCheck.longestPath(trees, features));
-        this.covers = countCovers.apply(trees);
-        this.rules = GaussLegendre.exactUpTo(maxPlayers);
-        this.empty = covers.emptyCoalition(true);
+    private PathDependentTreeShapInteractions(PathDependentGame game) {
+        this.trees = game.trees();
+        this.features = game.features();
+        this.maxPlayers = game.maxPlayers();
+        this.covers = game.covers();
+        this.rules = game.rules();
+        this.empty = game.empty();
     }
 
     /**
