@@ -62,7 +62,8 @@ public final class PrismServer implements AutoCloseable {
     private final MetricsHttpServer metricsHttp;
     private final ModelReloader reloader;
     private RepositoryWatcher watcher;
-    private boolean closed;
+    /** Set once close() begins; read by the Open Inference Protocol's readiness. */
+    private volatile boolean closed;
 
     private PrismServer(ServerOptions options, SecurityOptions security, ServerBuilder<?> builder, ModelLoader loader)
             throws IOException {
@@ -115,10 +116,12 @@ public final class PrismServer implements AutoCloseable {
         AnswerChannels channels = new AnswerChannels(timer, answerWriter, options.admission().streamStall());
         this.explainService = new ExplainServiceImpl(codec, pool, budget, channels, models,
                 new ExplanationMetrics(registry));
+        ModelServiceImpl modelService = new ModelServiceImpl(models, reloader, pool, budget, channels, options.limits());
         builder.executor(callExecutor)
                 .addStreamTracerFactory(new StreamReset())
-                .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(new ModelServiceImpl(models,
-                        reloader, pool, budget, channels, options.limits())), callInterceptors))
+                .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(modelService), callInterceptors))
+                .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(
+                        new OpenInferenceService(models, modelService, () -> !closed)), callInterceptors))
                 .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(explainService), callInterceptors))
                 .addService(RequestParsing.parsedInCall(health.getHealthService()));
         if (security.reflectionAccess() != SecurityOptions.Reflection.OFF) {

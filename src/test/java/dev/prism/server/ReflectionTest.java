@@ -52,6 +52,7 @@ class ReflectionTest {
     private static final String TOKEN = "reflection-test-5c1e7a90d3b24f68";
     private static final List<String> SERVICES = List.of("grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
+            "inference.GRPCInferenceService",
             "prism.v1.ExplainService", "prism.v1.ModelService", ReflectionServices.STATUS_DETAILS_SERVICE);
 
     @TempDir
