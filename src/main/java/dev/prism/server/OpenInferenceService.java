@@ -3,6 +3,7 @@ package dev.prism.server;
 import com.google.protobuf.ByteString;
 import dev.prism.PrismBuild;
 import dev.prism.api.v1.DataType;
+import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.PredictRequest;
 import dev.prism.api.v1.PredictResponse;
 import dev.prism.api.v1.Tensor;
@@ -42,19 +43,33 @@ import java.util.function.BooleanSupplier;
  * memory budget, scheduler, deadline and cancellation), and the {@link PredictResponse} becomes the
  * OIP answer, raw when the request was raw, typed otherwise. The model's score outputs are its OIP
  * outputs, in the model's own datatype. Errors are Prism's statuses, with their details.
+ *
+ * <p>A ModelInfer whose parameters name a method ({@value #EXPLAIN}: e.g. "kernel_shap") is an
+ * explanation instead: Prism's Explain of the inputs with the model's default background, the
+ * method's options taken from the other parameters by their field names in its params message
+ * (e.g. {@code nsamples}), {@code seed} the request's. It answers FP32 tensors {@code attributions}
+ * [instances, features, outputs], {@code base_values} and {@code model_outputs} [instances,
+ * outputs], and {@code standard_errors} when the method estimates them, with the method that ran,
+ * the feature and output names as response parameters. Prism's own Explain stays the rich API.
  */
 final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
     /** What ModelMetadata calls an ONNX model. */
     static final String PLATFORM = "onnx_onnxv1";
 
+    /** The parameter that makes a ModelInfer an explanation, naming the method. */
+    static final String EXPLAIN = "explain";
+
     private final ServedModels models;
     private final ModelServiceImpl predictions;
+    private final ExplainServiceImpl explanations;
     private final BooleanSupplier serving;
 
     /** @param serving whether the server takes new work (false once it drains) */
-    OpenInferenceService(ServedModels models, ModelServiceImpl predictions, BooleanSupplier serving) {
+    OpenInferenceService(ServedModels models, ModelServiceImpl predictions, ExplainServiceImpl explanations,
+                         BooleanSupplier serving) {
         this.models = models;
         this.predictions = predictions;
+        this.explanations = explanations;
         this.serving = serving;
     }
 
@@ -115,6 +130,10 @@ final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceS
 
     @Override
     public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> observer) {
+        if (request.containsParameters(EXPLAIN)) {
+            explain(request, (ServerCallStreamObserver<ModelInferResponse>) observer);
+            return;
+        }
         PredictRequest predict;
         ServedModel model;
         try {
@@ -129,6 +148,25 @@ final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceS
         boolean raw = request.getRawInputContentsCount() > 0;
         predictions.predict(predict, new TranslatingObserver<>(
                 (ServerCallStreamObserver<ModelInferResponse>) observer, p -> inferResponse(request, served, p, raw)));
+    }
+
+    private void explain(ModelInferRequest request, ServerCallStreamObserver<ModelInferResponse> observer) {
+        ExplainRequest explain;
+        ServedModel model;
+        try {
+            model = model(request.getModelName(), request.getModelVersion());
+            if (request.getOutputsCount() > 0) {
+                throw PrismException.invalid(Reason.INVALID_PARAMS, "outputs", "an explanation answers attributions,"
+                        + " base_values, model_outputs and standard_errors; leave outputs unset");
+            }
+            explain = OpenInferenceExplain.request(request, predictRequest(request));
+        } catch (Throwable t) {
+            observer.onError(StatusMapper.toStatus(t));
+            return;
+        }
+        ServedModel served = model;
+        explanations.explain(explain, new TranslatingObserver<>(observer,
+                r -> OpenInferenceExplain.response(request, served, r)));
     }
 
     /** The served model, in the asked version when one is given. */

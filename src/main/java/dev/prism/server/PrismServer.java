@@ -121,7 +121,7 @@ public final class PrismServer implements AutoCloseable {
                 .addStreamTracerFactory(new StreamReset())
                 .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(modelService), callInterceptors))
                 .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(
-                        new OpenInferenceService(models, modelService, () -> !closed)), callInterceptors))
+                        new OpenInferenceService(models, modelService, explainService, () -> !closed)), callInterceptors))
                 .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(explainService), callInterceptors))
                 .addService(RequestParsing.parsedInCall(health.getHealthService()));
         if (security.reflectionAccess() != SecurityOptions.Reflection.OFF) {

@@ -10,9 +10,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
+import dev.prism.api.v1.ExplainRequest;
+import dev.prism.api.v1.ExplainResponse;
+import dev.prism.api.v1.KernelShapParams;
 import dev.prism.api.v1.PredictRequest;
 import dev.prism.api.v1.PredictResponse;
+import dev.prism.api.v1.ResponseFormat;
 import inference.GRPCInferenceServiceGrpc;
+import inference.OpenInferenceGrpc.InferParameter;
 import inference.OpenInferenceGrpc.InferTensorContents;
 import inference.OpenInferenceGrpc.ModelInferRequest;
 import inference.OpenInferenceGrpc.ModelInferResponse;
@@ -147,5 +152,63 @@ class OpenInferenceServiceTest {
         ModelInferResponse named = oip().modelInfer(ok.clone().addOutputs(
                 ModelInferRequest.InferRequestedOutputTensor.newBuilder().setName("probabilities")).build());
         assertEquals(1, named.getOutputsCount());
+    }
+
+    private static InferParameter text(String v) {
+        return InferParameter.newBuilder().setStringParam(v).build();
+    }
+
+    private static InferParameter number(long v) {
+        return InferParameter.newBuilder().setInt64Param(v).build();
+    }
+
+    @Test
+    void anExplainParameterMakesModelInferPrismsExplain() {
+        double[] rows = ServerTestSupport.backgroundRows("breast_cancer", 2);
+        float[] narrow = new float[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            narrow[i] = (float) rows[i];
+        }
+        ExplainResponse prismAnswer = prism.explain().explain(ExplainRequest.newBuilder().setModel("breast_cancer")
+                .addInputs(floats(2, rows)).setKernelShap(KernelShapParams.newBuilder().setNsamples(300)).setSeed(11)
+                .setFormat(ResponseFormat.FORMAT_COMPACT).build());
+        ModelInferResponse oipAnswer = oip().modelInfer(ModelInferRequest.newBuilder().setModelName("breast_cancer")
+                .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("input").setDatatype("FP32")
+                        .addShape(2).addShape(30)).addRawInputContents(raw(narrow))
+                .putParameters("explain", text("kernel_shap")).putParameters("nsamples", number(300))
+                .putParameters("seed", number(11)).build());
+        assertEquals("kernel_shap", oipAnswer.getParametersOrThrow("method").getStringParam());
+        assertEquals(String.join(",", prismAnswer.getFeatureNamesList()),
+                oipAnswer.getParametersOrThrow("feature_names").getStringParam());
+        assertEquals(List.of("attributions", "base_values", "model_outputs", "standard_errors"),
+                oipAnswer.getOutputsList().stream().map(o -> o.getName()).toList());
+        assertEquals(List.of(2L, 30L, 2L), oipAnswer.getOutputs(0).getShapeList());
+        for (int t = 0; t < 4; t++) {
+            float[] got = floatsOf(oipAnswer.getRawOutputContents(t));
+            dev.prism.api.v1.Summary s = prismAnswer.getSummary();
+            List<Double> want = (t == 0 ? s.getAttributions() : t == 1 ? s.getBaseValues()
+                    : t == 2 ? s.getModelOutputs() : s.getStandardErrors()).getDoubleDataList();
+            assertEquals(want.size(), got.length);
+            for (int i = 0; i < got.length; i++) {
+                assertEquals(want.get(i).floatValue(), got[i], "tensor " + t + " value " + i);
+            }
+        }
+    }
+
+    @Test
+    void explanationParametersThatNameNothingAreRefusedByField() {
+        ModelInferRequest.Builder ok = ModelInferRequest.newBuilder().setModelName("iris").addInputs(input("FP32"))
+                .addRawInputContents(raw(FLOWERS)).putParameters("explain", text("exact_shapley"));
+        assertTrue(assertViolation(assertStatus(failure(() -> oip().modelInfer(ok.clone()
+                .putParameters("explain", text("magic")).build())), Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS"),
+                "parameters.explain").contains("kernel_shap"));
+        assertTrue(assertViolation(assertStatus(failure(() -> oip().modelInfer(ok.clone()
+                .putParameters("nsamples", number(10)).build())), Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS"),
+                "parameters.nsamples").startsWith("exact_shapley has no option 'nsamples'"));
+        assertViolation(assertStatus(failure(() -> oip().modelInfer(ok.clone().putParameters("explain",
+                text("kernel_shap")).putParameters("nsamples", text("many")).build())),
+                Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS"), "parameters.nsamples");
+        // The server keeps serving: the same request without the bad parameter explains.
+        assertEquals("exact_shapley", oip().modelInfer(ok.build()).getParametersOrThrow("method").getStringParam());
     }
 }
