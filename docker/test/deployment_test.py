@@ -1,10 +1,11 @@
 """The deployment files against a live Prism: Prometheus, Grafana's queries, the image and compose.
 
 A real Prometheus scrapes a live Prism with the compose scrape config and answers every query of the
-Grafana dashboard; the image's health check runs against that Prism; the compose file and the build
-context are read as Docker reads them. Started by docker/test/run.sh, which sets PRISM_JAR,
-PRISM_MODELS, PROMETHEUS_BIN, PROMTOOL_BIN and BUILDCHECK_BIN. Prism and Prometheus run on free
-loopback ports and are stopped however the test ends.
+Grafana dashboard and the autoscalers' query of the Kubernetes manifests; the image's health check
+runs against that Prism; the compose file and the build context are read as Docker reads them.
+Started by docker/test/run.sh, which sets PRISM_JAR, PRISM_MODELS, PROMETHEUS_BIN, PROMTOOL_BIN,
+BUILDCHECK_BIN and KUBERNETES_RENDERED (deploy/kubernetes/check.sh's rendered overlays). Prism and
+Prometheus run on free loopback ports and are stopped however the test ends.
 """
 
 import json
@@ -23,6 +24,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
 DOCKER = ROOT / "docker"
 DOCKERFILE = DOCKER / "Dockerfile"
@@ -36,6 +39,9 @@ COMPOSE_TARGET = "prism:9464"
 SCRAPE_INTERVAL_S = 1
 # What Grafana's interval variables become here: at least four scrapes, as $__rate_interval does.
 GRAFANA_INTERVALS = {"__rate_interval": "1m", "__interval": "1m", "__range": "5m"}
+# The pod labels a Kubernetes Prometheus adds to each scraped pod's series (the namespace, from
+# __meta_kubernetes_namespace), given here to the one static target: the namespace of the rendered manifests.
+KUBERNETES_NAMESPACE = "prism"
 PRISM_START_S = 180
 IRIS = "5.1,3.5,1.4,0.2"
 BREAST_CANCER = ("17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871,1.095,0.9053,8.589,153.4,"
@@ -90,6 +96,7 @@ class Stack:
         self.prometheus_bin = env_path("PROMETHEUS_BIN")
         self.promtool_bin = env_path("PROMTOOL_BIN")
         self.buildcheck_bin = env_path("BUILDCHECK_BIN")
+        self.kubernetes_rendered = env_path("KUBERNETES_RENDERED")
         self.dir = tempfile.TemporaryDirectory(prefix="prism-deployment-test-")
         self.work = Path(self.dir.name)
         self.processes = []
@@ -115,11 +122,14 @@ class Stack:
         self.metrics_target = f"127.0.0.1:{self.metrics_port}"
 
     def write_scrape_config(self):
-        """The compose scrape config with only Prism's address and the scrape interval changed."""
+        """The compose scrape config with only Prism's address, its pod labels and the scrape interval changed."""
         text = SCRAPE_CONFIG.read_text()
-        if text.count(COMPOSE_TARGET) != 1:
-            raise AssertionError(f"{SCRAPE_CONFIG} should name the target {COMPOSE_TARGET} exactly once")
-        text = text.replace(COMPOSE_TARGET, self.metrics_target)
+        target = re.search(rf'(?m)^(\s*)- targets: \["{re.escape(COMPOSE_TARGET)}"\]$', text)
+        if text.count(COMPOSE_TARGET) != 1 or not target:
+            raise AssertionError(f'{SCRAPE_CONFIG} should name the target {COMPOSE_TARGET} once, as - targets: ["..."]')
+        indent = target.group(1) + "  "
+        text = text.replace(target.group(0), f'{target.group(1)}- targets: ["{self.metrics_target}"]\n'
+                                             f"{indent}labels:\n{indent}  namespace: {KUBERNETES_NAMESPACE}")
         text, intervals = re.subn(r"(?m)^(\s*scrape_interval:\s*)\S+", rf"\g<1>{SCRAPE_INTERVAL_S}s", text)
         if intervals != 1:
             raise AssertionError(f"{SCRAPE_CONFIG} should set scrape_interval once, found {intervals}")
@@ -410,6 +420,78 @@ class PrometheusScrapesPrism(unittest.TestCase):
 
         walk(dashboard["panels"])
 
+
+
+def rendered_overlays():
+    """{overlay: [resource, ...]} of every overlay deploy/kubernetes/check.sh rendered."""
+    overlays = {path.stem: [r for r in yaml.safe_load_all(path.read_text()) if r]
+                for path in sorted(STACK.kubernetes_rendered.glob("*.yaml"))}
+    if not overlays:
+        raise AssertionError(f"no rendered overlays in {STACK.kubernetes_rendered}")
+    return overlays
+
+
+def of_kind(resources, kind):
+    return [r for r in resources if r["kind"] == kind]
+
+
+class KubernetesManifests(unittest.TestCase):
+    def test_the_keda_query_returns_prisms_queue(self):
+        queries = {overlay: trigger["metadata"]["query"]
+                   for overlay, resources in rendered_overlays().items()
+                   for scaledobject in of_kind(resources, "ScaledObject")
+                   for trigger in scaledobject["spec"]["triggers"] if trigger["type"] == "prometheus"}
+        self.assertTrue({"cpu", "gpu"} <= set(queries), queries)
+        for overlay, query in queries.items():
+            with self.subTest(overlay=overlay):
+                [sample] = STACK.query(query)
+                self.assertEqual(STACK.total_served("prism_scheduler_queue_rows"), float(sample["value"][1]))
+                # The namespace selects: another namespace's pods are not Prism's.
+                other = query.replace(f'namespace="{KUBERNETES_NAMESPACE}"', 'namespace="elsewhere"')
+                self.assertNotEqual(query, other)
+                self.assertEqual([], STACK.query(other))
+
+    def test_the_hpa_scales_on_the_keda_query(self):
+        overlays = rendered_overlays()
+        [hpa] = of_kind(overlays["cpu-hpa"], "HorizontalPodAutoscaler")
+        [scaledobject] = of_kind(overlays["cpu"], "ScaledObject")
+        [trigger] = scaledobject["spec"]["triggers"]
+        [metric] = hpa["spec"]["metrics"]
+        external = metric["external"]
+        # What an external metrics adapter asks Prometheus for the metric and its selector.
+        labels = ",".join(f'{k}="{v}"' for k, v in sorted(external["metric"]["selector"]["matchLabels"].items()))
+        query = f'sum({external["metric"]["name"]}{{{labels}}})'
+        self.assertEqual(trigger["metadata"]["query"], query)
+        self.assertEqual(("AverageValue", trigger["metadata"]["threshold"]),
+                         (external["target"]["type"], external["target"]["averageValue"]))
+        self.assertEqual(1, len(STACK.query(query)))
+
+    def test_the_deployments_pass_serve_only_options_it_knows(self):
+        known = set(re.findall(r"--[\w-]+", STACK.prism_cli("serve", "--help").stdout))
+        for overlay, resources in rendered_overlays().items():
+            [deployment] = of_kind(resources, "Deployment")
+            [container] = deployment["spec"]["template"]["spec"]["containers"]
+            self.assertEqual("serve", container["args"][0])
+            options = {a.split("=", 1)[0] for a in container["args"][1:]}
+            with self.subTest(overlay=overlay):
+                self.assertEqual(set(), options - known)
+
+    def test_the_grpc_probes_find_a_serving_prism(self):
+        probes = 0
+        for overlay, resources in rendered_overlays().items():
+            [deployment] = of_kind(resources, "Deployment")
+            [container] = deployment["spec"]["template"]["spec"]["containers"]
+            for kind in ["startupProbe", "readinessProbe", "livenessProbe"]:
+                grpc = container[kind].get("grpc")
+                if grpc is None:
+                    continue
+                probes += 1
+                with self.subTest(overlay=overlay, probe=kind):
+                    # The kubelet's probe: grpc.health.v1 Check of the probe's service ("" is the server).
+                    service = ["--service", grpc["service"]] if grpc.get("service") else []
+                    run = STACK.prism_cli("health", "--target", STACK.prism_target, *service)
+                    self.assertEqual(0, run.returncode, run.stdout + run.stderr)
+        self.assertGreaterEqual(probes, 9, "the cpu, cpu-hpa and gpu overlays probe with gRPC")
 
 
 class ImageAndCompose(unittest.TestCase):

@@ -2,7 +2,8 @@
 # Runs docker/test/deployment_test.py: a real Prometheus, from Debian's prometheus package, scrapes a
 # live Prism with the compose scrape config and answers every query of the Grafana dashboard; the
 # Dockerfile's health check runs against that Prism, and the compose file and build context are read
-# as Docker reads them.
+# as Docker reads them; deploy/kubernetes/check.sh validates the Kubernetes manifests, and the
+# autoscalers' query runs against the same Prometheus.
 #   PRISM_JAR     the server jar (default: <repo>/target/prism.jar)
 #   PRISM_MODELS  the model repository (default: <repo>/models)
 # The package is unpacked with dpkg -x under target/, so nothing is installed and no service starts.
@@ -49,4 +50,8 @@ export PROMTOOL_BIN="$unpacked/usr/bin/promtool"
 # compose-go and Docker's .dockerignore matcher, to check the compose file and the build context.
 export BUILDCHECK_BIN="$root/target/buildcheck"
 (cd "$root/docker/test/buildcheck" && go build -o "$BUILDCHECK_BIN" .)
-exec python3 "$root/docker/test/deployment_test.py"
+# The Kubernetes manifests: rendered and validated offline; the test reads the rendered overlays, with
+# the check's Python (PyYAML).
+"$root/deploy/kubernetes/check.sh"
+export KUBERNETES_RENDERED="$root/target/kubernetes/rendered"
+exec "$root/target/kubernetes/venv/bin/python" "$root/docker/test/deployment_test.py"
