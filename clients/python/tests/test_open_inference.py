@@ -47,3 +47,17 @@ def test_errors_are_prisms_statuses(oip):
     wrong.set_data_from_numpy(FLOWERS[:1, :3])
     with pytest.raises(InferenceServerException, match="StatusCode.INVALID_ARGUMENT"):
         oip.infer("iris", [wrong])
+
+
+def test_an_explain_parameter_answers_prisms_explanation(oip, client):
+    request = triton.InferInput("input", list(FLOWERS.shape), "FP32")
+    request.set_data_from_numpy(FLOWERS)
+    result = oip.infer("iris", [request], parameters={"explain": "exact_shapley"})
+    response = result.get_response()
+    assert response.parameters["method"].string_param == "exact_shapley"
+    attributions = result.as_numpy("attributions")
+    assert attributions.shape == (3, 4, 3)
+    exact = client.explain("iris", FLOWERS, "exact_shapley")
+    np.testing.assert_array_equal(attributions, exact.values.astype(np.float32))
+    np.testing.assert_array_equal(result.as_numpy("base_values"), exact.base_values.astype(np.float32))
+    assert result.as_numpy("standard_errors") is None
