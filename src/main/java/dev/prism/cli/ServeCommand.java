@@ -68,6 +68,17 @@ final class ServeCommand implements Callable<Integer> {
                     + " (default ${DEFAULT-VALUE}).")
     double streamStallSeconds;
 
+    @Option(names = "--max-connection-age-seconds", defaultValue = "0",
+            description = "How long a client connection may live before the server asks the client to reconnect,"
+                    + " so clients balancing over several replicas find new ones; 0 keeps connections"
+                    + " (default ${DEFAULT-VALUE}).")
+    double maxConnectionAgeSeconds;
+
+    @Option(names = "--max-connection-age-grace-seconds", defaultValue = "0",
+            description = "How long calls on such a connection may still run; 0 lets them finish however long"
+                    + " a streamed explanation takes (default ${DEFAULT-VALUE}).")
+    double maxConnectionAgeGraceSeconds;
+
     @Option(names = "--max-streams-per-connection", defaultValue = "128",
             description = "Concurrent calls one connection may open; checked by the transport, before tokens"
                     + " (default ${DEFAULT-VALUE}).")
@@ -166,7 +177,9 @@ final class ServeCommand implements Callable<Integer> {
                     maxQueueDelayMicros, maxQueueRows, crossRequestBatching,
                     Duration.ofNanos((long) (explainQueueWaitSeconds * 1e9)),
                     new ServerOptions.Admission(Math.multiplyExact(memoryBudgetMib, 1024L * 1024L),
-                            Duration.ofNanos((long) (streamStallSeconds * 1e9)), maxStreamsPerConnection),
+                            Duration.ofNanos((long) (streamStallSeconds * 1e9)), maxStreamsPerConnection,
+                            Duration.ofNanos((long) (maxConnectionAgeSeconds * 1e9)),
+                            Duration.ofNanos((long) (maxConnectionAgeGraceSeconds * 1e9))),
                     new ServerOptions.TreeShapSettings(
                             treeShapThreads == 0 ? Runtime.getRuntime().availableProcessors() : treeShapThreads,
                             Math.multiplyExact(treeShapTableCacheMib, 1024L * 1024L)));

@@ -162,6 +162,13 @@ public final class PrismServer implements AutoCloseable {
         NettyServerBuilder builder = security.tls()
                 ? NettyServerBuilder.forAddress(address, ServerTls.credentials(security))
                 : NettyServerBuilder.forAddress(address);
+        ServerOptions.Admission a = options.admission();
+        if (!a.maxConnectionAge().isZero()) {
+            builder.maxConnectionAge(a.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS);
+            if (!a.maxConnectionAgeGrace().isZero()) {
+                builder.maxConnectionAgeGrace(a.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS);
+            }
+        }
         return new PrismServer(options, security, builder.maxInboundMessageSize(options.limits().maxMessageBytes())
                         .maxConcurrentCallsPerConnection(options.admission().maxStreamsPerConnection()),
                 new OnnxModelLoader(options.intraOpThreads()));

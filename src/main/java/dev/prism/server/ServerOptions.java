@@ -66,15 +66,27 @@ public record ServerOptions(
      * @param maxStreamsPerConnection concurrent calls one connection may open (HTTP/2
      *                                MAX_CONCURRENT_STREAMS), enforced by the transport before any
      *                                token is checked
+     * @param maxConnectionAge        how long a connection may live before the server asks its client
+     *                                to reconnect (GOAWAY), so that clients balancing over several
+     *                                replicas find new ones; zero keeps connections
+     * @param maxConnectionAgeGrace   how long calls on such a connection may still run; zero lets
+     *                                them finish, however long a streamed explanation takes
      */
-    public record Admission(long memoryBudgetBytes, Duration streamStall, int maxStreamsPerConnection) {
+    public record Admission(long memoryBudgetBytes, Duration streamStall, int maxStreamsPerConnection,
+                            Duration maxConnectionAge, Duration maxConnectionAgeGrace) {
         public static final Admission DEFAULTS = new Admission(0, Duration.ofSeconds(30), 128);
+
+        /** Connections kept for as long as their clients keep them. */
+        public Admission(long memoryBudgetBytes, Duration streamStall, int maxStreamsPerConnection) {
+            this(memoryBudgetBytes, streamStall, maxStreamsPerConnection, Duration.ZERO, Duration.ZERO);
+        }
 
         public Admission {
             if (memoryBudgetBytes < 0 || streamStall.isNegative() || streamStall.isZero()
-                    || maxStreamsPerConnection < 1) {
-                throw new IllegalArgumentException("the memory budget must not be negative, the stall limit and"
-                        + " the streams per connection must be positive: " + this);
+                    || maxStreamsPerConnection < 1 || maxConnectionAge.isNegative()
+                    || maxConnectionAgeGrace.isNegative()) {
+                throw new IllegalArgumentException("the memory budget and connection ages must not be negative,"
+                        + " the stall limit and the streams per connection must be positive: " + this);
             }
         }
     }
