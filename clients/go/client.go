@@ -6,12 +6,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/resolver"
+	"google.golang.org/grpc/resolver/manual"
 	"google.golang.org/protobuf/proto"
 
 	"prism.dev/prism/clients/go/prismpb"
@@ -74,18 +78,49 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 // (context.DeadlineExceeded for a timeout). Transport security must be chosen:
 // WithInsecure, WithTLS, WithTransportCredentials or credentials in
 // WithDialOptions.
+//
+// Calls are spread round robin over every address target resolves to, so
+// "dns:///prism-headless.ns.svc.cluster.local:50051" balances over the
+// replicas behind a Kubernetes headless Service (they are found again when a
+// server ages a connection out); DialReplicas takes a list of addresses.
 func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
+	return dial(ctx, target, target, nil, opts)
+}
+
+// DialReplicas connects to several Prism servers serving the same models and
+// spreads calls over them round robin, skipping one that cannot be reached;
+// it returns once one of them is ready. Otherwise it is Dial.
+func DialReplicas(ctx context.Context, addresses []string, opts ...Option) (*Client, error) {
+	if len(addresses) == 0 {
+		return nil, errors.New("prism: DialReplicas needs at least one address")
+	}
+	r := manual.NewBuilderWithScheme(fmt.Sprintf("prism-replicas-%d", replicaSets.Add(1)))
+	state := resolver.State{}
+	for _, a := range addresses {
+		state.Addresses = append(state.Addresses, resolver.Address{Addr: a})
+	}
+	r.InitialState(state)
+	return dial(ctx, r.Scheme()+":///replicas", strings.Join(addresses, ","), grpc.WithResolvers(r), opts)
+}
+
+// replicaSets numbers DialReplicas' resolvers, each its own scheme.
+var replicaSets atomic.Int64
+
+func dial(ctx context.Context, target, name string, resolve grpc.DialOption, opts []Option) (*Client, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
 	}
-	dial := o.dial
+	dial := append([]grpc.DialOption{grpc.WithDefaultServiceConfig(`{"loadBalancingPolicy":"round_robin"}`)}, o.dial...)
 	if o.creds != nil {
 		dial = append([]grpc.DialOption{grpc.WithTransportCredentials(o.creds)}, dial...)
 	}
+	if resolve != nil {
+		dial = append(dial, resolve)
+	}
 	conn, err := grpc.NewClient(target, dial...)
 	if err != nil {
-		return nil, fmt.Errorf("prism: dial %s: %w", target, err)
+		return nil, fmt.Errorf("prism: dial %s: %w", name, err)
 	}
 	c := &Client{
 		conn:    conn,
@@ -99,7 +134,7 @@ func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
 	for state := conn.GetState(); state != connectivity.Ready; state = conn.GetState() {
 		if !conn.WaitForStateChange(ctx, state) {
 			conn.Close()
-			return nil, fmt.Errorf("prism: cannot connect to %s (connection %s): %w", target, state, ctx.Err())
+			return nil, fmt.Errorf("prism: cannot connect to %s (connection %s): %w", name, state, ctx.Err())
 		}
 	}
 	return c, nil

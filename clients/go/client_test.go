@@ -775,3 +775,39 @@ func TestTreeSHAPInteractionsAreAnArrayWhoseRowsSumToTheAttributions(t *testing.
 		t.Errorf("interactions without asking: %v", plain.Interactions)
 	}
 }
+
+func TestDialReplicasSpreadsCallsAndSkipsOneThatIsDown(t *testing.T) {
+	// A port nothing listens on stands for a replica that is down.
+	dead, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadAddr := dead.Addr().String()
+	dead.Close()
+	ctx := testContext(t)
+	c, err := prism.DialReplicas(ctx, []string{deadAddr, srv.Target}, prism.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := 0; i < 6; i++ {
+		if _, err := c.Model(ctx, "iris"); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	if _, err := prism.DialReplicas(ctx, nil, prism.WithInsecure()); err == nil {
+		t.Error("no addresses: want an error")
+	}
+}
+
+func TestADNSTargetBalancesOverWhatItResolvesTo(t *testing.T) {
+	ctx := testContext(t)
+	c, err := prism.Dial(ctx, "dns:///"+srv.Target, prism.WithInsecure())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Model(ctx, "iris"); err != nil {
+		t.Fatal(err)
+	}
+}

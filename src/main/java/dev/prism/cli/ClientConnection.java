@@ -61,7 +61,10 @@ final class ClientConnection {
         } catch (IOException | IllegalArgumentException e) {
             throw new ParameterException(spec.commandLine(), "cannot use the TLS files: " + e.getMessage());
         }
-        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target, credentials);
+        // round_robin spreads calls over every address the target resolves to: the replicas behind a
+        // headless Service (dns:///prism-headless.ns.svc.cluster.local:50051), or one server.
+        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target, credentials)
+                .defaultLoadBalancingPolicy("round_robin");
         if (token != null) {
             Metadata headers = new Metadata();
             headers.put(AUTHORIZATION, "Bearer " + token);

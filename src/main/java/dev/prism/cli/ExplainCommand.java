@@ -46,7 +46,8 @@ final class ExplainCommand implements Callable<Integer> {
 
     private static final int BAR = 28;
 
-    @Option(names = "--target", defaultValue = "localhost:50051", description = "Server address (default ${DEFAULT-VALUE}).")
+    @Option(names = "--target", defaultValue = "localhost:50051", description = "Server address, or a name resolving to"
+            + " several replicas (dns:///host:port), whose calls are spread round robin (default ${DEFAULT-VALUE}).")
     String target;
 
     @Option(names = "--model", required = true, description = "Model name.")

@@ -24,7 +24,8 @@ final class HealthCommand implements Callable<Integer> {
     static final int NOT_SERVING = 1;
     static final int UNREACHABLE = 2;
 
-    @Option(names = "--target", defaultValue = "localhost:50051", description = "Server address (default ${DEFAULT-VALUE}).")
+    @Option(names = "--target", defaultValue = "localhost:50051", description = "Server address, or a name resolving to"
+            + " several replicas (dns:///host:port), whose calls are spread round robin (default ${DEFAULT-VALUE}).")
     String target;
 
     @Option(names = "--service", defaultValue = "",

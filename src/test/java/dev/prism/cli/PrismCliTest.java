@@ -41,6 +41,15 @@ class PrismCliTest {
     }
 
     @Test
+    void aDnsTargetReachesEveryAddressTheNameResolvesTo() {
+        // What a headless Service gives a client: a name for the replicas, balanced round robin.
+        CliRun r = run("explain", "--target", "dns:///127.0.0.1:" + server.port(), "--model", "iris",
+                "--instance", "5.1,3.5,1.4,0.2", "--method", "exact_shapley");
+        assertEquals(0, r.exit(), r.err());
+        assertTrue(r.out().contains("iris / exact_shapley / output setosa"), r.out());
+    }
+
+    @Test
     void explainPrintsEachOutputsAttributionsSortedByMagnitude() {
         CliRun r = run("explain", "--target", "localhost:" + server.port(), "--model", "iris",
                 "--instance", "5.1,3.5,1.4,0.2");
