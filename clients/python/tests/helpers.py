@@ -28,6 +28,7 @@ class Server:
     target: str
     metrics_url: str
     models: Path
+    process: subprocess.Popen
 
     def explain_requests(self) -> float:
         """Explain and StreamExplain requests the server has received, from its gRPC metrics."""
@@ -102,7 +103,7 @@ def start_prism(*extra_args: str):
         process.kill()
         pytest.fail(f"Prism did not start within {START_SECONDS} s:\n{''.join(log)}")
     try:
-        yield Server(f"127.0.0.1:{ready.group(1)}", f"http://127.0.0.1:{ready.group(2)}/metrics", models)
+        yield Server(f"127.0.0.1:{ready.group(1)}", f"http://127.0.0.1:{ready.group(2)}/metrics", models, process)
     finally:
         process.terminate()
         try:

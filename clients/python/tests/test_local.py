@@ -67,7 +67,8 @@ def test_tls_options(tmp_path):
 
 def test_default_channel_options_can_be_overridden():
     options = dict(_channel.options([("grpc.max_receive_message_length", 1024), ("grpc.enable_retries", 0)]))
-    assert options == {"grpc.max_receive_message_length": 1024, "grpc.enable_retries": 0}
+    assert options == {"grpc.max_receive_message_length": 1024, "grpc.lb_policy_name": "round_robin",
+                       "grpc.enable_retries": 0}
 
 
 def _image_result(instance_shape, outputs=1):

@@ -108,8 +108,8 @@ class _RecordingStub:
 def recorded(server):
     """A client whose StreamExplain events are also recorded raw, as its background reader gets them."""
     with Client(server.target, timeout=120) as c:
-        stub = _RecordingStub(c._explain)
-        c._explain = stub
+        stub = _RecordingStub(c._replicas[0].explain)
+        c._replicas[0].explain = stub
         yield c, stub.events
 
 

@@ -7,10 +7,27 @@ from typing import Any
 import grpc
 
 # Compact responses of large global jobs pass gRPC's 4 MiB default (10,000 instances x 64 features x
-# 10 outputs is 51 MB of attributions).
-DEFAULT_OPTIONS = {"grpc.max_receive_message_length": 1 << 30}
+# 10 outputs is 51 MB of attributions). round_robin spreads calls over every address a name resolves
+# to (a headless Service's pods); gRPC's default, pick_first, would send them all to one.
+DEFAULT_OPTIONS = {"grpc.max_receive_message_length": 1 << 30, "grpc.lb_policy_name": "round_robin"}
+
+# Target schemes whose address part may itself hold commas (ipv4:a:1,b:2), so never split.
+_SCHEMES = ("dns:", "ipv4:", "ipv6:", "unix:", "unix-abstract:", "vsock:")
 
 Pem = bytes | str | os.PathLike
+
+
+def targets(target: str | Sequence[str]) -> list[str]:
+    """The replicas to call: a list of targets, a comma-separated string of them, or one target
+    (e.g. "dns:///prism-headless:8001", which round_robin spreads over the addresses it resolves to)."""
+    if isinstance(target, str):
+        names = [target] if target.startswith(_SCHEMES) else target.split(",")
+    else:
+        names = list(target)
+    names = [n.strip() for n in names]
+    if not names or not all(names):
+        raise ValueError(f"target must name at least one server, with no empty entries; got {target!r}")
+    return names
 
 
 def credentials(*, credentials: grpc.ChannelCredentials | None, tls: bool | None, root_certificates: Pem | None,

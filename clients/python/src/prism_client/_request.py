@@ -80,6 +80,16 @@ def explain_request(model: ModelInfo, x: Any, method: str, params: Mapping[str, 
     return request, SentInstances(data, _inputs.index(x), model.instance_shape)
 
 
+def with_instances(request: explain_service_pb2.ExplainRequest, batch: np.ndarray,
+                   model: ModelInfo) -> explain_service_pb2.ExplainRequest:
+    """A copy of the request that explains the instances `batch` ([instances, *instance shape])."""
+    copy = explain_service_pb2.ExplainRequest()
+    copy.CopyFrom(request)
+    del copy.inputs[:]
+    copy.inputs.append(_input_tensor(batch, model))
+    return copy
+
+
 def _time_budget_nanos(budget: Any) -> int:
     """A time budget (seconds as a number, or a timedelta) in whole nanoseconds, at least one."""
     if isinstance(budget, datetime.timedelta):

@@ -1,12 +1,14 @@
 """The blocking client."""
 
-from collections.abc import Iterator, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import numpy as np
 
-from . import _channel, _request, _stream, errors, results
+from . import _channel, _chunks, _inputs, _request, _stream, errors, results
 from ._progress import ProgressBar
 from ._proto.prism.v1 import explain_service_pb2_grpc, model_service_pb2, model_service_pb2_grpc
 from ._request import TimeBudget
@@ -14,11 +16,25 @@ from .models import ModelInfo, model_info
 from .results import ExplainResult, Progress, SentInstances
 
 
+@dataclass
+class _Replica:
+    """One target's channel and stubs."""
+
+    target: str
+    channel: grpc.Channel
+    models: Any
+    explain: Any
+
+
 class Client:
-    """A blocking client of a Prism server.
+    """A blocking client of a Prism server, or of a fleet of them.
 
     Args:
-        target: "host:port".
+        target: "host:port"; a name that resolves to several servers, e.g.
+            "dns:///prism-headless.ns.svc.cluster.local:8001"; or several targets, as a list or a
+            comma-separated string. Calls are spread with gRPC's round_robin policy over the
+            addresses of a name, and in turn over several targets (one channel each); a large
+            `explain` with `chunk_rows=` runs on all of them at once.
         credentials: gRPC channel credentials, for full control over TLS.
         tls: use TLS with the system's root certificates (implied by the options below).
         root_certificates, certificate_chain, private_key: PEM bytes, a PEM string or a file path:
@@ -31,10 +47,11 @@ class Client:
             a long job with its own `timeout=`, with this, or with `time_budget=` (kernel_shap,
             permutation_shap, lime), which answers from what it evaluated instead of failing.
         metadata: (key, value) pairs or a mapping sent with every call, e.g. an authorization header.
-        options: gRPC channel options, e.g. [("grpc.ssl_target_name_override", "prism.internal")].
+        options: gRPC channel options, e.g. [("grpc.ssl_target_name_override", "prism.internal")];
+            ("grpc.lb_policy_name", "pick_first") undoes the round_robin default.
     """
 
-    def __init__(self, target: str, *, credentials: grpc.ChannelCredentials | None = None, tls: bool | None = None,
+    def __init__(self, target: str | Sequence[str], *, credentials: grpc.ChannelCredentials | None = None, tls: bool | None = None,
                  root_certificates: _channel.Pem | None = None, certificate_chain: _channel.Pem | None = None,
                  private_key: _channel.Pem | None = None, timeout: float | None = None,
                  explain_timeout: float | None = None,
@@ -43,15 +60,25 @@ class Client:
         creds = _channel.credentials(credentials=credentials, tls=tls, root_certificates=root_certificates,
                                      certificate_chain=certificate_chain, private_key=private_key)
         channel_options = _channel.options(options)
-        self._channel = (grpc.secure_channel(target, creds, channel_options) if creds
-                         else grpc.insecure_channel(target, channel_options))
+        self._replicas = []
+        for name in _channel.targets(target):
+            channel = (grpc.secure_channel(name, creds, channel_options) if creds
+                       else grpc.insecure_channel(name, channel_options))
+            self._replicas.append(_Replica(name, channel, model_service_pb2_grpc.ModelServiceStub(channel),
+                                           explain_service_pb2_grpc.ExplainServiceStub(channel)))
+        # next() on a cycle is atomic under the GIL, so threads sharing the client need no lock.
+        self._turns = itertools.cycle(self._replicas)
         self._settings = _channel.CallSettings(timeout, explain_timeout, metadata)
-        self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
-        self._explain = explain_service_pb2_grpc.ExplainServiceStub(self._channel)
         self._infos: dict[str, ModelInfo] = {}
 
+    @property
+    def targets(self) -> list[str]:
+        """The targets this client calls, one per channel."""
+        return [r.target for r in self._replicas]
+
     def close(self) -> None:
-        self._channel.close()
+        for r in self._replicas:
+            r.channel.close()
 
     def __enter__(self) -> "Client":
         return self
@@ -61,28 +88,30 @@ class Client:
 
     def models(self, *, timeout: float | None = None) -> list[ModelInfo]:
         """Every model the server has loaded, sorted by name."""
-        response = self._call(self._models.ListModels, model_service_pb2.ListModelsRequest(), timeout)
+        response = self._call(next(self._turns).models.ListModels, model_service_pb2.ListModelsRequest(), timeout)
         infos = [model_info(m) for m in response.models]
         self._infos.update((m.name, m) for m in infos)
         return infos
 
     def model(self, name: str, *, timeout: float | None = None) -> ModelInfo:
         """One model's signature, names and capabilities; NotFoundError for an unknown name."""
-        info = model_info(self._call(self._models.GetModel, model_service_pb2.GetModelRequest(name=name), timeout))
+        info = model_info(self._call(next(self._turns).models.GetModel, model_service_pb2.GetModelRequest(name=name), timeout))
         self._infos[name] = info
         return info
 
     def predict(self, model: str, X: Any, *, timeout: float | None = None) -> np.ndarray:
         """The model's scores for the instances: [instances, outputs], columns as `model(name).output_names`."""
         request = _request.predict_request(self._info(model, timeout), X)
-        return results.predictions(self._call(self._models.Predict, request, timeout))
+        return results.predictions(self._call(next(self._turns).models.Predict, request, timeout))
 
     def explain(self, model: str, X: Any, method: str = "kernel_shap", *, background: Any = None,
                 background_weights: Any = None, background_kmeans: int = 0,
                 outputs: str | Sequence[str] | None = None, seed: int | None = None, link: str | None = None,
                 feature_groups: Any = None, baseline: Any = None, time_budget: TimeBudget | None = None,
                 params: Mapping[str, Any] | None = None, diagnostics: bool = False, progress: bool = False,
-                timeout: float | None = None, **method_params: Any) -> ExplainResult:
+                timeout: float | None = None, chunk_rows: int | None = None, concurrency: int | None = None,
+                on_chunk: Callable[[str, int, int], None] | None = None,
+                **method_params: Any) -> ExplainResult:
         """Explains the instances `X` (one or many; numpy array or pandas DataFrame).
 
         Args:
@@ -108,13 +137,37 @@ class Client:
             timeout: this call's deadline in seconds (default: the client's `explain_timeout`, none
                 unless set). When it passes, the call fails with DeadlineExceededError and the work
                 done is dropped; `time_budget` returns the estimates of that moment instead.
+                With `chunk_rows`, the deadline of each chunk's call.
+            chunk_rows: split the instances into requests of this many rows, run `concurrency` at
+                once over the client's targets, and merge the answers in order into one result
+                (`elapsed_seconds` is then the sum of the chunks' server times). A chunk refused
+                as UNAVAILABLE (its server died, or drains for shutdown) is sent again to another
+                target, which is then preferred for the rest of the job; the call fails when
+                every target has refused, or at any other error. Use a method whose answer for a
+                row does not depend on the rows beside it (any seeded method does), so that the
+                merged result equals one call's. Not with progress=True.
+            concurrency: chunks in flight at once (default: one per target, or 4 for a single
+                target, whose name may resolve to several servers).
+            on_chunk: called as `on_chunk(target, start, stop)` from a worker thread when the
+                rows [start, stop) have been answered by `target`.
         """
+        if chunk_rows is not None:
+            if progress:
+                raise ValueError("progress=True cannot follow a job split by chunk_rows")
+            return self._explain_in_chunks(
+                model, X, method, params, method_params, timeout, diagnostics, chunk_rows, concurrency,
+                on_chunk, background=background, background_weights=background_weights,
+                background_kmeans=background_kmeans, outputs=outputs, seed=seed, link=link,
+                feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
+        if concurrency is not None or on_chunk is not None:
+            raise ValueError("concurrency= and on_chunk= go with chunk_rows=")
         request, sent = self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
             seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
         if not progress:
-            return results.result(self._call(self._explain.Explain, request, timeout, explaining=True), sent)
+            return results.result(self._call(next(self._turns).explain.Explain, request, timeout, explaining=True),
+                                  sent)
         bar = ProgressBar(f"{model} {method}")
         finished = False
         events = self._events(request, sent, timeout)
@@ -151,6 +204,32 @@ class Client:
             seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
         return self._events(request, sent, timeout)
 
+    def _explain_in_chunks(self, model: str, X: Any, method: str, params: Mapping[str, Any] | None,
+                           method_params: Mapping[str, Any], timeout: float | None, diagnostics: bool,
+                           chunk_rows: int, concurrency: int | None,
+                           on_chunk: Callable[[str, int, int], None] | None, **request_fields: Any) -> ExplainResult:
+        """`explain` of consecutive chunks of X, spread over the targets and merged in order."""
+        request, sent = self._explain_request(model, X, method, params, method_params, timeout, diagnostics,
+                                              **request_fields)
+        rows = _inputs.instances(X, self._info(model, timeout))
+        spans = _chunks.bounds(rows.shape[0], chunk_rows)
+        requests = [_request.with_instances(request, rows[start:stop], self._info(model, timeout))
+                    for start, stop in spans]
+        parts_sent = [results.SentInstances(None if sent.data is None else sent.data[start:stop], None,
+                                            sent.instance_shape) for start, stop in spans]
+
+        def call(replica: _Replica, i: int) -> ExplainResult:
+            response = self._call(replica.explain.Explain, requests[i], timeout, explaining=True)
+            return results.result(response, parts_sent[i])
+
+        def answered(replica: _Replica, i: int) -> None:
+            if on_chunk is not None:
+                on_chunk(replica.target, *spans[i])
+
+        workers = concurrency if concurrency is not None else (len(self._replicas) if len(self._replicas) > 1 else 4)
+        parts = _chunks.run(range(len(spans)), self._replicas, call, workers, answered)
+        return results.concatenated(parts, sent)
+
     def _explain_request(self, model: str, X: Any, method: str, params: Mapping[str, Any] | None,
                          method_params: Mapping[str, Any], timeout: float | None, diagnostics: bool,
                          **request_fields: Any) -> tuple[Any, SentInstances]:
@@ -162,7 +241,8 @@ class Client:
                 ) -> Iterator[Progress | ExplainResult]:
         """The call's items, read in the background: each is the latest state, never a backlog."""
         settings = self._settings(timeout, explaining=True)
-        return _stream.drained(lambda: self._explain.StreamExplain(request, **settings), sent)
+        explain = next(self._turns).explain
+        return _stream.drained(lambda: explain.StreamExplain(request, **settings), sent)
 
     def _info(self, model: str, timeout: float | None) -> ModelInfo:
         return self._infos.get(model) or self.model(model, timeout=timeout)

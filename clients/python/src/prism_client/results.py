@@ -1,5 +1,6 @@
 """Explanations as numpy arrays, progress events, and the conversion to shap."""
 
+import dataclasses
 import math
 import warnings as _warnings
 from collections.abc import Iterable
@@ -358,3 +359,35 @@ def _from_explanations(explanations: Any, outputs: list[str], shape: tuple[int, 
     diagnostics = Diagnostics(**{name: column if present.get(name, True) else None
                                  for name, column in columns.items()})
     return values, std_errors if has_errors else None, base_values, model_outputs, diagnostics
+
+
+def concatenated(parts: list[ExplainResult], sent: SentInstances) -> ExplainResult:
+    """One result from the results of consecutive chunks of the instances `sent`, in order: the
+    per-instance arrays end to end, `mean_abs_values` over all the instances, `elapsed_seconds`
+    the sum of the chunks' server times, `partial` when any chunk was."""
+    first = parts[0]
+    values = np.concatenate([p.values for p in parts])
+    diagnostics = None
+    if first._diagnostics is not None:
+        diagnostics = Diagnostics(**{
+            f.name: _joined([getattr(p.diagnostics, f.name) for p in parts], [p.instances for p in parts],
+                            len(first.output_names))
+            for f in dataclasses.fields(Diagnostics)})
+    warnings = tuple(dict.fromkeys(w for p in parts for w in p.warnings))
+    return ExplainResult(
+        model=first.model, method=first.method, feature_names=first.feature_names,
+        output_names=first.output_names, values=values,
+        base_values=np.concatenate([p.base_values for p in parts]),
+        model_outputs=np.concatenate([p.model_outputs for p in parts]),
+        std_errors=None if first.std_errors is None else np.concatenate([p.std_errors for p in parts]),
+        data=sent.data, mean_abs_values=np.abs(values).mean(axis=0),
+        elapsed_seconds=sum(p.elapsed_seconds for p in parts), partial=any(p.partial for p in parts),
+        diagnostics=diagnostics, index=sent.index, instance_shape=sent.instance_shape, warnings=warnings,
+        interactions=None if first.interactions is None else np.concatenate([p.interactions for p in parts]))
+
+
+def _joined(columns: list[np.ndarray | None], rows: list[int], outputs: int) -> np.ndarray | None:
+    """A diagnostics column over all chunks; NaN for the chunks where an optional one is absent."""
+    if all(c is None for c in columns):
+        return None
+    return np.concatenate([np.full((n, outputs), np.nan) if c is None else c for c, n in zip(columns, rows)])
