@@ -298,4 +298,23 @@ class TokenAuthTest {
             }
         }
     }
+
+    @Test
+    void theOpenInferenceProtocolKeepsToTheSameTokensAndModels() {
+        inference.OpenInferenceGrpc.ModelInferRequest infer = inference.OpenInferenceGrpc.ModelInferRequest.newBuilder()
+                .setModelName("diabetes").addInputs(inference.OpenInferenceGrpc.ModelInferRequest.InferInputTensor
+                        .newBuilder().setName("input").setDatatype("FP32").addShape(1).addShape(10)
+                        .setContents(inference.OpenInferenceGrpc.InferTensorContents.newBuilder()
+                                .addAllFp32Contents(java.util.Collections.nCopies(10, 0.01f)))).build();
+        assertStatus(failure(() -> as(inference.GRPCInferenceServiceGrpc.newBlockingStub(channel), null)
+                .modelInfer(infer)), Status.Code.UNAUTHENTICATED, UNAUTHENTICATED);
+        // A token for iris alone may not use diabetes, nor learn whether it is served.
+        assertStatus(failure(() -> as(inference.GRPCInferenceServiceGrpc.newBlockingStub(channel), "Bearer " + IRIS_TOKEN)
+                .modelInfer(infer)), Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
+        assertStatus(failure(() -> as(inference.GRPCInferenceServiceGrpc.newBlockingStub(channel), "Bearer " + IRIS_TOKEN)
+                .modelMetadata(inference.OpenInferenceGrpc.ModelMetadataRequest.newBuilder().setName("diabetes").build())),
+                Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
+        assertEquals(1, as(inference.GRPCInferenceServiceGrpc.newBlockingStub(channel), "Bearer " + EVERY_MODEL_TOKEN)
+                .modelInfer(infer).getOutputsCount());
+    }
 }
