@@ -185,3 +185,16 @@ def test_leaving_early_cancels_the_servers_work_and_stops_the_reader(server):
         await cancelled(before + 3)
 
     run(calls, server.target)
+
+
+def test_several_targets_take_the_calls_in_turn(server):
+    before = server.explain_requests()
+
+    async def calls(client):
+        return [await client.explain("iris", FLOWERS, "exact_shapley") for _ in range(4)]
+
+    # The same server twice stands for two replicas: each channel takes every other call.
+    results = run(calls, [server.target, server.target])
+    assert len(results) == 4 and all(r.method == "exact_shapley" for r in results)
+    np.testing.assert_array_equal(results[0].values, results[3].values)
+    assert server.explain_requests() == before + 4

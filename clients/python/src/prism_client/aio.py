@@ -1,5 +1,6 @@
 """The asyncio client, on grpc.aio: the same surface as `Client`, with async methods."""
 
+import itertools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
@@ -21,7 +22,8 @@ class AsyncClient:
     Use it as `async with AsyncClient(target) as client:` or call `await client.close()`.
     """
 
-    def __init__(self, target: str, *, credentials: grpc.ChannelCredentials | None = None, tls: bool | None = None,
+    def __init__(self, target: str | Sequence[str], *, credentials: grpc.ChannelCredentials | None = None,
+                 tls: bool | None = None,
                  root_certificates: _channel.Pem | None = None, certificate_chain: _channel.Pem | None = None,
                  private_key: _channel.Pem | None = None, timeout: float | None = None,
                  explain_timeout: float | None = None,
@@ -30,15 +32,28 @@ class AsyncClient:
         creds = _channel.credentials(credentials=credentials, tls=tls, root_certificates=root_certificates,
                                      certificate_chain=certificate_chain, private_key=private_key)
         channel_options = _channel.options(options)
-        self._channel = (grpc.aio.secure_channel(target, creds, channel_options) if creds
-                         else grpc.aio.insecure_channel(target, channel_options))
+        # One channel per target, taken in turn by each call (as Client does); a dns:/// target's
+        # channel spreads its calls over the addresses it resolves to by itself (round_robin).
+        self._channels = [grpc.aio.secure_channel(name, creds, channel_options) if creds
+                          else grpc.aio.insecure_channel(name, channel_options) for name in _channel.targets(target)]
+        self._stubs = itertools.cycle([(model_service_pb2_grpc.ModelServiceStub(c),
+                                        explain_service_pb2_grpc.ExplainServiceStub(c)) for c in self._channels])
         self._settings = _channel.CallSettings(timeout, explain_timeout, metadata)
-        self._models = model_service_pb2_grpc.ModelServiceStub(self._channel)
-        self._explain = explain_service_pb2_grpc.ExplainServiceStub(self._channel)
         self._infos: dict[str, ModelInfo] = {}
 
+    @property
+    def _models(self) -> model_service_pb2_grpc.ModelServiceStub:
+        """The next replica's model service."""
+        return next(self._stubs)[0]
+
+    @property
+    def _explain(self) -> explain_service_pb2_grpc.ExplainServiceStub:
+        """The next replica's explain service."""
+        return next(self._stubs)[1]
+
     async def close(self) -> None:
-        await self._channel.close()
+        for c in self._channels:
+            await c.close()
 
     async def __aenter__(self) -> "AsyncClient":
         return self
