@@ -121,3 +121,9 @@ def test_renamed_feature_columns_one_output_and_bad_columns(replicas, spark):
     with pytest.raises(ValueError, match="clash"):
         explain_dataframe(clash, "iris", target, feature_columns=["x0", "x1", "x2", "x3"],
                           key_columns=[base_value_column("setosa")])
+
+
+def test_without_pyspark_the_error_says_which_extra_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)  # as if pyspark were not installed
+    with pytest.raises(ImportError, match=r"pip install 'prism-client\[spark\]'"):
+        explain_dataframe(None, "iris", "127.0.0.1:1")
