@@ -22,7 +22,7 @@ if [[ "$(cat "$venv/.prism-test-env" 2>/dev/null)" != "$stamp" ]]; then
   echo "run-tests: installing the test environment into $venv..." >&2
   "$python" -m venv --clear "$venv"
   # requirements-test.txt pins every distribution, the package's dependencies included.
-  "$venv/bin/pip" install "${pip[@]}" -c "$here/requirements-test.txt" setuptools "$here[test,pandas,shap,progress]"
+  "$venv/bin/pip" install "${pip[@]}" -c "$here/requirements-test.txt" setuptools "$here[test,pandas,shap,progress,spark]"
   echo "$stamp" > "$venv/.prism-test-env"
 else
   # The dependencies are in place: reinstall only the package, offline, so the tests see the current sources.
