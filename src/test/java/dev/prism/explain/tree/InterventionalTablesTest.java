@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.prism.explain.tree.ArrayTrees.Mode;
 import dev.prism.linalg.Cancellation;
 import dev.prism.model.Background;
-import dev.prism.tensor.RowBlock;
 import dev.prism.testing.Shapley;
 import java.util.Random;
 import java.util.concurrent.CancellationException;
@@ -16,14 +15,6 @@ import org.junit.jupiter.api.Test;
 
 class InterventionalTablesTest {
     private static final double TOL = 1e-9;
-
-    private static RowBlock block(double[]... rows) {
-        double[] data = new double[rows.length * rows[0].length];
-        for (int r = 0; r < rows.length; r++) {
-            System.arraycopy(rows[r], 0, data, r * rows[0].length, rows[0].length);
-        }
-        return new RowBlock(rows.length, rows[0].length, data);
-    }
 
     private static TabulatedTreeShap tables(ArrayTrees trees, int features, Background bg) {
         TreePaths paths = TreePaths.unfold(trees, features, 1 << 20).orElseThrow();
@@ -86,7 +77,7 @@ class InterventionalTablesTest {
     void aStumpGivesItsFeatureTheMarginOverTheWeightedMean() {
         ArrayTrees trees = new ArrayTrees(1);
         trees.tree(trees.leq(1, 0.5, trees.leaf(3.0), trees.leaf(-2.0))).base(0, 0.25);
-        Background bg = new Background(block(new double[] {0, 1, 0}, new double[] {5, 0, 5}, new double[] {1, 2, 3}),
+        Background bg = new Background(RandomEnsembles.block(new double[] {0, 1, 0}, new double[] {5, 0, 5}, new double[] {1, 2, 3}),
                 new double[] {1, 1, 2});
         TreeShapValues got = tables(trees, 3, bg).explain(new double[] {7, 0, 7}, Cancellation.NEVER);
         double mean = 0.25 * -1.75 + 0.25 * 3.25 + 0.5 * -1.75;
@@ -100,10 +91,10 @@ class InterventionalTablesTest {
             ArrayTrees trees = new ArrayTrees(1);
             trees.tree(trees.split(Mode.LEQ, 0, 1.0, missingTrue, trees.leaf(10.0), trees.leaf(1.0)));
             double nanLeaf = missingTrue ? 10.0 : 1.0;
-            Background low = Background.uniform(block(new double[] {0, 0}));
+            Background low = Background.uniform(RandomEnsembles.block(new double[] {0, 0}));
             TreeShapValues inX = tables(trees, 2, low).explain(new double[] {Double.NaN, 0}, Cancellation.NEVER);
             assertArrayEquals(new double[] {nanLeaf - 10.0, 0}, inX.values()[0], 0);
-            Background missing = Background.uniform(block(new double[] {Double.NaN, 0}));
+            Background missing = Background.uniform(RandomEnsembles.block(new double[] {Double.NaN, 0}));
             TreeShapValues inR = tables(trees, 2, missing).explain(new double[] {5, 0}, Cancellation.NEVER);
             assertArrayEquals(new double[] {1.0 - nanLeaf, 0}, inR.values()[0], 0);
         }

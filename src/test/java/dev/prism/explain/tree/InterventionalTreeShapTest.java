@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.prism.explain.tree.ArrayTrees.Mode;
 import dev.prism.linalg.Cancellation;
 import dev.prism.model.Background;
-import dev.prism.tensor.RowBlock;
 import dev.prism.testing.Shapley;
 import java.util.Arrays;
 import java.util.Random;
@@ -19,15 +18,7 @@ class InterventionalTreeShapTest {
     private static final double TOL = 1e-9;
 
     private static Background rows(double[]... rows) {
-        return Background.uniform(block(rows));
-    }
-
-    private static RowBlock block(double[]... rows) {
-        double[] data = new double[rows.length * rows[0].length];
-        for (int r = 0; r < rows.length; r++) {
-            System.arraycopy(rows[r], 0, data, r * rows[0].length, rows[0].length);
-        }
-        return new RowBlock(rows.length, rows[0].length, data);
+        return Background.uniform(RandomEnsembles.block(rows));
     }
 
     private static TreeShapValues explain(ArrayTrees trees, double[] x, Background bg) {
@@ -100,7 +91,7 @@ class InterventionalTreeShapTest {
         ArrayTrees trees = new ArrayTrees(1);
         trees.tree(trees.leq(1, 0.5, trees.leaf(3.0), trees.leaf(-2.0))).base(0, 0.25);
         double[] x = {7, 0, 7};
-        Background bg = new Background(block(new double[] {0, 1, 0}, new double[] {5, 0, 5}, new double[] {1, 2, 3}),
+        Background bg = new Background(RandomEnsembles.block(new double[] {0, 1, 0}, new double[] {5, 0, 5}, new double[] {1, 2, 3}),
                 new double[] {1, 1, 2});
         TreeShapValues got = explain(trees, x, bg);
         // margin(x) = 3.25; the background's margins -1.75, 3.25, -1.75 weigh 1/4, 1/4, 1/2.
@@ -166,14 +157,14 @@ class InterventionalTreeShapTest {
             double[] x = gen.row(0.1);
             double[] a = gen.row(0.1);
             double[] b = gen.row(0.1);
-            TreeShapValues weighted = explain(trees, x, new Background(block(a, b), new double[] {2, 1}));
+            TreeShapValues weighted = explain(trees, x, new Background(RandomEnsembles.block(a, b), new double[] {2, 1}));
             TreeShapValues twice = explain(trees, x, rows(a, b, a));
             for (int k = 0; k < 2; k++) {
                 assertArrayEquals(twice.values()[k], weighted.values()[k], 1e-14);
                 assertEquals(twice.base()[k], weighted.base()[k], 1e-14);
             }
             // A row of weight zero is no row.
-            TreeShapValues zero = explain(trees, x, new Background(block(a, b), new double[] {1, 0}));
+            TreeShapValues zero = explain(trees, x, new Background(RandomEnsembles.block(a, b), new double[] {1, 0}));
             TreeShapValues alone = explain(trees, x, rows(a));
             assertArrayEquals(alone.values()[0], zero.values()[0], 0);
         }
@@ -199,7 +190,7 @@ class InterventionalTreeShapTest {
         double[] x = gen.row(0.1);
         double[][] r = {gen.row(0.1), gen.row(0.1), gen.row(0.1)};
         double[] w = {0.5, 0.3, 0.2};
-        TreeShapValues all = explain(trees, x, new Background(block(r), w));
+        TreeShapValues all = explain(trees, x, new Background(RandomEnsembles.block(r), w));
         double[] mean = new double[8];
         for (int i = 0; i < 3; i++) {
             double[] one = explain(trees, x, rows(r[i])).values()[0];

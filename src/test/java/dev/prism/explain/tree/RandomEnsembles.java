@@ -38,6 +38,15 @@ final class RandomEnsembles {
         this.targets = targets;
     }
 
+    /** Rows side by side as one block. */
+    static RowBlock block(double[]... rows) {
+        double[] data = new double[rows.length * rows[0].length];
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(rows[r], 0, data, r * rows[0].length, rows[0].length);
+        }
+        return new RowBlock(rows.length, rows[0].length, data);
+    }
+
     ArrayTrees ensemble(int treeCount, int maxDepth) {
         trees = new ArrayTrees(targets);
         for (int t = 0; t < treeCount; t++) {
