@@ -23,7 +23,7 @@ class ArchitectureTest {
         noClasses().that().resideInAnyPackage("dev.prism.explain..", "dev.prism.linalg..", "dev.prism.tensor..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.grpc..", "ai.onnxruntime..",
                         "com.google.protobuf..", "dev.prism.api..", "dev.prism.server..", "dev.prism.cli..",
-                        "dev.prism.onnx..", "dev.prism.batch..", "dev.prism.repository..")
+                        "dev.prism.onnx..", "dev.prism.oip..", "dev.prism.batch..", "dev.prism.repository..")
                 .check(main);
     }
 
@@ -32,7 +32,7 @@ class ArchitectureTest {
         noClasses().that().resideInAnyPackage("dev.prism.model..", "dev.prism.runner..", "dev.prism.batch..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.grpc..", "ai.onnxruntime..",
                         "com.google.protobuf..", "dev.prism.api..", "dev.prism.server..", "dev.prism.cli..",
-                        "dev.prism.onnx..", "dev.prism.repository..", "dev.prism.explain..")
+                        "dev.prism.onnx..", "dev.prism.oip..", "dev.prism.repository..", "dev.prism.explain..")
                 .check(main);
     }
 
@@ -52,9 +52,10 @@ class ArchitectureTest {
 
     @Test
     void onlyTheEdgesReadProtobuf() {
-        // The repository reads the config file (a protobuf text message); the ONNX loader reads the graph.
+        // The repository reads the config file (a protobuf text message); the ONNX loader reads the graph;
+        // the Open Inference Protocol client writes and reads its messages.
         noClasses().that().resideOutsideOfPackages("dev.prism.api..", "dev.prism.server..", "dev.prism.cli..",
-                        "dev.prism.repository..", "dev.prism.onnx..")
+                        "dev.prism.repository..", "dev.prism.onnx..", "dev.prism.oip..")
                 .should().dependOnClassesThat().resideInAnyPackage("com.google.protobuf..", "dev.prism.api..")
                 .check(main);
     }
@@ -75,7 +76,9 @@ class ArchitectureTest {
 
     @Test
     void onlyTheServerSpeaksGrpc() {
-        noClasses().that().resideOutsideOfPackages("dev.prism.server..", "dev.prism.cli..", "dev.prism.api..")
+        // The Open Inference Protocol package is a client of other servers, for models they serve.
+        noClasses().that().resideOutsideOfPackages("dev.prism.server..", "dev.prism.cli..", "dev.prism.api..",
+                        "dev.prism.oip..")
                 .should().dependOnClassesThat().resideInAPackage("io.grpc..")
                 .check(main);
     }

@@ -165,8 +165,11 @@ public final class BatchScheduler implements AutoCloseable {
         final RequestContext context;
         final ArrayDeque<Pending> pending = new ArrayDeque<>();
         boolean inRing;
-        /** Set once the job is cancelled or has failed; later submits fail with it. */
-        PrismException failure;
+        /**
+         * Set once the job has ended (cancelled, released) or failed; later submits fail with it.
+         * Written under the lock; volatile for the checks of a run in flight.
+         */
+        volatile PrismException failure;
 
         Job(RequestContext context) {
             this.context = context;
@@ -463,9 +466,15 @@ public final class BatchScheduler implements AutoCloseable {
             for (Slice s : slices) {
                 batch.add(s.pending.input, s.from, s.count);
             }
+            batch.abandonedWhen(() -> nobodyWaits(slices));
             out = model.run(batch);
         } catch (RuntimeException e) {
             finishRun(0);
+            if (nobodyWaits(slices)) {
+                // The run was abandoned, or failed after its jobs ended: their rows fail as the jobs did.
+                abandon(slices);
+                return;
+            }
             metrics.failed();
             isolateFailure(slices, e);
             return;
@@ -524,6 +533,7 @@ public final class BatchScheduler implements AutoCloseable {
             try {
                 RowBatch batch = new RowBatch(width);
                 jobSlices.forEach(s -> batch.add(s.pending.input, s.from, s.count));
+                batch.abandonedWhen(() -> nobodyWaits(jobSlices));
                 long start = System.nanoTime();
                 RowBlock out = model.run(batch);
                 metrics.batch(batch.rows(), System.nanoTime() - start);
@@ -532,6 +542,25 @@ public final class BatchScheduler implements AutoCloseable {
                 metrics.failed();
                 PrismException error = e instanceof PrismException p ? p : modelFailure(e);
                 jobSlices.forEach(s -> fail(s.pending, error));
+            }
+        }
+    }
+
+    /** Every slice's rows are answered already, or belong to a job that has ended or failed. */
+    private static boolean nobodyWaits(List<Slice> slices) {
+        for (Slice s : slices) {
+            if (!s.pending.future.isDone() && s.pending.job.failure == null) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static void abandon(List<Slice> slices) {
+        for (Slice s : slices) {
+            PrismException ended = s.pending.job.failure;
+            if (ended != null) {
+                s.pending.future.completeExceptionally(ended);
             }
         }
     }

@@ -4,6 +4,7 @@ import dev.prism.tensor.RowSource;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * Rows for one model run, gathered from several callers' sources without copying them: an ordered
@@ -17,6 +18,7 @@ public final class RowBatch {
     private final int width;
     private final List<Segment> segments = new ArrayList<>();
     private int rows;
+    private BooleanSupplier abandoned = () -> false;
 
     public RowBatch(int width) {
         this.width = width;
@@ -49,5 +51,19 @@ public final class RowBatch {
 
     public List<Segment> segments() {
         return Collections.unmodifiableList(segments);
+    }
+
+    /**
+     * Says how to tell that nobody waits for this batch's rows any more (every request they belong
+     * to was cancelled, passed its deadline or stopped): a model whose run can be abandoned half-way,
+     * such as a call to another server, checks it while it waits.
+     */
+    public void abandonedWhen(BooleanSupplier check) {
+        abandoned = check;
+    }
+
+    /** True once nobody waits for any of the batch's rows; a model may then stop its run and throw. */
+    public boolean abandoned() {
+        return abandoned.getAsBoolean();
     }
 }

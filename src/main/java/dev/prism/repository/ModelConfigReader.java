@@ -3,6 +3,7 @@ package dev.prism.repository;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.TextFormat;
 import com.google.protobuf.util.JsonFormat;
+import dev.prism.api.v1.BackendTls;
 import dev.prism.api.v1.BatchingConfig;
 import dev.prism.api.v1.ModelConfig;
 import dev.prism.batch.BatchingSettings;
@@ -10,6 +11,7 @@ import dev.prism.model.OutputKind;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 
 /**
  * Reads a model folder's {@code config.json} (protobuf JSON) or {@code config.pbtxt} (text
@@ -54,7 +56,25 @@ public final class ModelConfigReader {
         return new ModelSettings(c.getFeatureNamesList(), c.getScoreOutputsList(), c.getOutputNamesList(),
                 kind, c.getBackgroundFile().isEmpty() ? null : c.getBackgroundFile(),
                 batching(c.getBatching()), c.getDevice().isEmpty() ? null : c.getDevice(),
-                c.getCategoricalFeaturesList(), c.getBaselineList());
+                c.getCategoricalFeaturesList(), c.getBaselineList(),
+                c.hasOpenInferenceBackend() ? backend(c.getOpenInferenceBackend()) : null);
+    }
+
+    private static OpenInferenceBackend backend(dev.prism.api.v1.OpenInferenceBackend b) {
+        OpenInferenceBackend.Tls tls = null;
+        if (b.hasTls()) {
+            BackendTls t = b.getTls();
+            tls = new OpenInferenceBackend.Tls(path(t.getCaFile()), path(t.getCertFile()), path(t.getKeyFile()),
+                    t.getServerName().isEmpty() ? null : t.getServerName());
+        }
+        Duration timeout = b.getTimeoutMillis() == 0 ? OpenInferenceBackend.DEFAULT_TIMEOUT
+                : Duration.ofMillis(b.getTimeoutMillis());
+        return new OpenInferenceBackend(b.getTarget(), b.getModelName().isEmpty() ? null : b.getModelName(),
+                b.getModelVersion(), tls, timeout);
+    }
+
+    private static Path path(String configured) {
+        return configured.isEmpty() ? null : Path.of(configured);
     }
 
     private static BatchingSettings batching(BatchingConfig b) {

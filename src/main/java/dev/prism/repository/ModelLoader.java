@@ -6,7 +6,7 @@ import dev.prism.model.ModelSignature;
 import java.nio.file.Path;
 import java.util.Optional;
 
-/** Opens a model file with a runtime. */
+/** Opens a model file with a runtime, or connects to a model another server serves. */
 public interface ModelLoader {
     /**
      * @param device execution provider, "cpu" or "cuda[:N]"
@@ -23,6 +23,17 @@ public interface ModelLoader {
      */
     default Model load(Path modelFile, ModelSettings settings, String device, DefaultBackground background) {
         return load(modelFile, settings, device);
+    }
+
+    /**
+     * Connects to a model that another server serves over the Open Inference Protocol, reading its
+     * signature from the backend's metadata.
+     *
+     * @throws IllegalArgumentException when the backend cannot be reached, or its model cannot serve
+     */
+    default Model connect(OpenInferenceBackend backend, ModelSettings settings) {
+        throw new IllegalArgumentException("this server loads model files only; it has no client for "
+                + "Open Inference Protocol backends");
     }
 
     /** A model's default background, read once its signature says how wide a row is. */

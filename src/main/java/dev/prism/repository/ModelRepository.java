@@ -18,8 +18,9 @@ import java.util.function.UnaryOperator;
 import java.util.stream.Stream;
 
 /**
- * The models of a repository folder: one sub-folder per model holding {@code model.onnx}, an
- * optional config and an optional background CSV. Loading fails as a whole, naming the folder,
+ * The models of a repository folder: one sub-folder per model holding {@code model.onnx} or a
+ * config naming an Open Inference Protocol backend that serves the model, an optional config and an
+ * optional background CSV. Loading fails as a whole, naming the folder,
  * when one model cannot serve: a server that starts without a model it was given hides the error.
  * No file is read from outside the repository (see {@link RepositoryBounds}).
  */
@@ -78,7 +79,9 @@ public final class ModelRepository implements AutoCloseable {
                                        UnaryOperator<ModelSettings> overrides) throws IOException {
         List<Path> folders = modelFolders(root);
         if (folders.isEmpty()) {
-            throw new IllegalArgumentException("model repository " + root + " has no <name>/" + MODEL_FILE);
+            throw new IllegalArgumentException("model repository " + root + " has no <name>/" + MODEL_FILE
+                    + " and no <name>/" + ModelConfigReader.TEXT + " or " + ModelConfigReader.JSON
+                    + " naming an open_inference_backend");
         }
         RepositoryBounds bounds = new RepositoryBounds(root);
         Map<String, Entry> entries = new TreeMap<>();
@@ -94,13 +97,18 @@ public final class ModelRepository implements AutoCloseable {
         return new ModelRepository(entries);
     }
 
-    /** The folders of root that hold a model file, sorted. */
+    /**
+     * The folders of root that hold a model file or a config, sorted. A config without a model file
+     * must name a backend: such a folder is a load error, not a folder passed over.
+     */
     public static List<Path> modelFolders(Path root) throws IOException {
         if (!Files.isDirectory(root)) {
             throw new IllegalArgumentException("model repository " + root + " is not a folder");
         }
         try (Stream<Path> s = Files.list(root)) {
-            return s.filter(p -> Files.isRegularFile(p.resolve(MODEL_FILE))).sorted().toList();
+            return s.filter(p -> Files.isRegularFile(p.resolve(MODEL_FILE))
+                    || Files.isRegularFile(p.resolve(ModelConfigReader.JSON))
+                    || Files.isRegularFile(p.resolve(ModelConfigReader.TEXT))).sorted().toList();
         }
     }
 
@@ -129,13 +137,25 @@ public final class ModelRepository implements AutoCloseable {
             ModelSettings settings = overrides.apply(ModelConfigReader.read(folder));
             String device = settings.device() != null ? settings.device() : defaultDevice;
             Path modelFile = folder.resolve(MODEL_FILE);
-            bounds.confine(modelFile, "model file");
             BackgroundFile backgroundFile = new BackgroundFile(folder, settings.backgroundFile(), bounds);
             Model model;
-            try {
-                model = loader.load(modelFile, settings, device, backgroundFile);
-            } catch (UncheckedIOException e) {
-                throw e.getCause();
+            if (settings.backend() != null) {
+                if (RepositoryBounds.present(modelFile)) {
+                    throw new IllegalArgumentException("the folder holds " + MODEL_FILE
+                            + " and its config names an open_inference_backend; keep one");
+                }
+                model = loader.connect(settings.backend().resolvedIn(folder, name, bounds), settings);
+            } else {
+                if (!RepositoryBounds.present(modelFile)) {
+                    throw new IllegalArgumentException("the folder has a config but no " + MODEL_FILE
+                            + ", and the config names no open_inference_backend");
+                }
+                bounds.confine(modelFile, "model file");
+                try {
+                    model = loader.load(modelFile, settings, device, backgroundFile);
+                } catch (UncheckedIOException e) {
+                    throw e.getCause();
+                }
             }
             try {
                 Background background = backgroundFile.read(model.signature()).orElse(null);

@@ -7,6 +7,8 @@ import java.util.List;
 /**
  * A model folder's configuration with every default still open: empty lists and null strings
  * mean "not configured".
+ *
+ * @param backend null for a model file in the folder, else the server that serves the model
  */
 public record ModelSettings(
         List<String> featureNames,
@@ -17,11 +19,12 @@ public record ModelSettings(
         BatchingSettings batching,
         String device,
         List<String> categoricalFeatures,
-        List<Double> baseline) {
+        List<Double> baseline,
+        OpenInferenceBackend backend) {
 
     public static final ModelSettings DEFAULTS = new ModelSettings(
             List.of(), List.of(), List.of(), OutputKind.UNSPECIFIED, null, BatchingSettings.DEFAULT, null,
-            List.of(), List.of());
+            List.of(), List.of(), null);
 
     public ModelSettings {
         featureNames = List.copyOf(featureNames);
@@ -33,6 +36,6 @@ public record ModelSettings(
 
     public ModelSettings withBatching(BatchingSettings b) {
         return new ModelSettings(featureNames, scoreOutputs, outputNames, outputKind, backgroundFile, b, device,
-                categoricalFeatures, baseline);
+                categoricalFeatures, baseline, backend);
     }
 }

@@ -5,6 +5,7 @@ import dev.prism.api.v1.ModelServiceGrpc;
 import dev.prism.metrics.ExplanationMetrics;
 import dev.prism.metrics.MetricsHttpServer;
 import dev.prism.metrics.PrometheusMeters;
+import dev.prism.oip.OpenInferenceModelLoader;
 import dev.prism.onnx.OnnxModelLoader;
 import dev.prism.repository.ModelLoader;
 import dev.prism.repository.ModelRepository;
@@ -171,12 +172,17 @@ public final class PrismServer implements AutoCloseable {
         }
         return new PrismServer(options, security, builder.maxInboundMessageSize(options.limits().maxMessageBytes())
                         .maxConcurrentCallsPerConnection(options.admission().maxStreamsPerConnection()),
-                new OnnxModelLoader(options.intraOpThreads()));
+                runtimes(options));
     }
 
     /** Starts on a transport of the caller's choice (in-process in tests). */
     public static PrismServer start(ServerOptions options, ServerBuilder<?> builder) throws IOException {
-        return start(options, builder, new OnnxModelLoader(options.intraOpThreads()));
+        return start(options, builder, runtimes(options));
+    }
+
+    /** ONNX Runtime for model files, and a client for models on Open Inference Protocol backends. */
+    private static ModelLoader runtimes(ServerOptions options) {
+        return new OpenInferenceModelLoader(new OnnxModelLoader(options.intraOpThreads()));
     }
 
     /** Starts with models opened by the given loader instead of ONNX Runtime (models computed in Java, in tests). */

@@ -147,6 +147,10 @@ public record ServerOptions(
         if (device.startsWith("cuda")) {
             return 2;
         }
+        if (device.startsWith("oip:")) {
+            // Another server runs the rows: a few calls in flight hide the network's latency.
+            return 4;
+        }
         int cores = Runtime.getRuntime().availableProcessors();
         return intraOpThreads == 0 ? 1 : Math.max(1, cores / intraOpThreads);
     }
