@@ -56,9 +56,16 @@ type ModelConfig struct {
 	// gradient_x_input when a request gives no `baseline`: one value per element
 	// of an instance (row-major), or a single value for every element.
 	// Default: zeros.
-	Baseline      []float64 `protobuf:"fixed64,9,rep,packed,name=baseline,proto3" json:"baseline,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Baseline []float64 `protobuf:"fixed64,9,rep,packed,name=baseline,proto3" json:"baseline,omitempty"`
+	// Where the model runs when the folder holds no `model.onnx`: another server
+	// that speaks the Open Inference Protocol (KServe v2) over gRPC. Prism reads
+	// the model's metadata from it when the folder loads, and every run of the
+	// model (the rows of explanations and predictions) becomes one ModelInfer
+	// call of at most `batching.max_batch_rows` rows. A folder holds either a
+	// `model.onnx` or this, never both.
+	OpenInferenceBackend *OpenInferenceBackend `protobuf:"bytes,10,opt,name=open_inference_backend,json=openInferenceBackend,proto3" json:"open_inference_backend,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *ModelConfig) Reset() {
@@ -154,6 +161,180 @@ func (x *ModelConfig) GetBaseline() []float64 {
 	return nil
 }
 
+func (x *ModelConfig) GetOpenInferenceBackend() *OpenInferenceBackend {
+	if x != nil {
+		return x.OpenInferenceBackend
+	}
+	return nil
+}
+
+// A model served by another server over the Open Inference Protocol's gRPC API
+// (`inference.GRPCInferenceService`): Triton, KServe, MLServer, Seldon Core v2,
+// OpenVINO Model Server or another Prism. Gradient methods and tree_shap need
+// the model's graph and are refused for such a model; every method that
+// evaluates the model on rows works.
+type OpenInferenceBackend struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The backend's gRPC target: "host:port", or a name such as
+	// "dns:///model-server.ns.svc:8001" (balanced round-robin over what it
+	// resolves to). Required.
+	Target string `protobuf:"bytes,1,opt,name=target,proto3" json:"target,omitempty"`
+	// The model's name on the backend. Default: the folder's name.
+	ModelName string `protobuf:"bytes,2,opt,name=model_name,json=modelName,proto3" json:"model_name,omitempty"`
+	// The model's version on the backend. Default: the one the backend chooses.
+	ModelVersion string `protobuf:"bytes,3,opt,name=model_version,json=modelVersion,proto3" json:"model_version,omitempty"`
+	// TLS towards the backend. Default: plaintext.
+	Tls *BackendTls `protobuf:"bytes,4,opt,name=tls,proto3" json:"tls,omitempty"`
+	// Longest one ModelInfer call may take, in milliseconds, before the rows it
+	// carried fail with BACKEND_UNAVAILABLE. A call whose requests have all
+	// ended (cancelled, past their deadline) is cancelled sooner. Range
+	// [1, 3600000]; default 30000. Also bounds the metadata call at load time.
+	TimeoutMillis int32 `protobuf:"varint,5,opt,name=timeout_millis,json=timeoutMillis,proto3" json:"timeout_millis,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenInferenceBackend) Reset() {
+	*x = OpenInferenceBackend{}
+	mi := &file_prism_v1_model_config_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenInferenceBackend) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenInferenceBackend) ProtoMessage() {}
+
+func (x *OpenInferenceBackend) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_model_config_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenInferenceBackend.ProtoReflect.Descriptor instead.
+func (*OpenInferenceBackend) Descriptor() ([]byte, []int) {
+	return file_prism_v1_model_config_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *OpenInferenceBackend) GetTarget() string {
+	if x != nil {
+		return x.Target
+	}
+	return ""
+}
+
+func (x *OpenInferenceBackend) GetModelName() string {
+	if x != nil {
+		return x.ModelName
+	}
+	return ""
+}
+
+func (x *OpenInferenceBackend) GetModelVersion() string {
+	if x != nil {
+		return x.ModelVersion
+	}
+	return ""
+}
+
+func (x *OpenInferenceBackend) GetTls() *BackendTls {
+	if x != nil {
+		return x.Tls
+	}
+	return nil
+}
+
+func (x *OpenInferenceBackend) GetTimeoutMillis() int32 {
+	if x != nil {
+		return x.TimeoutMillis
+	}
+	return 0
+}
+
+// PEM files, each a path relative to the model's folder and inside the
+// repository.
+type BackendTls struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Certificate authorities that sign the backend's certificate. Default: the
+	// platform's trusted authorities.
+	CaFile string `protobuf:"bytes,1,opt,name=ca_file,json=caFile,proto3" json:"ca_file,omitempty"`
+	// Client certificate and private key, for backends that require mutual TLS;
+	// both or neither.
+	CertFile string `protobuf:"bytes,2,opt,name=cert_file,json=certFile,proto3" json:"cert_file,omitempty"`
+	KeyFile  string `protobuf:"bytes,3,opt,name=key_file,json=keyFile,proto3" json:"key_file,omitempty"`
+	// The name the backend's certificate must carry, when it is not the
+	// target's host name.
+	ServerName    string `protobuf:"bytes,4,opt,name=server_name,json=serverName,proto3" json:"server_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *BackendTls) Reset() {
+	*x = BackendTls{}
+	mi := &file_prism_v1_model_config_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *BackendTls) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*BackendTls) ProtoMessage() {}
+
+func (x *BackendTls) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_model_config_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use BackendTls.ProtoReflect.Descriptor instead.
+func (*BackendTls) Descriptor() ([]byte, []int) {
+	return file_prism_v1_model_config_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *BackendTls) GetCaFile() string {
+	if x != nil {
+		return x.CaFile
+	}
+	return ""
+}
+
+func (x *BackendTls) GetCertFile() string {
+	if x != nil {
+		return x.CertFile
+	}
+	return ""
+}
+
+func (x *BackendTls) GetKeyFile() string {
+	if x != nil {
+		return x.KeyFile
+	}
+	return ""
+}
+
+func (x *BackendTls) GetServerName() string {
+	if x != nil {
+		return x.ServerName
+	}
+	return ""
+}
+
 type BatchingConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Most rows in one ONNX Runtime call. Range [1, 1048576]; default 8192.
@@ -180,7 +361,7 @@ type BatchingConfig struct {
 
 func (x *BatchingConfig) Reset() {
 	*x = BatchingConfig{}
-	mi := &file_prism_v1_model_config_proto_msgTypes[1]
+	mi := &file_prism_v1_model_config_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -192,7 +373,7 @@ func (x *BatchingConfig) String() string {
 func (*BatchingConfig) ProtoMessage() {}
 
 func (x *BatchingConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_model_config_proto_msgTypes[1]
+	mi := &file_prism_v1_model_config_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -205,7 +386,7 @@ func (x *BatchingConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use BatchingConfig.ProtoReflect.Descriptor instead.
 func (*BatchingConfig) Descriptor() ([]byte, []int) {
-	return file_prism_v1_model_config_proto_rawDescGZIP(), []int{1}
+	return file_prism_v1_model_config_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *BatchingConfig) GetMaxBatchRows() int32 {
@@ -247,7 +428,7 @@ var File_prism_v1_model_config_proto protoreflect.FileDescriptor
 
 const file_prism_v1_model_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1bprism/v1/model_config.proto\x12\bprism.v1\x1a\x1cprism/v1/model_service.proto\"\xf7\x02\n" +
+	"\x1bprism/v1/model_config.proto\x12\bprism.v1\x1a\x1cprism/v1/model_service.proto\"\xcd\x03\n" +
 	"\vModelConfig\x12#\n" +
 	"\rfeature_names\x18\x01 \x03(\tR\ffeatureNames\x12#\n" +
 	"\rscore_outputs\x18\x02 \x03(\tR\fscoreOutputs\x12!\n" +
@@ -258,7 +439,23 @@ const file_prism_v1_model_config_proto_rawDesc = "" +
 	"\bbatching\x18\x06 \x01(\v2\x18.prism.v1.BatchingConfigR\bbatching\x12\x16\n" +
 	"\x06device\x18\a \x01(\tR\x06device\x121\n" +
 	"\x14categorical_features\x18\b \x03(\tR\x13categoricalFeatures\x12\x1a\n" +
-	"\bbaseline\x18\t \x03(\x01R\bbaseline\"\x81\x02\n" +
+	"\bbaseline\x18\t \x03(\x01R\bbaseline\x12T\n" +
+	"\x16open_inference_backend\x18\n" +
+	" \x01(\v2\x1e.prism.v1.OpenInferenceBackendR\x14openInferenceBackend\"\xc1\x01\n" +
+	"\x14OpenInferenceBackend\x12\x16\n" +
+	"\x06target\x18\x01 \x01(\tR\x06target\x12\x1d\n" +
+	"\n" +
+	"model_name\x18\x02 \x01(\tR\tmodelName\x12#\n" +
+	"\rmodel_version\x18\x03 \x01(\tR\fmodelVersion\x12&\n" +
+	"\x03tls\x18\x04 \x01(\v2\x14.prism.v1.BackendTlsR\x03tls\x12%\n" +
+	"\x0etimeout_millis\x18\x05 \x01(\x05R\rtimeoutMillis\"~\n" +
+	"\n" +
+	"BackendTls\x12\x17\n" +
+	"\aca_file\x18\x01 \x01(\tR\x06caFile\x12\x1b\n" +
+	"\tcert_file\x18\x02 \x01(\tR\bcertFile\x12\x19\n" +
+	"\bkey_file\x18\x03 \x01(\tR\akeyFile\x12\x1f\n" +
+	"\vserver_name\x18\x04 \x01(\tR\n" +
+	"serverName\"\x81\x02\n" +
 	"\x0eBatchingConfig\x12$\n" +
 	"\x0emax_batch_rows\x18\x01 \x01(\x05R\fmaxBatchRows\x123\n" +
 	"\x16max_queue_delay_micros\x18\x02 \x01(\x05R\x13maxQueueDelayMicros\x12$\n" +
@@ -280,20 +477,24 @@ func file_prism_v1_model_config_proto_rawDescGZIP() []byte {
 	return file_prism_v1_model_config_proto_rawDescData
 }
 
-var file_prism_v1_model_config_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_prism_v1_model_config_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_prism_v1_model_config_proto_goTypes = []any{
-	(*ModelConfig)(nil),    // 0: prism.v1.ModelConfig
-	(*BatchingConfig)(nil), // 1: prism.v1.BatchingConfig
-	(OutputKind)(0),        // 2: prism.v1.OutputKind
+	(*ModelConfig)(nil),          // 0: prism.v1.ModelConfig
+	(*OpenInferenceBackend)(nil), // 1: prism.v1.OpenInferenceBackend
+	(*BackendTls)(nil),           // 2: prism.v1.BackendTls
+	(*BatchingConfig)(nil),       // 3: prism.v1.BatchingConfig
+	(OutputKind)(0),              // 4: prism.v1.OutputKind
 }
 var file_prism_v1_model_config_proto_depIdxs = []int32{
-	2, // 0: prism.v1.ModelConfig.output_kind:type_name -> prism.v1.OutputKind
-	1, // 1: prism.v1.ModelConfig.batching:type_name -> prism.v1.BatchingConfig
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	4, // 0: prism.v1.ModelConfig.output_kind:type_name -> prism.v1.OutputKind
+	3, // 1: prism.v1.ModelConfig.batching:type_name -> prism.v1.BatchingConfig
+	1, // 2: prism.v1.ModelConfig.open_inference_backend:type_name -> prism.v1.OpenInferenceBackend
+	2, // 3: prism.v1.OpenInferenceBackend.tls:type_name -> prism.v1.BackendTls
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_prism_v1_model_config_proto_init() }
@@ -302,14 +503,14 @@ func file_prism_v1_model_config_proto_init() {
 		return
 	}
 	file_prism_v1_model_service_proto_init()
-	file_prism_v1_model_config_proto_msgTypes[1].OneofWrappers = []any{}
+	file_prism_v1_model_config_proto_msgTypes[3].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_prism_v1_model_config_proto_rawDesc), len(file_prism_v1_model_config_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -77,7 +77,7 @@ class DeadlineExceededError(PrismError):
 
 
 class UnavailableError(PrismError):
-    """UNAVAILABLE: the server cannot be reached or is shutting down."""
+    """UNAVAILABLE: the server cannot be reached or is shutting down, or the model's backend is out of reach."""
 
 
 class InternalError(PrismError):

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ModelConfig(_message.Message):
-    __slots__ = ("feature_names", "score_outputs", "output_names", "output_kind", "background_file", "batching", "device", "categorical_features", "baseline")
+    __slots__ = ("feature_names", "score_outputs", "output_names", "output_kind", "background_file", "batching", "device", "categorical_features", "baseline", "open_inference_backend")
     FEATURE_NAMES_FIELD_NUMBER: _ClassVar[int]
     SCORE_OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_NAMES_FIELD_NUMBER: _ClassVar[int]
@@ -18,6 +18,7 @@ class ModelConfig(_message.Message):
     DEVICE_FIELD_NUMBER: _ClassVar[int]
     CATEGORICAL_FEATURES_FIELD_NUMBER: _ClassVar[int]
     BASELINE_FIELD_NUMBER: _ClassVar[int]
+    OPEN_INFERENCE_BACKEND_FIELD_NUMBER: _ClassVar[int]
     feature_names: _containers.RepeatedScalarFieldContainer[str]
     score_outputs: _containers.RepeatedScalarFieldContainer[str]
     output_names: _containers.RepeatedScalarFieldContainer[str]
@@ -27,7 +28,34 @@ class ModelConfig(_message.Message):
     device: str
     categorical_features: _containers.RepeatedScalarFieldContainer[str]
     baseline: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, feature_names: _Optional[_Iterable[str]] = ..., score_outputs: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ..., output_kind: _Optional[_Union[_model_service_pb2.OutputKind, str]] = ..., background_file: _Optional[str] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., device: _Optional[str] = ..., categorical_features: _Optional[_Iterable[str]] = ..., baseline: _Optional[_Iterable[float]] = ...) -> None: ...
+    open_inference_backend: OpenInferenceBackend
+    def __init__(self, feature_names: _Optional[_Iterable[str]] = ..., score_outputs: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ..., output_kind: _Optional[_Union[_model_service_pb2.OutputKind, str]] = ..., background_file: _Optional[str] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., device: _Optional[str] = ..., categorical_features: _Optional[_Iterable[str]] = ..., baseline: _Optional[_Iterable[float]] = ..., open_inference_backend: _Optional[_Union[OpenInferenceBackend, _Mapping]] = ...) -> None: ...
+
+class OpenInferenceBackend(_message.Message):
+    __slots__ = ("target", "model_name", "model_version", "tls", "timeout_millis")
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    MODEL_NAME_FIELD_NUMBER: _ClassVar[int]
+    MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TLS_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MILLIS_FIELD_NUMBER: _ClassVar[int]
+    target: str
+    model_name: str
+    model_version: str
+    tls: BackendTls
+    timeout_millis: int
+    def __init__(self, target: _Optional[str] = ..., model_name: _Optional[str] = ..., model_version: _Optional[str] = ..., tls: _Optional[_Union[BackendTls, _Mapping]] = ..., timeout_millis: _Optional[int] = ...) -> None: ...
+
+class BackendTls(_message.Message):
+    __slots__ = ("ca_file", "cert_file", "key_file", "server_name")
+    CA_FILE_FIELD_NUMBER: _ClassVar[int]
+    CERT_FILE_FIELD_NUMBER: _ClassVar[int]
+    KEY_FILE_FIELD_NUMBER: _ClassVar[int]
+    SERVER_NAME_FIELD_NUMBER: _ClassVar[int]
+    ca_file: str
+    cert_file: str
+    key_file: str
+    server_name: str
+    def __init__(self, ca_file: _Optional[str] = ..., cert_file: _Optional[str] = ..., key_file: _Optional[str] = ..., server_name: _Optional[str] = ...) -> None: ...
 
 class BatchingConfig(_message.Message):
     __slots__ = ("max_batch_rows", "max_queue_delay_micros", "max_queue_rows", "cross_request_batching", "workers")
