@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The Open Inference Protocol as KServe's own Python client speaks it, against a live Prism
-# (PRISM_JAR, with the models in PRISM_MODELS). kserve pins its own pandas and grpcio-tools, so it
+# (PRISM_JAR, with the models in PRISM_MODELS), and Prism explaining models that KServe's model
+# server (onnx_backend.py) serves. kserve pins its own pandas and grpcio-tools, so it
 # gets a virtual environment of its own, under target/, with the versions of requirements.txt.
 #   clients/oip/run-tests.sh
 set -euo pipefail
@@ -19,4 +20,4 @@ if [[ ! -f "$venv/.stamp" || "$(cat "$venv/.stamp")" != "$stamp" ]]; then
   "$venv/bin/pip" install -q -r "$here/requirements.txt"
   echo "$stamp" > "$venv/.stamp"
 fi
-PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m unittest -v "$here/test_kserve_client.py"
+PYTHONDONTWRITEBYTECODE=1 "$venv/bin/python" -m unittest -v "$here/test_kserve_client.py" "$here/test_remote_backend.py"
