@@ -5,6 +5,7 @@ import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
+import dev.prism.model.AttributionGraphs;
 import dev.prism.model.Model;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.RowBatch;
@@ -24,6 +25,7 @@ import java.nio.ByteOrder;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -44,6 +46,9 @@ final class OpenInferenceModel implements Model {
     private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
     /** Characters of a backend's message that reach a client. */
     private static final int MAX_MESSAGE_CHARS = 300;
+
+    private static final String NO_GRAPH = "the model runs on an Open Inference Protocol backend, which does not"
+            + " share its graph";
 
     private final ManagedChannel channel;
     private final GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub;
@@ -71,6 +76,16 @@ final class OpenInferenceModel implements Model {
     @Override
     public String device() {
         return "oip:" + backend.target();
+    }
+
+    @Override
+    public AttributionGraphs attributionGraphs() {
+        return AttributionGraphs.none(NO_GRAPH);
+    }
+
+    @Override
+    public Optional<String> treesUnsupported() {
+        return Optional.of(NO_GRAPH);
     }
 
     @Override

@@ -218,9 +218,11 @@ class OpenInferenceBackendTest {
 
     @Test
     void gradientMethodsNeedTheGraphAndAreRefused() {
-        assertStatus(failure(() -> prism.explain().explain(ExplainRequest.newBuilder().setModel("linear")
+        var e = assertStatus(failure(() -> prism.explain().explain(ExplainRequest.newBuilder().setModel("linear")
                 .addInputs(floats(1, 1, 2, 3)).setSaliency(SaliencyParams.getDefaultInstance()).build())),
                 Status.Code.FAILED_PRECONDITION, "METHOD_UNSUPPORTED_FOR_MODEL");
+        assertTrue(e.getStatus().getDescription().contains("Open Inference Protocol backend"),
+                e.getStatus().getDescription());
     }
 
     @Test
