@@ -62,8 +62,9 @@ final class ClientConnection {
             throw new ParameterException(spec.commandLine(), "cannot use the TLS files: " + e.getMessage());
         }
         // round_robin spreads calls over every address the target resolves to: the replicas behind a
-        // headless Service (dns:///prism-headless.ns.svc.cluster.local:50051), or one server.
-        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(target, credentials)
+        // headless Service (dns:///prism-headless.ns.svc.cluster.local:50051), a list of servers
+        // (host:port,host:port), or one server.
+        NettyChannelBuilder builder = NettyChannelBuilder.forTarget(ReplicaList.target(target), credentials)
                 .defaultLoadBalancingPolicy("round_robin");
         if (token != null) {
             Metadata headers = new Metadata();

@@ -18,7 +18,9 @@ import dev.prism.api.v1.TensorSpec;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.protobuf.StatusProto;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.List;
@@ -46,16 +48,29 @@ final class ExplainCommand implements Callable<Integer> {
 
     private static final int BAR = 28;
 
-    @Option(names = "--target", defaultValue = "localhost:50051", description = "Server address, or a name resolving to"
-            + " several replicas (dns:///host:port), whose calls are spread round robin (default ${DEFAULT-VALUE}).")
+    @Option(names = "--target", defaultValue = "localhost:50051", description = "Server address, several of them"
+            + " (host:port,host:port), or a name resolving to several replicas (dns:///host:port); calls are spread"
+            + " round robin (default ${DEFAULT-VALUE}).")
     String target;
 
     @Option(names = "--model", required = true, description = "Model name.")
     String model;
 
-    @Option(names = "--instance", required = true, converter = Values.class,
-            description = "Feature values, comma-separated; repeat for several instances, explained in one request.")
+    @Option(names = "--instance", converter = Values.class,
+            description = "Feature values, comma-separated; repeat for several instances.")
     List<double[]> instances;
+
+    @Option(names = "--instances-csv", description = "A CSV file of instances instead of --instance, one a line (an"
+            + " optional first line of names); the attributions go to standard output as CSV.")
+    Path instancesCsv;
+
+    @Option(names = "--chunk-rows", defaultValue = "256", description = "Most instances in one request: a larger job"
+            + " is split into requests spread over the servers behind --target (default ${DEFAULT-VALUE}).")
+    int chunkRows;
+
+    @Option(names = "--concurrency", defaultValue = "4",
+            description = "Requests of a split job in flight at once (default ${DEFAULT-VALUE}).")
+    int concurrency;
 
     @Option(names = "--method", defaultValue = "auto",
             description = "One of ${COMPLETION-CANDIDATES}; default ${DEFAULT-VALUE}.",
@@ -110,6 +125,22 @@ final class ExplainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if ((instances == null) == (instancesCsv == null)) {
+            System.err.println("prism explain: give the instances with --instance or --instances-csv (one of them)");
+            return 2;
+        }
+        if (chunkRows < 1 || concurrency < 1) {
+            System.err.println("prism explain: --chunk-rows and --concurrency must be at least 1");
+            return 2;
+        }
+        if (instancesCsv != null) {
+            try {
+                instances = InstancesCsv.read(instancesCsv);
+            } catch (IOException | IllegalArgumentException e) {
+                System.err.println("prism explain: cannot read " + instancesCsv + ": " + e.getMessage());
+                return 2;
+            }
+        }
         int width = instances.get(0).length;
         for (double[] values : instances) {
             if (values.length != width) {
@@ -148,24 +179,18 @@ final class ExplainCommand implements Callable<Integer> {
             request.addInputs(instanceTensor(ModelServiceGrpc.newBlockingStub(channel)
                     .withDeadlineAfter(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)
                     .getModel(GetModelRequest.newBuilder().setName(model).build())));
-            Iterator<ExplainEvent> events = ExplainServiceGrpc.newBlockingStub(channel)
-                    .withDeadlineAfter(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)
-                    .streamExplain(request.build());
-            ExplainResponse result = null;
-            while (events.hasNext()) {
-                ExplainEvent e = events.next();
-                if (e.hasProgress()) {
-                    drawProgress(System.err, e.getProgress());
-                } else if (e.hasResult()) {
-                    result = e.getResult();
-                }
-            }
+            ExplainResponse result = instances.size() > chunkRows ? split(channel, request.build(), deadline)
+                    : streamed(channel, request.build(), deadline);
             System.err.println();
             if (result == null) {
                 System.err.println("prism explain: the stream ended without a result");
                 return 1;
             }
-            print(System.out, result, instances);
+            if (instancesCsv != null) {
+                InstancesCsv.writeAttributions(System.out, result);
+            } else {
+                print(System.out, result, instances);
+            }
             result.getWarningsList().forEach(w -> System.err.println("warning: " + w.getMessage()));
             return 0;
         } catch (StatusRuntimeException e) {
@@ -175,6 +200,34 @@ final class ExplainCommand implements Callable<Integer> {
         } finally {
             channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         }
+    }
+
+    /** One request, streamed with a progress bar of its evaluations; null when the stream ends without a result. */
+    private static ExplainResponse streamed(ManagedChannel channel, ExplainRequest request, long deadline) {
+        Iterator<ExplainEvent> events = ExplainServiceGrpc.newBlockingStub(channel)
+                .withDeadlineAfter(deadline - System.nanoTime(), TimeUnit.NANOSECONDS)
+                .streamExplain(request);
+        ExplainResponse result = null;
+        while (events.hasNext()) {
+            ExplainEvent e = events.next();
+            if (e.hasProgress()) {
+                drawProgress(System.err, e.getProgress());
+            } else if (e.hasResult()) {
+                result = e.getResult();
+            }
+        }
+        return result;
+    }
+
+    /** Requests of --chunk-rows instances over the servers, with a progress bar of the instances answered. */
+    private ExplainResponse split(ManagedChannel channel, ExplainRequest request, long deadline)
+            throws InterruptedException {
+        long start = System.nanoTime();
+        int[] done = {0};
+        return ChunkedExplain.run(channel, request, chunkRows, concurrency, deadline, rows -> {
+            done[0] += rows;
+            drawBar(System.err, done[0], instances.size(), "instances", (System.nanoTime() - start) / 1e9);
+        });
     }
 
     /**
@@ -202,11 +255,14 @@ final class ExplainCommand implements Callable<Integer> {
     }
 
     static void drawProgress(PrintStream err, Progress p) {
-        double fraction = p.getEvaluationsTotal() == 0 ? 0 : (double) p.getEvaluationsDone() / p.getEvaluationsTotal();
+        drawBar(err, p.getEvaluationsDone(), p.getEvaluationsTotal(), "evaluations", p.getElapsedSeconds());
+    }
+
+    private static void drawBar(PrintStream err, long done, long total, String what, double seconds) {
+        double fraction = total == 0 ? 0 : (double) done / total;
         int filled = (int) Math.round(fraction * BAR);
-        err.printf(Locale.ROOT, "\r[%s%s] %5.1f%%  %,d/%,d evaluations  %.1fs", "#".repeat(filled),
-                ".".repeat(BAR - filled), 100 * fraction, p.getEvaluationsDone(), p.getEvaluationsTotal(),
-                p.getElapsedSeconds());
+        err.printf(Locale.ROOT, "\r[%s%s] %5.1f%%  %,d/%,d %s  %.1fs", "#".repeat(filled),
+                ".".repeat(BAR - filled), 100 * fraction, done, total, what, seconds);
         err.flush();
     }
 
