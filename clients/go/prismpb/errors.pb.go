@@ -71,9 +71,13 @@ const (
 	// FAILED_PRECONDITION: the model returned NaN or an infinity for rows the request needed; the
 	// message names the rows.
 	ErrorReason_MODEL_OUTPUT_NOT_FINITE ErrorReason = 19
+	// FAILED_PRECONDITION: a model folder that a call asked to load cannot be served (a truncated
+	// model file, a bad config); the message says why, and the version served before, if any, keeps
+	// serving.
+	ErrorReason_MODEL_LOAD_FAILED ErrorReason = 20
 	// UNAVAILABLE: the model's Open Inference Protocol backend could not be
 	// reached or did not answer in time; retry after RetryInfo's delay.
-	ErrorReason_BACKEND_UNAVAILABLE ErrorReason = 20
+	ErrorReason_BACKEND_UNAVAILABLE ErrorReason = 21
 )
 
 // Enum value maps for ErrorReason.
@@ -99,7 +103,8 @@ var (
 		17: "SLOW_READER",
 		18: "MALFORMED_REQUEST",
 		19: "MODEL_OUTPUT_NOT_FINITE",
-		20: "BACKEND_UNAVAILABLE",
+		20: "MODEL_LOAD_FAILED",
+		21: "BACKEND_UNAVAILABLE",
 	}
 	ErrorReason_value = map[string]int32{
 		"ERROR_REASON_UNSPECIFIED":     0,
@@ -122,7 +127,8 @@ var (
 		"SLOW_READER":                  17,
 		"MALFORMED_REQUEST":            18,
 		"MODEL_OUTPUT_NOT_FINITE":      19,
-		"BACKEND_UNAVAILABLE":          20,
+		"MODEL_LOAD_FAILED":            20,
+		"BACKEND_UNAVAILABLE":          21,
 	}
 )
 
@@ -157,7 +163,7 @@ var File_prism_v1_errors_proto protoreflect.FileDescriptor
 
 const file_prism_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"\x15prism/v1/errors.proto\x12\bprism.v1*\xe5\x03\n" +
+	"\x15prism/v1/errors.proto\x12\bprism.v1*\xfc\x03\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fMODEL_NOT_FOUND\x10\x01\x12\x12\n" +
@@ -180,8 +186,9 @@ const file_prism_v1_errors_proto_rawDesc = "" +
 	"\x10MEMORY_EXHAUSTED\x10\x10\x12\x0f\n" +
 	"\vSLOW_READER\x10\x11\x12\x15\n" +
 	"\x11MALFORMED_REQUEST\x10\x12\x12\x1b\n" +
-	"\x17MODEL_OUTPUT_NOT_FINITE\x10\x13\x12\x17\n" +
-	"\x13BACKEND_UNAVAILABLE\x10\x14B!\n" +
+	"\x17MODEL_OUTPUT_NOT_FINITE\x10\x13\x12\x15\n" +
+	"\x11MODEL_LOAD_FAILED\x10\x14\x12\x17\n" +
+	"\x13BACKEND_UNAVAILABLE\x10\x15B!\n" +
 	"\x10dev.prism.api.v1B\vErrorsProtoP\x01b\x06proto3"
 
 var (

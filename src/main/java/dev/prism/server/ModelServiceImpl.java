@@ -136,11 +136,7 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
     @Override
     public void reloadModels(ReloadModelsRequest request, StreamObserver<ReloadModelsResponse> observer) {
         try {
-            // A reload can add models no token lists yet, so it takes a token for every model.
-            if (!ModelGrant.current().allowsAll()) {
-                throw new PrismException(Reason.PERMISSION_DENIED,
-                        "reloading models needs a token allowed every model ('*')");
-            }
+            ModelGrant.requireAll("reloading models");
             ReloadResult result = reloader.reload();
             ReloadModelsResponse.Builder r = ReloadModelsResponse.newBuilder()
                     .addAllAdded(result.added()).addAllReplaced(result.replaced()).addAllRemoved(result.removed());

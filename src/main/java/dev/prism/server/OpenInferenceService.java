@@ -51,6 +51,8 @@ import java.util.function.BooleanSupplier;
  * [instances, features, outputs], {@code base_values} and {@code model_outputs} [instances,
  * outputs], and {@code standard_errors} when the method estimates them, with the method that ran,
  * the feature and output names as response parameters. Prism's own Explain stays the rich API.
+ *
+ * <p>The repository extension is {@link OpenInferenceRepository}'s, served beside these methods.
  */
 final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
     /** What ModelMetadata calls an ONNX model. */
@@ -87,7 +89,8 @@ final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceS
 
     @Override
     public void serverMetadata(ServerMetadataRequest request, StreamObserver<ServerMetadataResponse> observer) {
-        observer.onNext(ServerMetadataResponse.newBuilder().setName("prism").setVersion(PrismBuild.version()).build());
+        observer.onNext(ServerMetadataResponse.newBuilder().setName("prism").setVersion(PrismBuild.version())
+                .addExtensions(OpenInferenceRepository.EXTENSION).build());
         observer.onCompleted();
     }
 

@@ -118,11 +118,15 @@ public final class PrismServer implements AutoCloseable {
         this.explainService = new ExplainServiceImpl(codec, pool, budget, channels, models,
                 new ExplanationMetrics(registry));
         ModelServiceImpl modelService = new ModelServiceImpl(models, reloader, pool, budget, channels, options.limits());
+        OpenInferenceRepository repositoryExtension = new OpenInferenceRepository(reloader);
         builder.executor(callExecutor)
                 .addStreamTracerFactory(new StreamReset())
                 .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(modelService), callInterceptors))
-                .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(
-                        new OpenInferenceService(models, modelService, explainService, () -> !closed)), callInterceptors))
+                .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(repositoryExtension.addedTo(
+                        new OpenInferenceService(models, modelService, explainService, () -> !closed).bindService())),
+                        callInterceptors))
+                .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(repositoryExtension),
+                        callInterceptors))
                 .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(explainService), callInterceptors))
                 .addService(RequestParsing.parsedInCall(health.getHealthService()));
         if (security.reflectionAccess() != SecurityOptions.Reflection.OFF) {

@@ -1,18 +1,18 @@
 package dev.prism.server;
 
 import static dev.prism.server.ServerTestSupport.assertStatus;
+import static dev.prism.server.ServerTestSupport.copyFolder;
 import static dev.prism.server.ServerTestSupport.counter;
 import static dev.prism.server.ServerTestSupport.eventually;
 import static dev.prism.server.ServerTestSupport.failure;
 import static dev.prism.server.ServerTestSupport.floats;
+import static dev.prism.server.ServerTestSupport.linearWithBias;
+import static dev.prism.server.ServerTestSupport.writeAtomically;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.onnx.proto.OnnxMl.GraphProto;
-import ai.onnx.proto.OnnxMl.ModelProto;
-import ai.onnx.proto.OnnxMl.TensorProto;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.ExplainServiceGrpc;
@@ -30,7 +30,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,8 +51,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ModelReloadTest {
     private static final double[] ONES = {1, 1, 1, 1, 1};
-    private static final double W_SUM = 4.75;
-    private static final double ORIGINAL_BIAS = 0.75;
+    /** The linear test model's weights add up to W_SUM, and its bias is ORIGINAL_BIAS. */
+    static final double W_SUM = 4.75;
+    static final double ORIGINAL_BIAS = 0.75;
 
     @TempDir
     Path dir;
@@ -81,7 +81,7 @@ class ModelReloadTest {
     void reloadUnderContinuousLoadFailsNoRequest() throws Exception {
         start("linear");
         // Every outcome is counted from zero, before the first reload.
-        for (String outcome : List.of("added", "replaced", "removed", "refused")) {
+        for (String outcome : List.of("added", "replaced", "removed", "refused", "unloaded")) {
             assertEquals(0.0, server.registry().get("prism.model.reloads").tags("model", "linear", "outcome", outcome)
                     .counter().count(), outcome);
         }
@@ -248,38 +248,6 @@ class ModelReloadTest {
                 .explain(ExplainRequest.newBuilder().setModel("linear").addInputs(floats(1, ONES))
                         .setBackground(floats(1, 0, 0, 0, 0, 0)).build())
                 .getExplanations(0).getModelOutput();
-    }
-
-    /** The linear test model with its bias initializer set to b. */
-    private static byte[] linearWithBias(double b) throws IOException {
-        ModelProto model = ModelProto.parseFrom(Files.readAllBytes(ServerTestSupport.testModel("linear")
-                .resolve("model.onnx")));
-        GraphProto.Builder graph = model.getGraph().toBuilder();
-        for (int i = 0; i < graph.getInitializerCount(); i++) {
-            TensorProto t = graph.getInitializer(i);
-            if (t.getName().equals("b")) {
-                graph.setInitializer(i, t.toBuilder().clearRawData().clearFloatData().addFloatData((float) b));
-            }
-        }
-        return model.toBuilder().setGraph(graph).build().toByteArray();
-    }
-
-    /** Writes beside the target and renames, as a deployment should, so no reader sees half a file. */
-    private static void writeAtomically(Path target, byte[] content) throws IOException {
-        Path tmp = target.resolveSibling(".incoming-" + target.getFileName());
-        Files.write(tmp, content);
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    private static void copyFolder(Path source, Path target) throws IOException {
-        Path staging = target.resolveSibling(".incoming-" + target.getFileName());
-        Files.createDirectories(staging);
-        try (Stream<Path> files = Files.list(source)) {
-            for (Path f : files.toList()) {
-                Files.copy(f, staging.resolve(f.getFileName()));
-            }
-        }
-        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static void deleteFolder(Path folder) throws IOException {

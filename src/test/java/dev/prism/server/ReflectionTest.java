@@ -52,7 +52,7 @@ class ReflectionTest {
     private static final String TOKEN = "reflection-test-5c1e7a90d3b24f68";
     private static final List<String> SERVICES = List.of("grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
-            "inference.GRPCInferenceService",
+            "inference.GRPCInferenceService", "inference.model_repository.ModelRepositoryService",
             "prism.v1.ExplainService", "prism.v1.ModelService", ReflectionServices.STATUS_DETAILS_SERVICE);
 
     @TempDir
@@ -177,6 +177,36 @@ class ReflectionTest {
                 }
             }
             assertEquals(List.of("Explain", "StreamExplain"), methods, v.name());
+        }
+    }
+
+    /** The methods of the service as the file reflection gives for it declares them. */
+    private static List<String> describedMethods(Version v, String service) throws Exception {
+        List<String> methods = new ArrayList<>();
+        String simple = service.substring(service.lastIndexOf('.') + 1);
+        for (FileDescriptorProto file : v.fileContaining(channel, service)) {
+            for (ServiceDescriptorProto s : file.getServiceList()) {
+                if (s.getName().equals(simple)) {
+                    s.getMethodList().stream().map(MethodDescriptorProto::getName).forEach(methods::add);
+                }
+            }
+        }
+        return methods;
+    }
+
+    /**
+     * The inference service is described by its published file, without the repository methods
+     * that are also served under its name; those are described by the repository service's file.
+     */
+    @Test
+    void bothVersionsDescribeTheOpenInferenceServicesByTheirPublishedFiles() throws Exception {
+        for (Version v : Version.values()) {
+            assertEquals(List.of("ServerLive", "ServerReady", "ModelReady", "ServerMetadata", "ModelMetadata",
+                    "ModelInfer"), describedMethods(v, "inference.GRPCInferenceService"), v.name());
+            assertEquals(List.of("RepositoryIndex", "RepositoryModelLoad", "RepositoryModelUnload"),
+                    describedMethods(v, "inference.model_repository.ModelRepositoryService"), v.name());
+            assertEquals("inference/model_repository.proto", v.fileContaining(channel,
+                    "inference.model_repository.ModelRepositoryService").get(0).getName(), v.name());
         }
     }
 

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import ai.onnx.proto.OnnxMl.GraphProto;
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.TensorProto;
 import com.google.protobuf.Any;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.rpc.BadRequest;
@@ -33,6 +36,7 @@ import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -293,6 +297,40 @@ final class ServerTestSupport {
             return e;
         }
         return fail("the call succeeded");
+    }
+
+    // ---- changes to a repository ----
+
+    /** The linear test model with its bias initializer set to b. */
+    static byte[] linearWithBias(double b) throws IOException {
+        ModelProto model = ModelProto.parseFrom(Files.readAllBytes(ServerTestSupport.testModel("linear")
+                .resolve("model.onnx")));
+        GraphProto.Builder graph = model.getGraph().toBuilder();
+        for (int i = 0; i < graph.getInitializerCount(); i++) {
+            TensorProto t = graph.getInitializer(i);
+            if (t.getName().equals("b")) {
+                graph.setInitializer(i, t.toBuilder().clearRawData().clearFloatData().addFloatData((float) b));
+            }
+        }
+        return model.toBuilder().setGraph(graph).build().toByteArray();
+    }
+
+    /** Writes beside the target and renames, as a deployment should, so no reader sees half a file. */
+    static void writeAtomically(Path target, byte[] content) throws IOException {
+        Path tmp = target.resolveSibling(".incoming-" + target.getFileName());
+        Files.write(tmp, content);
+        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    static void copyFolder(Path source, Path target) throws IOException {
+        Path staging = target.resolveSibling(".incoming-" + target.getFileName());
+        Files.createDirectories(staging);
+        try (Stream<Path> files = Files.list(source)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, staging.resolve(f.getFileName()));
+            }
+        }
+        Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
     }
 
     // ---- meters and polling ----

@@ -19,8 +19,15 @@ import dev.prism.api.v1.ReloadModelsResponse;
 import dev.prism.api.v1.ModelServiceGrpc;
 import dev.prism.api.v1.PredictRequest;
 import dev.prism.server.security.SecurityOptions;
+import inference.GRPCInferenceServiceGrpc;
+import inference.model_repository.ModelRepository;
+import inference.model_repository.ModelRepositoryServiceGrpc;
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.health.v1.HealthCheckRequest;
@@ -28,6 +35,7 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.health.v1.HealthGrpc;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.AbstractStub;
+import io.grpc.stub.ClientCalls;
 import io.grpc.stub.MetadataUtils;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -49,6 +57,9 @@ class TokenAuthTest {
     private static final String EVERY_MODEL_TOKEN = "every-model-0b5d8e1f4a6c2937";
     private static final String UNAUTHENTICATED = "UNAUTHENTICATED";
     private static final String PERMISSION_DENIED = "PERMISSION_DENIED";
+    /** The repository extension's two names: MLServer's service, and Triton's inference service. */
+    private static final List<String> REPOSITORY_SERVICES = List.of(ModelRepositoryServiceGrpc.SERVICE_NAME,
+            GRPCInferenceServiceGrpc.SERVICE_NAME);
 
     @TempDir
     static Path dir;
@@ -316,5 +327,99 @@ class TokenAuthTest {
                 Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
         assertEquals(1, as(inference.GRPCInferenceServiceGrpc.newBlockingStub(channel), "Bearer " + EVERY_MODEL_TOKEN)
                 .modelInfer(infer).getOutputsCount());
+    }
+
+    /** A call of the repository extension under the service's name, sending this authorization header (or none). */
+    private static <Q, A> A repositoryCall(String service, MethodDescriptor<Q, A> method, Q request,
+                                       String authorization, ManagedChannel on) {
+        Channel ch = on;
+        if (authorization != null) {
+            Metadata headers = new Metadata();
+            headers.put(Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER), authorization);
+            ch = ClientInterceptors.intercept(on, MetadataUtils.newAttachHeadersInterceptor(headers));
+        }
+        return ClientCalls.blockingUnaryCall(ch, method.toBuilder().setFullMethodName(
+                        MethodDescriptor.generateFullMethodName(service, method.getBareMethodName())).build(),
+                CallOptions.DEFAULT.withDeadlineAfter(30, TimeUnit.SECONDS), request);
+    }
+
+    private static List<String> index(String service, String authorization) {
+        return repositoryCall(service, ModelRepositoryServiceGrpc.getRepositoryIndexMethod(),
+                ModelRepository.RepositoryIndexRequest.getDefaultInstance(), authorization,
+                channel).getModelsList().stream().map(m -> m.getName() + " " + m.getState()).toList();
+    }
+
+    private static void load(String service, String model, String authorization, ManagedChannel on) {
+        repositoryCall(service, ModelRepositoryServiceGrpc.getRepositoryModelLoadMethod(),
+                ModelRepository.RepositoryModelLoadRequest.newBuilder()
+                        .setModelName(model).build(), authorization, on);
+    }
+
+    private static void unload(String service, String model, String authorization, ManagedChannel on) {
+        repositoryCall(service, ModelRepositoryServiceGrpc.getRepositoryModelUnloadMethod(),
+                ModelRepository.RepositoryModelUnloadRequest.newBuilder()
+                        .setModelName(model).build(), authorization, on);
+    }
+
+    /**
+     * Loading and unloading change what is served, so, as ReloadModels, they need a token for every
+     * model, under both names of the extension; the index shows what the token may use, as
+     * ListModels does.
+     */
+    @Test
+    void theRepositoryExtensionNeedsATokenForEveryModelToChangeWhatIsServed() {
+        String iris = "Bearer " + IRIS_TOKEN;
+        String every = "Bearer " + EVERY_MODEL_TOKEN;
+        for (String service : REPOSITORY_SERVICES) {
+            for (String model : List.of("diabetes", "iris", "tulips")) {
+                assertStatus(failure(() -> load(service, model, null, channel)), Status.Code.UNAUTHENTICATED,
+                        UNAUTHENTICATED);
+                assertStatus(failure(() -> unload(service, model, null, channel)), Status.Code.UNAUTHENTICATED,
+                        UNAUTHENTICATED);
+                assertStatus(failure(() -> load(service, model, iris, channel)), Status.Code.PERMISSION_DENIED,
+                        PERMISSION_DENIED);
+                assertStatus(failure(() -> unload(service, model, iris, channel)), Status.Code.PERMISSION_DENIED,
+                        PERMISSION_DENIED);
+            }
+            assertStatus(failure(() -> index(service, null)), Status.Code.UNAUTHENTICATED, UNAUTHENTICATED);
+            assertEquals(List.of("iris READY"), index(service, iris), service);
+            assertEquals(List.of("diabetes READY", "iris READY"), index(service, every), service);
+            stillServes();
+
+            unload(service, "diabetes", every, channel);
+            try {
+                assertEquals(List.of("diabetes UNAVAILABLE", "iris READY"), index(service, every), service);
+                assertEquals(List.of("iris READY"), index(service, iris), service);
+            } finally {
+                load(service, "diabetes", every, channel);
+            }
+            assertEquals(List.of("diabetes READY", "iris READY"), index(service, every), service);
+        }
+    }
+
+    /** A token may go on naming an unloaded model: it is still the repository's, and may be loaded again. */
+    @Test
+    void aTokensFileNamingAnUnloadedModelIsStillReadOnAReload() throws Exception {
+        Path own = Files.createDirectories(dir.resolve("unloading"));
+        Path tokens = Files.writeString(own.resolve("tokens"), "%s iris\n%s *\n".formatted(IRIS_TOKEN,
+                EVERY_MODEL_TOKEN));
+        try (PrismServer server = PrismServer.start(ServerOptions.defaults(repo).withPorts(0, -1),
+                SecurityOptions.NONE.withTokensFile(tokens))) {
+            ManagedChannel ch = NettyChannelBuilder.forAddress("127.0.0.1", server.port()).usePlaintext().build();
+            try {
+                String admin = "Bearer " + EVERY_MODEL_TOKEN;
+                unload(REPOSITORY_SERVICES.get(0), "iris", admin, ch);
+                ReloadModelsResponse r = as(ModelServiceGrpc.newBlockingStub(ch), admin)
+                        .reloadModels(ReloadModelsRequest.getDefaultInstance());
+                assertEquals("", r.getTokensRefused());
+                assertTrue(r.getTokensReloaded());
+                load(REPOSITORY_SERVICES.get(1), "iris", admin, ch);
+                assertEquals(List.of("iris"), as(ModelServiceGrpc.newBlockingStub(ch), "Bearer " + IRIS_TOKEN)
+                        .listModels(ListModelsRequest.getDefaultInstance()).getModelsList().stream()
+                        .map(ModelInfo::getName).toList());
+            } finally {
+                ch.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
     }
 }

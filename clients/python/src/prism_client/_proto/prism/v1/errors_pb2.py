@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15prism/v1/errors.proto\x12\x08prism.v1*\xe5\x03\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n\x0fMODEL_NOT_FOUND\x10\x01\x12\x12\n\x0eINVALID_TENSOR\x10\x02\x12\x12\n\x0eINVALID_PARAMS\x10\x03\x12\x12\n\x0eUNKNOWN_OUTPUT\x10\x04\x12\x17\n\x13\x42\x41\x43KGROUND_REQUIRED\x10\x05\x12\x13\n\x0f\x42UDGET_EXCEEDED\x10\x06\x12 \n\x1cMETHOD_UNSUPPORTED_FOR_MODEL\x10\x07\x12\x0e\n\nQUEUE_FULL\x10\x08\x12\x1a\n\x16MODEL_EXECUTION_FAILED\x10\t\x12\x11\n\rSHUTTING_DOWN\x10\n\x12\r\n\tCANCELLED\x10\x0b\x12\x15\n\x11\x44\x45\x41\x44LINE_EXCEEDED\x10\x0c\x12\x12\n\x0eINTERNAL_ERROR\x10\r\x12\x13\n\x0fUNAUTHENTICATED\x10\x0e\x12\x15\n\x11PERMISSION_DENIED\x10\x0f\x12\x14\n\x10MEMORY_EXHAUSTED\x10\x10\x12\x0f\n\x0bSLOW_READER\x10\x11\x12\x15\n\x11MALFORMED_REQUEST\x10\x12\x12\x1b\n\x17MODEL_OUTPUT_NOT_FINITE\x10\x13\x12\x17\n\x13\x42\x41\x43KEND_UNAVAILABLE\x10\x14\x42!\n\x10\x64\x65v.prism.api.v1B\x0b\x45rrorsProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15prism/v1/errors.proto\x12\x08prism.v1*\xfc\x03\n\x0b\x45rrorReason\x12\x1c\n\x18\x45RROR_REASON_UNSPECIFIED\x10\x00\x12\x13\n\x0fMODEL_NOT_FOUND\x10\x01\x12\x12\n\x0eINVALID_TENSOR\x10\x02\x12\x12\n\x0eINVALID_PARAMS\x10\x03\x12\x12\n\x0eUNKNOWN_OUTPUT\x10\x04\x12\x17\n\x13\x42\x41\x43KGROUND_REQUIRED\x10\x05\x12\x13\n\x0f\x42UDGET_EXCEEDED\x10\x06\x12 \n\x1cMETHOD_UNSUPPORTED_FOR_MODEL\x10\x07\x12\x0e\n\nQUEUE_FULL\x10\x08\x12\x1a\n\x16MODEL_EXECUTION_FAILED\x10\t\x12\x11\n\rSHUTTING_DOWN\x10\n\x12\r\n\tCANCELLED\x10\x0b\x12\x15\n\x11\x44\x45\x41\x44LINE_EXCEEDED\x10\x0c\x12\x12\n\x0eINTERNAL_ERROR\x10\r\x12\x13\n\x0fUNAUTHENTICATED\x10\x0e\x12\x15\n\x11PERMISSION_DENIED\x10\x0f\x12\x14\n\x10MEMORY_EXHAUSTED\x10\x10\x12\x0f\n\x0bSLOW_READER\x10\x11\x12\x15\n\x11MALFORMED_REQUEST\x10\x12\x12\x1b\n\x17MODEL_OUTPUT_NOT_FINITE\x10\x13\x12\x15\n\x11MODEL_LOAD_FAILED\x10\x14\x12\x17\n\x13\x42\x41\x43KEND_UNAVAILABLE\x10\x15\x42!\n\x10\x64\x65v.prism.api.v1B\x0b\x45rrorsProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,5 +33,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.prism.api.v1B\013ErrorsProtoP\001'
   _globals['_ERRORREASON']._serialized_start=36
-  _globals['_ERRORREASON']._serialized_end=521
+  _globals['_ERRORREASON']._serialized_end=544
 # @@protoc_insertion_point(module_scope)

@@ -26,6 +26,7 @@ class ErrorReason(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SLOW_READER: _ClassVar[ErrorReason]
     MALFORMED_REQUEST: _ClassVar[ErrorReason]
     MODEL_OUTPUT_NOT_FINITE: _ClassVar[ErrorReason]
+    MODEL_LOAD_FAILED: _ClassVar[ErrorReason]
     BACKEND_UNAVAILABLE: _ClassVar[ErrorReason]
 ERROR_REASON_UNSPECIFIED: ErrorReason
 MODEL_NOT_FOUND: ErrorReason
@@ -47,4 +48,5 @@ MEMORY_EXHAUSTED: ErrorReason
 SLOW_READER: ErrorReason
 MALFORMED_REQUEST: ErrorReason
 MODEL_OUTPUT_NOT_FINITE: ErrorReason
+MODEL_LOAD_FAILED: ErrorReason
 BACKEND_UNAVAILABLE: ErrorReason

@@ -1,5 +1,7 @@
 package dev.prism.server.security;
 
+import dev.prism.error.PrismException;
+import dev.prism.error.Reason;
 import io.grpc.Context;
 import java.util.Set;
 
@@ -33,8 +35,20 @@ public final class ModelGrant {
     }
 
     /** Whether the call may use every model, present and future ('*'): what server-wide operations need. */
-    public boolean allowsAll() {
+    private boolean allowsAll() {
         return models == null;
+    }
+
+    /**
+     * Refuses a call whose token may not use every model: changes to what is served (a reload, a
+     * load or an unload) can serve models that no allow list names yet.
+     *
+     * @param action what the call does, e.g. "reloading models"
+     */
+    public static void requireAll(String action) {
+        if (!current().allowsAll()) {
+            throw new PrismException(Reason.PERMISSION_DENIED, action + " needs a token allowed every model ('*')");
+        }
     }
 
     Context attachTo(Context context) {
