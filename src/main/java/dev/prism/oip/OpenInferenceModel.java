@@ -136,7 +136,7 @@ final class OpenInferenceModel implements Model {
         long[] shape = input.shape();
         shape[0] = count;
         ModelInferRequest.InferInputTensor.Builder tensor = ModelInferRequest.InferInputTensor.newBuilder()
-                .setName(input.name()).setDatatype(datatype(input.dtype()));
+                .setName(input.name()).setDatatype(OipDatatypes.name(input.dtype()));
         for (long d : shape) {
             tensor.addShape(d);
         }
@@ -203,7 +203,7 @@ final class OpenInferenceModel implements Model {
         for (TensorSpec spec : signature.scoreOutputs()) {
             int index = indexOf(answer, spec.name());
             ModelInferResponse.InferOutputTensor tensor = answer.getOutputs(index);
-            DType dtype = dtype(tensor.getDatatype());
+            DType dtype = OipDatatypes.dtype(tensor.getDatatype());
             if (dtype == null) {
                 throw wrongAnswer("output '" + spec.name() + "' came as " + tensor.getDatatype());
             }
@@ -285,26 +285,6 @@ final class OpenInferenceModel implements Model {
             description = description.substring(0, MAX_MESSAGE_CHARS) + "...";
         }
         return status.getCode() + (description.isEmpty() ? "" : " " + description);
-    }
-
-    /** A Prism element type from an OIP datatype name; null for one Prism does not read or write. */
-    static DType dtype(String datatype) {
-        return switch (datatype) {
-            case "FP32" -> DType.FLOAT32;
-            case "FP64" -> DType.FLOAT64;
-            case "INT32" -> DType.INT32;
-            case "INT64" -> DType.INT64;
-            default -> null;
-        };
-    }
-
-    private static String datatype(DType dtype) {
-        return switch (dtype) {
-            case FLOAT32 -> "FP32";
-            case FLOAT64 -> "FP64";
-            case INT32 -> "INT32";
-            case INT64 -> "INT64";
-        };
     }
 
     @Override

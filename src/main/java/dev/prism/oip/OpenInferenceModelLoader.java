@@ -115,7 +115,7 @@ public final class OpenInferenceModelLoader implements ModelLoader {
                                             boolean required) {
         List<TensorSpec> specs = new ArrayList<>();
         for (ModelMetadataResponse.TensorMetadata t : declared) {
-            DType dtype = OpenInferenceModel.dtype(t.getDatatype());
+            DType dtype = OipDatatypes.dtype(t.getDatatype());
             if (dtype == null) {
                 if (required) {
                     throw new IllegalArgumentException("the backend's " + kind + " '" + t.getName() + "' has datatype "

@@ -9,6 +9,7 @@ import dev.prism.api.v1.PredictResponse;
 import dev.prism.api.v1.Tensor;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
+import dev.prism.oip.OipDatatypes;
 import dev.prism.tensor.DType;
 import dev.prism.tensor.TensorSpec;
 import inference.GRPCInferenceServiceGrpc;
@@ -184,21 +185,11 @@ final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceS
 
     private static ModelMetadataResponse.TensorMetadata metadata(TensorSpec s) {
         ModelMetadataResponse.TensorMetadata.Builder t = ModelMetadataResponse.TensorMetadata.newBuilder()
-                .setName(s.name()).setDatatype(datatype(s.dtype()));
+                .setName(s.name()).setDatatype(OipDatatypes.name(s.dtype()));
         for (long d : s.shape()) {
             t.addShape(d < 0 ? -1 : d);
         }
         return t.build();
-    }
-
-    /** The OIP name of a Prism element type. */
-    static String datatype(DType dtype) {
-        return switch (dtype) {
-            case FLOAT32 -> "FP32";
-            case FLOAT64 -> "FP64";
-            case INT32 -> "INT32";
-            case INT64 -> "INT64";
-        };
     }
 
     private static DataType dataType(String datatype, String field) {
@@ -268,7 +259,7 @@ final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceS
             }
             Tensor t = predicted.getOutputs(k);
             ModelInferResponse.InferOutputTensor.Builder out = ModelInferResponse.InferOutputTensor.newBuilder()
-                    .setName(spec.name()).setDatatype(datatype(spec.dtype())).addAllShape(t.getShapeList());
+                    .setName(spec.name()).setDatatype(OipDatatypes.name(spec.dtype())).addAllShape(t.getShapeList());
             List<Double> values = t.getDoubleDataList();
             if (raw) {
                 r.addRawOutputContents(rawBytes(spec.dtype(), values));
