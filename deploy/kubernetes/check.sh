@@ -65,20 +65,20 @@ overlays=("$out"/rendered/*.yaml)
 check "${overlays[@]}" || fail "the manifests above are refused"
 echo "deploy/kubernetes/check: ${#overlays[@]} overlays valid for Kubernetes $KUBERNETES_VERSION and KEDA $KEDA_VERSION: $(basename -a -s .yaml "${overlays[@]}" | paste -sd " ")"
 
-# plant NAME FILE SED_SCRIPT EXPECTED: a copy with FILE edited by SED_SCRIPT must be refused, and the
-# checker's output must hold the line EXPECTED for the cpu overlay.
+# plant NAME FILE SED_SCRIPT EXPECTED [OVERLAY]: a copy with FILE edited by SED_SCRIPT must be refused,
+# and the checker's output must hold the line EXPECTED for the overlay (default cpu).
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 plant() {
-  local name="$1" file="$2" script="$3" expected="$4" copy="$work/$1" output
+  local name="$1" file="$2" script="$3" expected="$4" overlay="${5:-cpu}" copy="$work/$1" output
   mkdir -p "$copy" && cp -r "$here"/base "$here"/components "$here"/overlays "$copy/"
   sed -i "$script" "$copy/$file"
   cmp -s "$here/$file" "$copy/$file" && fail "planting $name: '$script' changed nothing in $file"
   render "$copy" "$copy/rendered"
-  if output="$(check "$copy/rendered/cpu.yaml")"; then
+  if output="$(check "$copy/rendered/$overlay.yaml")"; then
     fail "$name: a planted error was accepted"
   fi
-  grep -qxF "$copy/rendered/cpu.yaml: $expected" <<< "$output" \
+  grep -qxF "$copy/rendered/$overlay.yaml: $expected" <<< "$output" \
     || fail "$name: the planted error was refused with an unexpected message:
   want: $expected
   got:  $output"
@@ -93,4 +93,6 @@ plant prometheus-trigger components/keda/scaledobject.yaml '/serverAddress:/d' \
   "ScaledObject/prism: spec/triggers/0/metadata: the prometheus scaler needs serverAddress"
 plant short-grace base/deployment.yaml 's/terminationGracePeriodSeconds: 60/terminationGracePeriodSeconds: 40/' \
   "terminationGracePeriodSeconds 40 does not cover preStop 10 s + --shutdown-grace-seconds 30 + 2 s"
-echo "deploy/kubernetes/check: 5 planted errors refused"
+plant tls-probes components/tls/tls.yaml 's/--health-port=8086/--health-port=8087/' \
+  "with TLS the probes need a container port health that is serve's --health-port" cpu-tls
+echo "deploy/kubernetes/check: 6 planted errors refused"

@@ -124,12 +124,21 @@ def wiring_problems(resources):
     grpc_port = next(p["containerPort"] for p in container["ports"] if p["name"] == "grpc")
     if f"--port={grpc_port}" not in container["args"]:
         problems.append(f"the container port grpc ({grpc_port}) is not serve's --port")
+    # With TLS the probes check the plaintext health port, which --health-port must open.
+    probe_port = grpc_port
+    if any(a.startswith("--tls-cert=") for a in container["args"]):
+        probe_port = next((p["containerPort"] for p in container["ports"] if p["name"] == "health"), None)
+        if probe_port is None or f"--health-port={probe_port}" not in container["args"]:
+            problems.append("with TLS the probes need a container port health that is serve's --health-port")
     for probe in ["startupProbe", "readinessProbe", "livenessProbe"]:
         spec = container.get(probe)
         if spec is None:
             problems.append(f"the container has no {probe}")
-        elif "grpc" in spec and spec["grpc"]["port"] != grpc_port:
-            problems.append(f"{probe} checks port {spec['grpc']['port']}, not the gRPC port {grpc_port}")
+        elif "grpc" not in spec:
+            problems.append(f"{probe} is not a gRPC probe")
+        elif spec["grpc"]["port"] != probe_port:
+            problems.append(f"{probe} checks port {spec['grpc']['port']}, not {probe_port}"
+                            f" ({'the health port' if probe_port != grpc_port else 'the gRPC port'})")
     annotations = pod["metadata"].get("annotations", {})
     metrics_port = next(p["containerPort"] for p in container["ports"] if p["name"] == "metrics")
     if annotations.get("prometheus.io/port") != str(metrics_port) or f"--metrics-port={metrics_port}" not in container["args"]:

@@ -135,6 +135,11 @@ final class ServeCommand implements Callable<Integer> {
             description = "Address the metrics endpoint binds to, e.g. 127.0.0.1 for this machine only (default: all).")
     String metricsHost;
 
+    @Option(names = "--health-port", defaultValue = "-1", description = "A second port, plaintext and open, that"
+            + " serves only the gRPC health service, for probes that cannot speak TLS (Kubernetes' gRPC probes);"
+            + " bound to --host; -1 (default) = none.")
+    int healthPort;
+
     @Option(names = "--tls-cert", description = "PEM certificate chain: serve gRPC over TLS (needs --tls-key).")
     Path tlsCert;
 
@@ -184,7 +189,7 @@ final class ServeCommand implements Callable<Integer> {
                             treeShapThreads == 0 ? Runtime.getRuntime().availableProcessors() : treeShapThreads,
                             Math.multiplyExact(treeShapTableCacheMib, 1024L * 1024L)));
             server = PrismServer.start(options, new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host,
-                    metricsHost, reflection == null ? null : SecurityOptions.Reflection.parse(reflection)));
+                    metricsHost, reflection == null ? null : SecurityOptions.Reflection.parse(reflection), healthPort));
         } catch (IllegalArgumentException e) {
             System.err.println("prism: " + e.getMessage());
             return 2;

@@ -47,6 +47,8 @@ public final class PrismServer implements AutoCloseable {
     /** After the explanations of a shutdown have answered, how long other calls get before the transport goes. */
     private static final Duration FINAL_DRAIN = Duration.ofSeconds(2);
     private static final int ANSWER_WRITERS = 2;
+    /** A health check names a service: a few bytes. */
+    private static final int HEALTH_MESSAGE_BYTES = 4096;
 
     private final ServerOptions options;
     private final PrometheusMeterRegistry registry;
@@ -60,6 +62,8 @@ public final class PrismServer implements AutoCloseable {
     private final ExecutorService answerWriter;
     private final HealthStatusManager health = new HealthStatusManager();
     private final Server server;
+    /** The plaintext port of the health service alone, for probes that cannot speak TLS; null when off. */
+    private final Server healthServer;
     private final MetricsHttpServer metricsHttp;
     private final ModelReloader reloader;
     private RepositoryWatcher watcher;
@@ -133,11 +137,30 @@ public final class PrismServer implements AutoCloseable {
             ReflectionServices.definitions(reflectionInterceptors).forEach(builder::addService);
         }
         this.server = builder.build().start();
+        this.healthServer = security.healthPort() < 0 ? null : healthOnly(security);
         health.setStatus("", ServingStatus.SERVING);
         health.setStatus(ModelServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
         health.setStatus(ExplainServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
         this.metricsHttp = options.metricsPort() < 0 ? null
                 : new MetricsHttpServer(registry, security.metricsHost(), options.metricsPort());
+    }
+
+    /**
+     * The health service on a port of its own, plaintext, without tokens: it tells whether the server
+     * serves and nothing of its models, so it is as open as on the main port.
+     */
+    private Server healthOnly(SecurityOptions security) throws IOException {
+        InetSocketAddress address = security.host() == null ? new InetSocketAddress(security.healthPort())
+                : new InetSocketAddress(security.host(), security.healthPort());
+        try {
+            return NettyServerBuilder.forAddress(address).executor(callExecutor)
+                    .maxConcurrentCallsPerConnection(options.admission().maxStreamsPerConnection())
+                    .maxInboundMessageSize(HEALTH_MESSAGE_BYTES)
+                    .addService(RequestParsing.parsedInCall(health.getHealthService())).build().start();
+        } catch (IOException e) {
+            server.shutdownNow();
+            throw new IOException("cannot bind the health port " + security.healthPort() + ": " + e.getMessage(), e);
+        }
     }
 
     /** The tokens file, its tokens checked against the served models; null when there is no tokens file. */
@@ -202,6 +225,11 @@ public final class PrismServer implements AutoCloseable {
     public InetSocketAddress address() {
         return server.getListenSockets().stream().filter(InetSocketAddress.class::isInstance)
                 .map(InetSocketAddress.class::cast).findFirst().orElse(null);
+    }
+
+    /** The health-only port, or -1 when there is none. */
+    public int healthPort() {
+        return healthServer == null ? -1 : healthServer.getPort();
     }
 
     /** The metrics port, or -1 when the endpoint is off. */
@@ -276,6 +304,10 @@ public final class PrismServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             server.shutdownNow();
+        }
+        if (healthServer != null) {
+            // Health went NOT_SERVING first; the probes' port goes with the main one.
+            healthServer.shutdownNow();
         }
         models.close();
         timer.shutdownNow();

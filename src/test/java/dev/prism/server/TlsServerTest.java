@@ -9,6 +9,9 @@ import dev.prism.api.v1.ModelInfo;
 import dev.prism.api.v1.ModelServiceGrpc;
 import dev.prism.server.security.SecurityOptions;
 import dev.prism.testing.TestCertificates;
+import io.grpc.health.v1.HealthCheckRequest;
+import io.grpc.health.v1.HealthCheckResponse;
+import io.grpc.health.v1.HealthGrpc;
 import dev.prism.testing.TestCertificates.Issued;
 import io.grpc.ChannelCredentials;
 import io.grpc.InsecureChannelCredentials;
@@ -50,15 +53,40 @@ class TlsServerTest {
         stranger = TestCertificates.client(dir, strangerCa, "stranger");
         ServerOptions options = ServerOptions.defaults(repo).withPorts(0, -1);
         tls = PrismServer.start(options,
-                new SecurityOptions(server.certFile(), server.keyFile(), null, null, null, null, null));
+                new SecurityOptions(server.certFile(), server.keyFile(), null, null, null, null, null, -1));
         mutual = PrismServer.start(options,
-                new SecurityOptions(server.certFile(), server.keyFile(), ca.certFile(), null, null, null, null));
+                new SecurityOptions(server.certFile(), server.keyFile(), ca.certFile(), null, null, null, null, -1)
+                        .withHealthPort(0));
     }
 
     @AfterAll
     static void stop() {
         tls.close();
         mutual.close();
+    }
+
+    @Test
+    void aHealthPortAnswersProbesInPlaintextAndServesNothingElse() throws Exception {
+        assertEquals(-1, tls.healthPort());
+        ManagedChannel channel = NettyChannelBuilder.forAddress("localhost", mutual.healthPort(),
+                InsecureChannelCredentials.create()).build();
+        try {
+            assertEquals(HealthCheckResponse.ServingStatus.SERVING, HealthGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS).check(HealthCheckRequest.getDefaultInstance())
+                    .getStatus());
+            assertEquals(HealthCheckResponse.ServingStatus.SERVING, HealthGrpc.newBlockingStub(channel)
+                    .withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .check(HealthCheckRequest.newBuilder().setService(ModelServiceGrpc.SERVICE_NAME).build())
+                    .getStatus());
+            StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> ModelServiceGrpc
+                    .newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                    .listModels(ListModelsRequest.getDefaultInstance()));
+            assertEquals(Status.Code.UNIMPLEMENTED, e.getStatus().getCode());
+        } finally {
+            channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        // The main port still wants a client certificate.
+        assertThrows(StatusRuntimeException.class, () -> listModels(mutual, trusting(ca)));
     }
 
     private static List<String> listModels(PrismServer prism, ChannelCredentials credentials) throws Exception {
@@ -128,7 +156,7 @@ class TlsServerTest {
     @Test
     void aKeyOfAnotherCertificateStopsTheStart() {
         String message = startupError(
-                new SecurityOptions(server.certFile(), client.keyFile(), null, null, null, null, null));
+                new SecurityOptions(server.certFile(), client.keyFile(), null, null, null, null, null, -1));
         assertTrue(message.contains("is not the key of --tls-cert"), message);
         assertTrue(message.contains("CN=localhost"), message);
     }
@@ -136,25 +164,25 @@ class TlsServerTest {
     @Test
     void unreadableOrForeignKeyMaterialStopsTheStart() throws IOException {
         Path missing = dir.resolve("missing.crt");
-        String noCert = startupError(new SecurityOptions(missing, server.keyFile(), null, null, null, null, null));
+        String noCert = startupError(new SecurityOptions(missing, server.keyFile(), null, null, null, null, null, -1));
         assertTrue(noCert.startsWith("cannot read --tls-cert " + missing), noCert);
 
         Path traditional = Files.writeString(dir.resolve("traditional.key"),
                 "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n");
         String noPkcs8 = startupError(
-                new SecurityOptions(server.certFile(), traditional, null, null, null, null, null));
+                new SecurityOptions(server.certFile(), traditional, null, null, null, null, null, -1));
         assertTrue(noPkcs8.contains("holds no unencrypted PKCS#8 key"), noPkcs8);
 
         String keyAsCa = startupError(new SecurityOptions(server.certFile(), server.keyFile(), server.keyFile(),
-                null, null, null, null));
+                null, null, null, null, -1));
         assertTrue(keyAsCa.startsWith("--tls-client-ca " + server.keyFile()), keyAsCa);
     }
 
     @Test
     void halfAKeyPairOrAClientCaWithoutTlsIsRefused() {
         assertThrows(IllegalArgumentException.class,
-                () -> new SecurityOptions(server.certFile(), null, null, null, null, null, null));
+                () -> new SecurityOptions(server.certFile(), null, null, null, null, null, null, -1));
         assertThrows(IllegalArgumentException.class,
-                () -> new SecurityOptions(null, null, ca.certFile(), null, null, null, null));
+                () -> new SecurityOptions(null, null, ca.certFile(), null, null, null, null, -1));
     }
 }

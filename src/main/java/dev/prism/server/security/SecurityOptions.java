@@ -16,10 +16,12 @@ import java.util.Locale;
  * @param metricsHost address the metrics endpoint binds to; null = every interface
  * @param reflection  who may use server reflection; null = {@link Reflection#TOKENS} with a tokens file,
  *                    {@link Reflection#OPEN} without
+ * @param healthPort  a second port, plaintext and without tokens, that serves only grpc.health.v1 (for
+ *                    probes that cannot speak TLS), bound to {@code host}; 0 = any free port, -1 = none
  */
 public record SecurityOptions(Path tlsCert, Path tlsKey, Path tlsClientCa, Path tokensFile, String host,
-                              String metricsHost, Reflection reflection) {
-    public static final SecurityOptions NONE = new SecurityOptions(null, null, null, null, null, null, null);
+                              String metricsHost, Reflection reflection, int healthPort) {
+    public static final SecurityOptions NONE = new SecurityOptions(null, null, null, null, null, null, null, -1);
 
     /** Who may use server reflection (both grpc.reflection.v1 and v1alpha). */
     public enum Reflection {
@@ -51,6 +53,10 @@ public record SecurityOptions(Path tlsCert, Path tlsKey, Path tlsClientCa, Path 
         if (reflection == Reflection.TOKENS && tokensFile == null) {
             throw new IllegalArgumentException("--reflection tokens needs --tokens-file");
         }
+        if (healthPort < -1 || healthPort > 65535) {
+            throw new IllegalArgumentException("--health-port must be a port, 0 for any, or -1 for none; not "
+                    + healthPort);
+        }
     }
 
     public boolean tls() {
@@ -63,18 +69,22 @@ public record SecurityOptions(Path tlsCert, Path tlsKey, Path tlsClientCa, Path 
     }
 
     public SecurityOptions withTokensFile(Path file) {
-        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, file, host, metricsHost, reflection);
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, file, host, metricsHost, reflection, healthPort);
     }
 
     public SecurityOptions withHost(String address) {
-        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, address, metricsHost, reflection);
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, address, metricsHost, reflection, healthPort);
     }
 
     public SecurityOptions withMetricsHost(String address) {
-        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, address, reflection);
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, address, reflection, healthPort);
     }
 
     public SecurityOptions withReflection(Reflection access) {
-        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, metricsHost, access);
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, metricsHost, access, healthPort);
+    }
+
+    public SecurityOptions withHealthPort(int port) {
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, metricsHost, reflection, port);
     }
 }
