@@ -12,21 +12,30 @@ import java.util.concurrent.TimeUnit;
  * Explanations by model, method and final status; their duration and model evaluations; and their
  * quality, per explanation (one instance and output): the efficiency gap and the mean standard
  * error of the attributions, so a dashboard can watch estimates drift as budgets or models change.
+ * A served model's successes are counted from zero for every method before the first request, so
+ * that the first one shows as an increase; other statuses, and the histograms, appear with their
+ * first request.
  */
 public final class ExplanationMetrics {
     /** A histogram bucket at the cancellation lag the server aims for, so that dashboards can count the late ones. */
     public static final java.time.Duration CANCEL_LAG_TARGET = java.time.Duration.ofMillis(50);
+    /** The status of a successful explanation, as gRPC names it. */
+    public static final String OK = "OK";
     private final MeterRegistry registry;
 
     public ExplanationMetrics(MeterRegistry registry) {
         this.registry = registry;
     }
 
+    /** Registers the model's count of successful explanations at zero for each of the methods. */
+    public void served(String model, List<String> methods) {
+        for (String method : methods) {
+            explanations(model, method, OK);
+        }
+    }
+
     public void record(String model, String method, String status, long nanos, long evaluations) {
-        Counter.builder("prism.explanations")
-                .description("Explanation requests by final status")
-                .tags("model", model, "method", method, "status", status)
-                .register(registry).increment();
+        explanations(model, method, status).increment();
         Timer.builder("prism.explanation.duration")
                 .description("Wall time of explanation requests")
                 .tags("model", model, "method", method)
@@ -38,6 +47,13 @@ public final class ExplanationMetrics {
                     .tags("model", model, "method", method)
                     .register(registry).record(evaluations);
         }
+    }
+
+    private Counter explanations(String model, String method, String status) {
+        return Counter.builder("prism.explanations")
+                .description("Explanation requests by final status")
+                .tags("model", model, "method", method, "status", status)
+                .register(registry);
     }
 
     /**

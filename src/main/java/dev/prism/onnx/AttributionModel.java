@@ -4,6 +4,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.prism.error.InternalFailure;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.model.AttributionKind;
@@ -30,6 +31,7 @@ import java.util.Set;
  * inputs, and its attributions and scores are joined back into one row.
  */
 final class AttributionModel implements Model {
+    private static final System.Logger LOG = System.getLogger(AttributionModel.class.getName());
     private final OrtEnvironment env;
     private final OrtSession session;
     private final AttributionKind kind;
@@ -40,12 +42,15 @@ final class AttributionModel implements Model {
     private final int outputs;
     private final ModelSignature signature;
     private final Set<String> fetched;
+    /** The graph's kind and target ("deep_lift_logits"), named in the server's log when a run fails. */
+    private final String name;
     private final ThreadLocal<Buffers> buffers = ThreadLocal.withInitial(Buffers::new);
 
     AttributionModel(OrtEnvironment env, OrtSession session, AttributionKind kind, ExecutionDevice device,
                      int[] instanceShape, int outputs, String name) {
         this.env = env;
         this.session = session;
+        this.name = name;
         this.kind = kind;
         this.device = device;
         this.arena = ArenaRelease.forDevice(device);
@@ -140,8 +145,8 @@ final class AttributionModel implements Model {
                 return rows(result, rows, deepLift);
             }
         } catch (OrtException e) {
-            throw new PrismException(Reason.MODEL_EXECUTION_FAILED,
-                    "the attribution graph failed in ONNX Runtime: " + e.getMessage(), e);
+            throw InternalFailure.logged(LOG, "attribution graph " + name, Reason.MODEL_EXECUTION_FAILED,
+                    "the attribution graph failed in ONNX Runtime", e);
         } finally {
             inputs.values().forEach(OnnxTensor::close);
         }

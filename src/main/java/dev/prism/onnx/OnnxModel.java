@@ -5,6 +5,7 @@ import ai.onnxruntime.OnnxValue;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
+import dev.prism.error.InternalFailure;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.model.AttributionGraphs;
@@ -32,9 +33,12 @@ import java.util.Set;
  * seen and then reused; every tensor and result is closed.
  */
 public final class OnnxModel implements Model {
+    private static final System.Logger LOG = System.getLogger(OnnxModel.class.getName());
     private final OrtEnvironment env;
     private final OrtSession session;
     private final ModelSignature signature;
+    /** The model file, named in the server's log when a run fails. */
+    private final String source;
     private final ExecutionDevice device;
     private final ArenaRelease arena;
     private final Set<String> scoreNames;
@@ -49,16 +53,17 @@ public final class OnnxModel implements Model {
     private final String treesUnsupported;
 
     /** A model whose tree ensemble is not read yet: see {@link #withTrees}. */
-    OnnxModel(OrtEnvironment env, OrtSession session, ModelSignature signature, ExecutionDevice device,
+    OnnxModel(OrtEnvironment env, OrtSession session, ModelSignature signature, String source, ExecutionDevice device,
               AttributionGraphs attributionGraphs) {
-        this(env, session, signature, device, ArenaRelease.forDevice(device), attributionGraphs, null,
+        this(env, session, signature, source, device, ArenaRelease.forDevice(device), attributionGraphs, null,
                 "the model's tree ensemble has not been read");
     }
 
-    private OnnxModel(OrtEnvironment env, OrtSession session, ModelSignature signature, ExecutionDevice device,
-                      ArenaRelease arena, AttributionGraphs attributionGraphs, TreeEnsemble trees,
-                      String treesUnsupported) {
+    private OnnxModel(OrtEnvironment env, OrtSession session, ModelSignature signature, String source,
+                      ExecutionDevice device, ArenaRelease arena, AttributionGraphs attributionGraphs,
+                      TreeEnsemble trees, String treesUnsupported) {
         this.env = env;
+        this.source = source;
         this.attributionGraphs = attributionGraphs;
         this.trees = trees;
         this.treesUnsupported = treesUnsupported;
@@ -86,7 +91,8 @@ public final class OnnxModel implements Model {
         if ((trees == null) == (treesUnsupported == null)) {
             throw new IllegalArgumentException("an ensemble or a reason, not both or neither");
         }
-        return new OnnxModel(env, session, signature, device, arena, attributionGraphs, trees, treesUnsupported);
+        return new OnnxModel(env, session, signature, source, device, arena, attributionGraphs, trees,
+                treesUnsupported);
     }
 
     @Override
@@ -146,8 +152,9 @@ public final class OnnxModel implements Model {
             }
             return new RowBlock(rows, width, out);
         } catch (OrtException e) {
-            throw new PrismException(Reason.MODEL_EXECUTION_FAILED,
-                    "the model failed in ONNX Runtime: " + e.getMessage(), e);
+            // The runtime's text speaks of the model's internals: the log has it, the client an id.
+            throw InternalFailure.logged(LOG, "model " + source, Reason.MODEL_EXECUTION_FAILED,
+                    "the model failed in ONNX Runtime", e);
         }
     }
 

@@ -100,7 +100,8 @@ public final class OnnxModelLoader implements ModelLoader {
                 List<TensorSpec> outputs = specs(session.getOutputInfo(), false);
                 ModelSignature signature = SignatureResolver.resolve(inputs, outputs, settings);
                 rows = background.read(signature);
-                model = new OnnxModel(env, session, signature, device, attributionGraphs(proto, signature, device));
+                model = new OnnxModel(env, session, signature, modelFile.toString(), device,
+                        attributionGraphs(proto, signature, device));
             } catch (RuntimeException e) {
                 session.close();
                 throw e;

@@ -3,7 +3,10 @@ package dev.prism.runner;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The job of one request, shared by the transport that receives it, the code that works on it (an
@@ -19,6 +22,10 @@ import java.util.List;
  * ends the job.
  */
 public final class RequestContext {
+    /** The reasons a job can be cancelled with: its client, its deadline, the server's shutdown. */
+    public static final Set<Reason> CANCEL_REASONS = Collections.unmodifiableSet(
+            EnumSet.of(Reason.CANCELLED, Reason.DEADLINE_EXCEEDED, Reason.SHUTTING_DOWN));
+
     private final List<Runnable> cancelListeners = new ArrayList<>();
     private final List<Runnable> endListeners = new ArrayList<>();
     private boolean ended;
@@ -32,10 +39,15 @@ public final class RequestContext {
     }
 
     /**
-     * Cancels with CANCELLED, DEADLINE_EXCEEDED or SHUTTING_DOWN and ends the job; ignored once it
-     * has ended, cancelled or released.
+     * Cancels with one of the {@link #CANCEL_REASONS} and ends the job; ignored once it has ended,
+     * cancelled or released.
+     *
+     * @throws IllegalArgumentException for any other reason
      */
     public void cancel(Reason reason) {
+        if (!CANCEL_REASONS.contains(reason)) {
+            throw new IllegalArgumentException(reason + " is not a reason to cancel a request");
+        }
         List<Runnable> cancelled;
         List<Runnable> ending;
         synchronized (this) {

@@ -192,7 +192,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
                 response = response.toBuilder().addWarnings(ResponseWarning.newBuilder().setCode(caveat.code())
                         .setMessage(caveat.message())).build();
             }
-            metrics.record(model, method, "OK", nanos, counting.done.get());
+            metrics.record(model, method, ExplanationMetrics.OK, nanos, counting.done.get());
             metrics.recordQuality(model, method, explanations);
             answer.result(response);
         } catch (Throwable e) {

@@ -2,6 +2,7 @@ package dev.prism.server;
 
 import dev.prism.api.v1.ExplainServiceGrpc;
 import dev.prism.api.v1.ModelServiceGrpc;
+import dev.prism.metrics.CancelledRequests;
 import dev.prism.metrics.ExplanationMetrics;
 import dev.prism.metrics.MetricsHttpServer;
 import dev.prism.metrics.PrometheusMeters;
@@ -118,7 +119,8 @@ public final class PrismServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        AnswerChannels channels = new AnswerChannels(timer, answerWriter, options.admission().streamStall());
+        AnswerChannels channels = new AnswerChannels(timer, answerWriter, options.admission().streamStall(),
+                new CancelledRequests(registry));
         this.explainService = new ExplainServiceImpl(codec, pool, budget, channels, models,
                 new ExplanationMetrics(registry));
         ModelServiceImpl modelService = new ModelServiceImpl(models, reloader, pool, budget, channels, options.limits());

@@ -5,6 +5,7 @@ import dev.prism.batch.BatchingSettings;
 import dev.prism.error.ClientText;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
+import dev.prism.metrics.ExplanationMetrics;
 import dev.prism.model.AttributionGraphs;
 import dev.prism.model.AttributionKind;
 import dev.prism.model.Model;
@@ -98,6 +99,7 @@ final class ServedModels implements AutoCloseable {
         }
         Optional<ServedEnsemble> ensemble = e.model().trees()
                 .map(t -> new ServedEnsemble(t, e.defaultBackground().orElse(null), treeTables, treeRows));
+        new ExplanationMetrics(registry).served(e.name(), MethodTable.names());
         return new ServedModel(e, main, graphs, schedulers, ensemble, new InFlight());
     }
 

@@ -77,6 +77,17 @@ class RequestContextTest {
         assertEquals(List.of("end of the released", "cancel of the cancelled", "end of the cancelled"), ran);
     }
 
+    @Test
+    void onlyTheClientTheDeadlineOrTheShutdownCancel() {
+        RequestContext context = new RequestContext();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> context.cancel(Reason.QUEUE_FULL));
+        assertEquals("QUEUE_FULL is not a reason to cancel a request", e.getMessage());
+        assertFalse(context.isCancelled());
+        context.cancel(Reason.SHUTTING_DOWN);
+        assertEquals(Reason.SHUTTING_DOWN, context.cancelReason());
+    }
+
     /** The job's words serve a prediction as well as an explanation. */
     @ParameterizedTest
     @EnumSource(value = Reason.class, names = {"CANCELLED", "DEADLINE_EXCEEDED", "SHUTTING_DOWN"})

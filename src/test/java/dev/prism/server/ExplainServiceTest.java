@@ -490,8 +490,7 @@ class ExplainServiceTest {
         StatusRuntimeException e = failure(() -> prism.explain().explain(ExplainRequest.newBuilder().setModel("broken")
                 .addInputs(floats(1, 2, 3)).setBackground(floats(2, 0, 0, 1, 1)).build()));
         assertStatus(e, Status.Code.INTERNAL, "MODEL_EXECUTION_FAILED");
-        String message = e.getStatus().getDescription();
-        assertTrue(message.contains("ONNX Runtime") && message.toLowerCase().contains("reshape"), message);
+        LoggedFailures.idOf(e, "the model failed in ONNX Runtime ");
         // Streamed, the failure ends the stream after its progress events, the same way.
         Iterator<ExplainEvent> stream = prism.explain().streamExplain(ExplainRequest.newBuilder().setModel("broken")
                 .addInputs(floats(1, 2, 3)).setBackground(floats(2, 0, 0, 1, 1)).build());
@@ -501,6 +500,7 @@ class ExplainServiceTest {
             }
         });
         assertStatus(streamed, Status.Code.INTERNAL, "MODEL_EXECUTION_FAILED");
+        LoggedFailures.idOf(streamed, "the model failed in ONNX Runtime ");
         assertEquals(2, counter(prism.registry(), "prism.explanations", "model", "broken", "status", "INTERNAL"));
 
         ExplainResponse iris = prism.explain().explain(ExplainRequest.newBuilder().setModel("iris")

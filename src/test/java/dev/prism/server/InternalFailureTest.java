@@ -1,13 +1,11 @@
 package dev.prism.server;
 
+import static dev.prism.server.LoggedFailures.idOf;
 import static dev.prism.server.ServerTestSupport.assertStatus;
-import static dev.prism.server.ServerTestSupport.errorInfo;
 import static dev.prism.server.ServerTestSupport.failure;
 import static dev.prism.server.ServerTestSupport.floats;
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainServiceGrpc;
@@ -15,7 +13,6 @@ import dev.prism.api.v1.KernelShapParams;
 import dev.prism.api.v1.ModelServiceGrpc;
 import dev.prism.api.v1.PredictRequest;
 import dev.prism.batch.BatchScheduler;
-import dev.prism.error.InternalFailure;
 import dev.prism.testing.FunctionModel;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -24,16 +21,8 @@ import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,31 +35,17 @@ import org.junit.jupiter.api.io.TempDir;
 class InternalFailureTest {
     /** What the failing code says: a client must never see it. */
     private static final String SECRET = "/srv/secret/path holds key 0x5eed";
-    private static final Pattern ID = Pattern.compile("\\(error ([0-9a-f]{8}); the server's log has the details\\)$");
 
-    private final List<LogRecord> records = Collections.synchronizedList(new ArrayList<>());
-    private final Handler capture = new Handler() {
-        @Override
-        public void publish(LogRecord r) {
-            records.add(r);
-        }
-
-        @Override
-        public void flush() {}
-
-        @Override
-        public void close() {}
-    };
+    private LoggedFailures log;
 
     @BeforeEach
     void captureLogs() {
-        capture.setLevel(Level.ALL);
-        Logger.getLogger("").addHandler(capture);
+        log = new LoggedFailures();
     }
 
     @AfterEach
     void releaseLogs() {
-        Logger.getLogger("").removeHandler(capture);
+        log.close();
     }
 
     @Test
@@ -125,28 +100,8 @@ class InternalFailureTest {
         }
     }
 
-    /** The status is INTERNAL, says only what failed and the id, and ErrorInfo carries the same id. */
-    private static String idOf(StatusRuntimeException e, String what) {
-        assertEquals(Status.Code.INTERNAL, e.getStatus().getCode(), e.getStatus()::toString);
-        String message = e.getStatus().getDescription();
-        assertFalse(message.contains("secret") || message.contains("Exception") || message.contains("Error"),
-                message);
-        Matcher m = ID.matcher(message);
-        assertTrue(m.find() && message.equals(what + m.group()), message);
-        assertEquals(m.group(1), errorInfo(e).getMetadataOrThrow(InternalFailure.ID_KEY));
-        return m.group(1);
-    }
-
-    /** One ERROR record of the logger names the id and carries the failure, so its stack trace is printed. */
+    /** The logger's one ERROR record naming the id carries this very failure. */
     private void assertLogged(Class<?> logger, String id, Throwable failure) {
-        List<LogRecord> withId;
-        synchronized (records) {
-            withId = records.stream().filter(r -> r.getMessage().contains("(error " + id + ")")).toList();
-        }
-        assertEquals(1, withId.size(), () -> "records naming " + id + ": " + withId);
-        LogRecord r = withId.get(0);
-        assertEquals(logger.getName(), r.getLoggerName());
-        assertEquals(Level.SEVERE, r.getLevel());
-        assertSame(failure, r.getThrown());
+        assertSame(failure, log.logged(logger, id).getThrown());
     }
 }

@@ -197,6 +197,10 @@ class ModelReloadTest {
         assertEquals(List.of("breast_cancer"), server.reload().added());
         assertEquals(1.0, counter(server.registry(), "prism.model.reloads", "model", "breast_cancer",
                 "outcome", "added"));
+        // An added model's explanations are counted from zero for every method, as a model served from the start.
+        Map<String, Double> zero = new java.util.TreeMap<>();
+        MethodTable.names().forEach(m -> zero.put(m + " OK", 0.0));
+        assertEquals(zero, ServerTestSupport.explanations(server.registry(), "breast_cancer"));
 
         ServedModel old = server.models().current("breast_cancer").orElseThrow();
         double[] row = ServerTestSupport.backgroundRows("breast_cancer", 20);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.onnxruntime.OrtException;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import com.google.protobuf.ByteString;
@@ -25,12 +26,14 @@ import dev.prism.api.v1.RunsOn;
 import dev.prism.api.v1.TreeEnsembleInfo;
 import dev.prism.api.v1.Tensor;
 import dev.prism.api.v1.TensorSpec;
+import dev.prism.onnx.OnnxModel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.logging.LogRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -236,12 +239,17 @@ class ModelServiceTest {
 
     @Test
     void predictOnABrokenModelIsAnInternalModelFailure() {
-        StatusRuntimeException e = failure(() -> prism.models().predict(PredictRequest.newBuilder()
-                .setModel("broken").addInputs(floats(1, 1, 2)).build()));
-        assertStatus(e, Status.Code.INTERNAL, "MODEL_EXECUTION_FAILED");
-        // The runtime's own message comes through (the broken model fails in a Reshape).
-        String message = e.getStatus().getDescription();
-        assertTrue(message.contains("ONNX Runtime") && message.toLowerCase().contains("reshape"), message);
+        try (LoggedFailures log = new LoggedFailures()) {
+            StatusRuntimeException e = failure(() -> prism.models().predict(PredictRequest.newBuilder()
+                    .setModel("broken").addInputs(floats(1, 1, 2)).build()));
+            assertStatus(e, Status.Code.INTERNAL, "MODEL_EXECUTION_FAILED");
+            // The client gets an id; the runtime's own message (the broken model fails in a Reshape) is logged under it.
+            LogRecord r = log.logged(OnnxModel.class, LoggedFailures.idOf(e, "the model failed in ONNX Runtime "));
+            assertTrue(r.getMessage().startsWith("model " + dir.resolve("repo").resolve("broken").resolve("model.onnx") + ": "),
+                    r.getMessage());
+            assertTrue(r.getThrown() instanceof OrtException
+                    && r.getThrown().getMessage().toLowerCase().contains("reshape"), r.getThrown()::toString);
+        }
         // The server is still fine.
         assertEquals(1, prism.models().predict(PredictRequest.newBuilder().setModel("linear")
                 .addInputs(floats(1, X[0])).build()).getOutputs(0).getDoubleDataCount());

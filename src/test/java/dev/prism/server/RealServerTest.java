@@ -32,6 +32,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -85,10 +86,11 @@ class RealServerTest {
         assertEquals(200, scrape.status);
         assertTrue(scrape.contentType.startsWith("text/plain"), scrape.contentType);
 
-        assertEquals(1.0, scrape.value("prism_explanations_total",
-                Map.of("method", "kernel_shap", "model", "iris", "status", "OK")));
-        assertEquals(1, scrape.find("prism_explanations_total", Map.of("model", "iris")).size(),
-                "no other status for iris");
+        // Every method of iris is counted from zero; the one request is kernel_shap's, and no other status shows.
+        Map<String, Double> expected = new HashMap<>();
+        MethodTable.names().forEach(m -> expected.put(m + " OK", m.equals("kernel_shap") ? 1.0 : 0.0));
+        assertEquals(expected, scrape.find("prism_explanations_total", Map.of("model", "iris")).stream().collect(
+                Collectors.toMap(s -> s.labels().get("method") + " " + s.labels().get("status"), Scrape.Sample::value)));
         assertEquals(rows, scrape.value("prism_model_rows_total", Map.of("model", "iris")));
         assertTrue(scrape.value("prism_scheduler_batch_rows_count", Map.of("model", "iris")) > 0);
         assertEquals(rows, scrape.value("prism_scheduler_batch_rows_sum", Map.of("model", "iris")));
@@ -162,6 +164,22 @@ class RealServerTest {
                 Map.of("model", "breast_cancer")).stream().map(s -> s.labels().get("graph")).sorted().toList());
         assertEquals(List.of(), scrape.samples.stream().filter(s -> s.labels().getOrDefault("model", "").contains("/"))
                 .toList());
+    }
+
+    /** Nothing on this server asks for saliency, so its series is the one registered when the models loaded. */
+    @Test
+    void explanationsOfEveryServedModelAndMethodAreCountedFromZero() throws Exception {
+        Scrape scrape = Scrape.get(server.metricsPort());
+        assertTrue(scrape.lines.contains(
+                        "prism_explanations_total{method=\"saliency\",model=\"breast_cancer\",status=\"OK\"} 0.0"),
+                "no line of breast_cancer's saliency at zero");
+        for (String model : List.of("breast_cancer", "iris")) {
+            assertEquals(MethodTable.names().stream().sorted().toList(), scrape.find("prism_explanations_total",
+                            Map.of("model", model, "status", "OK")).stream().map(s -> s.labels().get("method")).sorted()
+                    .toList(), model);
+        }
+        assertEquals(0.0, scrape.value("prism_explanations_total",
+                Map.of("model", "iris", "method", "tree_shap", "status", "OK")));
     }
 
     @Test
@@ -256,12 +274,14 @@ class RealServerTest {
 
         final int status;
         final String contentType;
+        final List<String> lines;
         final List<Sample> samples = new ArrayList<>();
 
         private Scrape(HttpResponse<String> response) {
             status = response.statusCode();
             contentType = response.headers().firstValue("Content-Type").orElse("");
-            for (String line : response.body().split("\n")) {
+            lines = List.of(response.body().split("\n"));
+            for (String line : lines) {
                 if (line.isBlank() || line.startsWith("#")) {
                     continue;
                 }

@@ -12,9 +12,13 @@ import dev.prism.api.v1.ExplainEvent;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.PredictRequest;
 import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -23,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Every request ends by giving back the model version it acquired, exactly once, however it
  * ended: answered in full, answered at its time budget, or refused after the model was looked up.
- * None of them is a cancellation.
+ * None of them is a cancellation: {@code prism.requests.cancelled} counts only the requests their
+ * client or their deadline cancelled.
  */
 class RequestEndTest {
     @TempDir
@@ -43,6 +48,8 @@ class RequestEndTest {
 
     @Test
     void everyRequestGivesBackItsModelVersionOnceAndNoneCountsAsCancelled() throws Exception {
+        assertEquals(Map.of("CANCELLED", 0.0, "DEADLINE_EXCEEDED", 0.0, "SHUTTING_DOWN", 0.0), cancelled(prism),
+                "every reason is there at zero from the start");
         ServedModel model = prism.server.models().current("breast_cancer").orElseThrow();
         PredictRequest predict = PredictRequest.newBuilder().setModel("breast_cancer")
                 .addInputs(floats(3, backgroundRows("breast_cancer", 3))).build();
@@ -69,5 +76,34 @@ class RequestEndTest {
         ServerTestSupport.eventually(java.time.Duration.ofSeconds(10),
                 () -> model.inFlight().requests() + " requests holding the version", () -> model.inFlight().requests() == 0);
         assertNull(prism.registry().find("prism.explanation.cancel.lag").timer(), "no request was cancelled");
+        assertEquals(Map.of("CANCELLED", 0.0, "DEADLINE_EXCEEDED", 0.0, "SHUTTING_DOWN", 0.0), cancelled(prism));
+    }
+
+    @Test
+    void aCancellationByTheClientOrTheDeadlineIsCountedByItsReason(@TempDir Path own) throws Exception {
+        try (ServerTestSupport.InProcess server = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(
+                ServerTestSupport.repository(own, "breast_cancer")))) {
+            ExplainRequest longRequest = ExplainServiceTest.breastCancer(8, 200_000).build();
+            ServerTestSupport.StreamCall call = ServerTestSupport.StreamCall.start(server.explainAsync(), longRequest);
+            assertTrue(call.next(java.time.Duration.ofSeconds(30)).hasProgress());
+            call.cancel();
+            ServerTestSupport.eventually(java.time.Duration.ofSeconds(10), () -> "one cancellation: " + cancelled(server),
+                    () -> cancelled(server).get("CANCELLED") == 1);
+
+            StatusRuntimeException late = failure(() -> server.explain()
+                    .withDeadlineAfter(300, TimeUnit.MILLISECONDS).explain(longRequest));
+            assertEquals(Status.Code.DEADLINE_EXCEEDED, late.getStatus().getCode());
+            ServerTestSupport.eventually(java.time.Duration.ofSeconds(10), () -> "one deadline: " + cancelled(server),
+                    () -> cancelled(server).get("DEADLINE_EXCEEDED") == 1);
+            assertEquals(Map.of("CANCELLED", 1.0, "DEADLINE_EXCEEDED", 1.0, "SHUTTING_DOWN", 0.0), cancelled(server));
+        }
+    }
+
+    /** prism.requests.cancelled by reason, as registered: a reason without a counter is missing, not 0. */
+    private static Map<String, Double> cancelled(ServerTestSupport.InProcess server) {
+        Map<String, Double> byReason = new TreeMap<>();
+        server.registry().find("prism.requests.cancelled").counters()
+                .forEach(c -> byReason.put(c.getId().getTag("reason"), c.count()));
+        return byReason;
     }
 }

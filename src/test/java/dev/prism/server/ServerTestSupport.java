@@ -335,18 +335,25 @@ final class ServerTestSupport {
 
     // ---- meters and polling ----
 
-    /** A counter's count, 0 when it was never registered. */
+    /** The counts of the counters with these tags, added up (other tags may tell them apart); 0 when none is registered. */
     static double counter(MeterRegistry registry, String name, String... tags) {
-        Counter c = registry.find(name).tags(tags).counter();
-        return c == null ? 0 : c.count();
+        return registry.find(name).tags(tags).counters().stream().mapToDouble(Counter::count).sum();
     }
 
-    /** prism.explanations of a model by status, for failure messages. */
+    /** prism.explanations of a model by status, every method added up. */
     static java.util.Map<String, Double> statuses(MeterRegistry registry, String model) {
         java.util.Map<String, Double> byStatus = new java.util.TreeMap<>();
         registry.find("prism.explanations").tag("model", model).counters()
-                .forEach(c -> byStatus.put(c.getId().getTag("status"), c.count()));
+                .forEach(c -> byStatus.merge(c.getId().getTag("status"), c.count(), Double::sum));
         return byStatus;
+    }
+
+    /** prism.explanations of a model by method and status ("kernel_shap OK"), as registered. */
+    static java.util.Map<String, Double> explanations(MeterRegistry registry, String model) {
+        java.util.Map<String, Double> byMethod = new java.util.TreeMap<>();
+        registry.find("prism.explanations").tag("model", model).counters().forEach(c -> byMethod.put(
+                c.getId().getTag("method") + " " + c.getId().getTag("status"), c.count()));
+        return byMethod;
     }
 
     static double gauge(MeterRegistry registry, String name, String... tags) {

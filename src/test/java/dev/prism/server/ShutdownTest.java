@@ -99,6 +99,9 @@ class ShutdownTest {
             ExecutionException failed = assertThrows(ExecutionException.class, () -> inFlight.get(30, TimeUnit.SECONDS));
             StatusRuntimeException e = (StatusRuntimeException) failed.getCause();
             ServerTestSupport.assertStatus(e, Status.Code.UNAVAILABLE, "SHUTTING_DOWN");
+            assertEquals(1.0, counter(prism.registry(), "prism.requests.cancelled", "reason", "SHUTTING_DOWN"));
+            assertEquals(0.0, counter(prism.registry(), "prism.requests.cancelled", "reason", "CANCELLED"),
+                    "the transport's end after the shutdown's cancellation is not a second one");
         }
     }
 }
