@@ -44,7 +44,9 @@ const (
 	ErrorReason_METHOD_UNSUPPORTED_FOR_MODEL ErrorReason = 7
 	// RESOURCE_EXHAUSTED: the model's queue or the explain pool is full; retry after RetryInfo.
 	ErrorReason_QUEUE_FULL ErrorReason = 8
-	// INTERNAL: ONNX Runtime failed while running the model; the message is the runtime's.
+	// INTERNAL: the model failed: in ONNX Runtime (the message carries an error id; the runtime's
+	// words are in the server's log), or on its Open Inference Protocol backend, which refused the
+	// rows or answered them wrongly (the message has the backend's words).
 	ErrorReason_MODEL_EXECUTION_FAILED ErrorReason = 9
 	// UNAVAILABLE: the server is shutting down.
 	ErrorReason_SHUTTING_DOWN ErrorReason = 10
