@@ -224,17 +224,44 @@ class Stack:
         self.dir.cleanup()
 
 
-def dockerfile_stages():
-    """Each build stage of docker/Dockerfile as a list of (INSTRUCTION, arguments), continuations joined."""
+def dockerfile_instructions():
+    """docker/Dockerfile as a list of (INSTRUCTION, arguments), comments left out, continuations joined."""
     lines = [line for line in DOCKERFILE.read_text().splitlines() if not line.lstrip().startswith("#")]
-    stages = []
+    instructions = []
     for line in "\n".join(lines).replace("\\\n", " ").splitlines():
         if line.strip():
             instruction, _, arguments = line.strip().partition(" ")
-            if instruction.upper() == "FROM":
-                stages.append([])
-            stages[-1].append((instruction.upper(), arguments.strip()))
+            instructions.append((instruction.upper(), arguments.strip()))
+    return instructions
+
+
+def dockerfile_stages():
+    """Each build stage of docker/Dockerfile as a list of (INSTRUCTION, arguments)."""
+    stages = []
+    for instruction, arguments in dockerfile_instructions():
+        if instruction == "FROM":
+            stages.append([])
+        if stages:
+            stages[-1].append((instruction, arguments))
     return stages
+
+
+def dockerfile_global_args():
+    """The ARGs before the first FROM, which FROM lines may use, with their defaults."""
+    args = {}
+    for instruction, arguments in dockerfile_instructions():
+        if instruction == "FROM":
+            break
+        if instruction == "ARG":
+            name, _, default = arguments.partition("=")
+            args[name] = default
+    return args
+
+
+def stage_image(stage):
+    """The image a stage starts from, its global ARGs replaced by their defaults."""
+    image = stage[0][1].split()[0]
+    return re.sub(r"\$\{(\w+)\}", lambda m: dockerfile_global_args()[m.group(1)], image)
 
 
 def instruction_arguments(stage, instruction):
@@ -523,12 +550,13 @@ class ImageAndCompose(unittest.TestCase):
 
     def test_the_image_runs_prism_as_a_non_root_user_on_pinned_bases(self):
         stages = dockerfile_stages()
-        self.assertEqual(2, len(stages), "a build stage and a runtime stage")
+        self.assertEqual(3, len(stages), "a build stage, the JRE's and the runtime stage")
         for stage in stages:
-            image = stage[0][1].split()[0]
+            image = stage_image(stage)
             self.assertTrue(pinned(image), f"FROM {image} is not pinned to a version")
         [build_run] = instruction_arguments(stages[0], "RUN")
-        self.assertTrue(build_run.endswith("mvn -B -DskipTests package"), build_run)
+        self.assertTrue(build_run.endswith("mvn -B ${MAVEN_PROFILES:+-P$MAVEN_PROFILES} -DskipTests package"),
+                        build_run)
         users = instruction_arguments(stages[-1], "USER")
         self.assertTrue(users and users[-1] not in ("root", "0"), f"the runtime stage runs as {users}")
         self.assertEqual(["/models"], instruction_arguments(stages[-1], "VOLUME"))
@@ -540,6 +568,24 @@ class ImageAndCompose(unittest.TestCase):
         known = STACK.prism_cli("serve", "--help").stdout
         for option in [a for a in json.loads(cmd) if a.startswith("--")]:
             self.assertIn(option, known)
+
+    def test_the_gpu_build_the_dockerfile_documents_is_the_one_the_gpu_overlay_runs(self):
+        text = DOCKERFILE.read_text()
+        build = re.search(r"--build-arg MAVEN_PROFILES=(\w+) \\\n#\s+--build-arg RUNTIME_IMAGE=(\S+) -t prism:(\S+) \.",
+                          text)
+        self.assertIsNotNone(build, "the Dockerfile's comment shows the CUDA build")
+        profile, image, tag = build.groups()
+        self.assertTrue(pinned(image) and image.startswith("nvidia/cuda:12.") and "cudnn-runtime-ubuntu" in image,
+                        image)
+        pom = (ROOT / "pom.xml").read_text()
+        gpu = re.search(r"<profile>\s*(?:<!--.*?-->\s*)?<id>" + profile + r"</id>(.*?)</profile>", pom, re.S)
+        self.assertIsNotNone(gpu, f"pom.xml has no profile {profile}")
+        self.assertIn("<onnxruntime.artifact>onnxruntime_gpu</onnxruntime.artifact>", gpu.group(1))
+        version = re.search(r"<artifactId>prism</artifactId>\s*<version>([^<]+)</version>", pom).group(1)
+        overlay = yaml.safe_load((ROOT / "deploy/kubernetes/overlays/gpu/kustomization.yaml").read_text())
+        [deployed] = [i["newTag"] for i in overlay["images"] if i["name"] == "prism"]
+        self.assertEqual(f"{version.removesuffix('-SNAPSHOT')}-gpu", tag)
+        self.assertEqual(tag, deployed)
 
     def test_the_build_context_keeps_everything_the_dockerfile_copies(self):
         sources = []

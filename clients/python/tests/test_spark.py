@@ -1,8 +1,10 @@
 """A Spark DataFrame explained partition by partition against two live replicas."""
 
 import contextlib
+import json
 import os
 import sys
+import urllib.request
 
 import numpy as np
 import pytest
@@ -36,7 +38,8 @@ def spark():
     saved = {name: os.environ.get(name) for name in ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")}
     os.environ.update(dict.fromkeys(saved, sys.executable))
     session = (pyspark_sql.SparkSession.builder.master("local[2]").appName("prism-client-tests")
-               .config("spark.ui.enabled", "false")
+               # The UI on a free loopback port: the test reads the job's progress from it as a person would.
+               .config("spark.ui.port", "0")
                .config("spark.sql.shuffle.partitions", "2")
                .config("spark.driver.host", "127.0.0.1")
                .config("spark.driver.bindAddress", "127.0.0.1")
@@ -50,6 +53,20 @@ def spark():
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def _ui_rows_explained(spark):
+    """The last SQL execution's MapInPandas "number of output rows", read from Spark UI's REST API."""
+    context = spark.sparkContext
+    url = f"{context.uiWebUrl}/api/v1/applications/{context.applicationId}/sql?details=true&length=1000"
+    with urllib.request.urlopen(url, timeout=30) as answer:
+        executions = json.load(answer)
+    for execution in sorted(executions, key=lambda e: e["id"], reverse=True):
+        for node in execution.get("nodes", []):
+            if node["nodeName"] == "MapInPandas":
+                [rows] = [m["value"] for m in node["metrics"] if m["name"] == "number of output rows"]
+                return int(rows.replace(",", ""))
+    raise AssertionError(f"no MapInPandas node in Spark UI's SQL executions: {executions}")
 
 
 def _iris_rows(server):
@@ -73,6 +90,9 @@ def test_every_row_is_explained_once_over_both_replicas_as_a_direct_call_explain
     got = job.frame.toPandas()
 
     assert job.rows_explained.value == ROWS
+    # Spark's UI shows the rows explained so far as MapInPandas' "number of output rows", an
+    # accumulator the tasks update as they finish: at the end, every row.
+    assert _ui_rows_explained(spark) == ROWS
     assert list(got.columns) == (["id"] + [attribution_column(f, o) for o in IRIS_OUTPUTS for f in IRIS_FEATURES]
                                  + [base_value_column(o) for o in IRIS_OUTPUTS]
                                  + [model_output_column(o) for o in IRIS_OUTPUTS])
