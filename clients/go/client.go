@@ -27,6 +27,9 @@ type Client struct {
 	models  prismpb.ModelServiceClient
 	explain prismpb.ExplainServiceClient
 	timeout time.Duration
+	// replicas is the number of addresses DialReplicas was given; 0 for Dial,
+	// whose target may resolve to any number.
+	replicas int
 }
 
 type options struct {
@@ -84,7 +87,7 @@ func WithDialOptions(opts ...grpc.DialOption) Option {
 // replicas behind a Kubernetes headless Service (they are found again when a
 // server ages a connection out); DialReplicas takes a list of addresses.
 func Dial(ctx context.Context, target string, opts ...Option) (*Client, error) {
-	return dial(ctx, target, target, nil, opts)
+	return dial(ctx, target, target, nil, 0, opts)
 }
 
 // DialReplicas connects to several Prism servers serving the same models and
@@ -100,13 +103,13 @@ func DialReplicas(ctx context.Context, addresses []string, opts ...Option) (*Cli
 		state.Addresses = append(state.Addresses, resolver.Address{Addr: a})
 	}
 	r.InitialState(state)
-	return dial(ctx, r.Scheme()+":///replicas", strings.Join(addresses, ","), grpc.WithResolvers(r), opts)
+	return dial(ctx, r.Scheme()+":///replicas", strings.Join(addresses, ","), grpc.WithResolvers(r), len(addresses), opts)
 }
 
 // replicaSets numbers DialReplicas' resolvers, each its own scheme.
 var replicaSets atomic.Int64
 
-func dial(ctx context.Context, target, name string, resolve grpc.DialOption, opts []Option) (*Client, error) {
+func dial(ctx context.Context, target, name string, resolve grpc.DialOption, replicas int, opts []Option) (*Client, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
@@ -123,10 +126,11 @@ func dial(ctx context.Context, target, name string, resolve grpc.DialOption, opt
 		return nil, fmt.Errorf("prism: dial %s: %w", name, err)
 	}
 	c := &Client{
-		conn:    conn,
-		models:  prismpb.NewModelServiceClient(conn),
-		explain: prismpb.NewExplainServiceClient(conn),
-		timeout: o.timeout,
+		conn:     conn,
+		models:   prismpb.NewModelServiceClient(conn),
+		explain:  prismpb.NewExplainServiceClient(conn),
+		timeout:  o.timeout,
+		replicas: replicas,
 	}
 	ctx, cancel := connectContext(ctx, o.timeout)
 	defer cancel()

@@ -110,24 +110,59 @@ func (s *Server) Stop() {
 	_ = s.cmd.Wait()
 }
 
+// Kill ends the process with SIGKILL, as a crash would, and waits for it.
+func (s *Server) Kill() {
+	_ = s.cmd.Process.Kill()
+	<-s.outputEnded
+	_ = s.cmd.Wait()
+}
+
 // Metric reads one sample of the server's Prometheus text, e.g.
 // `prism_model_rows_total{graph="",model="digits"}`; 0 when the series does not exist yet.
 func (s *Server) Metric(series string) (float64, error) {
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", s.metricsPort))
+	body, err := s.metrics()
 	if err != nil {
 		return 0, err
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(body, "\n") {
 		if value, ok := strings.CutPrefix(line, series+" "); ok {
 			return strconv.ParseFloat(value, 64)
 		}
 	}
 	return 0, nil
+}
+
+// ExplainRequests is the number of Explain and StreamExplain requests the
+// server has received, from its gRPC metrics (every status code summed).
+func (s *Server) ExplainRequests() (float64, error) {
+	body, err := s.metrics()
+	if err != nil {
+		return 0, err
+	}
+	total := 0.0
+	for _, line := range strings.Split(body, "\n") {
+		if !strings.HasPrefix(line, "grpc_server_requests_received_messages_total{") ||
+			!(strings.Contains(line, `method="Explain"`) || strings.Contains(line, `method="StreamExplain"`)) {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if err != nil {
+			return 0, fmt.Errorf("metrics line %q: %w", line, err)
+		}
+		total += v
+	}
+	return total, nil
+}
+
+// metrics is the server's Prometheus text.
+func (s *Server) metrics() (string, error) {
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", s.metricsPort))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return string(body), err
 }
 
 // lines collects the server's stderr for failure messages.
