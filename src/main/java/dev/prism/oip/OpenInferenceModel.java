@@ -11,6 +11,7 @@ import dev.prism.model.ModelSignature;
 import dev.prism.model.RowBatch;
 import dev.prism.repository.OpenInferenceBackend;
 import dev.prism.tensor.DType;
+import dev.prism.tensor.LittleEndian;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.TensorSpec;
 import inference.GRPCInferenceServiceGrpc;
@@ -173,12 +174,7 @@ final class OpenInferenceModel implements Model {
                 } else {
                     s.source().copyRows(row, 1, doubles, 0);
                     for (double v : doubles) {
-                        switch (input.dtype()) {
-                            case FLOAT64 -> bytes.putDouble(v);
-                            case INT32 -> bytes.putInt((int) v);
-                            case INT64 -> bytes.putLong((long) v);
-                            case FLOAT32 -> throw new IllegalStateException("written as floats");
-                        }
+                        LittleEndian.write(bytes, input.dtype(), v);
                     }
                 }
             }
@@ -231,21 +227,11 @@ final class OpenInferenceModel implements Model {
     }
 
     private static double[] rawValues(ByteString raw, DType dtype) {
-        if (raw.size() % dtype.bytes() != 0) {
-            throw new PrismException(Reason.MODEL_EXECUTION_FAILED, "the backend's raw output of " + raw.size()
-                    + " bytes is not a whole number of " + dtype);
+        try {
+            return LittleEndian.read(raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN), dtype);
+        } catch (IllegalArgumentException e) {
+            throw new PrismException(Reason.MODEL_EXECUTION_FAILED, "the backend's raw output: " + e.getMessage());
         }
-        ByteBuffer b = raw.asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        double[] values = new double[raw.size() / dtype.bytes()];
-        for (int i = 0; i < values.length; i++) {
-            values[i] = switch (dtype) {
-                case FLOAT32 -> b.getFloat();
-                case FLOAT64 -> b.getDouble();
-                case INT32 -> b.getInt();
-                case INT64 -> b.getLong();
-            };
-        }
-        return values;
     }
 
     private static double[] typedValues(InferTensorContents c, DType dtype) {

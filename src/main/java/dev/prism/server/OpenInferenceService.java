@@ -11,6 +11,7 @@ import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
 import dev.prism.oip.OipDatatypes;
 import dev.prism.tensor.DType;
+import dev.prism.tensor.LittleEndian;
 import dev.prism.tensor.TensorSpec;
 import inference.GRPCInferenceServiceGrpc;
 import inference.OpenInferenceGrpc.InferTensorContents;
@@ -288,12 +289,7 @@ final class OpenInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceS
     private static ByteString rawBytes(DType dtype, List<Double> values) {
         ByteBuffer b = ByteBuffer.allocate(values.size() * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         for (double v : values) {
-            switch (dtype) {
-                case FLOAT32 -> b.putFloat((float) v);
-                case FLOAT64 -> b.putDouble(v);
-                case INT32 -> b.putInt((int) v);
-                case INT64 -> b.putLong((long) v);
-            }
+            LittleEndian.write(b, dtype, v);
         }
         return ByteString.copyFrom(b.array());
     }

@@ -5,6 +5,7 @@ import dev.prism.api.v1.Tensor;
 import dev.prism.error.FieldViolation;
 import dev.prism.model.Model;
 import dev.prism.tensor.DType;
+import dev.prism.tensor.LittleEndian;
 import dev.prism.tensor.RowBlock;
 import dev.prism.tensor.TensorSpec;
 import java.math.BigInteger;
@@ -208,22 +209,12 @@ final class TensorCodec {
     }
 
     private static double[] fromRaw(Tensor t, DType dtype, String field, List<FieldViolation> violations) {
-        ByteBuffer bytes = t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-        if (bytes.remaining() % dtype.bytes() != 0) {
-            violations.add(new FieldViolation(field + ".raw_data", bytes.remaining() + " bytes is not a whole number of "
-                    + dtype + " values"));
+        try {
+            return LittleEndian.read(t.getRawData().asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN), dtype);
+        } catch (IllegalArgumentException e) {
+            violations.add(new FieldViolation(field + ".raw_data", e.getMessage()));
             return new double[0];
         }
-        double[] v = new double[bytes.remaining() / dtype.bytes()];
-        for (int i = 0; i < v.length; i++) {
-            v[i] = switch (dtype) {
-                case FLOAT32 -> bytes.getFloat();
-                case FLOAT64 -> bytes.getDouble();
-                case INT32 -> bytes.getInt();
-                case INT64 -> bytes.getLong();
-            };
-        }
-        return v;
     }
 
     private static String dims(int[] shape) {
