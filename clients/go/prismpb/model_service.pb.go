@@ -659,9 +659,13 @@ func (x *ListModelsResponse) GetModels() []*ModelInfo {
 type GetModelRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Model name (its folder name in the repository).
-	Name          string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// How many of the default background's first rows to return in
+	// `ModelInfo.background_sample` (to prefill a form, to show what an instance
+	// looks like). Range [0, 100]; default 0: none.
+	BackgroundRows int32 `protobuf:"varint,2,opt,name=background_rows,json=backgroundRows,proto3" json:"background_rows,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *GetModelRequest) Reset() {
@@ -701,6 +705,13 @@ func (x *GetModelRequest) GetName() string {
 	return ""
 }
 
+func (x *GetModelRequest) GetBackgroundRows() int32 {
+	if x != nil {
+		return x.BackgroundRows
+	}
+	return 0
+}
+
 type ModelInfo struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -738,9 +749,14 @@ type ModelInfo struct {
 	MethodDetails []*MethodInfo `protobuf:"bytes,18,rep,name=method_details,json=methodDetails,proto3" json:"method_details,omitempty"`
 	// The model's tree ensemble when tree_shap can read it; unset otherwise
 	// (`unsupported_methods` then says why for tree_shap).
-	Trees         *TreeEnsembleInfo `protobuf:"bytes,19,opt,name=trees,proto3" json:"trees,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Trees *TreeEnsembleInfo `protobuf:"bytes,19,opt,name=trees,proto3" json:"trees,omitempty"`
+	// The first `GetModelRequest.background_rows` rows of the default background,
+	// shaped like the explained input ([rows, ...instance shape]), as double_data
+	// with the input's dtype; unset by ListModels, without a default background,
+	// or when none were asked for.
+	BackgroundSample *Tensor `protobuf:"bytes,20,opt,name=background_sample,json=backgroundSample,proto3" json:"background_sample,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ModelInfo) Reset() {
@@ -902,6 +918,13 @@ func (x *ModelInfo) GetMethodDetails() []*MethodInfo {
 func (x *ModelInfo) GetTrees() *TreeEnsembleInfo {
 	if x != nil {
 		return x.Trees
+	}
+	return nil
+}
+
+func (x *ModelInfo) GetBackgroundSample() *Tensor {
+	if x != nil {
+		return x.BackgroundSample
 	}
 	return nil
 }
@@ -1226,9 +1249,10 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"\x05shape\x18\x03 \x03(\x03R\x05shape\"\x13\n" +
 	"\x11ListModelsRequest\"A\n" +
 	"\x12ListModelsResponse\x12+\n" +
-	"\x06models\x18\x01 \x03(\v2\x13.prism.v1.ModelInfoR\x06models\"%\n" +
+	"\x06models\x18\x01 \x03(\v2\x13.prism.v1.ModelInfoR\x06models\"N\n" +
 	"\x0fGetModelRequest\x12\x12\n" +
-	"\x04name\x18\x01 \x01(\tR\x04name\"\xca\x06\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12'\n" +
+	"\x0fbackground_rows\x18\x02 \x01(\x05R\x0ebackgroundRows\"\x89\a\n" +
 	"\tModelInfo\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12,\n" +
 	"\x06inputs\x18\x02 \x03(\v2\x14.prism.v1.TensorSpecR\x06inputs\x12.\n" +
@@ -1251,7 +1275,8 @@ const file_prism_v1_model_service_proto_rawDesc = "" +
 	"has_logits\x18\x10 \x01(\bR\thasLogits\x12\x18\n" +
 	"\aversion\x18\x11 \x01(\tR\aversion\x12;\n" +
 	"\x0emethod_details\x18\x12 \x03(\v2\x14.prism.v1.MethodInfoR\rmethodDetails\x120\n" +
-	"\x05trees\x18\x13 \x01(\v2\x1a.prism.v1.TreeEnsembleInfoR\x05trees\"P\n" +
+	"\x05trees\x18\x13 \x01(\v2\x1a.prism.v1.TreeEnsembleInfoR\x05trees\x12=\n" +
+	"\x11background_sample\x18\x14 \x01(\v2\x10.prism.v1.TensorR\x10backgroundSample\"P\n" +
 	"\x0ePredictRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12(\n" +
 	"\x06inputs\x18\x02 \x03(\v2\x10.prism.v1.TensorR\x06inputs\"S\n" +
@@ -1357,22 +1382,23 @@ var file_prism_v1_model_service_proto_depIdxs = []int32{
 	6,  // 10: prism.v1.ModelInfo.unsupported_methods:type_name -> prism.v1.UnsupportedMethod
 	5,  // 11: prism.v1.ModelInfo.method_details:type_name -> prism.v1.MethodInfo
 	4,  // 12: prism.v1.ModelInfo.trees:type_name -> prism.v1.TreeEnsembleInfo
-	18, // 13: prism.v1.PredictRequest.inputs:type_name -> prism.v1.Tensor
-	18, // 14: prism.v1.PredictResponse.outputs:type_name -> prism.v1.Tensor
-	16, // 15: prism.v1.ReloadModelsResponse.refused:type_name -> prism.v1.RefusedModel
-	8,  // 16: prism.v1.ModelService.ListModels:input_type -> prism.v1.ListModelsRequest
-	10, // 17: prism.v1.ModelService.GetModel:input_type -> prism.v1.GetModelRequest
-	12, // 18: prism.v1.ModelService.Predict:input_type -> prism.v1.PredictRequest
-	14, // 19: prism.v1.ModelService.ReloadModels:input_type -> prism.v1.ReloadModelsRequest
-	9,  // 20: prism.v1.ModelService.ListModels:output_type -> prism.v1.ListModelsResponse
-	11, // 21: prism.v1.ModelService.GetModel:output_type -> prism.v1.ModelInfo
-	13, // 22: prism.v1.ModelService.Predict:output_type -> prism.v1.PredictResponse
-	15, // 23: prism.v1.ModelService.ReloadModels:output_type -> prism.v1.ReloadModelsResponse
-	20, // [20:24] is the sub-list for method output_type
-	16, // [16:20] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	18, // 13: prism.v1.ModelInfo.background_sample:type_name -> prism.v1.Tensor
+	18, // 14: prism.v1.PredictRequest.inputs:type_name -> prism.v1.Tensor
+	18, // 15: prism.v1.PredictResponse.outputs:type_name -> prism.v1.Tensor
+	16, // 16: prism.v1.ReloadModelsResponse.refused:type_name -> prism.v1.RefusedModel
+	8,  // 17: prism.v1.ModelService.ListModels:input_type -> prism.v1.ListModelsRequest
+	10, // 18: prism.v1.ModelService.GetModel:input_type -> prism.v1.GetModelRequest
+	12, // 19: prism.v1.ModelService.Predict:input_type -> prism.v1.PredictRequest
+	14, // 20: prism.v1.ModelService.ReloadModels:input_type -> prism.v1.ReloadModelsRequest
+	9,  // 21: prism.v1.ModelService.ListModels:output_type -> prism.v1.ListModelsResponse
+	11, // 22: prism.v1.ModelService.GetModel:output_type -> prism.v1.ModelInfo
+	13, // 23: prism.v1.ModelService.Predict:output_type -> prism.v1.PredictResponse
+	15, // 24: prism.v1.ModelService.ReloadModels:output_type -> prism.v1.ReloadModelsResponse
+	21, // [21:25] is the sub-list for method output_type
+	17, // [17:21] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_prism_v1_model_service_proto_init() }

@@ -11,18 +11,21 @@ import dev.prism.api.v1.PredictResponse;
 import dev.prism.api.v1.RefusedModel;
 import dev.prism.api.v1.ReloadModelsRequest;
 import dev.prism.api.v1.ReloadModelsResponse;
+import dev.prism.api.v1.Tensor;
 import dev.prism.api.v1.TensorSpec;
 import dev.prism.api.v1.TreeEnsembleInfo;
 import dev.prism.api.v1.UnsupportedMethod;
 import dev.prism.batch.BatchScheduler;
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
+import dev.prism.model.Background;
 import dev.prism.model.ModelSignature;
 import dev.prism.runner.RequestContext;
 import dev.prism.server.security.ModelGrant;
 import dev.prism.tensor.RowBlock;
 import io.grpc.stub.StreamObserver;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * ListModels (the models the call's token may use), GetModel, Predict and ReloadModels. Predict is
@@ -30,6 +33,9 @@ import java.util.List;
  * goes through the model's scheduler without blocking a thread.
  */
 final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
+    /** Background rows GetModel returns at most: enough to show or prefill, small in any answer. */
+    static final int MAX_BACKGROUND_SAMPLE = 100;
+
     private final ServedModels models;
     private final ModelReloader reloader;
     private final ExplainPool pool;
@@ -62,7 +68,19 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
     @Override
     public void getModel(GetModelRequest request, StreamObserver<ModelInfo> observer) {
         try {
-            observer.onNext(info(models.require(request.getName(), "name")));
+            int sampleRows = request.getBackgroundRows();
+            if (sampleRows < 0 || sampleRows > MAX_BACKGROUND_SAMPLE) {
+                throw PrismException.invalid(Reason.INVALID_PARAMS, "background_rows", "must be in [0, "
+                        + MAX_BACKGROUND_SAMPLE + "], not " + sampleRows);
+            }
+            ServedModel model = models.require(request.getName(), "name");
+            ModelInfo info = info(model);
+            Optional<Background> background = model.entry().defaultBackground();
+            if (sampleRows > 0 && background.isPresent()) {
+                info = info.toBuilder().setBackgroundSample(backgroundSample(model, background.get(), sampleRows))
+                        .build();
+            }
+            observer.onNext(info);
             observer.onCompleted();
         } catch (Throwable e) {
             observer.onError(StatusMapper.toStatus(e));
@@ -172,6 +190,23 @@ final class ModelServiceImpl extends ModelServiceGrpc.ModelServiceImplBase {
             column += width;
         }
         return r.build();
+    }
+
+    /** The first rows of the background, shaped and typed like the explained input. */
+    private static Tensor backgroundSample(ServedModel model, Background background, int rows) {
+        int n = Math.min(rows, background.size());
+        dev.prism.tensor.TensorSpec input = model.signature().explainedInput();
+        int width = model.signature().featureCount();
+        Tensor.Builder t = Tensor.newBuilder().setName(input.name())
+                .setDtype(TensorCodec.dataType(input.dtype())).addShape(n);
+        for (int d : input.instanceShape()) {
+            t.addShape(d);
+        }
+        double[] values = background.rows().data();
+        for (int i = 0; i < n * width; i++) {
+            t.addDoubleData(values[i]);
+        }
+        return t.build();
     }
 
     static ModelInfo info(ServedModel m) {

@@ -64,6 +64,32 @@ class ModelServiceTest {
     }
 
     @Test
+    void getModelReturnsTheFirstBackgroundRowsShapedLikeTheInputWhenAsked() {
+        ModelInfo iris = prism.models().getModel(GetModelRequest.newBuilder().setName("iris").setBackgroundRows(3)
+                .build());
+        Tensor sample = iris.getBackgroundSample();
+        assertEquals("input", sample.getName());
+        assertEquals(DataType.DATA_TYPE_FLOAT32, sample.getDtype());
+        assertEquals(List.of(3L, 4L), sample.getShapeList());
+        double[] expected = ServerTestSupport.backgroundRows("iris", 3);
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], sample.getDoubleData(i), 0.0, "value " + i);
+        }
+        assertFalse(prism.models().getModel(GetModelRequest.newBuilder().setName("iris").build()).hasBackgroundSample());
+        // More rows than the background has: all of them; a model without a background: none.
+        int rows = iris.getDefaultBackgroundRows();
+        assertEquals(List.of((long) Math.min(100, rows), 4L), prism.models().getModel(GetModelRequest.newBuilder()
+                .setName("iris").setBackgroundRows(100).build()).getBackgroundSample().getShapeList());
+        assertFalse(prism.models().getModel(GetModelRequest.newBuilder().setName("linear").setBackgroundRows(5)
+                .build()).hasBackgroundSample());
+        for (int bad : new int[] {-1, 101}) {
+            assertViolation(assertStatus(failure(() -> prism.models().getModel(GetModelRequest.newBuilder()
+                    .setName("iris").setBackgroundRows(bad).build())), Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS"),
+                    "background_rows");
+        }
+    }
+
+    @Test
     void listModelsIsSortedAndDescribesEachModel() {
         List<ModelInfo> models = prism.models().listModels(ListModelsRequest.getDefaultInstance()).getModelsList();
         assertEquals(List.of("breast_cancer", "broken", "iris", "linear"),

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from prism_client._proto.prism.v1 import tensor_pb2 as prism_dot_v1_dot_tensor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cprism/v1/model_service.proto\x12\x08prism.v1\x1a\x15prism/v1/tensor.proto\"{\n\x10TreeEnsembleInfo\x12\r\n\x05trees\x18\x01 \x01(\x05\x12\x11\n\tmax_depth\x18\x02 \x01(\x05\x12\x0e\n\x06leaves\x18\x03 \x01(\x05\x12\x15\n\rstated_covers\x18\x04 \x01(\x08\x12\x1e\n\x16stated_covers_unusable\x18\x05 \x01(\t\"\xe2\x01\n\nMethodInfo\x12 \n\x06method\x18\x01 \x01(\x0e\x32\x10.prism.v1.Method\x12\x0c\n\x04name\x18\x02 \x01(\t\x12!\n\x07runs_on\x18\x03 \x01(\x0e\x32\x10.prism.v1.RunsOn\x12+\n\treference\x18\x04 \x01(\x0e\x32\x18.prism.v1.ReferenceInput\x12\x13\n\x0btime_budget\x18\x05 \x01(\x08\x12\x11\n\ttolerance\x18\x06 \x01(\x08\x12\x19\n\x11running_estimates\x18\x07 \x01(\x08\x12\x11\n\tefficient\x18\x08 \x01(\x08\"E\n\x11UnsupportedMethod\x12 \n\x06method\x18\x01 \x01(\x0e\x32\x10.prism.v1.Method\x12\x0e\n\x06reason\x18\x02 \x01(\t\"L\n\nTensorSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12!\n\x05\x64type\x18\x02 \x01(\x0e\x32\x12.prism.v1.DataType\x12\r\n\x05shape\x18\x03 \x03(\x03\"\x13\n\x11ListModelsRequest\"9\n\x12ListModelsResponse\x12#\n\x06models\x18\x01 \x03(\x0b\x32\x13.prism.v1.ModelInfo\"\x1f\n\x0fGetModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\xd0\x04\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12$\n\x06inputs\x18\x02 \x03(\x0b\x32\x14.prism.v1.TensorSpec\x12%\n\x07outputs\x18\x03 \x03(\x0b\x32\x14.prism.v1.TensorSpec\x12\x17\n\x0f\x65xplained_input\x18\x04 \x01(\t\x12\x15\n\rscore_outputs\x18\x05 \x03(\t\x12\x15\n\rfeature_names\x18\x06 \x03(\t\x12\x14\n\x0coutput_names\x18\x07 \x03(\t\x12)\n\x0boutput_kind\x18\x08 \x01(\x0e\x32\x14.prism.v1.OutputKind\x12!\n\x07methods\x18\t \x03(\x0e\x32\x10.prism.v1.Method\x12\x1f\n\x17\x64\x65\x66\x61ult_background_rows\x18\n \x01(\x05\x12\x0e\n\x06\x64\x65vice\x18\x0b \x01(\t\x12\x16\n\x0emax_batch_rows\x18\x0c \x01(\x05\x12\x1e\n\x16max_queue_delay_micros\x18\r \x01(\x05\x12\x1c\n\x14\x63\x61tegorical_features\x18\x0e \x03(\t\x12\x38\n\x13unsupported_methods\x18\x0f \x03(\x0b\x32\x1b.prism.v1.UnsupportedMethod\x12\x12\n\nhas_logits\x18\x10 \x01(\x08\x12\x0f\n\x07version\x18\x11 \x01(\t\x12,\n\x0emethod_details\x18\x12 \x03(\x0b\x32\x14.prism.v1.MethodInfo\x12)\n\x05trees\x18\x13 \x01(\x0b\x32\x1a.prism.v1.TreeEnsembleInfo\"A\n\x0ePredictRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12 \n\x06inputs\x18\x02 \x03(\x0b\x32\x10.prism.v1.Tensor\"C\n\x0fPredictResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12!\n\x07outputs\x18\x02 \x03(\x0b\x32\x10.prism.v1.Tensor\"\x15\n\x13ReloadModelsRequest\"\xa2\x01\n\x14ReloadModelsResponse\x12\r\n\x05\x61\x64\x64\x65\x64\x18\x01 \x03(\t\x12\x10\n\x08replaced\x18\x02 \x03(\t\x12\x0f\n\x07removed\x18\x03 \x03(\t\x12\'\n\x07refused\x18\x04 \x03(\x0b\x32\x16.prism.v1.RefusedModel\x12\x17\n\x0ftokens_reloaded\x18\x05 \x01(\x08\x12\x16\n\x0etokens_refused\x18\x06 \x01(\t\",\n\x0cRefusedModel\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t*y\n\nOutputKind\x12\x1b\n\x17OUTPUT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17OUTPUT_KIND_PROBABILITY\x10\x01\x12\x15\n\x11OUTPUT_KIND_LOGIT\x10\x02\x12\x1a\n\x16OUTPUT_KIND_REGRESSION\x10\x03*\xab\x02\n\x06Method\x12\x16\n\x12METHOD_UNSPECIFIED\x10\x00\x12\x16\n\x12METHOD_KERNEL_SHAP\x10\x01\x12\x0f\n\x0bMETHOD_LIME\x10\x02\x12\x18\n\x14METHOD_EXACT_SHAPLEY\x10\x03\x12\x1b\n\x17METHOD_PERMUTATION_SHAP\x10\x04\x12\x14\n\x10METHOD_DEEP_LIFT\x10\x05\x12\x19\n\x15METHOD_DEEP_LIFT_SHAP\x10\x06\x12\x1f\n\x1bMETHOD_INTEGRATED_GRADIENTS\x10\x07\x12\x1b\n\x17METHOD_GRADIENT_X_INPUT\x10\x08\x12\x13\n\x0fMETHOD_SALIENCY\x10\t\x12\x0f\n\x0bMETHOD_AUTO\x10\n\x12\x14\n\x10METHOD_TREE_SHAP\x10\x0b*f\n\x06RunsOn\x12\x17\n\x13RUNS_ON_UNSPECIFIED\x10\x00\x12\x11\n\rRUNS_ON_MODEL\x10\x01\x12\x1d\n\x19RUNS_ON_ATTRIBUTION_GRAPH\x10\x02\x12\x11\n\rRUNS_ON_TREES\x10\x03*\xb5\x01\n\x0eReferenceInput\x12\x1f\n\x1bREFERENCE_INPUT_UNSPECIFIED\x10\x00\x12*\n&REFERENCE_INPUT_BACKGROUND_OR_BASELINE\x10\x01\x12\x1e\n\x1aREFERENCE_INPUT_BACKGROUND\x10\x02\x12\x1c\n\x18REFERENCE_INPUT_BASELINE\x10\x03\x12\x18\n\x14REFERENCE_INPUT_NONE\x10\x04\x32\xa2\x02\n\x0cModelService\x12G\n\nListModels\x12\x1b.prism.v1.ListModelsRequest\x1a\x1c.prism.v1.ListModelsResponse\x12:\n\x08GetModel\x12\x19.prism.v1.GetModelRequest\x1a\x13.prism.v1.ModelInfo\x12>\n\x07Predict\x12\x18.prism.v1.PredictRequest\x1a\x19.prism.v1.PredictResponse\x12M\n\x0cReloadModels\x12\x1d.prism.v1.ReloadModelsRequest\x1a\x1e.prism.v1.ReloadModelsResponseB\'\n\x10\x64\x65v.prism.api.v1B\x11ModelServiceProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1cprism/v1/model_service.proto\x12\x08prism.v1\x1a\x15prism/v1/tensor.proto\"{\n\x10TreeEnsembleInfo\x12\r\n\x05trees\x18\x01 \x01(\x05\x12\x11\n\tmax_depth\x18\x02 \x01(\x05\x12\x0e\n\x06leaves\x18\x03 \x01(\x05\x12\x15\n\rstated_covers\x18\x04 \x01(\x08\x12\x1e\n\x16stated_covers_unusable\x18\x05 \x01(\t\"\xe2\x01\n\nMethodInfo\x12 \n\x06method\x18\x01 \x01(\x0e\x32\x10.prism.v1.Method\x12\x0c\n\x04name\x18\x02 \x01(\t\x12!\n\x07runs_on\x18\x03 \x01(\x0e\x32\x10.prism.v1.RunsOn\x12+\n\treference\x18\x04 \x01(\x0e\x32\x18.prism.v1.ReferenceInput\x12\x13\n\x0btime_budget\x18\x05 \x01(\x08\x12\x11\n\ttolerance\x18\x06 \x01(\x08\x12\x19\n\x11running_estimates\x18\x07 \x01(\x08\x12\x11\n\tefficient\x18\x08 \x01(\x08\"E\n\x11UnsupportedMethod\x12 \n\x06method\x18\x01 \x01(\x0e\x32\x10.prism.v1.Method\x12\x0e\n\x06reason\x18\x02 \x01(\t\"L\n\nTensorSpec\x12\x0c\n\x04name\x18\x01 \x01(\t\x12!\n\x05\x64type\x18\x02 \x01(\x0e\x32\x12.prism.v1.DataType\x12\r\n\x05shape\x18\x03 \x03(\x03\"\x13\n\x11ListModelsRequest\"9\n\x12ListModelsResponse\x12#\n\x06models\x18\x01 \x03(\x0b\x32\x13.prism.v1.ModelInfo\"8\n\x0fGetModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x17\n\x0f\x62\x61\x63kground_rows\x18\x02 \x01(\x05\"\xfd\x04\n\tModelInfo\x12\x0c\n\x04name\x18\x01 \x01(\t\x12$\n\x06inputs\x18\x02 \x03(\x0b\x32\x14.prism.v1.TensorSpec\x12%\n\x07outputs\x18\x03 \x03(\x0b\x32\x14.prism.v1.TensorSpec\x12\x17\n\x0f\x65xplained_input\x18\x04 \x01(\t\x12\x15\n\rscore_outputs\x18\x05 \x03(\t\x12\x15\n\rfeature_names\x18\x06 \x03(\t\x12\x14\n\x0coutput_names\x18\x07 \x03(\t\x12)\n\x0boutput_kind\x18\x08 \x01(\x0e\x32\x14.prism.v1.OutputKind\x12!\n\x07methods\x18\t \x03(\x0e\x32\x10.prism.v1.Method\x12\x1f\n\x17\x64\x65\x66\x61ult_background_rows\x18\n \x01(\x05\x12\x0e\n\x06\x64\x65vice\x18\x0b \x01(\t\x12\x16\n\x0emax_batch_rows\x18\x0c \x01(\x05\x12\x1e\n\x16max_queue_delay_micros\x18\r \x01(\x05\x12\x1c\n\x14\x63\x61tegorical_features\x18\x0e \x03(\t\x12\x38\n\x13unsupported_methods\x18\x0f \x03(\x0b\x32\x1b.prism.v1.UnsupportedMethod\x12\x12\n\nhas_logits\x18\x10 \x01(\x08\x12\x0f\n\x07version\x18\x11 \x01(\t\x12,\n\x0emethod_details\x18\x12 \x03(\x0b\x32\x14.prism.v1.MethodInfo\x12)\n\x05trees\x18\x13 \x01(\x0b\x32\x1a.prism.v1.TreeEnsembleInfo\x12+\n\x11\x62\x61\x63kground_sample\x18\x14 \x01(\x0b\x32\x10.prism.v1.Tensor\"A\n\x0ePredictRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12 \n\x06inputs\x18\x02 \x03(\x0b\x32\x10.prism.v1.Tensor\"C\n\x0fPredictResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12!\n\x07outputs\x18\x02 \x03(\x0b\x32\x10.prism.v1.Tensor\"\x15\n\x13ReloadModelsRequest\"\xa2\x01\n\x14ReloadModelsResponse\x12\r\n\x05\x61\x64\x64\x65\x64\x18\x01 \x03(\t\x12\x10\n\x08replaced\x18\x02 \x03(\t\x12\x0f\n\x07removed\x18\x03 \x03(\t\x12\'\n\x07refused\x18\x04 \x03(\x0b\x32\x16.prism.v1.RefusedModel\x12\x17\n\x0ftokens_reloaded\x18\x05 \x01(\x08\x12\x16\n\x0etokens_refused\x18\x06 \x01(\t\",\n\x0cRefusedModel\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06reason\x18\x02 \x01(\t*y\n\nOutputKind\x12\x1b\n\x17OUTPUT_KIND_UNSPECIFIED\x10\x00\x12\x1b\n\x17OUTPUT_KIND_PROBABILITY\x10\x01\x12\x15\n\x11OUTPUT_KIND_LOGIT\x10\x02\x12\x1a\n\x16OUTPUT_KIND_REGRESSION\x10\x03*\xab\x02\n\x06Method\x12\x16\n\x12METHOD_UNSPECIFIED\x10\x00\x12\x16\n\x12METHOD_KERNEL_SHAP\x10\x01\x12\x0f\n\x0bMETHOD_LIME\x10\x02\x12\x18\n\x14METHOD_EXACT_SHAPLEY\x10\x03\x12\x1b\n\x17METHOD_PERMUTATION_SHAP\x10\x04\x12\x14\n\x10METHOD_DEEP_LIFT\x10\x05\x12\x19\n\x15METHOD_DEEP_LIFT_SHAP\x10\x06\x12\x1f\n\x1bMETHOD_INTEGRATED_GRADIENTS\x10\x07\x12\x1b\n\x17METHOD_GRADIENT_X_INPUT\x10\x08\x12\x13\n\x0fMETHOD_SALIENCY\x10\t\x12\x0f\n\x0bMETHOD_AUTO\x10\n\x12\x14\n\x10METHOD_TREE_SHAP\x10\x0b*f\n\x06RunsOn\x12\x17\n\x13RUNS_ON_UNSPECIFIED\x10\x00\x12\x11\n\rRUNS_ON_MODEL\x10\x01\x12\x1d\n\x19RUNS_ON_ATTRIBUTION_GRAPH\x10\x02\x12\x11\n\rRUNS_ON_TREES\x10\x03*\xb5\x01\n\x0eReferenceInput\x12\x1f\n\x1bREFERENCE_INPUT_UNSPECIFIED\x10\x00\x12*\n&REFERENCE_INPUT_BACKGROUND_OR_BASELINE\x10\x01\x12\x1e\n\x1aREFERENCE_INPUT_BACKGROUND\x10\x02\x12\x1c\n\x18REFERENCE_INPUT_BASELINE\x10\x03\x12\x18\n\x14REFERENCE_INPUT_NONE\x10\x04\x32\xa2\x02\n\x0cModelService\x12G\n\nListModels\x12\x1b.prism.v1.ListModelsRequest\x1a\x1c.prism.v1.ListModelsResponse\x12:\n\x08GetModel\x12\x19.prism.v1.GetModelRequest\x1a\x13.prism.v1.ModelInfo\x12>\n\x07Predict\x12\x18.prism.v1.PredictRequest\x1a\x19.prism.v1.PredictResponse\x12M\n\x0cReloadModels\x12\x1d.prism.v1.ReloadModelsRequest\x1a\x1e.prism.v1.ReloadModelsResponseB\'\n\x10\x64\x65v.prism.api.v1B\x11ModelServiceProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,14 +33,14 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'prism.v1.model_service_pb2'
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.prism.api.v1B\021ModelServiceProtoP\001'
-  _globals['_OUTPUTKIND']._serialized_start=1646
-  _globals['_OUTPUTKIND']._serialized_end=1767
-  _globals['_METHOD']._serialized_start=1770
-  _globals['_METHOD']._serialized_end=2069
-  _globals['_RUNSON']._serialized_start=2071
-  _globals['_RUNSON']._serialized_end=2173
-  _globals['_REFERENCEINPUT']._serialized_start=2176
-  _globals['_REFERENCEINPUT']._serialized_end=2357
+  _globals['_OUTPUTKIND']._serialized_start=1716
+  _globals['_OUTPUTKIND']._serialized_end=1837
+  _globals['_METHOD']._serialized_start=1840
+  _globals['_METHOD']._serialized_end=2139
+  _globals['_RUNSON']._serialized_start=2141
+  _globals['_RUNSON']._serialized_end=2243
+  _globals['_REFERENCEINPUT']._serialized_start=2246
+  _globals['_REFERENCEINPUT']._serialized_end=2427
   _globals['_TREEENSEMBLEINFO']._serialized_start=65
   _globals['_TREEENSEMBLEINFO']._serialized_end=188
   _globals['_METHODINFO']._serialized_start=191
@@ -54,19 +54,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_LISTMODELSRESPONSE']._serialized_start=589
   _globals['_LISTMODELSRESPONSE']._serialized_end=646
   _globals['_GETMODELREQUEST']._serialized_start=648
-  _globals['_GETMODELREQUEST']._serialized_end=679
-  _globals['_MODELINFO']._serialized_start=682
-  _globals['_MODELINFO']._serialized_end=1274
-  _globals['_PREDICTREQUEST']._serialized_start=1276
-  _globals['_PREDICTREQUEST']._serialized_end=1341
-  _globals['_PREDICTRESPONSE']._serialized_start=1343
-  _globals['_PREDICTRESPONSE']._serialized_end=1410
-  _globals['_RELOADMODELSREQUEST']._serialized_start=1412
-  _globals['_RELOADMODELSREQUEST']._serialized_end=1433
-  _globals['_RELOADMODELSRESPONSE']._serialized_start=1436
-  _globals['_RELOADMODELSRESPONSE']._serialized_end=1598
-  _globals['_REFUSEDMODEL']._serialized_start=1600
-  _globals['_REFUSEDMODEL']._serialized_end=1644
-  _globals['_MODELSERVICE']._serialized_start=2360
-  _globals['_MODELSERVICE']._serialized_end=2650
+  _globals['_GETMODELREQUEST']._serialized_end=704
+  _globals['_MODELINFO']._serialized_start=707
+  _globals['_MODELINFO']._serialized_end=1344
+  _globals['_PREDICTREQUEST']._serialized_start=1346
+  _globals['_PREDICTREQUEST']._serialized_end=1411
+  _globals['_PREDICTRESPONSE']._serialized_start=1413
+  _globals['_PREDICTRESPONSE']._serialized_end=1480
+  _globals['_RELOADMODELSREQUEST']._serialized_start=1482
+  _globals['_RELOADMODELSREQUEST']._serialized_end=1503
+  _globals['_RELOADMODELSRESPONSE']._serialized_start=1506
+  _globals['_RELOADMODELSRESPONSE']._serialized_end=1668
+  _globals['_REFUSEDMODEL']._serialized_start=1670
+  _globals['_REFUSEDMODEL']._serialized_end=1714
+  _globals['_MODELSERVICE']._serialized_start=2430
+  _globals['_MODELSERVICE']._serialized_end=2720
 # @@protoc_insertion_point(module_scope)

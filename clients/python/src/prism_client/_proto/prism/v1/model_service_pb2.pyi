@@ -133,13 +133,15 @@ class ListModelsResponse(_message.Message):
     def __init__(self, models: _Optional[_Iterable[_Union[ModelInfo, _Mapping]]] = ...) -> None: ...
 
 class GetModelRequest(_message.Message):
-    __slots__ = ("name",)
+    __slots__ = ("name", "background_rows")
     NAME_FIELD_NUMBER: _ClassVar[int]
+    BACKGROUND_ROWS_FIELD_NUMBER: _ClassVar[int]
     name: str
-    def __init__(self, name: _Optional[str] = ...) -> None: ...
+    background_rows: int
+    def __init__(self, name: _Optional[str] = ..., background_rows: _Optional[int] = ...) -> None: ...
 
 class ModelInfo(_message.Message):
-    __slots__ = ("name", "inputs", "outputs", "explained_input", "score_outputs", "feature_names", "output_names", "output_kind", "methods", "default_background_rows", "device", "max_batch_rows", "max_queue_delay_micros", "categorical_features", "unsupported_methods", "has_logits", "version", "method_details", "trees")
+    __slots__ = ("name", "inputs", "outputs", "explained_input", "score_outputs", "feature_names", "output_names", "output_kind", "methods", "default_background_rows", "device", "max_batch_rows", "max_queue_delay_micros", "categorical_features", "unsupported_methods", "has_logits", "version", "method_details", "trees", "background_sample")
     NAME_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
@@ -159,6 +161,7 @@ class ModelInfo(_message.Message):
     VERSION_FIELD_NUMBER: _ClassVar[int]
     METHOD_DETAILS_FIELD_NUMBER: _ClassVar[int]
     TREES_FIELD_NUMBER: _ClassVar[int]
+    BACKGROUND_SAMPLE_FIELD_NUMBER: _ClassVar[int]
     name: str
     inputs: _containers.RepeatedCompositeFieldContainer[TensorSpec]
     outputs: _containers.RepeatedCompositeFieldContainer[TensorSpec]
@@ -178,7 +181,8 @@ class ModelInfo(_message.Message):
     version: str
     method_details: _containers.RepeatedCompositeFieldContainer[MethodInfo]
     trees: TreeEnsembleInfo
-    def __init__(self, name: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., explained_input: _Optional[str] = ..., score_outputs: _Optional[_Iterable[str]] = ..., feature_names: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ..., output_kind: _Optional[_Union[OutputKind, str]] = ..., methods: _Optional[_Iterable[_Union[Method, str]]] = ..., default_background_rows: _Optional[int] = ..., device: _Optional[str] = ..., max_batch_rows: _Optional[int] = ..., max_queue_delay_micros: _Optional[int] = ..., categorical_features: _Optional[_Iterable[str]] = ..., unsupported_methods: _Optional[_Iterable[_Union[UnsupportedMethod, _Mapping]]] = ..., has_logits: bool = ..., version: _Optional[str] = ..., method_details: _Optional[_Iterable[_Union[MethodInfo, _Mapping]]] = ..., trees: _Optional[_Union[TreeEnsembleInfo, _Mapping]] = ...) -> None: ...
+    background_sample: _tensor_pb2.Tensor
+    def __init__(self, name: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[TensorSpec, _Mapping]]] = ..., explained_input: _Optional[str] = ..., score_outputs: _Optional[_Iterable[str]] = ..., feature_names: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ..., output_kind: _Optional[_Union[OutputKind, str]] = ..., methods: _Optional[_Iterable[_Union[Method, str]]] = ..., default_background_rows: _Optional[int] = ..., device: _Optional[str] = ..., max_batch_rows: _Optional[int] = ..., max_queue_delay_micros: _Optional[int] = ..., categorical_features: _Optional[_Iterable[str]] = ..., unsupported_methods: _Optional[_Iterable[_Union[UnsupportedMethod, _Mapping]]] = ..., has_logits: bool = ..., version: _Optional[str] = ..., method_details: _Optional[_Iterable[_Union[MethodInfo, _Mapping]]] = ..., trees: _Optional[_Union[TreeEnsembleInfo, _Mapping]] = ..., background_sample: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ...) -> None: ...
 
 class PredictRequest(_message.Message):
     __slots__ = ("model", "inputs")
