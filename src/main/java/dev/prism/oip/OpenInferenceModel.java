@@ -35,7 +35,7 @@ import java.util.concurrent.TimeoutException;
  * A model another server serves over the Open Inference Protocol. A run sends its rows as ModelInfer
  * calls with raw little-endian contents, at most {@link #MAX_REQUEST_BYTES} each (the common default
  * limit of a gRPC server's inbound message) and {@link #CALLS_IN_FLIGHT} at a time, and asks for the
- * score outputs only. Each call has the backend's timeout as its deadline; while it waits, the run
+ * score outputs only; an answer may not be much larger than those outputs. Each call has the backend's timeout as its deadline; while it waits, the run
  * checks whether anyone still waits for its rows, and cancels its calls once nobody does. Runs may
  * overlap: the channel and stub are thread-safe and a run keeps its state on its own stack.
  */
@@ -45,6 +45,8 @@ final class OpenInferenceModel implements Model {
     /** How often a waiting run looks whether its rows are still wanted. */
     private static final long POLL_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
     private static final Duration RETRY_AFTER = Duration.ofSeconds(1);
+    /** How grpc-java begins the status of a message over the call's inbound limit. */
+    private static final String TOO_LARGE = "gRPC message exceeds maximum size";
     /** Characters of a backend's message that reach a client. */
     private static final int MAX_MESSAGE_CHARS = 300;
 
@@ -100,7 +102,8 @@ final class OpenInferenceModel implements Model {
                 while (next < rows && inFlight.size() < CALLS_IN_FLIGHT) {
                     int count = Math.min(rowsPerCall, rows - next);
                     inFlight.addLast(new Call(next, count, stub.withDeadlineAfter(backend.timeout().toNanos(),
-                            TimeUnit.NANOSECONDS).modelInfer(request(batch, next, count))));
+                            TimeUnit.NANOSECONDS).withMaxInboundMessageSize(answerLimit(count))
+                            .modelInfer(request(batch, next, count))));
                     next += count;
                 }
                 Call head = inFlight.peekFirst();
@@ -112,6 +115,15 @@ final class OpenInferenceModel implements Model {
             inFlight.forEach(c -> c.answer.cancel(true));
         }
         return new RowBlock(rows, signature.outputCount(), out);
+    }
+
+    /**
+     * The most bytes an answer for count rows may take: its score values at 10 bytes each (the
+     * widest encoding, a varint INT64) and a mebibyte for names, shapes and parameters. A backend
+     * that answers more is refused by the transport before the answer is held.
+     */
+    private int answerLimit(int count) {
+        return (int) Math.min(Integer.MAX_VALUE, (long) count * signature.outputCount() * 10 + (1 << 20));
     }
 
     private record Call(int from, int count, ListenableFuture<ModelInferResponse> answer) {}
@@ -253,6 +265,11 @@ final class OpenInferenceModel implements Model {
         Status status = Status.fromThrowable(cause);
         String message = "the backend at " + backend.target() + " ran model '" + backend.modelName() + "': "
                 + describe(status);
+        if (status.getCode() == Status.Code.RESOURCE_EXHAUSTED && status.getDescription() != null
+                && status.getDescription().startsWith(TOO_LARGE)) {
+            // This side's limit (answerLimit), not an overloaded backend: its answer cannot be right.
+            return new PrismException(Reason.MODEL_EXECUTION_FAILED, message);
+        }
         return switch (status.getCode()) {
             case UNAVAILABLE, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED ->
                     PrismException.retryLater(Reason.BACKEND_UNAVAILABLE, message, RETRY_AFTER);

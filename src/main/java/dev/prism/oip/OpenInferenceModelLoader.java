@@ -30,8 +30,8 @@ import java.util.concurrent.TimeUnit;
  * ModelMetadata and the folder's settings.
  */
 public final class OpenInferenceModelLoader implements ModelLoader {
-    /** The largest answer Prism reads from a backend: many rows of many score columns fit. */
-    private static final int MAX_ANSWER_BYTES = 64 << 20;
+    /** The largest metadata answer Prism reads; each ModelInfer call has a limit of its own. */
+    private static final int MAX_METADATA_BYTES = 4 << 20;
 
     private final ModelLoader files;
 
@@ -85,7 +85,7 @@ public final class OpenInferenceModelLoader implements ModelLoader {
         // round_robin spreads the rows over every address the target resolves to (replicas of the backend).
         NettyChannelBuilder builder = NettyChannelBuilder.forTarget(backend.target(), credentials)
                 .defaultLoadBalancingPolicy("round_robin")
-                .maxInboundMessageSize(MAX_ANSWER_BYTES)
+                .maxInboundMessageSize(MAX_METADATA_BYTES)
                 .userAgent("prism/" + PrismBuild.version());
         if (backend.tls() != null && backend.tls().serverName() != null) {
             builder.overrideAuthority(backend.tls().serverName());

@@ -80,6 +80,7 @@ class OpenInferenceBackendTest {
         backend(repo, "hang", "target: '" + local + "' timeout_millis: 60000", "");
         backend(repo, "down", "target: '" + local + "'", "");
         backend(repo, "short", "target: '" + local + "'", "");
+        backend(repo, "huge", "target: '" + local + "'", "");
         prism = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(repo));
     }
 
@@ -217,6 +218,14 @@ class OpenInferenceBackendTest {
     }
 
     @Test
+    void anAnswerFarLargerThanTheRowsOutputsIsRefusedBeforeItIsHeld() {
+        var e = assertStatus(failure(() -> prism.models().predict(PredictRequest.newBuilder().setModel("huge")
+                .addInputs(floats(1, 1, 2, 3)).build())), Status.Code.INTERNAL, "MODEL_EXECUTION_FAILED");
+        assertTrue(e.getStatus().getDescription().contains("gRPC message exceeds maximum size"),
+                e.getStatus().getDescription());
+    }
+
+    @Test
     void gradientMethodsNeedTheGraphAndAreRefused() {
         var e = assertStatus(failure(() -> prism.explain().explain(ExplainRequest.newBuilder().setModel("linear")
                 .addInputs(floats(1, 1, 2, 3)).setSaliency(SaliencyParams.getDefaultInstance()).build())),
@@ -258,7 +267,7 @@ class OpenInferenceBackendTest {
     /**
      * y = WEIGHTS · x for model "linear" (and the sum of 4096 inputs for "wide"), in float32 as a
      * runtime would; "hang" never answers, "down" answers UNAVAILABLE, "short" leaves out a row's
-     * value, "bytes" takes strings.
+     * value, "huge" answers megabytes for a row, "bytes" takes strings.
      */
     private static final class LinearBackend extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
         final ConcurrentLinkedQueue<Integer> rowsPerCall = new ConcurrentLinkedQueue<>();
@@ -302,6 +311,14 @@ class OpenInferenceBackendTest {
             int rows = (int) request.getInputs(0).getShape(0);
             rowsPerCall.add(rows);
             ByteBuffer in = request.getRawInputContents(0).asReadOnlyByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
+            if (request.getModelName().equals("huge")) {
+                // 2 MiB of parameters beside one value: more than any answer for one row may take.
+                answer.onNext(ModelInferResponse.newBuilder().setModelName("huge").putParameters("padding",
+                        inference.OpenInferenceGrpc.InferParameter.newBuilder().setStringParam("x".repeat(2 << 20))
+                                .build()).build());
+                answer.onCompleted();
+                return;
+            }
             int answered = request.getModelName().equals("short") ? rows - 1 : rows;
             ByteBuffer out = ByteBuffer.allocate(4 * answered).order(ByteOrder.LITTLE_ENDIAN);
             for (int r = 0; r < rows; r++) {
