@@ -1,4 +1,7 @@
-"""A live Prism server for the whole session, started from PRISM_JAR with the models in PRISM_MODELS."""
+"""A live Prism server for the whole session, started from PRISM_JAR with the models in PRISM_MODELS,
+and a fleet of three for a module."""
+
+import contextlib
 
 import pytest
 from helpers import start_prism
@@ -17,3 +20,10 @@ def client(server):
     with Client(server.target, timeout=120) as c:
         yield c
 
+
+
+@pytest.fixture(scope="module")
+def fleet():
+    """Three servers of one test module's own, which its tests may kill."""
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(start_prism()) for _ in range(3)]

@@ -53,6 +53,13 @@ class Server:
         return np.loadtxt(self.models / model / "background.csv", delimiter=",", skiprows=1, ndmin=2)
 
 
+def near_background(server: Server, model: str, n: int) -> np.ndarray:
+    """`n` rows near the model's background: background rows drawn with replacement, plus noise."""
+    rng = np.random.default_rng(15)
+    background = server.background(model)
+    return background[rng.integers(0, len(background), n)] + rng.normal(0.0, 0.1, (n, background.shape[1]))
+
+
 REPO = Path(__file__).resolve().parents[3]
 READY = re.compile(r"serving .* on port (\d+), metrics on port (\d+)")
 START_SECONDS = 180

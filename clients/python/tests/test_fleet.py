@@ -2,13 +2,12 @@
 replica's death."""
 
 import collections
-import contextlib
 import threading
 
 import grpc
 import numpy as np
 import pytest
-from helpers import start_prism
+from helpers import near_background
 
 from prism_client import Client, InvalidArgumentError, UnavailableError, _channel, _chunks
 
@@ -16,21 +15,8 @@ ROWS = 3000
 CHUNK_ROWS = 100
 
 
-@pytest.fixture(scope="module")
-def fleet():
-    with contextlib.ExitStack() as stack:
-        yield [stack.enter_context(start_prism()) for _ in range(3)]
-
-
-def _rows(server, n=ROWS):
-    """Rows near the iris background: background rows drawn with replacement, plus noise."""
-    rng = np.random.default_rng(15)
-    background = server.background("iris")
-    return background[rng.integers(0, len(background), n)] + rng.normal(0.0, 0.1, (n, background.shape[1]))
-
-
 def test_a_chunked_job_survives_a_replica_killed_mid_job(fleet):
-    X = _rows(fleet[0])
+    X = near_background(fleet[0], "iris", ROWS)
     with Client(fleet[0].target, timeout=120) as one:
         expected = one.explain("iris", X, "exact_shapley", diagnostics=True)
     victim, bystander = fleet[2], fleet[1]
@@ -77,14 +63,15 @@ def test_targets_come_as_a_list_or_a_comma_separated_string_and_spread_plain_cal
     with Client(",".join(s.target for s in live), timeout=120) as c:
         assert c.targets == [s.target for s in live]
         for _ in range(4):
-            c.explain("iris", _rows(live[0], 2), "exact_shapley")
+            c.explain("iris", near_background(live[0], "iris", 2), "exact_shapley")
     assert [s.explain_requests() - b for s, b in zip(live, before)] == [2, 2]
 
 
 def test_a_chunked_job_keeps_a_dataframe_index_and_fails_on_a_bad_argument(fleet):
     pd = pytest.importorskip("pandas")
     live = [s for s in fleet if s.process.poll() is None]
-    X = pd.DataFrame(_rows(live[0], 7), columns=["sepal_length", "sepal_width", "petal_length", "petal_width"],
+    X = pd.DataFrame(near_background(live[0], "iris", 7),
+                     columns=["sepal_length", "sepal_width", "petal_length", "petal_width"],
                      index=[f"r{i}" for i in range(7)])
     with Client([s.target for s in live], timeout=120) as c:
         result = c.explain("iris", X, "exact_shapley", chunk_rows=3)

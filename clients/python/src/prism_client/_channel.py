@@ -1,10 +1,13 @@
-"""What the sync and asyncio clients share: channel credentials and options, call settings."""
+"""What the sync and asyncio clients share: channel credentials and options, replicas, call settings."""
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import grpc
+
+from ._proto.prism.v1 import explain_service_pb2_grpc, model_service_pb2_grpc
 
 # Compact responses of large global jobs pass gRPC's 4 MiB default (10,000 instances x 64 features x
 # 10 outputs is 51 MB of attributions). round_robin spreads calls over every address a name resolves
@@ -28,6 +31,21 @@ def targets(target: str | Sequence[str]) -> list[str]:
     if not names or not all(names):
         raise ValueError(f"target must name at least one server, with no empty entries; got {target!r}")
     return names
+
+
+@dataclass
+class Replica:
+    """One target's channel (grpc's or grpc.aio's) and its stubs."""
+
+    target: str
+    channel: Any
+    models: model_service_pb2_grpc.ModelServiceStub
+    explain: explain_service_pb2_grpc.ExplainServiceStub
+
+    @classmethod
+    def of(cls, target: str, channel: Any) -> "Replica":
+        return cls(target, channel, model_service_pb2_grpc.ModelServiceStub(channel),
+                   explain_service_pb2_grpc.ExplainServiceStub(channel))
 
 
 def credentials(*, credentials: grpc.ChannelCredentials | None, tls: bool | None, root_certificates: Pem | None,

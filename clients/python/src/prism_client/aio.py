@@ -1,14 +1,14 @@
 """The asyncio client, on grpc.aio: the same surface as `Client`, with async methods."""
 
 import itertools
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
 import grpc.aio
 import numpy as np
 
-from . import _channel, _request, _stream, errors, results
+from . import _channel, _chunks, _request, _stream, errors, results
 from ._progress import ProgressBar
 from ._proto.prism.v1 import explain_service_pb2_grpc, model_service_pb2, model_service_pb2_grpc
 from ._request import TimeBudget
@@ -34,26 +34,31 @@ class AsyncClient:
         channel_options = _channel.options(options)
         # One channel per target, taken in turn by each call (as Client does); a dns:/// target's
         # channel spreads its calls over the addresses it resolves to by itself (round_robin).
-        self._channels = [grpc.aio.secure_channel(name, creds, channel_options) if creds
-                          else grpc.aio.insecure_channel(name, channel_options) for name in _channel.targets(target)]
-        self._stubs = itertools.cycle([(model_service_pb2_grpc.ModelServiceStub(c),
-                                        explain_service_pb2_grpc.ExplainServiceStub(c)) for c in self._channels])
+        self._replicas = [_channel.Replica.of(name, grpc.aio.secure_channel(name, creds, channel_options) if creds
+                                              else grpc.aio.insecure_channel(name, channel_options))
+                          for name in _channel.targets(target)]
+        self._turns = itertools.cycle(self._replicas)
         self._settings = _channel.CallSettings(timeout, explain_timeout, metadata)
         self._infos: dict[str, ModelInfo] = {}
 
     @property
+    def targets(self) -> list[str]:
+        """The targets this client calls, one per channel."""
+        return [r.target for r in self._replicas]
+
+    @property
     def _models(self) -> model_service_pb2_grpc.ModelServiceStub:
         """The next replica's model service."""
-        return next(self._stubs)[0]
+        return next(self._turns).models
 
     @property
     def _explain(self) -> explain_service_pb2_grpc.ExplainServiceStub:
         """The next replica's explain service."""
-        return next(self._stubs)[1]
+        return next(self._turns).explain
 
     async def close(self) -> None:
-        for c in self._channels:
-            await c.close()
+        for r in self._replicas:
+            await r.channel.close()
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -85,12 +90,24 @@ class AsyncClient:
                       outputs: str | Sequence[str] | None = None, seed: int | None = None, link: str | None = None,
                       feature_groups: Any = None, baseline: Any = None, time_budget: TimeBudget | None = None,
                       params: Mapping[str, Any] | None = None, diagnostics: bool = False,
-                      progress: bool = False, timeout: float | None = None, **method_params: Any) -> ExplainResult:
-        """Explains the instances `X`; the arguments are those of `Client.explain`."""
+                      progress: bool = False, timeout: float | None = None, chunk_rows: int | None = None,
+                      concurrency: int | None = None, on_chunk: Callable[[str, int, int], None] | None = None,
+                      **method_params: Any) -> ExplainResult:
+        """Explains the instances `X`; the arguments are those of `Client.explain`.
+
+        With `chunk_rows`, the chunks run as tasks, `concurrency` of them calling at once, and
+        `on_chunk` is called on the event loop. At an error other than a refusal that goes to
+        another target, the chunks' other calls are cancelled before the error is raised;
+        cancelling the awaiting task cancels them all.
+        """
+        _chunks.check_arguments(chunk_rows, concurrency, on_chunk, progress)
         request, sent = await self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
             seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
+        if chunk_rows is not None:
+            return await self._explain_in_chunks(model, X, request, sent, timeout, chunk_rows, concurrency,
+                                                 on_chunk)
         if not progress:
             return results.result(await self._call(self._explain.Explain, request, timeout, explaining=True), sent)
         bar = ProgressBar(f"{model} {method}")
@@ -132,6 +149,24 @@ class AsyncClient:
                 yield event
         finally:
             await events.aclose()
+
+    async def _explain_in_chunks(self, model: str, X: Any, request: Any, sent: SentInstances,
+                                 timeout: float | None, chunk_rows: int, concurrency: int | None,
+                                 on_chunk: Callable[[str, int, int], None] | None) -> ExplainResult:
+        """The request for X as consecutive chunks, spread over the targets and merged in order."""
+        workers = _chunks.workers(concurrency, len(self._replicas))
+        split = _chunks.split(request, sent, X, await self._info(model, timeout), chunk_rows)
+
+        async def call(replica: _channel.Replica, i: int) -> ExplainResult:
+            response = await self._call(replica.explain.Explain, split.requests[i], timeout, explaining=True)
+            return results.result(response, split.sent[i])
+
+        def answered(replica: _channel.Replica, i: int) -> None:
+            if on_chunk is not None:
+                on_chunk(replica.target, *split.spans[i])
+
+        return split.merged(await _chunks.run_async(range(len(split.spans)), self._replicas, call, workers,
+                                                    answered))
 
     async def _explain_request(self, model: str, X: Any, method: str, params: Mapping[str, Any] | None,
                                method_params: Mapping[str, Any], timeout: float | None, diagnostics: bool,

@@ -2,28 +2,17 @@
 
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import grpc
 import numpy as np
 
-from . import _channel, _chunks, _inputs, _request, _stream, errors, results
+from . import _channel, _chunks, _request, _stream, errors, results
 from ._progress import ProgressBar
-from ._proto.prism.v1 import explain_service_pb2_grpc, model_service_pb2, model_service_pb2_grpc
+from ._proto.prism.v1 import model_service_pb2
 from ._request import TimeBudget
 from .models import ModelInfo, model_info
 from .results import ExplainResult, Progress, SentInstances
-
-
-@dataclass
-class _Replica:
-    """One target's channel and stubs."""
-
-    target: str
-    channel: grpc.Channel
-    models: Any
-    explain: Any
 
 
 class Client:
@@ -64,8 +53,7 @@ class Client:
         for name in _channel.targets(target):
             channel = (grpc.secure_channel(name, creds, channel_options) if creds
                        else grpc.insecure_channel(name, channel_options))
-            self._replicas.append(_Replica(name, channel, model_service_pb2_grpc.ModelServiceStub(channel),
-                                           explain_service_pb2_grpc.ExplainServiceStub(channel)))
+            self._replicas.append(_channel.Replica.of(name, channel))
         # next() on a cycle is atomic under the GIL, so threads sharing the client need no lock.
         self._turns = itertools.cycle(self._replicas)
         self._settings = _channel.CallSettings(timeout, explain_timeout, metadata)
@@ -151,20 +139,13 @@ class Client:
             on_chunk: called as `on_chunk(target, start, stop)` from a worker thread when the
                 rows [start, stop) have been answered by `target`.
         """
-        if chunk_rows is not None:
-            if progress:
-                raise ValueError("progress=True cannot follow a job split by chunk_rows")
-            return self._explain_in_chunks(
-                model, X, method, params, method_params, timeout, diagnostics, chunk_rows, concurrency,
-                on_chunk, background=background, background_weights=background_weights,
-                background_kmeans=background_kmeans, outputs=outputs, seed=seed, link=link,
-                feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
-        if concurrency is not None or on_chunk is not None:
-            raise ValueError("concurrency= and on_chunk= go with chunk_rows=")
+        _chunks.check_arguments(chunk_rows, concurrency, on_chunk, progress)
         request, sent = self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
             seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
+        if chunk_rows is not None:
+            return self._explain_in_chunks(model, X, request, sent, timeout, chunk_rows, concurrency, on_chunk)
         if not progress:
             return results.result(self._call(next(self._turns).explain.Explain, request, timeout, explaining=True),
                                   sent)
@@ -204,31 +185,22 @@ class Client:
             seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
         return self._events(request, sent, timeout)
 
-    def _explain_in_chunks(self, model: str, X: Any, method: str, params: Mapping[str, Any] | None,
-                           method_params: Mapping[str, Any], timeout: float | None, diagnostics: bool,
+    def _explain_in_chunks(self, model: str, X: Any, request: Any, sent: SentInstances, timeout: float | None,
                            chunk_rows: int, concurrency: int | None,
-                           on_chunk: Callable[[str, int, int], None] | None, **request_fields: Any) -> ExplainResult:
-        """`explain` of consecutive chunks of X, spread over the targets and merged in order."""
-        request, sent = self._explain_request(model, X, method, params, method_params, timeout, diagnostics,
-                                              **request_fields)
-        rows = _inputs.instances(X, self._info(model, timeout))
-        spans = _chunks.bounds(rows.shape[0], chunk_rows)
-        requests = [_request.with_instances(request, rows[start:stop], self._info(model, timeout))
-                    for start, stop in spans]
-        parts_sent = [results.SentInstances(None if sent.data is None else sent.data[start:stop], None,
-                                            sent.instance_shape) for start, stop in spans]
+                           on_chunk: Callable[[str, int, int], None] | None) -> ExplainResult:
+        """The request for X as consecutive chunks, spread over the targets and merged in order."""
+        workers = _chunks.workers(concurrency, len(self._replicas))
+        split = _chunks.split(request, sent, X, self._info(model, timeout), chunk_rows)
 
-        def call(replica: _Replica, i: int) -> ExplainResult:
-            response = self._call(replica.explain.Explain, requests[i], timeout, explaining=True)
-            return results.result(response, parts_sent[i])
+        def call(replica: _channel.Replica, i: int) -> ExplainResult:
+            response = self._call(replica.explain.Explain, split.requests[i], timeout, explaining=True)
+            return results.result(response, split.sent[i])
 
-        def answered(replica: _Replica, i: int) -> None:
+        def answered(replica: _channel.Replica, i: int) -> None:
             if on_chunk is not None:
-                on_chunk(replica.target, *spans[i])
+                on_chunk(replica.target, *split.spans[i])
 
-        workers = concurrency if concurrency is not None else (len(self._replicas) if len(self._replicas) > 1 else 4)
-        parts = _chunks.run(range(len(spans)), self._replicas, call, workers, answered)
-        return results.concatenated(parts, sent)
+        return split.merged(_chunks.run(range(len(split.spans)), self._replicas, call, workers, answered))
 
     def _explain_request(self, model: str, X: Any, method: str, params: Mapping[str, Any] | None,
                          method_params: Mapping[str, Any], timeout: float | None, diagnostics: bool,
