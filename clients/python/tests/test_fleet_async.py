@@ -174,6 +174,19 @@ def test_a_single_target_is_tried_three_times_per_chunk_and_every_replica_once(r
     assert calls == ["a", "b", "c"]
 
 
+def test_a_single_target_waits_as_long_as_its_retry_info_says():
+    job = _chunks.Job(chunks=1, replicas=1)
+    job.replica()
+    told = UnavailableError(grpc.StatusCode.UNAVAILABLE, "backend down", reason="BACKEND_UNAVAILABLE",
+                            retry_delay=0.7)
+    assert job.refused(0, 0, told) == 0.7
+    job.replica()
+    assert job.refused(0, 0, _unavailable()) == 2 * _chunks._BACKOFF_SECONDS  # no RetryInfo: the backoff
+    job.replica()
+    with pytest.raises(UnavailableError):
+        job.refused(0, 0, told)
+
+
 def test_the_chunking_arguments_are_checked_before_any_call():
     async def calls(client):
         with pytest.raises(ValueError, match="progress"):

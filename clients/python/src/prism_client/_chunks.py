@@ -23,6 +23,7 @@ Chunk = TypeVar("Chunk")
 # the same channel, where round_robin picks another address; this many tries in all, backing off.
 SINGLE_TARGET_ATTEMPTS = 3
 _BACKOFF_SECONDS = 0.2
+_MAX_RETRY_DELAY_SECONDS = 30.0
 # Chunks in flight at once on a single target, by default (a name that may resolve to many servers).
 _SINGLE_TARGET_CONCURRENCY = 4
 
@@ -86,7 +87,8 @@ class Job:
     died, or drains and refuses new work) is tried again at once on another replica, and with
     several replicas the refusing one is dropped for the rest of the job, so every chunk is tried at
     most once per replica; the job fails when none is left. A single target is tried
-    SINGLE_TARGET_ATTEMPTS times per chunk, backing off, since its name may hide several servers.
+    SINGLE_TARGET_ATTEMPTS times per chunk, since its name may hide several servers: after the delay
+    the server's RetryInfo gives (at most 30 s), or else a growing backoff.
 
     Not locked itself: `run` calls it under its lock, `run_async` from its event loop only.
     """
@@ -126,6 +128,9 @@ class Job:
             return 0.0
         if self._tries[chunk] >= SINGLE_TARGET_ATTEMPTS:
             raise refusal
+        if refusal.retry_delay is not None:
+            # The server said when to come back (RetryInfo); within reason.
+            return min(refusal.retry_delay, _MAX_RETRY_DELAY_SECONDS)
         return _BACKOFF_SECONDS * self._tries[chunk]
 
 
