@@ -33,7 +33,7 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$wanted" ]]; then
 fi
 
 case "${1:-build}" in
-  build) npm run --silent build ;;
+  build) npm run --silent build -- --logLevel warn ;;
   test) npm run --silent test ;;
   dev) shift; npm run dev -- "$@" ;;
   *) echo "usage: web/build.sh [build|test|dev [vite options]]" >&2; exit 2 ;;
