@@ -82,7 +82,7 @@ export function drawWaterfall(container, plot, title) {
         const s = plot.steps[i - 1];
         return `${s.name}: ${s.value >= 0 ? '+' : ''}${fmt(s.value)}<br>${fmt(s.start)} → ${fmt(s.end)}`;
       } },
-    grid: { left: 10, right: 20, top: 30, bottom: 10, containLabel: true },
+    grid: { left: 10, right: 20, top: 45, bottom: 10, containLabel: true },
     xAxis: { type: 'category', data: names, axisLabel: { rotate: 35, interval: 0 } },
     yAxis: { type: 'value', min: lowest < 0 ? undefined : 0, scale: lowest >= 0 ? false : true },
     series: [
@@ -105,7 +105,7 @@ export function drawBeeswarm(container, plot, title) {
     tooltip: { formatter: (p) => `${names[Math.round(p.value[1])]} = ${fmt(p.value[3])}<br>instance ${p.value[4]}: ${fmt(p.value[0])}` },
     grid: { left: 10, right: 90, top: 30, bottom: 30, containLabel: true },
     xAxis: { type: 'value', name: 'attribution', nameLocation: 'middle', nameGap: 22 },
-    yAxis: { type: 'value', min: -0.5, max: names.length - 0.5, interval: 1,
+    yAxis: { type: 'value', min: -1, max: names.length, interval: 1,
       axisLabel: { formatter: (v) => names[v] ?? '' }, splitLine: { lineStyle: { type: 'dashed' } } },
     visualMap: { type: 'continuous', dimension: 2, min: 0, max: 1, right: 0, top: 'middle',
       text: ['high', 'low'], calculable: false, inRange: { color: [NEGATIVE, '#a050a0', POSITIVE] } },

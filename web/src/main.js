@@ -130,6 +130,7 @@ function fillMethods(model) {
   }));
   const preferred = ['METHOD_KERNEL_SHAP', 'METHOD_AUTO'].find((m) => methods.includes(m));
   if (preferred) $('method').value = preferred;
+  $('budget').value = '';
   updateBudget();
 }
 
