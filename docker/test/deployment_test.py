@@ -554,7 +554,7 @@ class ImageAndCompose(unittest.TestCase):
         for stage in stages:
             image = stage_image(stage)
             self.assertTrue(pinned(image), f"FROM {image} is not pinned to a version")
-        [build_run] = instruction_arguments(stages[0], "RUN")
+        build_run = instruction_arguments(stages[0], "RUN")[-1]
         self.assertTrue(build_run.endswith("mvn -B ${MAVEN_PROFILES:+-P$MAVEN_PROFILES} -DskipTests package"),
                         build_run)
         users = instruction_arguments(stages[-1], "USER")
@@ -599,7 +599,9 @@ class ImageAndCompose(unittest.TestCase):
         check = subprocess.run([str(STACK.buildcheck_bin), "ignored", str(ROOT), *sources],
                                capture_output=True, text=True)
         self.assertEqual(0, check.returncode, check.stderr)
-        self.assertEqual("", check.stdout, ".dockerignore leaves out files the Dockerfile copies")
+        # web/node_modules is npm's install, made again by the build inside the image.
+        left_out = [f for f in check.stdout.split() if not f.startswith("web/node_modules/")]
+        self.assertEqual([], left_out, ".dockerignore leaves out files the Dockerfile copies")
         left_out = subprocess.run([str(STACK.buildcheck_bin), "ignored", str(ROOT), "target"],
                                   capture_output=True, text=True)
         self.assertIn("target/prism.jar", left_out.stdout.split(), "build outputs stay out of the context")
