@@ -149,7 +149,8 @@ final class ServeCommand implements Callable<Integer> {
             description = "Address the HTTP/JSON port binds to, e.g. 127.0.0.1 for this machine only (default: all).")
     String httpHost;
 
-    @Option(names = "--tls-cert", description = "PEM certificate chain: serve gRPC, and HTTP/JSON, over TLS (needs --tls-key).")
+    @Option(names = "--tls-cert",
+            description = "PEM certificate chain: serve gRPC, and HTTP/JSON, over TLS (needs --tls-key).")
     Path tlsCert;
 
     @Option(names = "--tls-key", description = "PEM PKCS#8 private key of --tls-cert.")

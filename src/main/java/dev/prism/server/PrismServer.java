@@ -169,7 +169,8 @@ public final class PrismServer implements AutoCloseable {
             local.addStreamTracerFactory(new StreamReset());
             services.forEach(local::addService);
             this.inProcess = local.build().start();
-            this.gatewayChannel = InProcessChannelBuilder.forName(name).maxInboundMessageSize(Integer.MAX_VALUE).build();
+            this.gatewayChannel = InProcessChannelBuilder.forName(name).maxInboundMessageSize(Integer.MAX_VALUE)
+                    .build();
             this.http = gateway(security, options.limits().maxMessageBytes());
         }
         health.setStatus("", ServingStatus.SERVING);
@@ -199,6 +200,11 @@ public final class PrismServer implements AutoCloseable {
 
     /** The HTTP/JSON port, calling the in-process services; HTTPS with the gRPC port's certificate. */
     private HttpGateway gateway(SecurityOptions security, int maxBodyBytes) throws IOException {
+        if (security.httpHost() != null && new InetSocketAddress(security.httpHost(), 0).isUnresolved()) {
+            closeTransports();
+            throw new IllegalArgumentException("--http-host '" + security.httpHost()
+                    + "' does not resolve to an address");
+        }
         HttpSettings.Tls tls = null;
         if (security.tls()) {
             ServerTls.KeyStores stores = ServerTls.keyStores(security);
@@ -208,13 +214,18 @@ public final class PrismServer implements AutoCloseable {
             return HttpGateway.start(new HttpSettings(security.httpHost(), security.httpPort(), maxBodyBytes, tls),
                     gatewayChannel, new GatewayRules());
         } catch (IOException | RuntimeException e) {
-            gatewayChannel.shutdownNow();
-            inProcess.shutdownNow();
-            server.shutdownNow();
-            if (healthServer != null) {
-                healthServer.shutdownNow();
-            }
+            closeTransports();
             throw e;
+        }
+    }
+
+    /** A start that failed at the HTTP port leaves no port or thread behind. */
+    private void closeTransports() {
+        gatewayChannel.shutdownNow();
+        inProcess.shutdownNow();
+        server.shutdownNow();
+        if (healthServer != null) {
+            healthServer.shutdownNow();
         }
     }
 

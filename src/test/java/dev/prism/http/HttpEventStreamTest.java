@@ -125,7 +125,8 @@ class HttpEventStreamTest {
                     + "Content-Length: " + body.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.write(body);
             out.flush();
-            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), StandardCharsets.UTF_8));
+            BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(),
+                    StandardCharsets.UTF_8));
             String line;
             while ((line = in.readLine()) != null && !line.equals("event: progress")) {
                 // headers and the chunk sizes before the first event

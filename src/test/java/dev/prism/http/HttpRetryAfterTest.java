@@ -48,8 +48,8 @@ class HttpRetryAfterTest {
                 }
                 Thread.sleep(5);
             }
-            HttpResponse<String> refused = http.post("/prism/v1/explain", "{\"model\": \"iris\", \"inputs\": [{\"shape\":"
-                    + " [1, 4], \"doubleData\": [5.9, 3.0, 4.2, 1.5]}], \"exactShapley\": {}}");
+            HttpResponse<String> refused = http.post("/prism/v1/explain", "{\"model\": \"iris\","
+                    + " \"inputs\": [{\"shape\": [1, 4], \"doubleData\": [5.9, 3.0, 4.2, 1.5]}], \"exactShapley\": {}}");
             assertEquals(429, refused.statusCode(), refused.body());
             assertEquals("QUEUE_FULL", reason(status(refused.body())));
             assertEquals("1", refused.headers().firstValue("Retry-After").orElseThrow());

@@ -143,7 +143,8 @@ class HttpSecurityTest {
 
     @Test
     void aClientCaRequiresClientCertificates() throws Exception {
-        HttpTesting.Client withCertificate = new HttpTesting.Client(https(true), "https://127.0.0.1:" + mutual.httpPort());
+        HttpTesting.Client withCertificate =
+                new HttpTesting.Client(https(true), "https://127.0.0.1:" + mutual.httpPort());
         assertEquals(200, withCertificate.get("/prism/v1/models/iris").statusCode());
         HttpTesting.Client without = new HttpTesting.Client(https(false), "https://127.0.0.1:" + mutual.httpPort());
         assertThrows(IOException.class, () -> without.get("/prism/v1/models/iris"));

@@ -55,7 +55,8 @@ class TlsServerTest {
         tls = PrismServer.start(options,
                 new SecurityOptions(server.certFile(), server.keyFile(), null, null, null, null, null, -1, null, -1));
         mutual = PrismServer.start(options,
-                new SecurityOptions(server.certFile(), server.keyFile(), ca.certFile(), null, null, null, null, -1, null, -1)
+                new SecurityOptions(server.certFile(), server.keyFile(), ca.certFile(), null, null, null, null, -1, null,
+                        -1)
                         .withHealthPort(0));
     }
 
@@ -164,7 +165,8 @@ class TlsServerTest {
     @Test
     void unreadableOrForeignKeyMaterialStopsTheStart() throws IOException {
         Path missing = dir.resolve("missing.crt");
-        String noCert = startupError(new SecurityOptions(missing, server.keyFile(), null, null, null, null, null, -1, null, -1));
+        String noCert = startupError(new SecurityOptions(missing, server.keyFile(), null, null, null, null, null, -1,
+                null, -1));
         assertTrue(noCert.startsWith("cannot read --tls-cert " + missing), noCert);
 
         Path traditional = Files.writeString(dir.resolve("traditional.key"),

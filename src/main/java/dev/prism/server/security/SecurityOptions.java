@@ -63,7 +63,8 @@ public record SecurityOptions(Path tlsCert, Path tlsKey, Path tlsClientCa, Path 
                     + healthPort);
         }
         if (httpPort < -1 || httpPort > 65535) {
-            throw new IllegalArgumentException("--http-port must be a port, 0 for any, or -1 for none; not " + httpPort);
+            throw new IllegalArgumentException("--http-port must be a port, 0 for any, or -1 for none; not "
+                    + httpPort);
         }
     }
 
@@ -82,8 +83,8 @@ public record SecurityOptions(Path tlsCert, Path tlsKey, Path tlsClientCa, Path 
     }
 
     public SecurityOptions withHost(String address) {
-        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, address, metricsHost, reflection, healthPort,
-                httpHost, httpPort);
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, address, metricsHost, reflection,
+                healthPort, httpHost, httpPort);
     }
 
     public SecurityOptions withMetricsHost(String address) {
@@ -103,7 +104,7 @@ public record SecurityOptions(Path tlsCert, Path tlsKey, Path tlsClientCa, Path 
 
     /** Serves HTTP/JSON on that port (0 = any free one) and address (null = every interface). */
     public SecurityOptions withHttp(String address, int port) {
-        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, metricsHost, reflection, healthPort,
-                address, port);
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, metricsHost, reflection,
+                healthPort, address, port);
     }
 }
