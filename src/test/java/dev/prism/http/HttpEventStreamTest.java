@@ -107,6 +107,19 @@ class HttpEventStreamTest {
     }
 
     @Test
+    void aFailureAfterTheFirstEventIsAnErrorEvent() throws Exception {
+        HttpResponse<String> r = http.post("/prism/v1/explain:stream", breastCancer(4, 200_000),
+                Exchange.TIMEOUT_HEADER, "1");
+        assertEquals(200, r.statusCode(), r.body());
+        List<String[]> events = events(r.body());
+        assertEquals("progress", events.get(0)[0]);
+        String[] last = events.get(events.size() - 1);
+        assertEquals("error", last[0]);
+        com.google.rpc.Status status = HttpTesting.status(last[1]);
+        assertEquals(io.grpc.Status.Code.DEADLINE_EXCEEDED.value(), status.getCode(), last[1]);
+    }
+
+    @Test
     void aRefusedStreamIsAnHttpError() throws Exception {
         HttpResponse<String> r = http.post("/prism/v1/explain:stream", breastCancer(1, 1).toBuilder().setModel("nope")
                 .build());

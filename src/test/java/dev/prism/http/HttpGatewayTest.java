@@ -54,7 +54,7 @@ class HttpGatewayTest {
 
     @BeforeAll
     static void start() throws Exception {
-        prism = PrismServer.start(ServerOptions.defaults(HttpTesting.repository(dir, "iris")).withPorts(0, -1),
+        prism = PrismServer.start(ServerOptions.defaults(HttpTesting.repository(dir, "iris", "digits_cnn")).withPorts(0, -1),
                 SecurityOptions.NONE.withHttp("127.0.0.1", 0));
         channel = NettyChannelBuilder.forAddress("127.0.0.1", prism.port()).usePlaintext().build();
         http = new HttpTesting.Client(prism.httpPort());
@@ -143,6 +143,53 @@ class HttpGatewayTest {
                 .setModel("iris").addInputs(iris()).setSeed(3).setExactShapley(ExactShapleyParams.getDefaultInstance())
                 .build());
         assertEquals(values(overGrpc), values(parse(x.body(), ExplainResponse.newBuilder()).build()));
+    }
+
+    @Test
+    void kserveV1ImageInstancesNestedOrFlatAreShapedAsTheModelsInput() throws Exception {
+        ModelInfo info = models().getModel(GetModelRequest.newBuilder().setName("digits_cnn").build());
+        List<Long> shape = info.getInputsList().stream().filter(s -> s.getName().equals(info.getExplainedInput()))
+                .findFirst().orElseThrow().getShapeList();
+        assertEquals(List.of(-1L, 1L, 8L, 8L), shape);
+        double[] pixels = new double[128];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = (i * 7 % 17) / 16.0;
+        }
+        Tensor.Builder image = Tensor.newBuilder().addAllShape(List.of(2L, 1L, 8L, 8L));
+        for (double p : pixels) {
+            image.addDoubleData(p);
+        }
+        PredictResponse grpc = models().predict(PredictRequest.newBuilder().setModel("digits_cnn").addInputs(image)
+                .build());
+        StringBuilder flat = new StringBuilder("[");
+        StringBuilder nested = new StringBuilder("[");
+        for (int n = 0; n < 2; n++) {
+            flat.append(n == 0 ? "[" : ",[");
+            nested.append(n == 0 ? "[[" : ",[[");
+            for (int r = 0; r < 8; r++) {
+                nested.append(r == 0 ? "[" : ",[");
+                for (int c = 0; c < 8; c++) {
+                    double v = pixels[n * 64 + r * 8 + c];
+                    flat.append(r + c == 0 ? "" : ",").append(v);
+                    nested.append(c == 0 ? "" : ",").append(v);
+                }
+                nested.append("]");
+            }
+            flat.append("]");
+            nested.append("]]");
+        }
+        for (String instances : List.of(flat + "]", nested + "]")) {
+            HttpResponse<String> p = http.post("/v1/models/digits_cnn:predict", "{\"instances\": " + instances + "}");
+            assertEquals(200, p.statusCode(), p.body());
+            List<Double> scores = new ArrayList<>();
+            JsonArray predictions = object(p.body()).getAsJsonArray("predictions");
+            assertEquals(2, predictions.size());
+            predictions.forEach(row -> {
+                assertEquals(10, row.getAsJsonArray().size());
+                row.getAsJsonArray().forEach(v -> scores.add(v.getAsDouble()));
+            });
+            assertEquals(grpc.getOutputs(0).getDoubleDataList(), scores);
+        }
     }
 
     @Test
