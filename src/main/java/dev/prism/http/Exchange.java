@@ -20,6 +20,8 @@ import java.io.StringReader;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import org.eclipse.jetty.http.HttpException;
@@ -71,6 +73,14 @@ final class Exchange {
     String path(String group) {
         String v = path.group(group);
         return v == null ? "" : v;
+    }
+
+    /** The query parameters set as fields of the request (see {@link QueryFields}). */
+    <B extends Message.Builder> B query(B builder) {
+        Map<String, String> query = new LinkedHashMap<>();
+        Request.extractQueryParameters(request, StandardCharsets.UTF_8)
+                .forEach(f -> query.put(f.getName(), f.getValue()));
+        return QueryFields.apply(query, builder);
     }
 
     /** The stub with the request's bearer token as metadata and its deadline, if it gave one. */

@@ -17,9 +17,10 @@ import org.eclipse.jetty.http.HttpHeader;
  * Prism's own API as JSON under {@code /prism/v1}: the request and response messages in the proto
  * canonical JSON mapping, errors as the google.rpc.Status with its details.
  *
- * <p>{@code POST /prism/v1/explain:stream} answers Server-Sent Events: {@code event: progress} for
- * every progress event (with the running estimates the method sends), then {@code event: result}
- * with the ExplainResponse, or {@code event: error} with the Status; each event's {@code data} is
+ * <p>{@code GET /prism/v1/models/{m}} takes GetModelRequest's other fields as query parameters.
+ * {@code POST /prism/v1/explain:stream} answers Server-Sent Events: {@code event: progress} for
+ * every progress event (with the running estimates the method sends), then {@code event: result},
+ * each with the ExplainEvent as {@code data}, or {@code event: error} with the Status; the data is
  * one line of canonical JSON. A failure before the first event is an ordinary HTTP error. A client
  * that goes away cancels the gRPC call, which frees the server's work.
  */
@@ -39,7 +40,7 @@ final class PrismApi {
         router.add("GET", "/prism/v1/models", style,
                         e -> e.send(e.stub(models).listModels(ListModelsRequest.getDefaultInstance())))
                 .add("GET", "/prism/v1/models/(?<model>[^/]+)", style,
-                        e -> e.send(e.stub(models).getModel(GetModelRequest.newBuilder()
+                        e -> e.send(e.stub(models).getModel(e.query(GetModelRequest.newBuilder())
                                 .setName(e.path("model")).build())))
                 .add("POST", "/prism/v1/predict", style,
                         e -> e.send(e.stub(models).predict(e.body(PredictRequest.newBuilder()).build())))
@@ -84,11 +85,9 @@ final class PrismApi {
         }
     }
 
+    /** The event named for its case, its data the ExplainEvent: {"progress": ...} or {"result": ...}. */
     private static void send(Exchange e, ExplainEvent event) throws IOException {
-        if (event.hasResult()) {
-            e.write("event: result\ndata: " + GatewayJson.print(event.getResult()) + "\n\n");
-        } else {
-            e.write("event: progress\ndata: " + GatewayJson.print(event.getProgress()) + "\n\n");
-        }
+        e.write("event: " + (event.hasResult() ? "result" : "progress") + "\ndata: " + GatewayJson.print(event)
+                + "\n\n");
     }
 }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.prism.api.v1.ExplainEvent;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.KernelShapParams;
@@ -92,12 +93,14 @@ class HttpEventStreamTest {
         List<String[]> events = events(r.body());
         String[] last = events.get(events.size() - 1);
         assertEquals("result", last[0]);
-        ExplainResponse result = parse(last[1], ExplainResponse.newBuilder()).build();
+        ExplainResponse result = parse(last[1], ExplainEvent.newBuilder()).build().getResult();
         assertEquals(4, result.getExplanationsCount(), "2 instances x 2 outputs");
         List<Progress> progress = new ArrayList<>();
         for (String[] e : events.subList(0, events.size() - 1)) {
             assertEquals("progress", e[0]);
-            progress.add(parse(e[1], Progress.newBuilder()).build());
+            ExplainEvent event = parse(e[1], ExplainEvent.newBuilder()).build();
+            assertTrue(event.hasProgress(), e[1]);
+            progress.add(event.getProgress());
         }
         assertTrue(progress.size() >= 3, "several progress events: " + progress.size());
         Progress end = progress.get(progress.size() - 1);

@@ -308,6 +308,21 @@ class HttpGatewayTest {
     }
 
     @Test
+    void queryParametersAreFieldsOfTheRequest() throws Exception {
+        HttpResponse<String> r = http.get("/prism/v1/models/iris?no_such_field=1");
+        assertEquals(400, r.statusCode(), r.body());
+        assertEquals("no_such_field", badRequest(status(r.body())).getFieldViolations(0).getField());
+        ExplainRequest.Builder b = QueryFields.apply(java.util.Map.of("model", "iris", "seed", "18446744073709551615",
+                "backgroundKmeans", "7", "link", "LINK_LOGIT"), ExplainRequest.newBuilder());
+        assertEquals(ExplainRequest.newBuilder().setModel("iris").setSeed(-1L).setBackgroundKmeans(7)
+                .setLink(dev.prism.api.v1.Link.LINK_LOGIT).build(), b.build());
+        dev.prism.error.PrismException bad = org.junit.jupiter.api.Assertions.assertThrows(
+                dev.prism.error.PrismException.class,
+                () -> QueryFields.apply(java.util.Map.of("background_kmeans", "many"), ExplainRequest.newBuilder()));
+        assertEquals("background_kmeans", bad.violations().get(0).field());
+    }
+
+    @Test
     void anUnknownRouteIs404AndAWrongMethod405WithAllow() throws Exception {
         HttpResponse<String> none = http.get("/prism/v2/models");
         assertEquals(404, none.statusCode());
