@@ -53,9 +53,10 @@ class ArchitectureTest {
     @Test
     void onlyTheEdgesReadProtobuf() {
         // The repository reads the config file (a protobuf text message); the ONNX loader reads the graph;
-        // the Open Inference Protocol client writes and reads its messages.
+        // the Open Inference Protocol client writes and reads its messages; the HTTP gateway writes
+        // them as JSON.
         noClasses().that().resideOutsideOfPackages("dev.prism.api..", "dev.prism.server..", "dev.prism.cli..",
-                        "dev.prism.repository..", "dev.prism.onnx..", "dev.prism.oip..")
+                        "dev.prism.repository..", "dev.prism.onnx..", "dev.prism.oip..", "dev.prism.http..")
                 .should().dependOnClassesThat().resideInAnyPackage("com.google.protobuf..", "dev.prism.api..")
                 .check(main);
     }
@@ -76,9 +77,10 @@ class ArchitectureTest {
 
     @Test
     void onlyTheServerSpeaksGrpc() {
-        // The Open Inference Protocol package is a client of other servers, for models they serve.
+        // The Open Inference Protocol package is a client of other servers, for models they serve; the
+        // HTTP gateway is a client of the server's own services, in process.
         noClasses().that().resideOutsideOfPackages("dev.prism.server..", "dev.prism.cli..", "dev.prism.api..",
-                        "dev.prism.oip..")
+                        "dev.prism.oip..", "dev.prism.http..")
                 .should().dependOnClassesThat().resideInAPackage("io.grpc..")
                 .check(main);
     }
@@ -87,6 +89,22 @@ class ArchitectureTest {
     void theCoreDoesNotDependOnTheServer() {
         noClasses().that().resideOutsideOfPackages("dev.prism.server..", "dev.prism.cli..")
                 .should().dependOnClassesThat().resideInAPackage("dev.prism.server..")
+                .check(main);
+    }
+
+    @Test
+    void onlyTheServerStartsTheHttpGateway() {
+        // The gateway sees the server only through the gRPC services and the rules it is lent, so
+        // that it cannot answer otherwise than they do (theCoreDoesNotDependOnTheServer keeps it so).
+        noClasses().that().resideOutsideOfPackages("dev.prism.server..", "dev.prism.cli..", "dev.prism.http..")
+                .should().dependOnClassesThat().resideInAPackage("dev.prism.http..")
+                .check(main);
+    }
+
+    @Test
+    void onlyTheHttpGatewayTouchesJetty() {
+        noClasses().that().resideOutsideOfPackage("dev.prism.http..")
+                .should().dependOnClassesThat().resideInAPackage("org.eclipse.jetty..")
                 .check(main);
     }
 

@@ -140,7 +140,17 @@ final class ServeCommand implements Callable<Integer> {
             + " bound to --host; -1 (default) = none.")
     int healthPort;
 
-    @Option(names = "--tls-cert", description = "PEM certificate chain: serve gRPC over TLS (needs --tls-key).")
+    @Option(names = "--http-port", defaultValue = "-1", description = "HTTP/JSON port: Prism's API as JSON with"
+            + " Server-Sent Events, KServe V1 and Open Inference Protocol REST; HTTPS with --tls-cert, the same"
+            + " tokens as gRPC; 0 = any free port, -1 (default) = none.")
+    int httpPort;
+
+    @Option(names = "--http-host",
+            description = "Address the HTTP/JSON port binds to, e.g. 127.0.0.1 for this machine only (default: all).")
+    String httpHost;
+
+    @Option(names = "--tls-cert",
+            description = "PEM certificate chain: serve gRPC, and HTTP/JSON, over TLS (needs --tls-key).")
     Path tlsCert;
 
     @Option(names = "--tls-key", description = "PEM PKCS#8 private key of --tls-cert.")
@@ -189,7 +199,8 @@ final class ServeCommand implements Callable<Integer> {
                             treeShapThreads == 0 ? Runtime.getRuntime().availableProcessors() : treeShapThreads,
                             Math.multiplyExact(treeShapTableCacheMib, 1024L * 1024L)));
             server = PrismServer.start(options, new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host,
-                    metricsHost, reflection == null ? null : SecurityOptions.Reflection.parse(reflection), healthPort));
+                    metricsHost, reflection == null ? null : SecurityOptions.Reflection.parse(reflection), healthPort,
+                    httpHost, httpPort));
         } catch (IllegalArgumentException e) {
             System.err.println("prism: " + e.getMessage());
             return 2;
@@ -210,6 +221,7 @@ final class ServeCommand implements Callable<Integer> {
         }
         Runtime.getRuntime().addShutdownHook(new Thread(server::close, "prism-shutdown-hook"));
         System.err.println("prism: serving " + repository.toAbsolutePath().normalize() + " on port " + server.port()
+                + (server.httpPort() >= 0 ? ", HTTP/JSON on port " + server.httpPort() : "")
                 + (server.metricsPort() >= 0 ? ", metrics on port " + server.metricsPort() + " at /metrics" : ""));
         server.awaitTermination();
         return 0;

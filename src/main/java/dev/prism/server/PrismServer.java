@@ -1,7 +1,10 @@
 package dev.prism.server;
 
+import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainServiceGrpc;
 import dev.prism.api.v1.ModelServiceGrpc;
+import dev.prism.http.HttpGateway;
+import dev.prism.http.HttpSettings;
 import dev.prism.metrics.CancelledRequests;
 import dev.prism.metrics.ExplanationMetrics;
 import dev.prism.metrics.MetricsHttpServer;
@@ -14,12 +17,18 @@ import dev.prism.server.security.SecurityOptions;
 import dev.prism.server.security.ServerTls;
 import dev.prism.server.security.TokenAuthInterceptor;
 import dev.prism.server.security.TokensFile;
+import inference.OpenInferenceGrpc.InferParameter;
+import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.ServerBuilder;
 import io.grpc.ServerInterceptor;
 import io.grpc.ServerInterceptors;
+import io.grpc.ServerServiceDefinition;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.StatusProto;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -28,6 +37,8 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,7 +47,8 @@ import java.util.stream.Collectors;
 
 /**
  * A running Prism: the model repository with one scheduler per model, the gRPC services (models,
- * explanations, health, reflection), and the Prometheus endpoint. With a tokens file, the model and
+ * explanations, health, reflection), the Prometheus endpoint, and optionally the HTTP/JSON gateway
+ * ({@link HttpGateway}), which calls the same services in process. With a tokens file, the model and
  * explain services require a bearer token, and so does reflection unless the security options open
  * or close it; health stays open, so that probes need no secret (it says nothing about the models).
  * {@link #close()} shuts down gracefully: health goes NOT_SERVING, new calls are refused, running
@@ -66,6 +78,10 @@ public final class PrismServer implements AutoCloseable {
     /** The plaintext port of the health service alone, for probes that cannot speak TLS; null when off. */
     private final Server healthServer;
     private final MetricsHttpServer metricsHttp;
+    /** The gRPC services again, in process, for the HTTP/JSON gateway; null without an HTTP port. */
+    private final Server inProcess;
+    private final ManagedChannel gatewayChannel;
+    private final HttpGateway http;
     private final ModelReloader reloader;
     private RepositoryWatcher watcher;
     /** Set once close() begins; read by the Open Inference Protocol's readiness. */
@@ -125,21 +141,38 @@ public final class PrismServer implements AutoCloseable {
                 new ExplanationMetrics(registry));
         ModelServiceImpl modelService = new ModelServiceImpl(models, reloader, pool, budget, channels, options.limits());
         OpenInferenceRepository repositoryExtension = new OpenInferenceRepository(reloader);
-        builder.executor(callExecutor)
-                .addStreamTracerFactory(new StreamReset())
-                .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(modelService), callInterceptors))
-                .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(repositoryExtension.addedTo(
+        // The services with their interceptors: served on the gRPC port and, for the HTTP/JSON
+        // gateway, in process, so that both answer alike (admission, tokens, limits, metrics, errors).
+        List<ServerServiceDefinition> services = List.of(
+                ServerInterceptors.intercept(RequestParsing.parsedInCall(modelService), callInterceptors),
+                ServerInterceptors.intercept(RequestParsing.parsedInCall(repositoryExtension.addedTo(
                         new OpenInferenceService(models, modelService, explainService, () -> !closed).bindService())),
-                        callInterceptors))
-                .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(repositoryExtension),
-                        callInterceptors))
-                .addService(ServerInterceptors.intercept(RequestParsing.parsedInCall(explainService), callInterceptors))
-                .addService(RequestParsing.parsedInCall(health.getHealthService()));
+                        callInterceptors),
+                ServerInterceptors.intercept(RequestParsing.parsedInCall(repositoryExtension), callInterceptors),
+                ServerInterceptors.intercept(RequestParsing.parsedInCall(explainService), callInterceptors));
+        builder.executor(callExecutor).addStreamTracerFactory(new StreamReset());
+        services.forEach(builder::addService);
+        builder.addService(RequestParsing.parsedInCall(health.getHealthService()));
         if (security.reflectionAccess() != SecurityOptions.Reflection.OFF) {
             ReflectionServices.definitions(reflectionInterceptors).forEach(builder::addService);
         }
         this.server = builder.build().start();
         this.healthServer = security.healthPort() < 0 ? null : healthOnly(security);
+        if (security.httpPort() < 0) {
+            this.inProcess = null;
+            this.gatewayChannel = null;
+            this.http = null;
+        } else {
+            String name = "prism-http-" + UUID.randomUUID();
+            InProcessServerBuilder local = InProcessServerBuilder.forName(name).executor(callExecutor)
+                    .maxInboundMessageSize(options.limits().maxMessageBytes());
+            local.addStreamTracerFactory(new StreamReset());
+            services.forEach(local::addService);
+            this.inProcess = local.build().start();
+            this.gatewayChannel = InProcessChannelBuilder.forName(name).maxInboundMessageSize(Integer.MAX_VALUE)
+                    .build();
+            this.http = gateway(security, options.limits().maxMessageBytes());
+        }
         health.setStatus("", ServingStatus.SERVING);
         health.setStatus(ModelServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
         health.setStatus(ExplainServiceGrpc.SERVICE_NAME, ServingStatus.SERVING);
@@ -162,6 +195,51 @@ public final class PrismServer implements AutoCloseable {
         } catch (IOException e) {
             server.shutdownNow();
             throw new IOException("cannot bind the health port " + security.healthPort() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The HTTP/JSON port, calling the in-process services; HTTPS with the gRPC port's certificate. */
+    private HttpGateway gateway(SecurityOptions security, int maxBodyBytes) throws IOException {
+        if (security.httpHost() != null && new InetSocketAddress(security.httpHost(), 0).isUnresolved()) {
+            closeTransports();
+            throw new IllegalArgumentException("--http-host '" + security.httpHost()
+                    + "' does not resolve to an address");
+        }
+        HttpSettings.Tls tls = null;
+        if (security.tls()) {
+            ServerTls.KeyStores stores = ServerTls.keyStores(security);
+            tls = new HttpSettings.Tls(stores.keys(), stores.password(), stores.trustedClients());
+        }
+        try {
+            return HttpGateway.start(new HttpSettings(security.httpHost(), security.httpPort(), maxBodyBytes, tls),
+                    gatewayChannel, new GatewayRules());
+        } catch (IOException | RuntimeException e) {
+            closeTransports();
+            throw e;
+        }
+    }
+
+    /** A start that failed at the HTTP port leaves no port or thread behind. */
+    private void closeTransports() {
+        gatewayChannel.shutdownNow();
+        inProcess.shutdownNow();
+        server.shutdownNow();
+        if (healthServer != null) {
+            healthServer.shutdownNow();
+        }
+    }
+
+    /** The server's status mapping and method options, lent to the gateway. */
+    private static final class GatewayRules implements HttpGateway.Rules {
+        @Override
+        public com.google.rpc.Status status(Throwable failure) {
+            return StatusProto.fromThrowable(StatusMapper.toStatus(failure));
+        }
+
+        @Override
+        public ExplainRequest.Builder explainRequest(String method, String methodField,
+                                                     Map<String, InferParameter> options, String optionsField) {
+            return MethodOptions.explain(method, methodField, options, optionsField);
         }
     }
 
@@ -229,6 +307,11 @@ public final class PrismServer implements AutoCloseable {
                 .map(InetSocketAddress.class::cast).findFirst().orElse(null);
     }
 
+    /** The HTTP/JSON port, or -1 when there is none. */
+    public int httpPort() {
+        return http == null ? -1 : http.port();
+    }
+
     /** The health-only port, or -1 when there is none. */
     public int healthPort() {
         return healthServer == null ? -1 : healthServer.getPort();
@@ -290,6 +373,11 @@ public final class PrismServer implements AutoCloseable {
         Duration grace = options.shutdownGrace();
         long deadline = System.nanoTime() + grace.toNanos();
         health.enterTerminalState();
+        if (http != null) {
+            // New HTTP requests are refused first; those running end as their in-process calls do.
+            http.refuseNew();
+            inProcess.shutdown();
+        }
         server.shutdown();
         try {
             // Past the grace, what still runs answers UNAVAILABLE / SHUTTING_DOWN before the transport goes.
@@ -306,6 +394,11 @@ public final class PrismServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             server.shutdownNow();
+        }
+        if (http != null) {
+            http.close();
+            gatewayChannel.shutdownNow();
+            inProcess.shutdownNow();
         }
         if (healthServer != null) {
             // Health went NOT_SERVING first; the probes' port goes with the main one.

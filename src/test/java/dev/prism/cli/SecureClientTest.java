@@ -40,7 +40,8 @@ class SecureClientTest {
         Issued client = TestCertificates.client(dir, ca, "cli-client");
         Path tokens = Files.writeString(dir.resolve("tokens"), TOKEN + " iris\n");
         prism = PrismServer.start(ServerOptions.defaults(repo).withPorts(0, -1),
-                new SecurityOptions(server.certFile(), server.keyFile(), ca.certFile(), tokens, null, null, null, -1));
+                new SecurityOptions(server.certFile(), server.keyFile(), ca.certFile(), tokens, null, null, null, -1, null,
+                        -1));
         tls = new String[] {"--target", "localhost:" + prism.port(), "--tls-ca", ca.certFile().toString(),
                 "--tls-cert", client.certFile().toString(), "--tls-key", client.keyFile().toString()};
     }

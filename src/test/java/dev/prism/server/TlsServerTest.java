@@ -53,9 +53,10 @@ class TlsServerTest {
         stranger = TestCertificates.client(dir, strangerCa, "stranger");
         ServerOptions options = ServerOptions.defaults(repo).withPorts(0, -1);
         tls = PrismServer.start(options,
-                new SecurityOptions(server.certFile(), server.keyFile(), null, null, null, null, null, -1));
+                new SecurityOptions(server.certFile(), server.keyFile(), null, null, null, null, null, -1, null, -1));
         mutual = PrismServer.start(options,
-                new SecurityOptions(server.certFile(), server.keyFile(), ca.certFile(), null, null, null, null, -1)
+                new SecurityOptions(server.certFile(), server.keyFile(), ca.certFile(), null, null, null, null, -1, null,
+                        -1)
                         .withHealthPort(0));
     }
 
@@ -156,7 +157,7 @@ class TlsServerTest {
     @Test
     void aKeyOfAnotherCertificateStopsTheStart() {
         String message = startupError(
-                new SecurityOptions(server.certFile(), client.keyFile(), null, null, null, null, null, -1));
+                new SecurityOptions(server.certFile(), client.keyFile(), null, null, null, null, null, -1, null, -1));
         assertTrue(message.contains("is not the key of --tls-cert"), message);
         assertTrue(message.contains("CN=localhost"), message);
     }
@@ -164,25 +165,26 @@ class TlsServerTest {
     @Test
     void unreadableOrForeignKeyMaterialStopsTheStart() throws IOException {
         Path missing = dir.resolve("missing.crt");
-        String noCert = startupError(new SecurityOptions(missing, server.keyFile(), null, null, null, null, null, -1));
+        String noCert = startupError(new SecurityOptions(missing, server.keyFile(), null, null, null, null, null, -1,
+                null, -1));
         assertTrue(noCert.startsWith("cannot read --tls-cert " + missing), noCert);
 
         Path traditional = Files.writeString(dir.resolve("traditional.key"),
                 "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\n-----END EC PRIVATE KEY-----\n");
         String noPkcs8 = startupError(
-                new SecurityOptions(server.certFile(), traditional, null, null, null, null, null, -1));
+                new SecurityOptions(server.certFile(), traditional, null, null, null, null, null, -1, null, -1));
         assertTrue(noPkcs8.contains("holds no unencrypted PKCS#8 key"), noPkcs8);
 
         String keyAsCa = startupError(new SecurityOptions(server.certFile(), server.keyFile(), server.keyFile(),
-                null, null, null, null, -1));
+                null, null, null, null, -1, null, -1));
         assertTrue(keyAsCa.startsWith("--tls-client-ca " + server.keyFile()), keyAsCa);
     }
 
     @Test
     void halfAKeyPairOrAClientCaWithoutTlsIsRefused() {
         assertThrows(IllegalArgumentException.class,
-                () -> new SecurityOptions(server.certFile(), null, null, null, null, null, null, -1));
+                () -> new SecurityOptions(server.certFile(), null, null, null, null, null, null, -1, null, -1));
         assertThrows(IllegalArgumentException.class,
-                () -> new SecurityOptions(null, null, ca.certFile(), null, null, null, null, -1));
+                () -> new SecurityOptions(null, null, ca.certFile(), null, null, null, null, -1, null, -1));
     }
 }

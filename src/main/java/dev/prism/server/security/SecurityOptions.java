@@ -18,10 +18,15 @@ import java.util.Locale;
  *                    {@link Reflection#OPEN} without
  * @param healthPort  a second port, plaintext and without tokens, that serves only grpc.health.v1 (for
  *                    probes that cannot speak TLS), bound to {@code host}; 0 = any free port, -1 = none
+ * @param httpHost    address the HTTP/JSON port binds to; null = every interface
+ * @param httpPort    the HTTP/JSON port (HTTPS with the gRPC port's certificate and client CA, the same
+ *                    tokens); 0 = any free port, -1 = none
  */
 public record SecurityOptions(Path tlsCert, Path tlsKey, Path tlsClientCa, Path tokensFile, String host,
-                              String metricsHost, Reflection reflection, int healthPort) {
-    public static final SecurityOptions NONE = new SecurityOptions(null, null, null, null, null, null, null, -1);
+                              String metricsHost, Reflection reflection, int healthPort, String httpHost,
+                              int httpPort) {
+    public static final SecurityOptions NONE =
+            new SecurityOptions(null, null, null, null, null, null, null, -1, null, -1);
 
     /** Who may use server reflection (both grpc.reflection.v1 and v1alpha). */
     public enum Reflection {
@@ -57,6 +62,10 @@ public record SecurityOptions(Path tlsCert, Path tlsKey, Path tlsClientCa, Path 
             throw new IllegalArgumentException("--health-port must be a port, 0 for any, or -1 for none; not "
                     + healthPort);
         }
+        if (httpPort < -1 || httpPort > 65535) {
+            throw new IllegalArgumentException("--http-port must be a port, 0 for any, or -1 for none; not "
+                    + httpPort);
+        }
     }
 
     public boolean tls() {
@@ -69,22 +78,33 @@ public record SecurityOptions(Path tlsCert, Path tlsKey, Path tlsClientCa, Path 
     }
 
     public SecurityOptions withTokensFile(Path file) {
-        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, file, host, metricsHost, reflection, healthPort);
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, file, host, metricsHost, reflection, healthPort,
+                httpHost, httpPort);
     }
 
     public SecurityOptions withHost(String address) {
-        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, address, metricsHost, reflection, healthPort);
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, address, metricsHost, reflection,
+                healthPort, httpHost, httpPort);
     }
 
     public SecurityOptions withMetricsHost(String address) {
-        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, address, reflection, healthPort);
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, address, reflection, healthPort,
+                httpHost, httpPort);
     }
 
     public SecurityOptions withReflection(Reflection access) {
-        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, metricsHost, access, healthPort);
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, metricsHost, access, healthPort,
+                httpHost, httpPort);
     }
 
     public SecurityOptions withHealthPort(int port) {
-        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, metricsHost, reflection, port);
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, metricsHost, reflection, port, httpHost,
+                httpPort);
+    }
+
+    /** Serves HTTP/JSON on that port (0 = any free one) and address (null = every interface). */
+    public SecurityOptions withHttp(String address, int port) {
+        return new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host, metricsHost, reflection,
+                healthPort, address, port);
     }
 }

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyFactory;
+import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.Signature;
 import java.security.cert.CertificateException;
@@ -17,6 +18,7 @@ import java.security.cert.X509Certificate;
 import java.security.spec.PKCS8EncodedKeySpec;
 import java.util.Base64;
 import java.util.List;
+import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -50,6 +52,42 @@ public final class ServerTls {
         }
         return tls.build();
     }
+
+    /**
+     * The same certificate, key and client CA as key stores in memory, for a TLS server that takes
+     * Java key stores rather than PEM files (the HTTP/JSON port). The key entry is protected by
+     * {@link KeyStores#password()}, which never leaves the process.
+     */
+    public static KeyStores keyStores(SecurityOptions options) {
+        List<X509Certificate> chain = certificates(options.tlsCert(), "--tls-cert");
+        PrivateKey key = privateKey(options.tlsKey());
+        requireMatch(key, chain.get(0), options);
+        char[] password = UUID.randomUUID().toString().toCharArray();
+        try {
+            KeyStore keys = KeyStore.getInstance("PKCS12");
+            keys.load(null, null);
+            keys.setKeyEntry("prism", key, password, chain.toArray(new X509Certificate[0]));
+            KeyStore clients = null;
+            if (options.tlsClientCa() != null) {
+                clients = KeyStore.getInstance("PKCS12");
+                clients.load(null, null);
+                int i = 0;
+                for (X509Certificate ca : certificates(options.tlsClientCa(), "--tls-client-ca")) {
+                    clients.setCertificateEntry("client-ca-" + i++, ca);
+                }
+            }
+            return new KeyStores(keys, password, clients);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalArgumentException("cannot hold the TLS key in a key store: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * @param keys           the private key under the alias "prism" with its certificate chain
+     * @param password       the key entry's password
+     * @param trustedClients the client CA certificates; null when clients need none
+     */
+    public record KeyStores(KeyStore keys, char[] password, KeyStore trustedClients) {}
 
     /** The PEM certificates of a file, at least one. */
     static List<X509Certificate> certificates(Path file, String flag) {

@@ -1,0 +1,116 @@
+package dev.prism.http;
+
+import dev.prism.api.v1.ExplainRequest;
+import inference.OpenInferenceGrpc.InferParameter;
+import io.grpc.Channel;
+import java.io.IOException;
+import java.util.Map;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.server.handler.SizeLimitHandler;
+import org.eclipse.jetty.util.ssl.SslContextFactory;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * Prism over HTTP/JSON: Prism's own API (with Server-Sent Events for a streamed explanation),
+ * KServe's V1 protocol and the Open Inference Protocol's REST binding, on Jetty. Every route is a
+ * translation: the JSON becomes the gRPC request, sent through {@code channel} to the server's own
+ * services in process, whose answer or status becomes the JSON reply. So tokens, admission, limits,
+ * metrics and errors are exactly gRPC's; the bearer token travels as the call's authorization
+ * metadata and {@value Exchange#TIMEOUT_HEADER} as its deadline.
+ */
+public final class HttpGateway implements AutoCloseable {
+    /** How long requests that still run when the gateway closes get before their connections go. */
+    private static final long STOP_MILLIS = 2000;
+
+    /** What the gateway takes from the server besides its services. */
+    public interface Rules {
+        /** The status the gRPC services answer for a failure: the server's one status mapping. */
+        com.google.rpc.Status status(Throwable failure);
+
+        /** An Explain request for the named method, its options set by field name as the OIP's parameters do. */
+        ExplainRequest.Builder explainRequest(String method, String methodField, Map<String, InferParameter> options,
+                                              String optionsField);
+    }
+
+    private final Server jetty;
+    private final ServerConnector connector;
+    private final GracefulHandler graceful;
+
+    private HttpGateway(Server jetty, ServerConnector connector, GracefulHandler graceful) {
+        this.jetty = jetty;
+        this.connector = connector;
+        this.graceful = graceful;
+    }
+
+    public static HttpGateway start(HttpSettings settings, Channel channel, Rules rules) throws IOException {
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("prism-http");
+        threads.setDaemon(true);
+        Server jetty = new Server(threads);
+        HttpConfiguration config = new HttpConfiguration();
+        config.setSendServerVersion(false);
+        ServerConnector connector = settings.tls() == null
+                ? new ServerConnector(jetty, new HttpConnectionFactory(config))
+                : new ServerConnector(jetty, ssl(settings.tls()), new HttpConnectionFactory(config));
+        connector.setHost(settings.host());
+        connector.setPort(settings.port());
+        jetty.addConnector(connector);
+        Router router = new Router(rules);
+        new PrismApi(channel).routes(router);
+        new KServeV1(channel, rules).routes(router);
+        new OipRest(channel).routes(router);
+        SizeLimitHandler limit = new SizeLimitHandler(settings.maxBodyBytes(), -1);
+        limit.setHandler(router);
+        GracefulHandler graceful = new GracefulHandler(limit);
+        jetty.setHandler(graceful);
+        jetty.setErrorHandler(new JsonErrors());
+        jetty.setStopTimeout(STOP_MILLIS);
+        try {
+            jetty.start();
+        } catch (Exception e) {
+            try {
+                jetty.stop();
+            } catch (Exception ignored) {
+                // already failing; the start's error is the one to report
+            }
+            throw new IOException("cannot serve HTTP on port " + settings.port() + ": " + e.getMessage(), e);
+        }
+        return new HttpGateway(jetty, connector, graceful);
+    }
+
+    private static SslContextFactory.Server ssl(HttpSettings.Tls tls) {
+        SslContextFactory.Server ssl = new SslContextFactory.Server();
+        ssl.setKeyStore(tls.keys());
+        ssl.setKeyStorePassword(new String(tls.keyPassword()));
+        ssl.setKeyManagerPassword(new String(tls.keyPassword()));
+        if (tls.trustedClients() != null) {
+            ssl.setTrustStore(tls.trustedClients());
+            ssl.setNeedClientAuth(true);
+        }
+        return ssl;
+    }
+
+    public int port() {
+        return connector.getLocalPort();
+    }
+
+    /** New connections and new requests are refused (503); requests already running go on. */
+    public void refuseNew() {
+        graceful.shutdown();
+        connector.shutdown();
+    }
+
+    @Override
+    public void close() {
+        try {
+            jetty.stop();
+        } catch (Exception e) {
+            System.getLogger(HttpGateway.class.getName()).log(System.Logger.Level.WARNING,
+                    "the HTTP server did not stop cleanly: " + e.getMessage());
+        }
+    }
+}
