@@ -4,13 +4,21 @@ import dev.prism.api.v1.ExplainRequest;
 import inference.OpenInferenceGrpc.InferParameter;
 import io.grpc.Channel;
 import java.io.IOException;
+import java.util.List;
 import java.util.Map;
+import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.server.handler.ResourceHandler;
 import org.eclipse.jetty.server.handler.SizeLimitHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.resource.Resource;
+import org.eclipse.jetty.util.resource.ResourceFactory;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -25,6 +33,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
 public final class HttpGateway implements AutoCloseable {
     /** How long requests that still run when the gateway closes get before their connections go. */
     private static final long STOP_MILLIS = 2000;
+    /** Where the build puts the page in the jar. */
+    private static final String PAGE_FOLDER = "web/";
 
     /** What the gateway takes from the server besides its services. */
     public interface Rules {
@@ -64,7 +74,7 @@ public final class HttpGateway implements AutoCloseable {
         new KServeV1(channel, rules).routes(router);
         new OipRest(channel).routes(router);
         SizeLimitHandler limit = new SizeLimitHandler(settings.maxBodyBytes(), -1);
-        limit.setHandler(router);
+        limit.setHandler(new Handler.Sequence(router, page(jetty), new NotFound()));
         GracefulHandler graceful = new GracefulHandler(limit);
         jetty.setHandler(graceful);
         jetty.setErrorHandler(new JsonErrors());
@@ -80,6 +90,55 @@ public final class HttpGateway implements AutoCloseable {
             throw new IOException("cannot serve HTTP on port " + settings.port() + ": " + e.getMessage(), e);
         }
         return new HttpGateway(jetty, connector, graceful);
+    }
+
+    /**
+     * The page at {@code /}: the files the build put under {@code web/} in the jar, read from the
+     * class path. A build without them (-Dweb.skip) answers {@code /} with a 404 that says so.
+     */
+    private static Handler page(Server jetty) {
+        Resource files = ResourceFactory.of(jetty).newClassLoaderResource(PAGE_FOLDER, false);
+        if (files == null || !files.exists()) {
+            return new Handler.Abstract() {
+                @Override
+                public boolean handle(Request request, Response response, Callback callback) {
+                    if (!request.getHttpURI().getDecodedPath().equals("/")) {
+                        return false;
+                    }
+                    Router.plain(response, callback, 404, "this build of Prism has no page (it was built with"
+                            + " -Dweb.skip=true)");
+                    return true;
+                }
+            };
+        }
+        ResourceHandler handler = new ResourceHandler();
+        handler.setBaseResource(files);
+        handler.setWelcomeFiles(List.of("index.html"));
+        handler.setDirAllowed(false);
+        handler.setServer(jetty);
+        return new Handler.Wrapper(handler) {
+            @Override
+            public boolean handle(Request request, Response response, Callback callback) throws Exception {
+                String method = request.getMethod();
+                if (!method.equals("GET") && !method.equals("HEAD")) {
+                    return false;
+                }
+                // The page runs only its own bundled code and talks only to this server.
+                response.getHeaders().put("Content-Security-Policy", "default-src 'self'; img-src 'self' data:;"
+                        + " style-src 'self' 'unsafe-inline'; frame-ancestors 'none'");
+                response.getHeaders().put("X-Content-Type-Options", "nosniff");
+                return super.handle(request, response, callback);
+            }
+        };
+    }
+
+    /** Neither an API route nor a file of the page. */
+    private static final class NotFound extends Handler.Abstract {
+        @Override
+        public boolean handle(Request request, Response response, Callback callback) {
+            Router.plain(response, callback, 404, "no route for " + request.getHttpURI().getDecodedPath());
+            return true;
+        }
     }
 
     private static SslContextFactory.Server ssl(HttpSettings.Tls tls) {

@@ -14,7 +14,8 @@ import org.eclipse.jetty.util.Callback;
 
 /**
  * The gateway's routes: a method and a path pattern each, whose named groups are the path's parts.
- * A path no route has is 404; a path whose routes take other methods is 405 with Allow. Handlers
+ * A path no route has is left to the next handler (the page, then 404); a path whose routes take
+ * other methods is 405 with Allow. Handlers
  * block on their gRPC calls, which Jetty allows a blocking handler.
  */
 final class Router extends Handler.Abstract {
@@ -62,7 +63,8 @@ final class Router extends Handler.Abstract {
             }
         }
         if (allowed.isEmpty()) {
-            plain(response, callback, 404, "no route for " + path);
+            // Not an API path: the page's files are next (see HttpGateway).
+            return false;
         } else {
             response.getHeaders().put(HttpHeader.ALLOW, String.join(", ", allowed));
             plain(response, callback, 405, request.getMethod() + " is not allowed on " + path + "; use "
@@ -71,7 +73,7 @@ final class Router extends Handler.Abstract {
         return true;
     }
 
-    private static void plain(Response response, Callback callback, int status, String message) {
+    static void plain(Response response, Callback callback, int status, String message) {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, Exchange.JSON);
         response.write(true, java.nio.ByteBuffer.wrap(GatewayJson.error(message)

@@ -66,6 +66,32 @@ class HttpGatewayTest {
         prism.close();
     }
 
+    @Test
+    void thePageIsServedAtTheRootWithItsAssetsAndAPolicyThatKeepsItToThisServer() throws Exception {
+        HttpResponse<String> root = http.get("/");
+        if (HttpGatewayTest.class.getResource("/web/index.html") == null) {
+            // A build without the page (-Dweb.skip=true) says so rather than serving nothing.
+            assertEquals(404, root.statusCode());
+            assertTrue(root.body().contains("has no page"), root.body());
+            return;
+        }
+        assertEquals(200, root.statusCode(), root.body());
+        assertTrue(root.headers().firstValue("Content-Type").orElse("").startsWith("text/html"));
+        assertTrue(root.headers().firstValue("Content-Security-Policy").orElse("").contains("default-src 'self'"));
+        java.util.regex.Matcher script = java.util.regex.Pattern.compile("src=\"(?:\\./|/)?(assets/[^\"]+\\.js)\"")
+                .matcher(root.body());
+        assertTrue(script.find(), root.body());
+        HttpResponse<String> js = http.get("/" + script.group(1));
+        assertEquals(200, js.statusCode());
+        assertTrue(js.headers().firstValue("Content-Type").orElse("").contains("javascript"));
+        assertTrue(js.body().length() > 10_000, "the bundled page code");
+        // Not a file of the page, not a route: the API's 404.
+        HttpResponse<String> missing = http.get("/assets/nothing.js");
+        assertEquals(404, missing.statusCode());
+        assertTrue(missing.body().contains("no route for /assets/nothing.js"), missing.body());
+        assertEquals(404, http.post("/", "{}").statusCode());
+    }
+
     private static ModelServiceGrpc.ModelServiceBlockingStub models() {
         return ModelServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS);
     }
