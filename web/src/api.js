@@ -59,6 +59,11 @@ function post(path, request, signal) {
   });
 }
 
+/** The PredictResponse: the score outputs for the request's inputs. */
+export async function predict(request, signal) {
+  return json(await post('prism/v1/predict', request, signal));
+}
+
 /** One ExplainResponse for the whole request (the CSV of many rows). */
 export async function explain(request, signal) {
   return json(await post('prism/v1/explain', request, signal));

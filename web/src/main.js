@@ -3,10 +3,11 @@
 // rows for the beeswarm and mean |attribution| bars. Every plotted number is kept in
 // window.prismLastPlot (and each chart's data-values) so that a browser test can read it back.
 import './style.css';
-import { ApiError, explain, explainStream, getModel, listModels } from './api.js';
+import { ApiError, explain, explainStream, getModel, listModels, predict } from './api.js';
 import { METHODS, explainRequest, instanceShape } from './request.js';
 import { parseInstances } from './csv.js';
-import { bars, beeswarm, defaultExplanation, imageHeatmap, meanAbs, progressPercent, tensorRow, waterfall } from './plotdata.js';
+import { bars, beeswarm, defaultExplanation, highestScoredOutput, imageHeatmap, meanAbs, mergeEstimates, progressPercent, tensorRow,
+  waterfall } from './plotdata.js';
 import { clear, drawBars, drawBeeswarm, drawImageHeatmap, drawWaterfall } from './charts.js';
 
 const BACKGROUND_ROWS = 20;
@@ -229,15 +230,29 @@ function setProgress(percent, detail) {
   window.prismLastPlot.progress = { percent, detail };
 }
 
-function drawEstimates(progress) {
+/** The running estimates of instance 0 for `output` (the chosen one, else the one the model scores highest). */
+function drawEstimates(estimates, output) {
   const names = featureNames(state.model);
-  const output = $('output').value;
-  const estimates = (progress.estimates || []).filter((e) => (e.instance || 0) === 0);
-  const estimate = (output && estimates.find((e) => e.output === output)) || estimates[0];
+  const own = [...estimates.values()].filter((e) => (e.instance || 0) === 0);
+  const estimate = own.find((e) => e.output === output) || own[0];
   if (!estimate) return;
   const items = bars(names, (estimate.attributions || []).map(Number), (estimate.standardErrors || []).map(Number));
   drawBars($('estimates-chart'), items.slice(0, 20), `running estimate for ${estimate.output} (± standard error)`);
   expose($('estimates-chart'), 'estimates', { output: estimate.output, features: items });
+}
+
+/**
+ * The output the result will plot when none is chosen, so that the running estimates show the same
+ * one: the model's highest score. null when the prediction fails; the explanation then says why.
+ */
+async function scoredOutput(request, signal) {
+  try {
+    return highestScoredOutput(await predict({ model: request.model, inputs: request.inputs }, signal),
+      state.model.outputNames || []);
+  } catch (e) {
+    if (e.name === 'AbortError') throw e;
+    return null;
+  }
 }
 
 function drawExplanation(response) {
@@ -296,11 +311,14 @@ async function explainInstance(event) {
   const controller = start();
   setProgress(0, 'starting');
   try {
+    const output = $('output').value || await scoredOutput(request, controller.signal);
+    let estimates = new Map();
     const response = await explainStream(request, (progress) => {
       const percent = progressPercent(progress);
       setProgress(percent, `${progress.evaluationsDone || 0} / ${progress.evaluationsTotal || '?'} evaluations · `
         + `${Number(progress.elapsedSeconds || 0).toFixed(1)} s`);
-      drawEstimates(progress);
+      estimates = mergeEstimates(estimates, progress.estimates);
+      drawEstimates(estimates, output);
     }, controller.signal);
     setProgress(100, `done in ${Number(response.elapsedSeconds || 0).toFixed(3)} s`);
     window.prismLastPlot.result = response;

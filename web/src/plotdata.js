@@ -22,6 +22,30 @@ export function progressPercent(progress) {
   return Math.min(100, (100 * Number(progress.evaluationsDone || 0)) / total);
 }
 
+/**
+ * The running estimates so far: a progress event carries only the estimates that changed since the
+ * previous one, so each (instance, output) keeps its latest. Returns a new Map; `known` is unchanged.
+ */
+export function mergeEstimates(known, estimates = []) {
+  const merged = new Map(known);
+  for (const e of estimates) merged.set(`${e.instance || 0}\u0000${e.output}`, e);
+  return merged;
+}
+
+/**
+ * The output the model scores highest for instance `instance` of a PredictResponse: its score
+ * outputs' columns, in order, are the model's output names. null when they do not line up.
+ */
+export function highestScoredOutput(prediction, outputNames, instance = 0) {
+  const scores = (prediction.outputs || []).flatMap((t) => {
+    const shape = (t.shape || []).map(Number);
+    const width = shape.slice(1).reduce((a, b) => a * b, 1);
+    return tensorValues(t).slice(instance * width, (instance + 1) * width);
+  });
+  if (scores.length !== outputNames.length || scores.length === 0) return null;
+  return outputNames[scores.reduce((best, v, i) => (v > scores[best] ? i : best), 0)];
+}
+
 /** The explanation to plot by default for an instance: the output the model scores highest. */
 export function defaultExplanation(explanations, instance = 0) {
   const own = explanations.filter((e) => (e.instance || 0) === instance);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bars, beeswarm, defaultExplanation, imageHeatmap, meanAbs, progressPercent, tensorRow, waterfall } from '../src/plotdata.js';
+import { bars, beeswarm, defaultExplanation, highestScoredOutput, imageHeatmap, meanAbs, mergeEstimates, progressPercent, tensorRow,
+  waterfall } from '../src/plotdata.js';
 
 test('waterfall steps run from the base value to the model output, largest contribution first', () => {
   const plot = waterfall({ baseValue: 0.25, modelOutput: 0.75, attributions: [0.125, -0.25, 0.625, 0] }, ['a', 'b', 'c', 'd']);
@@ -67,4 +68,25 @@ test('progress, tensor rows and the default explanation', () => {
   const explanations = [{ output: 'a', modelOutput: 0.2 }, { output: 'b', modelOutput: 0.7 }, { instance: 1, output: 'a', modelOutput: 0.9 }];
   assert.equal(defaultExplanation(explanations).output, 'b');
   assert.equal(defaultExplanation(explanations, 1).output, 'a');
+});
+
+test('mergeEstimates keeps the estimates an event leaves out (it carries only those that changed)', () => {
+  const first = mergeEstimates(new Map(), [
+    { output: 'malignant', attributions: [1] }, { output: 'benign', attributions: [-1] }, { instance: 1, output: 'benign', attributions: [2] }]);
+  const second = mergeEstimates(first, [{ output: 'benign', attributions: [-0.5] }]);
+  assert.deepEqual([...second.values()].map((e) => [e.instance || 0, e.output, e.attributions[0]]),
+    [[0, 'malignant', 1], [0, 'benign', -0.5], [1, 'benign', 2]]);
+  assert.equal(first.get('0\u0000benign').attributions[0], -1, 'the earlier map is left as it was');
+  assert.equal(mergeEstimates(second, undefined).size, 3);
+});
+
+test('highestScoredOutput reads the score columns of every score output in order, as the output names', () => {
+  // Two instances; two score outputs of two and one columns; int64 dims as strings.
+  const prediction = { outputs: [
+    { name: 'p', shape: ['2', '2'], doubleData: [0.1, 0.7, 0.6, 0.2] },
+    { name: 'q', shape: ['2', '1'], doubleData: [0.3, 0.9] }] };
+  assert.equal(highestScoredOutput(prediction, ['a', 'b', 'c']), 'b');
+  assert.equal(highestScoredOutput(prediction, ['a', 'b', 'c'], 1), 'c');
+  assert.equal(highestScoredOutput(prediction, ['a', 'b']), null, 'columns that do not line up with the names');
+  assert.equal(highestScoredOutput({}, []), null);
 });
