@@ -29,7 +29,13 @@ export class ApiError extends Error {
 async function failure(response) {
   const text = await response.text();
   try {
-    return new ApiError(JSON.parse(text), response.status);
+    const body = JSON.parse(text);
+    // The server's own refusals before a route answers (a body over --max-message-bytes: 413, an unknown
+    // path) are {"error": "..."}, with the Status under "status" where there is one.
+    if (typeof body.error === 'string' && body.message === undefined) {
+      return new ApiError({ message: body.error, ...(body.status || {}) }, response.status);
+    }
+    return new ApiError(body, response.status);
   } catch {
     return new ApiError({ message: text.trim() || `${response.status} ${response.statusText}` }, response.status);
   }
