@@ -44,19 +44,19 @@ new MutationObserver((changes) => {
 class Prism:
     """The server, started as an operator would; its log goes to OUT/server.log."""
 
-    def __init__(self):
+    def __init__(self, *extra, log_name="server.log"):
         with zipfile.ZipFile(JAR) as jar:
             if "web/index.html" not in jar.namelist():
                 raise RuntimeError(f"{JAR} was built without the page (-Dweb.skip); build it with mvn package")
         self.process = subprocess.Popen(
             ["java", "-jar", JAR, "serve", "--port", "0", "--http-port", "0", "--metrics-port", "-1",
-             "--model-repository", MODELS],
+             "--model-repository", MODELS, *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         self.ports = None
         started = threading.Event()
 
         def log():
-            with open(OUT / "server.log", "w") as out:
+            with open(OUT / log_name, "w") as out:
                 for line in self.process.stderr:
                     out.write(line)
                     out.flush()
@@ -69,7 +69,7 @@ class Prism:
         threading.Thread(target=log, daemon=True).start()
         if not started.wait(120) or self.ports is None:
             self.close()
-            raise RuntimeError(f"Prism did not start; see {OUT / 'server.log'}")
+            raise RuntimeError(f"Prism did not start; see {OUT / log_name}")
         self.url = f"http://127.0.0.1:{self.ports[1]}/"
 
     def api(self, path, body=None):
@@ -154,6 +154,24 @@ class PageTest(unittest.TestCase):
         self.assertEqual(len(actual), len(expected), what)
         for i, (a, e) in enumerate(zip(actual, expected)):
             self.assertTrue(math.isclose(a, e, rel_tol=0, abs_tol=TOLERANCE), f"{what}[{i}]: {a} != {e}")
+
+    def test_a_server_with_tokens_is_used_once_the_token_is_given(self):
+        tokens = OUT / "tokens"
+        tokens.write_text("page-test-token *\n")
+        guarded = Prism("--tokens-file", str(tokens), log_name="server-tokens.log")
+        try:
+            self.page.goto(f"{guarded.url}?model=iris")
+            error = self.page.locator('[data-testid="error"]')
+            error.wait_for(state="visible")
+            self.assertIn("UNAUTHENTICATED", error.inner_text())
+            self.page.fill('[data-testid="token"]', "page-test-token")
+            self.page.dispatch_event('[data-testid="token"]', "change")
+            self.page.wait_for_selector('[data-testid="model-iris"][aria-current="true"]')
+            self.assertTrue(error.is_hidden())
+            # The browser reports the refused calls before the token as failed loads; nothing else.
+            self.problems = [p for p in self.problems if "401" not in p]
+        finally:
+            guarded.close()
 
     def test_page_lists_the_models_and_their_features(self):
         status, listed = PRISM.api("prism/v1/models")

@@ -26,6 +26,17 @@ export class ApiError extends Error {
   }
 }
 
+let bearer = '';
+
+/** The bearer token sent with every call (a server with a tokens file wants one); '' sends none. */
+export function setToken(token) {
+  bearer = (token || '').trim();
+}
+
+function headers(more) {
+  return bearer ? { ...more, Authorization: `Bearer ${bearer}` } : more;
+}
+
 async function failure(response) {
   const text = await response.text();
   try {
@@ -47,19 +58,19 @@ async function json(response) {
 }
 
 export async function listModels() {
-  const body = await json(await fetch('prism/v1/models'));
+  const body = await json(await fetch('prism/v1/models', { headers: headers({}) }));
   return body.models || [];
 }
 
 export async function getModel(name, backgroundRows) {
   const url = `prism/v1/models/${encodeURIComponent(name)}?background_rows=${backgroundRows}`;
-  return json(await fetch(url));
+  return json(await fetch(url, { headers: headers({}) }));
 }
 
 function post(path, request, signal) {
   return fetch(path, {
     method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: path.endsWith(':stream') ? 'text/event-stream' : 'application/json' },
+    headers: headers({ 'Content-Type': 'application/json', Accept: path.endsWith(':stream') ? 'text/event-stream' : 'application/json' }),
     body: JSON.stringify(request),
     signal,
   });

@@ -3,7 +3,7 @@
 // rows for the beeswarm and mean |attribution| bars. Every plotted number is kept in
 // window.prismLastPlot (and each chart's data-values) so that a browser test can read it back.
 import './style.css';
-import { ApiError, explain, explainStream, getModel, listModels, predict } from './api.js';
+import { ApiError, explain, explainStream, getModel, listModels, predict, setToken } from './api.js';
 import { METHODS, explainRequest, instanceShape } from './request.js';
 import { parseInstances } from './csv.js';
 import { bars, beeswarm, defaultExplanation, highestScoredOutput, imageHeatmap, meanAbs, mergeEstimates, progressPercent, tensorRow,
@@ -57,6 +57,19 @@ function isImage(model) {
 function featureNames(model) {
   const names = model.featureNames || [];
   return names.length === elements(model) ? names : [...Array(elements(model)).keys()].map((i) => `x${i}`);
+}
+
+/** The token field: kept for this tab only (sessionStorage), sent with every call, the models listed again. */
+function watchToken() {
+  const field = $('token');
+  field.value = sessionStorage.getItem('prismToken') || '';
+  setToken(field.value);
+  field.addEventListener('change', () => {
+    sessionStorage.setItem('prismToken', field.value);
+    setToken(field.value);
+    showError(null);
+    loadModels();
+  });
 }
 
 async function loadModels() {
@@ -387,4 +400,5 @@ $('background-row').addEventListener('change', () => fillInstance(Number($('back
 $('csv').addEventListener('change', readCsv);
 $('explain-csv').addEventListener('click', explainCsv);
 $('output').addEventListener('change', () => window.prismLastPlot.result && !state.csvRows && drawExplanation(window.prismLastPlot.result));
+watchToken();
 loadModels();

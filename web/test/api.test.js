@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { explain } from '../src/api.js';
+import { explain, listModels, setToken } from '../src/api.js';
 
 async function refusal(status, body) {
   globalThis.fetch = async () => new Response(body, { status });
@@ -35,4 +35,18 @@ test('the server\'s {"error": ...} refusals (a body over the limit) show their t
 test('a body that is not JSON is shown as it is', async () => {
   const e = await refusal(502, 'Bad Gateway\n');
   assert.equal(e.message, 'Bad Gateway');
+});
+
+test('a token set on the page goes with every call as a bearer token, and none without one', async () => {
+  const seen = [];
+  globalThis.fetch = async (url, init) => {
+    seen.push((init && init.headers && init.headers.Authorization) || null);
+    return new Response(JSON.stringify({ models: [] }), { status: 200 });
+  };
+  setToken('  s3cret ');
+  await listModels();
+  await explain({ model: 'iris' });
+  setToken('');
+  await listModels();
+  assert.deepEqual(seen, ['Bearer s3cret', 'Bearer s3cret', null]);
 });
