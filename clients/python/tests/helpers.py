@@ -117,3 +117,18 @@ def start_prism(*extra_args: str):
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def assert_merged_equals_one_servers(result, expected, data):
+    """A job merged from chunks is one server's answer for the same rows: every value, bit for bit
+    (mean |attribution| up to its summing order)."""
+    assert result.instances == len(data)
+    np.testing.assert_array_equal(result.values, expected.values)
+    np.testing.assert_array_equal(result.base_values, expected.base_values)
+    np.testing.assert_array_equal(result.model_outputs, expected.model_outputs)
+    np.testing.assert_array_equal(result.data, data)
+    np.testing.assert_array_equal(result.diagnostics.model_evaluations, expected.diagnostics.model_evaluations)
+    np.testing.assert_array_equal(result.diagnostics.exact, expected.diagnostics.exact)
+    assert result.std_errors is None and expected.std_errors is None
+    np.testing.assert_allclose(result.mean_abs_values, expected.mean_abs_values, rtol=1e-12, atol=0)
+    assert result.output_names == expected.output_names and result.feature_names == expected.feature_names

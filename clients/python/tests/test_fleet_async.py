@@ -6,9 +6,8 @@ import collections
 import time
 
 import grpc
-import numpy as np
 import pytest
-from helpers import near_background, start_prism
+from helpers import assert_merged_equals_one_servers, near_background, start_prism
 
 from prism_client import AsyncClient, Client, UnauthenticatedError, UnavailableError, _chunks
 
@@ -63,16 +62,7 @@ def test_a_chunked_job_survives_a_replica_killed_mid_job(fleet):
     assert answered[fleet[0].target] >= 1 and answered[bystander.target] >= 1
     assert sum(answered.values()) == ROWS // CHUNK_ROWS
     assert bystander.explain_requests() - bystander_before == answered[bystander.target]
-    assert result.instances == ROWS
-    np.testing.assert_array_equal(result.values, expected.values)
-    np.testing.assert_array_equal(result.base_values, expected.base_values)
-    np.testing.assert_array_equal(result.model_outputs, expected.model_outputs)
-    np.testing.assert_array_equal(result.data, X)
-    np.testing.assert_array_equal(result.diagnostics.model_evaluations, expected.diagnostics.model_evaluations)
-    np.testing.assert_array_equal(result.diagnostics.exact, expected.diagnostics.exact)
-    assert result.std_errors is None and expected.std_errors is None
-    np.testing.assert_allclose(result.mean_abs_values, expected.mean_abs_values, rtol=1e-12, atol=0)
-    assert result.output_names == expected.output_names and result.feature_names == expected.feature_names
+    assert_merged_equals_one_servers(result, expected, X)
 
 
 def test_another_error_cancels_the_running_chunks_and_is_raised_as_the_blocking_client_raises_it(
