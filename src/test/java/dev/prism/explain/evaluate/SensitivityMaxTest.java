@@ -1,0 +1,99 @@
+package dev.prism.explain.evaluate;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import org.junit.jupiter.api.Test;
+
+class SensitivityMaxTest {
+
+    @Test
+    void isTheLargestRelativeChangeOfTheExplanation() {
+        double[] phi = {3, 4};
+        SensitivityMax s = SensitivityMax.of(phi, new double[][] {{3, 4}, {0, 0}, {6, 8}, {3, 4.5}});
+        assertArrayEquals(new double[] {0, 1, 1, 0.1}, s.sensitivities(), 1e-15);
+        assertEquals(1.0, s.value(), 1e-15);
+    }
+
+    @Test
+    void aZeroExplanationDividesByOneAsCaptumDoes() {
+        SensitivityMax s = SensitivityMax.of(new double[] {0, 0}, new double[][] {{0.3, 0.4}});
+        assertEquals(0.5, s.value(), 1e-15);
+    }
+
+    @Test
+    void explainsThePerturbedInputsInOneCall() {
+        double[] x = {1, -2, 0.5};
+        double[][] inputs = Perturbations.added(x, new double[][] {{0.01, 0, 0}, {0, 0, -0.02}});
+        int[] calls = {0};
+        SensitivityMax s = SensitivityMax.of(new double[] {2, -4, 1}, inputs, batch -> {
+            calls[0]++;
+            double[][] out = new double[batch.length][];
+            for (int j = 0; j < batch.length; j++) {
+                out[j] = new double[] {2 * batch[j][0], 2 * batch[j][1], 2 * batch[j][2]};
+            }
+            return out;
+        });
+        assertEquals(1, calls[0]);
+        assertEquals(0.04 / Math.sqrt(21), s.value(), 1e-15);
+        assertArrayEquals(new double[] {2, -4, 0.96}, s.perturbedAttributions()[1], 1e-15);
+        assertThrows(IllegalArgumentException.class, () -> SensitivityMax.of(new double[] {1, 1, 1}, inputs,
+                batch -> new double[1][3]));
+    }
+
+    @Test
+    void uniformPerturbationsStayInTheBallAndFollowTheSeed() {
+        double[] x = {1, -2, 0.5, 4};
+        double[][] a = Perturbations.uniformBall(x, 0.02, 200, 7);
+        assertArrayEquals(a, Perturbations.uniformBall(x, 0.02, 200, 7));
+        assertNotEquals(a[0][0], Perturbations.uniformBall(x, 0.02, 1, 8)[0][0]);
+        double largest = 0;
+        for (double[] row : a) {
+            for (int i = 0; i < x.length; i++) {
+                assertTrue(Math.abs(row[i] - x[i]) <= 0.02);
+                largest = Math.max(largest, Math.abs(row[i] - x[i]));
+            }
+        }
+        // 800 uniform draws on [-0.02, 0.02): the largest is above 0.019 unless the noise is not spread.
+        assertTrue(largest > 0.019, "largest offset " + largest);
+    }
+
+    /** Captum's sensitivity_max with InputXGradient on linear_net and fixed perturbations. */
+    @Test
+    void matchesCaptumOnFixedPerturbations() throws IOException {
+        JsonObject golden = EvaluationGolden.read();
+        double[][] w = EvaluationGolden.matrix(golden.getAsJsonObject("weights").get("w"));
+        double[][] instances = EvaluationGolden.matrix(golden.get("instances"));
+        double[][] offsets = EvaluationGolden.matrix(golden.get("sensitivity_offsets"));
+        int cases = 0;
+        for (JsonElement e : golden.getAsJsonArray("sensitivity_max")) {
+            JsonObject c = e.getAsJsonObject();
+            double[] x = instances[c.get("instance").getAsInt()];
+            double[] wk = w[c.get("output").getAsInt()];
+            SensitivityMax s = SensitivityMax.of(times(x, wk), Perturbations.added(x, offsets), batch -> {
+                double[][] out = new double[batch.length][];
+                for (int j = 0; j < batch.length; j++) {
+                    out[j] = times(batch[j], wk);
+                }
+                return out;
+            });
+            assertEquals(c.get("value").getAsDouble(), s.value(), 1e-6, c.toString());
+            cases++;
+        }
+        assertEquals(6, cases);
+    }
+
+    private static double[] times(double[] x, double[] w) {
+        double[] out = new double[x.length];
+        for (int i = 0; i < x.length; i++) {
+            out[i] = x[i] * w[i];
+        }
+        return out;
+    }
+}
