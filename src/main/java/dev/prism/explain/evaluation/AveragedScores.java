@@ -1,4 +1,4 @@
-package dev.prism.explain.evaluate;
+package dev.prism.explain.evaluation;
 
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;

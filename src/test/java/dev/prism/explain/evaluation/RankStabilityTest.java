@@ -1,4 +1,4 @@
-package dev.prism.explain.evaluate;
+package dev.prism.explain.evaluation;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

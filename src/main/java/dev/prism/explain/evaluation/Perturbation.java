@@ -1,4 +1,4 @@
-package dev.prism.explain.evaluate;
+package dev.prism.explain.evaluation;
 
 /**
  * One perturbation of an instance, as Captum's perturbation functions return it: the vector I

@@ -1,4 +1,4 @@
-package dev.prism.explain.evaluate;
+package dev.prism.explain.evaluation;
 
 /**
  * Max-sensitivity (Yeh et al. 2019) as Captum's {@code sensitivity_max} computes it with

@@ -1,4 +1,4 @@
-package dev.prism.explain.evaluate;
+package dev.prism.explain.evaluation;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,7 +9,7 @@ import dev.prism.error.Reason;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
 import dev.prism.explain.RowStream;
-import dev.prism.explain.evaluate.DeletionCurve.Direction;
+import dev.prism.explain.evaluation.DeletionCurve.Direction;
 import dev.prism.model.Background;
 import dev.prism.tensor.RowBlock;
 import dev.prism.testing.ExplainerRun;

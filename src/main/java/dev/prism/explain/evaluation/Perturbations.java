@@ -1,4 +1,4 @@
-package dev.prism.explain.evaluate;
+package dev.prism.explain.evaluation;
 
 import java.util.ArrayList;
 import java.util.List;

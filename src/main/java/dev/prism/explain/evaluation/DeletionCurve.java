@@ -1,4 +1,4 @@
-package dev.prism.explain.evaluate;
+package dev.prism.explain.evaluation;
 
 import dev.prism.explain.CoalitionMasker;
 import dev.prism.explain.FeatureGroups;
