@@ -209,7 +209,8 @@ public final class ReferenceIndex {
             for (int j = 0; j < d; j++) {
                 if (!Double.isFinite(x[i * d + j])) {
                     throw new IllegalArgumentException(
-                            "reference row " + i + ", feature " + j + " is " + x[i * d + j] + "; values must be finite");
+                            "reference row " + i + ", feature " + j + " is " + x[i * d + j]
+                                    + "; values must be finite");
                 }
             }
         }
@@ -365,11 +366,13 @@ public final class ReferenceIndex {
 
     private Encoded encodeQuery(double[] query) {
         if (query.length != width) {
-            throw new IllegalArgumentException("the query has " + query.length + " values, the reference rows " + width);
+            throw new IllegalArgumentException(
+                    "the query has " + query.length + " values, the reference rows " + width);
         }
         for (int j = 0; j < width; j++) {
             if (!Double.isFinite(query[j])) {
-                throw new IllegalArgumentException("query feature " + j + " is " + query[j] + "; values must be finite");
+                throw new IllegalArgumentException(
+                        "query feature " + j + " is " + query[j] + "; values must be finite");
             }
         }
         int p = numericFeatures.length;

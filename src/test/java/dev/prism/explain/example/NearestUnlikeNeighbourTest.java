@@ -94,7 +94,8 @@ class NearestUnlikeNeighbourTest {
         // A threshold of 2 drops the numeric difference of exactly 2, never the category.
         assertEquals(List.of(new DifferingFeature(2, 1.0)),
                 nun.find(new double[] {0, 0, 1}, 0, 2, Cancellation.NEVER).orElseThrow().differing());
-        // From class 1's side, the nearest row of class 0 to {2, 1, 2} is row 1 (distance sqrt(3.24 + 1)), by feature 1 then 2.
+        // From class 1's side, the nearest row of class 0 to {2, 1, 2} is row 1 (distance
+        // sqrt(3.24 + 1)), differing by feature 1, then 2.
         Answer b = nun.find(new double[] {2, 1, 2}, 1, 0, Cancellation.NEVER).orElseThrow();
         assertEquals(1, b.row());
         assertEquals(List.of(new DifferingFeature(1, 1.8), new DifferingFeature(2, 1.0)), b.differing());
