@@ -26,8 +26,8 @@ import java.util.List;
  * criticism. Equal scores go to the member that comes first.
  *
  * <p>Cost: n(n−1)/2 kernel evaluations for the set's kernel means, then n per prototype and n per
- * criticism per criticism chosen; memory of a few arrays of n doubles per criticism. The caller
- * bounds n.
+ * criticism (plus n multiply-adds per criticism already chosen); memory: a few arrays of n doubles,
+ * and one more per criticism. The caller bounds n.
  */
 public final class MmdCritic {
     private static final int MEDIAN_SAMPLE = 1000;

@@ -167,6 +167,10 @@ class ReferenceIndexTest {
         }
         assertTrue(index.counts(2));
         assertEquals(3.0, index.label(7));
+        assertTrue(index.hasLabels());
+        ReferenceIndex unlabelled = ReferenceIndex.euclidean(v, null, Cancellation.NEVER);
+        assertFalse(unlabelled.hasLabels());
+        assertThrows(IllegalStateException.class, () -> unlabelled.label(0));
         assertEquals(Math.sqrt(3 * 3 + 4 * 4), ReferenceIndex.euclidean(new double[][] {{0, 0}, {3, 4}}, null,
                 Cancellation.NEVER).distance(0, 1));
     }
