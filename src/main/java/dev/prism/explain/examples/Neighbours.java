@@ -1,4 +1,4 @@
-package dev.prism.explain.example;
+package dev.prism.explain.examples;
 
 /**
  * The answer of a nearest-neighbour query: reference row indices, nearest first (equal distances in

@@ -1,4 +1,4 @@
-package dev.prism.explain.example;
+package dev.prism.explain.examples;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.prism.explain.example.MmdCritic.Selection;
+import dev.prism.explain.examples.MmdCritic.Selection;
 import dev.prism.linalg.Cancellation;
 import java.util.Arrays;
 import java.util.SplittableRandom;

@@ -1,4 +1,4 @@
-package dev.prism.explain.example;
+package dev.prism.explain.examples;
 
 import dev.prism.linalg.Cancellation;
 import dev.prism.tensor.RowBlock;

@@ -1,4 +1,4 @@
-package dev.prism.explain.example;
+package dev.prism.explain.examples;
 
 import java.util.Arrays;
 import java.util.Comparator;

@@ -1,4 +1,4 @@
-package dev.prism.explain.example;
+package dev.prism.explain.examples;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,11 +1,11 @@
-package dev.prism.explain.example;
+package dev.prism.explain.examples;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.prism.explain.example.NearestUnlikeNeighbour.Answer;
-import dev.prism.explain.example.NearestUnlikeNeighbour.DifferingFeature;
+import dev.prism.explain.examples.NearestUnlikeNeighbour.Answer;
+import dev.prism.explain.examples.NearestUnlikeNeighbour.DifferingFeature;
 import dev.prism.linalg.Cancellation;
 import java.util.ArrayList;
 import java.util.List;
