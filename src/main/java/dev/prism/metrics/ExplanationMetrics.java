@@ -1,6 +1,7 @@
 package dev.prism.metrics;
 
 import dev.prism.explain.Explanation;
+import dev.prism.explain.evaluation.Evaluation;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -94,6 +95,48 @@ public final class ExplanationMetrics {
                     error.record(sum / se.length);
                 }
             }
+        }
+    }
+
+    /**
+     * The evaluation metrics of a successful request's explanations, one histogram each per model
+     * and method, registered with the first request that computes them; values that are not finite
+     * are left out, and so are negative deletion or insertion areas (of outputs below zero), which a
+     * Micrometer summary does not record.
+     */
+    public void recordEvaluation(String model, String method, List<Evaluation> evaluations) {
+        for (Evaluation e : evaluations) {
+            if (e.deletion() != null) {
+                summary("prism.explanation.deletion.area", "Area under the deletion curve (output units)",
+                        model, method, e.deletion().area());
+                summary("prism.explanation.insertion.area", "Area under the insertion curve (output units)",
+                        model, method, e.insertion().area());
+            }
+            if (e.infidelity() != null) {
+                summary("prism.explanation.infidelity", "Infidelity (Captum, normalize=False)", model, method,
+                        e.infidelity().value());
+                summary("prism.explanation.infidelity.normalized", "Infidelity (Captum, normalize=True)", model,
+                        method, e.infidelity().normalized());
+            }
+            if (e.sensitivity() != null) {
+                summary("prism.explanation.sensitivity.max", "Max-sensitivity (Captum sensitivity_max)", model,
+                        method, e.sensitivity().value());
+                summary("prism.explanation.rank.stability", "Mean share of the top-k features kept under perturbation",
+                        model, method, e.rankStability().value());
+            }
+            if (e.complexity() != null) {
+                summary("prism.explanation.entropy", "Entropy of the normalised |attributions| (nats)", model, method,
+                        e.complexity().entropy());
+                summary("prism.explanation.effective.features", "Features reaching the fraction of the sum of"
+                        + " |attributions|", model, method, e.complexity().effectiveFeatures());
+            }
+        }
+    }
+
+    private void summary(String name, String description, String model, String method, double value) {
+        if (Double.isFinite(value)) {
+            DistributionSummary.builder(name).description(description).tags("model", model, "method", method)
+                    .register(registry).record(value);
         }
     }
 }

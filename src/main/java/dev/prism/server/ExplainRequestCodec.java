@@ -13,6 +13,8 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
+import dev.prism.explain.evaluation.EvaluationParams;
+import dev.prism.explain.evaluation.ExplanationEvaluator;
 import dev.prism.model.Background;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.OutputKind;
@@ -53,9 +55,11 @@ final class ExplainRequestCodec {
      * @param timeBudget the best answer within this time, or null
      * @param kmeans     the background rows k-means summarises {@code input}'s background to before the
      *                   method runs ({@link #summarise}), or 0
+     * @param evaluation the metrics to evaluate the explanations with after they are computed, or null
      */
     record Prepared(ServedModel model, ExplainInput input, MethodCall<?> method, BatchScheduler scheduler,
-                    ServedModel.Graph graph, boolean compact, Duration timeBudget, int kmeans) {
+                    ServedModel.Graph graph, boolean compact, Duration timeBudget, int kmeans,
+                    EvaluationParams evaluation) {
         /** Background rows the method will play with. */
         int backgroundRows() {
             return kmeans > 0 ? kmeans : input.background().size();
@@ -98,15 +102,50 @@ final class ExplainRequestCodec {
 
         MethodCall<?> method = entry.bind(request, model, limits, input);
         method.validate(input);
+        EvaluationParams evaluation = EvaluationParamsCodec.decode(request, declared,
+                graph != null && graph.logits(), sig.explainedInput().dtype().isFloating(), request.hasFeatureGroups());
         int kmeans = reference.kmeans();
         // Evaluations grow with the background the method plays with: k rows after k-means.
-        long needed = method.evaluationsNeeded(kmeans == 0 ? input : withBackground(input,
-                Background.uniform(reference.rows().rows().slice(0, kmeans))));
+        ExplainInput played = kmeans == 0 ? input : withBackground(input,
+                Background.uniform(reference.rows().rows().slice(0, kmeans)));
+        long needed = method.evaluationsNeeded(played);
         if (needed > limits.maxEvaluations()) {
             throw overLimit("inputs", "about " + needed + " model evaluations", "max_evaluations",
                     limits.maxEvaluations(), "send fewer instances, a smaller background or fewer samples");
         }
-        return new Prepared(model, input, method, scheduler, graph, compact, timeBudget, kmeans);
+        if (evaluation != null && compact) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, "evaluate", "FORMAT_COMPACT has no per-explanation"
+                    + " messages to carry the evaluation; use FORMAT_PER_EXPLANATION");
+        }
+        if (evaluation != null) {
+            long evaluating = evaluationRows(evaluation, method, played);
+            if (evaluating > limits.maxEvaluations() - needed) {
+                throw overLimit("evaluate", "about " + needed + " model evaluations for the explanation and "
+                        + evaluating + " for its evaluation", "max_evaluations", limits.maxEvaluations(),
+                        "ask for fewer steps or perturbations, or evaluate fewer instances");
+            }
+        }
+        return new Prepared(model, input, method, scheduler, graph, compact, timeBudget, kmeans, evaluation);
+    }
+
+    /**
+     * Model rows the evaluation adds: its row metrics', and sensitivity's explanation of the perturbed
+     * inputs, which the method validates first (a test-mode request of one instance refuses them).
+     */
+    static long evaluationRows(EvaluationParams evaluation, MethodCall<?> method, ExplainInput input) {
+        long rows = evaluation.modelRows(input);
+        if (evaluation.sensitivity() != null) {
+            ExplainInput perturbed = ExplanationEvaluator.perturbedInput(input, evaluation.sensitivity());
+            try {
+                method.validate(perturbed);
+            } catch (PrismException e) {
+                throw PrismException.invalid(Reason.INVALID_PARAMS, "evaluate.sensitivity", "the method cannot"
+                        + " explain the perturbed inputs: " + e.getMessage());
+            }
+            long more = method.evaluationsNeeded(perturbed);
+            rows = rows > Long.MAX_VALUE - more ? Long.MAX_VALUE : rows + more;
+        }
+        return rows;
     }
 
     /**

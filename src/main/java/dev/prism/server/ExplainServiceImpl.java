@@ -11,6 +11,9 @@ import dev.prism.explain.ExplainInput;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
 import dev.prism.explain.TimeBudget;
+import dev.prism.explain.evaluation.Evaluation;
+import dev.prism.explain.evaluation.EvaluationParams;
+import dev.prism.explain.evaluation.ExplanationEvaluator;
 import dev.prism.metrics.ExplanationMetrics;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
@@ -130,6 +133,9 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             TimeBudget timeBudget = prepared.timeBudget() == null ? TimeBudget.NONE
                     : TimeBudget.of(prepared.timeBudget().minusNanos(System.nanoTime() - started));
             prepared.scheduler().admit();
+            if (prepared.evaluation() != null && prepared.evaluation().needsModelRows()) {
+                prepared.model().scheduler().admit();
+            }
             ProgressSink sink = answer.progress(prepared);
             admitted.add(context);
             long queuedNanos = System.nanoTime();
@@ -176,10 +182,16 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             answer.running();
             ExplainInput input = codec.summarise(prepared, context);
             BatchRunner runner = prepared.scheduler().open(context);
+            EvaluationParams evaluation = prepared.evaluation();
+            if (evaluation != null) {
+                counting.addToTotal(ExplainRequestCodec.evaluationRows(evaluation, prepared.method(), input));
+            }
             List<Explanation> explanations = prepared.method().run(input, runner, counting, context, timeBudget);
+            List<Evaluation> evaluations = evaluation == null ? null
+                    : evaluate(prepared, input, explanations, runner, counting, context);
             long nanos = System.nanoTime() - started;
             ExplainResponse response = ExplanationCodec.response(model, method, prepared.model().signature(),
-                    input.groups().names(), input.instances().rows(), input.outputs(), explanations,
+                    input.groups().names(), input.instances().rows(), input.outputs(), explanations, evaluations,
                     prepared.compact(), nanos / 1e9);
             if (timeBudget.partial()) {
                 response = response.toBuilder().setPartial(true).build();
@@ -194,6 +206,9 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             }
             metrics.record(model, method, ExplanationMetrics.OK, nanos, counting.done.get());
             metrics.recordQuality(model, method, explanations);
+            if (evaluations != null) {
+                metrics.recordEvaluation(model, method, evaluations);
+            }
             answer.result(response);
         } catch (Throwable e) {
             // How long the explainer went on after its cancellation, if that is what stopped it.
@@ -213,6 +228,37 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
         }
     }
 
+    /**
+     * The request's evaluation: the row metrics on the model's own rows (a gradient method's runner
+     * gives its graph's), sensitivity's perturbed inputs explained by the same method on its runner.
+     * Their rows count as progress; the re-run's own totals and estimates (of the perturbed inputs) do not.
+     */
+    private static List<Evaluation> evaluate(ExplainRequestCodec.Prepared prepared, ExplainInput input,
+                                             List<Explanation> explanations, BatchRunner runner,
+                                             ProgressSink progress, RequestContext context) {
+        BatchRunner modelRunner = prepared.scheduler() == prepared.model().scheduler() ? runner
+                : prepared.model().scheduler().open(context);
+        ProgressSink rowsOnly = new ProgressSink() {
+            @Override
+            public void total(long evaluations) {}
+
+            @Override
+            public void advance(long evaluations) {
+                progress.advance(evaluations);
+            }
+
+            @Override
+            public void estimate(int instance, int output, double[] attributions, double[] standardErrors) {}
+
+            @Override
+            public boolean wantsEstimates() {
+                return false;
+            }
+        };
+        return ExplanationEvaluator.evaluate(input, explanations, prepared.evaluation(), modelRunner, progress, context,
+                perturbed -> prepared.method().run(perturbed, runner, rowsOnly, context, TimeBudget.NONE));
+    }
+
     /** Cancels every admitted request with the reason (SHUTTING_DOWN when the shutdown grace ends). */
     void cancelAll(Reason reason) {
         admitted.forEach(c -> c.cancel(reason));
@@ -222,6 +268,9 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
     private static final class CountingSink implements ProgressSink {
         final ProgressSink next;
         final AtomicLong done = new AtomicLong();
+        /** The explainer's latest total, and the rows the evaluation adds to it; written by the request's thread. */
+        private volatile long explainerTotal;
+        private volatile long added;
 
         CountingSink(ProgressSink next) {
             this.next = next;
@@ -229,7 +278,14 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
 
         @Override
         public void total(long evaluations) {
-            next.total(evaluations);
+            explainerTotal = evaluations;
+            next.total(evaluations + added);
+        }
+
+        /** Counts the evaluation's rows into the total, before and after the explainer states its own. */
+        void addToTotal(long rows) {
+            added = rows;
+            next.total(explainerTotal + rows);
         }
 
         @Override

@@ -1,11 +1,17 @@
 package dev.prism.server;
 
+import dev.prism.api.v1.ComplexityValue;
+import dev.prism.api.v1.Curve;
 import dev.prism.api.v1.Diagnostics;
 import dev.prism.api.v1.Estimate;
 import dev.prism.api.v1.ExplainResponse;
+import dev.prism.api.v1.InfidelityValue;
+import dev.prism.api.v1.SensitivityValue;
 import dev.prism.api.v1.Summary;
 import dev.prism.api.v1.SurrogateFit;
 import dev.prism.explain.Explanation;
+import dev.prism.explain.evaluation.DeletionCurve;
+import dev.prism.explain.evaluation.Evaluation;
 import dev.prism.model.ModelSignature;
 import java.util.List;
 
@@ -17,10 +23,11 @@ final class ExplanationCodec {
      * The response: one message per explanation unless compact, and always the summary.
      *
      * @param featureNames one per attribution (the request's features or feature groups)
+     * @param evaluations  one per explanation, in their order, or null when none was asked for
      */
     static ExplainResponse response(String model, String method, ModelSignature sig, List<String> featureNames,
                                     int instances, int[] outputs, List<Explanation> explanations,
-                                    boolean compact, double elapsedSeconds) {
+                                    List<Evaluation> evaluations, boolean compact, double elapsedSeconds) {
         ExplainResponse.Builder r = ExplainResponse.newBuilder()
                 .setModel(model)
                 .setMethod(method)
@@ -30,7 +37,8 @@ final class ExplanationCodec {
         if (compact) {
             return r.build();
         }
-        for (Explanation e : explanations) {
+        for (int n = 0; n < explanations.size(); n++) {
+            Explanation e = explanations.get(n);
             Diagnostics.Builder d = Diagnostics.newBuilder()
                     .setModelEvaluations(e.diagnostics().modelEvaluations())
                     .setEfficiencyGap(e.efficiencyGap())
@@ -66,9 +74,51 @@ final class ExplanationCodec {
                     b.addInteractions(v);
                 }
             }
+            if (evaluations != null) {
+                b.setEvaluation(evaluation(evaluations.get(n)));
+            }
             r.addExplanations(b);
         }
         return r.build();
+    }
+
+    /** The metrics computed; those not asked for stay unset. */
+    static dev.prism.api.v1.Evaluation evaluation(Evaluation e) {
+        dev.prism.api.v1.Evaluation.Builder b = dev.prism.api.v1.Evaluation.newBuilder();
+        if (e.deletion() != null) {
+            b.setDeletion(curve(e.deletion()));
+        }
+        if (e.insertion() != null) {
+            b.setInsertion(curve(e.insertion()));
+        }
+        if (e.infidelity() != null) {
+            b.setInfidelity(InfidelityValue.newBuilder().setValue(e.infidelity().value())
+                    .setNormalized(e.infidelity().normalized()).setBeta(e.infidelity().beta())
+                    .setSamples(e.infidelity().samples()));
+        }
+        if (e.sensitivity() != null) {
+            b.setSensitivity(SensitivityValue.newBuilder().setMax(e.sensitivity().value())
+                    .setRankStability(e.rankStability().value()).setTopK(e.rankStability().k()));
+        }
+        if (e.complexity() != null) {
+            b.setComplexity(ComplexityValue.newBuilder().setEntropy(e.complexity().entropy())
+                    .setEffectiveFeatures(e.complexity().effectiveFeatures()).setFraction(e.complexity().fraction()));
+        }
+        return b.build();
+    }
+
+    private static Curve curve(DeletionCurve c) {
+        Curve.Builder b = Curve.newBuilder().setArea(c.area());
+        for (int i : c.order()) {
+            b.addOrder(i);
+        }
+        for (int k : c.moved()) {
+            b.addMoved(k);
+        }
+        for (double v : c.values()) {
+            b.addValues(v);
+        }
+        return b.build();
     }
 
     /** Mean |φ| per feature and output, and with compact every value as dense tensors. */

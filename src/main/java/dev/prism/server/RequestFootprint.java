@@ -2,6 +2,8 @@ package dev.prism.server;
 
 import com.google.protobuf.MessageLite;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.evaluation.EvaluationParams;
+import dev.prism.explain.evaluation.ExplanationEvaluator;
 
 /**
  * What a request holds at its peak, reserved against the {@link MemoryBudget} before it runs: its
@@ -31,7 +33,29 @@ final class RequestFootprint {
         // Attributions and their standard errors, per feature, per explanation.
         long answer = ANSWER_COPIES * (bytes(explanations, 2L * input.featureCount()) + explanations * PER_EXPLANATION);
         long working = p.method().workingBytes(input, p.scheduler().outputWidth(), p.timeBudget() != null);
-        return request.getSerializedSize() + decoded + working + answer;
+        return request.getSerializedSize() + decoded + working + answer + evaluation(p);
+    }
+
+    /**
+     * Bytes the evaluation adds: its own working state and results (with the answer's copies of
+     * the results), and sensitivity's explanation of the perturbed inputs, held at once as a bound.
+     */
+    static long evaluation(ExplainRequestCodec.Prepared p) {
+        EvaluationParams e = p.evaluation();
+        if (e == null) {
+            return 0;
+        }
+        ExplainInput input = p.input();
+        long bytes = e.workingBytes(input, p.model().scheduler().outputWidth());
+        if (e.deletion() != null) {
+            long explanations = (long) input.instances().rows() * input.outputCount();
+            bytes += ANSWER_COPIES * explanations * 2 * bytes(3L, input.featureCount() + 1L);
+        }
+        if (e.sensitivity() != null) {
+            ExplainInput perturbed = ExplanationEvaluator.perturbedInput(input, e.sensitivity());
+            bytes += p.method().workingBytes(perturbed, p.scheduler().outputWidth(), false);
+        }
+        return bytes;
     }
 
     /**
