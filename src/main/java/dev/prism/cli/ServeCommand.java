@@ -47,6 +47,12 @@ final class ServeCommand implements Callable<Integer> {
             description = "Longest a request waits for an explain thread before it is refused (default ${DEFAULT-VALUE}).")
     double explainQueueWaitSeconds;
 
+    @Option(names = "--evaluate-sample-rate", defaultValue = "0",
+            description = "Share of Explain requests, in [0, 1], also evaluated with cheap default metrics (complexity"
+                    + " and a 4-step deletion curve) for the metrics endpoint only; requests whose evaluation would"
+                    + " cost more than 100000 model rows are skipped (default ${DEFAULT-VALUE}).")
+    double evaluateSampleRate;
+
     @Option(names = "--memory-budget-mib", defaultValue = "0",
             description = "Heap lent to requests at once, in MiB: each reserves its inputs, working rows and answer"
                     + " until its call closes; 0 takes half the maximum heap (default ${DEFAULT-VALUE}).")
@@ -197,7 +203,7 @@ final class ServeCommand implements Callable<Integer> {
                             Duration.ofNanos((long) (maxConnectionAgeGraceSeconds * 1e9))),
                     new ServerOptions.TreeShapSettings(
                             treeShapThreads == 0 ? Runtime.getRuntime().availableProcessors() : treeShapThreads,
-                            Math.multiplyExact(treeShapTableCacheMib, 1024L * 1024L)));
+                            Math.multiplyExact(treeShapTableCacheMib, 1024L * 1024L)), evaluateSampleRate);
             server = PrismServer.start(options, new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host,
                     metricsHost, reflection == null ? null : SecurityOptions.Reflection.parse(reflection), healthPort,
                     httpHost, httpPort));

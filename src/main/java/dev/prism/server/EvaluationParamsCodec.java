@@ -112,7 +112,7 @@ final class EvaluationParamsCodec {
     }
 
     /** Why the method's attributions cannot be compared with the model's rows, or null when they can. */
-    private static String rowMetricsRefused(ExplainRequest request, ExplainMethod method, boolean logits) {
+    static String rowMetricsRefused(ExplainRequest request, ExplainMethod method, boolean logits) {
         if (method.reference() == ExplainMethod.Reference.NONE) {
             return method.name() + " has no reference input to remove features to, and its attributions do not"
                     + " measure a change of output; use complexity or sensitivity, or a method with a reference";

@@ -56,10 +56,12 @@ final class ExplainRequestCodec {
      * @param kmeans     the background rows k-means summarises {@code input}'s background to before the
      *                   method runs ({@link #summarise}), or 0
      * @param evaluation the metrics to evaluate the explanations with after they are computed, or null
+     * @param evaluationSampled the evaluation was not asked for but drawn by the {@link EvaluationSampler}:
+     *                   it goes to the metrics only, not into the response
      */
     record Prepared(ServedModel model, ExplainInput input, MethodCall<?> method, BatchScheduler scheduler,
                     ServedModel.Graph graph, boolean compact, Duration timeBudget, int kmeans,
-                    EvaluationParams evaluation) {
+                    EvaluationParams evaluation, boolean evaluationSampled) {
         /** Background rows the method will play with. */
         int backgroundRows() {
             return kmeans > 0 ? kmeans : input.background().size();
@@ -125,7 +127,7 @@ final class ExplainRequestCodec {
                         "ask for fewer steps or perturbations, or evaluate fewer instances");
             }
         }
-        return new Prepared(model, input, method, scheduler, graph, compact, timeBudget, kmeans, evaluation);
+        return new Prepared(model, input, method, scheduler, graph, compact, timeBudget, kmeans, evaluation, false);
     }
 
     /**

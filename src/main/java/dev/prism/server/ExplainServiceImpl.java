@@ -40,17 +40,19 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
     private final AnswerChannels channels;
     private final ServedModels models;
     private final ExplanationMetrics metrics;
+    private final EvaluationSampler sampler;
     /** Contexts of admitted requests, running or waiting for the pool, until they have answered. */
     private final Set<RequestContext> admitted = ConcurrentHashMap.newKeySet();
 
     ExplainServiceImpl(ExplainRequestCodec codec, ExplainPool pool, MemoryBudget budget, AnswerChannels channels,
-                       ServedModels models, ExplanationMetrics metrics) {
+                       ServedModels models, ExplanationMetrics metrics, EvaluationSampler sampler) {
         this.codec = codec;
         this.pool = pool;
         this.budget = budget;
         this.channels = channels;
         this.models = models;
         this.metrics = metrics;
+        this.sampler = sampler;
     }
 
     @Override
@@ -127,7 +129,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
         RequestContext context = channel.context();
         String method = MethodTable.of(request).name();
         try {
-            ExplainRequestCodec.Prepared prepared = codec.prepare(request, context);
+            ExplainRequestCodec.Prepared prepared = sampler.sample(request, codec.prepare(request, context));
             channel.hold(budget.reserve(RequestFootprint.explanation(request, prepared), RequestFootprint.describe(prepared)));
             // Counted from receipt: the wait for an explain thread is part of the budget.
             TimeBudget timeBudget = prepared.timeBudget() == null ? TimeBudget.NONE
@@ -187,12 +189,16 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
                 counting.addToTotal(ExplainRequestCodec.evaluationRows(evaluation, prepared.method(), input));
             }
             List<Explanation> explanations = prepared.method().run(input, runner, counting, context, timeBudget);
+            long explained = counting.done.get();
             List<Evaluation> evaluations = evaluation == null ? null
                     : evaluate(prepared, input, explanations, runner, counting, context);
+            if (prepared.evaluationSampled()) {
+                sampler.sampled(model, method, counting.done.get() - explained);
+            }
             long nanos = System.nanoTime() - started;
             ExplainResponse response = ExplanationCodec.response(model, method, prepared.model().signature(),
-                    input.groups().names(), input.instances().rows(), input.outputs(), explanations, evaluations,
-                    prepared.compact(), nanos / 1e9);
+                    input.groups().names(), input.instances().rows(), input.outputs(), explanations,
+                    prepared.evaluationSampled() ? null : evaluations, prepared.compact(), nanos / 1e9);
             if (timeBudget.partial()) {
                 response = response.toBuilder().setPartial(true).build();
             }

@@ -138,7 +138,8 @@ public final class PrismServer implements AutoCloseable {
         AnswerChannels channels = new AnswerChannels(timer, answerWriter, options.admission().streamStall(),
                 new CancelledRequests(registry));
         this.explainService = new ExplainServiceImpl(codec, pool, budget, channels, models,
-                new ExplanationMetrics(registry));
+                new ExplanationMetrics(registry),
+                new EvaluationSampler(options.evaluateSampleRate(), options.limits(), registry));
         ModelServiceImpl modelService = new ModelServiceImpl(models, reloader, pool, budget, channels, options.limits());
         OpenInferenceRepository repositoryExtension = new OpenInferenceRepository(reloader);
         // The services with their interceptors: served on the gRPC port and, for the HTTP/JSON

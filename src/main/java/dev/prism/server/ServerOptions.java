@@ -19,6 +19,8 @@ import java.time.Duration;
  *                          the request is refused with QUEUE_FULL instead of run
  * @param admission         memory lent to requests, the stall limit for readers, streams per connection
  * @param treeShap          tree_shap's row threads and background table cache
+ * @param evaluateSampleRate the share of Explain requests evaluated with cheap default metrics for
+ *                          the metrics endpoint only (see {@link EvaluationSampler}); 0 for none
  */
 public record ServerOptions(
         int port,
@@ -36,7 +38,14 @@ public record ServerOptions(
         Boolean crossRequestBatching,
         Duration explainQueueWait,
         Admission admission,
-        TreeShapSettings treeShap) {
+        TreeShapSettings treeShap,
+        double evaluateSampleRate) {
+
+    public ServerOptions {
+        if (!(evaluateSampleRate >= 0 && evaluateSampleRate <= 1)) {
+            throw new IllegalArgumentException("the evaluate sample rate must be in [0, 1], not " + evaluateSampleRate);
+        }
+    }
 
     /**
      * How tree_shap computes in Prism itself.
@@ -94,49 +103,55 @@ public record ServerOptions(
     public static ServerOptions defaults(Path modelRepository) {
         return new ServerOptions(50051, 9464, modelRepository, "cpu", 64, 1024, RequestLimits.DEFAULTS,
                 Duration.ofSeconds(30), 1, null, null, null, null, Duration.ofSeconds(30), Admission.DEFAULTS,
-                TreeShapSettings.DEFAULTS);
+                TreeShapSettings.DEFAULTS, 0);
     }
 
     public ServerOptions withPorts(int grpc, int metrics) {
         return new ServerOptions(grpc, metrics, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, admission, treeShap);
+                crossRequestBatching, explainQueueWait, admission, treeShap, evaluateSampleRate);
     }
 
     public ServerOptions withBatching(Integer rows, Integer delayMicros, Long queueRows, Boolean crossRequest) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, rows, delayMicros, queueRows, crossRequest, explainQueueWait, admission,
-                treeShap);
+                treeShap, evaluateSampleRate);
     }
 
     public ServerOptions withExplainPool(int threads, int queue) {
         return new ServerOptions(port, metricsPort, modelRepository, device, threads, queue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, admission, treeShap);
+                crossRequestBatching, explainQueueWait, admission, treeShap, evaluateSampleRate);
     }
 
     public ServerOptions withExplainQueueWait(Duration wait) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, wait, admission, treeShap);
+                crossRequestBatching, wait, admission, treeShap, evaluateSampleRate);
     }
 
     public ServerOptions withAdmission(Admission a) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, a, treeShap);
+                crossRequestBatching, explainQueueWait, a, treeShap, evaluateSampleRate);
     }
 
     public ServerOptions withTreeShap(TreeShapSettings t) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, admission, t);
+                crossRequestBatching, explainQueueWait, admission, t, evaluateSampleRate);
+    }
+
+    public ServerOptions withEvaluateSampleRate(double rate) {
+        return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
+                limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
+                crossRequestBatching, explainQueueWait, admission, treeShap, rate);
     }
 
     public ServerOptions withLimits(RequestLimits l) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 l, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, admission, treeShap);
+                crossRequestBatching, explainQueueWait, admission, treeShap, evaluateSampleRate);
     }
 
     /** Workers for a model whose config leaves the count open. */

@@ -282,6 +282,40 @@ class EvaluationServiceTest {
         }
     }
 
+    /**
+     * With --evaluate-sample-rate 1 every eligible request is evaluated for the metrics only: the
+     * response is unchanged, and the sampled evaluations and their model rows are counted; one whose
+     * evaluation would cost more than the row budget is skipped.
+     */
+    @Test
+    void sampledEvaluationsAreCountedAndBounded(@TempDir Path own) throws Exception {
+        try (ServerTestSupport.InProcess server = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(
+                ServerTestSupport.repository(own, "iris", "linear")).withEvaluateSampleRate(1))) {
+            MeterRegistry registry = server.registry();
+            double[][] bg = {{0, 0, 0, 0, 0}, {1, -1, 0.5, 2, -0.5}, {-2, 0.25, 1, -1, 1.5}};
+            ExplainResponse r = server.explain().explain(ExplainRequest.newBuilder().setModel("linear")
+                    .addInputs(floats(2, 1.5, 2, -0.5, 3, 0.25, -1, 0.75, 2.5, -4, 2))
+                    .setBackground(floats(3, ModelServiceTest.flatten(bg)))
+                    .setExactShapley(ExactShapleyParams.getDefaultInstance()).build());
+            assertFalse(r.getExplanations(0).hasEvaluation(), "a sampled evaluation is not in the response");
+            assertEquals(1, counter(registry, "prism.explanation.evaluations.sampled", "model", "linear",
+                    "method", "exact_shapley"));
+            // Two curves of 4 steps (5 points) over 3 background rows, for 2 explanations.
+            assertEquals(2 * 5 * 3 * 2, counter(registry, "prism.explanation.evaluations.sampled.rows", "model",
+                    "linear", "method", "exact_shapley"));
+            assertEquals(2, registry.find("prism.explanation.entropy").tags("model", "linear").summary().count());
+
+            // 40 iris instances x 3 outputs x 2 curves x 5 points x 100 background rows = 120000 rows: over budget.
+            int n = 40;
+            assertTrue(2L * 5 * 100 * 3 * n > EvaluationSampler.MAX_ROWS);
+            server.explain().explain(ExplainRequest.newBuilder().setModel("iris")
+                    .addInputs(floats(n, backgroundRows("iris", n)))
+                    .setExactShapley(ExactShapleyParams.getDefaultInstance()).build());
+            assertEquals(0, counter(registry, "prism.explanation.evaluations.sampled", "model", "iris",
+                    "method", "exact_shapley"));
+        }
+    }
+
     private static ExplainRequest.Builder iris(double[][] x) {
         return ExplainRequest.newBuilder().setModel("iris").addInputs(floats(x.length, ModelServiceTest.flatten(x)))
                 .setExactShapley(ExactShapleyParams.getDefaultInstance());
