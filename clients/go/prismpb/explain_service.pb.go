@@ -299,7 +299,7 @@ func (x TreeShapParams_FeaturePerturbation) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TreeShapParams_FeaturePerturbation.Descriptor instead.
 func (TreeShapParams_FeaturePerturbation) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{13, 0}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{18, 0}
 }
 
 type TreeShapParams_Output int32
@@ -360,7 +360,7 @@ func (x TreeShapParams_Output) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TreeShapParams_Output.Descriptor instead.
 func (TreeShapParams_Output) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{13, 1}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{18, 1}
 }
 
 type KernelShapParams_Estimator int32
@@ -419,7 +419,7 @@ func (x KernelShapParams_Estimator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use KernelShapParams_Estimator.Descriptor instead.
 func (KernelShapParams_Estimator) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{15, 0}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{20, 0}
 }
 
 type L1Reg_Criterion int32
@@ -468,7 +468,7 @@ func (x L1Reg_Criterion) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use L1Reg_Criterion.Descriptor instead.
 func (L1Reg_Criterion) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{16, 0}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{21, 0}
 }
 
 type LimeParams_FeatureSelection int32
@@ -521,7 +521,7 @@ func (x LimeParams_FeatureSelection) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LimeParams_FeatureSelection.Descriptor instead.
 func (LimeParams_FeatureSelection) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{19, 0}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{24, 0}
 }
 
 type LimeParams_Discretizer int32
@@ -571,7 +571,7 @@ func (x LimeParams_Discretizer) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LimeParams_Discretizer.Descriptor instead.
 func (LimeParams_Discretizer) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{19, 1}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{24, 1}
 }
 
 type LimeParams_MaskSampling int32
@@ -623,7 +623,7 @@ func (x LimeParams_MaskSampling) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LimeParams_MaskSampling.Descriptor instead.
 func (LimeParams_MaskSampling) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{19, 2}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{24, 2}
 }
 
 type ExplainRequest struct {
@@ -695,7 +695,12 @@ type ExplainRequest struct {
 	// DEADLINE_EXCEEDED. A budget that suffices gives the answer without one,
 	// bit for bit (unless `tolerance` stops an instance first). Unset: no budget
 	// (the gRPC deadline still applies). At most one hour.
-	TimeBudget    *durationpb.Duration `protobuf:"bytes,22,opt,name=time_budget,json=timeBudget,proto3" json:"time_budget,omitempty"`
+	TimeBudget *durationpb.Duration `protobuf:"bytes,22,opt,name=time_budget,json=timeBudget,proto3" json:"time_budget,omitempty"`
+	// Also measure how far each explanation can be trusted, after it, in the
+	// same request: its model rows go through the same queue and count against
+	// the same deadline and `max_evaluations`, and `Progress` counts them. Each
+	// explanation then carries an `Evaluation`. Unset: no evaluation.
+	Evaluate      *EvaluationParams `protobuf:"bytes,24,opt,name=evaluate,proto3" json:"evaluate,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -920,6 +925,13 @@ func (x *ExplainRequest) GetTimeBudget() *durationpb.Duration {
 	return nil
 }
 
+func (x *ExplainRequest) GetEvaluate() *EvaluationParams {
+	if x != nil {
+		return x.Evaluate
+	}
+	return nil
+}
+
 type isExplainRequest_Method interface {
 	isExplainRequest_Method()
 }
@@ -1005,6 +1017,321 @@ func (*ExplainRequest_Saliency) isExplainRequest_Method() {}
 
 func (*ExplainRequest_TreeShap) isExplainRequest_Method() {}
 
+// Which evaluation metrics to compute: each one whose message is set. See the
+// README's "Evaluating an explanation" for what they mean and cost.
+type EvaluationParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Deletion and insertion curves. Refused with INVALID_ARGUMENT for methods
+	// without a reference input (saliency), for GRADIENT_TARGET_LOGITS and for
+	// tree_shap's margin output, whose attributions are not of the score the
+	// model's rows give.
+	Deletion *DeletionParams `protobuf:"bytes,1,opt,name=deletion,proto3" json:"deletion,omitempty"`
+	// Captum's infidelity. Needs a floating-point input and one feature per
+	// element (no feature_groups); refused for the same methods as deletion.
+	Infidelity *InfidelityParams `protobuf:"bytes,2,opt,name=infidelity,proto3" json:"infidelity,omitempty"`
+	// Captum's sensitivity_max and the top-k rank stability over the same
+	// perturbed inputs. It explains every perturbed input again with the same
+	// method: n_perturbations times the explanation's own cost.
+	Sensitivity *SensitivityParams `protobuf:"bytes,3,opt,name=sensitivity,proto3" json:"sensitivity,omitempty"`
+	// Entropy and effective feature count of the attributions: no model rows.
+	Complexity    *ComplexityParams `protobuf:"bytes,4,opt,name=complexity,proto3" json:"complexity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EvaluationParams) Reset() {
+	*x = EvaluationParams{}
+	mi := &file_prism_v1_explain_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EvaluationParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EvaluationParams) ProtoMessage() {}
+
+func (x *EvaluationParams) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_explain_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EvaluationParams.ProtoReflect.Descriptor instead.
+func (*EvaluationParams) Descriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *EvaluationParams) GetDeletion() *DeletionParams {
+	if x != nil {
+		return x.Deletion
+	}
+	return nil
+}
+
+func (x *EvaluationParams) GetInfidelity() *InfidelityParams {
+	if x != nil {
+		return x.Infidelity
+	}
+	return nil
+}
+
+func (x *EvaluationParams) GetSensitivity() *SensitivityParams {
+	if x != nil {
+		return x.Sensitivity
+	}
+	return nil
+}
+
+func (x *EvaluationParams) GetComplexity() *ComplexityParams {
+	if x != nil {
+		return x.Complexity
+	}
+	return nil
+}
+
+// Features are removed (deletion) or put back (insertion) in decreasing order
+// of their attribution, a removed feature taking the values of the method's
+// reference (the background rows with their weights, or the baseline), as the
+// Shapley game masks. Each point costs one model row per reference row.
+type DeletionParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Points besides the first: 0 (or at least the feature count) for one point
+	// per feature, else `steps` + 1 evenly spread counts. Range [0, 10000].
+	Steps         int32 `protobuf:"varint,1,opt,name=steps,proto3" json:"steps,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeletionParams) Reset() {
+	*x = DeletionParams{}
+	mi := &file_prism_v1_explain_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeletionParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeletionParams) ProtoMessage() {}
+
+func (x *DeletionParams) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_explain_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeletionParams.ProtoReflect.Descriptor instead.
+func (*DeletionParams) Descriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *DeletionParams) GetSteps() int32 {
+	if x != nil {
+		return x.Steps
+	}
+	return 0
+}
+
+// Perturbations I ~ N(0, noise_std^2) per element, the model run on x - I:
+// mean (I.phi - (f(x) - f(x - I)))^2, and its scale-free normalisation.
+type InfidelityParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 0 = default 10. Range [0, 1000].
+	NPerturbations int32 `protobuf:"varint,1,opt,name=n_perturbations,json=nPerturbations,proto3" json:"n_perturbations,omitempty"`
+	// 0 = default 0.1. Finite, >= 0.
+	NoiseStd float64 `protobuf:"fixed64,2,opt,name=noise_std,json=noiseStd,proto3" json:"noise_std,omitempty"`
+	// Instance i draws with seed + i.
+	Seed          uint64 `protobuf:"varint,3,opt,name=seed,proto3" json:"seed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InfidelityParams) Reset() {
+	*x = InfidelityParams{}
+	mi := &file_prism_v1_explain_service_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InfidelityParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InfidelityParams) ProtoMessage() {}
+
+func (x *InfidelityParams) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_explain_service_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InfidelityParams.ProtoReflect.Descriptor instead.
+func (*InfidelityParams) Descriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *InfidelityParams) GetNPerturbations() int32 {
+	if x != nil {
+		return x.NPerturbations
+	}
+	return 0
+}
+
+func (x *InfidelityParams) GetNoiseStd() float64 {
+	if x != nil {
+		return x.NoiseStd
+	}
+	return 0
+}
+
+func (x *InfidelityParams) GetSeed() uint64 {
+	if x != nil {
+		return x.Seed
+	}
+	return 0
+}
+
+// Inputs x + d with d uniform in [-radius, radius) per element, each
+// explained again.
+type SensitivityParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 0 = default 0.02 (Captum's). Finite, >= 0.
+	Radius float64 `protobuf:"fixed64,1,opt,name=radius,proto3" json:"radius,omitempty"`
+	// 0 = default 10 (Captum's). Range [0, 100].
+	NPerturbations int32 `protobuf:"varint,2,opt,name=n_perturbations,json=nPerturbations,proto3" json:"n_perturbations,omitempty"`
+	// The top set of the rank stability. 0 = default 5. Range [0, 10000].
+	TopK int32 `protobuf:"varint,3,opt,name=top_k,json=topK,proto3" json:"top_k,omitempty"`
+	// Instance i draws with seed + i.
+	Seed          uint64 `protobuf:"varint,4,opt,name=seed,proto3" json:"seed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SensitivityParams) Reset() {
+	*x = SensitivityParams{}
+	mi := &file_prism_v1_explain_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SensitivityParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SensitivityParams) ProtoMessage() {}
+
+func (x *SensitivityParams) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_explain_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SensitivityParams.ProtoReflect.Descriptor instead.
+func (*SensitivityParams) Descriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SensitivityParams) GetRadius() float64 {
+	if x != nil {
+		return x.Radius
+	}
+	return 0
+}
+
+func (x *SensitivityParams) GetNPerturbations() int32 {
+	if x != nil {
+		return x.NPerturbations
+	}
+	return 0
+}
+
+func (x *SensitivityParams) GetTopK() int32 {
+	if x != nil {
+		return x.TopK
+	}
+	return 0
+}
+
+func (x *SensitivityParams) GetSeed() uint64 {
+	if x != nil {
+		return x.Seed
+	}
+	return 0
+}
+
+type ComplexityParams struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The share of sum|phi| the effective feature count reaches. 0 = default
+	// 0.9. Range [0, 1].
+	Fraction      float64 `protobuf:"fixed64,1,opt,name=fraction,proto3" json:"fraction,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ComplexityParams) Reset() {
+	*x = ComplexityParams{}
+	mi := &file_prism_v1_explain_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComplexityParams) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComplexityParams) ProtoMessage() {}
+
+func (x *ComplexityParams) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_explain_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComplexityParams.ProtoReflect.Descriptor instead.
+func (*ComplexityParams) Descriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *ComplexityParams) GetFraction() float64 {
+	if x != nil {
+		return x.Fraction
+	}
+	return 0
+}
+
 // Groups of input elements explained as one feature each. Elements that belong
 // to no group always keep the instance's value.
 type FeatureGroups struct {
@@ -1022,7 +1349,7 @@ type FeatureGroups struct {
 
 func (x *FeatureGroups) Reset() {
 	*x = FeatureGroups{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[1]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1034,7 +1361,7 @@ func (x *FeatureGroups) String() string {
 func (*FeatureGroups) ProtoMessage() {}
 
 func (x *FeatureGroups) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[1]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1047,7 +1374,7 @@ func (x *FeatureGroups) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FeatureGroups.ProtoReflect.Descriptor instead.
 func (*FeatureGroups) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{1}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *FeatureGroups) GetGrouping() isFeatureGroups_Grouping {
@@ -1131,7 +1458,7 @@ type ExplicitGroups struct {
 
 func (x *ExplicitGroups) Reset() {
 	*x = ExplicitGroups{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[2]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1143,7 +1470,7 @@ func (x *ExplicitGroups) String() string {
 func (*ExplicitGroups) ProtoMessage() {}
 
 func (x *ExplicitGroups) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[2]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1156,7 +1483,7 @@ func (x *ExplicitGroups) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplicitGroups.ProtoReflect.Descriptor instead.
 func (*ExplicitGroups) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{2}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ExplicitGroups) GetGroups() []*FeatureGroup {
@@ -1179,7 +1506,7 @@ type FeatureGroup struct {
 
 func (x *FeatureGroup) Reset() {
 	*x = FeatureGroup{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[3]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1191,7 +1518,7 @@ func (x *FeatureGroup) String() string {
 func (*FeatureGroup) ProtoMessage() {}
 
 func (x *FeatureGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[3]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1204,7 +1531,7 @@ func (x *FeatureGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FeatureGroup.ProtoReflect.Descriptor instead.
 func (*FeatureGroup) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{3}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *FeatureGroup) GetName() string {
@@ -1242,7 +1569,7 @@ type GridPatches struct {
 
 func (x *GridPatches) Reset() {
 	*x = GridPatches{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[4]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1254,7 +1581,7 @@ func (x *GridPatches) String() string {
 func (*GridPatches) ProtoMessage() {}
 
 func (x *GridPatches) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[4]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1267,7 +1594,7 @@ func (x *GridPatches) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GridPatches.ProtoReflect.Descriptor instead.
 func (*GridPatches) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{4}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GridPatches) GetImageHeight() int32 {
@@ -1318,7 +1645,7 @@ type SegmentMap struct {
 
 func (x *SegmentMap) Reset() {
 	*x = SegmentMap{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[5]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1330,7 +1657,7 @@ func (x *SegmentMap) String() string {
 func (*SegmentMap) ProtoMessage() {}
 
 func (x *SegmentMap) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[5]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1343,7 +1670,7 @@ func (x *SegmentMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SegmentMap.ProtoReflect.Descriptor instead.
 func (*SegmentMap) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{5}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *SegmentMap) GetSegmentIds() []int32 {
@@ -1365,7 +1692,7 @@ type TokenPositions struct {
 
 func (x *TokenPositions) Reset() {
 	*x = TokenPositions{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[6]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1377,7 +1704,7 @@ func (x *TokenPositions) String() string {
 func (*TokenPositions) ProtoMessage() {}
 
 func (x *TokenPositions) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[6]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1390,7 +1717,7 @@ func (x *TokenPositions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenPositions.ProtoReflect.Descriptor instead.
 func (*TokenPositions) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{6}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{11}
 }
 
 // What a masked feature is replaced with.
@@ -1408,7 +1735,7 @@ type Baseline struct {
 
 func (x *Baseline) Reset() {
 	*x = Baseline{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[7]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1420,7 +1747,7 @@ func (x *Baseline) String() string {
 func (*Baseline) ProtoMessage() {}
 
 func (x *Baseline) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[7]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1433,7 +1760,7 @@ func (x *Baseline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Baseline.ProtoReflect.Descriptor instead.
 func (*Baseline) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{7}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Baseline) GetValue() isBaseline_Value {
@@ -1514,7 +1841,7 @@ type DeepLiftParams struct {
 
 func (x *DeepLiftParams) Reset() {
 	*x = DeepLiftParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[8]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1526,7 +1853,7 @@ func (x *DeepLiftParams) String() string {
 func (*DeepLiftParams) ProtoMessage() {}
 
 func (x *DeepLiftParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[8]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1539,7 +1866,7 @@ func (x *DeepLiftParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeepLiftParams.ProtoReflect.Descriptor instead.
 func (*DeepLiftParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{8}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DeepLiftParams) GetTarget() GradientTarget {
@@ -1565,7 +1892,7 @@ type DeepLiftShapParams struct {
 
 func (x *DeepLiftShapParams) Reset() {
 	*x = DeepLiftShapParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[9]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1577,7 +1904,7 @@ func (x *DeepLiftShapParams) String() string {
 func (*DeepLiftShapParams) ProtoMessage() {}
 
 func (x *DeepLiftShapParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[9]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1590,7 +1917,7 @@ func (x *DeepLiftShapParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeepLiftShapParams.ProtoReflect.Descriptor instead.
 func (*DeepLiftShapParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{9}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DeepLiftShapParams) GetTarget() GradientTarget {
@@ -1618,7 +1945,7 @@ type IntegratedGradientsParams struct {
 
 func (x *IntegratedGradientsParams) Reset() {
 	*x = IntegratedGradientsParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[10]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1630,7 +1957,7 @@ func (x *IntegratedGradientsParams) String() string {
 func (*IntegratedGradientsParams) ProtoMessage() {}
 
 func (x *IntegratedGradientsParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[10]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1643,7 +1970,7 @@ func (x *IntegratedGradientsParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntegratedGradientsParams.ProtoReflect.Descriptor instead.
 func (*IntegratedGradientsParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{10}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *IntegratedGradientsParams) GetNSteps() int32 {
@@ -1679,7 +2006,7 @@ type GradientXInputParams struct {
 
 func (x *GradientXInputParams) Reset() {
 	*x = GradientXInputParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[11]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1691,7 +2018,7 @@ func (x *GradientXInputParams) String() string {
 func (*GradientXInputParams) ProtoMessage() {}
 
 func (x *GradientXInputParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[11]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1704,7 +2031,7 @@ func (x *GradientXInputParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GradientXInputParams.ProtoReflect.Descriptor instead.
 func (*GradientXInputParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{11}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GradientXInputParams) GetTarget() GradientTarget {
@@ -1726,7 +2053,7 @@ type SaliencyParams struct {
 
 func (x *SaliencyParams) Reset() {
 	*x = SaliencyParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[12]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1738,7 +2065,7 @@ func (x *SaliencyParams) String() string {
 func (*SaliencyParams) ProtoMessage() {}
 
 func (x *SaliencyParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[12]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1751,7 +2078,7 @@ func (x *SaliencyParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaliencyParams.ProtoReflect.Descriptor instead.
 func (*SaliencyParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{12}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *SaliencyParams) GetTarget() GradientTarget {
@@ -1792,7 +2119,7 @@ type TreeShapParams struct {
 
 func (x *TreeShapParams) Reset() {
 	*x = TreeShapParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[13]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1804,7 +2131,7 @@ func (x *TreeShapParams) String() string {
 func (*TreeShapParams) ProtoMessage() {}
 
 func (x *TreeShapParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[13]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1817,7 +2144,7 @@ func (x *TreeShapParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TreeShapParams.ProtoReflect.Descriptor instead.
 func (*TreeShapParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{13}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *TreeShapParams) GetFeaturePerturbation() TreeShapParams_FeaturePerturbation {
@@ -1858,7 +2185,7 @@ type AutoParams struct {
 
 func (x *AutoParams) Reset() {
 	*x = AutoParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[14]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1870,7 +2197,7 @@ func (x *AutoParams) String() string {
 func (*AutoParams) ProtoMessage() {}
 
 func (x *AutoParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[14]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1883,7 +2210,7 @@ func (x *AutoParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AutoParams.ProtoReflect.Descriptor instead.
 func (*AutoParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{14}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{19}
 }
 
 // KernelSHAP (Lundberg & Lee 2017) with shap's KernelExplainer semantics:
@@ -1923,7 +2250,7 @@ type KernelShapParams struct {
 
 func (x *KernelShapParams) Reset() {
 	*x = KernelShapParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[15]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1935,7 +2262,7 @@ func (x *KernelShapParams) String() string {
 func (*KernelShapParams) ProtoMessage() {}
 
 func (x *KernelShapParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[15]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1948,7 +2275,7 @@ func (x *KernelShapParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KernelShapParams.ProtoReflect.Descriptor instead.
 func (*KernelShapParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{15}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *KernelShapParams) GetNsamples() int64 {
@@ -2008,7 +2335,7 @@ type L1Reg struct {
 
 func (x *L1Reg) Reset() {
 	*x = L1Reg{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[16]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2020,7 +2347,7 @@ func (x *L1Reg) String() string {
 func (*L1Reg) ProtoMessage() {}
 
 func (x *L1Reg) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[16]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2033,7 +2360,7 @@ func (x *L1Reg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use L1Reg.ProtoReflect.Descriptor instead.
 func (*L1Reg) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{16}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *L1Reg) GetRule() isL1Reg_Rule {
@@ -2110,7 +2437,7 @@ type ExactShapleyParams struct {
 
 func (x *ExactShapleyParams) Reset() {
 	*x = ExactShapleyParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[17]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2122,7 +2449,7 @@ func (x *ExactShapleyParams) String() string {
 func (*ExactShapleyParams) ProtoMessage() {}
 
 func (x *ExactShapleyParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[17]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2135,7 +2462,7 @@ func (x *ExactShapleyParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExactShapleyParams.ProtoReflect.Descriptor instead.
 func (*ExactShapleyParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{17}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ExactShapleyParams) GetMaxEvaluations() int64 {
@@ -2163,7 +2490,7 @@ type PermutationShapParams struct {
 
 func (x *PermutationShapParams) Reset() {
 	*x = PermutationShapParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[18]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2175,7 +2502,7 @@ func (x *PermutationShapParams) String() string {
 func (*PermutationShapParams) ProtoMessage() {}
 
 func (x *PermutationShapParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[18]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2188,7 +2515,7 @@ func (x *PermutationShapParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PermutationShapParams.ProtoReflect.Descriptor instead.
 func (*PermutationShapParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{18}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PermutationShapParams) GetMaxEvals() int64 {
@@ -2236,7 +2563,7 @@ type LimeParams struct {
 
 func (x *LimeParams) Reset() {
 	*x = LimeParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[19]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2248,7 +2575,7 @@ func (x *LimeParams) String() string {
 func (*LimeParams) ProtoMessage() {}
 
 func (x *LimeParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[19]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2261,7 +2588,7 @@ func (x *LimeParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LimeParams.ProtoReflect.Descriptor instead.
 func (*LimeParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{19}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *LimeParams) GetNumSamples() int32 {
@@ -2337,7 +2664,7 @@ type Neighbourhood struct {
 
 func (x *Neighbourhood) Reset() {
 	*x = Neighbourhood{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[20]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2349,7 +2676,7 @@ func (x *Neighbourhood) String() string {
 func (*Neighbourhood) ProtoMessage() {}
 
 func (x *Neighbourhood) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[20]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2362,7 +2689,7 @@ func (x *Neighbourhood) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Neighbourhood.ProtoReflect.Descriptor instead.
 func (*Neighbourhood) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{20}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Neighbourhood) GetData() *Tensor {
@@ -2404,7 +2731,7 @@ type ExplainResponse struct {
 
 func (x *ExplainResponse) Reset() {
 	*x = ExplainResponse{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2416,7 +2743,7 @@ func (x *ExplainResponse) String() string {
 func (*ExplainResponse) ProtoMessage() {}
 
 func (x *ExplainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2429,7 +2756,7 @@ func (x *ExplainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainResponse.ProtoReflect.Descriptor instead.
 func (*ExplainResponse) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{21}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *ExplainResponse) GetModel() string {
@@ -2503,7 +2830,7 @@ type ResponseWarning struct {
 
 func (x *ResponseWarning) Reset() {
 	*x = ResponseWarning{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2515,7 +2842,7 @@ func (x *ResponseWarning) String() string {
 func (*ResponseWarning) ProtoMessage() {}
 
 func (x *ResponseWarning) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2528,7 +2855,7 @@ func (x *ResponseWarning) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseWarning.ProtoReflect.Descriptor instead.
 func (*ResponseWarning) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{22}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *ResponseWarning) GetCode() string {
@@ -2571,7 +2898,7 @@ type Summary struct {
 
 func (x *Summary) Reset() {
 	*x = Summary{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2583,7 +2910,7 @@ func (x *Summary) String() string {
 func (*Summary) ProtoMessage() {}
 
 func (x *Summary) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2596,7 +2923,7 @@ func (x *Summary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Summary.ProtoReflect.Descriptor instead.
 func (*Summary) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{23}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Summary) GetOutputs() []string {
@@ -2679,14 +3006,16 @@ type Explanation struct {
 	Diagnostics    *Diagnostics `protobuf:"bytes,7,opt,name=diagnostics,proto3" json:"diagnostics,omitempty"`
 	// tree_shap's interaction values when asked for: features x features,
 	// row-major ([i * features + j]); each row sums to attributions[i].
-	Interactions  []float64 `protobuf:"fixed64,8,rep,packed,name=interactions,proto3" json:"interactions,omitempty"`
+	Interactions []float64 `protobuf:"fixed64,8,rep,packed,name=interactions,proto3" json:"interactions,omitempty"`
+	// The metrics the request's `evaluate` asked for; unset without it.
+	Evaluation    *Evaluation `protobuf:"bytes,9,opt,name=evaluation,proto3" json:"evaluation,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Explanation) Reset() {
 	*x = Explanation{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2698,7 +3027,7 @@ func (x *Explanation) String() string {
 func (*Explanation) ProtoMessage() {}
 
 func (x *Explanation) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2711,7 +3040,7 @@ func (x *Explanation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Explanation.ProtoReflect.Descriptor instead.
 func (*Explanation) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{24}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *Explanation) GetInstance() int32 {
@@ -2770,6 +3099,363 @@ func (x *Explanation) GetInteractions() []float64 {
 	return nil
 }
 
+func (x *Explanation) GetEvaluation() *Evaluation {
+	if x != nil {
+		return x.Evaluation
+	}
+	return nil
+}
+
+// How far one explanation can be trusted; a metric not asked for is unset.
+type Evaluation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Output falling as features are removed: low area = faithful.
+	Deletion *Curve `protobuf:"bytes,1,opt,name=deletion,proto3" json:"deletion,omitempty"`
+	// Output rising as features are put back: high area = faithful.
+	Insertion     *Curve            `protobuf:"bytes,2,opt,name=insertion,proto3" json:"insertion,omitempty"`
+	Infidelity    *InfidelityValue  `protobuf:"bytes,3,opt,name=infidelity,proto3" json:"infidelity,omitempty"`
+	Sensitivity   *SensitivityValue `protobuf:"bytes,4,opt,name=sensitivity,proto3" json:"sensitivity,omitempty"`
+	Complexity    *ComplexityValue  `protobuf:"bytes,5,opt,name=complexity,proto3" json:"complexity,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Evaluation) Reset() {
+	*x = Evaluation{}
+	mi := &file_prism_v1_explain_service_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Evaluation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Evaluation) ProtoMessage() {}
+
+func (x *Evaluation) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_explain_service_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Evaluation.ProtoReflect.Descriptor instead.
+func (*Evaluation) Descriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *Evaluation) GetDeletion() *Curve {
+	if x != nil {
+		return x.Deletion
+	}
+	return nil
+}
+
+func (x *Evaluation) GetInsertion() *Curve {
+	if x != nil {
+		return x.Insertion
+	}
+	return nil
+}
+
+func (x *Evaluation) GetInfidelity() *InfidelityValue {
+	if x != nil {
+		return x.Infidelity
+	}
+	return nil
+}
+
+func (x *Evaluation) GetSensitivity() *SensitivityValue {
+	if x != nil {
+		return x.Sensitivity
+	}
+	return nil
+}
+
+func (x *Evaluation) GetComplexity() *ComplexityValue {
+	if x != nil {
+		return x.Complexity
+	}
+	return nil
+}
+
+// A deletion or insertion curve in link space.
+type Curve struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Feature indices in the order they are moved.
+	Order []int32 `protobuf:"varint,1,rep,packed,name=order,proto3" json:"order,omitempty"`
+	// Features moved at each point, from 0 to the feature count.
+	Moved []int32 `protobuf:"varint,2,rep,packed,name=moved,proto3" json:"moved,omitempty"`
+	// link(mean model output) at each point.
+	Values []float64 `protobuf:"fixed64,3,rep,packed,name=values,proto3" json:"values,omitempty"`
+	// Trapezoid area over the fraction of features moved, in output units.
+	Area          float64 `protobuf:"fixed64,4,opt,name=area,proto3" json:"area,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Curve) Reset() {
+	*x = Curve{}
+	mi := &file_prism_v1_explain_service_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Curve) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Curve) ProtoMessage() {}
+
+func (x *Curve) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_explain_service_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Curve.ProtoReflect.Descriptor instead.
+func (*Curve) Descriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *Curve) GetOrder() []int32 {
+	if x != nil {
+		return x.Order
+	}
+	return nil
+}
+
+func (x *Curve) GetMoved() []int32 {
+	if x != nil {
+		return x.Moved
+	}
+	return nil
+}
+
+func (x *Curve) GetValues() []float64 {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
+func (x *Curve) GetArea() float64 {
+	if x != nil {
+		return x.Area
+	}
+	return 0
+}
+
+// Captum's infidelity: lower is more faithful.
+type InfidelityValue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// normalize=False.
+	Value float64 `protobuf:"fixed64,1,opt,name=value,proto3" json:"value,omitempty"`
+	// normalize=True: the attributions scaled by `beta` first.
+	Normalized    float64 `protobuf:"fixed64,2,opt,name=normalized,proto3" json:"normalized,omitempty"`
+	Beta          float64 `protobuf:"fixed64,3,opt,name=beta,proto3" json:"beta,omitempty"`
+	Samples       int32   `protobuf:"varint,4,opt,name=samples,proto3" json:"samples,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InfidelityValue) Reset() {
+	*x = InfidelityValue{}
+	mi := &file_prism_v1_explain_service_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InfidelityValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InfidelityValue) ProtoMessage() {}
+
+func (x *InfidelityValue) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_explain_service_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InfidelityValue.ProtoReflect.Descriptor instead.
+func (*InfidelityValue) Descriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *InfidelityValue) GetValue() float64 {
+	if x != nil {
+		return x.Value
+	}
+	return 0
+}
+
+func (x *InfidelityValue) GetNormalized() float64 {
+	if x != nil {
+		return x.Normalized
+	}
+	return 0
+}
+
+func (x *InfidelityValue) GetBeta() float64 {
+	if x != nil {
+		return x.Beta
+	}
+	return 0
+}
+
+func (x *InfidelityValue) GetSamples() int32 {
+	if x != nil {
+		return x.Samples
+	}
+	return 0
+}
+
+// Robustness under small input changes.
+type SensitivityValue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Captum's sensitivity_max: max ||phi(x') - phi(x)|| / ||phi(x)||.
+	Max float64 `protobuf:"fixed64,1,opt,name=max,proto3" json:"max,omitempty"`
+	// Mean share of the top-k features by |phi| that stay in the top k.
+	RankStability float64 `protobuf:"fixed64,2,opt,name=rank_stability,json=rankStability,proto3" json:"rank_stability,omitempty"`
+	// The k compared (cut to the feature count).
+	TopK          int32 `protobuf:"varint,3,opt,name=top_k,json=topK,proto3" json:"top_k,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SensitivityValue) Reset() {
+	*x = SensitivityValue{}
+	mi := &file_prism_v1_explain_service_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SensitivityValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SensitivityValue) ProtoMessage() {}
+
+func (x *SensitivityValue) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_explain_service_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SensitivityValue.ProtoReflect.Descriptor instead.
+func (*SensitivityValue) Descriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *SensitivityValue) GetMax() float64 {
+	if x != nil {
+		return x.Max
+	}
+	return 0
+}
+
+func (x *SensitivityValue) GetRankStability() float64 {
+	if x != nil {
+		return x.RankStability
+	}
+	return 0
+}
+
+func (x *SensitivityValue) GetTopK() int32 {
+	if x != nil {
+		return x.TopK
+	}
+	return 0
+}
+
+// How many features a reader has to take in.
+type ComplexityValue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Entropy (nats) of |phi| / sum|phi|.
+	Entropy float64 `protobuf:"fixed64,1,opt,name=entropy,proto3" json:"entropy,omitempty"`
+	// Fewest features whose |phi| reach `fraction` of sum|phi|.
+	EffectiveFeatures int32   `protobuf:"varint,2,opt,name=effective_features,json=effectiveFeatures,proto3" json:"effective_features,omitempty"`
+	Fraction          float64 `protobuf:"fixed64,3,opt,name=fraction,proto3" json:"fraction,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *ComplexityValue) Reset() {
+	*x = ComplexityValue{}
+	mi := &file_prism_v1_explain_service_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ComplexityValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ComplexityValue) ProtoMessage() {}
+
+func (x *ComplexityValue) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_explain_service_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ComplexityValue.ProtoReflect.Descriptor instead.
+func (*ComplexityValue) Descriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *ComplexityValue) GetEntropy() float64 {
+	if x != nil {
+		return x.Entropy
+	}
+	return 0
+}
+
+func (x *ComplexityValue) GetEffectiveFeatures() int32 {
+	if x != nil {
+		return x.EffectiveFeatures
+	}
+	return 0
+}
+
+func (x *ComplexityValue) GetFraction() float64 {
+	if x != nil {
+		return x.Fraction
+	}
+	return 0
+}
+
 type Diagnostics struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Model rows evaluated for this instance (shared by its outputs).
@@ -2799,7 +3485,7 @@ type Diagnostics struct {
 
 func (x *Diagnostics) Reset() {
 	*x = Diagnostics{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2811,7 +3497,7 @@ func (x *Diagnostics) String() string {
 func (*Diagnostics) ProtoMessage() {}
 
 func (x *Diagnostics) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2824,7 +3510,7 @@ func (x *Diagnostics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostics.ProtoReflect.Descriptor instead.
 func (*Diagnostics) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{25}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *Diagnostics) GetModelEvaluations() int64 {
@@ -2903,7 +3589,7 @@ type SurrogateFit struct {
 
 func (x *SurrogateFit) Reset() {
 	*x = SurrogateFit{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2915,7 +3601,7 @@ func (x *SurrogateFit) String() string {
 func (*SurrogateFit) ProtoMessage() {}
 
 func (x *SurrogateFit) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2928,7 +3614,7 @@ func (x *SurrogateFit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurrogateFit.ProtoReflect.Descriptor instead.
 func (*SurrogateFit) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{26}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SurrogateFit) GetIntercept() float64 {
@@ -2965,7 +3651,7 @@ type ExplainEvent struct {
 
 func (x *ExplainEvent) Reset() {
 	*x = ExplainEvent{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2977,7 +3663,7 @@ func (x *ExplainEvent) String() string {
 func (*ExplainEvent) ProtoMessage() {}
 
 func (x *ExplainEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2990,7 +3676,7 @@ func (x *ExplainEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainEvent.ProtoReflect.Descriptor instead.
 func (*ExplainEvent) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{27}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *ExplainEvent) GetEvent() isExplainEvent_Event {
@@ -3050,7 +3736,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[28]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3062,7 +3748,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[28]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3075,7 +3761,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{28}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *Progress) GetEvaluationsDone() int64 {
@@ -3119,7 +3805,7 @@ type Estimate struct {
 
 func (x *Estimate) Reset() {
 	*x = Estimate{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[29]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3131,7 +3817,7 @@ func (x *Estimate) String() string {
 func (*Estimate) ProtoMessage() {}
 
 func (x *Estimate) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[29]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3144,7 +3830,7 @@ func (x *Estimate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Estimate.ProtoReflect.Descriptor instead.
 func (*Estimate) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{29}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Estimate) GetInstance() int32 {
@@ -3179,7 +3865,8 @@ var File_prism_v1_explain_service_proto protoreflect.FileDescriptor
 
 const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\n" +
-	"\x1eprism/v1/explain_service.proto\x12\bprism.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x15prism/v1/tensor.proto\"\xd8\t\n" +
+	"\x1eprism/v1/explain_service.proto\x12\bprism.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x15prism/v1/tensor.proto\"\x90\n" +
+	"\n" +
 	"\x0eExplainRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12(\n" +
 	"\x06inputs\x18\x02 \x03(\v2\x10.prism.v1.TensorR\x06inputs\x12=\n" +
@@ -3208,8 +3895,31 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\x04seed\x18\x06 \x01(\x04R\x04seed\x12\"\n" +
 	"\x04link\x18\a \x01(\x0e2\x0e.prism.v1.LinkR\x04link\x12:\n" +
 	"\vtime_budget\x18\x16 \x01(\v2\x19.google.protobuf.DurationR\n" +
-	"timeBudgetB\b\n" +
-	"\x06method\"\xe8\x01\n" +
+	"timeBudget\x126\n" +
+	"\bevaluate\x18\x18 \x01(\v2\x1a.prism.v1.EvaluationParamsR\bevaluateB\b\n" +
+	"\x06method\"\xff\x01\n" +
+	"\x10EvaluationParams\x124\n" +
+	"\bdeletion\x18\x01 \x01(\v2\x18.prism.v1.DeletionParamsR\bdeletion\x12:\n" +
+	"\n" +
+	"infidelity\x18\x02 \x01(\v2\x1a.prism.v1.InfidelityParamsR\n" +
+	"infidelity\x12=\n" +
+	"\vsensitivity\x18\x03 \x01(\v2\x1b.prism.v1.SensitivityParamsR\vsensitivity\x12:\n" +
+	"\n" +
+	"complexity\x18\x04 \x01(\v2\x1a.prism.v1.ComplexityParamsR\n" +
+	"complexity\"&\n" +
+	"\x0eDeletionParams\x12\x14\n" +
+	"\x05steps\x18\x01 \x01(\x05R\x05steps\"l\n" +
+	"\x10InfidelityParams\x12'\n" +
+	"\x0fn_perturbations\x18\x01 \x01(\x05R\x0enPerturbations\x12\x1b\n" +
+	"\tnoise_std\x18\x02 \x01(\x01R\bnoiseStd\x12\x12\n" +
+	"\x04seed\x18\x03 \x01(\x04R\x04seed\"}\n" +
+	"\x11SensitivityParams\x12\x16\n" +
+	"\x06radius\x18\x01 \x01(\x01R\x06radius\x12'\n" +
+	"\x0fn_perturbations\x18\x02 \x01(\x05R\x0enPerturbations\x12\x13\n" +
+	"\x05top_k\x18\x03 \x01(\x05R\x04topK\x12\x12\n" +
+	"\x04seed\x18\x04 \x01(\x04R\x04seed\".\n" +
+	"\x10ComplexityParams\x12\x1a\n" +
+	"\bfraction\x18\x01 \x01(\x01R\bfraction\"\xe8\x01\n" +
 	"\rFeatureGroups\x126\n" +
 	"\bexplicit\x18\x01 \x01(\v2\x18.prism.v1.ExplicitGroupsH\x00R\bexplicit\x12+\n" +
 	"\x04grid\x18\x02 \x01(\v2\x15.prism.v1.GridPatchesH\x00R\x04grid\x122\n" +
@@ -3342,7 +4052,7 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"baseValues\x125\n" +
 	"\rmodel_outputs\x18\x06 \x01(\v2\x10.prism.v1.TensorR\fmodelOutputs\x12\x1c\n" +
 	"\tinstances\x18\a \x01(\x05R\tinstances\x124\n" +
-	"\finteractions\x18\b \x01(\v2\x10.prism.v1.TensorR\finteractions\"\xad\x02\n" +
+	"\finteractions\x18\b \x01(\v2\x10.prism.v1.TensorR\finteractions\"\xe3\x02\n" +
 	"\vExplanation\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x05R\binstance\x12\x16\n" +
 	"\x06output\x18\x02 \x01(\tR\x06output\x12\x1d\n" +
@@ -3352,7 +4062,41 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\fattributions\x18\x05 \x03(\x01R\fattributions\x12'\n" +
 	"\x0fstandard_errors\x18\x06 \x03(\x01R\x0estandardErrors\x127\n" +
 	"\vdiagnostics\x18\a \x01(\v2\x15.prism.v1.DiagnosticsR\vdiagnostics\x12\"\n" +
-	"\finteractions\x18\b \x03(\x01R\finteractions\"\x87\x03\n" +
+	"\finteractions\x18\b \x03(\x01R\finteractions\x124\n" +
+	"\n" +
+	"evaluation\x18\t \x01(\v2\x14.prism.v1.EvaluationR\n" +
+	"evaluation\"\x9c\x02\n" +
+	"\n" +
+	"Evaluation\x12+\n" +
+	"\bdeletion\x18\x01 \x01(\v2\x0f.prism.v1.CurveR\bdeletion\x12-\n" +
+	"\tinsertion\x18\x02 \x01(\v2\x0f.prism.v1.CurveR\tinsertion\x129\n" +
+	"\n" +
+	"infidelity\x18\x03 \x01(\v2\x19.prism.v1.InfidelityValueR\n" +
+	"infidelity\x12<\n" +
+	"\vsensitivity\x18\x04 \x01(\v2\x1a.prism.v1.SensitivityValueR\vsensitivity\x129\n" +
+	"\n" +
+	"complexity\x18\x05 \x01(\v2\x19.prism.v1.ComplexityValueR\n" +
+	"complexity\"_\n" +
+	"\x05Curve\x12\x14\n" +
+	"\x05order\x18\x01 \x03(\x05R\x05order\x12\x14\n" +
+	"\x05moved\x18\x02 \x03(\x05R\x05moved\x12\x16\n" +
+	"\x06values\x18\x03 \x03(\x01R\x06values\x12\x12\n" +
+	"\x04area\x18\x04 \x01(\x01R\x04area\"u\n" +
+	"\x0fInfidelityValue\x12\x14\n" +
+	"\x05value\x18\x01 \x01(\x01R\x05value\x12\x1e\n" +
+	"\n" +
+	"normalized\x18\x02 \x01(\x01R\n" +
+	"normalized\x12\x12\n" +
+	"\x04beta\x18\x03 \x01(\x01R\x04beta\x12\x18\n" +
+	"\asamples\x18\x04 \x01(\x05R\asamples\"`\n" +
+	"\x10SensitivityValue\x12\x10\n" +
+	"\x03max\x18\x01 \x01(\x01R\x03max\x12%\n" +
+	"\x0erank_stability\x18\x02 \x01(\x01R\rrankStability\x12\x13\n" +
+	"\x05top_k\x18\x03 \x01(\x05R\x04topK\"v\n" +
+	"\x0fComplexityValue\x12\x18\n" +
+	"\aentropy\x18\x01 \x01(\x01R\aentropy\x12-\n" +
+	"\x12effective_features\x18\x02 \x01(\x05R\x11effectiveFeatures\x12\x1a\n" +
+	"\bfraction\x18\x03 \x01(\x01R\bfraction\"\x87\x03\n" +
 	"\vDiagnostics\x12+\n" +
 	"\x11model_evaluations\x18\x01 \x01(\x03R\x10modelEvaluations\x12%\n" +
 	"\x0eefficiency_gap\x18\x02 \x01(\x01R\refficiencyGap\x12'\n" +
@@ -3419,7 +4163,7 @@ func file_prism_v1_explain_service_proto_rawDescGZIP() []byte {
 }
 
 var file_prism_v1_explain_service_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
-var file_prism_v1_explain_service_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
+var file_prism_v1_explain_service_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
 var file_prism_v1_explain_service_proto_goTypes = []any{
 	(Link)(0),                               // 0: prism.v1.Link
 	(ResponseFormat)(0),                     // 1: prism.v1.ResponseFormat
@@ -3433,104 +4177,125 @@ var file_prism_v1_explain_service_proto_goTypes = []any{
 	(LimeParams_Discretizer)(0),             // 9: prism.v1.LimeParams.Discretizer
 	(LimeParams_MaskSampling)(0),            // 10: prism.v1.LimeParams.MaskSampling
 	(*ExplainRequest)(nil),                  // 11: prism.v1.ExplainRequest
-	(*FeatureGroups)(nil),                   // 12: prism.v1.FeatureGroups
-	(*ExplicitGroups)(nil),                  // 13: prism.v1.ExplicitGroups
-	(*FeatureGroup)(nil),                    // 14: prism.v1.FeatureGroup
-	(*GridPatches)(nil),                     // 15: prism.v1.GridPatches
-	(*SegmentMap)(nil),                      // 16: prism.v1.SegmentMap
-	(*TokenPositions)(nil),                  // 17: prism.v1.TokenPositions
-	(*Baseline)(nil),                        // 18: prism.v1.Baseline
-	(*DeepLiftParams)(nil),                  // 19: prism.v1.DeepLiftParams
-	(*DeepLiftShapParams)(nil),              // 20: prism.v1.DeepLiftShapParams
-	(*IntegratedGradientsParams)(nil),       // 21: prism.v1.IntegratedGradientsParams
-	(*GradientXInputParams)(nil),            // 22: prism.v1.GradientXInputParams
-	(*SaliencyParams)(nil),                  // 23: prism.v1.SaliencyParams
-	(*TreeShapParams)(nil),                  // 24: prism.v1.TreeShapParams
-	(*AutoParams)(nil),                      // 25: prism.v1.AutoParams
-	(*KernelShapParams)(nil),                // 26: prism.v1.KernelShapParams
-	(*L1Reg)(nil),                           // 27: prism.v1.L1Reg
-	(*ExactShapleyParams)(nil),              // 28: prism.v1.ExactShapleyParams
-	(*PermutationShapParams)(nil),           // 29: prism.v1.PermutationShapParams
-	(*LimeParams)(nil),                      // 30: prism.v1.LimeParams
-	(*Neighbourhood)(nil),                   // 31: prism.v1.Neighbourhood
-	(*ExplainResponse)(nil),                 // 32: prism.v1.ExplainResponse
-	(*ResponseWarning)(nil),                 // 33: prism.v1.ResponseWarning
-	(*Summary)(nil),                         // 34: prism.v1.Summary
-	(*Explanation)(nil),                     // 35: prism.v1.Explanation
-	(*Diagnostics)(nil),                     // 36: prism.v1.Diagnostics
-	(*SurrogateFit)(nil),                    // 37: prism.v1.SurrogateFit
-	(*ExplainEvent)(nil),                    // 38: prism.v1.ExplainEvent
-	(*Progress)(nil),                        // 39: prism.v1.Progress
-	(*Estimate)(nil),                        // 40: prism.v1.Estimate
-	(*Tensor)(nil),                          // 41: prism.v1.Tensor
-	(*durationpb.Duration)(nil),             // 42: google.protobuf.Duration
+	(*EvaluationParams)(nil),                // 12: prism.v1.EvaluationParams
+	(*DeletionParams)(nil),                  // 13: prism.v1.DeletionParams
+	(*InfidelityParams)(nil),                // 14: prism.v1.InfidelityParams
+	(*SensitivityParams)(nil),               // 15: prism.v1.SensitivityParams
+	(*ComplexityParams)(nil),                // 16: prism.v1.ComplexityParams
+	(*FeatureGroups)(nil),                   // 17: prism.v1.FeatureGroups
+	(*ExplicitGroups)(nil),                  // 18: prism.v1.ExplicitGroups
+	(*FeatureGroup)(nil),                    // 19: prism.v1.FeatureGroup
+	(*GridPatches)(nil),                     // 20: prism.v1.GridPatches
+	(*SegmentMap)(nil),                      // 21: prism.v1.SegmentMap
+	(*TokenPositions)(nil),                  // 22: prism.v1.TokenPositions
+	(*Baseline)(nil),                        // 23: prism.v1.Baseline
+	(*DeepLiftParams)(nil),                  // 24: prism.v1.DeepLiftParams
+	(*DeepLiftShapParams)(nil),              // 25: prism.v1.DeepLiftShapParams
+	(*IntegratedGradientsParams)(nil),       // 26: prism.v1.IntegratedGradientsParams
+	(*GradientXInputParams)(nil),            // 27: prism.v1.GradientXInputParams
+	(*SaliencyParams)(nil),                  // 28: prism.v1.SaliencyParams
+	(*TreeShapParams)(nil),                  // 29: prism.v1.TreeShapParams
+	(*AutoParams)(nil),                      // 30: prism.v1.AutoParams
+	(*KernelShapParams)(nil),                // 31: prism.v1.KernelShapParams
+	(*L1Reg)(nil),                           // 32: prism.v1.L1Reg
+	(*ExactShapleyParams)(nil),              // 33: prism.v1.ExactShapleyParams
+	(*PermutationShapParams)(nil),           // 34: prism.v1.PermutationShapParams
+	(*LimeParams)(nil),                      // 35: prism.v1.LimeParams
+	(*Neighbourhood)(nil),                   // 36: prism.v1.Neighbourhood
+	(*ExplainResponse)(nil),                 // 37: prism.v1.ExplainResponse
+	(*ResponseWarning)(nil),                 // 38: prism.v1.ResponseWarning
+	(*Summary)(nil),                         // 39: prism.v1.Summary
+	(*Explanation)(nil),                     // 40: prism.v1.Explanation
+	(*Evaluation)(nil),                      // 41: prism.v1.Evaluation
+	(*Curve)(nil),                           // 42: prism.v1.Curve
+	(*InfidelityValue)(nil),                 // 43: prism.v1.InfidelityValue
+	(*SensitivityValue)(nil),                // 44: prism.v1.SensitivityValue
+	(*ComplexityValue)(nil),                 // 45: prism.v1.ComplexityValue
+	(*Diagnostics)(nil),                     // 46: prism.v1.Diagnostics
+	(*SurrogateFit)(nil),                    // 47: prism.v1.SurrogateFit
+	(*ExplainEvent)(nil),                    // 48: prism.v1.ExplainEvent
+	(*Progress)(nil),                        // 49: prism.v1.Progress
+	(*Estimate)(nil),                        // 50: prism.v1.Estimate
+	(*Tensor)(nil),                          // 51: prism.v1.Tensor
+	(*durationpb.Duration)(nil),             // 52: google.protobuf.Duration
 }
 var file_prism_v1_explain_service_proto_depIdxs = []int32{
-	41, // 0: prism.v1.ExplainRequest.inputs:type_name -> prism.v1.Tensor
-	26, // 1: prism.v1.ExplainRequest.kernel_shap:type_name -> prism.v1.KernelShapParams
-	30, // 2: prism.v1.ExplainRequest.lime:type_name -> prism.v1.LimeParams
-	28, // 3: prism.v1.ExplainRequest.exact_shapley:type_name -> prism.v1.ExactShapleyParams
-	29, // 4: prism.v1.ExplainRequest.permutation_shap:type_name -> prism.v1.PermutationShapParams
-	25, // 5: prism.v1.ExplainRequest.auto:type_name -> prism.v1.AutoParams
-	19, // 6: prism.v1.ExplainRequest.deep_lift:type_name -> prism.v1.DeepLiftParams
-	20, // 7: prism.v1.ExplainRequest.deep_lift_shap:type_name -> prism.v1.DeepLiftShapParams
-	21, // 8: prism.v1.ExplainRequest.integrated_gradients:type_name -> prism.v1.IntegratedGradientsParams
-	22, // 9: prism.v1.ExplainRequest.gradient_x_input:type_name -> prism.v1.GradientXInputParams
-	23, // 10: prism.v1.ExplainRequest.saliency:type_name -> prism.v1.SaliencyParams
-	24, // 11: prism.v1.ExplainRequest.tree_shap:type_name -> prism.v1.TreeShapParams
-	12, // 12: prism.v1.ExplainRequest.feature_groups:type_name -> prism.v1.FeatureGroups
-	18, // 13: prism.v1.ExplainRequest.baseline:type_name -> prism.v1.Baseline
+	51, // 0: prism.v1.ExplainRequest.inputs:type_name -> prism.v1.Tensor
+	31, // 1: prism.v1.ExplainRequest.kernel_shap:type_name -> prism.v1.KernelShapParams
+	35, // 2: prism.v1.ExplainRequest.lime:type_name -> prism.v1.LimeParams
+	33, // 3: prism.v1.ExplainRequest.exact_shapley:type_name -> prism.v1.ExactShapleyParams
+	34, // 4: prism.v1.ExplainRequest.permutation_shap:type_name -> prism.v1.PermutationShapParams
+	30, // 5: prism.v1.ExplainRequest.auto:type_name -> prism.v1.AutoParams
+	24, // 6: prism.v1.ExplainRequest.deep_lift:type_name -> prism.v1.DeepLiftParams
+	25, // 7: prism.v1.ExplainRequest.deep_lift_shap:type_name -> prism.v1.DeepLiftShapParams
+	26, // 8: prism.v1.ExplainRequest.integrated_gradients:type_name -> prism.v1.IntegratedGradientsParams
+	27, // 9: prism.v1.ExplainRequest.gradient_x_input:type_name -> prism.v1.GradientXInputParams
+	28, // 10: prism.v1.ExplainRequest.saliency:type_name -> prism.v1.SaliencyParams
+	29, // 11: prism.v1.ExplainRequest.tree_shap:type_name -> prism.v1.TreeShapParams
+	17, // 12: prism.v1.ExplainRequest.feature_groups:type_name -> prism.v1.FeatureGroups
+	23, // 13: prism.v1.ExplainRequest.baseline:type_name -> prism.v1.Baseline
 	1,  // 14: prism.v1.ExplainRequest.format:type_name -> prism.v1.ResponseFormat
-	41, // 15: prism.v1.ExplainRequest.background:type_name -> prism.v1.Tensor
+	51, // 15: prism.v1.ExplainRequest.background:type_name -> prism.v1.Tensor
 	0,  // 16: prism.v1.ExplainRequest.link:type_name -> prism.v1.Link
-	42, // 17: prism.v1.ExplainRequest.time_budget:type_name -> google.protobuf.Duration
-	13, // 18: prism.v1.FeatureGroups.explicit:type_name -> prism.v1.ExplicitGroups
-	15, // 19: prism.v1.FeatureGroups.grid:type_name -> prism.v1.GridPatches
-	16, // 20: prism.v1.FeatureGroups.segments:type_name -> prism.v1.SegmentMap
-	17, // 21: prism.v1.FeatureGroups.tokens:type_name -> prism.v1.TokenPositions
-	14, // 22: prism.v1.ExplicitGroups.groups:type_name -> prism.v1.FeatureGroup
-	41, // 23: prism.v1.Baseline.values:type_name -> prism.v1.Tensor
-	2,  // 24: prism.v1.DeepLiftParams.target:type_name -> prism.v1.GradientTarget
-	2,  // 25: prism.v1.DeepLiftShapParams.target:type_name -> prism.v1.GradientTarget
-	3,  // 26: prism.v1.IntegratedGradientsParams.method:type_name -> prism.v1.IntegrationMethod
-	2,  // 27: prism.v1.IntegratedGradientsParams.target:type_name -> prism.v1.GradientTarget
-	2,  // 28: prism.v1.GradientXInputParams.target:type_name -> prism.v1.GradientTarget
-	2,  // 29: prism.v1.SaliencyParams.target:type_name -> prism.v1.GradientTarget
-	4,  // 30: prism.v1.TreeShapParams.feature_perturbation:type_name -> prism.v1.TreeShapParams.FeaturePerturbation
-	5,  // 31: prism.v1.TreeShapParams.output:type_name -> prism.v1.TreeShapParams.Output
-	27, // 32: prism.v1.KernelShapParams.l1_reg:type_name -> prism.v1.L1Reg
-	6,  // 33: prism.v1.KernelShapParams.estimator:type_name -> prism.v1.KernelShapParams.Estimator
-	41, // 34: prism.v1.KernelShapParams.coalitions:type_name -> prism.v1.Tensor
-	7,  // 35: prism.v1.L1Reg.criterion:type_name -> prism.v1.L1Reg.Criterion
-	8,  // 36: prism.v1.LimeParams.feature_selection:type_name -> prism.v1.LimeParams.FeatureSelection
-	9,  // 37: prism.v1.LimeParams.discretizer:type_name -> prism.v1.LimeParams.Discretizer
-	10, // 38: prism.v1.LimeParams.mask_sampling:type_name -> prism.v1.LimeParams.MaskSampling
-	31, // 39: prism.v1.LimeParams.neighbourhood:type_name -> prism.v1.Neighbourhood
-	41, // 40: prism.v1.Neighbourhood.data:type_name -> prism.v1.Tensor
-	41, // 41: prism.v1.Neighbourhood.inputs:type_name -> prism.v1.Tensor
-	35, // 42: prism.v1.ExplainResponse.explanations:type_name -> prism.v1.Explanation
-	34, // 43: prism.v1.ExplainResponse.summary:type_name -> prism.v1.Summary
-	33, // 44: prism.v1.ExplainResponse.warnings:type_name -> prism.v1.ResponseWarning
-	41, // 45: prism.v1.Summary.mean_abs_attributions:type_name -> prism.v1.Tensor
-	41, // 46: prism.v1.Summary.attributions:type_name -> prism.v1.Tensor
-	41, // 47: prism.v1.Summary.standard_errors:type_name -> prism.v1.Tensor
-	41, // 48: prism.v1.Summary.base_values:type_name -> prism.v1.Tensor
-	41, // 49: prism.v1.Summary.model_outputs:type_name -> prism.v1.Tensor
-	41, // 50: prism.v1.Summary.interactions:type_name -> prism.v1.Tensor
-	36, // 51: prism.v1.Explanation.diagnostics:type_name -> prism.v1.Diagnostics
-	37, // 52: prism.v1.Diagnostics.surrogate:type_name -> prism.v1.SurrogateFit
-	39, // 53: prism.v1.ExplainEvent.progress:type_name -> prism.v1.Progress
-	32, // 54: prism.v1.ExplainEvent.result:type_name -> prism.v1.ExplainResponse
-	40, // 55: prism.v1.Progress.estimates:type_name -> prism.v1.Estimate
-	11, // 56: prism.v1.ExplainService.Explain:input_type -> prism.v1.ExplainRequest
-	11, // 57: prism.v1.ExplainService.StreamExplain:input_type -> prism.v1.ExplainRequest
-	32, // 58: prism.v1.ExplainService.Explain:output_type -> prism.v1.ExplainResponse
-	38, // 59: prism.v1.ExplainService.StreamExplain:output_type -> prism.v1.ExplainEvent
-	58, // [58:60] is the sub-list for method output_type
-	56, // [56:58] is the sub-list for method input_type
-	56, // [56:56] is the sub-list for extension type_name
-	56, // [56:56] is the sub-list for extension extendee
-	0,  // [0:56] is the sub-list for field type_name
+	52, // 17: prism.v1.ExplainRequest.time_budget:type_name -> google.protobuf.Duration
+	12, // 18: prism.v1.ExplainRequest.evaluate:type_name -> prism.v1.EvaluationParams
+	13, // 19: prism.v1.EvaluationParams.deletion:type_name -> prism.v1.DeletionParams
+	14, // 20: prism.v1.EvaluationParams.infidelity:type_name -> prism.v1.InfidelityParams
+	15, // 21: prism.v1.EvaluationParams.sensitivity:type_name -> prism.v1.SensitivityParams
+	16, // 22: prism.v1.EvaluationParams.complexity:type_name -> prism.v1.ComplexityParams
+	18, // 23: prism.v1.FeatureGroups.explicit:type_name -> prism.v1.ExplicitGroups
+	20, // 24: prism.v1.FeatureGroups.grid:type_name -> prism.v1.GridPatches
+	21, // 25: prism.v1.FeatureGroups.segments:type_name -> prism.v1.SegmentMap
+	22, // 26: prism.v1.FeatureGroups.tokens:type_name -> prism.v1.TokenPositions
+	19, // 27: prism.v1.ExplicitGroups.groups:type_name -> prism.v1.FeatureGroup
+	51, // 28: prism.v1.Baseline.values:type_name -> prism.v1.Tensor
+	2,  // 29: prism.v1.DeepLiftParams.target:type_name -> prism.v1.GradientTarget
+	2,  // 30: prism.v1.DeepLiftShapParams.target:type_name -> prism.v1.GradientTarget
+	3,  // 31: prism.v1.IntegratedGradientsParams.method:type_name -> prism.v1.IntegrationMethod
+	2,  // 32: prism.v1.IntegratedGradientsParams.target:type_name -> prism.v1.GradientTarget
+	2,  // 33: prism.v1.GradientXInputParams.target:type_name -> prism.v1.GradientTarget
+	2,  // 34: prism.v1.SaliencyParams.target:type_name -> prism.v1.GradientTarget
+	4,  // 35: prism.v1.TreeShapParams.feature_perturbation:type_name -> prism.v1.TreeShapParams.FeaturePerturbation
+	5,  // 36: prism.v1.TreeShapParams.output:type_name -> prism.v1.TreeShapParams.Output
+	32, // 37: prism.v1.KernelShapParams.l1_reg:type_name -> prism.v1.L1Reg
+	6,  // 38: prism.v1.KernelShapParams.estimator:type_name -> prism.v1.KernelShapParams.Estimator
+	51, // 39: prism.v1.KernelShapParams.coalitions:type_name -> prism.v1.Tensor
+	7,  // 40: prism.v1.L1Reg.criterion:type_name -> prism.v1.L1Reg.Criterion
+	8,  // 41: prism.v1.LimeParams.feature_selection:type_name -> prism.v1.LimeParams.FeatureSelection
+	9,  // 42: prism.v1.LimeParams.discretizer:type_name -> prism.v1.LimeParams.Discretizer
+	10, // 43: prism.v1.LimeParams.mask_sampling:type_name -> prism.v1.LimeParams.MaskSampling
+	36, // 44: prism.v1.LimeParams.neighbourhood:type_name -> prism.v1.Neighbourhood
+	51, // 45: prism.v1.Neighbourhood.data:type_name -> prism.v1.Tensor
+	51, // 46: prism.v1.Neighbourhood.inputs:type_name -> prism.v1.Tensor
+	40, // 47: prism.v1.ExplainResponse.explanations:type_name -> prism.v1.Explanation
+	39, // 48: prism.v1.ExplainResponse.summary:type_name -> prism.v1.Summary
+	38, // 49: prism.v1.ExplainResponse.warnings:type_name -> prism.v1.ResponseWarning
+	51, // 50: prism.v1.Summary.mean_abs_attributions:type_name -> prism.v1.Tensor
+	51, // 51: prism.v1.Summary.attributions:type_name -> prism.v1.Tensor
+	51, // 52: prism.v1.Summary.standard_errors:type_name -> prism.v1.Tensor
+	51, // 53: prism.v1.Summary.base_values:type_name -> prism.v1.Tensor
+	51, // 54: prism.v1.Summary.model_outputs:type_name -> prism.v1.Tensor
+	51, // 55: prism.v1.Summary.interactions:type_name -> prism.v1.Tensor
+	46, // 56: prism.v1.Explanation.diagnostics:type_name -> prism.v1.Diagnostics
+	41, // 57: prism.v1.Explanation.evaluation:type_name -> prism.v1.Evaluation
+	42, // 58: prism.v1.Evaluation.deletion:type_name -> prism.v1.Curve
+	42, // 59: prism.v1.Evaluation.insertion:type_name -> prism.v1.Curve
+	43, // 60: prism.v1.Evaluation.infidelity:type_name -> prism.v1.InfidelityValue
+	44, // 61: prism.v1.Evaluation.sensitivity:type_name -> prism.v1.SensitivityValue
+	45, // 62: prism.v1.Evaluation.complexity:type_name -> prism.v1.ComplexityValue
+	47, // 63: prism.v1.Diagnostics.surrogate:type_name -> prism.v1.SurrogateFit
+	49, // 64: prism.v1.ExplainEvent.progress:type_name -> prism.v1.Progress
+	37, // 65: prism.v1.ExplainEvent.result:type_name -> prism.v1.ExplainResponse
+	50, // 66: prism.v1.Progress.estimates:type_name -> prism.v1.Estimate
+	11, // 67: prism.v1.ExplainService.Explain:input_type -> prism.v1.ExplainRequest
+	11, // 68: prism.v1.ExplainService.StreamExplain:input_type -> prism.v1.ExplainRequest
+	37, // 69: prism.v1.ExplainService.Explain:output_type -> prism.v1.ExplainResponse
+	48, // 70: prism.v1.ExplainService.StreamExplain:output_type -> prism.v1.ExplainEvent
+	69, // [69:71] is the sub-list for method output_type
+	67, // [67:69] is the sub-list for method input_type
+	67, // [67:67] is the sub-list for extension type_name
+	67, // [67:67] is the sub-list for extension extendee
+	0,  // [0:67] is the sub-list for field type_name
 }
 
 func init() { file_prism_v1_explain_service_proto_init() }
@@ -3552,24 +4317,24 @@ func file_prism_v1_explain_service_proto_init() {
 		(*ExplainRequest_Saliency)(nil),
 		(*ExplainRequest_TreeShap)(nil),
 	}
-	file_prism_v1_explain_service_proto_msgTypes[1].OneofWrappers = []any{
+	file_prism_v1_explain_service_proto_msgTypes[6].OneofWrappers = []any{
 		(*FeatureGroups_Explicit)(nil),
 		(*FeatureGroups_Grid)(nil),
 		(*FeatureGroups_Segments)(nil),
 		(*FeatureGroups_Tokens)(nil),
 	}
-	file_prism_v1_explain_service_proto_msgTypes[7].OneofWrappers = []any{
+	file_prism_v1_explain_service_proto_msgTypes[12].OneofWrappers = []any{
 		(*Baseline_Constant)(nil),
 		(*Baseline_Values)(nil),
 		(*Baseline_MaskTokenId)(nil),
 	}
-	file_prism_v1_explain_service_proto_msgTypes[16].OneofWrappers = []any{
+	file_prism_v1_explain_service_proto_msgTypes[21].OneofWrappers = []any{
 		(*L1Reg_NumFeatures)(nil),
 		(*L1Reg_Criterion_)(nil),
 		(*L1Reg_Alpha)(nil),
 	}
-	file_prism_v1_explain_service_proto_msgTypes[25].OneofWrappers = []any{}
-	file_prism_v1_explain_service_proto_msgTypes[27].OneofWrappers = []any{
+	file_prism_v1_explain_service_proto_msgTypes[35].OneofWrappers = []any{}
+	file_prism_v1_explain_service_proto_msgTypes[37].OneofWrappers = []any{
 		(*ExplainEvent_Progress)(nil),
 		(*ExplainEvent_Result)(nil),
 	}
@@ -3579,7 +4344,7 @@ func file_prism_v1_explain_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_prism_v1_explain_service_proto_rawDesc), len(file_prism_v1_explain_service_proto_rawDesc)),
 			NumEnums:      11,
-			NumMessages:   30,
+			NumMessages:   40,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -48,7 +48,7 @@ INTEGRATION_RIEMANN_MIDDLE: IntegrationMethod
 INTEGRATION_RIEMANN_TRAPEZOID: IntegrationMethod
 
 class ExplainRequest(_message.Message):
-    __slots__ = ("model", "inputs", "kernel_shap", "lime", "exact_shapley", "permutation_shap", "auto", "deep_lift", "deep_lift_shap", "integrated_gradients", "gradient_x_input", "saliency", "tree_shap", "feature_groups", "baseline", "background_kmeans", "format", "background", "background_weights", "outputs", "seed", "link", "time_budget")
+    __slots__ = ("model", "inputs", "kernel_shap", "lime", "exact_shapley", "permutation_shap", "auto", "deep_lift", "deep_lift_shap", "integrated_gradients", "gradient_x_input", "saliency", "tree_shap", "feature_groups", "baseline", "background_kmeans", "format", "background", "background_weights", "outputs", "seed", "link", "time_budget", "evaluate")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     KERNEL_SHAP_FIELD_NUMBER: _ClassVar[int]
@@ -72,6 +72,7 @@ class ExplainRequest(_message.Message):
     SEED_FIELD_NUMBER: _ClassVar[int]
     LINK_FIELD_NUMBER: _ClassVar[int]
     TIME_BUDGET_FIELD_NUMBER: _ClassVar[int]
+    EVALUATE_FIELD_NUMBER: _ClassVar[int]
     model: str
     inputs: _containers.RepeatedCompositeFieldContainer[_tensor_pb2.Tensor]
     kernel_shap: KernelShapParams
@@ -95,7 +96,54 @@ class ExplainRequest(_message.Message):
     seed: int
     link: Link
     time_budget: _duration_pb2.Duration
-    def __init__(self, model: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_tensor_pb2.Tensor, _Mapping]]] = ..., kernel_shap: _Optional[_Union[KernelShapParams, _Mapping]] = ..., lime: _Optional[_Union[LimeParams, _Mapping]] = ..., exact_shapley: _Optional[_Union[ExactShapleyParams, _Mapping]] = ..., permutation_shap: _Optional[_Union[PermutationShapParams, _Mapping]] = ..., auto: _Optional[_Union[AutoParams, _Mapping]] = ..., deep_lift: _Optional[_Union[DeepLiftParams, _Mapping]] = ..., deep_lift_shap: _Optional[_Union[DeepLiftShapParams, _Mapping]] = ..., integrated_gradients: _Optional[_Union[IntegratedGradientsParams, _Mapping]] = ..., gradient_x_input: _Optional[_Union[GradientXInputParams, _Mapping]] = ..., saliency: _Optional[_Union[SaliencyParams, _Mapping]] = ..., tree_shap: _Optional[_Union[TreeShapParams, _Mapping]] = ..., feature_groups: _Optional[_Union[FeatureGroups, _Mapping]] = ..., baseline: _Optional[_Union[Baseline, _Mapping]] = ..., background_kmeans: _Optional[int] = ..., format: _Optional[_Union[ResponseFormat, str]] = ..., background: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., background_weights: _Optional[_Iterable[float]] = ..., outputs: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ..., link: _Optional[_Union[Link, str]] = ..., time_budget: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    evaluate: EvaluationParams
+    def __init__(self, model: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_tensor_pb2.Tensor, _Mapping]]] = ..., kernel_shap: _Optional[_Union[KernelShapParams, _Mapping]] = ..., lime: _Optional[_Union[LimeParams, _Mapping]] = ..., exact_shapley: _Optional[_Union[ExactShapleyParams, _Mapping]] = ..., permutation_shap: _Optional[_Union[PermutationShapParams, _Mapping]] = ..., auto: _Optional[_Union[AutoParams, _Mapping]] = ..., deep_lift: _Optional[_Union[DeepLiftParams, _Mapping]] = ..., deep_lift_shap: _Optional[_Union[DeepLiftShapParams, _Mapping]] = ..., integrated_gradients: _Optional[_Union[IntegratedGradientsParams, _Mapping]] = ..., gradient_x_input: _Optional[_Union[GradientXInputParams, _Mapping]] = ..., saliency: _Optional[_Union[SaliencyParams, _Mapping]] = ..., tree_shap: _Optional[_Union[TreeShapParams, _Mapping]] = ..., feature_groups: _Optional[_Union[FeatureGroups, _Mapping]] = ..., baseline: _Optional[_Union[Baseline, _Mapping]] = ..., background_kmeans: _Optional[int] = ..., format: _Optional[_Union[ResponseFormat, str]] = ..., background: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., background_weights: _Optional[_Iterable[float]] = ..., outputs: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ..., link: _Optional[_Union[Link, str]] = ..., time_budget: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., evaluate: _Optional[_Union[EvaluationParams, _Mapping]] = ...) -> None: ...
+
+class EvaluationParams(_message.Message):
+    __slots__ = ("deletion", "infidelity", "sensitivity", "complexity")
+    DELETION_FIELD_NUMBER: _ClassVar[int]
+    INFIDELITY_FIELD_NUMBER: _ClassVar[int]
+    SENSITIVITY_FIELD_NUMBER: _ClassVar[int]
+    COMPLEXITY_FIELD_NUMBER: _ClassVar[int]
+    deletion: DeletionParams
+    infidelity: InfidelityParams
+    sensitivity: SensitivityParams
+    complexity: ComplexityParams
+    def __init__(self, deletion: _Optional[_Union[DeletionParams, _Mapping]] = ..., infidelity: _Optional[_Union[InfidelityParams, _Mapping]] = ..., sensitivity: _Optional[_Union[SensitivityParams, _Mapping]] = ..., complexity: _Optional[_Union[ComplexityParams, _Mapping]] = ...) -> None: ...
+
+class DeletionParams(_message.Message):
+    __slots__ = ("steps",)
+    STEPS_FIELD_NUMBER: _ClassVar[int]
+    steps: int
+    def __init__(self, steps: _Optional[int] = ...) -> None: ...
+
+class InfidelityParams(_message.Message):
+    __slots__ = ("n_perturbations", "noise_std", "seed")
+    N_PERTURBATIONS_FIELD_NUMBER: _ClassVar[int]
+    NOISE_STD_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    n_perturbations: int
+    noise_std: float
+    seed: int
+    def __init__(self, n_perturbations: _Optional[int] = ..., noise_std: _Optional[float] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class SensitivityParams(_message.Message):
+    __slots__ = ("radius", "n_perturbations", "top_k", "seed")
+    RADIUS_FIELD_NUMBER: _ClassVar[int]
+    N_PERTURBATIONS_FIELD_NUMBER: _ClassVar[int]
+    TOP_K_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    radius: float
+    n_perturbations: int
+    top_k: int
+    seed: int
+    def __init__(self, radius: _Optional[float] = ..., n_perturbations: _Optional[int] = ..., top_k: _Optional[int] = ..., seed: _Optional[int] = ...) -> None: ...
+
+class ComplexityParams(_message.Message):
+    __slots__ = ("fraction",)
+    FRACTION_FIELD_NUMBER: _ClassVar[int]
+    fraction: float
+    def __init__(self, fraction: _Optional[float] = ...) -> None: ...
 
 class FeatureGroups(_message.Message):
     __slots__ = ("explicit", "grid", "segments", "tokens")
@@ -382,7 +430,7 @@ class Summary(_message.Message):
     def __init__(self, outputs: _Optional[_Iterable[str]] = ..., mean_abs_attributions: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., attributions: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., standard_errors: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., base_values: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., model_outputs: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., instances: _Optional[int] = ..., interactions: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ...) -> None: ...
 
 class Explanation(_message.Message):
-    __slots__ = ("instance", "output", "base_value", "model_output", "attributions", "standard_errors", "diagnostics", "interactions")
+    __slots__ = ("instance", "output", "base_value", "model_output", "attributions", "standard_errors", "diagnostics", "interactions", "evaluation")
     INSTANCE_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
     BASE_VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -391,6 +439,7 @@ class Explanation(_message.Message):
     STANDARD_ERRORS_FIELD_NUMBER: _ClassVar[int]
     DIAGNOSTICS_FIELD_NUMBER: _ClassVar[int]
     INTERACTIONS_FIELD_NUMBER: _ClassVar[int]
+    EVALUATION_FIELD_NUMBER: _ClassVar[int]
     instance: int
     output: str
     base_value: float
@@ -399,7 +448,66 @@ class Explanation(_message.Message):
     standard_errors: _containers.RepeatedScalarFieldContainer[float]
     diagnostics: Diagnostics
     interactions: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, instance: _Optional[int] = ..., output: _Optional[str] = ..., base_value: _Optional[float] = ..., model_output: _Optional[float] = ..., attributions: _Optional[_Iterable[float]] = ..., standard_errors: _Optional[_Iterable[float]] = ..., diagnostics: _Optional[_Union[Diagnostics, _Mapping]] = ..., interactions: _Optional[_Iterable[float]] = ...) -> None: ...
+    evaluation: Evaluation
+    def __init__(self, instance: _Optional[int] = ..., output: _Optional[str] = ..., base_value: _Optional[float] = ..., model_output: _Optional[float] = ..., attributions: _Optional[_Iterable[float]] = ..., standard_errors: _Optional[_Iterable[float]] = ..., diagnostics: _Optional[_Union[Diagnostics, _Mapping]] = ..., interactions: _Optional[_Iterable[float]] = ..., evaluation: _Optional[_Union[Evaluation, _Mapping]] = ...) -> None: ...
+
+class Evaluation(_message.Message):
+    __slots__ = ("deletion", "insertion", "infidelity", "sensitivity", "complexity")
+    DELETION_FIELD_NUMBER: _ClassVar[int]
+    INSERTION_FIELD_NUMBER: _ClassVar[int]
+    INFIDELITY_FIELD_NUMBER: _ClassVar[int]
+    SENSITIVITY_FIELD_NUMBER: _ClassVar[int]
+    COMPLEXITY_FIELD_NUMBER: _ClassVar[int]
+    deletion: Curve
+    insertion: Curve
+    infidelity: InfidelityValue
+    sensitivity: SensitivityValue
+    complexity: ComplexityValue
+    def __init__(self, deletion: _Optional[_Union[Curve, _Mapping]] = ..., insertion: _Optional[_Union[Curve, _Mapping]] = ..., infidelity: _Optional[_Union[InfidelityValue, _Mapping]] = ..., sensitivity: _Optional[_Union[SensitivityValue, _Mapping]] = ..., complexity: _Optional[_Union[ComplexityValue, _Mapping]] = ...) -> None: ...
+
+class Curve(_message.Message):
+    __slots__ = ("order", "moved", "values", "area")
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    MOVED_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    AREA_FIELD_NUMBER: _ClassVar[int]
+    order: _containers.RepeatedScalarFieldContainer[int]
+    moved: _containers.RepeatedScalarFieldContainer[int]
+    values: _containers.RepeatedScalarFieldContainer[float]
+    area: float
+    def __init__(self, order: _Optional[_Iterable[int]] = ..., moved: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., area: _Optional[float] = ...) -> None: ...
+
+class InfidelityValue(_message.Message):
+    __slots__ = ("value", "normalized", "beta", "samples")
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    NORMALIZED_FIELD_NUMBER: _ClassVar[int]
+    BETA_FIELD_NUMBER: _ClassVar[int]
+    SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    value: float
+    normalized: float
+    beta: float
+    samples: int
+    def __init__(self, value: _Optional[float] = ..., normalized: _Optional[float] = ..., beta: _Optional[float] = ..., samples: _Optional[int] = ...) -> None: ...
+
+class SensitivityValue(_message.Message):
+    __slots__ = ("max", "rank_stability", "top_k")
+    MAX_FIELD_NUMBER: _ClassVar[int]
+    RANK_STABILITY_FIELD_NUMBER: _ClassVar[int]
+    TOP_K_FIELD_NUMBER: _ClassVar[int]
+    max: float
+    rank_stability: float
+    top_k: int
+    def __init__(self, max: _Optional[float] = ..., rank_stability: _Optional[float] = ..., top_k: _Optional[int] = ...) -> None: ...
+
+class ComplexityValue(_message.Message):
+    __slots__ = ("entropy", "effective_features", "fraction")
+    ENTROPY_FIELD_NUMBER: _ClassVar[int]
+    EFFECTIVE_FEATURES_FIELD_NUMBER: _ClassVar[int]
+    FRACTION_FIELD_NUMBER: _ClassVar[int]
+    entropy: float
+    effective_features: int
+    fraction: float
+    def __init__(self, entropy: _Optional[float] = ..., effective_features: _Optional[int] = ..., fraction: _Optional[float] = ...) -> None: ...
 
 class Diagnostics(_message.Message):
     __slots__ = ("model_evaluations", "efficiency_gap", "elapsed_seconds", "coalitions", "exact", "varying_features", "converged", "surrogate", "convergence_delta")
