@@ -68,7 +68,8 @@ final class RequestFootprint {
 
     /** A request in words, for refusals. */
     static String describe(ExplainRequestCodec.Prepared p) {
-        return "a " + p.method().name() + " explanation of " + p.input().instances().rows() + " instances";
+        return "a " + p.method().name() + " explanation of " + p.input().instances().rows() + " instances"
+                + (p.evaluation() != null && !p.evaluationSampled() ? " with its evaluation" : "");
     }
 
     private static long bytes(long rows, long width) {

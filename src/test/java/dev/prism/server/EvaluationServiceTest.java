@@ -316,6 +316,22 @@ class EvaluationServiceTest {
         }
     }
 
+    /** The evaluation's rows in flight are reserved with the request: a budget the explanation alone fits refuses it. */
+    @Test
+    void theEvaluationsMemoryIsAdmitted(@TempDir Path own) throws Exception {
+        try (ServerTestSupport.InProcess server = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(
+                        ServerTestSupport.repository(own, "iris"))
+                .withAdmission(new ServerOptions.Admission(4L << 20, Duration.ofSeconds(30), 128)))) {
+            double[][] x = {{5.1, 3.5, 1.4, 0.2}};
+            assertEquals(3, server.explain().explain(iris(x).build()).getExplanationsCount());
+            StatusRuntimeException e = failure(() -> server.explain().explain(iris(x).setEvaluate(
+                    EvaluationParams.newBuilder().setDeletion(DeletionParams.getDefaultInstance())).build()));
+            assertStatus(e, Status.Code.INVALID_ARGUMENT, "BUDGET_EXCEEDED");
+            assertTrue(e.getStatus().getDescription().contains("explanation of 1 instances with its evaluation"),
+                    e.getStatus().getDescription());
+        }
+    }
+
     private static ExplainRequest.Builder iris(double[][] x) {
         return ExplainRequest.newBuilder().setModel("iris").addInputs(floats(x.length, ModelServiceTest.flatten(x)))
                 .setExactShapley(ExactShapleyParams.getDefaultInstance());
