@@ -18,14 +18,17 @@ import dev.prism.api.v1.Curve;
 import dev.prism.api.v1.DeletionParams;
 import dev.prism.api.v1.EvaluationParams;
 import dev.prism.api.v1.ExactShapleyParams;
+import dev.prism.api.v1.ExplainEvent;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.Explanation;
 import dev.prism.api.v1.InfidelityParams;
 import dev.prism.api.v1.KernelShapParams;
+import dev.prism.api.v1.Progress;
 import dev.prism.api.v1.ResponseFormat;
 import dev.prism.api.v1.SaliencyParams;
 import dev.prism.api.v1.SensitivityParams;
+import dev.prism.api.v1.TreeShapParams;
 import dev.prism.explain.evaluation.Infidelity;
 import dev.prism.explain.evaluation.Perturbation;
 import dev.prism.explain.evaluation.Perturbations;
@@ -55,7 +58,7 @@ class EvaluationServiceTest {
     @BeforeAll
     static void start() throws Exception {
         prism = new ServerTestSupport.InProcess(ServerTestSupport.inProcessOptions(
-                ServerTestSupport.repository(dir, "iris", "linear")));
+                ServerTestSupport.repository(dir, "iris", "linear", "tree_rf_binary")));
     }
 
     @AfterAll
@@ -84,6 +87,10 @@ class EvaluationServiceTest {
                 mu[i] += pi[r] * bg[r][i];
             }
         }
+        MeterRegistry registry = prism.registry();
+        List<String> meters = List.of("prism.explanation.deletion.area", "prism.explanation.insertion.area",
+                "prism.explanation.entropy", "prism.explanation.effective.features");
+        long[] before = meters.stream().mapToLong(m -> count(registry, m, "linear")).toArray();
         ExplainResponse r = prism.explain().explain(ExplainRequest.newBuilder().setModel("linear")
                 .addInputs(floats(2, ModelServiceTest.flatten(x)))
                 .setBackground(floats(3, ModelServiceTest.flatten(bg)))
@@ -146,21 +153,15 @@ class EvaluationServiceTest {
         }
 
         // A summary records values >= 0 only: an area below zero (this regression's outputs go negative) is left out.
-        MeterRegistry registry = prism.registry();
-        for (String name : List.of("deletion", "insertion")) {
-            long nonNegative = r.getExplanationsList().stream().map(e -> name.equals("deletion")
-                    ? e.getEvaluation().getDeletion() : e.getEvaluation().getInsertion())
-                    .filter(c -> c.getArea() >= 0).count();
-            DistributionSummary s = registry.find("prism.explanation." + name + ".area")
-                    .tags("model", "linear", "method", "exact_shapley").summary();
-            assertEquals(nonNegative, s == null ? 0 : s.count(), name);
+        long[] recorded = {
+            r.getExplanationsList().stream().filter(e -> e.getEvaluation().getDeletion().getArea() >= 0).count(),
+            r.getExplanationsList().stream().filter(e -> e.getEvaluation().getInsertion().getArea() >= 0).count(),
+            2, 2};
+        for (int m = 0; m < meters.size(); m++) {
+            assertEquals(recorded[m], count(registry, meters.get(m), "linear") - before[m], meters.get(m));
         }
-        for (String name : List.of("prism.explanation.entropy", "prism.explanation.effective.features")) {
-            DistributionSummary s = registry.find(name).tags("model", "linear", "method", "exact_shapley").summary();
-            assertEquals(2, s.count(), name + " records each explanation");
-        }
-        assertEquals(null, registry.find("prism.explanation.infidelity").tags("model", "linear").summary(),
-                "a metric never computed has no histogram");
+        assertEquals(null, registry.find("prism.explanation.sensitivity.max").tags("model", "linear").summary(),
+                "a metric never computed for the model has no histogram");
     }
 
     /** Infidelity and sensitivity through the server equal the algorithms given the same model outputs. */
@@ -246,9 +247,9 @@ class EvaluationServiceTest {
         assertViolation(assertStatus(compact, Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS"), "evaluate");
     }
 
-    /** Saliency has no reference to remove features to: the row metrics are refused, complexity is not. */
+    /** Attributions not of the score the model's rows give (saliency's, tree_shap's margin) are refused the row metrics. */
     @Test
-    void saliencyIsRefusedTheDeletionCurve() {
+    void rowMetricsAreRefusedWhereTheAttributionsAreNotOfTheModelsScore() {
         ExplainRequest.Builder saliency = ExplainRequest.newBuilder().setModel("linear")
                 .addInputs(floats(1, 1.5, 2, -0.5, 3, 0.25)).setSaliency(SaliencyParams.getDefaultInstance());
         StatusRuntimeException e = failure(() -> prism.explain().explain(saliency.clone()
@@ -257,6 +258,20 @@ class EvaluationServiceTest {
         assertStatus(e, Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS");
         assertTrue(assertViolation(e, "evaluate.deletion").contains("no reference input"));
         assertViolation(e, "evaluate.infidelity");
+
+        ExplainRequest.Builder trees = ExplainRequest.newBuilder().setModel("tree_rf_binary")
+                .addInputs(floats(1, new double[width("tree_rf_binary")]))
+                .setBackground(floats(1, new double[width("tree_rf_binary")]))
+                .setTreeShap(TreeShapParams.getDefaultInstance())
+                .setEvaluate(EvaluationParams.newBuilder().setDeletion(DeletionParams.getDefaultInstance()));
+        StatusRuntimeException margin = failure(() -> prism.explain().explain(trees.build()));
+        assertStatus(margin, Status.Code.INVALID_ARGUMENT, "INVALID_PARAMS");
+        assertTrue(assertViolation(margin, "evaluate.deletion").contains("margin"));
+    }
+
+    private static int width(String model) {
+        return (int) prism.models().getModel(dev.prism.api.v1.GetModelRequest.newBuilder().setName(model).build())
+                .getFeatureNamesCount();
     }
 
     /** The call's deadline covers the evaluation: it stops there and the model's queue empties. */
@@ -330,6 +345,40 @@ class EvaluationServiceTest {
             assertTrue(e.getStatus().getDescription().contains("explanation of 1 instances with its evaluation"),
                     e.getStatus().getDescription());
         }
+    }
+
+    /**
+     * StreamExplain counts the evaluation's model rows in its progress: two curves of 6 points over 3
+     * background rows and infidelity's instance and 3 perturbations, for each of 2 explanations.
+     */
+    @Test
+    void progressCountsTheEvaluationsRows() {
+        double[][] bg = {{0, 0, 0, 0, 0}, {1, -1, 0.5, 2, -0.5}, {-2, 0.25, 1, -1, 1.5}};
+        ExplainRequest.Builder request = ExplainRequest.newBuilder().setModel("linear")
+                .addInputs(floats(2, 1.5, 2, -0.5, 3, 0.25, -1, 0.75, 2.5, -4, 2))
+                .setBackground(floats(3, ModelServiceTest.flatten(bg)))
+                .setExactShapley(ExactShapleyParams.getDefaultInstance());
+        Progress plain = lastProgress(request.build());
+        Progress evaluated = lastProgress(request.clone().setEvaluate(EvaluationParams.newBuilder()
+                .setDeletion(DeletionParams.getDefaultInstance())
+                .setInfidelity(InfidelityParams.newBuilder().setNPerturbations(3))).build());
+        long added = 2 * (2 * 6 * 3 + (1 + 3));
+        assertEquals(plain.getEvaluationsTotal() + added, evaluated.getEvaluationsTotal());
+        assertEquals(plain.getEvaluationsDone() + added, evaluated.getEvaluationsDone());
+        assertEquals(evaluated.getEvaluationsTotal(), evaluated.getEvaluationsDone());
+    }
+
+    /** Values a model's exact_shapley summary has recorded, 0 before it exists. */
+    private static long count(MeterRegistry registry, String name, String model) {
+        DistributionSummary s = registry.find(name).tags("model", model, "method", "exact_shapley").summary();
+        return s == null ? 0 : s.count();
+    }
+
+    private static Progress lastProgress(ExplainRequest request) {
+        List<ExplainEvent> events = new ArrayList<>();
+        prism.explain().streamExplain(request).forEachRemaining(events::add);
+        assertTrue(events.get(events.size() - 1).hasResult());
+        return events.get(events.size() - 2).getProgress();
     }
 
     private static ExplainRequest.Builder iris(double[][] x) {
