@@ -699,7 +699,9 @@ type ExplainRequest struct {
 	// Also measure how far each explanation can be trusted, after it, in the
 	// same request: its model rows go through the same queue and count against
 	// the same deadline and `max_evaluations`, and `Progress` counts them. Each
-	// explanation then carries an `Evaluation`. Unset: no evaluation.
+	// explanation then carries an `Evaluation`; it runs to its end after a
+	// `time_budget` that ran out, over the partial values. Refused with
+	// FORMAT_COMPACT. Unset: no evaluation.
 	Evaluate      *EvaluationParams `protobuf:"bytes,24,opt,name=evaluate,proto3" json:"evaluate,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache

@@ -1,6 +1,7 @@
 package dev.prism.explain.evaluation;
 
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.RowStream;
 
 /**
  * Which metrics to compute over a request's explanations, each null when not asked for, with their
@@ -54,7 +55,7 @@ public record EvaluationParams(Deletion deletion, InfidelityNoise infidelity, Se
         int width = input.instances().width();
         int features = input.featureCount();
         long explanations = (long) input.instances().rows() * input.outputCount();
-        long bytes = needsModelRows() ? dev.prism.explain.RowStream.bytesInFlight(AveragedScores.MAX_ROWS_IN_FLIGHT,
+        long bytes = needsModelRows() ? RowStream.bytesInFlight(AveragedScores.MAX_ROWS_IN_FLIGHT,
                 outputWidth, width) : 0;
         if (deletion != null) {
             // Coalitions of one curve, and two curves (order, moved, values) per explanation.

@@ -7,6 +7,7 @@ import dev.prism.explain.RowStream;
 import dev.prism.explain.TimeBudget;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
+import dev.prism.tensor.RowBlock;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -43,7 +44,7 @@ public final class ExplanationEvaluator {
                 System.arraycopy(rows[j], 0, data, (i * s.perturbations() + j) * width, width);
             }
         }
-        return new ExplainInput(new dev.prism.tensor.RowBlock(n * s.perturbations(), width, data),
+        return new ExplainInput(new RowBlock(n * s.perturbations(), width, data),
                 input.background(), input.baseline(), input.groups(), input.outputs(), input.link(), input.seed());
     }
 
