@@ -64,6 +64,17 @@ type ModelConfig struct {
 	// call of at most `batching.max_batch_rows` rows. A folder holds either a
 	// `model.onnx` or this, never both.
 	OpenInferenceBackend *OpenInferenceBackend `protobuf:"bytes,10,opt,name=open_inference_backend,json=openInferenceBackend,proto3" json:"open_inference_backend,omitempty"`
+	// Reference cases for explanations by example (ExampleService), a CSV file
+	// in the model folder like the background: one row per line, one column per
+	// feature, an optional header line (required when `reference_label_column`
+	// is set). Prism reads it, predicts every row and indexes the rows when the
+	// folder loads; a file of more rows than the server's --max-reference-rows
+	// is a load error. Default: none (ExplainByExample is then refused).
+	ReferenceFile string `protobuf:"bytes,11,opt,name=reference_file,json=referenceFile,proto3" json:"reference_file,omitempty"`
+	// The header name of an extra column of `reference_file` holding each
+	// row's label (a number, e.g. the true class), returned beside the model's
+	// prediction. Default: none (every column is a feature).
+	ReferenceLabelColumn string `protobuf:"bytes,12,opt,name=reference_label_column,json=referenceLabelColumn,proto3" json:"reference_label_column,omitempty"`
 	unknownFields        protoimpl.UnknownFields
 	sizeCache            protoimpl.SizeCache
 }
@@ -166,6 +177,20 @@ func (x *ModelConfig) GetOpenInferenceBackend() *OpenInferenceBackend {
 		return x.OpenInferenceBackend
 	}
 	return nil
+}
+
+func (x *ModelConfig) GetReferenceFile() string {
+	if x != nil {
+		return x.ReferenceFile
+	}
+	return ""
+}
+
+func (x *ModelConfig) GetReferenceLabelColumn() string {
+	if x != nil {
+		return x.ReferenceLabelColumn
+	}
+	return ""
 }
 
 // A model served by another server over the Open Inference Protocol's gRPC API
@@ -428,7 +453,7 @@ var File_prism_v1_model_config_proto protoreflect.FileDescriptor
 
 const file_prism_v1_model_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1bprism/v1/model_config.proto\x12\bprism.v1\x1a\x1cprism/v1/model_service.proto\"\xcd\x03\n" +
+	"\x1bprism/v1/model_config.proto\x12\bprism.v1\x1a\x1cprism/v1/model_service.proto\"\xaa\x04\n" +
 	"\vModelConfig\x12#\n" +
 	"\rfeature_names\x18\x01 \x03(\tR\ffeatureNames\x12#\n" +
 	"\rscore_outputs\x18\x02 \x03(\tR\fscoreOutputs\x12!\n" +
@@ -441,7 +466,9 @@ const file_prism_v1_model_config_proto_rawDesc = "" +
 	"\x14categorical_features\x18\b \x03(\tR\x13categoricalFeatures\x12\x1a\n" +
 	"\bbaseline\x18\t \x03(\x01R\bbaseline\x12T\n" +
 	"\x16open_inference_backend\x18\n" +
-	" \x01(\v2\x1e.prism.v1.OpenInferenceBackendR\x14openInferenceBackend\"\xc1\x01\n" +
+	" \x01(\v2\x1e.prism.v1.OpenInferenceBackendR\x14openInferenceBackend\x12%\n" +
+	"\x0ereference_file\x18\v \x01(\tR\rreferenceFile\x124\n" +
+	"\x16reference_label_column\x18\f \x01(\tR\x14referenceLabelColumn\"\xc1\x01\n" +
 	"\x14OpenInferenceBackend\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12\x1d\n" +
 	"\n" +

@@ -69,6 +69,11 @@ final class ServeCommand implements Callable<Integer> {
                     + " row instead (default ${DEFAULT-VALUE}).")
     long treeShapTableCacheMib;
 
+    @Option(names = "--max-reference-rows", defaultValue = "1000000",
+            description = "Most rows a model's reference set (its config's reference_file) may hold; a larger"
+                    + " one fails the model's load (default ${DEFAULT-VALUE}).")
+    int maxReferenceRows;
+
     @Option(names = "--stream-stall-seconds", defaultValue = "30",
             description = "How long an answer waits for a client that reads nothing before it is dropped"
                     + " (default ${DEFAULT-VALUE}).")
@@ -185,6 +190,10 @@ final class ServeCommand implements Callable<Integer> {
             System.err.println("prism: --explain-queue-wait-seconds must be 0 or more, not " + explainQueueWaitSeconds);
             return 2;
         }
+        if (maxReferenceRows < 1) {
+            System.err.println("prism: --max-reference-rows must be positive");
+            return 2;
+        }
         if (!(streamStallSeconds > 0) || memoryBudgetMib < 0) {
             System.err.println("prism: --stream-stall-seconds must be positive and --memory-budget-mib 0 or more");
             return 2;
@@ -203,7 +212,8 @@ final class ServeCommand implements Callable<Integer> {
                             Duration.ofNanos((long) (maxConnectionAgeGraceSeconds * 1e9))),
                     new ServerOptions.TreeShapSettings(
                             treeShapThreads == 0 ? Runtime.getRuntime().availableProcessors() : treeShapThreads,
-                            Math.multiplyExact(treeShapTableCacheMib, 1024L * 1024L)), evaluateSampleRate);
+                            Math.multiplyExact(treeShapTableCacheMib, 1024L * 1024L)), maxReferenceRows,
+                    evaluateSampleRate);
             server = PrismServer.start(options, new SecurityOptions(tlsCert, tlsKey, tlsClientCa, tokensFile, host,
                     metricsHost, reflection == null ? null : SecurityOptions.Reflection.parse(reflection), healthPort,
                     httpHost, httpPort));

@@ -57,7 +57,10 @@ public final class ModelConfigReader {
                 kind, c.getBackgroundFile().isEmpty() ? null : c.getBackgroundFile(),
                 batching(c.getBatching()), c.getDevice().isEmpty() ? null : c.getDevice(),
                 c.getCategoricalFeaturesList(), c.getBaselineList(),
-                c.hasOpenInferenceBackend() ? backend(c.getOpenInferenceBackend()) : null);
+                c.hasOpenInferenceBackend() ? backend(c.getOpenInferenceBackend()) : null,
+                c.getReferenceFile().isEmpty() ? null : c.getReferenceFile(),
+                c.getReferenceLabelColumn().isEmpty() ? null : c.getReferenceLabelColumn(),
+                ModelSettings.DEFAULT_MAX_REFERENCE_ROWS);
     }
 
     private static OpenInferenceBackend backend(dev.prism.api.v1.OpenInferenceBackend b) {

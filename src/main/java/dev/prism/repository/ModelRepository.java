@@ -35,9 +35,10 @@ public final class ModelRepository implements AutoCloseable {
      * @param baseline            the configured reference input of the gradient methods, one value per
      *                            element, or null when none is configured
      * @param version             the folder's {@link FolderDigest} when it was read
+     * @param reference           the reference set of explanations by example, or null when none is configured
      */
     public record Entry(String name, Model model, Background background, BatchingSettings batching,
-                        int[] categoricalFeatures, double[] baseline, String version) {
+                        int[] categoricalFeatures, double[] baseline, String version, ReferenceRows reference) {
         public Entry {
             categoricalFeatures = categoricalFeatures.clone();
             baseline = baseline == null ? null : baseline.clone();
@@ -56,6 +57,11 @@ public final class ModelRepository implements AutoCloseable {
         /** The configured baseline, or empty when the model has none. */
         public Optional<double[]> defaultBaseline() {
             return Optional.ofNullable(baseline());
+        }
+
+        /** The reference set, or empty when the config names none. */
+        public Optional<ReferenceRows> referenceSet() {
+            return Optional.ofNullable(reference);
         }
 
         /** The default background, or empty when the model has none. */
@@ -161,11 +167,12 @@ public final class ModelRepository implements AutoCloseable {
                 Background background = backgroundFile.read(model.signature()).orElse(null);
                 return new Entry(name, model, background, settings.batching(),
                         categoricalIndices(settings.categoricalFeatures(), model.signature().featureNames()),
-                        baseline(settings.baseline(), model.signature()), version);
+                        baseline(settings.baseline(), model.signature()), version,
+                        reference(folder, settings, bounds, model.signature()));
             } catch (UncheckedIOException e) {
                 model.close();
                 throw e.getCause();
-            } catch (RuntimeException e) {
+            } catch (IOException | RuntimeException e) {
                 model.close();
                 throw e;
             }
@@ -212,6 +219,24 @@ public final class ModelRepository implements AutoCloseable {
             }
             return Optional.ofNullable(background);
         }
+    }
+
+    /** The configured reference file, which must exist, read; null when none is configured. */
+    private static ReferenceRows reference(Path folder, ModelSettings settings, RepositoryBounds bounds,
+                                           ModelSignature signature) throws IOException {
+        if (settings.referenceFile() == null) {
+            if (settings.referenceLabelColumn() != null) {
+                throw new IllegalArgumentException("reference_label_column is set but reference_file is not");
+            }
+            return null;
+        }
+        Path file = RepositoryBounds.relativeInFolder(folder, settings.referenceFile(), "reference_file");
+        if (!RepositoryBounds.present(file)) {
+            throw new IllegalArgumentException("reference file " + file + " does not exist");
+        }
+        bounds.confine(file, "reference file");
+        return ReferenceCsv.read(file, signature.featureCount(), settings.referenceLabelColumn(),
+                settings.maxReferenceRows());
     }
 
     private static int[] categoricalIndices(List<String> names, List<String> features) {

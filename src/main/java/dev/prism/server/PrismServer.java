@@ -150,7 +150,9 @@ public final class PrismServer implements AutoCloseable {
                         new OpenInferenceService(models, modelService, explainService, () -> !closed).bindService())),
                         callInterceptors),
                 ServerInterceptors.intercept(RequestParsing.parsedInCall(repositoryExtension), callInterceptors),
-                ServerInterceptors.intercept(RequestParsing.parsedInCall(explainService), callInterceptors));
+                ServerInterceptors.intercept(RequestParsing.parsedInCall(explainService), callInterceptors),
+                ServerInterceptors.intercept(RequestParsing.parsedInCall(new ExampleServiceImpl(models, pool, budget,
+                        channels, options.limits())), callInterceptors));
         builder.executor(callExecutor).addStreamTracerFactory(new StreamReset());
         services.forEach(builder::addService);
         builder.addService(RequestParsing.parsedInCall(health.getHealthService()));

@@ -20,11 +20,12 @@ import java.util.Optional;
  *
  * @param graphs   the model's attribution graphs, kept to say why a kind is unsupported
  * @param ensemble the model's tree ensemble as tree_shap runs it, when it has one
+ * @param examples the reference set ready for explanations by example, when the config names one
  * @param inFlight the requests using this version, which keep it open after a reload replaced it
  */
 record ServedModel(ModelRepository.Entry entry, BatchScheduler scheduler, AttributionGraphs graphs,
                    Map<Graph, BatchScheduler> graphSchedulers, Optional<ServedEnsemble> ensemble,
-                   InFlight inFlight) {
+                   Optional<ExampleIndex> examples, InFlight inFlight) {
 
     /** One attribution graph of a model. */
     record Graph(AttributionKind kind, boolean logits) {
@@ -68,6 +69,12 @@ record ServedModel(ModelRepository.Entry entry, BatchScheduler scheduler, Attrib
         return ensemble.orElseThrow(() -> new PrismException(Reason.METHOD_UNSUPPORTED_FOR_MODEL,
                 "model '" + name() + "' cannot be explained with " + method + ": "
                         + entry.model().treesUnsupported().orElse("it has no tree ensemble")));
+    }
+
+    /** The reference set's index, or FAILED_PRECONDITION naming the config field that declares one. */
+    ExampleIndex requireExamples() {
+        return examples.orElseThrow(() -> new PrismException(Reason.METHOD_UNSUPPORTED_FOR_MODEL, "model '" + name()
+                + "' has no reference set for explanations by example: its config names no reference_file"));
     }
 
     /** Empty when the model serves the kind; otherwise why not. */

@@ -99,8 +99,18 @@ final class ServedModels implements AutoCloseable {
         }
         Optional<ServedEnsemble> ensemble = e.model().trees()
                 .map(t -> new ServedEnsemble(t, e.defaultBackground().orElse(null), treeTables, treeRows));
+        Optional<ExampleIndex> examples;
+        try {
+            examples = ExampleIndex.build(e, main);
+        } catch (RuntimeException failure) {
+            schedulers.values().forEach(BatchScheduler::close);
+            main.close();
+            ensemble.ifPresent(ServedEnsemble::close);
+            e.model().close();
+            throw new IllegalArgumentException("model '" + e.name() + "': " + failure.getMessage(), failure);
+        }
         new ExplanationMetrics(registry).served(e.name(), MethodTable.names());
-        return new ServedModel(e, main, graphs, schedulers, ensemble, new InFlight());
+        return new ServedModel(e, main, graphs, schedulers, ensemble, examples, new InFlight());
     }
 
     private static BatchingSettings batching(ModelRepository.Entry e, Model model, ServerOptions options) {

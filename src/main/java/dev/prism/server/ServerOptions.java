@@ -19,6 +19,8 @@ import java.time.Duration;
  *                          the request is refused with QUEUE_FULL instead of run
  * @param admission         memory lent to requests, the stall limit for readers, streams per connection
  * @param treeShap          tree_shap's row threads and background table cache
+ * @param maxReferenceRows  the most rows a model's reference set (its config's reference_file) may
+ *                          hold; a larger one fails the model's load
  * @param evaluateSampleRate the share of Explain requests evaluated with cheap default metrics for
  *                          the metrics endpoint only (see {@link EvaluationSampler}); 0 for none
  */
@@ -39,6 +41,7 @@ public record ServerOptions(
         Duration explainQueueWait,
         Admission admission,
         TreeShapSettings treeShap,
+        int maxReferenceRows,
         double evaluateSampleRate) {
 
     public ServerOptions {
@@ -103,55 +106,61 @@ public record ServerOptions(
     public static ServerOptions defaults(Path modelRepository) {
         return new ServerOptions(50051, 9464, modelRepository, "cpu", 64, 1024, RequestLimits.DEFAULTS,
                 Duration.ofSeconds(30), 1, null, null, null, null, Duration.ofSeconds(30), Admission.DEFAULTS,
-                TreeShapSettings.DEFAULTS, 0);
+                TreeShapSettings.DEFAULTS, ModelSettings.DEFAULT_MAX_REFERENCE_ROWS, 0);
     }
 
     public ServerOptions withPorts(int grpc, int metrics) {
         return new ServerOptions(grpc, metrics, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, admission, treeShap, evaluateSampleRate);
+                crossRequestBatching, explainQueueWait, admission, treeShap, maxReferenceRows, evaluateSampleRate);
     }
 
     public ServerOptions withBatching(Integer rows, Integer delayMicros, Long queueRows, Boolean crossRequest) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, rows, delayMicros, queueRows, crossRequest, explainQueueWait, admission,
-                treeShap, evaluateSampleRate);
+                treeShap, maxReferenceRows, evaluateSampleRate);
     }
 
     public ServerOptions withExplainPool(int threads, int queue) {
         return new ServerOptions(port, metricsPort, modelRepository, device, threads, queue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, admission, treeShap, evaluateSampleRate);
+                crossRequestBatching, explainQueueWait, admission, treeShap, maxReferenceRows, evaluateSampleRate);
     }
 
     public ServerOptions withExplainQueueWait(Duration wait) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, wait, admission, treeShap, evaluateSampleRate);
+                crossRequestBatching, wait, admission, treeShap, maxReferenceRows, evaluateSampleRate);
     }
 
     public ServerOptions withAdmission(Admission a) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, a, treeShap, evaluateSampleRate);
+                crossRequestBatching, explainQueueWait, a, treeShap, maxReferenceRows, evaluateSampleRate);
     }
 
     public ServerOptions withTreeShap(TreeShapSettings t) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, admission, t, evaluateSampleRate);
+                crossRequestBatching, explainQueueWait, admission, t, maxReferenceRows, evaluateSampleRate);
+    }
+
+    public ServerOptions withMaxReferenceRows(int rows) {
+        return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
+                limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
+                crossRequestBatching, explainQueueWait, admission, treeShap, rows, evaluateSampleRate);
     }
 
     public ServerOptions withEvaluateSampleRate(double rate) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 limits, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, admission, treeShap, rate);
+                crossRequestBatching, explainQueueWait, admission, treeShap, maxReferenceRows, rate);
     }
 
     public ServerOptions withLimits(RequestLimits l) {
         return new ServerOptions(port, metricsPort, modelRepository, device, explainThreads, explainQueue,
                 l, shutdownGrace, intraOpThreads, maxBatchRows, maxQueueDelayMicros, maxQueueRows,
-                crossRequestBatching, explainQueueWait, admission, treeShap, evaluateSampleRate);
+                crossRequestBatching, explainQueueWait, admission, treeShap, maxReferenceRows, evaluateSampleRate);
     }
 
     /** Workers for a model whose config leaves the count open. */
@@ -170,10 +179,10 @@ public record ServerOptions(
         return intraOpThreads == 0 ? 1 : Math.max(1, cores / intraOpThreads);
     }
 
-    /** Applies the command-line batching overrides to a model's settings. */
+    /** Applies the command-line batching overrides and the reference row limit to a model's settings. */
     ModelSettings override(ModelSettings s) {
         BatchingSettings b = s.batching();
-        return s.withBatching(new BatchingSettings(
+        return s.withMaxReferenceRows(maxReferenceRows).withBatching(new BatchingSettings(
                 maxBatchRows != null ? maxBatchRows : b.maxBatchRows(),
                 maxQueueDelayMicros != null ? maxQueueDelayMicros : b.maxQueueDelayMicros(),
                 maxQueueRows != null ? maxQueueRows : b.maxQueueRows(),

@@ -214,6 +214,59 @@ class ModelRepositoryTest {
         }
     }
 
+    @Test
+    void theReferenceSetIsReadWithItsLabelColumnWithinItsRowLimit(@TempDir Path root) throws IOException {
+        Path folder = root.resolve("lin");
+        copy(TEST_MODELS.resolve("linear"), folder, "model.onnx");
+        Files.writeString(folder.resolve("config.pbtxt"),
+                "reference_file: \"cases/reference.csv\"\nreference_label_column: \"truth\"\n");
+        Files.createDirectories(folder.resolve("cases"));
+        Files.writeString(folder.resolve("cases/reference.csv"), "a,b,truth,c,d,e\n1,2,7,3,4,5\n\n6,7,0,8,9,10\n");
+        try (ModelRepository repo = load(root)) {
+            ReferenceRows r = repo.find("lin").orElseThrow().referenceSet().orElseThrow();
+            assertEquals(2, r.rows().rows());
+            assertArrayEquals(new double[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}, r.rows().data());
+            assertArrayEquals(new double[] {7, 0}, r.labels());
+        }
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> ModelRepository.load(root, new OnnxModelLoader(1), "cpu", s -> s.withMaxReferenceRows(1)));
+        assertTrue(e.getMessage().contains("model 'lin'") && e.getMessage().contains("more than 1 rows")
+                && e.getMessage().contains("--max-reference-rows"), e.getMessage());
+
+        Files.writeString(folder.resolve("cases/reference.csv"), "a,b,label,c,d,e\n1,2,7,3,4,5\n");
+        e = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(e.getMessage().contains("no column 'truth' (reference_label_column)"), e.getMessage());
+
+        Files.writeString(folder.resolve("cases/reference.csv"), "1,2,7,3,4,5\n");
+        e = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(e.getMessage().contains("has no header line"), e.getMessage());
+
+        Files.writeString(folder.resolve("cases/reference.csv"), "a,b,truth,c,d,e\n1,2,7,3,4\n");
+        e = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(e.getMessage().contains("line 2: 5 values, expected 6 (5 features and the label column)"),
+                e.getMessage());
+
+        Files.writeString(folder.resolve("config.pbtxt"), "reference_file: \"../reference.csv\"\n");
+        e = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(e.getMessage().contains("reference_file '../reference.csv' must be a path inside the model folder"),
+                e.getMessage());
+
+        Path outside = Files.writeString(Files.createTempFile("reference", ".csv"), "1,2,3,4,5\n");
+        try {
+            Files.createSymbolicLink(folder.resolve("linked.csv"), outside);
+            Files.writeString(folder.resolve("config.pbtxt"), "reference_file: \"linked.csv\"\n");
+            e = assertThrows(IllegalArgumentException.class, () -> load(root));
+            assertTrue(e.getMessage().contains("outside the model repository"), e.getMessage());
+        } finally {
+            Files.delete(outside);
+        }
+
+        Files.writeString(folder.resolve("config.pbtxt"), "reference_label_column: \"truth\"\n");
+        e = assertThrows(IllegalArgumentException.class, () -> load(root));
+        assertTrue(e.getMessage().contains("reference_label_column is set but reference_file is not"),
+                e.getMessage());
+    }
+
     private static void copy(Path from, Path to, String file) throws IOException {
         Files.createDirectories(to);
         Files.copy(from.resolve(file), to.resolve(file));

@@ -53,7 +53,7 @@ class ReflectionTest {
     private static final List<String> SERVICES = List.of("grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
             "inference.GRPCInferenceService", "inference.model_repository.ModelRepositoryService",
-            "prism.v1.ExplainService", "prism.v1.ModelService", ReflectionServices.STATUS_DETAILS_SERVICE);
+            "prism.v1.ExampleService", "prism.v1.ExplainService", "prism.v1.ModelService", ReflectionServices.STATUS_DETAILS_SERVICE);
 
     @TempDir
     static Path dir;

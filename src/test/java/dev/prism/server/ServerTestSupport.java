@@ -153,7 +153,7 @@ final class ServerTestSupport {
         return new ServerOptions(o.port(), o.metricsPort(), o.modelRepository(), o.device(), o.explainThreads(),
                 o.explainQueue(), o.limits(), grace, o.intraOpThreads(), o.maxBatchRows(),
                 o.maxQueueDelayMicros(), o.maxQueueRows(), o.crossRequestBatching(), o.explainQueueWait(),
-                o.admission(), o.treeShap(), o.evaluateSampleRate());
+                o.admission(), o.treeShap(), o.maxReferenceRows(), o.evaluateSampleRate());
     }
 
     /** The first {@code n} rows of a bundled model's background.csv (header skipped), flattened. */

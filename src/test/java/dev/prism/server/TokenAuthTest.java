@@ -9,6 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.prism.api.v1.ExactShapleyParams;
+import dev.prism.api.v1.ExampleServiceGrpc;
+import dev.prism.api.v1.ExplainByExampleRequest;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainServiceGrpc;
 import dev.prism.api.v1.GetModelRequest;
@@ -108,6 +110,10 @@ class TokenAuthTest {
 
     private static ModelServiceGrpc.ModelServiceBlockingStub models(String authorization) {
         return as(ModelServiceGrpc.newBlockingStub(channel), authorization);
+    }
+
+    private static ExampleServiceGrpc.ExampleServiceBlockingStub examples(String authorization) {
+        return as(ExampleServiceGrpc.newBlockingStub(channel), authorization);
     }
 
     private static ExplainServiceGrpc.ExplainServiceBlockingStub explain(String authorization) {
@@ -215,6 +221,20 @@ class TokenAuthTest {
         // A model that is not served at all is denied the same way: the token learns nothing about other names.
         assertStatus(failure(() -> models(iris).getModel(GetModelRequest.newBuilder().setName("nope").build())),
                 Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
+        stillServes();
+    }
+
+    @Test
+    void explanationsByExampleNeedATokenThatAllowsTheModel() {
+        ExplainByExampleRequest.Builder request = ExplainByExampleRequest.newBuilder().setK(1)
+                .setInstances(floats(1, new double[4]));
+        assertStatus(failure(() -> examples(null).explainByExample(request.setModel("iris").build())),
+                Status.Code.UNAUTHENTICATED, UNAUTHENTICATED);
+        assertStatus(failure(() -> examples("Bearer " + IRIS_TOKEN).explainByExample(
+                request.setModel("diabetes").build())), Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
+        // Past the token: this iris has no reference set, which only an admitted call learns.
+        assertStatus(failure(() -> examples("Bearer " + IRIS_TOKEN).explainByExample(
+                request.setModel("iris").build())), Status.Code.FAILED_PRECONDITION, "METHOD_UNSUPPORTED_FOR_MODEL");
         stillServes();
     }
 
