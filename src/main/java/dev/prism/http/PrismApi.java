@@ -2,6 +2,8 @@ package dev.prism.http;
 
 import dev.prism.api.v1.ExplainEvent;
 import dev.prism.api.v1.ExplainRequest;
+import dev.prism.api.v1.ExampleServiceGrpc;
+import dev.prism.api.v1.ExplainByExampleRequest;
 import dev.prism.api.v1.ExplainServiceGrpc;
 import dev.prism.api.v1.GetModelRequest;
 import dev.prism.api.v1.ListModelsRequest;
@@ -29,10 +31,12 @@ final class PrismApi {
 
     private final ModelServiceGrpc.ModelServiceBlockingStub models;
     private final ExplainServiceGrpc.ExplainServiceBlockingStub explanations;
+    private final ExampleServiceGrpc.ExampleServiceBlockingStub examples;
 
     PrismApi(Channel channel) {
         this.models = ModelServiceGrpc.newBlockingStub(channel);
         this.explanations = ExplainServiceGrpc.newBlockingStub(channel);
+        this.examples = ExampleServiceGrpc.newBlockingStub(channel);
     }
 
     void routes(Router router) {
@@ -46,7 +50,9 @@ final class PrismApi {
                         e -> e.send(e.stub(models).predict(e.body(PredictRequest.newBuilder()).build())))
                 .add("POST", "/prism/v1/explain", style,
                         e -> e.send(e.stub(explanations).explain(e.body(ExplainRequest.newBuilder()).build())))
-                .add("POST", "/prism/v1/explain:stream", style, this::stream);
+                .add("POST", "/prism/v1/explain:stream", style, this::stream)
+                .add("POST", "/prism/v1/examples", style, e -> e.send(e.stub(examples)
+                        .explainByExample(e.body(ExplainByExampleRequest.newBuilder()).build())));
     }
 
     /**

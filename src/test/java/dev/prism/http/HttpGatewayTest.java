@@ -22,7 +22,11 @@ import dev.prism.api.v1.GetModelRequest;
 import dev.prism.api.v1.ListModelsRequest;
 import dev.prism.api.v1.ListModelsResponse;
 import dev.prism.api.v1.ModelInfo;
+import dev.prism.api.v1.ExampleServiceGrpc;
+import dev.prism.api.v1.ExplainByExampleRequest;
+import dev.prism.api.v1.ExplainByExampleResponse;
 import dev.prism.api.v1.ModelServiceGrpc;
+import dev.prism.api.v1.UnlikeNeighbourOptions;
 import dev.prism.api.v1.PredictRequest;
 import dev.prism.api.v1.PredictResponse;
 import dev.prism.api.v1.ResponseFormat;
@@ -54,7 +58,12 @@ class HttpGatewayTest {
 
     @BeforeAll
     static void start() throws Exception {
-        prism = PrismServer.start(ServerOptions.defaults(HttpTesting.repository(dir, "iris", "digits_cnn")).withPorts(0, -1),
+        Path repo = HttpTesting.repository(dir, "iris", "digits_cnn");
+        // iris's background doubles as its reference set for explanations by example.
+        String config = java.nio.file.Files.readString(repo.resolve("iris/config.json")).trim();
+        java.nio.file.Files.writeString(repo.resolve("iris/config.json"), config.substring(0, config.length() - 1)
+                + ", \"referenceFile\": \"background.csv\"}");
+        prism = PrismServer.start(ServerOptions.defaults(repo).withPorts(0, -1),
                 SecurityOptions.NONE.withHttp("127.0.0.1", 0));
         channel = NettyChannelBuilder.forAddress("127.0.0.1", prism.port()).usePlaintext().build();
         http = new HttpTesting.Client(prism.httpPort());
@@ -64,6 +73,22 @@ class HttpGatewayTest {
     static void stop() throws Exception {
         channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
         prism.close();
+    }
+
+    @Test
+    void explanationsByExampleAnswerAsOverGrpc() throws Exception {
+        ExplainByExampleRequest request = ExplainByExampleRequest.newBuilder().setModel("iris").setInstances(iris())
+                .setK(3).setUnlikeNeighbour(UnlikeNeighbourOptions.getDefaultInstance()).build();
+        HttpResponse<String> r = http.post("/prism/v1/examples", request);
+        assertEquals(200, r.statusCode(), r.body());
+        ExplainByExampleResponse.Builder overHttp = ExplainByExampleResponse.newBuilder();
+        com.google.protobuf.util.JsonFormat.parser().merge(r.body(), overHttp);
+        assertEquals(ExampleServiceGrpc.newBlockingStub(channel).withDeadlineAfter(30, TimeUnit.SECONDS)
+                .explainByExample(request), overHttp.build());
+        HttpResponse<String> none = http.post("/prism/v1/examples", ExplainByExampleRequest.newBuilder()
+                .setModel("digits_cnn").setInstances(iris()).setK(3).build());
+        assertEquals(400, none.statusCode(), none.body());
+        assertTrue(none.body().contains("reference_file"), none.body());
     }
 
     @Test
