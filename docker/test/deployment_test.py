@@ -1,7 +1,8 @@
 """The deployment files against a live Prism: Prometheus, Grafana's queries, the image and compose.
 
 A real Prometheus scrapes a live Prism with the compose scrape config and answers every query of the
-Grafana dashboard and the autoscalers' query of the Kubernetes manifests; the image's health check
+Grafana dashboard and the autoscalers' query of the Kubernetes manifests, and evaluates the example
+alert rules on the explanations' evaluation metrics; the image's health check
 runs against that Prism; the compose file and the build context are read as Docker reads them.
 Started by docker/test/run.sh, which sets PRISM_JAR, PRISM_MODELS, PROMETHEUS_BIN, PROMTOOL_BIN,
 BUILDCHECK_BIN and KUBERNETES_RENDERED (deploy/kubernetes/check.sh's rendered overlays). Prism and
@@ -31,6 +32,8 @@ DOCKER = ROOT / "docker"
 DOCKERFILE = DOCKER / "Dockerfile"
 COMPOSE = DOCKER / "compose.yaml"
 SCRAPE_CONFIG = DOCKER / "prometheus" / "prometheus.yml"
+ALERT_RULES = DOCKER / "prometheus" / "alerts.yml"
+ALERT_RULES_TEST = DOCKER / "test" / "alerts_test.yml"
 DASHBOARD = DOCKER / "grafana" / "dashboards" / "prism.json"
 PROVISIONING = DOCKER / "grafana" / "provisioning"
 DATASOURCES = PROVISIONING / "datasources"
@@ -44,6 +47,8 @@ GRAFANA_INTERVALS = {"__rate_interval": "1m", "__interval": "1m", "__range": "5m
 KUBERNETES_NAMESPACE = "prism"
 PRISM_START_S = 180
 IRIS = "5.1,3.5,1.4,0.2"
+# Every metric an Explain request's evaluate can ask for, over HTTP/JSON: the prism CLI does not ask.
+EVALUATE = {"deletion": {}, "infidelity": {"seed": 3}, "sensitivity": {"topK": 2, "seed": 5}, "complexity": {}}
 BREAST_CANCER = ("17.99,10.38,122.8,1001,0.1184,0.2776,0.3001,0.1471,0.2419,0.07871,1.095,0.9053,8.589,153.4,"
                  "0.006399,0.04904,0.05373,0.01587,0.03003,0.006193,25.38,17.33,184.6,2019,0.1622,0.6656,0.7119,"
                  "0.2654,0.4601,0.1189")
@@ -105,11 +110,13 @@ class Stack:
         self.prism_log = self.work / "prism.log"
         with open(self.prism_log, "w") as log:
             self.processes.append(subprocess.Popen(
-                ["java", "-jar", str(self.jar), "serve", "--port", "0", "--metrics-port", "0",
-                 "--model-repository", str(self.models)],
+                # Every Explain request is also evaluated by sampling, so that its metrics have series.
+                ["java", "-jar", str(self.jar), "serve", "--port", "0", "--metrics-port", "0", "--http-port", "0",
+                 "--evaluate-sample-rate", "1", "--model-repository", str(self.models)],
                 stdout=log, stderr=subprocess.STDOUT))
         prism = self.processes[-1]
-        ready = re.compile(r"^prism: serving .* on port (\d+), metrics on port (\d+) at /metrics$", re.MULTILINE)
+        ready = re.compile(r"^prism: serving .* on port (\d+), HTTP/JSON on port (\d+), metrics on port (\d+) at "
+                           r"/metrics$", re.MULTILINE)
 
         def started():
             if prism.poll() is not None:
@@ -117,7 +124,7 @@ class Stack:
             return ready.search(self.prism_log.read_text(errors="replace"))
 
         match = wait_until("Prism to start", started, PRISM_START_S, lambda: log_tail(self.prism_log))
-        self.grpc_port, self.metrics_port = int(match.group(1)), int(match.group(2))
+        self.grpc_port, self.http_port, self.metrics_port = (int(g) for g in match.groups())
         self.prism_target = f"127.0.0.1:{self.grpc_port}"
         self.metrics_target = f"127.0.0.1:{self.metrics_port}"
 
@@ -135,6 +142,8 @@ class Stack:
             raise AssertionError(f"{SCRAPE_CONFIG} should set scrape_interval once, found {intervals}")
         self.config = self.work / "prometheus.yml"
         self.config.write_text(text)
+        # rule_files names the alert rules relative to the config, as in compose: copied beside it.
+        (self.work / ALERT_RULES.name).write_text(ALERT_RULES.read_text())
 
     def start_prometheus(self):
         port = free_port()
@@ -167,6 +176,16 @@ class Stack:
             raise AssertionError(f"prism explain {' '.join(args)} exited {run.returncode}, expected {expect_exit}:\n"
                                  f"{run.stdout}{run.stderr}")
         return run
+
+    def explain_json(self, request):
+        """An Explain request over HTTP/JSON; its response."""
+        post = urllib.request.Request(f"http://127.0.0.1:{self.http_port}/prism/v1/explain",
+                                      data=json.dumps(request).encode(), headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(post, timeout=120) as response:
+                return json.loads(response.read().decode())
+        except urllib.error.HTTPError as e:
+            raise AssertionError(f"Explain {request} answered {e.code}: {e.read().decode()}")
 
     def api(self, path, **params):
         """A Prometheus HTTP API call; its data, or an AssertionError with Prometheus' own error."""
@@ -327,6 +346,9 @@ def send_requests(s):
     """Two rounds of explanations, each scraped before the next, so every rate() sees an increase."""
     for _ in range(2):
         s.explain("--model", "iris", "--method", "exact_shapley", "--instance", IRIS)
+        # The same explanation evaluated with every metric: the sampled one above computes only some.
+        s.evaluated = s.explain_json({"model": "iris", "exactShapley": {}, "evaluate": EVALUATE,
+                                      "inputs": [{"shape": [1, 4], "doubleData": [float(v) for v in IRIS.split(",")]}]})
         # iris is a forest: tree_shap reads its trees, tabulating its default background once.
         s.explain("--model", "iris", "--method", "tree_shap", "--instance", IRIS)
         s.explain("--model", "breast_cancer", "--method", "kernel_shap", "--nsamples", "256",
@@ -447,6 +469,66 @@ class PrometheusScrapesPrism(unittest.TestCase):
 
         walk(dashboard["panels"])
 
+
+
+def alert_rules():
+    """{alert name: expression} of docker/prometheus/alerts.yml."""
+    return {rule["alert"]: rule["expr"] for group in yaml.safe_load(ALERT_RULES.read_text())["groups"]
+            for rule in group["rules"] if "alert" in rule}
+
+
+def mean_areas(response, field):
+    """The mean of a curve's area over the response's explanations, as the summaries record them (>= 0)."""
+    areas = [e["evaluation"][field]["area"] for e in response["explanations"]]
+    if min(areas) < 0:
+        raise AssertionError(f"a negative {field} area is not recorded: {areas}")
+    return sum(areas) / len(areas)
+
+
+class PrometheusAlertRules(unittest.TestCase):
+    def test_promtool_accepts_the_alert_rules_and_their_unit_tests_pass(self):
+        for command in [["check", "rules", str(ALERT_RULES)], ["test", "rules", str(ALERT_RULES_TEST)]]:
+            with self.subTest(command=command[:2]):
+                check = subprocess.run([str(STACK.promtool_bin), *command], capture_output=True, text=True)
+                self.assertEqual(0, check.returncode, check.stdout + check.stderr)
+
+    def test_prometheus_loads_and_evaluates_every_rule(self):
+        defined = {rule.get("alert") or rule.get("record")
+                   for group in yaml.safe_load(ALERT_RULES.read_text())["groups"] for rule in group["rules"]}
+
+        def evaluated():
+            rules = {rule["name"]: rule for group in STACK.api("rules")["groups"] for rule in group["rules"]}
+            return rules if all(r["health"] == "ok" and r.get("evaluationTime") is not None
+                                and not r["lastEvaluation"].startswith("0001") for r in rules.values()) else None
+
+        rules = wait_until("Prometheus to evaluate every rule", evaluated, 30, lambda: STACK.api("rules"))
+        self.assertEqual(defined, set(rules))
+        [group] = STACK.api("rules")["groups"]
+        self.assertEqual(Path(STACK.config.parent, ALERT_RULES.name), Path(group["file"]))
+        self.assertEqual({"PrismExplanationFidelityLow", "PrismExplanationRankUnstable"},
+                         {name for name, rule in rules.items() if rule["type"] == "alerting"})
+
+    def test_the_alerts_are_quiet_for_exact_shapley_on_iris_whose_means_are_recorded(self):
+        # Every iris exact_shapley evaluation had these values (the sampled one has the same full-length
+        # deletion curve: iris has 4 features, the sampled curve 4 steps), so each 15-minute mean is theirs.
+        response = STACK.evaluated
+        deletion, insertion = mean_areas(response, "deletion"), mean_areas(response, "insertion")
+        stabilities = [e["evaluation"]["sensitivity"]["rankStability"] for e in response["explanations"]]
+        stability = sum(stabilities) / len(stabilities)
+        self.assertLess(deletion, insertion, "exact Shapley values of iris are faithful")
+        self.assertGreaterEqual(stability, 0.8)
+        selector = '{model="iris", method="exact_shapley"}'
+        for record, expected in [("model_method:prism_explanation_deletion_area:mean15m", deletion),
+                                 ("model_method:prism_explanation_insertion_area:mean15m", insertion),
+                                 ("model_method:prism_explanation_rank_stability:mean15m", stability)]:
+            with self.subTest(record=record):
+                wait_until(f"{record} = {expected}",
+                           lambda: math.isclose(STACK.value(record + selector) or math.nan, expected, rel_tol=1e-9),
+                           30, lambda: f"Prometheus has {STACK.query(record)}")
+        for alert, expr in alert_rules().items():
+            with self.subTest(alert=alert):
+                self.assertEqual([], STACK.query(expr))
+                self.assertEqual([], STACK.query(f'ALERTS{{alertname="{alert}"}}'))
 
 
 def rendered_overlays():
@@ -629,6 +711,10 @@ class ImageAndCompose(unittest.TestCase):
 
         prometheus = services["prometheus"]
         self.assertIn(f"--config.file={binds('prometheus')[SCRAPE_CONFIG]}", prometheus["command"])
+        # The alert rules lie where the config's rule_files (relative to the config) names them.
+        config_dir = Path(binds("prometheus")[SCRAPE_CONFIG]).parent
+        rule_files = yaml.safe_load(SCRAPE_CONFIG.read_text())["rule_files"]
+        self.assertEqual([Path(binds("prometheus")[ALERT_RULES])], [config_dir / f for f in rule_files])
         grafana = binds("grafana")
         self.assertEqual("/etc/grafana/provisioning", grafana[PROVISIONING])
         provider_paths = [re.search(r"(?m)^\s*path:\s*(\S+)", f.read_text()).group(1)
