@@ -1,5 +1,8 @@
 """explain(..., evaluate=...): the metrics the server computes, as arrays, and the deletion curve's plot."""
 
+import asyncio
+import sys
+
 import grpc
 import matplotlib
 import numpy as np
@@ -151,7 +154,13 @@ def test_the_stream_and_the_async_client_carry_it(client, server):
         async with AsyncClient(server.target) as c:
             return await c.explain("iris", FLOWERS, "exact_shapley", evaluate=EVERY_METRIC)
 
-    import asyncio
     awaited = asyncio.run(explain()).evaluation
     np.testing.assert_array_equal(awaited.deletion.values, expected.deletion.values)
     np.testing.assert_array_equal(awaited.infidelity, expected.infidelity)
+
+
+def test_the_plot_without_matplotlib_names_the_extra(client, monkeypatch):
+    result = client.explain("iris", FLOWERS, "exact_shapley", evaluate=True)
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r"prism-client\[plot\]"):
+        result.plot_deletion_curve()
