@@ -81,6 +81,9 @@ type Chunk struct {
 // cancelling it cancels every call; WithTimeout, when ctx has no deadline,
 // bounds each chunk's call.
 func (c *Client) ExplainChunked(ctx context.Context, req *prismpb.ExplainRequest, opts ChunkOptions) (*Explanation, error) {
+	if req.GetEvaluate() != nil {
+		return nil, errors.New("prism: ExplainChunked merges compact answers, which carry no evaluation: explain a request with Evaluate by Explain")
+	}
 	req, err := prepare(req)
 	if err != nil {
 		return nil, err

@@ -218,9 +218,11 @@ func (c *Client) Predict(ctx context.Context, model string, instances *prismpb.T
 }
 
 // Explain explains the request's instances in one call. The request is sent
-// with FORMAT_COMPACT, which the Explanation is read from (on a copy when req
-// asks for another format; req itself is not changed). A time budget that is
-// not positive is refused before sending.
+// with FORMAT_COMPACT, which the Explanation is read from, or with
+// FORMAT_PER_EXPLANATION when it asks for an evaluation, which the compact
+// format cannot carry (on a copy when req asks for another format; req itself
+// is not changed). A time budget that is not positive is refused before
+// sending.
 func (c *Client) Explain(ctx context.Context, req *prismpb.ExplainRequest) (*Explanation, error) {
 	req, err := prepare(req)
 	if err != nil {
@@ -278,7 +280,8 @@ func (c *Client) StreamExplain(ctx context.Context, req *prismpb.ExplainRequest,
 }
 
 // prepare refuses what can be checked before sending, and returns req in
-// FORMAT_COMPACT (a copy when it asks for another format).
+// FORMAT_COMPACT, or FORMAT_PER_EXPLANATION when it asks for an evaluation (a
+// copy when it asks for another format).
 func prepare(req *prismpb.ExplainRequest) (*prismpb.ExplainRequest, error) {
 	if req == nil {
 		return nil, errors.New("prism: nil ExplainRequest")
@@ -286,10 +289,14 @@ func prepare(req *prismpb.ExplainRequest) (*prismpb.ExplainRequest, error) {
 	if err := checkTimeBudget(req); err != nil {
 		return nil, err
 	}
-	if req.GetFormat() == prismpb.ResponseFormat_FORMAT_COMPACT {
+	format := prismpb.ResponseFormat_FORMAT_COMPACT
+	if req.GetEvaluate() != nil {
+		format = prismpb.ResponseFormat_FORMAT_PER_EXPLANATION
+	}
+	if req.GetFormat() == format {
 		return req, nil
 	}
 	c := proto.Clone(req).(*prismpb.ExplainRequest)
-	c.Format = prismpb.ResponseFormat_FORMAT_COMPACT
+	c.Format = format
 	return c, nil
 }

@@ -149,11 +149,15 @@ func TestExplanationRefusesWhatItCannotRead(t *testing.T) {
 	shortRaw.Summary.BaseValues.RawData = shortRaw.Summary.BaseValues.RawData[:31]
 	missingValues := compactResponse(doubles)
 	missingValues.Summary.ModelOutputs.DoubleData = []float64{1, 2, 3}
+	tooFewExplanations := compactResponse(doubles)
+	tooFewExplanations.Summary.Attributions = nil
+	tooFewExplanations.Explanations = []*prismpb.Explanation{{Instance: 0, Output: tooFewExplanations.Summary.Outputs[0]}}
 	for name, c := range map[string]struct {
 		resp *prismpb.ExplainResponse
 		want string
 	}{
-		"no compact summary": {perExplanation, "FORMAT_COMPACT"},
+		"no compact summary": {perExplanation, "neither a compact summary nor explanations"},
+		"explanations":       {tooFewExplanations, "sent 1 explanations, expected 4"},
 		"shape":              {wrongShape, "shape [2 2 3], want [2 3 2]"},
 		"raw bytes":          {shortRaw, "31 raw bytes"},
 		"value count":        {missingValues, "3 values for shape [2 2]"},

@@ -8,7 +8,8 @@ import (
 	"prism.dev/prism/clients/go/prismpb"
 )
 
-// Explanation is an ExplainResponse read from its FORMAT_COMPACT summary.
+// Explanation is an ExplainResponse read from its FORMAT_COMPACT summary, or
+// from its explanation messages when the request asked for an evaluation.
 type Explanation struct {
 	Model string
 	// Method is the method that ran, e.g. "exact_shapley" (auto says which).
@@ -41,17 +42,19 @@ type Explanation struct {
 	// the values, e.g. code "EFFICIENCY_GAP" when attributions that should add
 	// up to ModelOutputs - BaseValues leave much of it unexplained. Check it.
 	Warnings []*prismpb.ResponseWarning
+	// Evaluations is indexed [instance][output]: the metrics the request's
+	// Evaluate option asked for, else nil. See Evaluation.
+	Evaluations [][]*prismpb.Evaluation
 	// Response is the message the server sent.
 	Response *prismpb.ExplainResponse
 }
 
-// NewExplanation reads resp's summary tensors. It fails when resp was not
-// answered in FORMAT_COMPACT or a tensor's shape disagrees with the names.
+// NewExplanation reads resp's summary tensors, or its explanation messages
+// when it has no summary tensors (FORMAT_PER_EXPLANATION, the format of a
+// request with an evaluation). It fails when resp has neither, or when a
+// tensor's shape or the explanations disagree with the names.
 func NewExplanation(resp *prismpb.ExplainResponse) (*Explanation, error) {
 	s := resp.GetSummary()
-	if s.GetAttributions() == nil || s.GetBaseValues() == nil || s.GetModelOutputs() == nil {
-		return nil, fmt.Errorf("prism: the response has no compact summary: the request needs FORMAT_COMPACT")
-	}
 	n, f, o := int(s.GetInstances()), len(resp.GetFeatureNames()), len(s.GetOutputs())
 	e := &Explanation{
 		Model:          resp.GetModel(),
@@ -64,6 +67,18 @@ func NewExplanation(resp *prismpb.ExplainResponse) (*Explanation, error) {
 		Response:       resp,
 	}
 	var err error
+	if s.GetAttributions() == nil && len(resp.GetExplanations()) > 0 {
+		if err = e.readExplanations(resp.GetExplanations(), n, f, o); err != nil {
+			return nil, err
+		}
+		if e.MeanAbsAttributions, err = matrix(s.GetMeanAbsAttributions(), f, o); err != nil {
+			return nil, err
+		}
+		return e, nil
+	}
+	if s.GetAttributions() == nil || s.GetBaseValues() == nil || s.GetModelOutputs() == nil {
+		return nil, fmt.Errorf("prism: the response has neither a compact summary nor explanations (FORMAT_COMPACT or FORMAT_PER_EXPLANATION)")
+	}
 	if e.Attributions, err = cube(s.GetAttributions(), n, f, o); err != nil {
 		return nil, err
 	}
@@ -87,6 +102,88 @@ func NewExplanation(resp *prismpb.ExplainResponse) (*Explanation, error) {
 		return nil, err
 	}
 	return e, nil
+}
+
+// readExplanations lays the explanation messages out like the summary
+// tensors: one per instance and output, each instance's outputs sharing its
+// features.
+func (e *Explanation) readExplanations(explanations []*prismpb.Explanation, n, f, o int) error {
+	if len(explanations) != n*o {
+		return fmt.Errorf("prism: the server sent %d explanations, expected %d", len(explanations), n*o)
+	}
+	e.Attributions = make([][][]float64, n)
+	e.BaseValues, e.ModelOutputs = grid[float64](n, o), grid[float64](n, o)
+	for i := range e.Attributions {
+		e.Attributions[i] = grid[float64](f, o)
+	}
+	withErrors, withInteractions := false, len(explanations[0].GetInteractions()) > 0
+	withEvaluation := explanations[0].GetEvaluation() != nil
+	for _, x := range explanations {
+		withErrors = withErrors || len(x.GetStandardErrors()) > 0
+	}
+	if withErrors {
+		e.StandardErrors = make([][][]float64, n)
+		for i := range e.StandardErrors {
+			e.StandardErrors[i] = grid[float64](f, o)
+		}
+	}
+	if withInteractions {
+		e.Interactions = make([][][][]float64, n)
+		for i := range e.Interactions {
+			e.Interactions[i] = make([][][]float64, f)
+			for a := range e.Interactions[i] {
+				e.Interactions[i][a] = grid[float64](f, o)
+			}
+		}
+	}
+	if withEvaluation {
+		e.Evaluations = grid[*prismpb.Evaluation](n, o)
+	}
+	for _, x := range explanations {
+		i, k := int(x.GetInstance()), e.OutputIndex(x.GetOutput())
+		if i < 0 || i >= n || k < 0 {
+			return fmt.Errorf("prism: the server sent an explanation of instance %d, output %q: not in the request", i, x.GetOutput())
+		}
+		if len(x.GetAttributions()) != f || (withErrors && len(x.GetStandardErrors()) != f && len(x.GetStandardErrors()) != 0) ||
+			(withInteractions && len(x.GetInteractions()) != f*f) {
+			return fmt.Errorf("prism: the explanation of instance %d, output %q has %d attributions, %d standard errors and %d interactions for %d features",
+				i, x.GetOutput(), len(x.GetAttributions()), len(x.GetStandardErrors()), len(x.GetInteractions()), f)
+		}
+		for j, v := range x.GetAttributions() {
+			e.Attributions[i][j][k] = v
+		}
+		for j, v := range x.GetStandardErrors() {
+			e.StandardErrors[i][j][k] = v
+		}
+		for ab, v := range x.GetInteractions() {
+			e.Interactions[i][ab/f][ab%f][k] = v
+		}
+		e.BaseValues[i][k], e.ModelOutputs[i][k] = x.GetBaseValue(), x.GetModelOutput()
+		if withEvaluation {
+			e.Evaluations[i][k] = x.GetEvaluation()
+		}
+	}
+	return nil
+}
+
+func grid[T any](rows, cols int) [][]T {
+	g := make([][]T, rows)
+	for r := range g {
+		g[r] = make([]T, cols)
+	}
+	return g
+}
+
+// Evaluation is the evaluation of one instance's explanation for one output
+// (an index into OutputNames): its deletion and insertion curves, infidelity,
+// sensitivity and complexity, a metric that was not asked for unset. It is nil
+// when the request had no Evaluate option; the generated getters read nil as
+// zero values, e.g. e.Evaluation(0, 0).GetDeletion().GetArea().
+func (e *Explanation) Evaluation(instance, output int) *prismpb.Evaluation {
+	if e.Evaluations == nil {
+		return nil
+	}
+	return e.Evaluations[instance][output]
 }
 
 // Instances is the number of explained instances.

@@ -178,6 +178,24 @@ func TimeBudget(d time.Duration) RequestOption {
 	}
 }
 
+// Evaluate asks the server to measure, after each explanation and in the same
+// request, how far it can be trusted: the metrics whose messages p sets (see
+// the server's README, "Evaluating an explanation"). A nil p asks for the
+// cheap ones: complexity, and deletion and insertion curves of 10 steps. The
+// request is then sent with FORMAT_PER_EXPLANATION, which carries the
+// results (Explanation.Evaluation); ExplainChunked refuses it.
+func Evaluate(p *prismpb.EvaluationParams) RequestOption {
+	if p == nil {
+		p = &prismpb.EvaluationParams{
+			Deletion:   &prismpb.DeletionParams{Steps: 10},
+			Complexity: &prismpb.ComplexityParams{},
+		}
+	}
+	return func(r *prismpb.ExplainRequest) {
+		r.Evaluate = p
+	}
+}
+
 // NewRequest returns a FORMAT_COMPACT request explaining the instances of
 // input (e.g. from Float32Rows) on model with method and the options; a nil
 // method leaves the choice to the server (auto). Set any other field

@@ -24,16 +24,27 @@ from .errors import (
     UnavailableError,
 )
 from .models import MethodInfo, ModelInfo, TensorSpec
-from .results import Diagnostics, Estimate, ExplainResult, PrismWarning, Progress, ResponseWarning
+from .results import (
+    Curve,
+    Diagnostics,
+    Estimate,
+    Evaluation,
+    ExplainResult,
+    PrismWarning,
+    Progress,
+    ResponseWarning,
+)
 
 __all__ = [
     "METHODS",
     "AsyncClient",
     "CallCancelledError",
     "Client",
+    "Curve",
     "DeadlineExceededError",
     "Diagnostics",
     "Estimate",
+    "Evaluation",
     "ExplainResult",
     "FailedPreconditionError",
     "InternalError",

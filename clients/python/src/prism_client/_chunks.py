@@ -74,9 +74,20 @@ def split(request: Any, sent: SentInstances, X: Any, model: ModelInfo, chunk_row
     """The request for the instances `X` (which it was built from) as chunks of `chunk_rows` rows."""
     rows = _inputs.instances(X, model)
     spans = bounds(rows.shape[0], chunk_rows)
-    return Split(spans, [_request.with_instances(request, rows[start:stop], model) for start, stop in spans],
+    return Split(spans, [_evaluation_seeds_from(_request.with_instances(request, rows[start:stop], model), start)
+                         for start, stop in spans],
                  [SentInstances(None if sent.data is None else sent.data[start:stop], None, sent.instance_shape)
                   for start, stop in spans], sent)
+
+
+def _evaluation_seeds_from(chunk: Any, start: int) -> Any:
+    """The chunk's evaluation seeds moved on by its first row: the server draws instance i's
+    perturbations with seed + i, so the chunk's rows draw what they would in one request."""
+    for metric in ("infidelity", "sensitivity"):
+        if chunk.evaluate.HasField(metric):
+            params = getattr(chunk.evaluate, metric)
+            params.seed = (params.seed + start) % 2**64
+    return chunk
 
 
 class Job:

@@ -45,17 +45,22 @@ def explain_request(model: ModelInfo, x: Any, method: str, params: Mapping[str, 
                     background: Any = None, background_weights: Any = None, background_kmeans: int = 0,
                     outputs: str | Sequence[str] | None = None, seed: int | None = None, link: Any = None,
                     feature_groups: Any = None, baseline: Any = None, time_budget: Any = None,
-                    per_explanation: bool = False) -> tuple[explain_service_pb2.ExplainRequest, SentInstances]:
+                    evaluate: Any = None, per_explanation: bool = False
+                    ) -> tuple[explain_service_pb2.ExplainRequest, SentInstances]:
     """The request, and what the result needs of the instances: their values as [instances,
     elements] rows (None when features are groups), their pandas index, one instance's shape."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; methods: {', '.join(METHODS)}")
+    evaluation = evaluation_params(evaluate)
     batch = _inputs.instances(x, model)
     request = explain_service_pb2.ExplainRequest(model=model.name, inputs=[_input_tensor(batch, model)])
     getattr(request, method).SetInParent()
     fill(getattr(request, method), params, method)
-    request.format = (explain_service_pb2.FORMAT_PER_EXPLANATION if per_explanation
+    # The compact format has no per-explanation messages to carry an evaluation: the server refuses it.
+    request.format = (explain_service_pb2.FORMAT_PER_EXPLANATION if per_explanation or evaluation is not None
                       else explain_service_pb2.FORMAT_COMPACT)
+    if evaluation is not None:
+        request.evaluate.CopyFrom(evaluation)
     if background is not None:
         request.background.CopyFrom(_input_tensor(_inputs.instances(background, model, "background"), model))
     if background_weights is not None:
@@ -78,6 +83,42 @@ def explain_request(model: ModelInfo, x: Any, method: str, params: Mapping[str, 
         request.time_budget.FromNanoseconds(_time_budget_nanos(time_budget))
     data = None if feature_groups is not None else batch.reshape(batch.shape[0], -1)
     return request, SentInstances(data, _inputs.index(x), model.instance_shape)
+
+
+#: The metrics `evaluate=True` asks for: cheap ones, a few model rows per point of one curve.
+DEFAULT_EVALUATION = {"complexity": {}, "deletion": {"steps": 10}}
+
+_METRICS = tuple(explain_service_pb2.EvaluationParams.DESCRIPTOR.fields_by_name)
+
+
+def evaluation_params(spec: Any) -> explain_service_pb2.EvaluationParams | None:
+    """The EvaluationParams of an `evaluate=` argument: None or False (no evaluation), True (the
+    DEFAULT_EVALUATION), an EvaluationParams message, or a mapping from metric names to their
+    parameters ({"deletion": {"steps": 20}, "sensitivity": {"seed": 3}}), True or {} for a
+    metric's defaults."""
+    if spec is None or spec is False:
+        return None
+    if spec is True:
+        spec = DEFAULT_EVALUATION
+    if isinstance(spec, explain_service_pb2.EvaluationParams):
+        params = spec
+    elif isinstance(spec, Mapping):
+        params = explain_service_pb2.EvaluationParams()
+        for metric, metric_params in spec.items():
+            if metric not in _METRICS:
+                raise ValueError(f"evaluate has no metric {metric!r}; its metrics: {', '.join(_METRICS)}")
+            if metric_params is True:
+                metric_params = {}
+            if not isinstance(metric_params, (Mapping, message.Message)):
+                raise ValueError(f"evaluate[{metric!r}] takes a mapping of its parameters or True, "
+                                 f"got {metric_params!r}")
+            _set(params, params.DESCRIPTOR.fields_by_name[metric], metric_params, f"evaluate.{metric}")
+    else:
+        raise ValueError(f"evaluate takes True, a mapping of metrics ({', '.join(_METRICS)}) to their "
+                         f"parameters, or an EvaluationParams message; got {spec!r}")
+    if not any(params.HasField(m) for m in _METRICS):
+        raise ValueError(f"evaluate names no metric; its metrics: {', '.join(_METRICS)}")
+    return params
 
 
 def with_instances(request: explain_service_pb2.ExplainRequest, batch: np.ndarray,

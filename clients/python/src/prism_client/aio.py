@@ -89,6 +89,7 @@ class AsyncClient:
                       background_weights: Any = None, background_kmeans: int = 0,
                       outputs: str | Sequence[str] | None = None, seed: int | None = None, link: str | None = None,
                       feature_groups: Any = None, baseline: Any = None, time_budget: TimeBudget | None = None,
+                      evaluate: Any = None,
                       params: Mapping[str, Any] | None = None, diagnostics: bool = False,
                       progress: bool = False, timeout: float | None = None, chunk_rows: int | None = None,
                       concurrency: int | None = None, on_chunk: Callable[[str, int, int], None] | None = None,
@@ -104,7 +105,8 @@ class AsyncClient:
         request, sent = await self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
-            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
+            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget,
+            evaluate=evaluate)
         if chunk_rows is not None:
             return await self._explain_in_chunks(model, X, request, sent, timeout, chunk_rows, concurrency,
                                                  on_chunk)
@@ -129,7 +131,8 @@ class AsyncClient:
                              background_weights: Any = None, background_kmeans: int = 0,
                              outputs: str | Sequence[str] | None = None, seed: int | None = None,
                              link: str | None = None, feature_groups: Any = None, baseline: Any = None,
-                             time_budget: TimeBudget | None = None, params: Mapping[str, Any] | None = None,
+                             time_budget: TimeBudget | None = None,
+                             evaluate: Any = None, params: Mapping[str, Any] | None = None,
                              diagnostics: bool = False, timeout: float | None = None,
                              **method_params: Any) -> AsyncIterator[Progress | ExplainResult]:
         """Like `explain`, streamed: an async iterator of `Progress` events, then the `ExplainResult`.
@@ -142,7 +145,8 @@ class AsyncClient:
         request, sent = await self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
-            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
+            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget,
+            evaluate=evaluate)
         events = self._events(request, sent, timeout)
         try:
             async for event in events:

@@ -96,6 +96,7 @@ class Client:
                 background_weights: Any = None, background_kmeans: int = 0,
                 outputs: str | Sequence[str] | None = None, seed: int | None = None, link: str | None = None,
                 feature_groups: Any = None, baseline: Any = None, time_budget: TimeBudget | None = None,
+                evaluate: Any = None,
                 params: Mapping[str, Any] | None = None, diagnostics: bool = False, progress: bool = False,
                 timeout: float | None = None, chunk_rows: int | None = None, concurrency: int | None = None,
                 on_chunk: Callable[[str, int, int], None] | None = None,
@@ -117,6 +118,13 @@ class Client:
                 permutation_shap and lime: `model(...).method_details[m].time_budget`),
                 counted from the server's receipt of the request; when it runs out first, the
                 result holds the estimates of that moment and `.partial` is True. Must be positive.
+            evaluate: also measure how far each explanation can be trusted, into `.evaluation`:
+                True for the cheap metrics (complexity, and deletion/insertion curves of 10 steps),
+                or a mapping from metrics ("deletion", "infidelity", "sensitivity", "complexity")
+                to their parameters (True or {} for the server's defaults), e.g.
+                {"deletion": {"steps": 20}, "sensitivity": {"n_perturbations": 5, "seed": 1}}, or
+                a prism.v1.EvaluationParams. Asks for per-explanation messages, so `.diagnostics`
+                is set too. Its model rows count against the same deadline.
             params, **method_params: fields of the method's parameter message, e.g. nsamples=512
                 for kernel_shap (params= reaches a field named like an argument here, such as
                 integrated_gradients' "method"). Enums by name, e.g. estimator="kernel".
@@ -143,7 +151,8 @@ class Client:
         request, sent = self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
-            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
+            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget,
+            evaluate=evaluate)
         if chunk_rows is not None:
             return self._explain_in_chunks(model, X, request, sent, timeout, chunk_rows, concurrency, on_chunk)
         if not progress:
@@ -168,7 +177,8 @@ class Client:
                        background_weights: Any = None, background_kmeans: int = 0,
                        outputs: str | Sequence[str] | None = None, seed: int | None = None,
                        link: str | None = None, feature_groups: Any = None, baseline: Any = None,
-                       time_budget: TimeBudget | None = None, params: Mapping[str, Any] | None = None,
+                       time_budget: TimeBudget | None = None,
+                       evaluate: Any = None, params: Mapping[str, Any] | None = None,
                        diagnostics: bool = False, timeout: float | None = None,
                        **method_params: Any) -> Iterator[Progress | ExplainResult]:
         """Like `explain`, streamed: `Progress` events while the work runs, then the `ExplainResult`.
@@ -182,7 +192,8 @@ class Client:
         request, sent = self._explain_request(
             model, X, method, params, method_params, timeout, diagnostics, background=background,
             background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
-            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget)
+            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline, time_budget=time_budget,
+            evaluate=evaluate)
         return self._events(request, sent, timeout)
 
     def _explain_in_chunks(self, model: str, X: Any, request: Any, sent: SentInstances, timeout: float | None,

@@ -51,6 +51,47 @@ class Diagnostics:
 
 
 @dataclass(frozen=True, eq=False)
+class Curve:
+    """Deletion or insertion curves, one per instance and output, in link space."""
+
+    #: [instances, outputs, features]: the feature indices in the order they are moved.
+    order: np.ndarray
+    #: [instances, outputs, points]: features moved at each point, from 0 to the feature count.
+    moved: np.ndarray
+    #: [instances, outputs, points]: link(mean model output) at each point.
+    values: np.ndarray
+    #: [instances, outputs]: trapezoid area over the fraction of features moved.
+    area: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Evaluation:
+    """How far each explanation can be trusted: arrays [instances, outputs] (curves with a last axis
+    of points); a metric that was not asked for is None. See the server's README, "Evaluating an
+    explanation", for what each means and costs."""
+
+    #: Output as features are removed in decreasing order of their attribution: low area = faithful.
+    deletion: Curve | None
+    #: Output as features are put back in that order: high area = faithful.
+    insertion: Curve | None
+    #: Captum's infidelity (lower is more faithful), its normalised value, the scale beta, samples.
+    infidelity: np.ndarray | None
+    infidelity_normalized: np.ndarray | None
+    infidelity_beta: np.ndarray | None
+    infidelity_samples: np.ndarray | None
+    #: Captum's sensitivity_max: max ||phi(x') - phi(x)|| / ||phi(x)|| over the perturbed inputs.
+    sensitivity_max: np.ndarray | None
+    #: Mean share of the top_k features by |phi| that stay in the top k.
+    rank_stability: np.ndarray | None
+    top_k: np.ndarray | None
+    #: Entropy (nats) of |phi| / sum|phi|.
+    entropy: np.ndarray | None
+    #: Fewest features whose |phi| reach `fraction` of sum|phi|.
+    effective_features: np.ndarray | None
+    fraction: np.ndarray | None
+
+
+@dataclass(frozen=True, eq=False)
 class Estimate:
     """A running estimate of one instance's attributions for one output."""
 
@@ -130,7 +171,8 @@ class ExplainResult:
                  std_errors: np.ndarray | None, data: np.ndarray | None, mean_abs_values: np.ndarray,
                  elapsed_seconds: float, partial: bool, diagnostics: Diagnostics | None, index: Any = None,
                  instance_shape: tuple[int, ...] | None = None,
-                 warnings: tuple["ResponseWarning", ...] = (), interactions: np.ndarray | None = None):
+                 warnings: tuple["ResponseWarning", ...] = (), interactions: np.ndarray | None = None,
+                 evaluation: Evaluation | None = None):
         self.model = model
         self.method = method
         self.feature_names = feature_names
@@ -148,13 +190,49 @@ class ExplainResult:
         self.index = index
         self.instance_shape = tuple(instance_shape) if instance_shape is not None else (len(feature_names),)
         self._diagnostics = diagnostics
+        self._evaluation = evaluation
 
     @property
     def diagnostics(self) -> Diagnostics:
-        """Per-explanation diagnostics; only when the call passed `diagnostics=True`."""
+        """Per-explanation diagnostics; only when the call passed `diagnostics=True` (or `evaluate=`)."""
         if self._diagnostics is None:
             raise AttributeError("diagnostics were not requested: call explain(..., diagnostics=True)")
         return self._diagnostics
+
+    @property
+    def evaluation(self) -> Evaluation:
+        """The evaluation metrics of each explanation; only when the call passed `evaluate=`."""
+        if self._evaluation is None:
+            raise AttributeError("no evaluation was requested: call explain(..., evaluate=True)")
+        return self._evaluation
+
+    def plot_deletion_curve(self, instance: int = 0, output: str | int | None = None, ax: Any = None) -> Any:
+        """Plots one explanation's deletion curve (and its insertion curve when there is one): the
+        model's output in link space against the fraction of features moved. `output` is a name or
+        a position (default the first); draws on `ax` (default a new figure's) and returns it."""
+        curves = self.evaluation.deletion
+        if curves is None:
+            raise AttributeError("no deletion curve was requested: call explain(..., evaluate={'deletion': {}})")
+        if not -self.instances <= instance < self.instances:
+            raise ValueError(f"instance must be below {self.instances}, got {instance}")
+        try:
+            import matplotlib.pyplot as plt
+        except ImportError as e:
+            raise ImportError("ExplainResult.plot_deletion_curve() needs matplotlib: "
+                              "pip install 'prism-client[plot]'") from e
+        k = 0 if output is None else self.output_index(output)
+        if ax is None:
+            _, ax = plt.subplots()
+        features = len(self.feature_names)
+        for name, curve in (("deletion", curves), ("insertion", self.evaluation.insertion)):
+            if curve is not None:
+                ax.plot(curve.moved[instance, k] / features, curve.values[instance, k], marker=".",
+                        label=f"{name} (area {curve.area[instance, k]:.4g})")
+        ax.set_xlabel("fraction of features moved")
+        ax.set_ylabel(f"{self.output_names[k]} (link space)")
+        ax.set_title(f"{self.model} {self.method}: instance {instance}")
+        ax.legend()
+        return ax
 
     @property
     def instances(self) -> int:
@@ -278,11 +356,12 @@ def result(response: explain_service_pb2.ExplainResponse, sent: SentInstances) -
         model_outputs = _dense(summary.model_outputs, shape[::2])
         interactions = (_dense(summary.interactions, (shape[0], shape[1], shape[1], shape[2]))
                         if summary.HasField("interactions") else None)
-        diagnostics = None
+        diagnostics = evaluation = None
     else:
         values, std_errors, base_values, model_outputs, diagnostics = _from_explanations(
             response.explanations, outputs, shape)
         interactions = _interactions(response.explanations, outputs, shape)
+        evaluation = _evaluation(response.explanations, outputs, shape)
     server_warnings = tuple(ResponseWarning(w.code, w.message) for w in response.warnings)
     for w in server_warnings:
         _warnings.warn(f"{w.code}: {w.message}", PrismWarning, stacklevel=3)
@@ -291,7 +370,60 @@ def result(response: explain_service_pb2.ExplainResponse, sent: SentInstances) -
         output_names=outputs, values=values, base_values=base_values, model_outputs=model_outputs,
         std_errors=std_errors, data=sent.data, mean_abs_values=_dense(summary.mean_abs_attributions, shape[1:]),
         elapsed_seconds=response.elapsed_seconds, partial=response.partial, diagnostics=diagnostics,
-        index=sent.index, instance_shape=sent.instance_shape, warnings=server_warnings, interactions=interactions)
+        index=sent.index, instance_shape=sent.instance_shape, warnings=server_warnings, interactions=interactions,
+        evaluation=evaluation)
+
+
+# Evaluation's scalar fields: (message field, its field, dtype), each set when its message is.
+_EVALUATION_SCALARS = {
+    "infidelity": ("infidelity", "value", np.float64),
+    "infidelity_normalized": ("infidelity", "normalized", np.float64),
+    "infidelity_beta": ("infidelity", "beta", np.float64),
+    "infidelity_samples": ("infidelity", "samples", np.int64),
+    "sensitivity_max": ("sensitivity", "max", np.float64),
+    "rank_stability": ("sensitivity", "rank_stability", np.float64),
+    "top_k": ("sensitivity", "top_k", np.int64),
+    "entropy": ("complexity", "entropy", np.float64),
+    "effective_features": ("complexity", "effective_features", np.int64),
+    "fraction": ("complexity", "fraction", np.float64),
+}
+
+
+def _evaluation(explanations: Any, outputs: list[str], shape: tuple[int, int, int]) -> Evaluation | None:
+    """The explanations' evaluations as arrays, or None when the request asked for none."""
+    if not explanations or not explanations[0].HasField("evaluation"):
+        return None
+    n, _, d = shape
+    first = explanations[0].evaluation
+    scalars = {name: np.zeros((n, d), dtype) if first.HasField(metric) else None
+               for name, (metric, _, dtype) in _EVALUATION_SCALARS.items()}
+    for e in explanations:
+        i, k = e.instance, outputs.index(e.output)
+        for name, (metric, field, _) in _EVALUATION_SCALARS.items():
+            if scalars[name] is not None:
+                scalars[name][i, k] = getattr(getattr(e.evaluation, metric), field)
+    curves = {name: _curves(explanations, outputs, n, d, name) if first.HasField(name) else None
+              for name in ("deletion", "insertion")}
+    return Evaluation(**curves, **scalars)
+
+
+def _curves(explanations: Any, outputs: list[str], n: int, d: int, name: str) -> Curve:
+    """One kind of curve of every explanation; all have as many points, their features alike."""
+    first = getattr(explanations[0].evaluation, name)
+    order = np.zeros((n, d, len(first.order)), np.int64)
+    moved = np.zeros((n, d, len(first.moved)), np.int64)
+    values = np.zeros((n, d, len(first.values)))
+    area = np.zeros((n, d))
+    for e in explanations:
+        i, k = e.instance, outputs.index(e.output)
+        curve = getattr(e.evaluation, name)
+        if len(curve.moved) != moved.shape[2] or len(curve.values) != moved.shape[2]:
+            raise ValueError(f"the server sent a {name} curve of {len(curve.values)} points, expected {moved.shape[2]}")
+        order[i, k] = curve.order
+        moved[i, k] = curve.moved
+        values[i, k] = curve.values
+        area[i, k] = curve.area
+    return Curve(order, moved, values, area)
 
 
 def _interactions(explanations: Any, outputs: list[str], shape: tuple[int, int, int]) -> np.ndarray | None:
@@ -383,7 +515,19 @@ def concatenated(parts: list[ExplainResult], sent: SentInstances) -> ExplainResu
         data=sent.data, mean_abs_values=np.abs(values).mean(axis=0),
         elapsed_seconds=sum(p.elapsed_seconds for p in parts), partial=any(p.partial for p in parts),
         diagnostics=diagnostics, index=sent.index, instance_shape=sent.instance_shape, warnings=warnings,
-        interactions=None if first.interactions is None else np.concatenate([p.interactions for p in parts]))
+        interactions=None if first.interactions is None else np.concatenate([p.interactions for p in parts]),
+        evaluation=None if first._evaluation is None else _joined_evaluation([p.evaluation for p in parts]))
+
+
+def _joined_evaluation(parts: list[Evaluation]) -> Evaluation:
+    """The chunks' evaluations end to end; every chunk asked for the same metrics."""
+    def joined(values: list[Any]) -> Any:
+        if values[0] is None:
+            return None
+        if isinstance(values[0], Curve):
+            return Curve(*(np.concatenate([getattr(c, f.name) for c in values]) for f in dataclasses.fields(Curve)))
+        return np.concatenate(values)
+    return Evaluation(**{f.name: joined([getattr(p, f.name) for p in parts]) for f in dataclasses.fields(Evaluation)})
 
 
 def _joined(columns: list[np.ndarray | None], rows: list[int], outputs: int) -> np.ndarray | None:
