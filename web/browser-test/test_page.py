@@ -210,6 +210,27 @@ class PageTest(unittest.TestCase):
         self.assertClose([b["value"] for b in plot["bars"]], [by_name[b["name"]] for b in plot["bars"]], "bars")
         self.page.locator("main").screenshot(path=str(OUT / "page.png"), scale="css")
 
+    def test_the_servers_evaluation_is_plotted_as_it_answered(self):
+        _, [row] = background("iris", 1)
+        self.open("iris")
+        self.choose("METHOD_EXACT_SHAPLEY", "", 1)
+        self.page.check('[data-testid="evaluate"]')
+        self.page.click('[data-testid="explain"]')
+        plot = self.wait_for("deletion-chart")
+        status, answer = PRISM.api("prism/v1/explain", {
+            "model": "iris", "inputs": [{"name": "input", "shape": [1, 4], "doubleData": row}],
+            "exactShapley": {}, "seed": "1", "evaluate": {"deletion": {}, "complexity": {}}})
+        self.assertEqual(status, 200, answer)
+        evaluation = highest_scored(answer["explanations"])["evaluation"]
+        drawn = plot["evaluation"]
+        for name in ("deletion", "insertion"):
+            self.assertClose([p[1] for p in drawn["curves"][name]["points"]],
+                             [float(v) for v in evaluation[name]["values"]], f"{name} curve")
+            self.assertClose([drawn["curves"][name]["area"]], [evaluation[name]["area"]], f"{name} area")
+        self.assertClose([drawn["complexity"]["entropy"]], [evaluation["complexity"]["entropy"]], "entropy")
+        self.assertEqual(drawn["complexity"]["effectiveFeatures"], evaluation["complexity"]["effectiveFeatures"])
+        self.assertIn("deletion area", self.page.inner_text('[data-testid="evaluation-summary"]'))
+
     def test_digits_image_heatmap_is_the_answer(self):
         info, [row] = background("digits_cnn", 1)
         self.open("digits_cnn")

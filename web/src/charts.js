@@ -1,12 +1,12 @@
 // The page's charts, drawn by Apache ECharts from the numbers plotdata.js prepared. Each function
 // takes a container and those numbers; the container keeps one chart instance.
 import * as echarts from 'echarts/core';
-import { BarChart, CustomChart, HeatmapChart, ScatterChart } from 'echarts/charts';
-import { GridComponent, TooltipComponent, VisualMapComponent, TitleComponent } from 'echarts/components';
+import { BarChart, CustomChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts';
+import { GridComponent, LegendComponent, TooltipComponent, VisualMapComponent, TitleComponent } from 'echarts/components';
 import { CanvasRenderer } from 'echarts/renderers';
 
-echarts.use([BarChart, CustomChart, HeatmapChart, ScatterChart, GridComponent, TooltipComponent,
-  VisualMapComponent, TitleComponent, CanvasRenderer]);
+echarts.use([BarChart, CustomChart, HeatmapChart, LineChart, ScatterChart, GridComponent, TooltipComponent,
+  VisualMapComponent, TitleComponent, LegendComponent, CanvasRenderer]);
 
 const POSITIVE = '#d6404e';
 const NEGATIVE = '#2f7ed8';
@@ -147,4 +147,19 @@ export function clear(container) {
   const existing = echarts.getInstanceByDom(container);
   if (existing) existing.dispose();
   container.style.height = '';
+}
+
+/** The deletion and insertion curves: the model output against the fraction of features moved (plotdata.evaluationPlot). */
+export function drawCurves(container, curves, title) {
+  chart(container, 260).setOption({
+    animation: false,
+    title: { text: title, left: 'center', textStyle: { fontSize: 13 } },
+    tooltip: { trigger: 'axis', valueFormatter: (v) => (typeof v === 'number' ? fmt(v) : v) },
+    legend: { bottom: 0 },
+    grid: { left: 10, right: 30, top: 30, bottom: 40, containLabel: true },
+    xAxis: { type: 'value', min: 0, max: 1, name: 'features moved' },
+    yAxis: { type: 'value', scale: true },
+    series: Object.entries(curves).map(([name, c]) => ({ type: 'line', name: `${name} (area ${fmt(c.area)})`,
+      data: c.points, showSymbol: true, color: name === 'deletion' ? NEGATIVE : POSITIVE })),
+  }, true);
 }

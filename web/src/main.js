@@ -6,9 +6,9 @@ import './style.css';
 import { ApiError, explain, explainStream, getModel, listModels, predict, setToken } from './api.js';
 import { METHODS, explainRequest, instanceShape } from './request.js';
 import { parseInstances } from './csv.js';
-import { bars, beeswarm, defaultExplanation, highestScoredOutput, imageHeatmap, meanAbs, mergeEstimates, progressPercent, tensorRow,
-  waterfall } from './plotdata.js';
-import { clear, drawBars, drawBeeswarm, drawImageHeatmap, drawWaterfall } from './charts.js';
+import { bars, beeswarm, defaultExplanation, evaluationPlot, highestScoredOutput, imageHeatmap, meanAbs, mergeEstimates, progressPercent,
+  tensorRow, waterfall } from './plotdata.js';
+import { clear, drawBars, drawBeeswarm, drawCurves, drawImageHeatmap, drawWaterfall } from './charts.js';
 
 const BACKGROUND_ROWS = 20;
 const $ = (id) => document.getElementById(id);
@@ -43,6 +43,7 @@ function resetPlots() {
     delete el.dataset.values;
   }
   $('result-summary').textContent = '';
+  $('evaluation').hidden = true;
 }
 
 /** One instance's element count of the explained input. */
@@ -287,6 +288,13 @@ function drawExplanation(response) {
       expose($('heatmap-chart'), 'heatmap', heat);
     }
   }
+  const quality = evaluationPlot(e.evaluation);
+  $('evaluation').hidden = !quality;
+  if (quality) {
+    drawCurves($('deletion-chart'), quality.curves, `deletion and insertion curves of ${e.output}`);
+    expose($('deletion-chart'), 'evaluation', quality);
+    $('evaluation-summary').textContent = quality.summary;
+  }
   const d = e.diagnostics || {};
   $('result-summary').textContent = [`${response.method || ''}`, `${Number(response.elapsedSeconds || 0).toFixed(3)} s`,
     d.modelEvaluations ? `${d.modelEvaluations} model evaluations` : '',
@@ -316,7 +324,7 @@ async function explainInstance(event) {
   let request;
   try {
     state.lastInstance = instanceValues();
-    request = explainRequest(state.model, state.lastInstance, 1, options());
+    request = explainRequest(state.model, state.lastInstance, 1, { ...options(), evaluate: $('evaluate').checked });
   } catch (e) {
     showError(e);
     return;

@@ -167,3 +167,34 @@ export function imageHeatmap(shape, pixels, attributions) {
   }
   return { width, height, cells };
 }
+
+/**
+ * The server's evaluation of one explanation, ready to plot: the deletion and insertion curves as
+ * [fraction of features moved, model output] points, their areas and the complexity values; null
+ * when the explanation carries none.
+ */
+export function evaluationPlot(evaluation) {
+  if (!evaluation) return null;
+  const curve = (c) => {
+    if (!c) return null;
+    const moved = (c.moved || []).map(Number);
+    const total = moved.length ? Math.max(...moved) : 0;
+    return { points: (c.values || []).map((v, i) => [total ? moved[i] / total : 0, Number(v)]), area: Number(c.area || 0),
+      order: (c.order || []).map(Number) };
+  };
+  const curves = {};
+  for (const name of ['deletion', 'insertion']) {
+    const c = curve(evaluation[name]);
+    if (c) curves[name] = c;
+  }
+  const complexity = evaluation.complexity
+    ? { entropy: Number(evaluation.complexity.entropy || 0), effectiveFeatures: Number(evaluation.complexity.effectiveFeatures || 0),
+      fraction: Number(evaluation.complexity.fraction || 0) }
+    : null;
+  const parts = Object.entries(curves).map(([name, c]) => `${name} area ${c.area.toFixed(4)}`);
+  if (complexity) {
+    parts.push(`entropy ${complexity.entropy.toFixed(3)}`,
+      `${complexity.effectiveFeatures} features reach ${Math.round(complexity.fraction * 100)}% of Σ|φ|`);
+  }
+  return { curves, complexity, summary: parts.join(' · ') };
+}

@@ -25,7 +25,8 @@ export function instanceShape(model, rows) {
 
 /**
  * The request for `values` (rows × elements, flattened row by row) of the explained input.
- * options: method (enum name), budget (number or empty), timeBudgetSeconds (number or empty), seed.
+ * options: method (enum name), budget (number or empty), timeBudgetSeconds (number or empty), seed,
+ * evaluate (true to ask the server to evaluate the explanation).
  */
 export function explainRequest(model, values, rows, options) {
   const request = {
@@ -46,5 +47,7 @@ export function explainRequest(model, values, rows, options) {
     request.timeBudget = `${Number(options.timeBudgetSeconds)}s`;
   }
   if (options.seed !== '' && options.seed != null) request.seed = String(options.seed);
+  // The server's evaluation: the deletion and insertion curves (a point per feature) and complexity.
+  if (options.evaluate) request.evaluate = { deletion: {}, complexity: {} };
   return request;
 }

@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { bars, beeswarm, defaultExplanation, highestScoredOutput, imageHeatmap, meanAbs, mergeEstimates, progressPercent, tensorRow,
-  waterfall } from '../src/plotdata.js';
+import { bars, beeswarm, defaultExplanation, highestScoredOutput, imageHeatmap, meanAbs, mergeEstimates, progressPercent, tensorRow, waterfall, evaluationPlot } from '../src/plotdata.js';
 
 test('waterfall steps run from the base value to the model output, largest contribution first', () => {
   const plot = waterfall({ baseValue: 0.25, modelOutput: 0.75, attributions: [0.125, -0.25, 0.625, 0] }, ['a', 'b', 'c', 'd']);
@@ -89,4 +88,18 @@ test('highestScoredOutput reads the score columns of every score output in order
   assert.equal(highestScoredOutput(prediction, ['a', 'b', 'c'], 1), 'c');
   assert.equal(highestScoredOutput(prediction, ['a', 'b']), null, 'columns that do not line up with the names');
   assert.equal(highestScoredOutput({}, []), null);
+});
+
+test('the server\'s evaluation becomes curves over the fraction of features moved, with areas and complexity', () => {
+  const plot = evaluationPlot({
+    deletion: { order: [2, 0, 1, 3], moved: [0, 1, 2, 3, 4], values: [0.9, 0.5, 0.3, 0.2, 0.1], area: 0.35 },
+    insertion: { order: [2, 0, 1, 3], moved: [0, 1, 2, 3, 4], values: [0.1, 0.6, 0.8, 0.85, 0.9], area: 0.7 },
+    complexity: { entropy: 1.2, effectiveFeatures: 3, fraction: 0.9 },
+  });
+  assert.deepEqual(plot.curves.deletion.points, [[0, 0.9], [0.25, 0.5], [0.5, 0.3], [0.75, 0.2], [1, 0.1]]);
+  assert.equal(plot.curves.insertion.area, 0.7);
+  assert.deepEqual(plot.complexity, { entropy: 1.2, effectiveFeatures: 3, fraction: 0.9 });
+  assert.equal(plot.summary, 'deletion area 0.3500 · insertion area 0.7000 · entropy 1.200 · 3 features reach 90% of Σ|φ|');
+  assert.equal(evaluationPlot(undefined), null);
+  assert.deepEqual(Object.keys(evaluationPlot({ complexity: { entropy: 0 } }).curves), []);
 });

@@ -29,3 +29,9 @@ test('CSV rows, with a header in another column order or none', () => {
   assert.throws(() => parseInstances('1,2,3\n', IRIS.featureNames), /row 1 has 3 values, expected 4/);
   assert.throws(() => parseInstances('a,b,c,d\n1,2,x,4\n', IRIS.featureNames), /row 1: "x" is not a number/);
 });
+
+test('evaluate asks the server for the deletion curves and complexity, and nothing without it', () => {
+  const asked = explainRequest(IRIS, [5.1, 3.5, 1.4, 0.2], 1, { method: '', seed: '', evaluate: true });
+  assert.deepEqual(asked.evaluate, { deletion: {}, complexity: {} });
+  assert.equal('evaluate' in explainRequest(IRIS, [5.1, 3.5, 1.4, 0.2], 1, { method: '', seed: '' }), false);
+});
