@@ -34,6 +34,9 @@ const (
 	ExampleSpace_EXAMPLE_SPACE_INPUT ExampleSpace = 1
 	// The model's score columns, plain Euclidean.
 	ExampleSpace_EXAMPLE_SPACE_OUTPUT ExampleSpace = 2
+	// The model's embedding output (the config's `embedding_output`), plain
+	// Euclidean; FAILED_PRECONDITION for a model whose config names none.
+	ExampleSpace_EXAMPLE_SPACE_EMBEDDING ExampleSpace = 3
 )
 
 // Enum value maps for ExampleSpace.
@@ -42,11 +45,13 @@ var (
 		0: "EXAMPLE_SPACE_UNSPECIFIED",
 		1: "EXAMPLE_SPACE_INPUT",
 		2: "EXAMPLE_SPACE_OUTPUT",
+		3: "EXAMPLE_SPACE_EMBEDDING",
 	}
 	ExampleSpace_value = map[string]int32{
 		"EXAMPLE_SPACE_UNSPECIFIED": 0,
 		"EXAMPLE_SPACE_INPUT":       1,
 		"EXAMPLE_SPACE_OUTPUT":      2,
+		"EXAMPLE_SPACE_EMBEDDING":   3,
 	}
 )
 
@@ -434,6 +439,8 @@ type InstanceExamples struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The model's scores for the instance.
 	Prediction []float64 `protobuf:"fixed64,1,rep,packed,name=prediction,proto3" json:"prediction,omitempty"`
+	// The instance's embedding, when the request's space is the embedding's.
+	Embedding []float64 `protobuf:"fixed64,5,rep,packed,name=embedding,proto3" json:"embedding,omitempty"`
 	// The argmax of the scores; -1 for a regression model.
 	PredictedClass int32 `protobuf:"varint,2,opt,name=predicted_class,json=predictedClass,proto3" json:"predicted_class,omitempty"`
 	// The k nearest reference rows, nearest first (ties in row order).
@@ -477,6 +484,13 @@ func (*InstanceExamples) Descriptor() ([]byte, []int) {
 func (x *InstanceExamples) GetPrediction() []float64 {
 	if x != nil {
 		return x.Prediction
+	}
+	return nil
+}
+
+func (x *InstanceExamples) GetEmbedding() []float64 {
+	if x != nil {
+		return x.Embedding
 	}
 	return nil
 }
@@ -940,11 +954,12 @@ const file_prism_v1_example_service_proto_rawDesc = "" +
 	"\tinstances\x18\x05 \x03(\v2\x1a.prism.v1.InstanceExamplesR\tinstances\x12A\n" +
 	"\n" +
 	"prototypes\x18\x06 \x01(\v2!.prism.v1.PrototypesAndCriticismsR\n" +
-	"prototypes\"\xdd\x01\n" +
+	"prototypes\"\xfb\x01\n" +
 	"\x10InstanceExamples\x12\x1e\n" +
 	"\n" +
 	"prediction\x18\x01 \x03(\x01R\n" +
-	"prediction\x12'\n" +
+	"prediction\x12\x1c\n" +
+	"\tembedding\x18\x05 \x03(\x01R\tembedding\x12'\n" +
 	"\x0fpredicted_class\x18\x02 \x01(\x05R\x0epredictedClass\x12:\n" +
 	"\n" +
 	"neighbours\x18\x03 \x03(\v2\x1a.prism.v1.ReferenceExampleR\n" +
@@ -984,11 +999,12 @@ const file_prism_v1_example_service_proto_rawDesc = "" +
 	"mmdSquared\";\n" +
 	"\tCriticism\x12\x14\n" +
 	"\x05index\x18\x01 \x01(\x05R\x05index\x12\x18\n" +
-	"\awitness\x18\x02 \x01(\x01R\awitness*`\n" +
+	"\awitness\x18\x02 \x01(\x01R\awitness*}\n" +
 	"\fExampleSpace\x12\x1d\n" +
 	"\x19EXAMPLE_SPACE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13EXAMPLE_SPACE_INPUT\x10\x01\x12\x18\n" +
-	"\x14EXAMPLE_SPACE_OUTPUT\x10\x02*_\n" +
+	"\x14EXAMPLE_SPACE_OUTPUT\x10\x02\x12\x1b\n" +
+	"\x17EXAMPLE_SPACE_EMBEDDING\x10\x03*_\n" +
 	"\n" +
 	"ExampleSet\x12\x1b\n" +
 	"\x17EXAMPLE_SET_UNSPECIFIED\x10\x00\x12\x19\n" +

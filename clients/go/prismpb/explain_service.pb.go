@@ -299,7 +299,7 @@ func (x TreeShapParams_FeaturePerturbation) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TreeShapParams_FeaturePerturbation.Descriptor instead.
 func (TreeShapParams_FeaturePerturbation) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{18, 0}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{20, 0}
 }
 
 type TreeShapParams_Output int32
@@ -360,7 +360,7 @@ func (x TreeShapParams_Output) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use TreeShapParams_Output.Descriptor instead.
 func (TreeShapParams_Output) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{18, 1}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{20, 1}
 }
 
 type KernelShapParams_Estimator int32
@@ -419,7 +419,7 @@ func (x KernelShapParams_Estimator) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use KernelShapParams_Estimator.Descriptor instead.
 func (KernelShapParams_Estimator) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{20, 0}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{22, 0}
 }
 
 type L1Reg_Criterion int32
@@ -468,7 +468,7 @@ func (x L1Reg_Criterion) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use L1Reg_Criterion.Descriptor instead.
 func (L1Reg_Criterion) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{21, 0}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{23, 0}
 }
 
 type LimeParams_FeatureSelection int32
@@ -521,7 +521,7 @@ func (x LimeParams_FeatureSelection) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LimeParams_FeatureSelection.Descriptor instead.
 func (LimeParams_FeatureSelection) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{24, 0}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{26, 0}
 }
 
 type LimeParams_Discretizer int32
@@ -571,7 +571,7 @@ func (x LimeParams_Discretizer) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LimeParams_Discretizer.Descriptor instead.
 func (LimeParams_Discretizer) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{24, 1}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{26, 1}
 }
 
 type LimeParams_MaskSampling int32
@@ -623,7 +623,7 @@ func (x LimeParams_MaskSampling) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use LimeParams_MaskSampling.Descriptor instead.
 func (LimeParams_MaskSampling) EnumDescriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{24, 2}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{26, 2}
 }
 
 type ExplainRequest struct {
@@ -1019,6 +1019,135 @@ func (*ExplainRequest_Saliency) isExplainRequest_Method() {}
 
 func (*ExplainRequest_TreeShap) isExplainRequest_Method() {}
 
+type EvaluateRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The explanation's request: the model, the instances, the method with its
+	// parameters, `feature_groups`, `outputs` and `link`, and in `evaluate` the
+	// metrics (at least one). The method defines the reference deletion and
+	// insertion move features toward (its background or baseline), and
+	// sensitivity explains the perturbed inputs again with it. FORMAT_COMPACT
+	// and `time_budget` are refused.
+	Request *ExplainRequest `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	// The attributions to evaluate: exactly one per instance and explained
+	// output, each with one value per feature (the response's
+	// `feature_names`: one per group with `feature_groups`), in the request's
+	// link space. Empty: the request's method explains the instances first.
+	// Sensitivity compares the method's explanations of the perturbed inputs
+	// with the given ones, so it only means something for attributions that
+	// method made.
+	Attributions  []*GivenAttributions `protobuf:"bytes,2,rep,name=attributions,proto3" json:"attributions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EvaluateRequest) Reset() {
+	*x = EvaluateRequest{}
+	mi := &file_prism_v1_explain_service_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EvaluateRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EvaluateRequest) ProtoMessage() {}
+
+func (x *EvaluateRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_explain_service_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EvaluateRequest.ProtoReflect.Descriptor instead.
+func (*EvaluateRequest) Descriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *EvaluateRequest) GetRequest() *ExplainRequest {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *EvaluateRequest) GetAttributions() []*GivenAttributions {
+	if x != nil {
+		return x.Attributions
+	}
+	return nil
+}
+
+// The attributions of one instance for one score column.
+type GivenAttributions struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Index of the instance in `request.inputs`.
+	Instance int32 `protobuf:"varint,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	// Score column name, one of the request's explained outputs.
+	Output string `protobuf:"bytes,2,opt,name=output,proto3" json:"output,omitempty"`
+	// One finite value per feature.
+	Values        []float64 `protobuf:"fixed64,3,rep,packed,name=values,proto3" json:"values,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GivenAttributions) Reset() {
+	*x = GivenAttributions{}
+	mi := &file_prism_v1_explain_service_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GivenAttributions) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GivenAttributions) ProtoMessage() {}
+
+func (x *GivenAttributions) ProtoReflect() protoreflect.Message {
+	mi := &file_prism_v1_explain_service_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GivenAttributions.ProtoReflect.Descriptor instead.
+func (*GivenAttributions) Descriptor() ([]byte, []int) {
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *GivenAttributions) GetInstance() int32 {
+	if x != nil {
+		return x.Instance
+	}
+	return 0
+}
+
+func (x *GivenAttributions) GetOutput() string {
+	if x != nil {
+		return x.Output
+	}
+	return ""
+}
+
+func (x *GivenAttributions) GetValues() []float64 {
+	if x != nil {
+		return x.Values
+	}
+	return nil
+}
+
 // Which evaluation metrics to compute: each one whose message is set. See the
 // README's "Evaluating an explanation" for what they mean and cost.
 type EvaluationParams struct {
@@ -1043,7 +1172,7 @@ type EvaluationParams struct {
 
 func (x *EvaluationParams) Reset() {
 	*x = EvaluationParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[1]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1055,7 +1184,7 @@ func (x *EvaluationParams) String() string {
 func (*EvaluationParams) ProtoMessage() {}
 
 func (x *EvaluationParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[1]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1068,7 +1197,7 @@ func (x *EvaluationParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluationParams.ProtoReflect.Descriptor instead.
 func (*EvaluationParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{1}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *EvaluationParams) GetDeletion() *DeletionParams {
@@ -1114,7 +1243,7 @@ type DeletionParams struct {
 
 func (x *DeletionParams) Reset() {
 	*x = DeletionParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[2]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1126,7 +1255,7 @@ func (x *DeletionParams) String() string {
 func (*DeletionParams) ProtoMessage() {}
 
 func (x *DeletionParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[2]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1139,7 +1268,7 @@ func (x *DeletionParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeletionParams.ProtoReflect.Descriptor instead.
 func (*DeletionParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{2}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *DeletionParams) GetSteps() int32 {
@@ -1165,7 +1294,7 @@ type InfidelityParams struct {
 
 func (x *InfidelityParams) Reset() {
 	*x = InfidelityParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[3]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1177,7 +1306,7 @@ func (x *InfidelityParams) String() string {
 func (*InfidelityParams) ProtoMessage() {}
 
 func (x *InfidelityParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[3]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1190,7 +1319,7 @@ func (x *InfidelityParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfidelityParams.ProtoReflect.Descriptor instead.
 func (*InfidelityParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{3}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *InfidelityParams) GetNPerturbations() int32 {
@@ -1232,7 +1361,7 @@ type SensitivityParams struct {
 
 func (x *SensitivityParams) Reset() {
 	*x = SensitivityParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[4]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1244,7 +1373,7 @@ func (x *SensitivityParams) String() string {
 func (*SensitivityParams) ProtoMessage() {}
 
 func (x *SensitivityParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[4]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1257,7 +1386,7 @@ func (x *SensitivityParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SensitivityParams.ProtoReflect.Descriptor instead.
 func (*SensitivityParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{4}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *SensitivityParams) GetRadius() float64 {
@@ -1299,7 +1428,7 @@ type ComplexityParams struct {
 
 func (x *ComplexityParams) Reset() {
 	*x = ComplexityParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[5]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1311,7 +1440,7 @@ func (x *ComplexityParams) String() string {
 func (*ComplexityParams) ProtoMessage() {}
 
 func (x *ComplexityParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[5]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1324,7 +1453,7 @@ func (x *ComplexityParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplexityParams.ProtoReflect.Descriptor instead.
 func (*ComplexityParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{5}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ComplexityParams) GetFraction() float64 {
@@ -1351,7 +1480,7 @@ type FeatureGroups struct {
 
 func (x *FeatureGroups) Reset() {
 	*x = FeatureGroups{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[6]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1363,7 +1492,7 @@ func (x *FeatureGroups) String() string {
 func (*FeatureGroups) ProtoMessage() {}
 
 func (x *FeatureGroups) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[6]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1376,7 +1505,7 @@ func (x *FeatureGroups) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FeatureGroups.ProtoReflect.Descriptor instead.
 func (*FeatureGroups) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{6}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *FeatureGroups) GetGrouping() isFeatureGroups_Grouping {
@@ -1460,7 +1589,7 @@ type ExplicitGroups struct {
 
 func (x *ExplicitGroups) Reset() {
 	*x = ExplicitGroups{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[7]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1472,7 +1601,7 @@ func (x *ExplicitGroups) String() string {
 func (*ExplicitGroups) ProtoMessage() {}
 
 func (x *ExplicitGroups) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[7]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1485,7 +1614,7 @@ func (x *ExplicitGroups) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplicitGroups.ProtoReflect.Descriptor instead.
 func (*ExplicitGroups) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{7}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *ExplicitGroups) GetGroups() []*FeatureGroup {
@@ -1508,7 +1637,7 @@ type FeatureGroup struct {
 
 func (x *FeatureGroup) Reset() {
 	*x = FeatureGroup{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[8]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1520,7 +1649,7 @@ func (x *FeatureGroup) String() string {
 func (*FeatureGroup) ProtoMessage() {}
 
 func (x *FeatureGroup) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[8]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1533,7 +1662,7 @@ func (x *FeatureGroup) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FeatureGroup.ProtoReflect.Descriptor instead.
 func (*FeatureGroup) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{8}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *FeatureGroup) GetName() string {
@@ -1571,7 +1700,7 @@ type GridPatches struct {
 
 func (x *GridPatches) Reset() {
 	*x = GridPatches{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[9]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1583,7 +1712,7 @@ func (x *GridPatches) String() string {
 func (*GridPatches) ProtoMessage() {}
 
 func (x *GridPatches) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[9]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1596,7 +1725,7 @@ func (x *GridPatches) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GridPatches.ProtoReflect.Descriptor instead.
 func (*GridPatches) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{9}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GridPatches) GetImageHeight() int32 {
@@ -1647,7 +1776,7 @@ type SegmentMap struct {
 
 func (x *SegmentMap) Reset() {
 	*x = SegmentMap{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[10]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1659,7 +1788,7 @@ func (x *SegmentMap) String() string {
 func (*SegmentMap) ProtoMessage() {}
 
 func (x *SegmentMap) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[10]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1672,7 +1801,7 @@ func (x *SegmentMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SegmentMap.ProtoReflect.Descriptor instead.
 func (*SegmentMap) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{10}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *SegmentMap) GetSegmentIds() []int32 {
@@ -1694,7 +1823,7 @@ type TokenPositions struct {
 
 func (x *TokenPositions) Reset() {
 	*x = TokenPositions{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[11]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1706,7 +1835,7 @@ func (x *TokenPositions) String() string {
 func (*TokenPositions) ProtoMessage() {}
 
 func (x *TokenPositions) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[11]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1719,7 +1848,7 @@ func (x *TokenPositions) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TokenPositions.ProtoReflect.Descriptor instead.
 func (*TokenPositions) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{11}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{13}
 }
 
 // What a masked feature is replaced with.
@@ -1737,7 +1866,7 @@ type Baseline struct {
 
 func (x *Baseline) Reset() {
 	*x = Baseline{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[12]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1749,7 +1878,7 @@ func (x *Baseline) String() string {
 func (*Baseline) ProtoMessage() {}
 
 func (x *Baseline) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[12]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1762,7 +1891,7 @@ func (x *Baseline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Baseline.ProtoReflect.Descriptor instead.
 func (*Baseline) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{12}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Baseline) GetValue() isBaseline_Value {
@@ -1843,7 +1972,7 @@ type DeepLiftParams struct {
 
 func (x *DeepLiftParams) Reset() {
 	*x = DeepLiftParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[13]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1855,7 +1984,7 @@ func (x *DeepLiftParams) String() string {
 func (*DeepLiftParams) ProtoMessage() {}
 
 func (x *DeepLiftParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[13]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1868,7 +1997,7 @@ func (x *DeepLiftParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeepLiftParams.ProtoReflect.Descriptor instead.
 func (*DeepLiftParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{13}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *DeepLiftParams) GetTarget() GradientTarget {
@@ -1894,7 +2023,7 @@ type DeepLiftShapParams struct {
 
 func (x *DeepLiftShapParams) Reset() {
 	*x = DeepLiftShapParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[14]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1906,7 +2035,7 @@ func (x *DeepLiftShapParams) String() string {
 func (*DeepLiftShapParams) ProtoMessage() {}
 
 func (x *DeepLiftShapParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[14]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1919,7 +2048,7 @@ func (x *DeepLiftShapParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeepLiftShapParams.ProtoReflect.Descriptor instead.
 func (*DeepLiftShapParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{14}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DeepLiftShapParams) GetTarget() GradientTarget {
@@ -1947,7 +2076,7 @@ type IntegratedGradientsParams struct {
 
 func (x *IntegratedGradientsParams) Reset() {
 	*x = IntegratedGradientsParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[15]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1959,7 +2088,7 @@ func (x *IntegratedGradientsParams) String() string {
 func (*IntegratedGradientsParams) ProtoMessage() {}
 
 func (x *IntegratedGradientsParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[15]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1972,7 +2101,7 @@ func (x *IntegratedGradientsParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntegratedGradientsParams.ProtoReflect.Descriptor instead.
 func (*IntegratedGradientsParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{15}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *IntegratedGradientsParams) GetNSteps() int32 {
@@ -2008,7 +2137,7 @@ type GradientXInputParams struct {
 
 func (x *GradientXInputParams) Reset() {
 	*x = GradientXInputParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[16]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2020,7 +2149,7 @@ func (x *GradientXInputParams) String() string {
 func (*GradientXInputParams) ProtoMessage() {}
 
 func (x *GradientXInputParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[16]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2033,7 +2162,7 @@ func (x *GradientXInputParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GradientXInputParams.ProtoReflect.Descriptor instead.
 func (*GradientXInputParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{16}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *GradientXInputParams) GetTarget() GradientTarget {
@@ -2055,7 +2184,7 @@ type SaliencyParams struct {
 
 func (x *SaliencyParams) Reset() {
 	*x = SaliencyParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[17]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2067,7 +2196,7 @@ func (x *SaliencyParams) String() string {
 func (*SaliencyParams) ProtoMessage() {}
 
 func (x *SaliencyParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[17]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2080,7 +2209,7 @@ func (x *SaliencyParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SaliencyParams.ProtoReflect.Descriptor instead.
 func (*SaliencyParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{17}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *SaliencyParams) GetTarget() GradientTarget {
@@ -2121,7 +2250,7 @@ type TreeShapParams struct {
 
 func (x *TreeShapParams) Reset() {
 	*x = TreeShapParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[18]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2133,7 +2262,7 @@ func (x *TreeShapParams) String() string {
 func (*TreeShapParams) ProtoMessage() {}
 
 func (x *TreeShapParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[18]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2146,7 +2275,7 @@ func (x *TreeShapParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TreeShapParams.ProtoReflect.Descriptor instead.
 func (*TreeShapParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{18}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *TreeShapParams) GetFeaturePerturbation() TreeShapParams_FeaturePerturbation {
@@ -2187,7 +2316,7 @@ type AutoParams struct {
 
 func (x *AutoParams) Reset() {
 	*x = AutoParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[19]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2199,7 +2328,7 @@ func (x *AutoParams) String() string {
 func (*AutoParams) ProtoMessage() {}
 
 func (x *AutoParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[19]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2212,7 +2341,7 @@ func (x *AutoParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AutoParams.ProtoReflect.Descriptor instead.
 func (*AutoParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{19}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{21}
 }
 
 // KernelSHAP (Lundberg & Lee 2017) with shap's KernelExplainer semantics:
@@ -2252,7 +2381,7 @@ type KernelShapParams struct {
 
 func (x *KernelShapParams) Reset() {
 	*x = KernelShapParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[20]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2264,7 +2393,7 @@ func (x *KernelShapParams) String() string {
 func (*KernelShapParams) ProtoMessage() {}
 
 func (x *KernelShapParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[20]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2277,7 +2406,7 @@ func (x *KernelShapParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KernelShapParams.ProtoReflect.Descriptor instead.
 func (*KernelShapParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{20}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *KernelShapParams) GetNsamples() int64 {
@@ -2337,7 +2466,7 @@ type L1Reg struct {
 
 func (x *L1Reg) Reset() {
 	*x = L1Reg{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2349,7 +2478,7 @@ func (x *L1Reg) String() string {
 func (*L1Reg) ProtoMessage() {}
 
 func (x *L1Reg) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[21]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2362,7 +2491,7 @@ func (x *L1Reg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use L1Reg.ProtoReflect.Descriptor instead.
 func (*L1Reg) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{21}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *L1Reg) GetRule() isL1Reg_Rule {
@@ -2439,7 +2568,7 @@ type ExactShapleyParams struct {
 
 func (x *ExactShapleyParams) Reset() {
 	*x = ExactShapleyParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2451,7 +2580,7 @@ func (x *ExactShapleyParams) String() string {
 func (*ExactShapleyParams) ProtoMessage() {}
 
 func (x *ExactShapleyParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[22]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2464,7 +2593,7 @@ func (x *ExactShapleyParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExactShapleyParams.ProtoReflect.Descriptor instead.
 func (*ExactShapleyParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{22}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ExactShapleyParams) GetMaxEvaluations() int64 {
@@ -2492,7 +2621,7 @@ type PermutationShapParams struct {
 
 func (x *PermutationShapParams) Reset() {
 	*x = PermutationShapParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2504,7 +2633,7 @@ func (x *PermutationShapParams) String() string {
 func (*PermutationShapParams) ProtoMessage() {}
 
 func (x *PermutationShapParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[23]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2517,7 +2646,7 @@ func (x *PermutationShapParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PermutationShapParams.ProtoReflect.Descriptor instead.
 func (*PermutationShapParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{23}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *PermutationShapParams) GetMaxEvals() int64 {
@@ -2565,7 +2694,7 @@ type LimeParams struct {
 
 func (x *LimeParams) Reset() {
 	*x = LimeParams{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2577,7 +2706,7 @@ func (x *LimeParams) String() string {
 func (*LimeParams) ProtoMessage() {}
 
 func (x *LimeParams) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[24]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2590,7 +2719,7 @@ func (x *LimeParams) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use LimeParams.ProtoReflect.Descriptor instead.
 func (*LimeParams) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{24}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *LimeParams) GetNumSamples() int32 {
@@ -2666,7 +2795,7 @@ type Neighbourhood struct {
 
 func (x *Neighbourhood) Reset() {
 	*x = Neighbourhood{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2678,7 +2807,7 @@ func (x *Neighbourhood) String() string {
 func (*Neighbourhood) ProtoMessage() {}
 
 func (x *Neighbourhood) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[25]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2691,7 +2820,7 @@ func (x *Neighbourhood) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Neighbourhood.ProtoReflect.Descriptor instead.
 func (*Neighbourhood) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{25}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Neighbourhood) GetData() *Tensor {
@@ -2733,7 +2862,7 @@ type ExplainResponse struct {
 
 func (x *ExplainResponse) Reset() {
 	*x = ExplainResponse{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2745,7 +2874,7 @@ func (x *ExplainResponse) String() string {
 func (*ExplainResponse) ProtoMessage() {}
 
 func (x *ExplainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[26]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2758,7 +2887,7 @@ func (x *ExplainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainResponse.ProtoReflect.Descriptor instead.
 func (*ExplainResponse) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{26}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *ExplainResponse) GetModel() string {
@@ -2832,7 +2961,7 @@ type ResponseWarning struct {
 
 func (x *ResponseWarning) Reset() {
 	*x = ResponseWarning{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2844,7 +2973,7 @@ func (x *ResponseWarning) String() string {
 func (*ResponseWarning) ProtoMessage() {}
 
 func (x *ResponseWarning) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[27]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2857,7 +2986,7 @@ func (x *ResponseWarning) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResponseWarning.ProtoReflect.Descriptor instead.
 func (*ResponseWarning) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{27}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ResponseWarning) GetCode() string {
@@ -2900,7 +3029,7 @@ type Summary struct {
 
 func (x *Summary) Reset() {
 	*x = Summary{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[28]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2912,7 +3041,7 @@ func (x *Summary) String() string {
 func (*Summary) ProtoMessage() {}
 
 func (x *Summary) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[28]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2925,7 +3054,7 @@ func (x *Summary) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Summary.ProtoReflect.Descriptor instead.
 func (*Summary) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{28}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Summary) GetOutputs() []string {
@@ -3017,7 +3146,7 @@ type Explanation struct {
 
 func (x *Explanation) Reset() {
 	*x = Explanation{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[29]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3029,7 +3158,7 @@ func (x *Explanation) String() string {
 func (*Explanation) ProtoMessage() {}
 
 func (x *Explanation) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[29]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3042,7 +3171,7 @@ func (x *Explanation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Explanation.ProtoReflect.Descriptor instead.
 func (*Explanation) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{29}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *Explanation) GetInstance() int32 {
@@ -3124,7 +3253,7 @@ type Evaluation struct {
 
 func (x *Evaluation) Reset() {
 	*x = Evaluation{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[30]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3136,7 +3265,7 @@ func (x *Evaluation) String() string {
 func (*Evaluation) ProtoMessage() {}
 
 func (x *Evaluation) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[30]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3149,7 +3278,7 @@ func (x *Evaluation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Evaluation.ProtoReflect.Descriptor instead.
 func (*Evaluation) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{30}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *Evaluation) GetDeletion() *Curve {
@@ -3204,7 +3333,7 @@ type Curve struct {
 
 func (x *Curve) Reset() {
 	*x = Curve{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[31]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3216,7 +3345,7 @@ func (x *Curve) String() string {
 func (*Curve) ProtoMessage() {}
 
 func (x *Curve) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[31]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3229,7 +3358,7 @@ func (x *Curve) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Curve.ProtoReflect.Descriptor instead.
 func (*Curve) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{31}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *Curve) GetOrder() []int32 {
@@ -3275,7 +3404,7 @@ type InfidelityValue struct {
 
 func (x *InfidelityValue) Reset() {
 	*x = InfidelityValue{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[32]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3287,7 +3416,7 @@ func (x *InfidelityValue) String() string {
 func (*InfidelityValue) ProtoMessage() {}
 
 func (x *InfidelityValue) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[32]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3300,7 +3429,7 @@ func (x *InfidelityValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InfidelityValue.ProtoReflect.Descriptor instead.
 func (*InfidelityValue) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{32}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *InfidelityValue) GetValue() float64 {
@@ -3346,7 +3475,7 @@ type SensitivityValue struct {
 
 func (x *SensitivityValue) Reset() {
 	*x = SensitivityValue{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[33]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3358,7 +3487,7 @@ func (x *SensitivityValue) String() string {
 func (*SensitivityValue) ProtoMessage() {}
 
 func (x *SensitivityValue) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[33]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3371,7 +3500,7 @@ func (x *SensitivityValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SensitivityValue.ProtoReflect.Descriptor instead.
 func (*SensitivityValue) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{33}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *SensitivityValue) GetMax() float64 {
@@ -3409,7 +3538,7 @@ type ComplexityValue struct {
 
 func (x *ComplexityValue) Reset() {
 	*x = ComplexityValue{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[34]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3421,7 +3550,7 @@ func (x *ComplexityValue) String() string {
 func (*ComplexityValue) ProtoMessage() {}
 
 func (x *ComplexityValue) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[34]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3434,7 +3563,7 @@ func (x *ComplexityValue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComplexityValue.ProtoReflect.Descriptor instead.
 func (*ComplexityValue) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{34}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ComplexityValue) GetEntropy() float64 {
@@ -3487,7 +3616,7 @@ type Diagnostics struct {
 
 func (x *Diagnostics) Reset() {
 	*x = Diagnostics{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[35]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3499,7 +3628,7 @@ func (x *Diagnostics) String() string {
 func (*Diagnostics) ProtoMessage() {}
 
 func (x *Diagnostics) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[35]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3512,7 +3641,7 @@ func (x *Diagnostics) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostics.ProtoReflect.Descriptor instead.
 func (*Diagnostics) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{35}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Diagnostics) GetModelEvaluations() int64 {
@@ -3591,7 +3720,7 @@ type SurrogateFit struct {
 
 func (x *SurrogateFit) Reset() {
 	*x = SurrogateFit{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[36]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3603,7 +3732,7 @@ func (x *SurrogateFit) String() string {
 func (*SurrogateFit) ProtoMessage() {}
 
 func (x *SurrogateFit) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[36]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3616,7 +3745,7 @@ func (x *SurrogateFit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SurrogateFit.ProtoReflect.Descriptor instead.
 func (*SurrogateFit) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{36}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SurrogateFit) GetIntercept() float64 {
@@ -3653,7 +3782,7 @@ type ExplainEvent struct {
 
 func (x *ExplainEvent) Reset() {
 	*x = ExplainEvent{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[37]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3665,7 +3794,7 @@ func (x *ExplainEvent) String() string {
 func (*ExplainEvent) ProtoMessage() {}
 
 func (x *ExplainEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[37]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3678,7 +3807,7 @@ func (x *ExplainEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExplainEvent.ProtoReflect.Descriptor instead.
 func (*ExplainEvent) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{37}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *ExplainEvent) GetEvent() isExplainEvent_Event {
@@ -3738,7 +3867,7 @@ type Progress struct {
 
 func (x *Progress) Reset() {
 	*x = Progress{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[38]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3750,7 +3879,7 @@ func (x *Progress) String() string {
 func (*Progress) ProtoMessage() {}
 
 func (x *Progress) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[38]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3763,7 +3892,7 @@ func (x *Progress) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Progress.ProtoReflect.Descriptor instead.
 func (*Progress) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{38}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *Progress) GetEvaluationsDone() int64 {
@@ -3807,7 +3936,7 @@ type Estimate struct {
 
 func (x *Estimate) Reset() {
 	*x = Estimate{}
-	mi := &file_prism_v1_explain_service_proto_msgTypes[39]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3819,7 +3948,7 @@ func (x *Estimate) String() string {
 func (*Estimate) ProtoMessage() {}
 
 func (x *Estimate) ProtoReflect() protoreflect.Message {
-	mi := &file_prism_v1_explain_service_proto_msgTypes[39]
+	mi := &file_prism_v1_explain_service_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3832,7 +3961,7 @@ func (x *Estimate) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Estimate.ProtoReflect.Descriptor instead.
 func (*Estimate) Descriptor() ([]byte, []int) {
-	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{39}
+	return file_prism_v1_explain_service_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *Estimate) GetInstance() int32 {
@@ -3899,7 +4028,14 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\vtime_budget\x18\x16 \x01(\v2\x19.google.protobuf.DurationR\n" +
 	"timeBudget\x126\n" +
 	"\bevaluate\x18\x18 \x01(\v2\x1a.prism.v1.EvaluationParamsR\bevaluateB\b\n" +
-	"\x06method\"\xff\x01\n" +
+	"\x06method\"\x86\x01\n" +
+	"\x0fEvaluateRequest\x122\n" +
+	"\arequest\x18\x01 \x01(\v2\x18.prism.v1.ExplainRequestR\arequest\x12?\n" +
+	"\fattributions\x18\x02 \x03(\v2\x1b.prism.v1.GivenAttributionsR\fattributions\"_\n" +
+	"\x11GivenAttributions\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\x05R\binstance\x12\x16\n" +
+	"\x06output\x18\x02 \x01(\tR\x06output\x12\x16\n" +
+	"\x06values\x18\x03 \x03(\x01R\x06values\"\xff\x01\n" +
 	"\x10EvaluationParams\x124\n" +
 	"\bdeletion\x18\x01 \x01(\v2\x18.prism.v1.DeletionParamsR\bdeletion\x12:\n" +
 	"\n" +
@@ -4146,10 +4282,11 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\x19INTEGRATION_RIEMANN_RIGHT\x10\x01\x12\x1c\n" +
 	"\x18INTEGRATION_RIEMANN_LEFT\x10\x02\x12\x1e\n" +
 	"\x1aINTEGRATION_RIEMANN_MIDDLE\x10\x03\x12!\n" +
-	"\x1dINTEGRATION_RIEMANN_TRAPEZOID\x10\x042\x95\x01\n" +
+	"\x1dINTEGRATION_RIEMANN_TRAPEZOID\x10\x042\xd7\x01\n" +
 	"\x0eExplainService\x12>\n" +
 	"\aExplain\x12\x18.prism.v1.ExplainRequest\x1a\x19.prism.v1.ExplainResponse\x12C\n" +
-	"\rStreamExplain\x12\x18.prism.v1.ExplainRequest\x1a\x16.prism.v1.ExplainEvent0\x01B)\n" +
+	"\rStreamExplain\x12\x18.prism.v1.ExplainRequest\x1a\x16.prism.v1.ExplainEvent0\x01\x12@\n" +
+	"\bEvaluate\x12\x19.prism.v1.EvaluateRequest\x1a\x19.prism.v1.ExplainResponseB)\n" +
 	"\x10dev.prism.api.v1B\x13ExplainServiceProtoP\x01b\x06proto3"
 
 var (
@@ -4165,7 +4302,7 @@ func file_prism_v1_explain_service_proto_rawDescGZIP() []byte {
 }
 
 var file_prism_v1_explain_service_proto_enumTypes = make([]protoimpl.EnumInfo, 11)
-var file_prism_v1_explain_service_proto_msgTypes = make([]protoimpl.MessageInfo, 40)
+var file_prism_v1_explain_service_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_prism_v1_explain_service_proto_goTypes = []any{
 	(Link)(0),                               // 0: prism.v1.Link
 	(ResponseFormat)(0),                     // 1: prism.v1.ResponseFormat
@@ -4179,125 +4316,131 @@ var file_prism_v1_explain_service_proto_goTypes = []any{
 	(LimeParams_Discretizer)(0),             // 9: prism.v1.LimeParams.Discretizer
 	(LimeParams_MaskSampling)(0),            // 10: prism.v1.LimeParams.MaskSampling
 	(*ExplainRequest)(nil),                  // 11: prism.v1.ExplainRequest
-	(*EvaluationParams)(nil),                // 12: prism.v1.EvaluationParams
-	(*DeletionParams)(nil),                  // 13: prism.v1.DeletionParams
-	(*InfidelityParams)(nil),                // 14: prism.v1.InfidelityParams
-	(*SensitivityParams)(nil),               // 15: prism.v1.SensitivityParams
-	(*ComplexityParams)(nil),                // 16: prism.v1.ComplexityParams
-	(*FeatureGroups)(nil),                   // 17: prism.v1.FeatureGroups
-	(*ExplicitGroups)(nil),                  // 18: prism.v1.ExplicitGroups
-	(*FeatureGroup)(nil),                    // 19: prism.v1.FeatureGroup
-	(*GridPatches)(nil),                     // 20: prism.v1.GridPatches
-	(*SegmentMap)(nil),                      // 21: prism.v1.SegmentMap
-	(*TokenPositions)(nil),                  // 22: prism.v1.TokenPositions
-	(*Baseline)(nil),                        // 23: prism.v1.Baseline
-	(*DeepLiftParams)(nil),                  // 24: prism.v1.DeepLiftParams
-	(*DeepLiftShapParams)(nil),              // 25: prism.v1.DeepLiftShapParams
-	(*IntegratedGradientsParams)(nil),       // 26: prism.v1.IntegratedGradientsParams
-	(*GradientXInputParams)(nil),            // 27: prism.v1.GradientXInputParams
-	(*SaliencyParams)(nil),                  // 28: prism.v1.SaliencyParams
-	(*TreeShapParams)(nil),                  // 29: prism.v1.TreeShapParams
-	(*AutoParams)(nil),                      // 30: prism.v1.AutoParams
-	(*KernelShapParams)(nil),                // 31: prism.v1.KernelShapParams
-	(*L1Reg)(nil),                           // 32: prism.v1.L1Reg
-	(*ExactShapleyParams)(nil),              // 33: prism.v1.ExactShapleyParams
-	(*PermutationShapParams)(nil),           // 34: prism.v1.PermutationShapParams
-	(*LimeParams)(nil),                      // 35: prism.v1.LimeParams
-	(*Neighbourhood)(nil),                   // 36: prism.v1.Neighbourhood
-	(*ExplainResponse)(nil),                 // 37: prism.v1.ExplainResponse
-	(*ResponseWarning)(nil),                 // 38: prism.v1.ResponseWarning
-	(*Summary)(nil),                         // 39: prism.v1.Summary
-	(*Explanation)(nil),                     // 40: prism.v1.Explanation
-	(*Evaluation)(nil),                      // 41: prism.v1.Evaluation
-	(*Curve)(nil),                           // 42: prism.v1.Curve
-	(*InfidelityValue)(nil),                 // 43: prism.v1.InfidelityValue
-	(*SensitivityValue)(nil),                // 44: prism.v1.SensitivityValue
-	(*ComplexityValue)(nil),                 // 45: prism.v1.ComplexityValue
-	(*Diagnostics)(nil),                     // 46: prism.v1.Diagnostics
-	(*SurrogateFit)(nil),                    // 47: prism.v1.SurrogateFit
-	(*ExplainEvent)(nil),                    // 48: prism.v1.ExplainEvent
-	(*Progress)(nil),                        // 49: prism.v1.Progress
-	(*Estimate)(nil),                        // 50: prism.v1.Estimate
-	(*Tensor)(nil),                          // 51: prism.v1.Tensor
-	(*durationpb.Duration)(nil),             // 52: google.protobuf.Duration
+	(*EvaluateRequest)(nil),                 // 12: prism.v1.EvaluateRequest
+	(*GivenAttributions)(nil),               // 13: prism.v1.GivenAttributions
+	(*EvaluationParams)(nil),                // 14: prism.v1.EvaluationParams
+	(*DeletionParams)(nil),                  // 15: prism.v1.DeletionParams
+	(*InfidelityParams)(nil),                // 16: prism.v1.InfidelityParams
+	(*SensitivityParams)(nil),               // 17: prism.v1.SensitivityParams
+	(*ComplexityParams)(nil),                // 18: prism.v1.ComplexityParams
+	(*FeatureGroups)(nil),                   // 19: prism.v1.FeatureGroups
+	(*ExplicitGroups)(nil),                  // 20: prism.v1.ExplicitGroups
+	(*FeatureGroup)(nil),                    // 21: prism.v1.FeatureGroup
+	(*GridPatches)(nil),                     // 22: prism.v1.GridPatches
+	(*SegmentMap)(nil),                      // 23: prism.v1.SegmentMap
+	(*TokenPositions)(nil),                  // 24: prism.v1.TokenPositions
+	(*Baseline)(nil),                        // 25: prism.v1.Baseline
+	(*DeepLiftParams)(nil),                  // 26: prism.v1.DeepLiftParams
+	(*DeepLiftShapParams)(nil),              // 27: prism.v1.DeepLiftShapParams
+	(*IntegratedGradientsParams)(nil),       // 28: prism.v1.IntegratedGradientsParams
+	(*GradientXInputParams)(nil),            // 29: prism.v1.GradientXInputParams
+	(*SaliencyParams)(nil),                  // 30: prism.v1.SaliencyParams
+	(*TreeShapParams)(nil),                  // 31: prism.v1.TreeShapParams
+	(*AutoParams)(nil),                      // 32: prism.v1.AutoParams
+	(*KernelShapParams)(nil),                // 33: prism.v1.KernelShapParams
+	(*L1Reg)(nil),                           // 34: prism.v1.L1Reg
+	(*ExactShapleyParams)(nil),              // 35: prism.v1.ExactShapleyParams
+	(*PermutationShapParams)(nil),           // 36: prism.v1.PermutationShapParams
+	(*LimeParams)(nil),                      // 37: prism.v1.LimeParams
+	(*Neighbourhood)(nil),                   // 38: prism.v1.Neighbourhood
+	(*ExplainResponse)(nil),                 // 39: prism.v1.ExplainResponse
+	(*ResponseWarning)(nil),                 // 40: prism.v1.ResponseWarning
+	(*Summary)(nil),                         // 41: prism.v1.Summary
+	(*Explanation)(nil),                     // 42: prism.v1.Explanation
+	(*Evaluation)(nil),                      // 43: prism.v1.Evaluation
+	(*Curve)(nil),                           // 44: prism.v1.Curve
+	(*InfidelityValue)(nil),                 // 45: prism.v1.InfidelityValue
+	(*SensitivityValue)(nil),                // 46: prism.v1.SensitivityValue
+	(*ComplexityValue)(nil),                 // 47: prism.v1.ComplexityValue
+	(*Diagnostics)(nil),                     // 48: prism.v1.Diagnostics
+	(*SurrogateFit)(nil),                    // 49: prism.v1.SurrogateFit
+	(*ExplainEvent)(nil),                    // 50: prism.v1.ExplainEvent
+	(*Progress)(nil),                        // 51: prism.v1.Progress
+	(*Estimate)(nil),                        // 52: prism.v1.Estimate
+	(*Tensor)(nil),                          // 53: prism.v1.Tensor
+	(*durationpb.Duration)(nil),             // 54: google.protobuf.Duration
 }
 var file_prism_v1_explain_service_proto_depIdxs = []int32{
-	51, // 0: prism.v1.ExplainRequest.inputs:type_name -> prism.v1.Tensor
-	31, // 1: prism.v1.ExplainRequest.kernel_shap:type_name -> prism.v1.KernelShapParams
-	35, // 2: prism.v1.ExplainRequest.lime:type_name -> prism.v1.LimeParams
-	33, // 3: prism.v1.ExplainRequest.exact_shapley:type_name -> prism.v1.ExactShapleyParams
-	34, // 4: prism.v1.ExplainRequest.permutation_shap:type_name -> prism.v1.PermutationShapParams
-	30, // 5: prism.v1.ExplainRequest.auto:type_name -> prism.v1.AutoParams
-	24, // 6: prism.v1.ExplainRequest.deep_lift:type_name -> prism.v1.DeepLiftParams
-	25, // 7: prism.v1.ExplainRequest.deep_lift_shap:type_name -> prism.v1.DeepLiftShapParams
-	26, // 8: prism.v1.ExplainRequest.integrated_gradients:type_name -> prism.v1.IntegratedGradientsParams
-	27, // 9: prism.v1.ExplainRequest.gradient_x_input:type_name -> prism.v1.GradientXInputParams
-	28, // 10: prism.v1.ExplainRequest.saliency:type_name -> prism.v1.SaliencyParams
-	29, // 11: prism.v1.ExplainRequest.tree_shap:type_name -> prism.v1.TreeShapParams
-	17, // 12: prism.v1.ExplainRequest.feature_groups:type_name -> prism.v1.FeatureGroups
-	23, // 13: prism.v1.ExplainRequest.baseline:type_name -> prism.v1.Baseline
+	53, // 0: prism.v1.ExplainRequest.inputs:type_name -> prism.v1.Tensor
+	33, // 1: prism.v1.ExplainRequest.kernel_shap:type_name -> prism.v1.KernelShapParams
+	37, // 2: prism.v1.ExplainRequest.lime:type_name -> prism.v1.LimeParams
+	35, // 3: prism.v1.ExplainRequest.exact_shapley:type_name -> prism.v1.ExactShapleyParams
+	36, // 4: prism.v1.ExplainRequest.permutation_shap:type_name -> prism.v1.PermutationShapParams
+	32, // 5: prism.v1.ExplainRequest.auto:type_name -> prism.v1.AutoParams
+	26, // 6: prism.v1.ExplainRequest.deep_lift:type_name -> prism.v1.DeepLiftParams
+	27, // 7: prism.v1.ExplainRequest.deep_lift_shap:type_name -> prism.v1.DeepLiftShapParams
+	28, // 8: prism.v1.ExplainRequest.integrated_gradients:type_name -> prism.v1.IntegratedGradientsParams
+	29, // 9: prism.v1.ExplainRequest.gradient_x_input:type_name -> prism.v1.GradientXInputParams
+	30, // 10: prism.v1.ExplainRequest.saliency:type_name -> prism.v1.SaliencyParams
+	31, // 11: prism.v1.ExplainRequest.tree_shap:type_name -> prism.v1.TreeShapParams
+	19, // 12: prism.v1.ExplainRequest.feature_groups:type_name -> prism.v1.FeatureGroups
+	25, // 13: prism.v1.ExplainRequest.baseline:type_name -> prism.v1.Baseline
 	1,  // 14: prism.v1.ExplainRequest.format:type_name -> prism.v1.ResponseFormat
-	51, // 15: prism.v1.ExplainRequest.background:type_name -> prism.v1.Tensor
+	53, // 15: prism.v1.ExplainRequest.background:type_name -> prism.v1.Tensor
 	0,  // 16: prism.v1.ExplainRequest.link:type_name -> prism.v1.Link
-	52, // 17: prism.v1.ExplainRequest.time_budget:type_name -> google.protobuf.Duration
-	12, // 18: prism.v1.ExplainRequest.evaluate:type_name -> prism.v1.EvaluationParams
-	13, // 19: prism.v1.EvaluationParams.deletion:type_name -> prism.v1.DeletionParams
-	14, // 20: prism.v1.EvaluationParams.infidelity:type_name -> prism.v1.InfidelityParams
-	15, // 21: prism.v1.EvaluationParams.sensitivity:type_name -> prism.v1.SensitivityParams
-	16, // 22: prism.v1.EvaluationParams.complexity:type_name -> prism.v1.ComplexityParams
-	18, // 23: prism.v1.FeatureGroups.explicit:type_name -> prism.v1.ExplicitGroups
-	20, // 24: prism.v1.FeatureGroups.grid:type_name -> prism.v1.GridPatches
-	21, // 25: prism.v1.FeatureGroups.segments:type_name -> prism.v1.SegmentMap
-	22, // 26: prism.v1.FeatureGroups.tokens:type_name -> prism.v1.TokenPositions
-	19, // 27: prism.v1.ExplicitGroups.groups:type_name -> prism.v1.FeatureGroup
-	51, // 28: prism.v1.Baseline.values:type_name -> prism.v1.Tensor
-	2,  // 29: prism.v1.DeepLiftParams.target:type_name -> prism.v1.GradientTarget
-	2,  // 30: prism.v1.DeepLiftShapParams.target:type_name -> prism.v1.GradientTarget
-	3,  // 31: prism.v1.IntegratedGradientsParams.method:type_name -> prism.v1.IntegrationMethod
-	2,  // 32: prism.v1.IntegratedGradientsParams.target:type_name -> prism.v1.GradientTarget
-	2,  // 33: prism.v1.GradientXInputParams.target:type_name -> prism.v1.GradientTarget
-	2,  // 34: prism.v1.SaliencyParams.target:type_name -> prism.v1.GradientTarget
-	4,  // 35: prism.v1.TreeShapParams.feature_perturbation:type_name -> prism.v1.TreeShapParams.FeaturePerturbation
-	5,  // 36: prism.v1.TreeShapParams.output:type_name -> prism.v1.TreeShapParams.Output
-	32, // 37: prism.v1.KernelShapParams.l1_reg:type_name -> prism.v1.L1Reg
-	6,  // 38: prism.v1.KernelShapParams.estimator:type_name -> prism.v1.KernelShapParams.Estimator
-	51, // 39: prism.v1.KernelShapParams.coalitions:type_name -> prism.v1.Tensor
-	7,  // 40: prism.v1.L1Reg.criterion:type_name -> prism.v1.L1Reg.Criterion
-	8,  // 41: prism.v1.LimeParams.feature_selection:type_name -> prism.v1.LimeParams.FeatureSelection
-	9,  // 42: prism.v1.LimeParams.discretizer:type_name -> prism.v1.LimeParams.Discretizer
-	10, // 43: prism.v1.LimeParams.mask_sampling:type_name -> prism.v1.LimeParams.MaskSampling
-	36, // 44: prism.v1.LimeParams.neighbourhood:type_name -> prism.v1.Neighbourhood
-	51, // 45: prism.v1.Neighbourhood.data:type_name -> prism.v1.Tensor
-	51, // 46: prism.v1.Neighbourhood.inputs:type_name -> prism.v1.Tensor
-	40, // 47: prism.v1.ExplainResponse.explanations:type_name -> prism.v1.Explanation
-	39, // 48: prism.v1.ExplainResponse.summary:type_name -> prism.v1.Summary
-	38, // 49: prism.v1.ExplainResponse.warnings:type_name -> prism.v1.ResponseWarning
-	51, // 50: prism.v1.Summary.mean_abs_attributions:type_name -> prism.v1.Tensor
-	51, // 51: prism.v1.Summary.attributions:type_name -> prism.v1.Tensor
-	51, // 52: prism.v1.Summary.standard_errors:type_name -> prism.v1.Tensor
-	51, // 53: prism.v1.Summary.base_values:type_name -> prism.v1.Tensor
-	51, // 54: prism.v1.Summary.model_outputs:type_name -> prism.v1.Tensor
-	51, // 55: prism.v1.Summary.interactions:type_name -> prism.v1.Tensor
-	46, // 56: prism.v1.Explanation.diagnostics:type_name -> prism.v1.Diagnostics
-	41, // 57: prism.v1.Explanation.evaluation:type_name -> prism.v1.Evaluation
-	42, // 58: prism.v1.Evaluation.deletion:type_name -> prism.v1.Curve
-	42, // 59: prism.v1.Evaluation.insertion:type_name -> prism.v1.Curve
-	43, // 60: prism.v1.Evaluation.infidelity:type_name -> prism.v1.InfidelityValue
-	44, // 61: prism.v1.Evaluation.sensitivity:type_name -> prism.v1.SensitivityValue
-	45, // 62: prism.v1.Evaluation.complexity:type_name -> prism.v1.ComplexityValue
-	47, // 63: prism.v1.Diagnostics.surrogate:type_name -> prism.v1.SurrogateFit
-	49, // 64: prism.v1.ExplainEvent.progress:type_name -> prism.v1.Progress
-	37, // 65: prism.v1.ExplainEvent.result:type_name -> prism.v1.ExplainResponse
-	50, // 66: prism.v1.Progress.estimates:type_name -> prism.v1.Estimate
-	11, // 67: prism.v1.ExplainService.Explain:input_type -> prism.v1.ExplainRequest
-	11, // 68: prism.v1.ExplainService.StreamExplain:input_type -> prism.v1.ExplainRequest
-	37, // 69: prism.v1.ExplainService.Explain:output_type -> prism.v1.ExplainResponse
-	48, // 70: prism.v1.ExplainService.StreamExplain:output_type -> prism.v1.ExplainEvent
-	69, // [69:71] is the sub-list for method output_type
-	67, // [67:69] is the sub-list for method input_type
-	67, // [67:67] is the sub-list for extension type_name
-	67, // [67:67] is the sub-list for extension extendee
-	0,  // [0:67] is the sub-list for field type_name
+	54, // 17: prism.v1.ExplainRequest.time_budget:type_name -> google.protobuf.Duration
+	14, // 18: prism.v1.ExplainRequest.evaluate:type_name -> prism.v1.EvaluationParams
+	11, // 19: prism.v1.EvaluateRequest.request:type_name -> prism.v1.ExplainRequest
+	13, // 20: prism.v1.EvaluateRequest.attributions:type_name -> prism.v1.GivenAttributions
+	15, // 21: prism.v1.EvaluationParams.deletion:type_name -> prism.v1.DeletionParams
+	16, // 22: prism.v1.EvaluationParams.infidelity:type_name -> prism.v1.InfidelityParams
+	17, // 23: prism.v1.EvaluationParams.sensitivity:type_name -> prism.v1.SensitivityParams
+	18, // 24: prism.v1.EvaluationParams.complexity:type_name -> prism.v1.ComplexityParams
+	20, // 25: prism.v1.FeatureGroups.explicit:type_name -> prism.v1.ExplicitGroups
+	22, // 26: prism.v1.FeatureGroups.grid:type_name -> prism.v1.GridPatches
+	23, // 27: prism.v1.FeatureGroups.segments:type_name -> prism.v1.SegmentMap
+	24, // 28: prism.v1.FeatureGroups.tokens:type_name -> prism.v1.TokenPositions
+	21, // 29: prism.v1.ExplicitGroups.groups:type_name -> prism.v1.FeatureGroup
+	53, // 30: prism.v1.Baseline.values:type_name -> prism.v1.Tensor
+	2,  // 31: prism.v1.DeepLiftParams.target:type_name -> prism.v1.GradientTarget
+	2,  // 32: prism.v1.DeepLiftShapParams.target:type_name -> prism.v1.GradientTarget
+	3,  // 33: prism.v1.IntegratedGradientsParams.method:type_name -> prism.v1.IntegrationMethod
+	2,  // 34: prism.v1.IntegratedGradientsParams.target:type_name -> prism.v1.GradientTarget
+	2,  // 35: prism.v1.GradientXInputParams.target:type_name -> prism.v1.GradientTarget
+	2,  // 36: prism.v1.SaliencyParams.target:type_name -> prism.v1.GradientTarget
+	4,  // 37: prism.v1.TreeShapParams.feature_perturbation:type_name -> prism.v1.TreeShapParams.FeaturePerturbation
+	5,  // 38: prism.v1.TreeShapParams.output:type_name -> prism.v1.TreeShapParams.Output
+	34, // 39: prism.v1.KernelShapParams.l1_reg:type_name -> prism.v1.L1Reg
+	6,  // 40: prism.v1.KernelShapParams.estimator:type_name -> prism.v1.KernelShapParams.Estimator
+	53, // 41: prism.v1.KernelShapParams.coalitions:type_name -> prism.v1.Tensor
+	7,  // 42: prism.v1.L1Reg.criterion:type_name -> prism.v1.L1Reg.Criterion
+	8,  // 43: prism.v1.LimeParams.feature_selection:type_name -> prism.v1.LimeParams.FeatureSelection
+	9,  // 44: prism.v1.LimeParams.discretizer:type_name -> prism.v1.LimeParams.Discretizer
+	10, // 45: prism.v1.LimeParams.mask_sampling:type_name -> prism.v1.LimeParams.MaskSampling
+	38, // 46: prism.v1.LimeParams.neighbourhood:type_name -> prism.v1.Neighbourhood
+	53, // 47: prism.v1.Neighbourhood.data:type_name -> prism.v1.Tensor
+	53, // 48: prism.v1.Neighbourhood.inputs:type_name -> prism.v1.Tensor
+	42, // 49: prism.v1.ExplainResponse.explanations:type_name -> prism.v1.Explanation
+	41, // 50: prism.v1.ExplainResponse.summary:type_name -> prism.v1.Summary
+	40, // 51: prism.v1.ExplainResponse.warnings:type_name -> prism.v1.ResponseWarning
+	53, // 52: prism.v1.Summary.mean_abs_attributions:type_name -> prism.v1.Tensor
+	53, // 53: prism.v1.Summary.attributions:type_name -> prism.v1.Tensor
+	53, // 54: prism.v1.Summary.standard_errors:type_name -> prism.v1.Tensor
+	53, // 55: prism.v1.Summary.base_values:type_name -> prism.v1.Tensor
+	53, // 56: prism.v1.Summary.model_outputs:type_name -> prism.v1.Tensor
+	53, // 57: prism.v1.Summary.interactions:type_name -> prism.v1.Tensor
+	48, // 58: prism.v1.Explanation.diagnostics:type_name -> prism.v1.Diagnostics
+	43, // 59: prism.v1.Explanation.evaluation:type_name -> prism.v1.Evaluation
+	44, // 60: prism.v1.Evaluation.deletion:type_name -> prism.v1.Curve
+	44, // 61: prism.v1.Evaluation.insertion:type_name -> prism.v1.Curve
+	45, // 62: prism.v1.Evaluation.infidelity:type_name -> prism.v1.InfidelityValue
+	46, // 63: prism.v1.Evaluation.sensitivity:type_name -> prism.v1.SensitivityValue
+	47, // 64: prism.v1.Evaluation.complexity:type_name -> prism.v1.ComplexityValue
+	49, // 65: prism.v1.Diagnostics.surrogate:type_name -> prism.v1.SurrogateFit
+	51, // 66: prism.v1.ExplainEvent.progress:type_name -> prism.v1.Progress
+	39, // 67: prism.v1.ExplainEvent.result:type_name -> prism.v1.ExplainResponse
+	52, // 68: prism.v1.Progress.estimates:type_name -> prism.v1.Estimate
+	11, // 69: prism.v1.ExplainService.Explain:input_type -> prism.v1.ExplainRequest
+	11, // 70: prism.v1.ExplainService.StreamExplain:input_type -> prism.v1.ExplainRequest
+	12, // 71: prism.v1.ExplainService.Evaluate:input_type -> prism.v1.EvaluateRequest
+	39, // 72: prism.v1.ExplainService.Explain:output_type -> prism.v1.ExplainResponse
+	50, // 73: prism.v1.ExplainService.StreamExplain:output_type -> prism.v1.ExplainEvent
+	39, // 74: prism.v1.ExplainService.Evaluate:output_type -> prism.v1.ExplainResponse
+	72, // [72:75] is the sub-list for method output_type
+	69, // [69:72] is the sub-list for method input_type
+	69, // [69:69] is the sub-list for extension type_name
+	69, // [69:69] is the sub-list for extension extendee
+	0,  // [0:69] is the sub-list for field type_name
 }
 
 func init() { file_prism_v1_explain_service_proto_init() }
@@ -4319,24 +4462,24 @@ func file_prism_v1_explain_service_proto_init() {
 		(*ExplainRequest_Saliency)(nil),
 		(*ExplainRequest_TreeShap)(nil),
 	}
-	file_prism_v1_explain_service_proto_msgTypes[6].OneofWrappers = []any{
+	file_prism_v1_explain_service_proto_msgTypes[8].OneofWrappers = []any{
 		(*FeatureGroups_Explicit)(nil),
 		(*FeatureGroups_Grid)(nil),
 		(*FeatureGroups_Segments)(nil),
 		(*FeatureGroups_Tokens)(nil),
 	}
-	file_prism_v1_explain_service_proto_msgTypes[12].OneofWrappers = []any{
+	file_prism_v1_explain_service_proto_msgTypes[14].OneofWrappers = []any{
 		(*Baseline_Constant)(nil),
 		(*Baseline_Values)(nil),
 		(*Baseline_MaskTokenId)(nil),
 	}
-	file_prism_v1_explain_service_proto_msgTypes[21].OneofWrappers = []any{
+	file_prism_v1_explain_service_proto_msgTypes[23].OneofWrappers = []any{
 		(*L1Reg_NumFeatures)(nil),
 		(*L1Reg_Criterion_)(nil),
 		(*L1Reg_Alpha)(nil),
 	}
-	file_prism_v1_explain_service_proto_msgTypes[35].OneofWrappers = []any{}
-	file_prism_v1_explain_service_proto_msgTypes[37].OneofWrappers = []any{
+	file_prism_v1_explain_service_proto_msgTypes[37].OneofWrappers = []any{}
+	file_prism_v1_explain_service_proto_msgTypes[39].OneofWrappers = []any{
 		(*ExplainEvent_Progress)(nil),
 		(*ExplainEvent_Result)(nil),
 	}
@@ -4346,7 +4489,7 @@ func file_prism_v1_explain_service_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_prism_v1_explain_service_proto_rawDesc), len(file_prism_v1_explain_service_proto_rawDesc)),
 			NumEnums:      11,
-			NumMessages:   40,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	ExplainService_Explain_FullMethodName       = "/prism.v1.ExplainService/Explain"
 	ExplainService_StreamExplain_FullMethodName = "/prism.v1.ExplainService/StreamExplain"
+	ExplainService_Evaluate_FullMethodName      = "/prism.v1.ExplainService/Evaluate"
 )
 
 // ExplainServiceClient is the client API for ExplainService service.
@@ -37,6 +38,11 @@ type ExplainServiceClient interface {
 	// final `ExplainResponse`. Progress is coalesced when the client reads slowly;
 	// the final result is never dropped.
 	StreamExplain(ctx context.Context, in *ExplainRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[ExplainEvent], error)
+	// Measures how far explanations can be trusted: attributions the client
+	// gives (stored, or made by another tool), or, when it gives none, the
+	// request's own, computed first as Explain with `evaluate` does. Answers
+	// like Explain, each explanation carrying its `Evaluation`.
+	Evaluate(ctx context.Context, in *EvaluateRequest, opts ...grpc.CallOption) (*ExplainResponse, error)
 }
 
 type explainServiceClient struct {
@@ -76,6 +82,16 @@ func (c *explainServiceClient) StreamExplain(ctx context.Context, in *ExplainReq
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ExplainService_StreamExplainClient = grpc.ServerStreamingClient[ExplainEvent]
 
+func (c *explainServiceClient) Evaluate(ctx context.Context, in *EvaluateRequest, opts ...grpc.CallOption) (*ExplainResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExplainResponse)
+	err := c.cc.Invoke(ctx, ExplainService_Evaluate_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ExplainServiceServer is the server API for ExplainService service.
 // All implementations must embed UnimplementedExplainServiceServer
 // for forward compatibility.
@@ -90,6 +106,11 @@ type ExplainServiceServer interface {
 	// final `ExplainResponse`. Progress is coalesced when the client reads slowly;
 	// the final result is never dropped.
 	StreamExplain(*ExplainRequest, grpc.ServerStreamingServer[ExplainEvent]) error
+	// Measures how far explanations can be trusted: attributions the client
+	// gives (stored, or made by another tool), or, when it gives none, the
+	// request's own, computed first as Explain with `evaluate` does. Answers
+	// like Explain, each explanation carrying its `Evaluation`.
+	Evaluate(context.Context, *EvaluateRequest) (*ExplainResponse, error)
 	mustEmbedUnimplementedExplainServiceServer()
 }
 
@@ -105,6 +126,9 @@ func (UnimplementedExplainServiceServer) Explain(context.Context, *ExplainReques
 }
 func (UnimplementedExplainServiceServer) StreamExplain(*ExplainRequest, grpc.ServerStreamingServer[ExplainEvent]) error {
 	return status.Error(codes.Unimplemented, "method StreamExplain not implemented")
+}
+func (UnimplementedExplainServiceServer) Evaluate(context.Context, *EvaluateRequest) (*ExplainResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Evaluate not implemented")
 }
 func (UnimplementedExplainServiceServer) mustEmbedUnimplementedExplainServiceServer() {}
 func (UnimplementedExplainServiceServer) testEmbeddedByValue()                        {}
@@ -156,6 +180,24 @@ func _ExplainService_StreamExplain_Handler(srv interface{}, stream grpc.ServerSt
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type ExplainService_StreamExplainServer = grpc.ServerStreamingServer[ExplainEvent]
 
+func _ExplainService_Evaluate_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EvaluateRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExplainServiceServer).Evaluate(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ExplainService_Evaluate_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExplainServiceServer).Evaluate(ctx, req.(*EvaluateRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ExplainService_ServiceDesc is the grpc.ServiceDesc for ExplainService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -166,6 +208,10 @@ var ExplainService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Explain",
 			Handler:    _ExplainService_Explain_Handler,
+		},
+		{
+			MethodName: "Evaluate",
+			Handler:    _ExplainService_Evaluate_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -75,8 +75,15 @@ type ModelConfig struct {
 	// row's label (a number, e.g. the true class), returned beside the model's
 	// prediction. Default: none (every column is a feature).
 	ReferenceLabelColumn string `protobuf:"bytes,12,opt,name=reference_label_column,json=referenceLabelColumn,proto3" json:"reference_label_column,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// A float output of the model's graph (not a score output) holding each
+	// instance's embedding, e.g. a network's penultimate layer exported as a
+	// second output: ExplainByExample's EXAMPLE_SPACE_EMBEDDING measures
+	// closeness there. Prism computes the reference rows' embeddings when the
+	// folder loads, through a scheduler of its own. Needs `reference_file`.
+	// Default: none.
+	EmbeddingOutput string `protobuf:"bytes,13,opt,name=embedding_output,json=embeddingOutput,proto3" json:"embedding_output,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ModelConfig) Reset() {
@@ -189,6 +196,13 @@ func (x *ModelConfig) GetReferenceFile() string {
 func (x *ModelConfig) GetReferenceLabelColumn() string {
 	if x != nil {
 		return x.ReferenceLabelColumn
+	}
+	return ""
+}
+
+func (x *ModelConfig) GetEmbeddingOutput() string {
+	if x != nil {
+		return x.EmbeddingOutput
 	}
 	return ""
 }
@@ -453,7 +467,7 @@ var File_prism_v1_model_config_proto protoreflect.FileDescriptor
 
 const file_prism_v1_model_config_proto_rawDesc = "" +
 	"\n" +
-	"\x1bprism/v1/model_config.proto\x12\bprism.v1\x1a\x1cprism/v1/model_service.proto\"\xaa\x04\n" +
+	"\x1bprism/v1/model_config.proto\x12\bprism.v1\x1a\x1cprism/v1/model_service.proto\"\xd5\x04\n" +
 	"\vModelConfig\x12#\n" +
 	"\rfeature_names\x18\x01 \x03(\tR\ffeatureNames\x12#\n" +
 	"\rscore_outputs\x18\x02 \x03(\tR\fscoreOutputs\x12!\n" +
@@ -468,7 +482,8 @@ const file_prism_v1_model_config_proto_rawDesc = "" +
 	"\x16open_inference_backend\x18\n" +
 	" \x01(\v2\x1e.prism.v1.OpenInferenceBackendR\x14openInferenceBackend\x12%\n" +
 	"\x0ereference_file\x18\v \x01(\tR\rreferenceFile\x124\n" +
-	"\x16reference_label_column\x18\f \x01(\tR\x14referenceLabelColumn\"\xc1\x01\n" +
+	"\x16reference_label_column\x18\f \x01(\tR\x14referenceLabelColumn\x12)\n" +
+	"\x10embedding_output\x18\r \x01(\tR\x0fembeddingOutput\"\xc1\x01\n" +
 	"\x14OpenInferenceBackend\x12\x16\n" +
 	"\x06target\x18\x01 \x01(\tR\x06target\x12\x1d\n" +
 	"\n" +

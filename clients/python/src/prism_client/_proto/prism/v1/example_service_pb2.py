@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from prism_client._proto.prism.v1 import tensor_pb2 as prism_dot_v1_dot_tensor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eprism/v1/example_service.proto\x12\x08prism.v1\x1a\x15prism/v1/tensor.proto\"\xeb\x01\n\x17\x45xplainByExampleRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12#\n\tinstances\x18\x02 \x01(\x0b\x32\x10.prism.v1.Tensor\x12\t\n\x01k\x18\x03 \x01(\x05\x12%\n\x05space\x18\x04 \x01(\x0e\x32\x16.prism.v1.ExampleSpace\x12:\n\x10unlike_neighbour\x18\x05 \x01(\x0b\x32 .prism.v1.UnlikeNeighbourOptions\x12.\n\nprototypes\x18\x06 \x01(\x0b\x32\x1a.prism.v1.PrototypeOptions\"+\n\x16UnlikeNeighbourOptions\x12\x11\n\tthreshold\x18\x01 \x01(\x01\"\x83\x01\n\x10PrototypeOptions\x12!\n\x03set\x18\x01 \x01(\x0e\x32\x14.prism.v1.ExampleSet\x12\x12\n\nprototypes\x18\x02 \x01(\x05\x12\x12\n\ncriticisms\x18\x03 \x01(\x05\x12\x16\n\tbandwidth\x18\x04 \x01(\x01H\x00\x88\x01\x01\x42\x0c\n\n_bandwidth\"\xd3\x01\n\x18\x45xplainByExampleResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12\x15\n\rmodel_version\x18\x02 \x01(\t\x12\x15\n\rfeature_names\x18\x03 \x03(\t\x12\x14\n\x0coutput_names\x18\x04 \x03(\t\x12-\n\tinstances\x18\x05 \x03(\x0b\x32\x1a.prism.v1.InstanceExamples\x12\x35\n\nprototypes\x18\x06 \x01(\x0b\x32!.prism.v1.PrototypesAndCriticisms\"\xa4\x01\n\x10InstanceExamples\x12\x12\n\nprediction\x18\x01 \x03(\x01\x12\x17\n\x0fpredicted_class\x18\x02 \x01(\x05\x12.\n\nneighbours\x18\x03 \x03(\x0b\x32\x1a.prism.v1.ReferenceExample\x12\x33\n\x10unlike_neighbour\x18\x04 \x01(\x0b\x32\x19.prism.v1.UnlikeNeighbour\"\x8c\x01\n\x10ReferenceExample\x12\x0b\n\x03row\x18\x01 \x01(\x05\x12\x10\n\x08\x64istance\x18\x02 \x01(\x01\x12\x0e\n\x06values\x18\x03 \x03(\x01\x12\x12\n\nprediction\x18\x04 \x03(\x01\x12\x17\n\x0fpredicted_class\x18\x05 \x01(\x05\x12\x12\n\x05label\x18\x06 \x01(\x01H\x00\x88\x01\x01\x42\x08\n\x06_label\"v\n\x0fUnlikeNeighbour\x12+\n\x07\x65xample\x18\x01 \x01(\x0b\x32\x1a.prism.v1.ReferenceExample\x12\x36\n\x12\x64iffering_features\x18\x02 \x03(\x0b\x32\x1a.prism.v1.DifferingFeature\"\x81\x01\n\x10\x44ifferingFeature\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05index\x18\x02 \x01(\x05\x12\x16\n\x0einstance_value\x18\x03 \x01(\x01\x12\x17\n\x0fneighbour_value\x18\x04 \x01(\x01\x12\x1f\n\x17standardised_difference\x18\x05 \x01(\x01\"\xa1\x01\n\x17PrototypesAndCriticisms\x12!\n\x03set\x18\x01 \x01(\x0e\x32\x14.prism.v1.ExampleSet\x12\x11\n\tbandwidth\x18\x02 \x01(\x01\x12\'\n\nprototypes\x18\x03 \x03(\x0b\x32\x13.prism.v1.Prototype\x12\'\n\ncriticisms\x18\x04 \x03(\x0b\x32\x13.prism.v1.Criticism\"/\n\tPrototype\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x13\n\x0bmmd_squared\x18\x02 \x01(\x01\"+\n\tCriticism\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0f\n\x07witness\x18\x02 \x01(\x01*`\n\x0c\x45xampleSpace\x12\x1d\n\x19\x45XAMPLE_SPACE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x45XAMPLE_SPACE_INPUT\x10\x01\x12\x18\n\x14\x45XAMPLE_SPACE_OUTPUT\x10\x02*_\n\nExampleSet\x12\x1b\n\x17\x45XAMPLE_SET_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45XAMPLE_SET_INSTANCES\x10\x01\x12\x19\n\x15\x45XAMPLE_SET_REFERENCE\x10\x02\x32k\n\x0e\x45xampleService\x12Y\n\x10\x45xplainByExample\x12!.prism.v1.ExplainByExampleRequest\x1a\".prism.v1.ExplainByExampleResponseB)\n\x10\x64\x65v.prism.api.v1B\x13\x45xampleServiceProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1eprism/v1/example_service.proto\x12\x08prism.v1\x1a\x15prism/v1/tensor.proto\"\xeb\x01\n\x17\x45xplainByExampleRequest\x12\r\n\x05model\x18\x01 \x01(\t\x12#\n\tinstances\x18\x02 \x01(\x0b\x32\x10.prism.v1.Tensor\x12\t\n\x01k\x18\x03 \x01(\x05\x12%\n\x05space\x18\x04 \x01(\x0e\x32\x16.prism.v1.ExampleSpace\x12:\n\x10unlike_neighbour\x18\x05 \x01(\x0b\x32 .prism.v1.UnlikeNeighbourOptions\x12.\n\nprototypes\x18\x06 \x01(\x0b\x32\x1a.prism.v1.PrototypeOptions\"+\n\x16UnlikeNeighbourOptions\x12\x11\n\tthreshold\x18\x01 \x01(\x01\"\x83\x01\n\x10PrototypeOptions\x12!\n\x03set\x18\x01 \x01(\x0e\x32\x14.prism.v1.ExampleSet\x12\x12\n\nprototypes\x18\x02 \x01(\x05\x12\x12\n\ncriticisms\x18\x03 \x01(\x05\x12\x16\n\tbandwidth\x18\x04 \x01(\x01H\x00\x88\x01\x01\x42\x0c\n\n_bandwidth\"\xd3\x01\n\x18\x45xplainByExampleResponse\x12\r\n\x05model\x18\x01 \x01(\t\x12\x15\n\rmodel_version\x18\x02 \x01(\t\x12\x15\n\rfeature_names\x18\x03 \x03(\t\x12\x14\n\x0coutput_names\x18\x04 \x03(\t\x12-\n\tinstances\x18\x05 \x03(\x0b\x32\x1a.prism.v1.InstanceExamples\x12\x35\n\nprototypes\x18\x06 \x01(\x0b\x32!.prism.v1.PrototypesAndCriticisms\"\xb7\x01\n\x10InstanceExamples\x12\x12\n\nprediction\x18\x01 \x03(\x01\x12\x11\n\tembedding\x18\x05 \x03(\x01\x12\x17\n\x0fpredicted_class\x18\x02 \x01(\x05\x12.\n\nneighbours\x18\x03 \x03(\x0b\x32\x1a.prism.v1.ReferenceExample\x12\x33\n\x10unlike_neighbour\x18\x04 \x01(\x0b\x32\x19.prism.v1.UnlikeNeighbour\"\x8c\x01\n\x10ReferenceExample\x12\x0b\n\x03row\x18\x01 \x01(\x05\x12\x10\n\x08\x64istance\x18\x02 \x01(\x01\x12\x0e\n\x06values\x18\x03 \x03(\x01\x12\x12\n\nprediction\x18\x04 \x03(\x01\x12\x17\n\x0fpredicted_class\x18\x05 \x01(\x05\x12\x12\n\x05label\x18\x06 \x01(\x01H\x00\x88\x01\x01\x42\x08\n\x06_label\"v\n\x0fUnlikeNeighbour\x12+\n\x07\x65xample\x18\x01 \x01(\x0b\x32\x1a.prism.v1.ReferenceExample\x12\x36\n\x12\x64iffering_features\x18\x02 \x03(\x0b\x32\x1a.prism.v1.DifferingFeature\"\x81\x01\n\x10\x44ifferingFeature\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05index\x18\x02 \x01(\x05\x12\x16\n\x0einstance_value\x18\x03 \x01(\x01\x12\x17\n\x0fneighbour_value\x18\x04 \x01(\x01\x12\x1f\n\x17standardised_difference\x18\x05 \x01(\x01\"\xa1\x01\n\x17PrototypesAndCriticisms\x12!\n\x03set\x18\x01 \x01(\x0e\x32\x14.prism.v1.ExampleSet\x12\x11\n\tbandwidth\x18\x02 \x01(\x01\x12\'\n\nprototypes\x18\x03 \x03(\x0b\x32\x13.prism.v1.Prototype\x12\'\n\ncriticisms\x18\x04 \x03(\x0b\x32\x13.prism.v1.Criticism\"/\n\tPrototype\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x13\n\x0bmmd_squared\x18\x02 \x01(\x01\"+\n\tCriticism\x12\r\n\x05index\x18\x01 \x01(\x05\x12\x0f\n\x07witness\x18\x02 \x01(\x01*}\n\x0c\x45xampleSpace\x12\x1d\n\x19\x45XAMPLE_SPACE_UNSPECIFIED\x10\x00\x12\x17\n\x13\x45XAMPLE_SPACE_INPUT\x10\x01\x12\x18\n\x14\x45XAMPLE_SPACE_OUTPUT\x10\x02\x12\x1b\n\x17\x45XAMPLE_SPACE_EMBEDDING\x10\x03*_\n\nExampleSet\x12\x1b\n\x17\x45XAMPLE_SET_UNSPECIFIED\x10\x00\x12\x19\n\x15\x45XAMPLE_SET_INSTANCES\x10\x01\x12\x19\n\x15\x45XAMPLE_SET_REFERENCE\x10\x02\x32k\n\x0e\x45xampleService\x12Y\n\x10\x45xplainByExample\x12!.prism.v1.ExplainByExampleRequest\x1a\".prism.v1.ExplainByExampleResponseB)\n\x10\x64\x65v.prism.api.v1B\x13\x45xampleServiceProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,10 +33,10 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'prism.v1.example_service_pb
 if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.prism.api.v1B\023ExampleServiceProtoP\001'
-  _globals['_EXAMPLESPACE']._serialized_start=1518
-  _globals['_EXAMPLESPACE']._serialized_end=1614
-  _globals['_EXAMPLESET']._serialized_start=1616
-  _globals['_EXAMPLESET']._serialized_end=1711
+  _globals['_EXAMPLESPACE']._serialized_start=1537
+  _globals['_EXAMPLESPACE']._serialized_end=1662
+  _globals['_EXAMPLESET']._serialized_start=1664
+  _globals['_EXAMPLESET']._serialized_end=1759
   _globals['_EXPLAINBYEXAMPLEREQUEST']._serialized_start=68
   _globals['_EXPLAINBYEXAMPLEREQUEST']._serialized_end=303
   _globals['_UNLIKENEIGHBOUROPTIONS']._serialized_start=305
@@ -46,19 +46,19 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXPLAINBYEXAMPLERESPONSE']._serialized_start=485
   _globals['_EXPLAINBYEXAMPLERESPONSE']._serialized_end=696
   _globals['_INSTANCEEXAMPLES']._serialized_start=699
-  _globals['_INSTANCEEXAMPLES']._serialized_end=863
-  _globals['_REFERENCEEXAMPLE']._serialized_start=866
-  _globals['_REFERENCEEXAMPLE']._serialized_end=1006
-  _globals['_UNLIKENEIGHBOUR']._serialized_start=1008
-  _globals['_UNLIKENEIGHBOUR']._serialized_end=1126
-  _globals['_DIFFERINGFEATURE']._serialized_start=1129
-  _globals['_DIFFERINGFEATURE']._serialized_end=1258
-  _globals['_PROTOTYPESANDCRITICISMS']._serialized_start=1261
-  _globals['_PROTOTYPESANDCRITICISMS']._serialized_end=1422
-  _globals['_PROTOTYPE']._serialized_start=1424
-  _globals['_PROTOTYPE']._serialized_end=1471
-  _globals['_CRITICISM']._serialized_start=1473
-  _globals['_CRITICISM']._serialized_end=1516
-  _globals['_EXAMPLESERVICE']._serialized_start=1713
-  _globals['_EXAMPLESERVICE']._serialized_end=1820
+  _globals['_INSTANCEEXAMPLES']._serialized_end=882
+  _globals['_REFERENCEEXAMPLE']._serialized_start=885
+  _globals['_REFERENCEEXAMPLE']._serialized_end=1025
+  _globals['_UNLIKENEIGHBOUR']._serialized_start=1027
+  _globals['_UNLIKENEIGHBOUR']._serialized_end=1145
+  _globals['_DIFFERINGFEATURE']._serialized_start=1148
+  _globals['_DIFFERINGFEATURE']._serialized_end=1277
+  _globals['_PROTOTYPESANDCRITICISMS']._serialized_start=1280
+  _globals['_PROTOTYPESANDCRITICISMS']._serialized_end=1441
+  _globals['_PROTOTYPE']._serialized_start=1443
+  _globals['_PROTOTYPE']._serialized_end=1490
+  _globals['_CRITICISM']._serialized_start=1492
+  _globals['_CRITICISM']._serialized_end=1535
+  _globals['_EXAMPLESERVICE']._serialized_start=1761
+  _globals['_EXAMPLESERVICE']._serialized_end=1868
 # @@protoc_insertion_point(module_scope)

@@ -13,6 +13,7 @@ class ExampleSpace(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EXAMPLE_SPACE_UNSPECIFIED: _ClassVar[ExampleSpace]
     EXAMPLE_SPACE_INPUT: _ClassVar[ExampleSpace]
     EXAMPLE_SPACE_OUTPUT: _ClassVar[ExampleSpace]
+    EXAMPLE_SPACE_EMBEDDING: _ClassVar[ExampleSpace]
 
 class ExampleSet(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -22,6 +23,7 @@ class ExampleSet(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
 EXAMPLE_SPACE_UNSPECIFIED: ExampleSpace
 EXAMPLE_SPACE_INPUT: ExampleSpace
 EXAMPLE_SPACE_OUTPUT: ExampleSpace
+EXAMPLE_SPACE_EMBEDDING: ExampleSpace
 EXAMPLE_SET_UNSPECIFIED: ExampleSet
 EXAMPLE_SET_INSTANCES: ExampleSet
 EXAMPLE_SET_REFERENCE: ExampleSet
@@ -77,16 +79,18 @@ class ExplainByExampleResponse(_message.Message):
     def __init__(self, model: _Optional[str] = ..., model_version: _Optional[str] = ..., feature_names: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ..., instances: _Optional[_Iterable[_Union[InstanceExamples, _Mapping]]] = ..., prototypes: _Optional[_Union[PrototypesAndCriticisms, _Mapping]] = ...) -> None: ...
 
 class InstanceExamples(_message.Message):
-    __slots__ = ("prediction", "predicted_class", "neighbours", "unlike_neighbour")
+    __slots__ = ("prediction", "embedding", "predicted_class", "neighbours", "unlike_neighbour")
     PREDICTION_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_FIELD_NUMBER: _ClassVar[int]
     PREDICTED_CLASS_FIELD_NUMBER: _ClassVar[int]
     NEIGHBOURS_FIELD_NUMBER: _ClassVar[int]
     UNLIKE_NEIGHBOUR_FIELD_NUMBER: _ClassVar[int]
     prediction: _containers.RepeatedScalarFieldContainer[float]
+    embedding: _containers.RepeatedScalarFieldContainer[float]
     predicted_class: int
     neighbours: _containers.RepeatedCompositeFieldContainer[ReferenceExample]
     unlike_neighbour: UnlikeNeighbour
-    def __init__(self, prediction: _Optional[_Iterable[float]] = ..., predicted_class: _Optional[int] = ..., neighbours: _Optional[_Iterable[_Union[ReferenceExample, _Mapping]]] = ..., unlike_neighbour: _Optional[_Union[UnlikeNeighbour, _Mapping]] = ...) -> None: ...
+    def __init__(self, prediction: _Optional[_Iterable[float]] = ..., embedding: _Optional[_Iterable[float]] = ..., predicted_class: _Optional[int] = ..., neighbours: _Optional[_Iterable[_Union[ReferenceExample, _Mapping]]] = ..., unlike_neighbour: _Optional[_Union[UnlikeNeighbour, _Mapping]] = ...) -> None: ...
 
 class ReferenceExample(_message.Message):
     __slots__ = ("row", "distance", "values", "prediction", "predicted_class", "label")

@@ -99,6 +99,24 @@ class ExplainRequest(_message.Message):
     evaluate: EvaluationParams
     def __init__(self, model: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[_tensor_pb2.Tensor, _Mapping]]] = ..., kernel_shap: _Optional[_Union[KernelShapParams, _Mapping]] = ..., lime: _Optional[_Union[LimeParams, _Mapping]] = ..., exact_shapley: _Optional[_Union[ExactShapleyParams, _Mapping]] = ..., permutation_shap: _Optional[_Union[PermutationShapParams, _Mapping]] = ..., auto: _Optional[_Union[AutoParams, _Mapping]] = ..., deep_lift: _Optional[_Union[DeepLiftParams, _Mapping]] = ..., deep_lift_shap: _Optional[_Union[DeepLiftShapParams, _Mapping]] = ..., integrated_gradients: _Optional[_Union[IntegratedGradientsParams, _Mapping]] = ..., gradient_x_input: _Optional[_Union[GradientXInputParams, _Mapping]] = ..., saliency: _Optional[_Union[SaliencyParams, _Mapping]] = ..., tree_shap: _Optional[_Union[TreeShapParams, _Mapping]] = ..., feature_groups: _Optional[_Union[FeatureGroups, _Mapping]] = ..., baseline: _Optional[_Union[Baseline, _Mapping]] = ..., background_kmeans: _Optional[int] = ..., format: _Optional[_Union[ResponseFormat, str]] = ..., background: _Optional[_Union[_tensor_pb2.Tensor, _Mapping]] = ..., background_weights: _Optional[_Iterable[float]] = ..., outputs: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ..., link: _Optional[_Union[Link, str]] = ..., time_budget: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., evaluate: _Optional[_Union[EvaluationParams, _Mapping]] = ...) -> None: ...
 
+class EvaluateRequest(_message.Message):
+    __slots__ = ("request", "attributions")
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    ATTRIBUTIONS_FIELD_NUMBER: _ClassVar[int]
+    request: ExplainRequest
+    attributions: _containers.RepeatedCompositeFieldContainer[GivenAttributions]
+    def __init__(self, request: _Optional[_Union[ExplainRequest, _Mapping]] = ..., attributions: _Optional[_Iterable[_Union[GivenAttributions, _Mapping]]] = ...) -> None: ...
+
+class GivenAttributions(_message.Message):
+    __slots__ = ("instance", "output", "values")
+    INSTANCE_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
+    instance: int
+    output: str
+    values: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, instance: _Optional[int] = ..., output: _Optional[str] = ..., values: _Optional[_Iterable[float]] = ...) -> None: ...
+
 class EvaluationParams(_message.Message):
     __slots__ = ("deletion", "infidelity", "sensitivity", "complexity")
     DELETION_FIELD_NUMBER: _ClassVar[int]

@@ -45,6 +45,11 @@ class ExplainServiceStub(object):
                 request_serializer=prism_dot_v1_dot_explain__service__pb2.ExplainRequest.SerializeToString,
                 response_deserializer=prism_dot_v1_dot_explain__service__pb2.ExplainEvent.FromString,
                 _registered_method=True)
+        self.Evaluate = channel.unary_unary(
+                '/prism.v1.ExplainService/Evaluate',
+                request_serializer=prism_dot_v1_dot_explain__service__pb2.EvaluateRequest.SerializeToString,
+                response_deserializer=prism_dot_v1_dot_explain__service__pb2.ExplainResponse.FromString,
+                _registered_method=True)
 
 
 class ExplainServiceServicer(object):
@@ -69,6 +74,16 @@ class ExplainServiceServicer(object):
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Evaluate(self, request, context):
+        """Measures how far explanations can be trusted: attributions the client
+        gives (stored, or made by another tool), or, when it gives none, the
+        request's own, computed first as Explain with `evaluate` does. Answers
+        like Explain, each explanation carrying its `Evaluation`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ExplainServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -81,6 +96,11 @@ def add_ExplainServiceServicer_to_server(servicer, server):
                     servicer.StreamExplain,
                     request_deserializer=prism_dot_v1_dot_explain__service__pb2.ExplainRequest.FromString,
                     response_serializer=prism_dot_v1_dot_explain__service__pb2.ExplainEvent.SerializeToString,
+            ),
+            'Evaluate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Evaluate,
+                    request_deserializer=prism_dot_v1_dot_explain__service__pb2.EvaluateRequest.FromString,
+                    response_serializer=prism_dot_v1_dot_explain__service__pb2.ExplainResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -138,6 +158,33 @@ class ExplainService(object):
             '/prism.v1.ExplainService/StreamExplain',
             prism_dot_v1_dot_explain__service__pb2.ExplainRequest.SerializeToString,
             prism_dot_v1_dot_explain__service__pb2.ExplainEvent.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Evaluate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/prism.v1.ExplainService/Evaluate',
+            prism_dot_v1_dot_explain__service__pb2.EvaluateRequest.SerializeToString,
+            prism_dot_v1_dot_explain__service__pb2.ExplainResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from prism_client._proto.prism.v1 import model_service_pb2 as prism_dot_v1_dot_model__service__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bprism/v1/model_config.proto\x12\x08prism.v1\x1a\x1cprism/v1/model_service.proto\"\xf9\x02\n\x0bModelConfig\x12\x15\n\rfeature_names\x18\x01 \x03(\t\x12\x15\n\rscore_outputs\x18\x02 \x03(\t\x12\x14\n\x0coutput_names\x18\x03 \x03(\t\x12)\n\x0boutput_kind\x18\x04 \x01(\x0e\x32\x14.prism.v1.OutputKind\x12\x17\n\x0f\x62\x61\x63kground_file\x18\x05 \x01(\t\x12*\n\x08\x62\x61tching\x18\x06 \x01(\x0b\x32\x18.prism.v1.BatchingConfig\x12\x0e\n\x06\x64\x65vice\x18\x07 \x01(\t\x12\x1c\n\x14\x63\x61tegorical_features\x18\x08 \x03(\t\x12\x10\n\x08\x62\x61seline\x18\t \x03(\x01\x12>\n\x16open_inference_backend\x18\n \x01(\x0b\x32\x1e.prism.v1.OpenInferenceBackend\x12\x16\n\x0ereference_file\x18\x0b \x01(\t\x12\x1e\n\x16reference_label_column\x18\x0c \x01(\t\"\x8c\x01\n\x14OpenInferenceBackend\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x12\n\nmodel_name\x18\x02 \x01(\t\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12!\n\x03tls\x18\x04 \x01(\x0b\x32\x14.prism.v1.BackendTls\x12\x16\n\x0etimeout_millis\x18\x05 \x01(\x05\"W\n\nBackendTls\x12\x0f\n\x07\x63\x61_file\x18\x01 \x01(\t\x12\x11\n\tcert_file\x18\x02 \x01(\t\x12\x10\n\x08key_file\x18\x03 \x01(\t\x12\x13\n\x0bserver_name\x18\x04 \x01(\t\"\xb1\x01\n\x0e\x42\x61tchingConfig\x12\x16\n\x0emax_batch_rows\x18\x01 \x01(\x05\x12\x1e\n\x16max_queue_delay_micros\x18\x02 \x01(\x05\x12\x16\n\x0emax_queue_rows\x18\x03 \x01(\x03\x12#\n\x16\x63ross_request_batching\x18\x04 \x01(\x08H\x00\x88\x01\x01\x12\x0f\n\x07workers\x18\x05 \x01(\x05\x42\x19\n\x17_cross_request_batchingB&\n\x10\x64\x65v.prism.api.v1B\x10ModelConfigProtoP\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1bprism/v1/model_config.proto\x12\x08prism.v1\x1a\x1cprism/v1/model_service.proto\"\x93\x03\n\x0bModelConfig\x12\x15\n\rfeature_names\x18\x01 \x03(\t\x12\x15\n\rscore_outputs\x18\x02 \x03(\t\x12\x14\n\x0coutput_names\x18\x03 \x03(\t\x12)\n\x0boutput_kind\x18\x04 \x01(\x0e\x32\x14.prism.v1.OutputKind\x12\x17\n\x0f\x62\x61\x63kground_file\x18\x05 \x01(\t\x12*\n\x08\x62\x61tching\x18\x06 \x01(\x0b\x32\x18.prism.v1.BatchingConfig\x12\x0e\n\x06\x64\x65vice\x18\x07 \x01(\t\x12\x1c\n\x14\x63\x61tegorical_features\x18\x08 \x03(\t\x12\x10\n\x08\x62\x61seline\x18\t \x03(\x01\x12>\n\x16open_inference_backend\x18\n \x01(\x0b\x32\x1e.prism.v1.OpenInferenceBackend\x12\x16\n\x0ereference_file\x18\x0b \x01(\t\x12\x1e\n\x16reference_label_column\x18\x0c \x01(\t\x12\x18\n\x10\x65mbedding_output\x18\r \x01(\t\"\x8c\x01\n\x14OpenInferenceBackend\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x12\n\nmodel_name\x18\x02 \x01(\t\x12\x15\n\rmodel_version\x18\x03 \x01(\t\x12!\n\x03tls\x18\x04 \x01(\x0b\x32\x14.prism.v1.BackendTls\x12\x16\n\x0etimeout_millis\x18\x05 \x01(\x05\"W\n\nBackendTls\x12\x0f\n\x07\x63\x61_file\x18\x01 \x01(\t\x12\x11\n\tcert_file\x18\x02 \x01(\t\x12\x10\n\x08key_file\x18\x03 \x01(\t\x12\x13\n\x0bserver_name\x18\x04 \x01(\t\"\xb1\x01\n\x0e\x42\x61tchingConfig\x12\x16\n\x0emax_batch_rows\x18\x01 \x01(\x05\x12\x1e\n\x16max_queue_delay_micros\x18\x02 \x01(\x05\x12\x16\n\x0emax_queue_rows\x18\x03 \x01(\x03\x12#\n\x16\x63ross_request_batching\x18\x04 \x01(\x08H\x00\x88\x01\x01\x12\x0f\n\x07workers\x18\x05 \x01(\x05\x42\x19\n\x17_cross_request_batchingB&\n\x10\x64\x65v.prism.api.v1B\x10ModelConfigProtoP\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,11 +34,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._loaded_options = None
   _globals['DESCRIPTOR']._serialized_options = b'\n\020dev.prism.api.v1B\020ModelConfigProtoP\001'
   _globals['_MODELCONFIG']._serialized_start=72
-  _globals['_MODELCONFIG']._serialized_end=449
-  _globals['_OPENINFERENCEBACKEND']._serialized_start=452
-  _globals['_OPENINFERENCEBACKEND']._serialized_end=592
-  _globals['_BACKENDTLS']._serialized_start=594
-  _globals['_BACKENDTLS']._serialized_end=681
-  _globals['_BATCHINGCONFIG']._serialized_start=684
-  _globals['_BATCHINGCONFIG']._serialized_end=861
+  _globals['_MODELCONFIG']._serialized_end=475
+  _globals['_OPENINFERENCEBACKEND']._serialized_start=478
+  _globals['_OPENINFERENCEBACKEND']._serialized_end=618
+  _globals['_BACKENDTLS']._serialized_start=620
+  _globals['_BACKENDTLS']._serialized_end=707
+  _globals['_BATCHINGCONFIG']._serialized_start=710
+  _globals['_BATCHINGCONFIG']._serialized_end=887
 # @@protoc_insertion_point(module_scope)

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class ModelConfig(_message.Message):
-    __slots__ = ("feature_names", "score_outputs", "output_names", "output_kind", "background_file", "batching", "device", "categorical_features", "baseline", "open_inference_backend", "reference_file", "reference_label_column")
+    __slots__ = ("feature_names", "score_outputs", "output_names", "output_kind", "background_file", "batching", "device", "categorical_features", "baseline", "open_inference_backend", "reference_file", "reference_label_column", "embedding_output")
     FEATURE_NAMES_FIELD_NUMBER: _ClassVar[int]
     SCORE_OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_NAMES_FIELD_NUMBER: _ClassVar[int]
@@ -21,6 +21,7 @@ class ModelConfig(_message.Message):
     OPEN_INFERENCE_BACKEND_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_FILE_FIELD_NUMBER: _ClassVar[int]
     REFERENCE_LABEL_COLUMN_FIELD_NUMBER: _ClassVar[int]
+    EMBEDDING_OUTPUT_FIELD_NUMBER: _ClassVar[int]
     feature_names: _containers.RepeatedScalarFieldContainer[str]
     score_outputs: _containers.RepeatedScalarFieldContainer[str]
     output_names: _containers.RepeatedScalarFieldContainer[str]
@@ -33,7 +34,8 @@ class ModelConfig(_message.Message):
     open_inference_backend: OpenInferenceBackend
     reference_file: str
     reference_label_column: str
-    def __init__(self, feature_names: _Optional[_Iterable[str]] = ..., score_outputs: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ..., output_kind: _Optional[_Union[_model_service_pb2.OutputKind, str]] = ..., background_file: _Optional[str] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., device: _Optional[str] = ..., categorical_features: _Optional[_Iterable[str]] = ..., baseline: _Optional[_Iterable[float]] = ..., open_inference_backend: _Optional[_Union[OpenInferenceBackend, _Mapping]] = ..., reference_file: _Optional[str] = ..., reference_label_column: _Optional[str] = ...) -> None: ...
+    embedding_output: str
+    def __init__(self, feature_names: _Optional[_Iterable[str]] = ..., score_outputs: _Optional[_Iterable[str]] = ..., output_names: _Optional[_Iterable[str]] = ..., output_kind: _Optional[_Union[_model_service_pb2.OutputKind, str]] = ..., background_file: _Optional[str] = ..., batching: _Optional[_Union[BatchingConfig, _Mapping]] = ..., device: _Optional[str] = ..., categorical_features: _Optional[_Iterable[str]] = ..., baseline: _Optional[_Iterable[float]] = ..., open_inference_backend: _Optional[_Union[OpenInferenceBackend, _Mapping]] = ..., reference_file: _Optional[str] = ..., reference_label_column: _Optional[str] = ..., embedding_output: _Optional[str] = ...) -> None: ...
 
 class OpenInferenceBackend(_message.Message):
     __slots__ = ("target", "model_name", "model_version", "tls", "timeout_millis")
