@@ -31,6 +31,18 @@ public interface Model extends AutoCloseable {
     default void releaseIdleMemory() {
     }
 
+    /**
+     * Another float output of the model's graph (an embedding) as a model of its own: the same
+     * runtime session, that output as its only score output. Closing the view closes nothing; it
+     * must not run after this model is closed.
+     *
+     * @throws IllegalArgumentException when the graph has no such output, or it cannot be one
+     */
+    default Model outputView(String output) {
+        throw new IllegalArgumentException("this model's runtime gives its score outputs only: an embedding"
+                + " output needs a model file");
+    }
+
     /** Gradient graphs compiled from this model; by default none. */
     default AttributionGraphs attributionGraphs() {
         return AttributionGraphs.none("this model's runtime does not compile gradient graphs");

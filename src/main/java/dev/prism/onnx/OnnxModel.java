@@ -12,6 +12,7 @@ import dev.prism.model.AttributionGraphs;
 import dev.prism.model.Model;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.RowBatch;
+import dev.prism.repository.SignatureResolver;
 import dev.prism.model.trees.TreeEnsemble;
 import dev.prism.tensor.DType;
 import dev.prism.tensor.RowBlock;
@@ -51,18 +52,21 @@ public final class OnnxModel implements Model {
     private final AttributionGraphs attributionGraphs;
     private final TreeEnsemble trees;
     private final String treesUnsupported;
+    /** False for a view of another model's outputs, which shares that model's session and arena. */
+    private final boolean ownsSession;
 
     /** A model whose tree ensemble is not read yet: see {@link #withTrees}. */
     OnnxModel(OrtEnvironment env, OrtSession session, ModelSignature signature, String source, ExecutionDevice device,
               AttributionGraphs attributionGraphs) {
         this(env, session, signature, source, device, ArenaRelease.forDevice(device), attributionGraphs, null,
-                "the model's tree ensemble has not been read");
+                "the model's tree ensemble has not been read", true);
     }
 
     private OnnxModel(OrtEnvironment env, OrtSession session, ModelSignature signature, String source,
                       ExecutionDevice device, ArenaRelease arena, AttributionGraphs attributionGraphs,
-                      TreeEnsemble trees, String treesUnsupported) {
+                      TreeEnsemble trees, String treesUnsupported, boolean ownsSession) {
         this.env = env;
+        this.ownsSession = ownsSession;
         this.source = source;
         this.attributionGraphs = attributionGraphs;
         this.trees = trees;
@@ -92,7 +96,14 @@ public final class OnnxModel implements Model {
             throw new IllegalArgumentException("an ensemble or a reason, not both or neither");
         }
         return new OnnxModel(env, session, signature, source, device, arena, attributionGraphs, trees,
-                treesUnsupported);
+                treesUnsupported, ownsSession);
+    }
+
+    @Override
+    public Model outputView(String output) {
+        return new OnnxModel(env, session, SignatureResolver.outputView(signature, output), source, device, arena,
+                AttributionGraphs.none("a view of another output has no gradient graphs"), null,
+                Model.NOT_A_TREE_ENSEMBLE, false);
     }
 
     @Override
@@ -272,6 +283,9 @@ public final class OnnxModel implements Model {
 
     @Override
     public void close() {
+        if (!ownsSession) {
+            return;
+        }
         attributionGraphs.close();
         try {
             arena.close();

@@ -60,6 +60,7 @@ public final class ModelConfigReader {
                 c.hasOpenInferenceBackend() ? backend(c.getOpenInferenceBackend()) : null,
                 c.getReferenceFile().isEmpty() ? null : c.getReferenceFile(),
                 c.getReferenceLabelColumn().isEmpty() ? null : c.getReferenceLabelColumn(),
+                c.getEmbeddingOutput().isEmpty() ? null : c.getEmbeddingOutput(),
                 ModelSettings.DEFAULT_MAX_REFERENCE_ROWS);
     }
 

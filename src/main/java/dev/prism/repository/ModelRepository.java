@@ -36,9 +36,11 @@ public final class ModelRepository implements AutoCloseable {
      *                            element, or null when none is configured
      * @param version             the folder's {@link FolderDigest} when it was read
      * @param reference           the reference set of explanations by example, or null when none is configured
+     * @param embeddingOutput     the graph output holding an instance's embedding, or null when none is configured
      */
     public record Entry(String name, Model model, Background background, BatchingSettings batching,
-                        int[] categoricalFeatures, double[] baseline, String version, ReferenceRows reference) {
+                        int[] categoricalFeatures, double[] baseline, String version, ReferenceRows reference,
+                        String embeddingOutput) {
         public Entry {
             categoricalFeatures = categoricalFeatures.clone();
             baseline = baseline == null ? null : baseline.clone();
@@ -168,7 +170,7 @@ public final class ModelRepository implements AutoCloseable {
                 return new Entry(name, model, background, settings.batching(),
                         categoricalIndices(settings.categoricalFeatures(), model.signature().featureNames()),
                         baseline(settings.baseline(), model.signature()), version,
-                        reference(folder, settings, bounds, model.signature()));
+                        reference(folder, settings, bounds, model.signature()), settings.embeddingOutput());
             } catch (UncheckedIOException e) {
                 model.close();
                 throw e.getCause();
@@ -227,6 +229,10 @@ public final class ModelRepository implements AutoCloseable {
         if (settings.referenceFile() == null) {
             if (settings.referenceLabelColumn() != null) {
                 throw new IllegalArgumentException("reference_label_column is set but reference_file is not");
+            }
+            if (settings.embeddingOutput() != null) {
+                throw new IllegalArgumentException("embedding_output is set but reference_file is not: embeddings"
+                        + " are compared with the reference set's");
             }
             return null;
         }

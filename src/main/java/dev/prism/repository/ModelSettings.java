@@ -11,6 +11,7 @@ import java.util.List;
  * @param backend              null for a model file in the folder, else the server that serves the model
  * @param referenceFile        the reference set's CSV, relative to the folder, or null for none
  * @param referenceLabelColumn the header name of the reference file's label column, or null
+ * @param embeddingOutput      the graph output holding each instance's embedding, or null
  * @param maxReferenceRows     the most rows a reference file may hold (a server-wide limit)
  */
 public record ModelSettings(
@@ -26,6 +27,7 @@ public record ModelSettings(
         OpenInferenceBackend backend,
         String referenceFile,
         String referenceLabelColumn,
+        String embeddingOutput,
         int maxReferenceRows) {
 
     /** The reference rows a model may hold unless the server says otherwise. */
@@ -33,7 +35,7 @@ public record ModelSettings(
 
     public static final ModelSettings DEFAULTS = new ModelSettings(
             List.of(), List.of(), List.of(), OutputKind.UNSPECIFIED, null, BatchingSettings.DEFAULT, null,
-            List.of(), List.of(), null, null, null, DEFAULT_MAX_REFERENCE_ROWS);
+            List.of(), List.of(), null, null, null, null, DEFAULT_MAX_REFERENCE_ROWS);
 
     public ModelSettings {
         featureNames = List.copyOf(featureNames);
@@ -48,11 +50,12 @@ public record ModelSettings(
 
     public ModelSettings withBatching(BatchingSettings b) {
         return new ModelSettings(featureNames, scoreOutputs, outputNames, outputKind, backgroundFile, b, device,
-                categoricalFeatures, baseline, backend, referenceFile, referenceLabelColumn, maxReferenceRows);
+                categoricalFeatures, baseline, backend, referenceFile, referenceLabelColumn, embeddingOutput,
+                maxReferenceRows);
     }
 
     public ModelSettings withMaxReferenceRows(int rows) {
         return new ModelSettings(featureNames, scoreOutputs, outputNames, outputKind, backgroundFile, batching, device,
-                categoricalFeatures, baseline, backend, referenceFile, referenceLabelColumn, rows);
+                categoricalFeatures, baseline, backend, referenceFile, referenceLabelColumn, embeddingOutput, rows);
     }
 }

@@ -1,6 +1,7 @@
 package dev.prism.repository;
 
 import dev.prism.model.ModelSignature;
+import dev.prism.model.OutputKind;
 import dev.prism.tensor.TensorSpec;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,7 +46,9 @@ public final class SignatureResolver {
 
         List<TensorSpec> scores = new ArrayList<>();
         if (settings.scoreOutputs().isEmpty()) {
-            outputs.stream().filter(o -> o.dtype().isFloating()).forEach(scores::add);
+            // The embedding output is no score, though it is a float output like them.
+            outputs.stream().filter(o -> o.dtype().isFloating() && !o.name().equals(settings.embeddingOutput()))
+                    .forEach(scores::add);
             if (scores.isEmpty()) {
                 throw new IllegalArgumentException("the model has no float output to explain");
             }
@@ -54,6 +57,10 @@ public final class SignatureResolver {
                 TensorSpec spec = outputs.stream().filter(o -> o.name().equals(name)).findFirst()
                         .orElseThrow(() -> new IllegalArgumentException("config names score output '"
                                 + name + "' but the graph's outputs are " + names(outputs)));
+                if (name.equals(settings.embeddingOutput())) {
+                    throw new IllegalArgumentException("config names '" + name + "' both a score output and the"
+                            + " embedding_output");
+                }
                 scores.add(spec);
             }
         }
@@ -80,6 +87,35 @@ public final class SignatureResolver {
         }
         return new ModelSignature(inputs, outputs, input, scores, featureNames, outputNames,
                 settings.outputKind());
+    }
+
+    /**
+     * The signature of a view of the model whose only score output is another of its graph's outputs
+     * (an embedding): float, not a score output, of a fixed bounded instance shape. Its columns are
+     * named "output[i]".
+     */
+    public static ModelSignature outputView(ModelSignature signature, String output) {
+        TensorSpec spec = signature.outputs().stream().filter(o -> o.name().equals(output)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("embedding_output '" + output + "' is not an output"
+                        + " of the graph; its outputs are " + names(signature.outputs())));
+        if (!spec.dtype().isFloating()) {
+            throw new IllegalArgumentException("embedding_output " + spec + " is not a float output");
+        }
+        if (signature.scoreOutputs().stream().anyMatch(s -> s.name().equals(output))) {
+            throw new IllegalArgumentException("embedding_output '" + output + "' is a score output");
+        }
+        requireBounded(spec);
+        int width = spec.instanceSize();
+        if (width < 1) {
+            throw new IllegalArgumentException("embedding_output " + spec + " has a dynamic or empty non-batch"
+                    + " dimension");
+        }
+        List<String> names = new ArrayList<>(width);
+        for (int i = 0; i < width; i++) {
+            names.add(output + "[" + i + "]");
+        }
+        return new ModelSignature(signature.inputs(), signature.outputs(), signature.explainedInput(), List.of(spec),
+                signature.featureNames(), names, OutputKind.UNSPECIFIED);
     }
 
     /** Refuses a fixed instance shape of more than {@link #MAX_INSTANCE_ELEMENTS}; dynamic ones are refused by the caller. */

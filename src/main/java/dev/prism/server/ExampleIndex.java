@@ -4,6 +4,7 @@ import dev.prism.batch.BatchScheduler;
 import dev.prism.explain.examples.NearestUnlikeNeighbour;
 import dev.prism.explain.examples.ReferenceIndex;
 import dev.prism.linalg.Cancellation;
+import dev.prism.model.Model;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.OutputKind;
 import dev.prism.repository.ModelRepository;
@@ -12,23 +13,34 @@ import dev.prism.runner.RequestContext;
 import dev.prism.tensor.RowBlock;
 import java.util.Optional;
 import java.util.concurrent.CompletionException;
+import java.util.function.Function;
 
 /**
  * A model's reference set ready for explanations by example, built when the model loads (so that
  * the first request pays nothing, and a reference set the model cannot run is a load error): the
  * rows, the model's predictions of them (through the model's scheduler), an index in input space
- * and one over the predictions, and the predicted classes of a classifier. Only read once built, so
- * any number of requests share it without locking.
+ * and one over the predictions, and the predicted classes of a classifier; with an embedding
+ * output, the rows' embeddings (through a scheduler of that output's own) and an index over them.
+ * Only read once built, so any number of requests share it without locking.
  *
- * @param classes one predicted class per row, or null for a model that is not a classifier
- * @param unlike  the nearest-unlike-neighbour search, or null for a model that is not a classifier
+ * @param classes    one predicted class per row, or null for a model that is not a classifier
+ * @param unlike     the nearest-unlike-neighbour search, or null for a model that is not a classifier
+ * @param embeddings the rows' embeddings, or null without an embedding output
+ * @param embedding  the index over them, or null
+ * @param embedder   the scheduler that embeds instances, or null; {@link #close} stops it
  */
 record ExampleIndex(RowBlock rows, double[] labels, RowBlock predictions, ReferenceIndex input,
-                    ReferenceIndex output, int[] classes, NearestUnlikeNeighbour unlike) {
+                    ReferenceIndex output, int[] classes, NearestUnlikeNeighbour unlike, RowBlock embeddings,
+                    ReferenceIndex embedding, BatchScheduler embedder) implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ExampleIndex.class.getName());
 
-    /** The index of a model's reference set, or empty when its config names none. */
-    static Optional<ExampleIndex> build(ModelRepository.Entry entry, BatchScheduler scheduler) {
+    /**
+     * The index of a model's reference set, or empty when its config names none.
+     *
+     * @param schedulerOf starts the scheduler of the embedding output's view of the model
+     */
+    static Optional<ExampleIndex> build(ModelRepository.Entry entry, BatchScheduler scheduler,
+                                        Function<Model, BatchScheduler> schedulerOf) {
         Optional<ReferenceRows> reference = entry.referenceSet();
         if (reference.isEmpty()) {
             return Optional.empty();
@@ -52,14 +64,28 @@ record ExampleIndex(RowBlock rows, double[] labels, RowBlock predictions, Refere
             }
             unlike = new NearestUnlikeNeighbour(input, classes);
         }
-        ExampleIndex index = new ExampleIndex(r.rows(), r.labels(), predictions, input, output, classes, unlike);
+        RowBlock embeddings = null;
+        ReferenceIndex embedding = null;
+        BatchScheduler embedder = null;
+        if (entry.embeddingOutput() != null) {
+            embedder = schedulerOf.apply(entry.model().outputView(entry.embeddingOutput()));
+            try {
+                embeddings = predict(embedder, r.rows());
+                embedding = ReferenceIndex.euclidean(embeddings, r.labels(), Cancellation.NEVER);
+            } catch (RuntimeException e) {
+                embedder.close();
+                throw e;
+            }
+        }
+        ExampleIndex index = new ExampleIndex(r.rows(), r.labels(), predictions, input, output, classes, unlike,
+                embeddings, embedding, embedder);
         LOG.log(System.Logger.Level.INFO, String.format("model '%s': reference set of %d rows indexed in %d ms,"
-                        + " %d bytes held (rows, predictions and both indexes)", entry.name(), r.rows().rows(),
+                        + " %d bytes held (rows, predictions, embeddings and the indexes)", entry.name(), r.rows().rows(),
                 (System.nanoTime() - start) / 1_000_000, index.bytes()));
         return Optional.of(index);
     }
 
-    /** The reference rows' scores, as the model's own requests get them. */
+    /** The rows' scores through the scheduler, as the model's own requests get them. */
     private static RowBlock predict(BatchScheduler scheduler, RowBlock rows) {
         RequestContext context = RequestContext.detached();
         try {
@@ -106,9 +132,18 @@ record ExampleIndex(RowBlock rows, double[] labels, RowBlock predictions, Refere
         return classes == null ? -1 : classes[row];
     }
 
-    /** What the index holds on the heap: the rows, their predictions and labels, the classes and both indexes. */
+    /** What the index holds on the heap: the rows, their predictions, labels and embeddings, the classes and the indexes. */
     long bytes() {
         return 16 + 8L * rows.data().length + 16 + 8L * predictions.data().length + input.bytes() + output.bytes()
-                + (classes == null ? 0 : 16 + 4L * classes.length);
+                + (classes == null ? 0 : 16 + 4L * classes.length)
+                + (embeddings == null ? 0 : 16 + 8L * embeddings.data().length + embedding.bytes());
+    }
+
+    /** Stops the embedding scheduler (after its running batches). */
+    @Override
+    public void close() {
+        if (embedder != null) {
+            embedder.close();
+        }
     }
 }

@@ -66,14 +66,21 @@ final class ExampleServiceImpl extends ExampleServiceGrpc.ExampleServiceImplBase
             RowBlock rows = ExplainRequestCodec.decodeInputs(List.of(request.getInstances()), model.signature(),
                     "instances");
             check(request, rows.rows(), examples);
+            if (request.getSpace() == ExampleSpace.EXAMPLE_SPACE_EMBEDDING && examples.embedding() == null) {
+                throw new PrismException(Reason.METHOD_UNSUPPORTED_FOR_MODEL, "model '" + model.name()
+                        + "' has no embedding space: its config names no embedding_output");
+            }
             if (request.hasUnlikeNeighbour() && examples.unlike() == null) {
                 throw new PrismException(Reason.METHOD_UNSUPPORTED_FOR_MODEL, "model '" + model.name()
                         + "' is not a classifier (output_kind " + model.signature().outputKind()
                         + "), so no reference case is predicted in another class: leave unlike_neighbour out");
             }
-            channel.hold(budget.reserve(footprint(request, rows.rows(), model.signature()),
+            channel.hold(budget.reserve(footprint(request, rows.rows(), model.signature(), examples),
                     "explanations by example of " + rows.rows() + " instances"));
             model.scheduler().admit();
+            if (embeddingSpace(request)) {
+                examples.embedder().admit();
+            }
             ExplainPool.Task task = pool.submit(model.name() + " (examples)", channel.deadlineNanos(),
                     () -> run(model, examples, request, rows, context, channel));
             context.onCancel(() -> {
@@ -97,9 +104,7 @@ final class ExampleServiceImpl extends ExampleServiceGrpc.ExampleServiceImplBase
         if (request.getK() < 0 || request.getK() > MAX_K) {
             violations.add(new FieldViolation("k", "must be in [0, " + MAX_K + "], not " + request.getK()));
         }
-        if (request.getSpace() != ExampleSpace.EXAMPLE_SPACE_UNSPECIFIED
-                && request.getSpace() != ExampleSpace.EXAMPLE_SPACE_INPUT
-                && request.getSpace() != ExampleSpace.EXAMPLE_SPACE_OUTPUT) {
+        if (request.getSpace() == ExampleSpace.UNRECOGNIZED) {
             violations.add(new FieldViolation("space", "unknown space " + request.getSpaceValue()));
         }
         if (request.hasUnlikeNeighbour()) {
@@ -140,13 +145,18 @@ final class ExampleServiceImpl extends ExampleServiceGrpc.ExampleServiceImplBase
         return p.getSet() == ExampleSet.EXAMPLE_SET_REFERENCE;
     }
 
-    private static boolean outputSpace(ExplainByExampleRequest request) {
-        return request.getSpace() == ExampleSpace.EXAMPLE_SPACE_OUTPUT;
+    private static boolean embeddingSpace(ExplainByExampleRequest request) {
+        return request.getSpace() == ExampleSpace.EXAMPLE_SPACE_EMBEDDING;
     }
 
-    /** The decoded rows, their predictions and the answer, each copied a few times on its way out. */
-    private static long footprint(ExplainByExampleRequest request, int instances, ModelSignature sig) {
-        long perExample = 8L * (sig.featureCount() + sig.outputCount()) + 64;
+    /**
+     * The decoded rows, their predictions (and embeddings) and the answer, each copied a few times on
+     * its way out.
+     */
+    private static long footprint(ExplainByExampleRequest request, int instances, ModelSignature sig,
+                                  ExampleIndex index) {
+        int embedding = embeddingSpace(request) ? index.embeddings().width() : 0;
+        long perExample = 8L * (sig.featureCount() + sig.outputCount() + embedding) + 64;
         long examples = (long) instances * (request.getK() + (request.hasUnlikeNeighbour() ? 1 : 0));
         long set = request.hasPrototypes() ? 64L * MAX_PROTOTYPE_SET : 0;
         return request.getSerializedSize() + (long) instances * perExample
@@ -158,7 +168,10 @@ final class ExampleServiceImpl extends ExampleServiceGrpc.ExampleServiceImplBase
         try {
             context.throwIfCancelled();
             RowBlock predictions = model.scheduler().open(context).submit(rows).join();
-            channel.finish(List.of(answer(model, examples, request, rows, predictions, context::throwIfCancelled)));
+            RowBlock embeddings = embeddingSpace(request) ? examples.embedder().open(context).submit(rows).join()
+                    : null;
+            channel.finish(List.of(answer(model, examples, request, rows, predictions, embeddings,
+                    context::throwIfCancelled)));
         } catch (Throwable t) {
             channel.fail(StatusMapper.toStatus(t instanceof java.util.concurrent.CompletionException
                     && t.getCause() != null ? t.getCause() : t));
@@ -172,14 +185,16 @@ final class ExampleServiceImpl extends ExampleServiceGrpc.ExampleServiceImplBase
         channel.workEnded();
     }
 
+    /** @param embeddings the instances' embeddings in the embedding space, else null */
     static ExplainByExampleResponse answer(ServedModel model, ExampleIndex examples, ExplainByExampleRequest request,
-                                           RowBlock rows, RowBlock predictions, Cancellation cancellation) {
+                                           RowBlock rows, RowBlock predictions, RowBlock embeddings,
+                                           Cancellation cancellation) {
         ModelSignature sig = model.signature();
         ExplainByExampleResponse.Builder out = ExplainByExampleResponse.newBuilder().setModel(model.name())
                 .setModelVersion(model.version()).addAllFeatureNames(sig.featureNames())
                 .addAllOutputNames(sig.outputNames());
-        boolean output = outputSpace(request);
-        ReferenceIndex space = output ? examples.output() : examples.input();
+        RowBlock points = points(request, rows, predictions, embeddings);
+        ReferenceIndex space = referenceSpace(request, examples);
         for (int i = 0; i < rows.rows(); i++) {
             double[] instance = rows.row(i);
             double[] prediction = predictions.row(i);
@@ -187,10 +202,15 @@ final class ExampleServiceImpl extends ExampleServiceGrpc.ExampleServiceImplBase
             for (double v : prediction) {
                 e.addPrediction(v);
             }
+            if (embeddings != null) {
+                for (double v : embeddings.row(i)) {
+                    e.addEmbedding(v);
+                }
+            }
             int predictedClass = examples.classes() == null ? -1 : ExampleIndex.predictedClass(sig, prediction);
             e.setPredictedClass(predictedClass);
             if (request.getK() > 0) {
-                Neighbours nearest = space.nearest(output ? prediction : instance, request.getK(), cancellation);
+                Neighbours nearest = space.nearest(points.row(i), request.getK(), cancellation);
                 for (int n = 0; n < nearest.size(); n++) {
                     e.addNeighbours(example(examples, nearest.rows()[n], nearest.distances()[n]));
                 }
@@ -203,9 +223,28 @@ final class ExampleServiceImpl extends ExampleServiceGrpc.ExampleServiceImplBase
             out.addInstances(e);
         }
         if (request.hasPrototypes()) {
-            out.setPrototypes(prototypes(request, examples, rows, predictions, sig, cancellation));
+            out.setPrototypes(prototypes(request, examples, rows, points, sig, cancellation));
         }
         return out.build();
+    }
+
+    /** The reference set's index in the request's space. */
+    private static ReferenceIndex referenceSpace(ExplainByExampleRequest request, ExampleIndex examples) {
+        return switch (request.getSpace()) {
+            case EXAMPLE_SPACE_OUTPUT -> examples.output();
+            case EXAMPLE_SPACE_EMBEDDING -> examples.embedding();
+            default -> examples.input();
+        };
+    }
+
+    /** The instances as points of the request's space: their values, predictions or embeddings. */
+    private static RowBlock points(ExplainByExampleRequest request, RowBlock rows, RowBlock predictions,
+                                   RowBlock embeddings) {
+        return switch (request.getSpace()) {
+            case EXAMPLE_SPACE_OUTPUT -> predictions;
+            case EXAMPLE_SPACE_EMBEDDING -> embeddings;
+            default -> rows;
+        };
     }
 
     private static ReferenceExample example(ExampleIndex examples, int row, double distance) {
@@ -238,21 +277,23 @@ final class ExampleServiceImpl extends ExampleServiceGrpc.ExampleServiceImplBase
     /**
      * MMD-critic over the reference set (in its indexes) or over the instances, whose index is
      * built here from them alone: in input space standardised by the instances' own statistics.
+     *
+     * @param points the instances in the request's space
      */
     private static PrototypesAndCriticisms prototypes(ExplainByExampleRequest request, ExampleIndex examples,
-                                                      RowBlock rows, RowBlock predictions, ModelSignature sig,
+                                                      RowBlock rows, RowBlock points, ModelSignature sig,
                                                       Cancellation cancellation) {
         PrototypeOptions p = request.getPrototypes();
-        boolean output = outputSpace(request);
+        boolean input = points == rows;
         ReferenceIndex space;
         ExampleSet set;
         if (reference(p)) {
             set = ExampleSet.EXAMPLE_SET_REFERENCE;
-            space = output ? examples.output() : examples.input();
+            space = referenceSpace(request, examples);
         } else {
             set = ExampleSet.EXAMPLE_SET_INSTANCES;
-            space = output ? ReferenceIndex.euclidean(predictions, null, cancellation)
-                    : ReferenceIndex.inputSpace(rows, categorical(examples, sig), null, cancellation);
+            space = input ? ReferenceIndex.inputSpace(rows, categorical(examples, sig), null, cancellation)
+                    : ReferenceIndex.euclidean(points, null, cancellation);
         }
         MmdCritic.Selection s = p.hasBandwidth()
                 ? MmdCritic.select(space, null, p.getPrototypes(), p.getCriticisms(), p.getBandwidth(), cancellation)

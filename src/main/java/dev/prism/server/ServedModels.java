@@ -39,6 +39,8 @@ import java.util.concurrent.TimeUnit;
  */
 final class ServedModels implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(ServedModels.class.getName());
+    /** The graph tag of the scheduler that runs a model's embedding output. */
+    static final String EMBEDDING_GRAPH = "embedding";
 
     private final ServerOptions options;
     private final MeterRegistry registry;
@@ -101,7 +103,8 @@ final class ServedModels implements AutoCloseable {
                 .map(t -> new ServedEnsemble(t, e.defaultBackground().orElse(null), treeTables, treeRows));
         Optional<ExampleIndex> examples;
         try {
-            examples = ExampleIndex.build(e, main);
+            examples = ExampleIndex.build(e, main, view -> new BatchScheduler(e.name(), EMBEDDING_GRAPH, view,
+                    batching(e, view, options), registry));
         } catch (RuntimeException failure) {
             schedulers.values().forEach(BatchScheduler::close);
             main.close();
@@ -208,6 +211,7 @@ final class ServedModels implements AutoCloseable {
             return;
         }
         m.graphSchedulers().values().forEach(BatchScheduler::close);
+        m.examples().ifPresent(ExampleIndex::close);
         m.scheduler().close();
         m.entry().model().close();
         m.ensemble().ifPresent(ServedEnsemble::close);
