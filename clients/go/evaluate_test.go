@@ -3,7 +3,7 @@ package prism_test
 import (
 	"math"
 	"reflect"
-	"strings"
+	"slices"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -120,15 +120,53 @@ func TestEvaluateWithoutParametersAsksForTheCheapMetrics(t *testing.T) {
 	}
 }
 
-func TestExplainChunkedRefusesAnEvaluation(t *testing.T) {
-	before := metric(t, srv, `grpc_server_requests_received_messages_total{method="Explain",methodType="UNARY",service="prism.v1.ExplainService"}`)
-	_, err := client.ExplainChunked(testContext(t), prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil), prism.Evaluate(nil)),
-		prism.ChunkOptions{ChunkRows: 1})
-	if err == nil || !strings.Contains(err.Error(), "carry no evaluation") {
-		t.Fatalf("err = %v, want a refusal of the evaluation", err)
+// withoutElapsedTimes is e's answer with its elapsed times, the response's
+// and each explanation's, set to zero: a chunked job's are its chunks'.
+func withoutElapsedTimes(e *prism.Explanation) *prismpb.ExplainResponse {
+	r := proto.Clone(e.Response).(*prismpb.ExplainResponse)
+	r.ElapsedSeconds = 0
+	for _, x := range r.GetExplanations() {
+		x.GetDiagnostics().ElapsedSeconds = 0
 	}
-	after := metric(t, srv, `grpc_server_requests_received_messages_total{method="Explain",methodType="UNARY",service="prism.v1.ExplainService"}`)
-	if after != before {
-		t.Errorf("%v Explain calls were made", after-before)
+	return r
+}
+
+// A chunked job with an evaluation is one request's answer: each chunk's
+// infidelity and sensitivity seeds are moved on by its first instance, so
+// every instance is perturbed as in one request.
+func TestAChunkedJobIsEvaluatedAsOneRequest(t *testing.T) {
+	ctx := testContext(t)
+	params := everyMetric()
+	params.Infidelity.Seed, params.Sensitivity.Seed = math.MaxUint64-2, 40
+	req := prism.NewRequest("iris", fleetRows(t, 11), prism.ExactShapley(nil), prism.Evaluate(params))
+	want, err := client.Explain(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var starts []int
+	got, err := client.ExplainChunked(ctx, req, prism.ChunkOptions{ChunkRows: 4, Concurrency: 3,
+		OnChunk: func(c prism.Chunk) { starts = append(starts, c.Start) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(starts)
+	if !slices.Equal(starts, []int{0, 4, 8}) {
+		t.Fatalf("chunks from %v, want 0, 4 and 8", starts)
+	}
+	if req.GetEvaluate().GetInfidelity().GetSeed() != math.MaxUint64-2 || req.GetEvaluate().GetSensitivity().GetSeed() != 40 {
+		t.Errorf("the caller's seeds changed: %v", req.GetEvaluate())
+	}
+	for i := range 11 {
+		for o := range 3 {
+			if !proto.Equal(got.Evaluation(i, o), want.Evaluation(i, o)) {
+				t.Errorf("instance %d output %d: chunked %v, one request %v", i, o, got.Evaluation(i, o), want.Evaluation(i, o))
+			}
+		}
+	}
+	if !proto.Equal(withoutElapsedTimes(got), withoutElapsedTimes(want)) {
+		t.Errorf("the chunked answer differs from one request's beyond its elapsed times")
+	}
+	if got.ElapsedSeconds <= 0 || got.Evaluation(10, 2).GetInfidelity().GetSamples() != 6 || got.Evaluation(10, 2).GetSensitivity() == nil {
+		t.Errorf("elapsed %v, last evaluation %v", got.ElapsedSeconds, got.Evaluation(10, 2))
 	}
 }
