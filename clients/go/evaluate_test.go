@@ -4,8 +4,10 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	prism "prism.dev/prism/clients/go"
@@ -168,5 +170,109 @@ func TestAChunkedJobIsEvaluatedAsOneRequest(t *testing.T) {
 	}
 	if got.ElapsedSeconds <= 0 || got.Evaluation(10, 2).GetInfidelity().GetSamples() != 6 || got.Evaluation(10, 2).GetSensitivity() == nil {
 		t.Errorf("elapsed %v, last evaluation %v", got.ElapsedSeconds, got.Evaluation(10, 2))
+	}
+}
+
+// Attributions given back to Evaluate are measured as Explain measured its own.
+func TestEvaluateGivenAttributions(t *testing.T) {
+	ctx := testContext(t)
+	req := prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil), prism.Evaluate(everyMetric()))
+	explained, err := client.Explain(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	given := explained.Given()
+	if len(given) != 9 || given[4].GetInstance() != 1 || given[4].GetOutput() != "versicolor" ||
+		!slices.Equal(given[4].GetValues(), []float64{explained.Attributions[1][0][1], explained.Attributions[1][1][1],
+			explained.Attributions[1][2][1], explained.Attributions[1][3][1]}) {
+		t.Fatalf("given %v", given)
+	}
+	evaluated, err := client.Evaluate(ctx, req, given)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(evaluated.Attributions, explained.Attributions) || !slices.Equal(evaluated.OutputNames, explained.OutputNames) {
+		t.Fatalf("evaluated attributions %v for %v, given %v for %v", evaluated.Attributions, evaluated.OutputNames, explained.Attributions, explained.OutputNames)
+	}
+	for i := range 3 {
+		for o := range 3 {
+			got, want := evaluated.Evaluation(i, o), explained.Evaluation(i, o)
+			if !proto.Equal(got.GetDeletion(), want.GetDeletion()) || !proto.Equal(got.GetInsertion(), want.GetInsertion()) ||
+				!proto.Equal(got.GetComplexity(), want.GetComplexity()) {
+				t.Errorf("instance %d output %d: evaluated %v, explained %v", i, o, got, want)
+			}
+			// The same perturbations, the same attributions.
+			for _, pair := range [][2]float64{
+				{got.GetInfidelity().GetValue(), want.GetInfidelity().GetValue()},
+				{got.GetSensitivity().GetMax(), want.GetSensitivity().GetMax()},
+				{got.GetSensitivity().GetRankStability(), want.GetSensitivity().GetRankStability()},
+			} {
+				if math.Abs(pair[0]-pair[1]) > 1e-12*math.Max(1, math.Abs(pair[1])) {
+					t.Errorf("instance %d output %d: infidelity or sensitivity %v, explained %v", i, o, pair[0], pair[1])
+				}
+			}
+		}
+	}
+
+	// Reversed attributions: the deletion curve removes the features in the
+	// other order.
+	reversed := explained.Given()
+	for _, g := range reversed {
+		for f := range g.Values {
+			g.Values[f] = -g.Values[f]
+		}
+	}
+	opposite, err := client.Evaluate(ctx, req, reversed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := slices.Clone(explained.Evaluation(2, 2).GetDeletion().GetOrder())
+	slices.Reverse(order)
+	reverse := opposite.Evaluation(2, 2).GetDeletion().GetOrder()
+	if opposite.Attributions[2][3][2] != -explained.Attributions[2][3][2] || len(order) != 4 || !slices.Equal(reverse, order) {
+		t.Errorf("negated attributions removed in order %v, want the explanation's reversed: %v", reverse, order)
+	}
+}
+
+func TestEvaluateWithoutAttributionsExplainsFirst(t *testing.T) {
+	ctx := testContext(t)
+	req := prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil), prism.Evaluate(everyMetric()))
+	explained, err := client.Explain(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evaluated, err := client.Evaluate(ctx, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(withoutElapsedTimes(evaluated), withoutElapsedTimes(explained)) {
+		t.Errorf("Evaluate without attributions answered %v, Explain %v", evaluated.Response, explained.Response)
+	}
+}
+
+func TestEvaluateRefusals(t *testing.T) {
+	ctx := testContext(t)
+	req := prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil), prism.Evaluate(nil))
+	explained, err := client.Explain(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	given := explained.Given()
+	_, err = client.Evaluate(ctx, req, given[:len(given)-1])
+	if perr, ok := prism.AsError(err); !ok || perr.Code != codes.InvalidArgument {
+		t.Errorf("8 attributions for 3 instances and 3 outputs: %v, want INVALID_ARGUMENT", err)
+	}
+
+	evaluateCalls := `grpc_server_requests_received_messages_total{method="Evaluate",methodType="UNARY",service="prism.v1.ExplainService"}`
+	before := metric(t, srv, evaluateCalls)
+	_, err = client.Evaluate(ctx, prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil)), given)
+	if err == nil || !strings.Contains(err.Error(), "Evaluate option") {
+		t.Errorf("a request without metrics: %v, want a refusal naming the Evaluate option", err)
+	}
+	if _, err := client.Evaluate(ctx, nil, given); err == nil {
+		t.Errorf("a nil request was not refused")
+	}
+	if after := metric(t, srv, evaluateCalls); after != before {
+		t.Errorf("%v Evaluate calls were made", after-before)
 	}
 }
