@@ -72,6 +72,14 @@ type Chunk struct {
 // request; the sampling methods seed an instance by its place in its request,
 // so their estimates differ from one request's (with the same accuracy).
 //
+// A request with Evaluate goes out in FORMAT_PER_EXPLANATION and its
+// evaluations are merged with their explanations, in instance order. The
+// server draws instance i's infidelity and sensitivity perturbations with
+// seed + i, i its place in the request, so each chunk is sent those seeds
+// moved on by its first instance's place in the job: every instance is
+// perturbed as in one request, and an exact method's evaluations equal one
+// request's.
+//
 // A call that fails with UNAVAILABLE (its replica died, or drains and
 // refuses new work) is made again after a short wait (the status's RetryInfo
 // delay when it has one), and round_robin sends it to a replica that is still
@@ -81,9 +89,6 @@ type Chunk struct {
 // cancelling it cancels every call; WithTimeout, when ctx has no deadline,
 // bounds each chunk's call.
 func (c *Client) ExplainChunked(ctx context.Context, req *prismpb.ExplainRequest, opts ChunkOptions) (*Explanation, error) {
-	if req.GetEvaluate() != nil {
-		return nil, errors.New("prism: ExplainChunked merges compact answers, which carry no evaluation: explain a request with Evaluate by Explain")
-	}
 	req, err := prepare(req)
 	if err != nil {
 		return nil, err
@@ -137,6 +142,7 @@ func (c *Client) ExplainChunked(ctx context.Context, req *prismpb.ExplainRequest
 				for _, t := range req.GetInputs() {
 					chunk.Inputs = append(chunk.Inputs, rowsOf(t, start, stop))
 				}
+				shiftEvaluationSeeds(chunk.GetEvaluate(), start)
 				resp, replica, err := c.explainChunk(ctx, chunk)
 				if err != nil {
 					failOnce.Do(func() {
@@ -174,6 +180,19 @@ func (c *Client) ExplainChunked(ctx context.Context, req *prismpb.ExplainRequest
 		return nil, err
 	}
 	return NewExplanation(merged)
+}
+
+// shiftEvaluationSeeds moves a chunk's infidelity and sensitivity seeds on by
+// its first instance's place in the job: the server draws instance i's
+// perturbations with seed + i, so each instance draws what it would in one
+// request (wrapping as the server's unsigned seed does).
+func shiftEvaluationSeeds(p *prismpb.EvaluationParams, start int) {
+	if p.GetInfidelity() != nil {
+		p.Infidelity.Seed += uint64(start)
+	}
+	if p.GetSensitivity() != nil {
+		p.Sensitivity.Seed += uint64(start)
+	}
 }
 
 // explainChunk is one chunk's Explain call, made again while it fails with

@@ -23,10 +23,11 @@ import (
 
 // Client talks to one Prism server. It is safe for concurrent use.
 type Client struct {
-	conn    *grpc.ClientConn
-	models  prismpb.ModelServiceClient
-	explain prismpb.ExplainServiceClient
-	timeout time.Duration
+	conn     *grpc.ClientConn
+	models   prismpb.ModelServiceClient
+	explain  prismpb.ExplainServiceClient
+	examples prismpb.ExampleServiceClient
+	timeout  time.Duration
 	// replicas is the number of addresses DialReplicas was given; 0 for Dial,
 	// whose target may resolve to any number.
 	replicas int
@@ -129,6 +130,7 @@ func dial(ctx context.Context, target, name string, resolve grpc.DialOption, rep
 		conn:     conn,
 		models:   prismpb.NewModelServiceClient(conn),
 		explain:  prismpb.NewExplainServiceClient(conn),
+		examples: prismpb.NewExampleServiceClient(conn),
 		timeout:  o.timeout,
 		replicas: replicas,
 	}
@@ -175,6 +177,11 @@ func (c *Client) ModelService() prismpb.ModelServiceClient {
 // responses with their per-instance diagnostics.
 func (c *Client) ExplainService() prismpb.ExplainServiceClient {
 	return c.explain
+}
+
+// ExampleService is the generated stub of explanations by example.
+func (c *Client) ExampleService() prismpb.ExampleServiceClient {
+	return c.examples
 }
 
 func (c *Client) callContext(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -3,9 +3,11 @@ package prism_test
 import (
 	"math"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
 	prism "prism.dev/prism/clients/go"
@@ -120,15 +122,151 @@ func TestEvaluateWithoutParametersAsksForTheCheapMetrics(t *testing.T) {
 	}
 }
 
-func TestExplainChunkedRefusesAnEvaluation(t *testing.T) {
-	before := metric(t, srv, `grpc_server_requests_received_messages_total{method="Explain",methodType="UNARY",service="prism.v1.ExplainService"}`)
-	_, err := client.ExplainChunked(testContext(t), prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil), prism.Evaluate(nil)),
-		prism.ChunkOptions{ChunkRows: 1})
-	if err == nil || !strings.Contains(err.Error(), "carry no evaluation") {
-		t.Fatalf("err = %v, want a refusal of the evaluation", err)
+// withoutElapsedTimes is e's answer with its elapsed times, the response's
+// and each explanation's, set to zero: a chunked job's are its chunks'.
+func withoutElapsedTimes(e *prism.Explanation) *prismpb.ExplainResponse {
+	r := proto.Clone(e.Response).(*prismpb.ExplainResponse)
+	r.ElapsedSeconds = 0
+	for _, x := range r.GetExplanations() {
+		x.GetDiagnostics().ElapsedSeconds = 0
 	}
-	after := metric(t, srv, `grpc_server_requests_received_messages_total{method="Explain",methodType="UNARY",service="prism.v1.ExplainService"}`)
-	if after != before {
-		t.Errorf("%v Explain calls were made", after-before)
+	return r
+}
+
+// A chunked job with an evaluation is one request's answer: each chunk's
+// infidelity and sensitivity seeds are moved on by its first instance, so
+// every instance is perturbed as in one request.
+func TestAChunkedJobIsEvaluatedAsOneRequest(t *testing.T) {
+	ctx := testContext(t)
+	params := everyMetric()
+	params.Infidelity.Seed, params.Sensitivity.Seed = math.MaxUint64-2, 40
+	req := prism.NewRequest("iris", fleetRows(t, 11), prism.ExactShapley(nil), prism.Evaluate(params))
+	want, err := client.Explain(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var starts []int
+	got, err := client.ExplainChunked(ctx, req, prism.ChunkOptions{ChunkRows: 4, Concurrency: 3,
+		OnChunk: func(c prism.Chunk) { starts = append(starts, c.Start) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(starts)
+	if !slices.Equal(starts, []int{0, 4, 8}) {
+		t.Fatalf("chunks from %v, want 0, 4 and 8", starts)
+	}
+	if req.GetEvaluate().GetInfidelity().GetSeed() != math.MaxUint64-2 || req.GetEvaluate().GetSensitivity().GetSeed() != 40 {
+		t.Errorf("the caller's seeds changed: %v", req.GetEvaluate())
+	}
+	for i := range 11 {
+		for o := range 3 {
+			if !proto.Equal(got.Evaluation(i, o), want.Evaluation(i, o)) {
+				t.Errorf("instance %d output %d: chunked %v, one request %v", i, o, got.Evaluation(i, o), want.Evaluation(i, o))
+			}
+		}
+	}
+	if !proto.Equal(withoutElapsedTimes(got), withoutElapsedTimes(want)) {
+		t.Errorf("the chunked answer differs from one request's beyond its elapsed times")
+	}
+	if got.ElapsedSeconds <= 0 || got.Evaluation(10, 2).GetInfidelity().GetSamples() != 6 || got.Evaluation(10, 2).GetSensitivity() == nil {
+		t.Errorf("elapsed %v, last evaluation %v", got.ElapsedSeconds, got.Evaluation(10, 2))
+	}
+}
+
+// Attributions given back to Evaluate are measured as Explain measured its
+// own, every metric bit for bit: the same rows, the same seeded perturbations.
+func TestEvaluateGivenAttributions(t *testing.T) {
+	ctx := testContext(t)
+	req := prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil), prism.Evaluate(everyMetric()))
+	explained, err := client.Explain(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	given := explained.Given()
+	if len(given) != 9 || given[4].GetInstance() != 1 || given[4].GetOutput() != "versicolor" ||
+		!slices.Equal(given[4].GetValues(), []float64{explained.Attributions[1][0][1], explained.Attributions[1][1][1],
+			explained.Attributions[1][2][1], explained.Attributions[1][3][1]}) {
+		t.Fatalf("given %v", given)
+	}
+	evaluated, err := client.Evaluate(ctx, req, given)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(evaluated.Attributions, explained.Attributions) || !slices.Equal(evaluated.OutputNames, explained.OutputNames) {
+		t.Fatalf("evaluated attributions %v for %v, given %v for %v", evaluated.Attributions, evaluated.OutputNames, explained.Attributions, explained.OutputNames)
+	}
+	// The same game: base values and model outputs from the same rows.
+	if !reflect.DeepEqual(evaluated.BaseValues, explained.BaseValues) || !reflect.DeepEqual(evaluated.ModelOutputs, explained.ModelOutputs) {
+		t.Errorf("evaluated base values %v and outputs %v, explained %v and %v", evaluated.BaseValues, evaluated.ModelOutputs, explained.BaseValues, explained.ModelOutputs)
+	}
+	for i := range 3 {
+		for o := range 3 {
+			got, want := evaluated.Evaluation(i, o), explained.Evaluation(i, o)
+			if got.GetDeletion() == nil || got.GetSensitivity() == nil || !proto.Equal(got, want) {
+				t.Errorf("instance %d output %d: evaluated %v, explained %v", i, o, got, want)
+			}
+		}
+	}
+
+	// Reversed attributions: the deletion curve removes the features in the
+	// other order.
+	reversed := explained.Given()
+	for _, g := range reversed {
+		for f := range g.Values {
+			g.Values[f] = -g.Values[f]
+		}
+	}
+	opposite, err := client.Evaluate(ctx, req, reversed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	order := slices.Clone(explained.Evaluation(2, 2).GetDeletion().GetOrder())
+	slices.Reverse(order)
+	reverse := opposite.Evaluation(2, 2).GetDeletion().GetOrder()
+	if opposite.Attributions[2][3][2] != -explained.Attributions[2][3][2] || len(order) != 4 || !slices.Equal(reverse, order) {
+		t.Errorf("negated attributions removed in order %v, want the explanation's reversed: %v", reverse, order)
+	}
+}
+
+func TestEvaluateWithoutAttributionsExplainsFirst(t *testing.T) {
+	ctx := testContext(t)
+	req := prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil), prism.Evaluate(everyMetric()))
+	explained, err := client.Explain(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evaluated, err := client.Evaluate(ctx, req, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(withoutElapsedTimes(evaluated), withoutElapsedTimes(explained)) {
+		t.Errorf("Evaluate without attributions answered %v, Explain %v", evaluated.Response, explained.Response)
+	}
+}
+
+func TestEvaluateRefusals(t *testing.T) {
+	ctx := testContext(t)
+	req := prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil), prism.Evaluate(nil))
+	explained, err := client.Explain(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	given := explained.Given()
+	_, err = client.Evaluate(ctx, req, given[:len(given)-1])
+	if perr, ok := prism.AsError(err); !ok || perr.Code != codes.InvalidArgument {
+		t.Errorf("8 attributions for 3 instances and 3 outputs: %v, want INVALID_ARGUMENT", err)
+	}
+
+	evaluateCalls := `grpc_server_requests_received_messages_total{method="Evaluate",methodType="UNARY",service="prism.v1.ExplainService"}`
+	before := metric(t, srv, evaluateCalls)
+	_, err = client.Evaluate(ctx, prism.NewRequest("iris", irisRows(t), prism.ExactShapley(nil)), given)
+	if err == nil || !strings.Contains(err.Error(), "Evaluate option") {
+		t.Errorf("a request without metrics: %v, want a refusal naming the Evaluate option", err)
+	}
+	if _, err := client.Evaluate(ctx, nil, given); err == nil {
+		t.Errorf("a nil request was not refused")
+	}
+	if after := metric(t, srv, evaluateCalls); after != before {
+		t.Errorf("%v Evaluate calls were made", after-before)
 	}
 }

@@ -5,24 +5,27 @@ import (
 	"math"
 	"slices"
 
+	"google.golang.org/protobuf/proto"
+
 	"prism.dev/prism/clients/go/prismpb"
 )
 
-// mergeChunks joins the FORMAT_COMPACT answers to consecutive chunks of one
-// request's instances, given in the chunks' order, into the answer the whole
-// request gets from one server: the per-instance tensors end to end, and the
-// mean |attribution| over every instance computed as the server computes it
-// (each |value| / instances added in instance order), so an exact method's
-// merged summary equals the single server's bit for bit. ElapsedSeconds is
-// the sum of the chunks' server times; Partial is set when any chunk was;
-// Warnings are every chunk's, each (code, message) once. sizes[i] is the
-// number of instances chunk i was sent.
+// mergeChunks joins the answers to consecutive chunks of one request's
+// instances, given in the chunks' order, into the answer the whole request
+// gets from one server. FORMAT_COMPACT answers are joined tensor by tensor,
+// FORMAT_PER_EXPLANATION answers (those of a request with an evaluation)
+// explanation by explanation, each chunk's instance indices moved on by the
+// instances before it. The mean |attribution| over every instance is computed
+// as the server computes it (each |value| / instances added in instance
+// order), so an exact method's merged answer equals the single server's bit
+// for bit. ElapsedSeconds is the sum of the chunks' server times; Partial is
+// set when any chunk was; Warnings are every chunk's, each (code, message)
+// once. sizes[i] is the number of instances chunk i was sent.
 func mergeChunks(parts []*prismpb.ExplainResponse, sizes []int) (*prismpb.ExplainResponse, error) {
 	if len(parts) == 0 || len(parts) != len(sizes) {
 		return nil, fmt.Errorf("prism: %d answers for %d chunks", len(parts), len(sizes))
 	}
 	first := parts[0]
-	features, outputs := len(first.GetFeatureNames()), len(first.GetSummary().GetOutputs())
 	instances := 0
 	for i, p := range parts {
 		if p.GetModel() != first.GetModel() || p.GetMethod() != first.GetMethod() ||
@@ -40,6 +43,40 @@ func mergeChunks(parts []*prismpb.ExplainResponse, sizes []int) (*prismpb.Explai
 	if instances > math.MaxInt32 {
 		return nil, fmt.Errorf("prism: %d instances are more than one answer holds", instances)
 	}
+	merged := &prismpb.ExplainResponse{
+		Model:        first.GetModel(),
+		Method:       first.GetMethod(),
+		FeatureNames: first.GetFeatureNames(),
+	}
+	var err error
+	if first.GetSummary().GetAttributions() == nil && len(first.GetExplanations()) > 0 {
+		merged.Summary, merged.Explanations, err = joinedExplanations(parts, sizes, instances)
+	} else {
+		merged.Summary, err = joinedSummaries(parts, sizes, instances)
+	}
+	if err != nil {
+		return nil, err
+	}
+	type warning struct{ code, message string }
+	seen := map[warning]bool{}
+	for _, p := range parts {
+		merged.ElapsedSeconds += p.GetElapsedSeconds()
+		merged.Partial = merged.Partial || p.GetPartial()
+		for _, w := range p.GetWarnings() {
+			if key := (warning{w.GetCode(), w.GetMessage()}); !seen[key] {
+				seen[key] = true
+				merged.Warnings = append(merged.Warnings, w)
+			}
+		}
+	}
+	return merged, nil
+}
+
+// joinedSummaries is the compact summary of every instance: each chunk's
+// per-instance tensors end to end.
+func joinedSummaries(parts []*prismpb.ExplainResponse, sizes []int, instances int) (*prismpb.Summary, error) {
+	first := parts[0]
+	features, outputs := len(first.GetFeatureNames()), len(first.GetSummary().GetOutputs())
 	n := int64(instances)
 	f, o := int64(features), int64(outputs)
 	s := &prismpb.Summary{Outputs: first.GetSummary().GetOutputs(), Instances: int32(instances)}
@@ -74,26 +111,46 @@ func mergeChunks(parts []*prismpb.ExplainResponse, sizes []int) (*prismpb.Explai
 		}
 	}
 	s.MeanAbsAttributions = float64Tensor("mean_abs_attributions", []int64{f, o}, meanAbs)
+	return s, nil
+}
 
-	merged := &prismpb.ExplainResponse{
-		Model:        first.GetModel(),
-		Method:       first.GetMethod(),
-		FeatureNames: first.GetFeatureNames(),
-		Summary:      s,
-	}
-	type warning struct{ code, message string }
-	seen := map[warning]bool{}
-	for _, p := range parts {
-		merged.ElapsedSeconds += p.GetElapsedSeconds()
-		merged.Partial = merged.Partial || p.GetPartial()
-		for _, w := range p.GetWarnings() {
-			if key := (warning{w.GetCode(), w.GetMessage()}); !seen[key] {
-				seen[key] = true
-				merged.Warnings = append(merged.Warnings, w)
-			}
+// joinedExplanations is every chunk's explanation messages end to end, each
+// instance index moved on by the chunk's start, and the summary a
+// FORMAT_PER_EXPLANATION answer has: the outputs, the instance count and the
+// mean |attribution|.
+func joinedExplanations(parts []*prismpb.ExplainResponse, sizes []int, instances int) (*prismpb.Summary, []*prismpb.Explanation, error) {
+	first := parts[0]
+	names := first.GetSummary().GetOutputs()
+	features, outputs := len(first.GetFeatureNames()), len(names)
+	meanAbs := make([]float64, features*outputs)
+	explanations := make([]*prismpb.Explanation, 0, instances*outputs)
+	start := 0
+	for i, p := range parts {
+		if got := len(p.GetExplanations()); got != sizes[i]*outputs {
+			return nil, nil, fmt.Errorf("prism: chunk %d of %d instances was answered with %d explanations for %d outputs: the request needs FORMAT_PER_EXPLANATION",
+				i, sizes[i], got, outputs)
 		}
+		for _, x := range p.GetExplanations() {
+			k := slices.Index(names, x.GetOutput())
+			if x.GetInstance() < 0 || int(x.GetInstance()) >= sizes[i] || k < 0 || len(x.GetAttributions()) != features {
+				return nil, nil, fmt.Errorf("prism: chunk %d of %d instances has an explanation of instance %d, output %q with %d attributions for %d features",
+					i, sizes[i], x.GetInstance(), x.GetOutput(), len(x.GetAttributions()), features)
+			}
+			for f, v := range x.GetAttributions() {
+				meanAbs[f*outputs+k] += math.Abs(v) / float64(instances)
+			}
+			moved := proto.Clone(x).(*prismpb.Explanation)
+			moved.Instance += int32(start)
+			explanations = append(explanations, moved)
+		}
+		start += sizes[i]
 	}
-	return merged, nil
+	s := &prismpb.Summary{
+		Outputs:             names,
+		Instances:           int32(instances),
+		MeanAbsAttributions: float64Tensor("mean_abs_attributions", []int64{int64(features), int64(outputs)}, meanAbs),
+	}
+	return s, explanations, nil
 }
 
 // joined is one summary tensor of every chunk, end to end, and whether any

@@ -154,3 +154,49 @@ func TestMergeRefusesAnswersThatDoNotFit(t *testing.T) {
 		}
 	}
 }
+
+// perExplanation is chunkAnswer in FORMAT_PER_EXPLANATION, each explanation
+// with an evaluation whose complexity entropy is its global instance index.
+func perExplanation(start, stop int) *prismpb.ExplainResponse {
+	compact := chunkAnswer(start, stop, false)
+	e, err := NewExplanation(compact)
+	if err != nil {
+		panic(err)
+	}
+	r := &prismpb.ExplainResponse{Model: "m", Method: "kernel_shap", FeatureNames: []string{"a", "b"},
+		Summary: &prismpb.Summary{Outputs: []string{"yes", "no"}, Instances: int32(stop - start),
+			MeanAbsAttributions: float64Tensor("mean_abs_attributions", []int64{2, 2}, []float64{-1, -1, -1, -1})}}
+	for i := range stop - start {
+		for k, name := range e.OutputNames {
+			r.Explanations = append(r.Explanations, &prismpb.Explanation{
+				Instance: int32(i), Output: name, BaseValue: e.BaseValues[i][k], ModelOutput: e.ModelOutputs[i][k],
+				Attributions: []float64{e.Attributions[i][0][k], e.Attributions[i][1][k]},
+				Evaluation:   &prismpb.Evaluation{Complexity: &prismpb.ComplexityValue{Entropy: float64(start + i)}},
+			})
+		}
+	}
+	return r
+}
+
+func TestMergeJoinsExplanationsInInstanceOrder(t *testing.T) {
+	merged, err := mergeChunks([]*prismpb.ExplainResponse{perExplanation(0, 2), perExplanation(2, 3), perExplanation(3, 5)}, []int{2, 1, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole := perExplanation(0, 5)
+	whole.Summary.MeanAbsAttributions = float64Tensor("mean_abs_attributions", []int64{2, 2}, []float64{200, 201, 210, 211})
+	if !proto.Equal(merged, whole) {
+		t.Errorf("merged %v, want %v", merged, whole)
+	}
+	e, err := NewExplanation(merged)
+	if err != nil || e.Evaluation(3, 1).GetComplexity().GetEntropy() != 3 || e.Attributions[3][1][0] != -310 {
+		t.Errorf("explanation of the merged answer: %v, %v", e, err)
+	}
+
+	short := perExplanation(2, 4)
+	short.Explanations = short.Explanations[:3]
+	if _, err := mergeChunks([]*prismpb.ExplainResponse{perExplanation(0, 2), short}, []int{2, 2}); err == nil ||
+		!strings.Contains(err.Error(), "chunk 1 of 2 instances was answered with 3 explanations for 2 outputs") {
+		t.Errorf("a chunk with an explanation missing: error %v", err)
+	}
+}

@@ -183,7 +183,8 @@ func TimeBudget(d time.Duration) RequestOption {
 // the server's README, "Evaluating an explanation"). A nil p asks for the
 // cheap ones: complexity, and deletion and insertion curves of 10 steps. The
 // request is then sent with FORMAT_PER_EXPLANATION, which carries the
-// results (Explanation.Evaluation); ExplainChunked refuses it.
+// results (Explanation.Evaluation). Client.Evaluate takes the same option to
+// evaluate given attributions.
 func Evaluate(p *prismpb.EvaluationParams) RequestOption {
 	if p == nil {
 		p = &prismpb.EvaluationParams{

@@ -35,14 +35,20 @@ type Server struct {
 
 var readyLine = regexp.MustCompile(`^prism: serving .* on port (\d+), metrics on port (\d+) at /metrics$`)
 
-// Start runs the server with extraArgs added to `serve` and waits for the
-// line it prints on stderr once it serves.
+// Start runs the server over $PRISM_MODELS (default: the repository's
+// models/) with extraArgs added to `serve` and waits for the line it prints
+// on stderr once it serves.
 func Start(extraArgs ...string) (*Server, error) {
-	jar, err := pathFromEnv("PRISM_JAR", filepath.Join("target", "prism.jar"))
+	models, err := ModelsDir()
 	if err != nil {
 		return nil, err
 	}
-	models, err := pathFromEnv("PRISM_MODELS", "models")
+	return StartRepository(models, extraArgs...)
+}
+
+// StartRepository is Start over the model repository in the folder models.
+func StartRepository(models string, extraArgs ...string) (*Server, error) {
+	jar, err := pathFromEnv("PRISM_JAR", filepath.Join("target", "prism.jar"))
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +89,12 @@ func Start(extraArgs ...string) (*Server, error) {
 		s.Stop()
 		return nil, fmt.Errorf("prism did not report serving within %v:\n%s", StartTimeout, s.output.String())
 	}
+}
+
+// ModelsDir is the model repository Start serves: $PRISM_MODELS, or the
+// repository's models/.
+func ModelsDir() (string, error) {
+	return pathFromEnv("PRISM_MODELS", "models")
 }
 
 // pathFromEnv is $name as an absolute path, or fromRoot under the repository root.
