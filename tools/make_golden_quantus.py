@@ -3,12 +3,13 @@ define the same quantity as one of Prism's explanation-evaluation metrics, on th
 test model linear_net (x [N,4] -> Gemm -> y [N,2]).
 
 Quantus works on images, so each instance goes in as a [1,2,2] image (the four
-features row-major) and the torch module casts it to float64 (Quantus's wrapper
-hands it float32; every value but the sensitivity offsets is exact in float32) and
-flattens it before linear_net's layer, rebuilt from tools/gradient_models.py with the committed model.onnx's weights and
-run in float64. Instances, perturbations and the baseline are multiples of 1/16 and
-1/64, so onnxruntime's float32 scores equal torch's exactly on every row the Java
-test runs through the ONNX model (the script checks it).
+features row-major). The torch module casts it to float64 (Quantus's wrapper hands
+it float32; every value but the sensitivity offsets is exact in float32), flattens
+it and applies linear_net's layer, rebuilt from tools/gradient_models.py with the
+weights of the committed model.onnx and run in float64. Instances, perturbations
+and the baseline are multiples of 1/16 and 1/64, so onnxruntime's float32 scores
+equal torch's exactly on every row the Java test runs through the ONNX model (the
+script checks it).
 
 Quantus's random draws are replaced by fixed lists (the metrics' test mode):
 
@@ -22,6 +23,9 @@ Quantus's random draws are replaced by fixed lists (the metrics' test mode):
   RegionPerturbation(patch_size=1, regions_evaluation=4, order="morf", perturb_baseline=c)
 
 Captum's infidelity (normalize=False) is computed on the same vectors as a cross-check.
+Not written: EffectiveComplexity (the count of |phi_i| > eps, not Prism's fewest features
+reaching 90% of sum |phi|), and any counterpart of Captum's normalize=True (Quantus's
+normalise_mse is the same mean squared error, expanded).
 
 Schema:
   model, versions {torch, captum, quantus, onnxruntime, numpy}
