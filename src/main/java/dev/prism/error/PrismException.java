@@ -42,6 +42,18 @@ public class PrismException extends RuntimeException {
         return new PrismException(reason, message, violations, null, null, null);
     }
 
+    /**
+     * The same refusal with every field path under {@code prefix} (a request nested in another's
+     * field); a refusal that names no field is returned as it is.
+     */
+    public PrismException withFieldPrefix(String prefix) {
+        if (violations.isEmpty()) {
+            return this;
+        }
+        return invalid(reason, violations.stream()
+                .map(v -> new FieldViolation(prefix + v.field(), v.description())).toList());
+    }
+
     public static PrismException invalid(Reason reason, String field, String description) {
         return invalid(reason, List.of(new FieldViolation(field, description)));
     }

@@ -1,5 +1,6 @@
 package dev.prism.http;
 
+import dev.prism.api.v1.EvaluateRequest;
 import dev.prism.api.v1.ExplainEvent;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExampleServiceGrpc;
@@ -51,6 +52,8 @@ final class PrismApi {
                 .add("POST", "/prism/v1/explain", style,
                         e -> e.send(e.stub(explanations).explain(e.body(ExplainRequest.newBuilder()).build())))
                 .add("POST", "/prism/v1/explain:stream", style, this::stream)
+                .add("POST", "/prism/v1/evaluate", style,
+                        e -> e.send(e.stub(explanations).evaluate(e.body(EvaluateRequest.newBuilder()).build())))
                 .add("POST", "/prism/v1/examples", style, e -> e.send(e.stub(examples)
                         .explainByExample(e.body(ExplainByExampleRequest.newBuilder()).build())));
     }

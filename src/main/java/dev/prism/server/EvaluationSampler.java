@@ -47,7 +47,7 @@ final class EvaluationSampler {
             return p;
         }
         return new ExplainRequestCodec.Prepared(p.model(), p.input(), p.method(), p.scheduler(), p.graph(), p.compact(),
-                p.timeBudget(), p.kmeans(), params, true);
+                p.timeBudget(), p.kmeans(), params, true, null);
     }
 
     /** Counts one sampled evaluation and the model rows it cost. */

@@ -1,5 +1,6 @@
 package dev.prism.server;
 
+import dev.prism.api.v1.EvaluateRequest;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.GradientTarget;
 import dev.prism.api.v1.Tensor;
@@ -15,6 +16,7 @@ import dev.prism.explain.FeatureGroups;
 import dev.prism.explain.Link;
 import dev.prism.explain.evaluation.EvaluationParams;
 import dev.prism.explain.evaluation.ExplanationEvaluator;
+import dev.prism.explain.evaluation.GivenExplanations;
 import dev.prism.model.Background;
 import dev.prism.model.ModelSignature;
 import dev.prism.model.OutputKind;
@@ -58,10 +60,12 @@ final class ExplainRequestCodec {
      * @param evaluation the metrics to evaluate the explanations with after they are computed, or null
      * @param evaluationSampled the evaluation was not asked for but drawn by the {@link EvaluationSampler}:
      *                   it goes to the metrics only, not into the response
+     * @param given      an Evaluate request's attributions, [instance][output position][feature], evaluated
+     *                   instead of the method's; null when the method explains
      */
     record Prepared(ServedModel model, ExplainInput input, MethodCall<?> method, BatchScheduler scheduler,
                     ServedModel.Graph graph, boolean compact, Duration timeBudget, int kmeans,
-                    EvaluationParams evaluation, boolean evaluationSampled) {
+                    EvaluationParams evaluation, boolean evaluationSampled, double[][][] given) {
         /** Background rows the method will play with. */
         int backgroundRows() {
             return kmeans > 0 ? kmeans : input.background().size();
@@ -70,6 +74,46 @@ final class ExplainRequestCodec {
 
     /** The request's model version stays open until its context ends (see {@link ServedModels#acquire}). */
     Prepared prepare(ExplainRequest request, RequestContext context) {
+        return prepare(request, context, false);
+    }
+
+    /**
+     * An Evaluate request, ready to run: its explain request prepared as for Explain (field
+     * violations named from {@code request.}), with the attributions it gives, if any.
+     */
+    Prepared prepareEvaluation(EvaluateRequest request, RequestContext context) {
+        ExplainRequest explain = request.getRequest();
+        List<FieldViolation> violations = new ArrayList<>();
+        if (!request.hasRequest()) {
+            violations.add(new FieldViolation("request", "required: the explanation's request"));
+        } else if (!explain.hasEvaluate()) {
+            violations.add(new FieldViolation("request.evaluate", "required: the metrics to compute"));
+        }
+        if (explain.hasTimeBudget()) {
+            violations.add(new FieldViolation("request.time_budget", "an evaluation has no partial answer;"
+                    + " leave time_budget unset (the call's deadline still applies)"));
+        }
+        if (!violations.isEmpty()) {
+            throw PrismException.invalid(Reason.INVALID_PARAMS, violations);
+        }
+        boolean given = request.getAttributionsCount() > 0;
+        Prepared p;
+        try {
+            p = prepare(explain, context, given);
+        } catch (PrismException e) {
+            throw e.withFieldPrefix("request.");
+        }
+        if (!given) {
+            return p;
+        }
+        double[][][] attributions = GivenAttributionsCodec.decode(request.getAttributionsList(), p.input(),
+                p.model().signature());
+        return new Prepared(p.model(), p.input(), p.method(), p.scheduler(), p.graph(), p.compact(), p.timeBudget(),
+                p.kmeans(), p.evaluation(), false, attributions);
+    }
+
+    /** @param given the attributions are given: the method explains only sensitivity's perturbed inputs */
+    private Prepared prepare(ExplainRequest request, RequestContext context, boolean given) {
         MethodTable.Entry<?> entry = MethodTable.of(request);
         ExplainMethod declared = entry.method();
         Duration timeBudget = timeBudget(request, declared);
@@ -110,7 +154,8 @@ final class ExplainRequestCodec {
         // Evaluations grow with the background the method plays with: k rows after k-means.
         ExplainInput played = kmeans == 0 ? input : withBackground(input,
                 Background.uniform(reference.rows().rows().slice(0, kmeans)));
-        long needed = method.evaluationsNeeded(played);
+        long needed = given ? GivenExplanations.modelRows(played, declared.reference() != ExplainMethod.Reference.NONE)
+                : method.evaluationsNeeded(played);
         if (needed > limits.maxEvaluations()) {
             throw overLimit("inputs", "about " + needed + " model evaluations", "max_evaluations",
                     limits.maxEvaluations(), "send fewer instances, a smaller background or fewer samples");
@@ -127,7 +172,8 @@ final class ExplainRequestCodec {
                         "ask for fewer steps or perturbations, or evaluate fewer instances");
             }
         }
-        return new Prepared(model, input, method, scheduler, graph, compact, timeBudget, kmeans, evaluation, false);
+        return new Prepared(model, input, method, scheduler, graph, compact, timeBudget, kmeans, evaluation, false,
+                null);
     }
 
     /**

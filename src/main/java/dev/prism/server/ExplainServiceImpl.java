@@ -1,5 +1,6 @@
 package dev.prism.server;
 
+import dev.prism.api.v1.EvaluateRequest;
 import dev.prism.api.v1.ExplainEvent;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
@@ -8,12 +9,14 @@ import dev.prism.api.v1.ResponseWarning;
 import dev.prism.error.Reason;
 import dev.prism.explain.Caveat;
 import dev.prism.explain.ExplainInput;
+import dev.prism.explain.ExplainMethod;
 import dev.prism.explain.Explanation;
 import dev.prism.explain.ProgressSink;
 import dev.prism.explain.TimeBudget;
 import dev.prism.explain.evaluation.Evaluation;
 import dev.prism.explain.evaluation.EvaluationParams;
 import dev.prism.explain.evaluation.ExplanationEvaluator;
+import dev.prism.explain.evaluation.GivenExplanations;
 import dev.prism.metrics.ExplanationMetrics;
 import dev.prism.runner.BatchRunner;
 import dev.prism.runner.RequestContext;
@@ -24,9 +27,10 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
- * Explain and StreamExplain. On the gRPC thread a request is only decoded, validated and admitted:
+ * Explain, StreamExplain and Evaluate. On the gRPC thread a request is only decoded, validated and admitted:
  * its memory reserved against the budget, its place taken in its model's lane of the explain pool.
  * Everything else (summarising a background, the explainer, building the answer) runs on the pool,
  * cancellably, and answers through the call's {@link AnswerChannel} once, with the result or a
@@ -59,6 +63,31 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
     public void explain(ExplainRequest request, StreamObserver<ExplainResponse> observer) {
         AnswerChannel<ExplainResponse> channel = channels.open(observer);
         start(request, channel, new Answer() {
+            @Override
+            public ProgressSink progress(ExplainRequestCodec.Prepared prepared) {
+                return ProgressSink.NONE;
+            }
+
+            @Override
+            public void running() {
+            }
+
+            @Override
+            public void result(ExplainResponse response) {
+                channel.finish(List.of(response));
+            }
+
+            @Override
+            public void error(StatusRuntimeException status) {
+                channel.fail(status);
+            }
+        });
+    }
+
+    @Override
+    public void evaluate(EvaluateRequest request, StreamObserver<ExplainResponse> observer) {
+        AnswerChannel<ExplainResponse> channel = channels.open(observer);
+        start(request.getRequest(), context -> codec.prepareEvaluation(request, context), channel, new Answer() {
             @Override
             public ProgressSink progress(ExplainRequestCodec.Prepared prepared) {
                 return ProgressSink.NONE;
@@ -125,17 +154,26 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
     }
 
     private void start(ExplainRequest request, AnswerChannel<?> channel, Answer answer) {
+        start(request, context -> sampler.sample(request, codec.prepare(request, context)), channel, answer);
+    }
+
+    /**
+     * @param request  the explain request, for the method and model labels of a refusal
+     * @param preparer decodes and validates the call on the gRPC thread
+     */
+    private void start(ExplainRequest request, Function<RequestContext, ExplainRequestCodec.Prepared> preparer,
+                       AnswerChannel<?> channel, Answer answer) {
         long started = System.nanoTime();
         RequestContext context = channel.context();
         String method = MethodTable.of(request).name();
         try {
-            ExplainRequestCodec.Prepared prepared = sampler.sample(request, codec.prepare(request, context));
+            ExplainRequestCodec.Prepared prepared = preparer.apply(context);
             channel.hold(budget.reserve(RequestFootprint.explanation(request, prepared), RequestFootprint.describe(prepared)));
             // Counted from receipt: the wait for an explain thread is part of the budget.
             TimeBudget timeBudget = prepared.timeBudget() == null ? TimeBudget.NONE
                     : TimeBudget.of(prepared.timeBudget().minusNanos(System.nanoTime() - started));
             prepared.scheduler().admit();
-            if (prepared.evaluation() != null && prepared.evaluation().needsModelRows()) {
+            if (prepared.given() != null || prepared.evaluation() != null && prepared.evaluation().needsModelRows()) {
                 prepared.model().scheduler().admit();
             }
             ProgressSink sink = answer.progress(prepared);
@@ -184,14 +222,19 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             answer.running();
             ExplainInput input = codec.summarise(prepared, context);
             BatchRunner runner = prepared.scheduler().open(context);
+            // A gradient method's runner gives its graph's rows; the metrics need the model's own.
+            BatchRunner modelRunner = prepared.scheduler() == prepared.model().scheduler() ? runner
+                    : prepared.model().scheduler().open(context);
             EvaluationParams evaluation = prepared.evaluation();
             if (evaluation != null) {
                 counting.addToTotal(ExplainRequestCodec.evaluationRows(evaluation, prepared.method(), input));
             }
-            List<Explanation> explanations = prepared.method().run(input, runner, counting, context, timeBudget);
+            List<Explanation> explanations = prepared.given() == null
+                    ? prepared.method().run(input, runner, counting, context, timeBudget)
+                    : given(prepared, input, modelRunner, counting, context);
             long explained = counting.done.get();
             List<Evaluation> evaluations = evaluation == null ? null
-                    : evaluate(prepared, input, explanations, runner, counting, context);
+                    : evaluate(prepared, input, explanations, runner, modelRunner, counting, context);
             if (prepared.evaluationSampled()) {
                 sampler.sampled(model, method, counting.done.get() - explained);
             }
@@ -206,14 +249,19 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             if (warning.isPresent()) {
                 response = response.toBuilder().addWarnings(warning.get()).build();
             }
-            for (Caveat caveat : prepared.method().caveats(input)) {
-                response = response.toBuilder().addWarnings(ResponseWarning.newBuilder().setCode(caveat.code())
-                        .setMessage(caveat.message())).build();
+            // Given attributions are not the method's: its caveats and the quality histograms are not theirs.
+            if (prepared.given() == null) {
+                for (Caveat caveat : prepared.method().caveats(input)) {
+                    response = response.toBuilder().addWarnings(ResponseWarning.newBuilder().setCode(caveat.code())
+                            .setMessage(caveat.message())).build();
+                }
             }
             metrics.record(model, method, ExplanationMetrics.OK, nanos, counting.done.get());
-            metrics.recordQuality(model, method, explanations);
-            if (evaluations != null) {
-                metrics.recordEvaluation(model, method, evaluations);
+            if (prepared.given() == null) {
+                metrics.recordQuality(model, method, explanations);
+                if (evaluations != null) {
+                    metrics.recordEvaluation(model, method, evaluations);
+                }
             }
             answer.result(response);
         } catch (Throwable e) {
@@ -241,9 +289,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
      */
     private static List<Evaluation> evaluate(ExplainRequestCodec.Prepared prepared, ExplainInput input,
                                              List<Explanation> explanations, BatchRunner runner,
-                                             ProgressSink progress, RequestContext context) {
-        BatchRunner modelRunner = prepared.scheduler() == prepared.model().scheduler() ? runner
-                : prepared.model().scheduler().open(context);
+                                             BatchRunner modelRunner, ProgressSink progress, RequestContext context) {
         ProgressSink rowsOnly = new ProgressSink() {
             @Override
             public void total(long evaluations) {}
@@ -263,6 +309,14 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
         };
         return ExplanationEvaluator.evaluate(input, explanations, prepared.evaluation(), modelRunner, progress, context,
                 perturbed -> prepared.method().run(perturbed, runner, rowsOnly, context, TimeBudget.NONE));
+    }
+
+    /** An Evaluate request's attributions as explanations of its game, on the model's own rows. */
+    private static List<Explanation> given(ExplainRequestCodec.Prepared prepared, ExplainInput input,
+                                           BatchRunner modelRunner, CountingSink progress, RequestContext context) {
+        boolean hasReference = prepared.method().explainer().method().reference() != ExplainMethod.Reference.NONE;
+        progress.total(GivenExplanations.modelRows(input, hasReference));
+        return GivenExplanations.of(input, prepared.given(), hasReference, modelRunner, progress, context);
     }
 
     /** Cancels every admitted request with the reason (SHUTTING_DOWN when the shutdown grace ends). */

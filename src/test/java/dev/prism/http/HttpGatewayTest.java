@@ -14,6 +14,11 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.prism.api.v1.ExactShapleyParams;
+import dev.prism.api.v1.ComplexityParams;
+import dev.prism.api.v1.DeletionParams;
+import dev.prism.api.v1.EvaluateRequest;
+import dev.prism.api.v1.EvaluationParams;
+import dev.prism.api.v1.GivenAttributions;
 import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.ExplainServiceGrpc;
@@ -89,6 +94,31 @@ class HttpGatewayTest {
                 .setModel("digits_cnn").setInstances(iris()).setK(3).build());
         assertEquals(400, none.statusCode(), none.body());
         assertTrue(none.body().contains("reference_file"), none.body());
+    }
+
+    /** Given attributions scored over HTTP as over gRPC; a wrong count is 400 naming the field. */
+    @Test
+    void evaluateAnswersAsOverGrpc() throws Exception {
+        ExplainRequest explain = ExplainRequest.newBuilder().setModel("iris").addInputs(iris())
+                .setExactShapley(ExactShapleyParams.getDefaultInstance())
+                .setEvaluate(EvaluationParams.newBuilder().setDeletion(DeletionParams.getDefaultInstance())
+                        .setComplexity(ComplexityParams.getDefaultInstance())).build();
+        ExplainResponse explained = ExplainServiceGrpc.newBlockingStub(channel).explain(explain);
+        EvaluateRequest.Builder request = EvaluateRequest.newBuilder().setRequest(explain);
+        for (Explanation e : explained.getExplanationsList()) {
+            request.addAttributions(GivenAttributions.newBuilder().setInstance(e.getInstance())
+                    .setOutput(e.getOutput()).addAllValues(e.getAttributionsList()));
+        }
+        HttpResponse<String> r = http.post("/prism/v1/evaluate", request.build());
+        assertEquals(200, r.statusCode(), r.body());
+        ExplainResponse overHttp = parse(r.body(), ExplainResponse.newBuilder()).build();
+        assertEquals(explained.getExplanationsCount(), overHttp.getExplanationsCount());
+        for (int i = 0; i < explained.getExplanationsCount(); i++) {
+            assertEquals(explained.getExplanations(i).getEvaluation(), overHttp.getExplanations(i).getEvaluation());
+        }
+        HttpResponse<String> short1 = http.post("/prism/v1/evaluate", request.removeAttributions(0).build());
+        assertEquals(400, short1.statusCode(), short1.body());
+        assertEquals("attributions", badRequest(status(short1.body())).getFieldViolations(0).getField());
     }
 
     @Test

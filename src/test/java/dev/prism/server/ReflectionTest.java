@@ -176,7 +176,7 @@ class ReflectionTest {
                     }
                 }
             }
-            assertEquals(List.of("Explain", "StreamExplain"), methods, v.name());
+            assertEquals(List.of("Explain", "StreamExplain", "Evaluate"), methods, v.name());
         }
     }
 

@@ -218,6 +218,11 @@ class TokenAuthTest {
         assertStatus(failure(() -> explain(iris).streamExplain(explainRequest("diabetes", 10)).forEachRemaining(e -> {})),
                 Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
         stillServes();
+        assertStatus(failure(() -> explain(iris).evaluate(dev.prism.api.v1.EvaluateRequest.newBuilder()
+                .setRequest(explainRequest("diabetes", 10).toBuilder().setEvaluate(dev.prism.api.v1.EvaluationParams
+                        .newBuilder().setComplexity(dev.prism.api.v1.ComplexityParams.getDefaultInstance()))).build())),
+                Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
+        stillServes();
         // A model that is not served at all is denied the same way: the token learns nothing about other names.
         assertStatus(failure(() -> models(iris).getModel(GetModelRequest.newBuilder().setName("nope").build())),
                 Status.Code.PERMISSION_DENIED, PERMISSION_DENIED);
