@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from helpers import IRIS_OUTPUTS, SETOSA, VERSICOLOR, VIRGINICA
 
-from prism_client import AsyncClient, InvalidArgumentError, _request
+from prism_client import AsyncClient, InvalidArgumentError, PrismWarning, _request
 from prism_client._proto.prism.v1 import explain_service_pb2
 
 FLOWERS = np.array([SETOSA, VERSICOLOR, VIRGINICA])
@@ -51,8 +51,11 @@ def test_given_attributions_equal_to_explains_evaluate_alike(client, explained):
 def test_the_given_attributions_are_the_ones_evaluated(client, explained):
     """Other attributions move the features in their own order, and change the complexity."""
     reversed_values = -explained.values
-    evaluation = client.evaluate("iris", FLOWERS, "exact_shapley", attributions=reversed_values,
-                                 evaluate={"deletion": {}, "complexity": {}}).evaluation
+    # -phi sums to -(f(x) - base): the server says so, and the warning points at this call.
+    with pytest.warns(PrismWarning, match="EFFICIENCY_GAP") as warned:
+        evaluation = client.evaluate("iris", FLOWERS, "exact_shapley", attributions=reversed_values,
+                                     evaluate={"deletion": {}, "complexity": {}}).evaluation
+    assert warned[0].filename == __file__
     for i in range(3):
         for k in range(3):
             phi = reversed_values[i, :, k]
@@ -161,3 +164,25 @@ def test_a_time_budget_is_not_sent_again():
     assert evaluating.request.format == explain_service_pb2.FORMAT_PER_EXPLANATION
     assert evaluating.request.evaluate.deletion.steps == 10 and evaluating.request.evaluate.HasField("complexity")
     assert len(evaluating.attributions) == 0
+
+
+def test_warnings_point_at_the_users_call(client, server, explained):
+    """The server's warnings about given attributions name the line that asked, whichever way."""
+    reversed_result = client.evaluate("iris", FLOWERS, "exact_shapley", attributions=explained.values,
+                                      evaluate={"complexity": {}})
+    reversed_result.values = -reversed_result.values
+    with pytest.warns(PrismWarning, match="EFFICIENCY_GAP") as warned:
+        reversed_result.evaluate({"complexity": {}})
+    assert warned[0].filename == __file__
+
+    async def run():
+        async with AsyncClient(server.target) as c:
+            with pytest.warns(PrismWarning, match="EFFICIENCY_GAP") as given:
+                result = await c.evaluate("iris", FLOWERS, "exact_shapley", attributions=-explained.values,
+                                          evaluate={"complexity": {}})
+            with pytest.warns(PrismWarning, match="EFFICIENCY_GAP") as again:
+                await result.evaluate({"complexity": {}})
+            return given, again
+
+    for warned in asyncio.run(run()):
+        assert warned[0].filename == __file__

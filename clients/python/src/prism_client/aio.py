@@ -172,7 +172,7 @@ class AsyncClient:
         evaluating = _request.evaluate_request(request, evaluate, attributions,
                                                _request.explained_outputs(request, info),
                                                _request.attributed_features(request))
-        return await self._evaluate(evaluating, sent, timeout)
+        return await self._evaluate(evaluating, sent, timeout, stacklevel=4)
 
     async def explain_by_example(self, model: str, X: Any, *, k: int = 5, space: str = "input",
                                  unlike_neighbour: float | bool | None = None, prototypes: Any = None,
@@ -185,10 +185,12 @@ class AsyncClient:
                                                         timeout))
 
     async def _evaluate(self, request: explain_service_pb2.EvaluateRequest, sent: SentInstances,
-                        timeout: float | None) -> ExplainResult:
-        """The Evaluate call's result, which can be evaluated again in its turn."""
+                        timeout: float | None, *, stacklevel: int) -> ExplainResult:
+        """The Evaluate call's result, which can be evaluated again in its turn; the server's
+        warnings point `stacklevel` frames up from the result's making, at the user's await."""
         sent = dataclasses.replace(sent, reevaluate=self._reevaluate(request.request, sent))
-        return results.result(await self._call(self._explain.Evaluate, request, timeout, explaining=True), sent)
+        response = await self._call(self._explain.Evaluate, request, timeout, explaining=True)
+        return results.result(response, sent, stacklevel=stacklevel)
 
     def _reevaluate(self, request: explain_service_pb2.ExplainRequest, sent: SentInstances
                     ) -> Callable[[ExplainResult, Any, float | None], Awaitable[ExplainResult]]:
@@ -197,7 +199,8 @@ class AsyncClient:
         def reevaluate(result: ExplainResult, evaluate: Any, timeout: float | None) -> Awaitable[ExplainResult]:
             evaluating = _request.evaluate_request(request, evaluate, result.values, result.output_names,
                                                    len(result.feature_names))
-            return self._evaluate(evaluating, sent, timeout)
+            # The user awaits this coroutine itself: ExplainResult.evaluate has returned already.
+            return self._evaluate(evaluating, sent, timeout, stacklevel=3)
         return reevaluate
 
     async def _explain_in_chunks(self, model: str, X: Any, request: Any, sent: SentInstances,

@@ -232,7 +232,7 @@ class Client:
         evaluating = _request.evaluate_request(request, evaluate, attributions,
                                                _request.explained_outputs(request, info),
                                                _request.attributed_features(request))
-        return self._evaluate(evaluating, sent, timeout)
+        return self._evaluate(evaluating, sent, timeout, stacklevel=4)
 
     def explain_by_example(self, model: str, X: Any, *, k: int = 5, space: str = "input",
                            unlike_neighbour: float | bool | None = None, prototypes: Any = None,
@@ -258,18 +258,21 @@ class Client:
         return examples.example_result(self._call(next(self._turns).examples.ExplainByExample, request, timeout))
 
     def _evaluate(self, request: explain_service_pb2.EvaluateRequest, sent: SentInstances,
-                  timeout: float | None) -> ExplainResult:
-        """The Evaluate call's result, which can be evaluated again in its turn."""
+                  timeout: float | None, *, stacklevel: int) -> ExplainResult:
+        """The Evaluate call's result, which can be evaluated again in its turn; the server's
+        warnings point `stacklevel` frames up from the result's making, at the user's call."""
         sent = dataclasses.replace(sent, reevaluate=self._reevaluate(request.request, sent))
         response = self._call(next(self._turns).explain.Evaluate, request, timeout, explaining=True)
-        return results.result(response, sent)
+        return results.result(response, sent, stacklevel=stacklevel)
 
     def _reevaluate(self, request: explain_service_pb2.ExplainRequest, sent: SentInstances
                     ) -> Callable[[ExplainResult, Any, float | None], ExplainResult]:
         """How a result of `request` sends its attributions back to Evaluate."""
         def reevaluate(result: ExplainResult, evaluate: Any, timeout: float | None) -> ExplainResult:
-            return self._evaluate(_request.evaluate_request(request, evaluate, result.values, result.output_names,
-                                                            len(result.feature_names)), sent, timeout)
+            evaluating = _request.evaluate_request(request, evaluate, result.values, result.output_names,
+                                                   len(result.feature_names))
+            # Called by ExplainResult.evaluate: one frame more than Client.evaluate.
+            return self._evaluate(evaluating, sent, timeout, stacklevel=5)
         return reevaluate
 
     def _explain_in_chunks(self, model: str, X: Any, request: Any, sent: SentInstances, timeout: float | None,

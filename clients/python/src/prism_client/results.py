@@ -364,9 +364,12 @@ def progress(event: explain_service_pb2.Progress, estimates: Iterable[explain_se
                         for e in estimates))
 
 
-def result(response: explain_service_pb2.ExplainResponse, sent: SentInstances) -> ExplainResult:
+def result(response: explain_service_pb2.ExplainResponse, sent: SentInstances, *, stacklevel: int = 3
+           ) -> ExplainResult:
     """The result of a FORMAT_COMPACT response (summary tensors) or a FORMAT_PER_EXPLANATION one
-    (explanation messages, with diagnostics), for the instances `sent`."""
+    (explanation messages, with diagnostics), for the instances `sent`. The server's warnings are
+    issued `stacklevel` frames up: the caller's caller by default, the user's code for a client's
+    method that calls this directly."""
     summary = response.summary
     outputs = list(summary.outputs)
     shape = (summary.instances, len(response.feature_names), len(outputs))
@@ -385,7 +388,7 @@ def result(response: explain_service_pb2.ExplainResponse, sent: SentInstances) -
         evaluation = _evaluation(response.explanations, outputs, shape)
     server_warnings = tuple(ResponseWarning(w.code, w.message) for w in response.warnings)
     for w in server_warnings:
-        _warnings.warn(f"{w.code}: {w.message}", PrismWarning, stacklevel=3)
+        _warnings.warn(f"{w.code}: {w.message}", PrismWarning, stacklevel=stacklevel)
     return ExplainResult(
         model=response.model, method=response.method, feature_names=list(response.feature_names),
         output_names=outputs, values=values, base_values=base_values, model_outputs=model_outputs,
