@@ -368,8 +368,8 @@ def result(response: explain_service_pb2.ExplainResponse, sent: SentInstances, *
            ) -> ExplainResult:
     """The result of a FORMAT_COMPACT response (summary tensors) or a FORMAT_PER_EXPLANATION one
     (explanation messages, with diagnostics), for the instances `sent`. The server's warnings are
-    issued `stacklevel` frames up: the caller's caller by default, the user's code for a client's
-    method that calls this directly."""
+    issued `stacklevel` frames up, at the user's code: by default the caller's caller, as for a
+    client's method that calls this directly."""
     summary = response.summary
     outputs = list(summary.outputs)
     shape = (summary.instances, len(response.feature_names), len(outputs))
