@@ -24,3 +24,15 @@ def test_the_tree_example_explains_every_test_row_exactly_and_draws_the_beeswarm
     assert float(summary.rsplit(" ", 1)[1]) < 1e-9, summary
     png = (tmp_path / "breast_cancer_xgb_beeswarm.png").read_bytes()
     assert png.startswith(PNG_SIGNATURE) and len(png) > 5000
+
+
+def test_the_evaluation_example_draws_the_curves_of_a_faithful_explanation(server, tmp_path):
+    run = subprocess.run([sys.executable, str(EXAMPLES / "plot_evaluation.py"), "--target", server.target,
+                          "--out-dir", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    summary = run.stdout.splitlines()[0]
+    # The numbers the README quotes: seeded, so every run gives them.
+    assert summary.startswith("P(malignant) 0.879, background mean 0.364; deletion area 0.272, "
+                              "insertion area 0.653; 20 of 30 features"), summary
+    png = (tmp_path / "evaluation_deletion_curve.png").read_bytes()
+    assert png.startswith(PNG_SIGNATURE) and 5000 < len(png) < 150_000

@@ -23,6 +23,14 @@ from .errors import (
     UnauthenticatedError,
     UnavailableError,
 )
+from .examples import (
+    DifferingFeature,
+    ExampleResult,
+    InstanceExamples,
+    Prototypes,
+    ReferenceExample,
+    UnlikeNeighbour,
+)
 from .models import MethodInfo, ModelInfo, TensorSpec
 from .results import (
     Curve,
@@ -43,10 +51,13 @@ __all__ = [
     "Curve",
     "DeadlineExceededError",
     "Diagnostics",
+    "DifferingFeature",
     "Estimate",
     "Evaluation",
+    "ExampleResult",
     "ExplainResult",
     "FailedPreconditionError",
+    "InstanceExamples",
     "InternalError",
     "InvalidArgumentError",
     "MethodInfo",
@@ -56,9 +67,12 @@ __all__ = [
     "PrismError",
     "PrismWarning",
     "Progress",
+    "Prototypes",
+    "ReferenceExample",
     "ResourceExhaustedError",
     "ResponseWarning",
     "TensorSpec",
     "UnauthenticatedError",
     "UnavailableError",
+    "UnlikeNeighbour",
 ]

@@ -7,7 +7,7 @@ from typing import Any
 
 import grpc
 
-from ._proto.prism.v1 import explain_service_pb2_grpc, model_service_pb2_grpc
+from ._proto.prism.v1 import example_service_pb2_grpc, explain_service_pb2_grpc, model_service_pb2_grpc
 
 # Compact responses of large global jobs pass gRPC's 4 MiB default (10,000 instances x 64 features x
 # 10 outputs is 51 MB of attributions). round_robin spreads calls over every address a name resolves
@@ -41,11 +41,13 @@ class Replica:
     channel: Any
     models: model_service_pb2_grpc.ModelServiceStub
     explain: explain_service_pb2_grpc.ExplainServiceStub
+    examples: example_service_pb2_grpc.ExampleServiceStub
 
     @classmethod
     def of(cls, target: str, channel: Any) -> "Replica":
         return cls(target, channel, model_service_pb2_grpc.ModelServiceStub(channel),
-                   explain_service_pb2_grpc.ExplainServiceStub(channel))
+                   explain_service_pb2_grpc.ExplainServiceStub(channel),
+                   example_service_pb2_grpc.ExampleServiceStub(channel))
 
 
 def credentials(*, credentials: grpc.ChannelCredentials | None, tls: bool | None, root_certificates: Pem | None,
@@ -87,8 +89,8 @@ def options(extra: Sequence[tuple[str, Any]] | None) -> list[tuple[str, Any]]:
 class CallSettings:
     """The default deadlines and the metadata of every call.
 
-    `timeout` bounds ListModels, GetModel and Predict; `explain_timeout` bounds Explain and
-    StreamExplain, whose length grows with the job. A call's own timeout overrides either.
+    `timeout` bounds ListModels, GetModel, Predict and ExplainByExample; `explain_timeout` bounds
+    Explain, StreamExplain and Evaluate, whose length grows with the job. A call's own timeout overrides either.
     """
 
     def __init__(self, timeout: float | None, explain_timeout: float | None,

@@ -1,4 +1,4 @@
-"""ExplainRequest and PredictRequest messages from Python arguments."""
+"""ExplainRequest, EvaluateRequest, ExplainByExampleRequest and PredictRequest messages from Python arguments."""
 
 import datetime
 import math
@@ -12,7 +12,7 @@ import numpy as np
 from google.protobuf import descriptor, message
 
 from . import _inputs, _tensors
-from ._proto.prism.v1 import explain_service_pb2, model_service_pb2, tensor_pb2
+from ._proto.prism.v1 import example_service_pb2, explain_service_pb2, model_service_pb2, tensor_pb2
 from .models import ModelInfo
 from .results import SentInstances
 
@@ -119,6 +119,94 @@ def evaluation_params(spec: Any) -> explain_service_pb2.EvaluationParams | None:
     if not any(params.HasField(m) for m in _METRICS):
         raise ValueError(f"evaluate names no metric; its metrics: {', '.join(_METRICS)}")
     return params
+
+
+def evaluate_request(request: explain_service_pb2.ExplainRequest, evaluate: Any, attributions: Any,
+                     outputs: Sequence[str], features: int | None) -> explain_service_pb2.EvaluateRequest:
+    """The EvaluateRequest over an explain request: its fields with the metrics of `evaluate` (at
+    least one) and no time budget, and the given `attributions` (None: the server explains first),
+    laid out as `ExplainResult.values` for the explained `outputs` and, when known, `features`."""
+    evaluation = evaluation_params(evaluate)
+    if evaluation is None:
+        raise ValueError("evaluate must name at least one metric: True, a mapping of metrics to their parameters, "
+                         "or an EvaluationParams")
+    explained = explain_service_pb2.ExplainRequest()
+    explained.CopyFrom(request)
+    explained.evaluate.CopyFrom(evaluation)
+    explained.format = explain_service_pb2.FORMAT_PER_EXPLANATION
+    # Evaluate refuses a time budget: it measures values already made, to the end.
+    explained.ClearField("time_budget")
+    result = explain_service_pb2.EvaluateRequest(request=explained)
+    if attributions is not None:
+        instances = explained.inputs[0].shape[0]
+        result.attributions.extend(given_attributions(attributions, instances, outputs, features))
+    return result
+
+
+def given_attributions(attributions: Any, instances: int, outputs: Sequence[str], features: int | None
+                       ) -> list[explain_service_pb2.GivenAttributions]:
+    """One GivenAttributions per instance and output from an array [instances, features, outputs]
+    (`ExplainResult.values`' layout), or [instances, features] when one output is explained."""
+    array = np.asarray(attributions)
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"attributions must hold numbers, got {array.dtype}")
+    array = array.astype(np.float64, copy=False)
+    if array.ndim == 2 and len(outputs) == 1:
+        array = array[:, :, np.newaxis]
+    expected = [instances, "features" if features is None else features, len(outputs)]
+    if (array.ndim != 3 or array.shape[0] != instances or array.shape[2] != len(outputs)
+            or (features is not None and array.shape[1] != features)):
+        one = " (or [instances, features] when one output is explained)" if len(outputs) == 1 else ""
+        raise ValueError(f"attributions must be shaped [instances, features, outputs] = {expected}{one}, "
+                         f"as ExplainResult.values, for outputs {list(outputs)}; got {list(array.shape)}")
+    bad = np.argwhere(~np.isfinite(array))
+    if len(bad):
+        i, j, k = bad[0]
+        raise ValueError(f"attributions must be finite, got {array[i, j, k]} at instance {i}, feature {j}, "
+                         f"output {outputs[k]!r}")
+    return [explain_service_pb2.GivenAttributions(instance=i, output=name, values=array[i, :, k].tolist())
+            for i in range(instances) for k, name in enumerate(outputs)]
+
+
+def explained_outputs(request: explain_service_pb2.ExplainRequest, model: ModelInfo) -> list[str]:
+    """The outputs a request explains: those it names, else every one of the model's."""
+    return list(request.outputs) or list(model.output_names)
+
+
+def attributed_features(request: explain_service_pb2.ExplainRequest) -> int | None:
+    """The attributions' length the request asks for, where the client knows it without the server:
+    one per element of an instance without feature groups, one per explicit group; None for the
+    other groupings."""
+    if not request.HasField("feature_groups"):
+        return math.prod(request.inputs[0].shape[1:])
+    if request.feature_groups.HasField("explicit"):
+        return len(request.feature_groups.explicit.groups)
+    return None
+
+
+def example_request(model: ModelInfo, x: Any, k: int, space: Any, unlike_neighbour: Any, prototypes: Any
+                    ) -> example_service_pb2.ExplainByExampleRequest:
+    """The ExplainByExampleRequest of `Client.explain_by_example`'s arguments."""
+    batch = _inputs.instances(x, model)
+    request = example_service_pb2.ExplainByExampleRequest(
+        model=model.name, instances=_input_tensor(batch, model), k=_integer(k, "k"),
+        space=enum_value(example_service_pb2.ExampleSpace.DESCRIPTOR, space, "space"))
+    if unlike_neighbour is not None and unlike_neighbour is not False:
+        threshold = 0.0 if unlike_neighbour is True else unlike_neighbour
+        if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+            raise TypeError(f"unlike_neighbour takes a threshold (standard deviations, at least 0), True for 0, "
+                            f"or None; got {unlike_neighbour!r}")
+        request.unlike_neighbour.threshold = float(threshold)
+    if prototypes is not None:
+        if isinstance(prototypes, example_service_pb2.PrototypeOptions):
+            request.prototypes.CopyFrom(prototypes)
+        elif isinstance(prototypes, Mapping):
+            request.prototypes.SetInParent()
+            fill(request.prototypes, prototypes, "prototypes")
+        else:
+            raise TypeError("prototypes takes a mapping such as {'set': 'reference', 'prototypes': 5, "
+                            f"'criticisms': 2}} or a PrototypeOptions; got {prototypes!r}")
+    return request
 
 
 def with_instances(request: explain_service_pb2.ExplainRequest, batch: np.ndarray,

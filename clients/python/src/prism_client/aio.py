@@ -1,17 +1,19 @@
 """The asyncio client, on grpc.aio: the same surface as `Client`, with async methods."""
 
+import dataclasses
 import itertools
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import grpc
 import grpc.aio
 import numpy as np
 
-from . import _channel, _chunks, _request, _stream, errors, results
+from . import _channel, _chunks, _request, _stream, errors, examples, results
 from ._progress import ProgressBar
-from ._proto.prism.v1 import explain_service_pb2_grpc, model_service_pb2, model_service_pb2_grpc
+from ._proto.prism.v1 import explain_service_pb2, explain_service_pb2_grpc, model_service_pb2, model_service_pb2_grpc
 from ._request import TimeBudget
+from .examples import ExampleResult
 from .models import ModelInfo, model_info
 from .results import ExplainResult, Progress, SentInstances
 
@@ -154,6 +156,53 @@ class AsyncClient:
         finally:
             await events.aclose()
 
+    async def evaluate(self, model: str, X: Any, method: str = "kernel_shap", *, attributions: Any = None,
+                       evaluate: Any = True, background: Any = None, background_weights: Any = None,
+                       background_kmeans: int = 0, outputs: str | Sequence[str] | None = None,
+                       seed: int | None = None, link: str | None = None, feature_groups: Any = None,
+                       baseline: Any = None, params: Mapping[str, Any] | None = None,
+                       timeout: float | None = None, **method_params: Any) -> ExplainResult:
+        """Measures how far explanations of `X` can be trusted; the arguments are those of
+        `Client.evaluate`. The result's `evaluate(...)` returns an awaitable."""
+        info = await self._info(model, timeout)
+        request, sent = await self._explain_request(
+            model, X, method, params, method_params, timeout, True, background=background,
+            background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
+            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline)
+        evaluating = _request.evaluate_request(request, evaluate, attributions,
+                                               _request.explained_outputs(request, info),
+                                               _request.attributed_features(request))
+        return await self._evaluate(evaluating, sent, timeout, stacklevel=4)
+
+    async def explain_by_example(self, model: str, X: Any, *, k: int = 5, space: str = "input",
+                                 unlike_neighbour: float | bool | None = None, prototypes: Any = None,
+                                 timeout: float | None = None) -> ExampleResult:
+        """Explains the instances `X` by examples from the model's reference set; the arguments
+        are those of `Client.explain_by_example`."""
+        request = _request.example_request(await self._info(model, timeout), X, k, space, unlike_neighbour,
+                                           prototypes)
+        return examples.example_result(await self._call(next(self._turns).examples.ExplainByExample, request,
+                                                        timeout))
+
+    async def _evaluate(self, request: explain_service_pb2.EvaluateRequest, sent: SentInstances,
+                        timeout: float | None, *, stacklevel: int) -> ExplainResult:
+        """The Evaluate call's result, which can be evaluated again in its turn; the server's
+        warnings point `stacklevel` frames up from the result's making, at the user's await."""
+        sent = dataclasses.replace(sent, reevaluate=self._reevaluate(request.request, sent))
+        response = await self._call(self._explain.Evaluate, request, timeout, explaining=True)
+        return results.result(response, sent, stacklevel=stacklevel)
+
+    def _reevaluate(self, request: explain_service_pb2.ExplainRequest, sent: SentInstances
+                    ) -> Callable[[ExplainResult, Any, float | None], Awaitable[ExplainResult]]:
+        """How a result of `request` sends its attributions back to Evaluate: the request is built
+        (and a bad `evaluate` refused) at once, the call when the awaitable is awaited."""
+        def reevaluate(result: ExplainResult, evaluate: Any, timeout: float | None) -> Awaitable[ExplainResult]:
+            evaluating = _request.evaluate_request(request, evaluate, result.values, result.output_names,
+                                                   len(result.feature_names))
+            # The user awaits this coroutine itself: ExplainResult.evaluate has returned already.
+            return self._evaluate(evaluating, sent, timeout, stacklevel=3)
+        return reevaluate
+
     async def _explain_in_chunks(self, model: str, X: Any, request: Any, sent: SentInstances,
                                  timeout: float | None, chunk_rows: int, concurrency: int | None,
                                  on_chunk: Callable[[str, int, int], None] | None) -> ExplainResult:
@@ -176,8 +225,9 @@ class AsyncClient:
                                method_params: Mapping[str, Any], timeout: float | None, diagnostics: bool,
                                **request_fields: Any) -> tuple[Any, SentInstances]:
         params = _request.merge_params(method, params, method_params)
-        return _request.explain_request(await self._info(model, timeout), X, method, params,
-                                        per_explanation=diagnostics, **request_fields)
+        request, sent = _request.explain_request(await self._info(model, timeout), X, method, params,
+                                                 per_explanation=diagnostics, **request_fields)
+        return request, dataclasses.replace(sent, reevaluate=self._reevaluate(request, sent))
 
     def _events(self, request: Any, sent: SentInstances, timeout: float | None
                 ) -> AsyncIterator[Progress | ExplainResult]:

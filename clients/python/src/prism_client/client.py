@@ -1,5 +1,6 @@
 """The blocking client."""
 
+import dataclasses
 import itertools
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
@@ -7,10 +8,11 @@ from typing import Any
 import grpc
 import numpy as np
 
-from . import _channel, _chunks, _request, _stream, errors, results
+from . import _channel, _chunks, _request, _stream, errors, examples, results
 from ._progress import ProgressBar
-from ._proto.prism.v1 import model_service_pb2
+from ._proto.prism.v1 import explain_service_pb2, model_service_pb2
 from ._request import TimeBudget
+from .examples import ExampleResult
 from .models import ModelInfo, model_info
 from .results import ExplainResult, Progress, SentInstances
 
@@ -29,8 +31,9 @@ class Client:
         root_certificates, certificate_chain, private_key: PEM bytes, a PEM string or a file path:
             the CAs that sign the server's certificate, and the client's certificate and key for
             mutual TLS.
-        timeout: default deadline, in seconds, of models, model and predict (None: no deadline).
-        explain_timeout: default deadline of explain and stream_explain (None, the default: no
+        timeout: default deadline, in seconds, of models, model, predict and explain_by_example
+            (None: no deadline).
+        explain_timeout: default deadline of explain, stream_explain and evaluate (None, the default: no
             deadline). An explanation's length grows with its instances and sample budget, so a
             deadline that suits the quick calls would kill a large job and drop all its work; bound
             a long job with its own `timeout=`, with this, or with `time_budget=` (kernel_shap,
@@ -196,6 +199,82 @@ class Client:
             evaluate=evaluate)
         return self._events(request, sent, timeout)
 
+    def evaluate(self, model: str, X: Any, method: str = "kernel_shap", *, attributions: Any = None,
+                 evaluate: Any = True, background: Any = None, background_weights: Any = None,
+                 background_kmeans: int = 0, outputs: str | Sequence[str] | None = None, seed: int | None = None,
+                 link: str | None = None, feature_groups: Any = None, baseline: Any = None,
+                 params: Mapping[str, Any] | None = None, timeout: float | None = None,
+                 **method_params: Any) -> ExplainResult:
+        """Measures how far explanations of the instances `X` can be trusted (the Evaluate call).
+
+        Args:
+            attributions: the attributions to evaluate, made before or by another tool, laid out as
+                `ExplainResult.values`: [instances, features, outputs] with the explained outputs
+                in order (`outputs=`, default all of the model's), or [instances, features] when
+                one output is explained; in the request's `link` space. None: the server explains
+                the instances with `method` first, as `explain(..., evaluate=...)` does.
+            evaluate: the metrics, as `explain`'s (default True: complexity and 10-step deletion
+                and insertion curves).
+            method, params, **method_params and the other arguments: as `explain`'s. They define
+                the explanation the attributions stand for: deletion and insertion move features
+                toward the method's background or baseline, and sensitivity explains the perturbed
+                inputs with the method and compares the result with the given attributions.
+
+        Returns the result `explain` would, its `values` the given attributions, with `evaluation`.
+        The shape of `attributions` is checked here (ValueError); the server refuses what it alone
+        can judge with InvalidArgumentError. The deadline is `explain_timeout`'s, as explain's.
+        """
+        info = self._info(model, timeout)
+        request, sent = self._explain_request(
+            model, X, method, params, method_params, timeout, True, background=background,
+            background_weights=background_weights, background_kmeans=background_kmeans, outputs=outputs,
+            seed=seed, link=link, feature_groups=feature_groups, baseline=baseline)
+        evaluating = _request.evaluate_request(request, evaluate, attributions,
+                                               _request.explained_outputs(request, info),
+                                               _request.attributed_features(request))
+        return self._evaluate(evaluating, sent, timeout, stacklevel=4)
+
+    def explain_by_example(self, model: str, X: Any, *, k: int = 5, space: str = "input",
+                           unlike_neighbour: float | bool | None = None, prototypes: Any = None,
+                           timeout: float | None = None) -> ExampleResult:
+        """Explains the instances `X` by examples from the model's reference set (its config's
+        `reference_file`; FailedPreconditionError for a model without one).
+
+        Args:
+            k: the nearest reference rows returned per instance (0 to 1000).
+            space: where closeness is measured: "input" (each numeric feature standardised by the
+                reference's mean and standard deviation, a categorical feature's mismatch adding 1
+                to the squared distance), "output" (the score columns) or "embedding" (the
+                model's embedding output, for a model whose config names one).
+            unlike_neighbour: also find each instance's nearest reference row (in input space) that
+                the model puts in another class, with the features that differ by more than this
+                many standard deviations (True or 0: every differing feature). Classifiers only.
+            prototypes: also choose prototypes and criticisms (MMD-critic) of a set: a mapping of
+                PrototypeOptions' fields, e.g. {"set": "reference", "prototypes": 5,
+                "criticisms": 2, "bandwidth": 1.5} (set default: the instances), or the message.
+            timeout: the call's deadline (default: the client's `timeout`, as predict's).
+        """
+        request = _request.example_request(self._info(model, timeout), X, k, space, unlike_neighbour, prototypes)
+        return examples.example_result(self._call(next(self._turns).examples.ExplainByExample, request, timeout))
+
+    def _evaluate(self, request: explain_service_pb2.EvaluateRequest, sent: SentInstances,
+                  timeout: float | None, *, stacklevel: int) -> ExplainResult:
+        """The Evaluate call's result, which can be evaluated again in its turn; the server's
+        warnings point `stacklevel` frames up from the result's making, at the user's call."""
+        sent = dataclasses.replace(sent, reevaluate=self._reevaluate(request.request, sent))
+        response = self._call(next(self._turns).explain.Evaluate, request, timeout, explaining=True)
+        return results.result(response, sent, stacklevel=stacklevel)
+
+    def _reevaluate(self, request: explain_service_pb2.ExplainRequest, sent: SentInstances
+                    ) -> Callable[[ExplainResult, Any, float | None], ExplainResult]:
+        """How a result of `request` sends its attributions back to Evaluate."""
+        def reevaluate(result: ExplainResult, evaluate: Any, timeout: float | None) -> ExplainResult:
+            evaluating = _request.evaluate_request(request, evaluate, result.values, result.output_names,
+                                                   len(result.feature_names))
+            # Called by ExplainResult.evaluate: one frame more than Client.evaluate.
+            return self._evaluate(evaluating, sent, timeout, stacklevel=5)
+        return reevaluate
+
     def _explain_in_chunks(self, model: str, X: Any, request: Any, sent: SentInstances, timeout: float | None,
                            chunk_rows: int, concurrency: int | None,
                            on_chunk: Callable[[str, int, int], None] | None) -> ExplainResult:
@@ -217,8 +296,9 @@ class Client:
                          method_params: Mapping[str, Any], timeout: float | None, diagnostics: bool,
                          **request_fields: Any) -> tuple[Any, SentInstances]:
         params = _request.merge_params(method, params, method_params)
-        return _request.explain_request(self._info(model, timeout), X, method, params,
-                                        per_explanation=diagnostics, **request_fields)
+        request, sent = _request.explain_request(self._info(model, timeout), X, method, params,
+                                                 per_explanation=diagnostics, **request_fields)
+        return request, dataclasses.replace(sent, reevaluate=self._reevaluate(request, sent))
 
     def _events(self, request: Any, sent: SentInstances, timeout: float | None
                 ) -> Iterator[Progress | ExplainResult]:

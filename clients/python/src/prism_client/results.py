@@ -3,7 +3,7 @@
 import dataclasses
 import math
 import warnings as _warnings
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,10 @@ class SentInstances:
     index: Any
     #: The shape of one instance, e.g. (1, 8, 8) for an image model's [N, 1, 8, 8] input.
     instance_shape: tuple[int, ...]
+    #: Sends the request again to the server's Evaluate, as `reevaluate(result, evaluate, timeout)`,
+    #: with the result's attributions: how `ExplainResult.evaluate` reaches the client that made
+    #: the result. None for a chunk's part of a request.
+    reevaluate: Callable[["ExplainResult", Any, float | None], Any] | None = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -172,7 +176,8 @@ class ExplainResult:
                  elapsed_seconds: float, partial: bool, diagnostics: Diagnostics | None, index: Any = None,
                  instance_shape: tuple[int, ...] | None = None,
                  warnings: tuple["ResponseWarning", ...] = (), interactions: np.ndarray | None = None,
-                 evaluation: Evaluation | None = None):
+                 evaluation: Evaluation | None = None,
+                 reevaluate: Callable[["ExplainResult", Any, float | None], Any] | None = None):
         self.model = model
         self.method = method
         self.feature_names = feature_names
@@ -191,6 +196,7 @@ class ExplainResult:
         self.instance_shape = tuple(instance_shape) if instance_shape is not None else (len(feature_names),)
         self._diagnostics = diagnostics
         self._evaluation = evaluation
+        self._reevaluate = reevaluate
 
     @property
     def diagnostics(self) -> Diagnostics:
@@ -205,6 +211,21 @@ class ExplainResult:
         if self._evaluation is None:
             raise AttributeError("no evaluation was requested: call explain(..., evaluate=True)")
         return self._evaluation
+
+    def evaluate(self, evaluate: Any = True, *, timeout: float | None = None) -> "ExplainResult":
+        """These attributions evaluated by the server: the request that made this result sent again
+        to Evaluate, with `values` as the given attributions, and `evaluate` (as `explain`'s: True,
+        a mapping of metrics to their parameters, or an EvaluationParams) naming the metrics. Returns
+        a new result whose `values` are these and whose `evaluation` is set; a result of
+        `AsyncClient` returns an awaitable of it. A `time_budget` of the request is not sent again:
+        partial values are evaluated as they are.
+
+        Each call computes the metrics anew, so one explanation can be measured in several ways
+        without explaining it again (sensitivity excepted: it explains the perturbed inputs)."""
+        if self._reevaluate is None:
+            raise ValueError("this result cannot be sent back for evaluation: only a result of Client.explain, "
+                             "stream_explain or evaluate (or AsyncClient's) keeps the request that made it")
+        return self._reevaluate(self, evaluate, timeout)
 
     def plot_deletion_curve(self, instance: int = 0, output: str | int | None = None, ax: Any = None) -> Any:
         """Plots one explanation's deletion curve (and its insertion curve when there is one): the
@@ -343,9 +364,12 @@ def progress(event: explain_service_pb2.Progress, estimates: Iterable[explain_se
                         for e in estimates))
 
 
-def result(response: explain_service_pb2.ExplainResponse, sent: SentInstances) -> ExplainResult:
+def result(response: explain_service_pb2.ExplainResponse, sent: SentInstances, *, stacklevel: int = 3
+           ) -> ExplainResult:
     """The result of a FORMAT_COMPACT response (summary tensors) or a FORMAT_PER_EXPLANATION one
-    (explanation messages, with diagnostics), for the instances `sent`."""
+    (explanation messages, with diagnostics), for the instances `sent`. The server's warnings are
+    issued `stacklevel` frames up, at the user's code: by default the caller's caller, as for a
+    client's method that calls this directly."""
     summary = response.summary
     outputs = list(summary.outputs)
     shape = (summary.instances, len(response.feature_names), len(outputs))
@@ -364,14 +388,14 @@ def result(response: explain_service_pb2.ExplainResponse, sent: SentInstances) -
         evaluation = _evaluation(response.explanations, outputs, shape)
     server_warnings = tuple(ResponseWarning(w.code, w.message) for w in response.warnings)
     for w in server_warnings:
-        _warnings.warn(f"{w.code}: {w.message}", PrismWarning, stacklevel=3)
+        _warnings.warn(f"{w.code}: {w.message}", PrismWarning, stacklevel=stacklevel)
     return ExplainResult(
         model=response.model, method=response.method, feature_names=list(response.feature_names),
         output_names=outputs, values=values, base_values=base_values, model_outputs=model_outputs,
         std_errors=std_errors, data=sent.data, mean_abs_values=_dense(summary.mean_abs_attributions, shape[1:]),
         elapsed_seconds=response.elapsed_seconds, partial=response.partial, diagnostics=diagnostics,
         index=sent.index, instance_shape=sent.instance_shape, warnings=server_warnings, interactions=interactions,
-        evaluation=evaluation)
+        evaluation=evaluation, reevaluate=sent.reevaluate)
 
 
 # Evaluation's scalar fields: (message field, its field, dtype), each set when its message is.
@@ -516,7 +540,8 @@ def concatenated(parts: list[ExplainResult], sent: SentInstances) -> ExplainResu
         elapsed_seconds=sum(p.elapsed_seconds for p in parts), partial=any(p.partial for p in parts),
         diagnostics=diagnostics, index=sent.index, instance_shape=sent.instance_shape, warnings=warnings,
         interactions=None if first.interactions is None else np.concatenate([p.interactions for p in parts]),
-        evaluation=None if first._evaluation is None else _joined_evaluation([p.evaluation for p in parts]))
+        evaluation=None if first._evaluation is None else _joined_evaluation([p.evaluation for p in parts]),
+        reevaluate=sent.reevaluate)
 
 
 def _joined_evaluation(parts: list[Evaluation]) -> Evaluation:
