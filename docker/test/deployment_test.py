@@ -478,10 +478,10 @@ def alert_rules():
 
 
 def mean_areas(response, field):
-    """The mean of a curve's area over the response's explanations, as the summaries record them (>= 0)."""
-    areas = [e["evaluation"][field]["area"] for e in response["explanations"]]
-    if min(areas) < 0:
-        raise AssertionError(f"a negative {field} area is not recorded: {areas}")
+    """The mean of a curve's normalised area over the response's explanations, each in [0, 1]."""
+    areas = [e["evaluation"][field]["normalizedArea"] for e in response["explanations"]]
+    if not all(0 <= a <= 1 for a in areas):
+        raise AssertionError(f"a normalised {field} area outside [0, 1]: {areas}")
     return sum(areas) / len(areas)
 
 
@@ -518,8 +518,8 @@ class PrometheusAlertRules(unittest.TestCase):
         self.assertLess(deletion, insertion, "exact Shapley values of iris are faithful")
         self.assertGreaterEqual(stability, 0.8)
         selector = '{model="iris", method="exact_shapley"}'
-        for record, expected in [("model_method:prism_explanation_deletion_area:mean15m", deletion),
-                                 ("model_method:prism_explanation_insertion_area:mean15m", insertion),
+        for record, expected in [("model_method:prism_explanation_deletion_area_normalized:mean15m", deletion),
+                                 ("model_method:prism_explanation_insertion_area_normalized:mean15m", insertion),
                                  ("model_method:prism_explanation_rank_stability:mean15m", stability)]:
             with self.subTest(record=record):
                 wait_until(f"{record} = {expected}",

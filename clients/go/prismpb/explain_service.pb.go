@@ -3326,9 +3326,16 @@ type Curve struct {
 	// link(mean model output) at each point.
 	Values []float64 `protobuf:"fixed64,3,rep,packed,name=values,proto3" json:"values,omitempty"`
 	// Trapezoid area over the fraction of features moved, in output units.
-	Area          float64 `protobuf:"fixed64,4,opt,name=area,proto3" json:"area,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Area float64 `protobuf:"fixed64,4,opt,name=area,proto3" json:"area,omitempty"`
+	// The same area with every point rescaled to [0, 1] by the lowest and
+	// highest values of the explanation's deletion and insertion curves: one
+	// increasing map for both, so deletion stays below insertion exactly when
+	// it does in output units, and the areas compare across instances and
+	// models whatever the outputs' scale or sign. NaN when every point of both
+	// curves is equal.
+	NormalizedArea float64 `protobuf:"fixed64,5,opt,name=normalized_area,json=normalizedArea,proto3" json:"normalized_area,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Curve) Reset() {
@@ -3385,6 +3392,13 @@ func (x *Curve) GetValues() []float64 {
 func (x *Curve) GetArea() float64 {
 	if x != nil {
 		return x.Area
+	}
+	return 0
+}
+
+func (x *Curve) GetNormalizedArea() float64 {
+	if x != nil {
+		return x.NormalizedArea
 	}
 	return 0
 }
@@ -4214,12 +4228,13 @@ const file_prism_v1_explain_service_proto_rawDesc = "" +
 	"\vsensitivity\x18\x04 \x01(\v2\x1a.prism.v1.SensitivityValueR\vsensitivity\x129\n" +
 	"\n" +
 	"complexity\x18\x05 \x01(\v2\x19.prism.v1.ComplexityValueR\n" +
-	"complexity\"_\n" +
+	"complexity\"\x88\x01\n" +
 	"\x05Curve\x12\x14\n" +
 	"\x05order\x18\x01 \x03(\x05R\x05order\x12\x14\n" +
 	"\x05moved\x18\x02 \x03(\x05R\x05moved\x12\x16\n" +
 	"\x06values\x18\x03 \x03(\x01R\x06values\x12\x12\n" +
-	"\x04area\x18\x04 \x01(\x01R\x04area\"u\n" +
+	"\x04area\x18\x04 \x01(\x01R\x04area\x12'\n" +
+	"\x0fnormalized_area\x18\x05 \x01(\x01R\x0enormalizedArea\"u\n" +
 	"\x0fInfidelityValue\x12\x14\n" +
 	"\x05value\x18\x01 \x01(\x01R\x05value\x12\x1e\n" +
 	"\n" +

@@ -47,6 +47,8 @@ def assert_same_as_server(evaluation, expected: dict) -> None:
             np.testing.assert_array_equal(curve.moved[i, k], sent.moved)
             np.testing.assert_array_equal(curve.values[i, k], sent.values)
             assert curve.area[i, k] == sent.area
+            assert curve.normalized_area[i, k] == sent.normalized_area
+            assert 0 <= curve.normalized_area[i, k] <= 1
         assert evaluation.infidelity[i, k] == e.infidelity.value
         assert evaluation.infidelity_normalized[i, k] == e.infidelity.normalized
         assert evaluation.infidelity_beta[i, k] == e.infidelity.beta

@@ -66,6 +66,9 @@ class Curve:
     values: np.ndarray
     #: [instances, outputs]: trapezoid area over the fraction of features moved.
     area: np.ndarray
+    #: [instances, outputs]: the area with both curves of an explanation rescaled by their common
+    #: range to [0, 1], comparable across instances and models.
+    normalized_area: np.ndarray
 
 
 @dataclass(frozen=True, eq=False)
@@ -438,6 +441,7 @@ def _curves(explanations: Any, outputs: list[str], n: int, d: int, name: str) ->
     moved = np.zeros((n, d, len(first.moved)), np.int64)
     values = np.zeros((n, d, len(first.values)))
     area = np.zeros((n, d))
+    normalized_area = np.zeros((n, d))
     for e in explanations:
         i, k = e.instance, outputs.index(e.output)
         curve = getattr(e.evaluation, name)
@@ -447,7 +451,8 @@ def _curves(explanations: Any, outputs: list[str], n: int, d: int, name: str) ->
         moved[i, k] = curve.moved
         values[i, k] = curve.values
         area[i, k] = curve.area
-    return Curve(order, moved, values, area)
+        normalized_area[i, k] = curve.normalized_area
+    return Curve(order, moved, values, area, normalized_area)
 
 
 def _interactions(explanations: Any, outputs: list[str], shape: tuple[int, int, int]) -> np.ndarray | None:

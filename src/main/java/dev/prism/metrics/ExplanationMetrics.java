@@ -102,7 +102,8 @@ public final class ExplanationMetrics {
      * The evaluation metrics of a successful request's explanations, one histogram each per model
      * and method, registered with the first request that computes them; values that are not finite
      * are left out, and so are negative deletion or insertion areas (of outputs below zero), which a
-     * Micrometer summary does not record.
+     * Micrometer summary does not record: the normalised areas, in [0, 1] for every output, are the
+     * ones to compare and alert on.
      */
     public void recordEvaluation(String model, String method, List<Evaluation> evaluations) {
         for (Evaluation e : evaluations) {
@@ -111,6 +112,12 @@ public final class ExplanationMetrics {
                         model, method, e.deletion().area());
                 summary("prism.explanation.insertion.area", "Area under the insertion curve (output units)",
                         model, method, e.insertion().area());
+                summary("prism.explanation.deletion.area.normalized", "Area under the deletion curve, rescaled"
+                        + " by the range of the explanation's two curves to [0, 1]",
+                        model, method, e.deletion().normalizedArea(e.insertion()));
+                summary("prism.explanation.insertion.area.normalized", "Area under the insertion curve, rescaled"
+                        + " by the range of the explanation's two curves to [0, 1]",
+                        model, method, e.insertion().normalizedArea(e.deletion()));
             }
             if (e.infidelity() != null) {
                 summary("prism.explanation.infidelity", "Infidelity (Captum, normalize=False)", model, method,

@@ -86,10 +86,10 @@ final class ExplanationCodec {
     static dev.prism.api.v1.Evaluation evaluation(Evaluation e) {
         dev.prism.api.v1.Evaluation.Builder b = dev.prism.api.v1.Evaluation.newBuilder();
         if (e.deletion() != null) {
-            b.setDeletion(curve(e.deletion()));
+            b.setDeletion(curve(e.deletion(), e.insertion()));
         }
         if (e.insertion() != null) {
-            b.setInsertion(curve(e.insertion()));
+            b.setInsertion(curve(e.insertion(), e.deletion()));
         }
         if (e.infidelity() != null) {
             b.setInfidelity(InfidelityValue.newBuilder().setValue(e.infidelity().value())
@@ -107,8 +107,9 @@ final class ExplanationCodec {
         return b.build();
     }
 
-    private static Curve curve(DeletionCurve c) {
-        Curve.Builder b = Curve.newBuilder().setArea(c.area());
+    /** @param partner the explanation's other curve, which the normalised area shares its scale with */
+    private static Curve curve(DeletionCurve c, DeletionCurve partner) {
+        Curve.Builder b = Curve.newBuilder().setArea(c.area()).setNormalizedArea(c.normalizedArea(partner));
         for (int i : c.order()) {
             b.addOrder(i);
         }

@@ -89,7 +89,8 @@ class EvaluationServiceTest {
         }
         MeterRegistry registry = prism.registry();
         List<String> meters = List.of("prism.explanation.deletion.area", "prism.explanation.insertion.area",
-                "prism.explanation.entropy", "prism.explanation.effective.features");
+                "prism.explanation.entropy", "prism.explanation.effective.features",
+                "prism.explanation.deletion.area.normalized", "prism.explanation.insertion.area.normalized");
         long[] before = meters.stream().mapToLong(m -> count(registry, m, "linear")).toArray();
         ExplainResponse r = prism.explain().explain(ExplainRequest.newBuilder().setModel("linear")
                 .addInputs(floats(2, ModelServiceTest.flatten(x)))
@@ -129,6 +130,13 @@ class EvaluationServiceTest {
             assertCurve(insertion, ins);
             assertEquals(trapezoid(deletion), del.getArea(), 1e-4);
             assertEquals(trapezoid(insertion), ins.getArea(), 1e-4);
+            // Normalised: both curves rescaled by their common range to [0, 1].
+            double low = Math.min(Arrays.stream(deletion).min().getAsDouble(), Arrays.stream(insertion).min().getAsDouble());
+            double high = Math.max(Arrays.stream(deletion).max().getAsDouble(),
+                    Arrays.stream(insertion).max().getAsDouble());
+            assertEquals((trapezoid(deletion) - low) / (high - low), del.getNormalizedArea(), 1e-5);
+            assertEquals((trapezoid(insertion) - low) / (high - low), ins.getNormalizedArea(), 1e-5);
+            assertTrue(del.getNormalizedArea() < ins.getNormalizedArea(), "exact Shapley values of an additive model");
 
             double total = 0;
             double[] magnitudes = new double[5];
@@ -152,11 +160,12 @@ class EvaluationServiceTest {
             assertFalse(e.getEvaluation().hasSensitivity(), "not asked for");
         }
 
-        // A summary records values >= 0 only: an area below zero (this regression's outputs go negative) is left out.
+        // A summary records values >= 0 only: an area below zero (this regression's outputs go negative) is left
+        // out; the normalised areas are always recorded.
         long[] recorded = {
             r.getExplanationsList().stream().filter(e -> e.getEvaluation().getDeletion().getArea() >= 0).count(),
             r.getExplanationsList().stream().filter(e -> e.getEvaluation().getInsertion().getArea() >= 0).count(),
-            2, 2};
+            2, 2, 2, 2};
         for (int m = 0; m < meters.size(); m++) {
             assertEquals(recorded[m], count(registry, meters.get(m), "linear") - before[m], meters.get(m));
         }

@@ -484,16 +484,18 @@ class Evaluation(_message.Message):
     def __init__(self, deletion: _Optional[_Union[Curve, _Mapping]] = ..., insertion: _Optional[_Union[Curve, _Mapping]] = ..., infidelity: _Optional[_Union[InfidelityValue, _Mapping]] = ..., sensitivity: _Optional[_Union[SensitivityValue, _Mapping]] = ..., complexity: _Optional[_Union[ComplexityValue, _Mapping]] = ...) -> None: ...
 
 class Curve(_message.Message):
-    __slots__ = ("order", "moved", "values", "area")
+    __slots__ = ("order", "moved", "values", "area", "normalized_area")
     ORDER_FIELD_NUMBER: _ClassVar[int]
     MOVED_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
     AREA_FIELD_NUMBER: _ClassVar[int]
+    NORMALIZED_AREA_FIELD_NUMBER: _ClassVar[int]
     order: _containers.RepeatedScalarFieldContainer[int]
     moved: _containers.RepeatedScalarFieldContainer[int]
     values: _containers.RepeatedScalarFieldContainer[float]
     area: float
-    def __init__(self, order: _Optional[_Iterable[int]] = ..., moved: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., area: _Optional[float] = ...) -> None: ...
+    normalized_area: float
+    def __init__(self, order: _Optional[_Iterable[int]] = ..., moved: _Optional[_Iterable[int]] = ..., values: _Optional[_Iterable[float]] = ..., area: _Optional[float] = ..., normalized_area: _Optional[float] = ...) -> None: ...
 
 class InfidelityValue(_message.Message):
     __slots__ = ("value", "normalized", "beta", "samples")

@@ -122,6 +122,27 @@ public record DeletionCurve(Direction direction, int[] order, int[] moved, doubl
         return new DeletionCurve(direction, order, moved, values, area(moved, values, m));
     }
 
+    /**
+     * The area with every point rescaled by the lowest and highest values of this curve and its
+     * partner (the explanation's other curve) to [0, 1]. One increasing map for both curves, so the
+     * deletion area stays below the insertion area exactly when it is below it in output units, and
+     * the areas compare across instances and models whatever their outputs' scale or sign. NaN when
+     * every point of both curves has the same value.
+     */
+    public double normalizedArea(DeletionCurve partner) {
+        double low = Math.min(Arrays.stream(values).min().orElseThrow(), Arrays.stream(partner.values).min().orElseThrow());
+        double high = Math.max(Arrays.stream(values).max().orElseThrow(),
+                Arrays.stream(partner.values).max().orElseThrow());
+        if (!(high > low)) {
+            return Double.NaN;
+        }
+        double[] rescaled = new double[values.length];
+        for (int k = 0; k < values.length; k++) {
+            rescaled[k] = (values[k] - low) / (high - low);
+        }
+        return area(moved, rescaled, moved[moved.length - 1]);
+    }
+
     /** Trapezoid area over moved/M. */
     static double area(int[] moved, double[] values, int features) {
         double area = 0;

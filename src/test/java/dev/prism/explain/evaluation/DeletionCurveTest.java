@@ -3,6 +3,7 @@ package dev.prism.explain.evaluation;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.prism.error.PrismException;
 import dev.prism.error.Reason;
@@ -65,6 +66,39 @@ class DeletionCurveTest {
             v[k] = v[k - 1] - phi[order[k - 1]];
         }
         return v;
+    }
+
+    /**
+     * The normalised area of hand-made curves: both rescaled by their common range to [0, 1], so their
+     * order is the one in output units, whatever the sign of the outputs; NaN when every point is equal.
+     */
+    @Test
+    void normalizedAreaRescalesBothCurvesByTheirCommonRange() {
+        int[] moved = {0, 1, 2, 3, 4};
+        // A regression output below its reference: f(x) = -2, the reference's -10; range [-11, 3].
+        double[] down = {-2, -6, -8, -11, -10};
+        double[] up = {-10, 3, 0, -1, -2};
+        DeletionCurve deletion = new DeletionCurve(Direction.DELETION, new int[] {0, 1, 2, 3}, moved, down,
+                DeletionCurve.area(moved, down, 4));
+        DeletionCurve insertion = new DeletionCurve(Direction.INSERTION, new int[] {0, 1, 2, 3}, moved, up,
+                DeletionCurve.area(moved, up, 4));
+        double[] d = {9 / 14.0, 5 / 14.0, 3 / 14.0, 0, 1 / 14.0};
+        double[] i = {1 / 14.0, 1, 11 / 14.0, 10 / 14.0, 9 / 14.0};
+        assertEquals(trapezoid(d), deletion.normalizedArea(insertion), 1e-15);
+        assertEquals(trapezoid(i), insertion.normalizedArea(deletion), 1e-15);
+        assertTrue(deletion.area() < insertion.area());
+        assertTrue(deletion.normalizedArea(insertion) < insertion.normalizedArea(deletion));
+        DeletionCurve flat = new DeletionCurve(Direction.DELETION, new int[] {0, 1}, new int[] {0, 1, 2},
+                new double[] {5, 5, 5}, 0);
+        assertEquals(Double.NaN, flat.normalizedArea(flat));
+    }
+
+    private static double trapezoid(double[] v) {
+        double area = 0;
+        for (int k = 1; k < v.length; k++) {
+            area += (v[k] + v[k - 1]) / 2;
+        }
+        return area / (v.length - 1);
     }
 
     @Test
