@@ -23,20 +23,22 @@ public final class ExplanationMetrics {
     /** The status of a successful explanation, as gRPC names it. */
     public static final String OK = "OK";
     private final MeterRegistry registry;
+    private final EvaluationHistograms histograms;
 
-    public ExplanationMetrics(MeterRegistry registry) {
+    public ExplanationMetrics(MeterRegistry registry, EvaluationHistograms histograms) {
         this.registry = registry;
+        this.histograms = histograms;
     }
 
     /** Registers the model's count of successful explanations at zero for each of the methods. */
-    public void served(String model, List<String> methods) {
+    public static void served(MeterRegistry registry, String model, List<String> methods) {
         for (String method : methods) {
-            explanations(model, method, OK);
+            explanations(registry, model, method, OK);
         }
     }
 
     public void record(String model, String method, String status, long nanos, long evaluations) {
-        explanations(model, method, status).increment();
+        explanations(registry, model, method, status).increment();
         Timer.builder("prism.explanation.duration")
                 .description("Wall time of explanation requests")
                 .tags("model", model, "method", method)
@@ -50,7 +52,7 @@ public final class ExplanationMetrics {
         }
     }
 
-    private Counter explanations(String model, String method, String status) {
+    private static Counter explanations(MeterRegistry registry, String model, String method, String status) {
         return Counter.builder("prism.explanations")
                 .description("Explanation requests by final status")
                 .tags("model", model, "method", method, "status", status)
@@ -99,48 +101,26 @@ public final class ExplanationMetrics {
     }
 
     /**
-     * The evaluation metrics of a successful request's explanations, one histogram each per model
-     * and method, registered with the first request that computes them; values that are not finite
-     * are left out, and so are negative deletion or insertion areas (of outputs below zero), which a
-     * Micrometer summary does not record: the normalised areas, in [0, 1] for every output, are the
+     * The evaluation metrics of a successful request's explanations, per model and method: the
+     * histograms of {@link EvaluationHistograms}, and the deletion and insertion areas in output
+     * units as summaries (count and sum: they have no scale to put buckets on), registered with the
+     * first request that computes them. A summary records values ≥ 0 only, so a negative area (of
+     * outputs below zero) is left out of it; the normalised areas, in [0, 1] for every output, are the
      * ones to compare and alert on.
      */
     public void recordEvaluation(String model, String method, List<Evaluation> evaluations) {
+        histograms.record(model, method, evaluations);
         for (Evaluation e : evaluations) {
             if (e.deletion() != null) {
-                summary("prism.explanation.deletion.area", "Area under the deletion curve (output units)",
+                area("prism.explanation.deletion.area", "Area under the deletion curve (output units)",
                         model, method, e.deletion().area());
-                summary("prism.explanation.insertion.area", "Area under the insertion curve (output units)",
+                area("prism.explanation.insertion.area", "Area under the insertion curve (output units)",
                         model, method, e.insertion().area());
-                summary("prism.explanation.deletion.area.normalized", "Area under the deletion curve, rescaled"
-                        + " by the range of the explanation's two curves to [0, 1]",
-                        model, method, e.deletion().normalizedArea(e.insertion()));
-                summary("prism.explanation.insertion.area.normalized", "Area under the insertion curve, rescaled"
-                        + " by the range of the explanation's two curves to [0, 1]",
-                        model, method, e.insertion().normalizedArea(e.deletion()));
-            }
-            if (e.infidelity() != null) {
-                summary("prism.explanation.infidelity", "Infidelity (Captum, normalize=False)", model, method,
-                        e.infidelity().value());
-                summary("prism.explanation.infidelity.normalized", "Infidelity (Captum, normalize=True)", model,
-                        method, e.infidelity().normalized());
-            }
-            if (e.sensitivity() != null) {
-                summary("prism.explanation.sensitivity.max", "Max-sensitivity (Captum sensitivity_max)", model,
-                        method, e.sensitivity().value());
-                summary("prism.explanation.rank.stability", "Mean share of the top-k features kept under perturbation",
-                        model, method, e.rankStability().value());
-            }
-            if (e.complexity() != null) {
-                summary("prism.explanation.entropy", "Entropy of the normalised |attributions| (nats)", model, method,
-                        e.complexity().entropy());
-                summary("prism.explanation.effective.features", "Features reaching the fraction of the sum of"
-                        + " |attributions|", model, method, e.complexity().effectiveFeatures());
             }
         }
     }
 
-    private void summary(String name, String description, String model, String method, double value) {
+    private void area(String name, String description, String model, String method, double value) {
         if (Double.isFinite(value)) {
             DistributionSummary.builder(name).description(description).tags("model", model, "method", method)
                     .register(registry).record(value);

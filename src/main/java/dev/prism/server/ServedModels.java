@@ -112,7 +112,7 @@ final class ServedModels implements AutoCloseable {
             e.model().close();
             throw new IllegalArgumentException("model '" + e.name() + "': " + failure.getMessage(), failure);
         }
-        new ExplanationMetrics(registry).served(e.name(), MethodTable.names());
+        ExplanationMetrics.served(registry, e.name(), MethodTable.names());
         return new ServedModel(e, main, graphs, schedulers, ensemble, examples, new InFlight());
     }
 

@@ -24,7 +24,6 @@ import dev.prism.api.v1.KernelShapParams;
 import dev.prism.api.v1.SensitivityParams;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
-import io.micrometer.core.instrument.DistributionSummary;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -187,9 +186,7 @@ class EvaluateServiceTest {
     }
 
     private static long entropyCount() {
-        DistributionSummary s = prism.registry().find("prism.explanation.entropy")
-                .tags("model", "iris", "method", "kernel_shap").summary();
-        return s == null ? 0 : s.count();
+        return ServerTestSupport.histogramCount(prism.registry(), "prism_explanation_entropy", "iris", "kernel_shap");
     }
 
     @Test

@@ -88,10 +88,14 @@ class EvaluationServiceTest {
             }
         }
         MeterRegistry registry = prism.registry();
-        List<String> meters = List.of("prism.explanation.deletion.area", "prism.explanation.insertion.area",
-                "prism.explanation.entropy", "prism.explanation.effective.features",
-                "prism.explanation.deletion.area.normalized", "prism.explanation.insertion.area.normalized");
+        List<String> meters = List.of("prism.explanation.deletion.area", "prism.explanation.insertion.area");
+        List<String> histograms = List.of("prism_explanation_entropy", "prism_explanation_effective_features",
+                "prism_explanation_deletion_area_normalized", "prism_explanation_insertion_area_normalized");
         long[] before = meters.stream().mapToLong(m -> count(registry, m, "linear")).toArray();
+        long[] histogramsBefore = histograms.stream().mapToLong(h -> ServerTestSupport.histogramCount(registry, h,
+                "linear", "exact_shapley")).toArray();
+        java.util.SortedMap<Double, Long> bucketsBefore = ServerTestSupport.histogram(registry,
+                "prism_explanation_deletion_area_normalized", "linear", "exact_shapley");
         ExplainResponse r = prism.explain().explain(ExplainRequest.newBuilder().setModel("linear")
                 .addInputs(floats(2, ModelServiceTest.flatten(x)))
                 .setBackground(floats(3, ModelServiceTest.flatten(bg)))
@@ -161,16 +165,30 @@ class EvaluationServiceTest {
         }
 
         // A summary records values >= 0 only: an area below zero (this regression's outputs go negative) is left
-        // out; the normalised areas are always recorded.
+        // out; the histograms record every value.
         long[] recorded = {
             r.getExplanationsList().stream().filter(e -> e.getEvaluation().getDeletion().getArea() >= 0).count(),
-            r.getExplanationsList().stream().filter(e -> e.getEvaluation().getInsertion().getArea() >= 0).count(),
-            2, 2, 2, 2};
+            r.getExplanationsList().stream().filter(e -> e.getEvaluation().getInsertion().getArea() >= 0).count()};
         for (int m = 0; m < meters.size(); m++) {
             assertEquals(recorded[m], count(registry, meters.get(m), "linear") - before[m], meters.get(m));
         }
-        assertEquals(null, registry.find("prism.explanation.sensitivity.max").tags("model", "linear").summary(),
-                "a metric never computed for the model has no histogram");
+        for (int h = 0; h < histograms.size(); h++) {
+            assertEquals(2, ServerTestSupport.histogramCount(registry, histograms.get(h), "linear", "exact_shapley")
+                    - histogramsBefore[h], histograms.get(h));
+        }
+        assertEquals(0, ServerTestSupport.histogramCount(registry, "prism_explanation_sensitivity_max", "linear",
+                "exact_shapley"), "a metric never computed for the model has no series");
+        // Each bucket counts the values at or below it.
+        java.util.SortedMap<Double, Long> bucketsAfter = ServerTestSupport.histogram(registry,
+                "prism_explanation_deletion_area_normalized", "linear", "exact_shapley");
+        assertEquals(11, bucketsAfter.size(), "ten bounds and +Inf");
+        for (var bucket : bucketsAfter.entrySet()) {
+            long expected = r.getExplanationsList().stream().filter(e -> e.getEvaluation().getDeletion()
+                    .getNormalizedArea() <= bucket.getKey()).count();
+            assertEquals(expected, bucket.getValue() - bucketsBefore.getOrDefault(bucket.getKey(), 0L),
+                    "bucket " + bucket.getKey());
+        }
+        assertTrue(bucketsAfter.get(0.2) - bucketsBefore.getOrDefault(0.2, 0L) == 1, "the areas are 0.18 and 0.25");
     }
 
     /** Infidelity and sensitivity through the server equal the algorithms given the same model outputs. */
@@ -223,10 +241,10 @@ class EvaluationServiceTest {
             }
         }
         MeterRegistry registry = prism.registry();
-        for (String name : List.of("prism.explanation.infidelity", "prism.explanation.infidelity.normalized",
-                "prism.explanation.sensitivity.max", "prism.explanation.rank.stability")) {
-            DistributionSummary s = registry.find(name).tags("model", "iris", "method", "exact_shapley").summary();
-            assertTrue(s != null && s.count() == n * outputs, name + " records each explanation");
+        for (String name : List.of("prism_explanation_infidelity", "prism_explanation_infidelity_normalized",
+                "prism_explanation_sensitivity_max", "prism_explanation_rank_stability")) {
+            assertEquals(n * outputs, ServerTestSupport.histogramCount(registry, name, "iris", "exact_shapley"),
+                    name + " records each explanation");
         }
     }
 
@@ -302,7 +320,8 @@ class EvaluationServiceTest {
                     "prism.explanations", "model", "breast_cancer", "status", "DEADLINE_EXCEEDED") == 1);
             eventually(Duration.ofSeconds(10), () -> "an empty queue",
                     () -> gauge(registry, "prism.scheduler.queue.rows", "model", "breast_cancer", "graph", "") == 0);
-            assertEquals(null, registry.find("prism.explanation.sensitivity.max").summary());
+            assertEquals(0, ServerTestSupport.histogramCount(registry, "prism_explanation_sensitivity_max",
+                    "breast_cancer", "kernel_shap"), "an evaluation stopped by its deadline records nothing");
         }
     }
 
@@ -327,7 +346,8 @@ class EvaluationServiceTest {
             // Two curves of 4 steps (5 points) over 3 background rows, for 2 explanations.
             assertEquals(2 * 5 * 3 * 2, counter(registry, "prism.explanation.evaluations.sampled.rows", "model",
                     "linear", "method", "exact_shapley"));
-            assertEquals(2, registry.find("prism.explanation.entropy").tags("model", "linear").summary().count());
+            assertEquals(2, ServerTestSupport.histogramCount(registry, "prism_explanation_entropy", "linear",
+                    "exact_shapley"));
 
             // 40 iris instances x 3 outputs x 2 curves x 5 points x 100 background rows = 120000 rows: over budget.
             int n = 40;

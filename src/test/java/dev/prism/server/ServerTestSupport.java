@@ -356,6 +356,35 @@ final class ServerTestSupport {
         return byMethod;
     }
 
+    /**
+     * A Prometheus histogram registered on the registry's Prometheus side (not through Micrometer),
+     * for one model and method: bucket upper bound → values at or below it, cumulative as Prometheus
+     * exposes them, with +Inf holding the count; empty when the series has no value yet.
+     */
+    static java.util.SortedMap<Double, Long> histogram(MeterRegistry registry, String name, String model,
+                                                       String method) {
+        java.util.SortedMap<Double, Long> out = new java.util.TreeMap<>();
+        var prometheus = ((io.micrometer.prometheusmetrics.PrometheusMeterRegistry) registry).getPrometheusRegistry();
+        for (var snapshot : prometheus.scrape(name::equals)) {
+            for (var point : ((io.prometheus.metrics.model.snapshots.HistogramSnapshot) snapshot).getDataPoints()) {
+                if (model.equals(point.getLabels().get("model")) && method.equals(point.getLabels().get("method"))) {
+                    long cumulative = 0;
+                    for (var bucket : point.getClassicBuckets()) {
+                        cumulative += bucket.getCount();
+                        out.put(bucket.getUpperBound(), cumulative);
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    /** The histogram's count of values for the model and method (0 without a series). */
+    static long histogramCount(MeterRegistry registry, String name, String model, String method) {
+        java.util.SortedMap<Double, Long> buckets = histogram(registry, name, model, method);
+        return buckets.isEmpty() ? 0 : buckets.get(Double.POSITIVE_INFINITY);
+    }
+
     static double gauge(MeterRegistry registry, String name, String... tags) {
         Gauge g = registry.find(name).tags(tags).gauge();
         assertNotNull(g, "no gauge " + name + " " + List.of(tags));
