@@ -13,6 +13,7 @@ module and load its weights back from the committed model.onnx
 """
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -331,3 +332,23 @@ def read_background(folder):
 
 def read_config(folder):
     return json.loads((folder / "config.json").read_text())
+
+
+def onnx_outputs(folder, rows):
+    """The committed model's outputs for the rows, run by onnxruntime on one thread, as float64."""
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
+    (out,) = session.run(None, {session.get_inputs()[0].name: np.asarray(rows).astype(np.float32)})
+    return out.astype(np.float64)
+
+
+def write_golden(document, name):
+    """Writes src/test/resources/golden/<name> as indented JSON with each list of numbers on one line."""
+    text = json.dumps(document, indent=2)
+    text = re.sub(r"\[([^\[\]{}\"]*)\]", lambda m: "[" + ", ".join(m.group(1).split()).replace(",,", ",") + "]",
+                  text) + "\n"
+    path = ROOT / "src" / "test" / "resources" / "golden" / name
+    path.write_text(text)
+    return path

@@ -29,8 +29,6 @@ Schema:
       perturbed_outputs [n] f(x - I_j), value (normalize=False), normalized (normalize=True)
   sensitivity_max[c]: instance, output, explanation ("input_x_gradient"), value
 """
-import json
-import re
 import sys
 
 import captum
@@ -41,9 +39,8 @@ from captum.attr import InputXGradient
 from captum.metrics import infidelity, sensitivity_max
 
 sys.dont_write_bytecode = True  # no tools/__pycache__ in the working tree
-from gradient_models import ROOT, SEED, SPECS, build_from_onnx  # noqa: E402
+from gradient_models import ROOT, SEED, SPECS, build_from_onnx, onnx_outputs, write_golden  # noqa: E402
 
-GOLDEN = ROOT / "src" / "test" / "resources" / "golden"
 MODEL = "linear_net"
 INSTANCES = 3
 PERTURBATIONS = 6
@@ -74,13 +71,9 @@ def main():
 
     # onnxruntime must score every row exactly as float64 torch does.
     rows = np.vstack([instances] + [x - vectors for x in instances])
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
-    (onnx_out,) = session.run(None, {session.get_inputs()[0].name: rows.astype(np.float32)})
     with torch.no_grad():
         torch_out = net(torch.from_numpy(rows)).numpy()
-    np.testing.assert_array_equal(onnx_out.astype(np.float64), torch_out)
+    np.testing.assert_array_equal(onnx_outputs(folder, rows), torch_out)
 
     infid_cases = []
     sens_cases = []
@@ -124,11 +117,7 @@ def main():
         "infidelity": infid_cases,
         "sensitivity_max": sens_cases,
     }
-    text = json.dumps(document, indent=2)
-    text = re.sub(r"\[([^\[\]{}\"]*)\]", lambda m: "[" + ", ".join(m.group(1).split()).replace(",,", ",") + "]",
-                  text) + "\n"
-    path = GOLDEN / f"evaluation_{MODEL}.json"
-    path.write_text(text)
+    path = write_golden(document, f"evaluation_{MODEL}.json")
     print(f"{path.relative_to(ROOT)}: {len(infid_cases)} infidelity cases, {len(sens_cases)} sensitivity cases")
 
 

@@ -42,8 +42,6 @@ Schema:
       region_perturbation [regions]
   sensitivity_max[c]: instance, output, explanation ("input_x_gradient"), value
 """
-import json
-import re
 import sys
 from importlib.metadata import version
 
@@ -59,9 +57,8 @@ from captum.metrics import infidelity as captum_infidelity
 np.trapz = np.trapezoid
 
 sys.dont_write_bytecode = True  # no tools/__pycache__ in the working tree
-from gradient_models import ROOT, SEED, SPECS, build_from_onnx  # noqa: E402
+from gradient_models import ROOT, SEED, SPECS, build_from_onnx, onnx_outputs, write_golden  # noqa: E402
 
-GOLDEN = ROOT / "src" / "test" / "resources" / "golden"
 MODEL = "linear_net"
 INSTANCES = 3
 PERTURBATIONS = 6
@@ -126,11 +123,7 @@ def main():
         for mask in range(16):
             rows.append(np.where([(mask >> i) & 1 for i in range(4)], BASELINE, x))
     rows = np.array(rows)
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
-    session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
-    (onnx_out,) = session.run(None, {session.get_inputs()[0].name: rows.astype(np.float32)})
-    np.testing.assert_array_equal(onnx_out.astype(np.float64), f(rows))
+    np.testing.assert_array_equal(onnx_outputs(folder, rows), f(rows))
 
     common = dict(disable_warnings=True, display_progressbar=False)
     cases = []
@@ -207,11 +200,7 @@ def main():
         "cases": cases,
         "sensitivity_max": sens_cases,
     }
-    text = json.dumps(document, indent=2)
-    text = re.sub(r"\[([^\[\]{}\"]*)\]", lambda m: "[" + ", ".join(m.group(1).split()).replace(",,", ",") + "]",
-                  text) + "\n"
-    path = GOLDEN / f"quantus_{MODEL}.json"
-    path.write_text(text)
+    path = write_golden(document, f"quantus_{MODEL}.json")
     print(f"{path.relative_to(ROOT)}: {len(cases)} attribution cases, {len(sens_cases)} sensitivity cases")
 
 

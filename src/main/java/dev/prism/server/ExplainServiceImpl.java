@@ -62,32 +62,18 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
     @Override
     public void explain(ExplainRequest request, StreamObserver<ExplainResponse> observer) {
         AnswerChannel<ExplainResponse> channel = channels.open(observer);
-        start(request, channel, new Answer() {
-            @Override
-            public ProgressSink progress(ExplainRequestCodec.Prepared prepared) {
-                return ProgressSink.NONE;
-            }
-
-            @Override
-            public void running() {
-            }
-
-            @Override
-            public void result(ExplainResponse response) {
-                channel.finish(List.of(response));
-            }
-
-            @Override
-            public void error(StatusRuntimeException status) {
-                channel.fail(status);
-            }
-        });
+        start(request, channel, whole(channel));
     }
 
     @Override
     public void evaluate(EvaluateRequest request, StreamObserver<ExplainResponse> observer) {
         AnswerChannel<ExplainResponse> channel = channels.open(observer);
-        start(request.getRequest(), context -> codec.prepareEvaluation(request, context), channel, new Answer() {
+        start(request.getRequest(), context -> codec.prepareEvaluation(request, context), channel, whole(channel));
+    }
+
+    /** A call answered once, with the whole response or its error, and no progress. */
+    private static Answer whole(AnswerChannel<ExplainResponse> channel) {
+        return new Answer() {
             @Override
             public ProgressSink progress(ExplainRequestCodec.Prepared prepared) {
                 return ProgressSink.NONE;
@@ -106,7 +92,7 @@ final class ExplainServiceImpl extends ExplainServiceGrpc.ExplainServiceImplBase
             public void error(StatusRuntimeException status) {
                 channel.fail(status);
             }
-        });
+        };
     }
 
     @Override

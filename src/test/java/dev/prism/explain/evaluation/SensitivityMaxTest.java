@@ -6,8 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
 import java.io.IOException;
 import org.junit.jupiter.api.Test;
 
@@ -67,33 +65,6 @@ class SensitivityMaxTest {
     /** Captum's sensitivity_max with InputXGradient on linear_net and fixed perturbations. */
     @Test
     void matchesCaptumOnFixedPerturbations() throws IOException {
-        JsonObject golden = EvaluationGolden.read();
-        double[][] w = EvaluationGolden.matrix(golden.getAsJsonObject("weights").get("w"));
-        double[][] instances = EvaluationGolden.matrix(golden.get("instances"));
-        double[][] offsets = EvaluationGolden.matrix(golden.get("sensitivity_offsets"));
-        int cases = 0;
-        for (JsonElement e : golden.getAsJsonArray("sensitivity_max")) {
-            JsonObject c = e.getAsJsonObject();
-            double[] x = instances[c.get("instance").getAsInt()];
-            double[] wk = w[c.get("output").getAsInt()];
-            SensitivityMax s = SensitivityMax.of(times(x, wk), Perturbations.added(x, offsets), batch -> {
-                double[][] out = new double[batch.length][];
-                for (int j = 0; j < batch.length; j++) {
-                    out[j] = times(batch[j], wk);
-                }
-                return out;
-            });
-            assertEquals(c.get("value").getAsDouble(), s.value(), 1e-6, c.toString());
-            cases++;
-        }
-        assertEquals(6, cases);
-    }
-
-    private static double[] times(double[] x, double[] w) {
-        double[] out = new double[x.length];
-        for (int i = 0; i < x.length; i++) {
-            out[i] = x[i] * w[i];
-        }
-        return out;
+        assertEquals(6, EvaluationGolden.assertSensitivityMax(EvaluationGolden.read(), 1e-6));
     }
 }
