@@ -26,6 +26,8 @@ import java.util.SplittableRandom;
  * the values, in the same order, so its estimates are those it would have had unparked.
  */
 final class AnytimePlan implements CoalitionGame.Plan {
+    /** Where the final solve runs, beside the request's thread. */
+    private final Solvers solvers;
     private final ExplainInput input;
     private final KernelShapParams params;
     private final CoalitionGame.Instance instance;
@@ -56,8 +58,10 @@ final class AnytimePlan implements CoalitionGame.Plan {
     private boolean finished;
 
     private AnytimePlan(ExplainInput input, KernelShapParams params, CoalitionGame.Instance instance,
-                        ProgressSink progress, Explanation[][] results, CoalitionDesign design, AnytimeLayout layout) {
+                        ProgressSink progress, Explanation[][] results, CoalitionDesign design, AnytimeLayout layout,
+                        Solvers solvers) {
         this.input = input;
+        this.solvers = solvers;
         this.params = params;
         this.instance = instance;
         this.progress = progress;
@@ -85,13 +89,13 @@ final class AnytimePlan implements CoalitionGame.Plan {
      * design has no layout (exact, or too few coalitions for two groups: only its end is an estimate).
      */
     static CoalitionGame.Plan start(ExplainInput input, KernelShapParams params, CoalitionGame.Instance instance,
-                                    ProgressSink progress, Explanation[][] results) {
+                                    ProgressSink progress, Explanation[][] results, Solvers solvers) {
         CoalitionDesign design = KernelShapExplainer.design(input, params, instance, true);
         AnytimeLayout layout = AnytimeLayout.of(design, layoutRandom(input, instance));
         if (layout == null) {
-            return new KernelShapExplainer.Plan(input, params, instance, design, progress, results);
+            return new KernelShapExplainer.Plan(input, params, instance, design, progress, results, solvers);
         }
-        return new AnytimePlan(input, params, instance, progress, results, design, layout);
+        return new AnytimePlan(input, params, instance, progress, results, design, layout, solvers);
     }
 
     private static SplittableRandom layoutRandom(ExplainInput input, CoalitionGame.Instance instance) {
@@ -253,7 +257,8 @@ final class AnytimePlan implements CoalitionGame.Plan {
             byMask[layout.order[p]] = Arrays.copyOfRange(values, p * outputs, (p + 1) * outputs);
         }
         values = null;
-        new KernelShapExplainer.Plan(input, params, instance, design, progress, results).absorb(design.masks, byMask);
+        new KernelShapExplainer.Plan(input, params, instance, design, progress, results, solvers)
+                .absorb(design.masks, byMask);
         finished = true;
     }
 

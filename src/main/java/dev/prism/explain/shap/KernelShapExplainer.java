@@ -103,7 +103,9 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         long m = input.featureCount();
         long coalitions = params.effectiveSamples((int) m);
         long perInstance = coalitions * (m + 64 + 3L * input.outputCount() * Double.BYTES) + 8 * m * m * Double.BYTES;
-        long running = CoalitionGame.workingBytes(input, outputWidth, coalitions, perInstance);
+        // The active plans, and the finished ones whose solves are pending beside them.
+        long running = CoalitionGame.workingBytes(input, outputWidth, coalitions, perInstance)
+                + Math.min(input.instances().rows(), Solvers.MAX_PENDING) * perInstance;
         if (!timeBudget) {
             return running;
         }
@@ -120,28 +122,36 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                                      ProgressSink progress, RequestContext context, TimeBudget budget) {
         Explanation[][] results = new Explanation[input.instances().rows()][];
         CoalitionGame game = new CoalitionGame(input, runner, progress, context, budget, turnWindowBytes);
+        Solvers solvers = new Solvers();
         // Under a time budget each instance evaluates its design in an order that gives an estimate early.
         boolean anytime = budget.limited() && params.l1() == null && params.coalitions() == null;
-        game.play(instance -> {
-            int m = instance.playerCount();
-            if (m < 2) {
-                results[instance.index()] = trivial(input, instance);
-                return null;
-            }
-            if (params.coalitions() != null) {
-                if (params.coalitions().get(0).length != m) {
-                    throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.coalitions",
-                            "coalitions have " + params.coalitions().get(0).length + " columns but " + m
-                                    + " features of the instance vary");
+        try {
+            game.play(instance -> {
+                int m = instance.playerCount();
+                if (m < 2) {
+                    results[instance.index()] = trivial(input, instance);
+                    return null;
                 }
-                return new Plan(input, params, instance,
-                        CoalitionDesign.explicit(m, params.coalitions(), params.coalitionWeights()), progress, results);
-            }
-            if (anytime) {
-                return AnytimePlan.start(input, params, instance, progress, results);
-            }
-            return new Plan(input, params, instance, design(input, params, instance, false), progress, results);
-        }, params.effectiveSamples(input.featureCount()));
+                if (params.coalitions() != null) {
+                    if (params.coalitions().get(0).length != m) {
+                        throw PrismException.invalid(Reason.INVALID_PARAMS, "kernel_shap.coalitions",
+                                "coalitions have " + params.coalitions().get(0).length + " columns but " + m
+                                        + " features of the instance vary");
+                    }
+                    return new Plan(input, params, instance,
+                            CoalitionDesign.explicit(m, params.coalitions(), params.coalitionWeights()), progress, results,
+                            solvers);
+                }
+                if (anytime) {
+                    return AnytimePlan.start(input, params, instance, progress, results, solvers);
+                }
+                return new Plan(input, params, instance, design(input, params, instance, false), progress, results,
+                        solvers);
+            }, params.effectiveSamples(input.featureCount()));
+            solvers.awaitAll();
+        } finally {
+            solvers.awaitQuietly();
+        }
         List<Explanation> all = new ArrayList<>();
         for (Explanation[] perInstance : results) {
             all.addAll(Arrays.asList(perInstance));
@@ -192,14 +202,17 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         /** Every mask's y (for L1 selection and the adjustment, which need the observations), else null. */
         final double[][] observations;
         final boolean adjust;
+        /** Where the final solve runs, beside the request's thread. */
+        final Solvers solvers;
         int submitted;
         int absorbed;
         int groupsDone;
         boolean stopped;
 
         Plan(ExplainInput input, KernelShapParams params, CoalitionGame.Instance instance, CoalitionDesign design,
-             ProgressSink progress, Explanation[][] results) {
+             ProgressSink progress, Explanation[][] results, Solvers solvers) {
             this.input = input;
+            this.solvers = solvers;
             this.params = params;
             this.instance = instance;
             this.design = design;
@@ -250,7 +263,8 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 accumulate(j, z, y);
             }
             if (absorbed == design.masks.size()) {
-                finish(false);
+                // Nothing touches this plan's sums after its last values: the solve may run elsewhere.
+                solvers.submit(() -> finish(false));
             } else {
                 afterGroups();
             }
@@ -352,17 +366,31 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             TripleAdjustment[] fits = new TripleAdjustment[outputs];
             double[] totals = new double[outputs];
             boolean any = false;
+            // y, then Δ: each output's observations centred on v(∅), and its total.
+            double[][] ys = new double[outputs][weights.length + 1];
             for (int k = 0; k < outputs; k++) {
                 double delta = instance.fullValue(k) - instance.emptyValue(k);
                 double[] y = new double[weights.length];
                 for (int j = 0; j < y.length; j++) {
                     y[j] = observations[j][k];
+                    ys[k][j] = y[j];
                 }
-                double[] linear = new double[m];
-                for (int i = 0; i < m; i++) {
-                    linear[i] = plain.phi[k][players[i]];
+                ys[k][weights.length] = delta;
+                // A two-class model's other probability (or any output that is a multiple of an
+                // earlier one, Δ included) has the same triples, scaled: no second search.
+                for (int e = 0; e < k && fits[k] == null; e++) {
+                    double scale = TripleAdjustment.multiple(ys[e], ys[k]);
+                    if (!Double.isNaN(scale)) {
+                        fits[k] = fits[e].scaled(scale);
+                    }
                 }
-                fits[k] = TripleAdjustment.fit(design.masks, weights, y, delta, linear, instance.cancellation());
+                if (fits[k] == null) {
+                    double[] linear = new double[m];
+                    for (int i = 0; i < m; i++) {
+                        linear[i] = plain.phi[k][players[i]];
+                    }
+                    fits[k] = TripleAdjustment.fit(design.masks, weights, y, delta, linear, instance.cancellation());
+                }
                 totals[k] = delta - fits[k].total();
                 any |= !fits[k].isEmpty();
             }

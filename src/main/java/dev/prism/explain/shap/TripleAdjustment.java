@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.ejml.data.DMatrixRMaj;
+import org.ejml.dense.row.CommonOps_DDRM;
 import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
 import org.ejml.interfaces.linsol.LinearSolverDense;
 
@@ -21,15 +22,19 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
  * <p>Triples are chosen by orthogonal matching pursuit: each step adds the candidate that most
  * reduces the weighted residual after the current columns, and the search stops when generalised
  * cross-validation, RSS/(1 − p/n)², stops falling, so a smooth game with little third-order
- * structure keeps (nearly) plain KernelSHAP. Candidates are the triples among the
+ * structure keeps (nearly) plain KernelSHAP, and at {@link #MAX_TRIPLES}. Candidates are the triples among the
  * {@link #MAX_CANDIDATE_FEATURES} features with the largest plain estimates, pre-screened to the
- * {@link #POOL} best; the work is O(n·(pool + C(L,3))) memory-light passes plus O(n·pool) memory.
+ * {@link #POOL} best. The search itself runs on the pool's Gram matrix rather than on n-long
+ * columns: the passes over the coalitions are the screening's C(L,3) and the pool's pool²/2 + pool·(M+1)
+ * dot products, O(n·pool) memory.
  */
 final class TripleAdjustment {
     /** Designs with more coalitions than this are left unadjusted (memory: n × pool doubles). */
     static final int MAX_COALITIONS = 8_192;
     static final int MAX_CANDIDATE_FEATURES = 24;
     static final int POOL = 64;
+    /** Triples kept at most: the bench games never select more, and the joint fit grows with their square. */
+    static final int MAX_TRIPLES = 16;
     private static final double TINY = 1e-12;
 
     /** The selected triples (indices over the players) and their coefficients c_T. */
@@ -79,6 +84,42 @@ final class TripleAdjustment {
         return triples.length == 0;
     }
 
+    /** The adjustment of a game {@code scale} times this one's: the same triples, scaled coefficients. */
+    TripleAdjustment scaled(double scale) {
+        double[] c = coefficients.clone();
+        for (int t = 0; t < c.length; t++) {
+            c[t] *= scale;
+        }
+        return new TripleAdjustment(triples, c);
+    }
+
+    /**
+     * The s with b = s·a in every element, to within rounding (1e-12 of b's size), or NaN when there
+     * is none. For the observations and Δ of two outputs, a fit on a then serves b scaled: the
+     * search is invariant to the scale of y and Δ, and the fit is linear in them.
+     */
+    static double multiple(double[] a, double[] b) {
+        double ab = 0;
+        double aa = 0;
+        double bb = 0;
+        for (int j = 0; j < a.length; j++) {
+            ab += a[j] * b[j];
+            aa += a[j] * a[j];
+            bb += b[j] * b[j];
+        }
+        if (!(aa > 0)) {
+            return Double.NaN;
+        }
+        double s = ab / aa;
+        double scale = Math.sqrt(bb / a.length);
+        for (int j = 0; j < a.length; j++) {
+            if (Math.abs(b[j] - s * a[j]) > 1e-12 * Math.max(scale, Double.MIN_NORMAL)) {
+                return Double.NaN;
+            }
+        }
+        return s;
+    }
+
     /**
      * Selects triples and fits them.
      *
@@ -117,63 +158,102 @@ final class TripleAdjustment {
         project(r, basis);
 
         int[][] candidates = pool(masks, sw, r, candidateFeatures(plain));
-        double[][] cols = new double[candidates.length][];
-        double[] norms = new double[candidates.length];
-        for (int t = 0; t < candidates.length; t++) {
+        int c = candidates.length;
+        // The candidates' weighted columns, and in their span everything the search needs: their
+        // Gram matrix projected off the linear columns, G − PᵀP with P = Qᵀ·cols, and their
+        // correlations with r, which is orthogonal to Q already.
+        double[][] cols = new double[c][];
+        for (int t = 0; t < c; t++) {
             cancellation.throwIfCancelled();
             cols[t] = weightedColumn(masks, sw, candidates[t]);
-            project(cols[t], basis);
-            norms[t] = dot(cols[t], cols[t]);
         }
+        double[][] p = new double[basis.size()][c];
+        for (int q = 0; q < basis.size(); q++) {
+            cancellation.throwIfCancelled();
+            for (int t = 0; t < c; t++) {
+                p[q][t] = dot(basis.get(q), cols[t]);
+            }
+        }
+        double[][] gram = new double[c][c];
+        double[] corr = new double[c];
+        // A column whose part outside the current span is below this share of its length lies in
+        // the span: its score would be rounding (as the Gram form subtracts, not projects).
+        double[] negligible = new double[c];
+        for (int t = 0; t < c; t++) {
+            cancellation.throwIfCancelled();
+            corr[t] = dot(cols[t], r);
+            for (int u = 0; u <= t; u++) {
+                double g = dot(cols[t], cols[u]);
+                if (u == t) {
+                    negligible[t] = Math.max(TINY, 1e-9 * g);
+                }
+                for (double[] pq : p) {
+                    g -= pq[t] * pq[u];
+                }
+                gram[t][u] = g;
+                gram[u][t] = g;
+            }
+        }
+        double rss = dot(r, r);
         double scaleY = 0;
         for (int j = 0; j < n; j++) {
             scaleY += weights[j] * y[j] * y[j];
         }
         // below this the residual is rounding: nothing left to explain
         double floor = 1e-24 * scaleY;
-        int p = m;
-        double best = gcv(dot(r, r), p, n);
+        int params = m;
+        double best = gcv(rss, params, n);
         List<int[]> chosen = new ArrayList<>();
-        boolean[] used = new boolean[candidates.length];
-        while (p + 1 < n && dot(r, r) > floor) {
+        boolean[] used = new boolean[c];
+        // Greedy orthogonal matching pursuit in the candidates' span: after k picks, v[t] holds
+        // candidate t's coordinates on the k orthonormalised picks, so its residual norm is
+        // gram[t][t] − |v[t]|² and its residual correlation corr[t] − v[t]·a, a being r's coordinates.
+        double[][] v = new double[c][0];
+        double[] a = new double[0];
+        while (params + 1 < n && rss > floor && chosen.size() < MAX_TRIPLES) {
             cancellation.throwIfCancelled();
             int pick = -1;
             double top = 0;
-            for (int t = 0; t < candidates.length; t++) {
-                if (used[t] || norms[t] < TINY) {
+            double pickNorm = 0;
+            for (int t = 0; t < c; t++) {
+                if (used[t]) {
                     continue;
                 }
-                double a = dot(cols[t], r);
-                double s = a * a / norms[t];
-                if (s > top) {
-                    top = s;
+                double norm = gram[t][t] - dot(v[t], v[t]);
+                if (norm < negligible[t]) {
+                    continue;
+                }
+                double rho = corr[t] - dot(v[t], a);
+                double score = rho * rho / norm;
+                if (score > top) {
+                    top = score;
                     pick = t;
+                    pickNorm = norm;
                 }
             }
             if (pick < 0) {
                 break;
             }
-            double score = gcv(dot(r, r) - top, p + 1, n);
+            double score = gcv(rss - top, params + 1, n);
             if (!(score < best)) {
                 break;
             }
             best = score;
-            p++;
+            params++;
+            rss -= top;
             used[pick] = true;
             chosen.add(candidates[pick]);
-            double[] q = cols[pick].clone();
-            scale(q, 1 / Math.sqrt(norms[pick]));
-            double a = dot(q, r);
-            for (int j = 0; j < n; j++) {
-                r[j] -= a * q[j];
-            }
-            for (int t = 0; t < candidates.length; t++) {
+            // The pick, orthonormalised against the earlier picks, as a new coordinate for everyone.
+            double length = Math.sqrt(pickNorm);
+            double[] vp = v[pick];
+            int k = a.length;
+            a = Arrays.copyOf(a, k + 1);
+            a[k] = (corr[pick] - dot(vp, Arrays.copyOf(a, k))) / length;
+            for (int t = 0; t < c; t++) {
                 if (!used[t]) {
-                    double b = dot(q, cols[t]);
-                    for (int j = 0; j < n; j++) {
-                        cols[t][j] -= b * q[j];
-                    }
-                    norms[t] = dot(cols[t], cols[t]);
+                    double coordinate = (gram[t][pick] - dot(v[t], vp)) / length;
+                    v[t] = Arrays.copyOf(v[t], k + 1);
+                    v[t][k] = coordinate;
                 }
             }
         }
@@ -189,34 +269,31 @@ final class TripleAdjustment {
                                      int m, int[][] triples) {
         int k = triples.length;
         int p = m - 1 + k;
-        DMatrixRMaj normal = new DMatrixRMaj(p, p);
-        DMatrixRMaj rhs = new DMatrixRMaj(p, 1);
-        double[] a = new double[p];
-        for (int j = 0; j < masks.size(); j++) {
-            double w = weights[j];
-            if (w == 0) {
+        int n = masks.size();
+        // The weighted design √w·a and target √w·(y − z_last·Δ); the normal equations come from
+        // one AᵀA product.
+        DMatrixRMaj design = new DMatrixRMaj(n, p);
+        DMatrixRMaj target = new DMatrixRMaj(n, 1);
+        for (int j = 0; j < n; j++) {
+            double sw = Math.sqrt(weights[j]);
+            if (sw == 0) {
                 continue;
             }
             boolean[] z = masks.get(j);
             double zl = z[m - 1] ? 1 : 0;
+            int row = j * p;
             for (int i = 0; i < m - 1; i++) {
-                a[i] = (z[i] ? 1 : 0) - zl;
+                design.data[row + i] = sw * ((z[i] ? 1 : 0) - zl);
             }
             for (int t = 0; t < k; t++) {
-                a[m - 1 + t] = parity(z, triples[t]) + 1 - 2 * zl;
+                design.data[row + m - 1 + t] = sw * (parity(z, triples[t]) + 1 - 2 * zl);
             }
-            double target = y[j] - zl * delta;
-            for (int u = 0; u < p; u++) {
-                if (a[u] == 0) {
-                    continue;
-                }
-                double wa = w * a[u];
-                for (int v = 0; v < p; v++) {
-                    normal.data[u * p + v] += wa * a[v];
-                }
-                rhs.data[u] += wa * target;
-            }
+            target.data[j] = sw * (y[j] - zl * delta);
         }
+        DMatrixRMaj normal = new DMatrixRMaj(p, p);
+        CommonOps_DDRM.multInner(design, normal);
+        DMatrixRMaj rhs = new DMatrixRMaj(p, 1);
+        CommonOps_DDRM.multTransA(design, target, rhs);
         DMatrixRMaj x = new DMatrixRMaj(p, 1);
         LinearSolverDense<DMatrixRMaj> chol = LinearSolverFactory_DDRM.chol(p);
         if (!(chol.setA(normal.copy()) && chol.quality() > 1e-12)) {
@@ -368,12 +445,24 @@ final class TripleAdjustment {
         }
     }
 
+    /** a·b with four running sums, which lets the loop pipeline (the order of the sum is fixed). */
     private static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int j = 0; j < a.length; j++) {
-            s += a[j] * b[j];
+        int n = a.length;
+        double s0 = 0;
+        double s1 = 0;
+        double s2 = 0;
+        double s3 = 0;
+        int j = 0;
+        for (; j + 3 < n; j += 4) {
+            s0 += a[j] * b[j];
+            s1 += a[j + 1] * b[j + 1];
+            s2 += a[j + 2] * b[j + 2];
+            s3 += a[j + 3] * b[j + 3];
         }
-        return s;
+        for (; j < n; j++) {
+            s0 += a[j] * b[j];
+        }
+        return (s0 + s1) + (s2 + s3);
     }
 
     private static void scale(double[] a, double s) {

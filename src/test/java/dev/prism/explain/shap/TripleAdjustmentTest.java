@@ -100,4 +100,77 @@ class TripleAdjustmentTest {
         }
         return ls.solve()[0];
     }
+
+    /**
+     * The adjustment of a game −3 times another (a two-class model's other output is the first
+     * negated) is the first's scaled: the search and the fit are scale-free and linear in y and Δ.
+     */
+    @Test
+    void aMultipleOfAnotherOutputReusesItsFitScaled() {
+        CoalitionDesign d = CoalitionDesign.build(M, 120, new SplittableRandom(7));
+        int n = d.masks.size();
+        double[] w = new double[n];
+        double[] y = new double[n];
+        double[] minus3 = new double[n];
+        for (int j = 0; j < n; j++) {
+            w[j] = d.finalWeight(j);
+            y[j] = game(d.masks.get(j));
+            minus3[j] = -3 * y[j];
+        }
+        double delta = java.util.Arrays.stream(A).sum() + 2;
+        double[] plain = solve(d, w, y, delta);
+        TripleAdjustment first = TripleAdjustment.fit(d.masks, w, y, delta, plain, Cancellation.NEVER);
+        double[] scaledPlain = java.util.Arrays.stream(plain).map(v -> -3 * v).toArray();
+        TripleAdjustment direct = TripleAdjustment.fit(d.masks, w, minus3, -3 * delta, scaledPlain,
+                Cancellation.NEVER);
+
+        double[] withDelta = java.util.Arrays.copyOf(y, n + 1);
+        withDelta[n] = delta;
+        double[] minus3WithDelta = java.util.Arrays.copyOf(minus3, n + 1);
+        minus3WithDelta[n] = -3 * delta;
+        double s = TripleAdjustment.multiple(withDelta, minus3WithDelta);
+        assertEquals(-3, s, 1e-12);
+        TripleAdjustment reused = first.scaled(s);
+        assertEquals(direct.triples.length, reused.triples.length);
+        for (int t = 0; t < direct.triples.length; t++) {
+            assertArrayEquals(direct.triples[t], reused.triples[t]);
+            assertEquals(direct.coefficients[t], reused.coefficients[t], 1e-9);
+        }
+
+        // Not a multiple: one observation off, or Δ off.
+        minus3WithDelta[5] += 1e-6;
+        assertTrue(Double.isNaN(TripleAdjustment.multiple(withDelta, minus3WithDelta)));
+        minus3WithDelta[5] -= 1e-6;
+        minus3WithDelta[n] += 1e-6;
+        assertTrue(Double.isNaN(TripleAdjustment.multiple(withDelta, minus3WithDelta)));
+    }
+
+    /** A game of many strong triples keeps the search's bound on them. */
+    @Test
+    void theSearchStopsAtItsBound() {
+        int m = 16;
+        SplittableRandom random = new SplittableRandom(13);
+        java.util.Set<java.util.List<Integer>> terms = new java.util.LinkedHashSet<>();
+        while (terms.size() < 30) {
+            int[] t = random.ints(0, m).distinct().limit(3).sorted().toArray();
+            terms.add(java.util.List.of(t[0], t[1], t[2]));
+        }
+        CoalitionDesign d = CoalitionDesign.build(m, 4000, new SplittableRandom(11));
+        int n = d.masks.size();
+        double[] w = new double[n];
+        double[] y = new double[n];
+        for (int j = 0; j < n; j++) {
+            w[j] = d.finalWeight(j);
+            boolean[] z = d.masks.get(j);
+            int k = 0;
+            for (java.util.List<Integer> t : terms) {
+                // odd parity terms, each its own size
+                y[j] += (++k) * ((z[t.get(0)] ^ z[t.get(1)] ^ z[t.get(2)]) ? 1 : -1);
+            }
+        }
+        double[] plain = new double[m];
+        java.util.Arrays.fill(plain, 1);
+        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, 0, plain, Cancellation.NEVER);
+        assertEquals(TripleAdjustment.MAX_TRIPLES, adj.triples.length);
+    }
 }
