@@ -9,16 +9,19 @@ import dev.prism.api.v1.ExplainRequest;
 import dev.prism.api.v1.ExplainResponse;
 import dev.prism.api.v1.ExplainServiceGrpc;
 import dev.prism.api.v1.Explanation;
+import dev.prism.api.v1.KernelShapParams;
 import dev.prism.server.PrismServer;
 import dev.prism.server.ServerOptions;
 import io.grpc.ManagedChannel;
 import io.micrometer.core.instrument.Timer;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
@@ -28,26 +31,32 @@ import java.util.concurrent.TimeUnit;
  * How close one large KernelSHAP request through Prism comes to ONNX Runtime's own throughput.
  *
  * <p>A: one Explain call over gRPC (breast_cancer, 32 instances, nsamples 2048, the model's
- * 100-row background), timed at the client. B: the same number of model rows pushed straight
- * through one ONNX Runtime session in batches of max_batch_rows. KernelSHAP's cost is almost all
- * model rows, so A/B is Prism's overhead: masking, scheduling, copying, the regressions and gRPC.
+ * 100-row background), timed at the client, for each estimator asked for. B: the same number of
+ * model rows pushed straight through one ONNX Runtime session in batches of max_batch_rows.
+ * KernelSHAP's cost is almost all model rows, so A/B is Prism's overhead: masking, scheduling,
+ * copying, the regressions and gRPC. The process's CPU time is measured around each too (server
+ * and client share this JVM): (CPU of A − CPU of B) / CPU of B is everything Prism spends beside
+ * the model, the estimator's own work included, as a share of the model's cost.
  */
 public final class KernelShapThroughputBench {
     private static final String USAGE = """
             usage: KernelShapThroughputBench [--reps N] [--warmup N] [--instances N] [--nsamples N]
-                                             [--batch-rows N] [--models DIR]
+                                             [--batch-rows N] [--models DIR] [--estimators LIST]
               --reps        timed A/B pairs (default 7)
               --warmup      untimed A/B pairs first (default 1)
               --instances   instances per Explain call (default 32)
               --nsamples    kernel_shap.nsamples (default 2048)
               --batch-rows  rows per raw ONNX Runtime call (default 8192, the server's max_batch_rows)
-              --models      model repository (default models)""";
+              --models      model repository (default models)
+              --estimators  comma-separated kernel_shap estimators (default adjusted,kernel,leverage)""";
     private static final String MODEL = "breast_cancer";
     private static final double TARGET = 1.15;
+    /** Prism's CPU beside the model's, as a share of the model's. */
+    private static final double CPU_TARGET = 0.20;
 
     public static void main(String[] args) throws Exception {
         BenchSupport.Flags flags = new BenchSupport.Flags(args, USAGE,
-                Set.of("reps", "warmup", "instances", "nsamples", "batch-rows", "models"));
+                Set.of("reps", "warmup", "instances", "nsamples", "batch-rows", "models", "estimators"));
         int reps = flags.integer("reps", 7);
         int warmup = flags.integer("warmup", 1);
         int instanceCount = flags.integer("instances", 32);
@@ -56,86 +65,131 @@ public final class KernelShapThroughputBench {
         Path models = Path.of(flags.string("models", "models"));
 
         double[][] background = BenchSupport.readCsv(models.resolve(MODEL).resolve("background.csv"));
-        ExplainRequest request = BenchSupport.kernelShapRequest(MODEL,
-                BenchSupport.mixedInstances(background, instanceCount), nsamples);
+        double[][] instances = BenchSupport.mixedInstances(background, instanceCount);
+        List<KernelShapParams.Estimator> estimators = new ArrayList<>();
+        for (String name : flags.string("estimators", "adjusted,kernel,leverage").split(",")) {
+            estimators.add(KernelShapParams.Estimator.valueOf("ESTIMATOR_" + name.trim().toUpperCase(Locale.ROOT)));
+        }
         // Per instance: nsamples coalitions x background rows, plus f(x); plus the background once for E f.
         long expectedRows = (long) instanceCount * ((long) nsamples * background.length + 1) + background.length;
 
         System.out.printf("kernel-shap-throughput: %s, %d instances x nsamples %d x %d background rows, "
-                + "%d A/B pairs after %d warm-up, %d cores%n", MODEL, instanceCount, nsamples, background.length,
-                reps, warmup, Runtime.getRuntime().availableProcessors());
+                + "%d A/B pairs after %d warm-up per estimator, %d cores%n", MODEL, instanceCount, nsamples,
+                background.length, reps, warmup, Runtime.getRuntime().availableProcessors());
 
         try (PrismServer server = PrismServer.start(ServerOptions.defaults(models).withPorts(0, -1));
              RawOrt raw = new RawOrt(models.resolve(MODEL).resolve("model.onnx"), batchRows)) {
             ManagedChannel channel = BenchSupport.channel(server.port());
             try {
                 ExplainServiceGrpc.ExplainServiceBlockingStub stub = ExplainServiceGrpc.newBlockingStub(channel);
-                // The first call also warms up; its diagnostics say how many rows B must evaluate.
-                long rows = countRows(stub.explain(request), instanceCount, background.length);
-                if (rows != expectedRows) {
-                    System.out.printf("note: the diagnostics count %d rows, the formula %d; B uses the diagnostics%n",
-                            rows, expectedRows);
+                List<String> summary = new ArrayList<>();
+                for (KernelShapParams.Estimator estimator : estimators) {
+                    ExplainRequest request = BenchSupport.kernelShapRequest(MODEL, instances, nsamples).toBuilder()
+                            .setKernelShap(KernelShapParams.newBuilder().setNsamples(nsamples).setEstimator(estimator))
+                            .build();
+                    summary.add(run(server, stub, raw, request, estimator, instanceCount, background.length,
+                            expectedRows, warmup, reps));
                 }
-                // The server's meters show how a request was cut into ONNX Runtime calls and how much of
-                // its time the scheduler spent inside Model.run (input and output conversion included).
-                Timer modelRun = server.registry().get("prism.model.run").tag("model", MODEL).timer();
-
-                List<Double> prism = new ArrayList<>();
-                List<Double> ort = new ArrayList<>();
-                List<Double> inModelRun = new ArrayList<>();
-                long callsPerRequest = 0;
-                for (int i = 0; i < warmup + reps; i++) {
-                    double runBefore = modelRun.totalTime(TimeUnit.SECONDS);
-                    long callsBefore = modelRun.count();
-                    // Alternate which side goes first so that slow drift of a noisy machine hits both.
-                    double a;
-                    double b;
-                    if (i % 2 == 0) {
-                        a = timeExplain(stub, request);
-                        b = raw.time(rows);
-                    } else {
-                        b = raw.time(rows);
-                        a = timeExplain(stub, request);
-                    }
-                    boolean timed = i >= warmup;
-                    System.out.printf("  %s %d: prism %.3f s, raw-ort %.3f s, ratio %.3f%n",
-                            timed ? "rep" : "warm-up", timed ? i - warmup + 1 : i + 1, a, b, a / b);
-                    if (timed) {
-                        prism.add(a);
-                        ort.add(b);
-                        inModelRun.add(modelRun.totalTime(TimeUnit.SECONDS) - runBefore);
-                        callsPerRequest = modelRun.count() - callsBefore;
-                    }
-                }
-
-                double ma = BenchSupport.median(prism);
-                double mb = BenchSupport.median(ort);
-                double ratio = BenchSupport.medianRatio(prism, ort);
-                System.out.printf("rows per run              %d%n", rows);
-                // The minimum is shown too: on a shared machine it is the run least disturbed by other load.
-                System.out.printf("prism explain    median %.3f s  %,.0f rows/s  (min %.3f s)  %s%n", ma, rows / ma,
-                        BenchSupport.min(prism), BenchSupport.list(prism, "%.3f"));
-                System.out.printf("raw onnxruntime  median %.3f s  %,.0f rows/s  (min %.3f s)  %s%n", mb, rows / mb,
-                        BenchSupport.min(ort), BenchSupport.list(ort, "%.3f"));
-                System.out.printf("prism scheduler: %d ONNX Runtime calls per request (%.0f rows each), "
-                        + "median %.3f s inside Model.run%n", callsPerRequest, (double) rows / callsPerRequest,
-                        BenchSupport.median(inModelRun));
-                System.out.printf("ratio prism/raw-ort median %.2f (target <= %.2f)%s%n", ratio, TARGET,
-                        ratio <= TARGET ? "" : "  ABOVE TARGET");
+                System.out.println();
+                System.out.printf("%-20s %12s %12s %10s %14s%n", "estimator", "prism s", "raw-ort s", "wall A/B",
+                        "CPU beside ORT");
+                summary.forEach(System.out::println);
             } finally {
                 BenchSupport.close(channel);
             }
         }
     }
 
-    private static double timeExplain(ExplainServiceGrpc.ExplainServiceBlockingStub stub, ExplainRequest request) {
+    /** The A/B pairs of one estimator; returns its summary line. */
+    private static String run(PrismServer server, ExplainServiceGrpc.ExplainServiceBlockingStub stub, RawOrt raw,
+                              ExplainRequest request, KernelShapParams.Estimator estimator, int instanceCount,
+                              int backgroundRows, long expectedRows, int warmup, int reps) throws OrtException {
+        String name = estimator.name().substring("ESTIMATOR_".length()).toLowerCase(Locale.ROOT);
+        System.out.printf("%nestimator %s%n", name);
+        // The first call also warms up; its diagnostics say how many rows B must evaluate.
+        long rows = countRows(stub.explain(request), instanceCount, backgroundRows);
+        if (rows != expectedRows) {
+            System.out.printf("note: the diagnostics count %d rows, the formula %d; B uses the diagnostics%n",
+                    rows, expectedRows);
+        }
+        // The server's meters show how a request was cut into ONNX Runtime calls and how much of
+        // its time the scheduler spent inside Model.run (input and output conversion included).
+        Timer modelRun = server.registry().get("prism.model.run").tag("model", MODEL).timer();
+
+        List<Double> prism = new ArrayList<>();
+        List<Double> ort = new ArrayList<>();
+        List<Double> beside = new ArrayList<>();
+        List<Double> inModelRun = new ArrayList<>();
+        long callsPerRequest = 0;
+        for (int i = 0; i < warmup + reps; i++) {
+            double runBefore = modelRun.totalTime(TimeUnit.SECONDS);
+            long callsBefore = modelRun.count();
+            // Alternate which side goes first so that slow drift of a noisy machine hits both.
+            double[] a;
+            double[] b;
+            if (i % 2 == 0) {
+                a = timeExplain(stub, request);
+                b = timeRaw(raw, rows);
+            } else {
+                b = timeRaw(raw, rows);
+                a = timeExplain(stub, request);
+            }
+            boolean timed = i >= warmup;
+            double cpuShare = (a[1] - b[1]) / b[1];
+            System.out.printf("  %s %d: prism %.3f s (CPU %.3f s), raw-ort %.3f s (CPU %.3f s), ratio %.3f%n",
+                    timed ? "rep" : "warm-up", timed ? i - warmup + 1 : i + 1, a[0], a[1], b[0], b[1], a[0] / b[0]);
+            if (timed) {
+                prism.add(a[0]);
+                ort.add(b[0]);
+                beside.add(cpuShare);
+                inModelRun.add(modelRun.totalTime(TimeUnit.SECONDS) - runBefore);
+                callsPerRequest = modelRun.count() - callsBefore;
+            }
+        }
+
+        double ma = BenchSupport.median(prism);
+        double mb = BenchSupport.median(ort);
+        double ratio = BenchSupport.medianRatio(prism, ort);
+        System.out.printf("rows per run              %d%n", rows);
+        // The minimum is shown too: on a shared machine it is the run least disturbed by other load.
+        System.out.printf("prism explain    median %.3f s  %,.0f rows/s  (min %.3f s)  %s%n", ma, rows / ma,
+                BenchSupport.min(prism), BenchSupport.list(prism, "%.3f"));
+        System.out.printf("raw onnxruntime  median %.3f s  %,.0f rows/s  (min %.3f s)  %s%n", mb, rows / mb,
+                BenchSupport.min(ort), BenchSupport.list(ort, "%.3f"));
+        System.out.printf("prism scheduler: %d ONNX Runtime calls per request (%.0f rows each), "
+                + "median %.3f s inside Model.run%n", callsPerRequest, (double) rows / callsPerRequest,
+                BenchSupport.median(inModelRun));
+        System.out.printf("ratio prism/raw-ort median %.2f (target <= %.2f)%s%n", ratio, TARGET,
+                ratio <= TARGET ? "" : "  ABOVE TARGET");
+        System.out.printf("CPU beside the model: median %.0f%% of raw ONNX Runtime's CPU (target <= %.0f%%)%s%n",
+                100 * BenchSupport.median(beside), 100 * CPU_TARGET,
+                BenchSupport.median(beside) <= CPU_TARGET ? "" : "  ABOVE TARGET");
+        return String.format("%-20s %12.3f %12.3f %10.2f %13.0f%%", name, ma, mb, ratio,
+                100 * BenchSupport.median(beside));
+    }
+
+    /** Wall seconds and the process's CPU seconds of one B run. */
+    private static double[] timeRaw(RawOrt raw, long rows) throws OrtException {
+        long cpu = processCpuNanos();
+        double wall = raw.time(rows);
+        return new double[] {wall, (processCpuNanos() - cpu) / 1e9};
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** Wall seconds and the process's CPU seconds of one A call. */
+    private static double[] timeExplain(ExplainServiceGrpc.ExplainServiceBlockingStub stub, ExplainRequest request) {
+        long cpu = processCpuNanos();
         long start = System.nanoTime();
         ExplainResponse response = stub.explain(request);
         double seconds = (System.nanoTime() - start) / 1e9;
         if (response.getExplanationsCount() == 0) {
             throw new IllegalStateException("empty response");
         }
-        return seconds;
+        return new double[] {seconds, (processCpuNanos() - cpu) / 1e9};
     }
 
     /** Model rows the request evaluated: the first output's diagnostics of each instance, plus the background. */

@@ -24,7 +24,8 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
  * cross-validation, RSS/(1 − p/n)², stops falling, so a smooth game with little third-order
  * structure keeps (nearly) plain KernelSHAP, and at {@link #MAX_TRIPLES}. Candidates are the triples among the
  * {@link #MAX_CANDIDATE_FEATURES} features with the largest plain estimates, pre-screened to the
- * {@link #POOL} best. The search itself runs on the pool's Gram matrix rather than on n-long
+ * {@link #POOL} best. A large design is searched and fitted on {@link #MAX_SCREENED} of its
+ * coalitions, spread over it (the estimate of what the triples leave takes all). The search itself runs on the pool's Gram matrix rather than on n-long
  * columns: the passes over the coalitions are the screening's C(L,3) and the pool's pool²/2 + pool·(M+1)
  * dot products, O(n·pool) memory.
  */
@@ -35,6 +36,10 @@ final class TripleAdjustment {
     static final int POOL = 64;
     /** Triples kept at most: the bench games never select more, and the joint fit grows with their square. */
     static final int MAX_TRIPLES = 16;
+    /** Coalitions the search and the triples' fit look at, at most. */
+    static final int MAX_SCREENED = 1024;
+    /** How close to a multiple of another output's observations an output must be to reuse its fit. */
+    static final double MULTIPLE_TOLERANCE = 1e-6;
     private static final double TINY = 1e-12;
 
     /** The selected triples (indices over the players) and their coefficients c_T. */
@@ -94,7 +99,8 @@ final class TripleAdjustment {
     }
 
     /**
-     * The s with b = s·a in every element, to within rounding (1e-12 of b's size), or NaN when there
+     * The s with b = s·a in every element, to within {@link #MULTIPLE_TOLERANCE} of b's size (a float
+     * model's two class probabilities sum to 1 only to float rounding), or NaN when there
      * is none. For the observations and Δ of two outputs, a fit on a then serves b scaled: the
      * search is invariant to the scale of y and Δ, and the fit is linear in them.
      */
@@ -113,7 +119,7 @@ final class TripleAdjustment {
         double s = ab / aa;
         double scale = Math.sqrt(bb / a.length);
         for (int j = 0; j < a.length; j++) {
-            if (Math.abs(b[j] - s * a[j]) > 1e-12 * Math.max(scale, Double.MIN_NORMAL)) {
+            if (Math.abs(b[j] - s * a[j]) > MULTIPLE_TOLERANCE * Math.max(scale, Double.MIN_NORMAL)) {
                 return Double.NaN;
             }
         }
@@ -133,6 +139,30 @@ final class TripleAdjustment {
      */
     static TripleAdjustment fit(List<boolean[]> masks, double[] weights, double[] y, double delta, double[] plain,
                                 Cancellation cancellation) {
+        if (masks.size() > MAX_SCREENED) {
+            // Every k-th coalition (the design's order mixes sizes and draws) for the search and the
+            // triples' coefficients; KernelSHAP of what they leave still takes every coalition.
+            int step = (masks.size() + MAX_SCREENED - 1) / MAX_SCREENED;
+            List<boolean[]> some = new ArrayList<>();
+            double[] someWeights = new double[(masks.size() + step - 1) / step];
+            double[] someY = new double[someWeights.length];
+            for (int j = 0, k = 0; j < masks.size(); j += step, k++) {
+                some.add(masks.get(j));
+                someWeights[k] = weights[j];
+                someY[k] = y[j];
+            }
+            return fit(some, someWeights, someY, delta, plain, cancellation);
+        }
+        int[][] triples = select(masks, weights, y, plain, cancellation);
+        if (triples.length == 0) {
+            return new TripleAdjustment(triples, new double[0]);
+        }
+        return new TripleAdjustment(triples, jointFit(masks, weights, y, delta, plain.length, triples));
+    }
+
+    /** The triples the search keeps, in the order it chose them. */
+    private static int[][] select(List<boolean[]> masks, double[] weights, double[] y, double[] plain,
+                                  Cancellation cancellation) {
         int n = masks.size();
         int m = plain.length;
         double[] sw = new double[n];
@@ -257,11 +287,7 @@ final class TripleAdjustment {
                 }
             }
         }
-        int[][] triples = chosen.toArray(new int[0][]);
-        if (triples.length == 0) {
-            return new TripleAdjustment(triples, new double[0]);
-        }
-        return new TripleAdjustment(triples, jointFit(masks, weights, y, delta, m, triples));
+        return chosen.toArray(new int[0][]);
     }
 
     /** The c of min Σ w (Σβz + Σc(χ+1) − y)² with Σβ + 2Σc = Δ, β_last eliminated. */
@@ -370,12 +396,24 @@ final class TripleAdjustment {
                 }
                 for (int c = b + 1; c < l; c++) {
                     double[] sc = sign[c];
-                    double num = 0;
-                    double odd = 0;
-                    for (int j = 0; j < n; j++) {
-                        num += pu[j] * sc[j];
-                        odd += pw[j] * sc[j];
+                    // two running sums each, which lets the loop pipeline
+                    double num0 = 0;
+                    double num1 = 0;
+                    double odd0 = 0;
+                    double odd1 = 0;
+                    int j = 0;
+                    for (; j + 1 < n; j += 2) {
+                        num0 += pu[j] * sc[j];
+                        odd0 += pw[j] * sc[j];
+                        num1 += pu[j + 1] * sc[j + 1];
+                        odd1 += pw[j + 1] * sc[j + 1];
                     }
+                    if (j < n) {
+                        num0 += pu[j] * sc[j];
+                        odd0 += pw[j] * sc[j];
+                    }
+                    double num = num0 + num1;
+                    double odd = odd0 + odd1;
                     double norm = 2 * sumW + 2 * odd;
                     all[t] = new int[] {f[a], f[b], f[c]};
                     score[t] = norm < TINY ? 0 : num * num / norm;

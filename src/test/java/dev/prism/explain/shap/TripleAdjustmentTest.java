@@ -138,10 +138,10 @@ class TripleAdjustmentTest {
         }
 
         // Not a multiple: one observation off, or Δ off.
-        minus3WithDelta[5] += 1e-6;
+        minus3WithDelta[5] += 1e-3;
         assertTrue(Double.isNaN(TripleAdjustment.multiple(withDelta, minus3WithDelta)));
-        minus3WithDelta[5] -= 1e-6;
-        minus3WithDelta[n] += 1e-6;
+        minus3WithDelta[5] -= 1e-3;
+        minus3WithDelta[n] += 1e-3;
         assertTrue(Double.isNaN(TripleAdjustment.multiple(withDelta, minus3WithDelta)));
     }
 
