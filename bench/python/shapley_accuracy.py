@@ -12,8 +12,10 @@ measures error = ||phi_hat - phi||^2 / ||phi||^2 per instance for
     shap-kernel         shap.KernelExplainer(l1_reg=False)
     shapiq-kernel       shapiq.KernelSHAP(n, pairing_trick=True)
     shapiq-leverage     shapiq.LeverageSHAP(n)
-    shapiq-poly         shapiq.PolySHAP(n, max_order=3, pairing_trick=True), its whole
-                        order-3 frontier (max_terms=None; see poly_frontier)
+    shapiq-poly         shapiq.PolySHAP(n, max_order=3, pairing_trick=True), order-3
+                        terms only, min(C(n,3), (B-2)//8) of them (see poly_terms)
+    shapiq-poly-full    the same with the whole order-3 frontier (max_terms=None; slow from
+                        M=30 on, so not run unless named)
     shapiq-odd          shapiq.OddSHAP(n) (LightGBM proxy)
     shapiq-msr          shapiq.RegressionMSR(n, index="SV") (XGBoost proxy)
 and prints, per model, the mean over instances and seeds, then the ratios of
@@ -51,8 +53,8 @@ from prism_bench import ROOT, OnnxReference, PrismServer, attributions, fail, pb
 MODELS = ["mlp_m8", "forest_m12", "mlp_m16", "mlp_m20", "gbt_m30", "gbt_m48"]
 METHODS = ["prism-kernel", "prism-kernel-plain", "prism-leverage", "shap-kernel", "shapiq-kernel",
            "shapiq-leverage", "shapiq-poly", "shapiq-odd", "shapiq-msr"]
-OPTIONAL_METHODS = ["prism-permutation"]
-SHAPIQ = [m for m in METHODS if m.startswith("shapiq-")]
+OPTIONAL_METHODS = ["prism-permutation", "shapiq-poly-full"]
+SHAPIQ = [m for m in METHODS + OPTIONAL_METHODS if m.startswith("shapiq-")]
 LABELS = {
     "prism-kernel": "prism kernel_shap (default)",
     "prism-kernel-plain": "prism ESTIMATOR_KERNEL",
@@ -62,6 +64,7 @@ LABELS = {
     "shapiq-kernel": "shapiq KernelSHAP paired",
     "shapiq-leverage": "shapiq LeverageSHAP",
     "shapiq-poly": "shapiq PolySHAP order 3",
+    "shapiq-poly-full": "shapiq PolySHAP whole order 3",
     "shapiq-odd": "shapiq OddSHAP",
     "shapiq-msr": "shapiq RegressionMSR xgb",
 }
@@ -165,6 +168,9 @@ def shapiq_approximator(method, n, budget, seed):
     if method == "shapiq-leverage":
         return shapiq.LeverageSHAP(n=n, random_state=seed)
     if method == "shapiq-poly":
+        return shapiq.PolySHAP(n=n, max_order=3, sizes_to_exclude={2}, max_terms=poly_terms(n, budget),
+                               pairing_trick=True, random_state=seed)
+    if method == "shapiq-poly-full":
         return shapiq.PolySHAP(n=n, max_order=3, max_terms=None, pairing_trick=True, random_state=seed)
     if method == "shapiq-odd":
         return shapiq.OddSHAP(n=n, random_state=seed)
@@ -173,12 +179,17 @@ def shapiq_approximator(method, n, budget, seed):
     raise ValueError(method)
 
 
-# PolySHAP's frontier (max_terms): the whole order-3 frontier, 1 + n + C(n,2) + C(n,3) terms, more
-# than B at the small budgets, where shapiq's least squares takes the minimum-norm solution. Of the
-# frontiers tried on mlp_m16 and gbt_m30 at 4M and 16M (3 seeds x 4 instances) - this one, order-3
-# terms only with (B-2)//2, (B-2)//4 or (B-2)//8 of them (order 2 left out: pairing cancels it) -
-# it was the most accurate on mlp_m16 (1.1e-1 at 4M against 1.2e-1 to 1.7e-1) and within 1.7x of
-# the best on gbt_m30, where paired KernelSHAP (2nd-order PolySHAP) beat every order-3 frontier.
+def poly_terms(n, budget):
+    """PolySHAP's frontier size (max_terms): the empty set, the n singletons and
+    min(C(n,3), (B-2)//8) order-3 terms, drawn at random by shapiq. Order 2 is left out:
+    paired sampling cancels even orders (paired KernelSHAP is 2nd-order PolySHAP, the
+    shapiq-kernel row). Of the frontiers tried on mlp_m16 and gbt_m30 at 4M and 16M (3 seeds x
+    4 instances) - order-3 terms only with (B-2)//2, //4 or //8 of them, and the whole order-3
+    frontier (max_terms=None, min-norm least squares below B = its size) - this one was the
+    most accurate on gbt_m30 and second on mlp_m16 (1.2e-1 at 4M against 1.1e-1 for the whole
+    frontier). The whole frontier costs 20 s a call at M=30, B=960 and more at M=48 (dense
+    least squares over 1 + n + C(n,2) + C(n,3) columns), so it is the optional shapiq-poly-full."""
+    return n + 1 + min(math.comb(n, 3), max(1, (budget - 2) // 8))
 
 
 def shapiq_values(model, method, budget, seed):
