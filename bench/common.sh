@@ -37,6 +37,39 @@ bench_python() {
   bench_python_with bench/requirements.txt target/bench-venv "$@"
 }
 
+# The same under another Python version (e.g. 3.12, found by bench_interpreter), for requirements
+# that need it. BENCH_PYTHON still overrides the interpreter.
+# Usage (after sourcing): bench_python_version VERSION REQUIREMENTS DEFAULT_VENV bench/python/some_bench.py [flags...]
+bench_python_version() {
+  local version="$1"
+  shift
+  local interpreter="${BENCH_PYTHON:-}"
+  if [[ -z "$interpreter" ]]; then
+    interpreter="$(bench_interpreter "$version")" || return 2
+  fi
+  BENCH_PYTHON="$interpreter" bench_python_with "$@"
+}
+
+# Prints the path of a Python VERSION (e.g. 3.12) interpreter: pythonVERSION when it runs, else the
+# newest VERSION.x that pyenv has installed.
+bench_interpreter() {
+  local version="$1"
+  if "python$version" -c '' >/dev/null 2>&1; then
+    command -v "python$version"
+    return
+  fi
+  if command -v pyenv >/dev/null 2>&1; then
+    local installed
+    installed="$(pyenv versions --bare 2>/dev/null | grep -E "^${version//./\\.}\\.[0-9]+$" | sort -V | tail -1)"
+    if [[ -n "$installed" && -x "$(pyenv prefix "$installed")/bin/python$version" ]]; then
+      echo "$(pyenv prefix "$installed")/bin/python$version"
+      return
+    fi
+  fi
+  echo "bench: no Python $version (install it, or name an interpreter in BENCH_PYTHON)" >&2
+  return 1
+}
+
 # The same with another requirements file and default virtual environment (BENCH_VENV still
 # overrides it), e.g. bench/requirements-captum.txt for the benchmarks that need torch. The venv
 # is remade when the requirements file, or a file it includes with `-r`, is newer than it.
