@@ -260,7 +260,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 if (observations != null) {
                     observations[j] = y.clone();
                 }
-                accumulate(j, z, y);
+                accumulate(j, z, y, false);
             }
             if (absorbed == design.masks.size()) {
                 // Nothing touches this plan's sums after its last values: the solve may run elsewhere.
@@ -270,19 +270,31 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             }
         }
 
-        /** Adds mask j's observation y to the enumerated part or to its draw groups. */
-        private void accumulate(int j, boolean[] z, double[] y) {
+        /**
+         * Adds mask j's observation y to the enumerated part or to its draw groups; with
+         * {@code rowKnown}, only its targets, the parts holding its row already.
+         */
+        private void accumulate(int j, boolean[] z, double[] y, boolean rowKnown) {
             if (j < design.enumerated) {
-                enumeratedPart.add(z, design.enumeratedWeights.get(j), y);
+                add(enumeratedPart, z, design.enumeratedWeights.get(j), y, rowKnown);
             } else {
                 if (fullPart != null) {
-                    fullPart.add(z, design.fullSampleWeights.get(j - design.enumerated), y);
+                    add(fullPart, z, design.fullSampleWeights.get(j - design.enumerated), y, rowKnown);
                 }
                 int[] groups = design.drawGroups.get(j);
                 double[] counts = design.drawCounts.get(j);
                 for (int t = 0; t < groups.length; t++) {
-                    groupParts[groups[t]].add(z, counts[t], y);
+                    add(groupParts[groups[t]], z, counts[t], y, rowKnown);
                 }
+            }
+        }
+
+        private static void add(ConstrainedLeastSquares part, boolean[] z, double weight, double[] y,
+                                boolean rowKnown) {
+            if (rowKnown) {
+                part.addTargets(z, weight, y);
+            } else {
+                part.add(z, weight, y);
             }
         }
 
@@ -397,11 +409,12 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             if (!any) {
                 return plain;
             }
-            enumeratedPart = new ConstrainedLeastSquares(m, totals);
+            // The rows and weights are those already accumulated: only the targets change.
+            enumeratedPart = enumeratedPart.withTargetsCleared(totals);
             for (int g = 0; g < design.groups; g++) {
-                groupParts[g] = enumeratedPart.emptyCopy();
+                groupParts[g] = groupParts[g].withTargetsCleared(totals);
             }
-            fullPart = design.fullSampleWeights != null ? enumeratedPart.emptyCopy() : null;
+            fullPart = fullPart != null ? fullPart.withTargetsCleared(totals) : null;
             double[] y = new double[outputs];
             for (int j = 0; j < design.masks.size(); j++) {
                 if (j % LeverageDesign.CANCELLATION_STRIDE == 0) {
@@ -411,7 +424,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 for (int k = 0; k < outputs; k++) {
                     y[k] = observations[j][k] - fits[k].value(z);
                 }
-                accumulate(j, z, y);
+                accumulate(j, z, y, true);
             }
             Estimate rest = design.groups < 2
                     ? new Estimate(expand(combine(design.groups).solve()), null)

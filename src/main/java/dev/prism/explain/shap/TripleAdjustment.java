@@ -1,11 +1,11 @@
 package dev.prism.explain.shap;
 
 import dev.prism.linalg.Cancellation;
+import dev.prism.linalg.SemidefiniteCholesky;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.ejml.data.DMatrixRMaj;
-import org.ejml.dense.row.CommonOps_DDRM;
 import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
 import org.ejml.interfaces.linsol.LinearSolverDense;
 
@@ -22,15 +22,16 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
  * <p>Triples are chosen by orthogonal matching pursuit: each step adds the candidate that most
  * reduces the weighted residual after the current columns, and the search stops when generalised
  * cross-validation, RSS/(1 − p/n)², stops falling, so a smooth game with little third-order
- * structure keeps (nearly) plain KernelSHAP, and at {@link #MAX_TRIPLES}. Candidates are the triples among the
- * {@link #MAX_CANDIDATE_FEATURES} features with the largest plain estimates, pre-screened to the
- * {@link #POOL} best. A large design is searched and fitted on {@link #MAX_SCREENED} of its
- * coalitions, spread over it (the estimate of what the triples leave takes all). The search itself runs on the pool's Gram matrix rather than on n-long
- * columns: the passes over the coalitions are the screening's C(L,3) and the pool's pool²/2 + pool·(M+1)
- * dot products, O(n·pool) memory.
+ * structure keeps (nearly) plain KernelSHAP, and at {@link #MAX_TRIPLES}. Candidates are the
+ * triples among the {@link #MAX_CANDIDATE_FEATURES} features with the largest plain estimates,
+ * pre-screened to the {@link #POOL} best. A large design is searched and fitted on
+ * {@link #MAX_SCREENED} of its coalitions, spread over it (the estimate of what the triples leave
+ * takes all). The search and the fit work on weighted sums (the linear columns', the pool's and
+ * their cross products), so the passes over the coalitions are the screening's one per candidate
+ * pair and two that build the sums.
  */
 final class TripleAdjustment {
-    /** Designs with more coalitions than this are left unadjusted (memory: n × pool doubles). */
+    /** Designs with more coalitions than this are left unadjusted. */
     static final int MAX_COALITIONS = 8_192;
     static final int MAX_CANDIDATE_FEATURES = 24;
     static final int POOL = 64;
@@ -134,8 +135,7 @@ final class TripleAdjustment {
      * @param y       v(z) − v(∅) for each coalition
      * @param delta   v(full) − v(∅)
      * @param plain   plain KernelSHAP estimate, which ranks the candidate features
-     * @param cancellation looked at once per column built and per candidate pass, each of which costs
-     *                     a pass over the coalitions
+     * @param cancellation looked at once per pass over the coalitions
      */
     static TripleAdjustment fit(List<boolean[]> masks, double[] weights, double[] y, double delta, double[] plain,
                                 Cancellation cancellation) {
@@ -153,57 +153,189 @@ final class TripleAdjustment {
             }
             return fit(some, someWeights, someY, delta, plain, cancellation);
         }
-        int[][] triples = select(masks, weights, y, plain, cancellation);
-        if (triples.length == 0) {
-            return new TripleAdjustment(triples, new double[0]);
+        Sums sums = new Sums(masks, weights, y, plain.length, cancellation);
+        int[][] candidates = pool(masks, weights, sums.linearResidual(), candidateFeatures(plain), cancellation);
+        sums.addCandidates(candidates, cancellation);
+        int[] picked = select(sums, masks.size(), plain.length, cancellation);
+        if (picked.length == 0) {
+            return new TripleAdjustment(new int[0][], new double[0]);
         }
-        return new TripleAdjustment(triples, jointFit(masks, weights, y, delta, plain.length, triples));
+        int[][] triples = new int[picked.length][];
+        for (int t = 0; t < picked.length; t++) {
+            triples[t] = candidates[picked[t]];
+        }
+        return new TripleAdjustment(triples, jointFit(sums, delta, plain.length, picked));
     }
 
-    /** The triples the search keeps, in the order it chose them. */
-    private static int[][] select(List<boolean[]> masks, double[] weights, double[] y, double[] plain,
-                                  Cancellation cancellation) {
-        int n = masks.size();
-        int m = plain.length;
-        double[] sw = new double[n];
-        for (int j = 0; j < n; j++) {
-            sw[j] = Math.sqrt(weights[j]);
-        }
-        // Orthonormal basis of the weighted linear columns; r is y's residual after them.
-        // The intercept takes the even part's level, so screening sees the odd part that matters.
-        List<double[]> basis = new ArrayList<>();
-        orthonormalise(sw.clone(), basis);
-        for (int i = 0; i < m; i++) {
-            cancellation.throwIfCancelled();
-            double[] col = new double[n];
-            for (int j = 0; j < n; j++) {
-                col[j] = masks.get(j)[i] ? sw[j] : 0;
-            }
-            orthonormalise(col, basis);
-        }
-        double[] r = new double[n];
-        for (int j = 0; j < n; j++) {
-            r[j] = y[j] * sw[j];
-        }
-        project(r, basis);
+    /**
+     * The weighted sums the search and the fit need, one pass over the coalitions for each group:
+     * over x = (1, z_1 … z_m) and y, then with the candidates' columns h_T = χ_T + 1 ∈ {0, 2}.
+     * Working with sums instead of n-long columns makes the search's cost independent of n.
+     */
+    private static final class Sums {
+        final int q;
+        final int n;
+        final List<boolean[]> masks;
+        final double[] weights;
+        final double[] y;
+        /** Each coalition's present players. */
+        final int[][] present;
+        /** Σ w x xᵀ (row-major q × q), Σ w x y, Σ w y². */
+        final double[] xx;
+        final double[] xy;
+        final double yy;
+        final SemidefiniteCholesky linear;
+        /** Candidates' sums: Σ w x h_Tᵀ (q × c), Σ w h hᵀ (c × c), Σ w h y. */
+        double[] xh;
+        double[] hh;
+        double[] hy;
+        int c;
 
-        int[][] candidates = pool(masks, sw, r, candidateFeatures(plain));
-        int c = candidates.length;
-        // The candidates' weighted columns, and in their span everything the search needs: their
-        // Gram matrix projected off the linear columns, G − PᵀP with P = Qᵀ·cols, and their
-        // correlations with r, which is orthogonal to Q already.
-        double[][] cols = new double[c][];
-        for (int t = 0; t < c; t++) {
-            cancellation.throwIfCancelled();
-            cols[t] = weightedColumn(masks, sw, candidates[t]);
+        Sums(List<boolean[]> masks, double[] weights, double[] y, int m, Cancellation cancellation) {
+            this.q = m + 1;
+            this.n = masks.size();
+            this.masks = masks;
+            this.weights = weights;
+            this.y = y;
+            this.present = new int[n][];
+            this.xx = new double[q * q];
+            this.xy = new double[q];
+            double sumYy = 0;
+            int[] scratch = new int[m];
+            for (int j = 0; j < n; j++) {
+                if (j % LeverageDesign.CANCELLATION_STRIDE == 0) {
+                    cancellation.throwIfCancelled();
+                }
+                boolean[] z = masks.get(j);
+                int size = 0;
+                for (int i = 0; i < m; i++) {
+                    if (z[i]) {
+                        scratch[size++] = i + 1;
+                    }
+                }
+                int[] in = Arrays.copyOf(scratch, size);
+                present[j] = in;
+                double w = weights[j];
+                double wy = w * y[j];
+                xx[0] += w;
+                xy[0] += wy;
+                sumYy += wy * y[j];
+                for (int a = 0; a < size; a++) {
+                    int row = in[a] * q;
+                    xx[in[a]] += w;
+                    xy[in[a]] += wy;
+                    for (int b = a; b < size; b++) {
+                        xx[row + in[b]] += w;
+                    }
+                }
+            }
+            this.yy = sumYy;
+            // Exact dependencies (a player always present, say) are dropped; genuine columns of a
+            // binary design keep far more than this share of their length.
+            this.linear = new SemidefiniteCholesky(xx, q, 1e-9);
         }
-        double[][] p = new double[basis.size()][c];
-        for (int q = 0; q < basis.size(); q++) {
-            cancellation.throwIfCancelled();
+
+        /** w·(y − x·b), y's residual after the weighted least-squares fit on x, times w. */
+        double[] linearResidual() {
+            double[] b = linear.backward(linear.forward(xy));
+            double[] r = new double[n];
+            for (int j = 0; j < n; j++) {
+                double fit = b[0];
+                for (int i : present[j]) {
+                    fit += b[i];
+                }
+                r[j] = weights[j] * (y[j] - fit);
+            }
+            return r;
+        }
+
+        void addCandidates(int[][] candidates, Cancellation cancellation) {
+            c = candidates.length;
+            xh = new double[q * c];
+            hh = new double[c * c];
+            hy = new double[c];
+            // The candidates' features as bits (at most MAX_CANDIDATE_FEATURES of them): χ_T = 1
+            // when an even number of T's members is absent.
+            int[] features = Arrays.stream(candidates).flatMapToInt(Arrays::stream).distinct().sorted().toArray();
+            int[] bitOf = new int[q];
+            for (int b = 0; b < features.length; b++) {
+                bitOf[features[b]] = 1 << b;
+            }
+            int[] members = new int[c];
             for (int t = 0; t < c; t++) {
-                p[q][t] = dot(basis.get(q), cols[t]);
+                for (int i : candidates[t]) {
+                    members[t] |= bitOf[i];
+                }
+            }
+            double[] h = new double[c];
+            int[] on = new int[c];
+            for (int j = 0; j < n; j++) {
+                if (j % LeverageDesign.CANCELLATION_STRIDE == 0) {
+                    cancellation.throwIfCancelled();
+                }
+                boolean[] z = masks.get(j);
+                int absent = 0;
+                for (int b = 0; b < features.length; b++) {
+                    if (!z[features[b]]) {
+                        absent |= 1 << b;
+                    }
+                }
+                double w = weights[j];
+                int count = 0;
+                for (int t = 0; t < c; t++) {
+                    if ((Integer.bitCount(absent & members[t]) & 1) == 0) {
+                        h[t] = 2 * w;
+                        on[count++] = t;
+                    } else {
+                        h[t] = 0;
+                    }
+                }
+                // h_T ∈ {0, 2}: each sum gains 2·(the other factor) where h_T = 2.
+                accumulate(xh, 0, h);
+                for (int i : present[j]) {
+                    accumulate(xh, i * c, h);
+                }
+                for (int a = 0; a < count; a++) {
+                    int t = on[a];
+                    hy[t] += h[t] * y[j];
+                    int row = t * c;
+                    for (int b = a; b < count; b++) {
+                        hh[row + on[b]] += 2 * h[on[b]];
+                    }
+                }
+            }
+            for (int t = 0; t < c; t++) {
+                for (int u = 0; u < t; u++) {
+                    hh[t * c + u] = hh[u * c + t];
+                }
             }
         }
+
+        private static void accumulate(double[] into, int offset, double[] h) {
+            for (int t = 0; t < h.length; t++) {
+                into[offset + t] += h[t];
+            }
+        }
+    }
+
+    /**
+     * The candidates the search keeps, in the order it chose them, by orthogonal matching pursuit
+     * in the candidates' span after the linear columns: P = R⁻ᵀ·Σ w x hᵀ are the candidates'
+     * coordinates on the orthonormalised linear columns, so G = Σ w h hᵀ − PᵀP is their Gram matrix
+     * projected off them, and r's correlations are Σ w h y − Pᵀa, a being y's coordinates.
+     */
+    private static int[] select(Sums s, int n, int m, Cancellation cancellation) {
+        int q = s.q;
+        int c = s.c;
+        double[][] p = new double[c][];
+        double[] column = new double[q];
+        for (int t = 0; t < c; t++) {
+            for (int i = 0; i < q; i++) {
+                column[i] = s.xh[i * c + t];
+            }
+            p[t] = s.linear.forward(column);
+        }
+        double[] ay = s.linear.forward(s.xy);
         double[][] gram = new double[c][c];
         double[] corr = new double[c];
         // A column whose part outside the current span is below this share of its length lies in
@@ -211,33 +343,27 @@ final class TripleAdjustment {
         double[] negligible = new double[c];
         for (int t = 0; t < c; t++) {
             cancellation.throwIfCancelled();
-            corr[t] = dot(cols[t], r);
+            corr[t] = s.hy[t] - dot(p[t], ay);
             for (int u = 0; u <= t; u++) {
-                double g = dot(cols[t], cols[u]);
+                double g = s.hh[t * c + u];
                 if (u == t) {
                     negligible[t] = Math.max(TINY, 1e-9 * g);
                 }
-                for (double[] pq : p) {
-                    g -= pq[t] * pq[u];
-                }
+                g -= dot(p[t], p[u]);
                 gram[t][u] = g;
                 gram[u][t] = g;
             }
         }
-        double rss = dot(r, r);
-        double scaleY = 0;
-        for (int j = 0; j < n; j++) {
-            scaleY += weights[j] * y[j] * y[j];
-        }
-        // below this the residual is rounding: nothing left to explain
-        double floor = 1e-24 * scaleY;
+        double rss = s.yy - dot(ay, ay);
+        // Below this the residual is rounding of the sums: nothing left to explain.
+        double floor = 1e-12 * s.yy;
         int params = m;
         double best = gcv(rss, params, n);
-        List<int[]> chosen = new ArrayList<>();
+        List<Integer> chosen = new ArrayList<>();
         boolean[] used = new boolean[c];
-        // Greedy orthogonal matching pursuit in the candidates' span: after k picks, v[t] holds
-        // candidate t's coordinates on the k orthonormalised picks, so its residual norm is
-        // gram[t][t] − |v[t]|² and its residual correlation corr[t] − v[t]·a, a being r's coordinates.
+        // After k picks, v[t] holds candidate t's coordinates on the k orthonormalised picks, so its
+        // residual norm is gram[t][t] − |v[t]|² and its residual correlation corr[t] − v[t]·a, a
+        // being r's coordinates.
         double[][] v = new double[c][0];
         double[] a = new double[0];
         while (params + 1 < n && rss > floor && chosen.size() < MAX_TRIPLES) {
@@ -272,7 +398,7 @@ final class TripleAdjustment {
             params++;
             rss -= top;
             used[pick] = true;
-            chosen.add(candidates[pick]);
+            chosen.add(pick);
             // The pick, orthonormalised against the earlier picks, as a new coordinate for everyone.
             double length = Math.sqrt(pickNorm);
             double[] vp = v[pick];
@@ -287,39 +413,46 @@ final class TripleAdjustment {
                 }
             }
         }
-        return chosen.toArray(new int[0][]);
+        return chosen.stream().mapToInt(Integer::intValue).toArray();
     }
 
-    /** The c of min Σ w (Σβz + Σc(χ+1) − y)² with Σβ + 2Σc = Δ, β_last eliminated. */
-    private static double[] jointFit(List<boolean[]> masks, double[] weights, double[] y, double delta,
-                                     int m, int[][] triples) {
-        int k = triples.length;
+    /**
+     * The c of min Σ w (Σβz + Σc h − y)² with Σβ + 2Σc = Δ, from the sums: β_last eliminated, the
+     * reduced columns are z_i − z_last and h_T − 2z_last, whose normal equations are combinations
+     * of the raw ones.
+     */
+    private static double[] jointFit(Sums s, double delta, int m, int[] picked) {
+        int k = picked.length;
         int p = m - 1 + k;
-        int n = masks.size();
-        // The weighted design √w·a and target √w·(y − z_last·Δ); the normal equations come from
-        // one AᵀA product.
-        DMatrixRMaj design = new DMatrixRMaj(n, p);
-        DMatrixRMaj target = new DMatrixRMaj(n, 1);
-        for (int j = 0; j < n; j++) {
-            double sw = Math.sqrt(weights[j]);
-            if (sw == 0) {
-                continue;
-            }
-            boolean[] z = masks.get(j);
-            double zl = z[m - 1] ? 1 : 0;
-            int row = j * p;
-            for (int i = 0; i < m - 1; i++) {
-                design.data[row + i] = sw * ((z[i] ? 1 : 0) - zl);
-            }
-            for (int t = 0; t < k; t++) {
-                design.data[row + m - 1 + t] = sw * (parity(z, triples[t]) + 1 - 2 * zl);
-            }
-            target.data[j] = sw * (y[j] - zl * delta);
+        int q = s.q;
+        int c = s.c;
+        int last = m;
+        // Raw column r of the reduced column i (its x index, or −1 − candidate), and its z_last coefficient.
+        int[] raw = new int[p];
+        double[] lastCoefficient = new double[p];
+        for (int i = 0; i < m - 1; i++) {
+            raw[i] = i + 1;
+            lastCoefficient[i] = 1;
+        }
+        for (int t = 0; t < k; t++) {
+            raw[m - 1 + t] = -1 - picked[t];
+            lastCoefficient[m - 1 + t] = 2;
         }
         DMatrixRMaj normal = new DMatrixRMaj(p, p);
-        CommonOps_DDRM.multInner(design, normal);
         DMatrixRMaj rhs = new DMatrixRMaj(p, 1);
-        CommonOps_DDRM.multTransA(design, target, rhs);
+        double ll = s.xx[last * q + last];
+        for (int a = 0; a < p; a++) {
+            double aLast = rawSum(s, raw[a], last);
+            double aY = raw[a] >= 0 ? s.xy[raw[a]] : s.hy[-1 - raw[a]];
+            // Σ w a_col (y − z_last·Δ)
+            rhs.data[a] = aY - lastCoefficient[a] * s.xy[last] - delta * (aLast - lastCoefficient[a] * ll);
+            for (int b = 0; b <= a; b++) {
+                double g = rawSum(s, raw[a], raw[b]) - lastCoefficient[b] * aLast
+                        - lastCoefficient[a] * rawSum(s, raw[b], last) + lastCoefficient[a] * lastCoefficient[b] * ll;
+                normal.data[a * p + b] = g;
+                normal.data[b * p + a] = g;
+            }
+        }
         DMatrixRMaj x = new DMatrixRMaj(p, 1);
         LinearSolverDense<DMatrixRMaj> chol = LinearSolverFactory_DDRM.chol(p);
         if (!(chol.setA(normal.copy()) && chol.quality() > 1e-12)) {
@@ -327,11 +460,25 @@ final class TripleAdjustment {
             chol.setA(normal.copy());
         }
         chol.solve(rhs, x);
-        double[] c = new double[k];
+        double[] coefficients = new double[k];
         for (int t = 0; t < k; t++) {
-            c[t] = x.get(m - 1 + t, 0);
+            coefficients[t] = x.get(m - 1 + t, 0);
         }
-        return c;
+        return coefficients;
+    }
+
+    /** Σ w u v of two raw columns, each an x index (≥ 0) or −1 − a candidate. */
+    private static double rawSum(Sums s, int u, int v) {
+        if (u >= 0 && v >= 0) {
+            return s.xx[Math.min(u, v) * s.q + Math.max(u, v)];
+        }
+        if (u >= 0) {
+            return s.xh[u * s.c + (-1 - v)];
+        }
+        if (v >= 0) {
+            return s.xh[v * s.c + (-1 - u)];
+        }
+        return s.hh[(-1 - u) * s.c + (-1 - v)];
     }
 
     /** The features with the largest |plain estimate|, at most MAX_CANDIDATE_FEATURES, ascending. */
@@ -352,13 +499,15 @@ final class TripleAdjustment {
     }
 
     /**
-     * Every triple over the features, or the POOL that explain most of r. Screening ranks a triple
-     * by (col·r)² / |col|² without projecting col off the linear columns (r is orthogonal to them
-     * already, so the numerator is exact): with ±1 signs s, col·r = Σ_j u_j s_ja s_jb s_jc and
-     * |col|² = 2Σω + 2Σ_j ω_j s_ja s_jb s_jc, so one pass per pair serves every third feature.
+     * Every triple over the features, or the POOL that explain most of the residual r after the
+     * linear columns. Screening ranks a triple by (h·r)² / |h|² in the weighted inner product
+     * without projecting h off the linear columns (r is orthogonal to them already, so the numerator
+     * is exact): with ±1 signs s and u = w·r, h·r = Σ_j u_j s_ja s_jb s_jc (Σu = 0 by the intercept)
+     * and |h|² = 2Σw + 2Σ_j w_j s_ja s_jb s_jc, so one pass per pair serves every third feature.
      */
-    private static int[][] pool(List<boolean[]> masks, double[] sw, double[] r, int[] f) {
-        int n = sw.length;
+    private static int[][] pool(List<boolean[]> masks, double[] weights, double[] u, int[] f,
+                                Cancellation cancellation) {
+        int n = weights.length;
         int l = f.length;
         int total = l * (l - 1) * (l - 2) / 6;
         int[][] all = new int[total][];
@@ -380,8 +529,8 @@ final class TripleAdjustment {
             }
         }
         double sumW = 0;
-        for (int j = 0; j < n; j++) {
-            sumW += sw[j] * sw[j];
+        for (double w : weights) {
+            sumW += w;
         }
         double[] score = new double[total];
         double[] pu = new double[n];
@@ -389,10 +538,11 @@ final class TripleAdjustment {
         int t = 0;
         for (int a = 0; a < l; a++) {
             for (int b = a + 1; b < l; b++) {
+                cancellation.throwIfCancelled();
                 for (int j = 0; j < n; j++) {
                     double pair = sign[a][j] * sign[b][j];
-                    pu[j] = pair * sw[j] * r[j];
-                    pw[j] = pair * sw[j] * sw[j];
+                    pu[j] = pair * u[j];
+                    pw[j] = pair * weights[j];
                 }
                 for (int c = b + 1; c < l; c++) {
                     double[] sc = sign[c];
@@ -426,7 +576,7 @@ final class TripleAdjustment {
             order[i] = i;
         }
         // ties broken by index, so the pool is deterministic
-        Arrays.sort(order, (u, v) -> score[u] != score[v] ? Double.compare(score[v], score[u]) : Integer.compare(u, v));
+        Arrays.sort(order, (i, k) -> score[i] != score[k] ? Double.compare(score[k], score[i]) : Integer.compare(i, k));
         int[][] out = new int[POOL][];
         for (int i = 0; i < POOL; i++) {
             out[i] = all[order[i]];
@@ -449,40 +599,6 @@ final class TripleAdjustment {
         return s;
     }
 
-    private static double[] weightedColumn(List<boolean[]> masks, double[] sw, int[] t) {
-        double[] col = new double[sw.length];
-        for (int j = 0; j < col.length; j++) {
-            col[j] = (parity(masks.get(j), t) + 1) * sw[j];
-        }
-        return col;
-    }
-
-    /** Removes v's components along the (orthonormal) basis, twice for stability. */
-    private static void project(double[] v, List<double[]> basis) {
-        project(v, basis, 2);
-    }
-
-    private static void project(double[] v, List<double[]> basis, int passes) {
-        for (int pass = 0; pass < passes; pass++) {
-            for (double[] q : basis) {
-                double a = dot(q, v);
-                for (int j = 0; j < v.length; j++) {
-                    v[j] -= a * q[j];
-                }
-            }
-        }
-    }
-
-    private static void orthonormalise(double[] col, List<double[]> basis) {
-        double before = Math.sqrt(dot(col, col));
-        project(col, basis);
-        double after = Math.sqrt(dot(col, col));
-        if (after > 1e-9 * Math.max(before, 1e-300) && after > 0) {
-            scale(col, 1 / after);
-            basis.add(col);
-        }
-    }
-
     /** a·b with four running sums, which lets the loop pipeline (the order of the sum is fixed). */
     private static double dot(double[] a, double[] b) {
         int n = a.length;
@@ -501,11 +617,5 @@ final class TripleAdjustment {
             s0 += a[j] * b[j];
         }
         return (s0 + s1) + (s2 + s3);
-    }
-
-    private static void scale(double[] a, double s) {
-        for (int j = 0; j < a.length; j++) {
-            a[j] *= s;
-        }
     }
 }

@@ -173,4 +173,50 @@ class TripleAdjustmentTest {
         TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, 0, plain, Cancellation.NEVER);
         assertEquals(TripleAdjustment.MAX_TRIPLES, adj.triples.length);
     }
+
+    /**
+     * The fit works on weighted sums; its coefficients equal the constrained weighted least squares
+     * on the explicit n-long columns (β_last eliminated), solved by QR.
+     */
+    @Test
+    void theCoefficientsFromSumsEqualLeastSquaresOnTheColumns() {
+        CoalitionDesign d = CoalitionDesign.build(M, 200, new SplittableRandom(17));
+        int n = d.masks.size();
+        double[] w = new double[n];
+        double[] y = new double[n];
+        SplittableRandom noise = new SplittableRandom(19);
+        for (int j = 0; j < n; j++) {
+            w[j] = d.finalWeight(j);
+            boolean[] z = d.masks.get(j);
+            // two third-order terms, one a product, one a parity, and a little noise
+            y[j] = game(z) + 1.5 * ((z[0] ^ z[2] ^ z[5]) ? 1 : -1) + 0.01 * noise.nextGaussian();
+        }
+        double delta = java.util.Arrays.stream(A).sum() + 2 + 1.5 * 2;
+        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, delta, solve(d, w, y, delta), Cancellation.NEVER);
+        int k = adj.triples.length;
+        assertTrue(k >= 2, "both terms should be found: " + k);
+
+        int p = M - 1 + k;
+        org.ejml.data.DMatrixRMaj design = new org.ejml.data.DMatrixRMaj(n, p);
+        org.ejml.data.DMatrixRMaj target = new org.ejml.data.DMatrixRMaj(n, 1);
+        for (int j = 0; j < n; j++) {
+            boolean[] z = d.masks.get(j);
+            double sw = Math.sqrt(w[j]);
+            double last = z[M - 1] ? 1 : 0;
+            for (int i = 0; i < M - 1; i++) {
+                design.set(j, i, sw * ((z[i] ? 1 : 0) - last));
+            }
+            for (int t = 0; t < k; t++) {
+                int[] tr = adj.triples[t];
+                double h = (z[tr[0]] == z[tr[1]]) == z[tr[2]] ? 2 : 0;
+                design.set(j, M - 1 + t, sw * (h - 2 * last));
+            }
+            target.set(j, 0, sw * (y[j] - last * delta));
+        }
+        org.ejml.data.DMatrixRMaj x = new org.ejml.data.DMatrixRMaj(p, 1);
+        assertTrue(org.ejml.dense.row.CommonOps_DDRM.solve(design, target, x));
+        for (int t = 0; t < k; t++) {
+            assertEquals(x.get(M - 1 + t, 0), adj.coefficients[t], 1e-9);
+        }
+    }
 }
