@@ -84,38 +84,6 @@ public final class ConstrainedLeastSquares {
         }
     }
 
-    /**
-     * The same observations' design with other totals and no targets yet: for new targets of the
-     * same rows, which {@link #addTargets} adds at O(M) each instead of O(M²).
-     */
-    public ConstrainedLeastSquares withTargetsCleared(double[] newTotals) {
-        if (newTotals.length != outputs) {
-            throw new IllegalArgumentException(newTotals.length + " totals for " + outputs + " outputs");
-        }
-        ConstrainedLeastSquares copy = new ConstrainedLeastSquares(m, newTotals);
-        System.arraycopy(normal.data, 0, copy.normal.data, 0, normal.data.length);
-        return copy;
-    }
-
-    /** Adds the targets of an observation whose row and weight {@link #add} has already counted. */
-    public void addTargets(boolean[] z, double weight, double[] y) {
-        if (weight == 0) {
-            return;
-        }
-        int last = m - 1;
-        double zLast = z[last] ? 1 : 0;
-        for (int i = 0; i < last; i++) {
-            double a = (z[i] ? 1 : 0) - zLast;
-            if (a == 0) {
-                continue;
-            }
-            double wa = weight * a;
-            for (int d = 0; d < outputs; d++) {
-                rhs.data[i * outputs + d] += wa * (y[d] - zLast * totals[d]);
-            }
-        }
-    }
-
     /** An empty problem with the same features and totals. */
     public ConstrainedLeastSquares emptyCopy() {
         return new ConstrainedLeastSquares(m, totals);

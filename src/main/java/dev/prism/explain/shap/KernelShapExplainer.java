@@ -195,10 +195,10 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         final CoalitionDesign design;
         final ProgressSink progress;
         final Explanation[][] results;
-        ConstrainedLeastSquares enumeratedPart;
+        final ConstrainedLeastSquares enumeratedPart;
         final ConstrainedLeastSquares[] groupParts;
         /** The sampled masks under the design's final weights, when those are not the group average. */
-        ConstrainedLeastSquares fullPart;
+        final ConstrainedLeastSquares fullPart;
         /** Every mask's y (for L1 selection and the adjustment, which need the observations), else null. */
         final double[][] observations;
         final boolean adjust;
@@ -260,7 +260,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 if (observations != null) {
                     observations[j] = y.clone();
                 }
-                accumulate(j, z, y, false);
+                accumulate(j, z, y);
             }
             if (absorbed == design.masks.size()) {
                 // Nothing touches this plan's sums after its last values: the solve may run elsewhere.
@@ -270,31 +270,19 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             }
         }
 
-        /**
-         * Adds mask j's observation y to the enumerated part or to its draw groups; with
-         * {@code rowKnown}, only its targets, the parts holding its row already.
-         */
-        private void accumulate(int j, boolean[] z, double[] y, boolean rowKnown) {
+        /** Adds mask j's observation y to the enumerated part or to its draw groups. */
+        private void accumulate(int j, boolean[] z, double[] y) {
             if (j < design.enumerated) {
-                add(enumeratedPart, z, design.enumeratedWeights.get(j), y, rowKnown);
+                enumeratedPart.add(z, design.enumeratedWeights.get(j), y);
             } else {
                 if (fullPart != null) {
-                    add(fullPart, z, design.fullSampleWeights.get(j - design.enumerated), y, rowKnown);
+                    fullPart.add(z, design.fullSampleWeights.get(j - design.enumerated), y);
                 }
                 int[] groups = design.drawGroups.get(j);
                 double[] counts = design.drawCounts.get(j);
                 for (int t = 0; t < groups.length; t++) {
-                    add(groupParts[groups[t]], z, counts[t], y, rowKnown);
+                    groupParts[groups[t]].add(z, counts[t], y);
                 }
-            }
-        }
-
-        private static void add(ConstrainedLeastSquares part, boolean[] z, double weight, double[] y,
-                                boolean rowKnown) {
-            if (rowKnown) {
-                part.addTargets(z, weight, y);
-            } else {
-                part.add(z, weight, y);
             }
         }
 
@@ -363,9 +351,10 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         }
 
         /**
-         * The regression-adjusted estimate: per output, triples fitted on every coalition, then
-         * KernelSHAP of the rest (the same parts rebuilt on y − g) plus the triples' exact values.
-         * Standard errors are those of the rest, the triples held fixed.
+         * The regression-adjusted estimate: per output, triples fitted jointly with KernelSHAP on
+         * every coalition, the triples' exact values added to the fit's β. Standard errors are the
+         * delete-a-group jackknife's, with the triples' coefficients refitted without each group,
+         * so they count the coefficients' error as well as the rest's.
          */
         private Estimate adjusted(Estimate plain) {
             int m = instance.playerCount();
@@ -376,8 +365,8 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             }
             int[] players = instance.players();
             TripleAdjustment[] fits = new TripleAdjustment[outputs];
-            double[] totals = new double[outputs];
             boolean any = false;
+            TripleAdjustment.DrawGroups groups = null;
             // y, then Δ: each output's observations centred on v(∅), and its total.
             double[][] ys = new double[outputs][weights.length + 1];
             for (int k = 0; k < outputs; k++) {
@@ -401,41 +390,65 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                     for (int i = 0; i < m; i++) {
                         linear[i] = plain.phi[k][players[i]];
                     }
-                    fits[k] = TripleAdjustment.fit(design.masks, weights, y, delta, linear, instance.cancellation());
+                    if (groups == null && plain.se != null) {
+                        groups = drawGroups();
+                    }
+                    fits[k] = TripleAdjustment.fit(design.masks, weights, y, delta, linear, groups,
+                            instance.cancellation());
                 }
-                totals[k] = delta - fits[k].total();
                 any |= !fits[k].isEmpty();
             }
             if (!any) {
                 return plain;
             }
-            // The rows and weights are those already accumulated: only the targets change.
-            enumeratedPart = enumeratedPart.withTargetsCleared(totals);
-            for (int g = 0; g < design.groups; g++) {
-                groupParts[g] = groupParts[g].withTargetsCleared(totals);
-            }
-            fullPart = fullPart != null ? fullPart.withTargetsCleared(totals) : null;
-            double[] y = new double[outputs];
-            for (int j = 0; j < design.masks.size(); j++) {
-                if (j % LeverageDesign.CANCELLATION_STRIDE == 0) {
-                    instance.cancellation().throwIfCancelled();
-                }
-                boolean[] z = design.masks.get(j);
-                for (int k = 0; k < outputs; k++) {
-                    y[k] = observations[j][k] - fits[k].value(z);
-                }
-                accumulate(j, z, y, true);
-            }
-            Estimate rest = design.groups < 2
-                    ? new Estimate(expand(combine(design.groups).solve()), null)
-                    : estimate(design.groups);
+            double[][] phi = new double[outputs][];
+            double[][] se = plain.se == null ? null : new double[outputs][];
             for (int k = 0; k < outputs; k++) {
-                double[] extra = instance.expand(fits[k].shapley(m));
-                for (int i = 0; i < extra.length; i++) {
-                    rest.phi[k][i] += extra[i];
+                if (fits[k].isEmpty()) {
+                    phi[k] = plain.phi[k];
+                    if (se != null) {
+                        se[k] = plain.se[k];
+                    }
+                    continue;
+                }
+                phi[k] = instance.expand(fits[k].estimate());
+                if (se == null) {
+                    continue;
+                }
+                double[][] jackknife = fits[k].jackknife;
+                se[k] = new double[input.featureCount()];
+                int g = design.groups;
+                for (int i = 0; i < m; i++) {
+                    double[] leftOut = new double[g];
+                    for (int h = 0; h < g; h++) {
+                        leftOut[h] = jackknife[h][i];
+                    }
+                    // the jackknife's spread is (g − 1)² times that of g independent estimates
+                    se[k][players[i]] = (g - 1) * standardError(leftOut);
                 }
             }
-            return rest;
+            return new Estimate(phi, se);
+        }
+
+        /** The design's draw groups as the jackknife takes them (with the enumerated part, as {@link #estimate}). */
+        private TripleAdjustment.DrawGroups drawGroups() {
+            int n = design.masks.size();
+            int[][] parts = new int[n][];
+            double[][] partWeights = new double[n][];
+            for (int j = 0; j < n; j++) {
+                if (j < design.enumerated) {
+                    parts[j] = new int[] {0};
+                    partWeights[j] = new double[] {design.enumeratedWeights.get(j)};
+                } else {
+                    int[] groups = design.drawGroups.get(j);
+                    parts[j] = new int[groups.length];
+                    for (int t = 0; t < groups.length; t++) {
+                        parts[j][t] = 1 + groups[t];
+                    }
+                    partWeights[j] = design.drawCounts.get(j);
+                }
+            }
+            return new TripleAdjustment.DrawGroups(parts, partWeights, design.groupCounts, design.sampledMass);
         }
 
         /** The estimate from the first g groups, with standard errors from their spread. */
@@ -452,17 +465,11 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             double[][] se = new double[phi.length][input.featureCount()];
             for (int k = 0; k < phi.length; k++) {
                 for (int i = 0; i < players.length; i++) {
-                    double mean = 0;
+                    double[] perGroup = new double[g];
                     for (int h = 0; h < g; h++) {
-                        mean += sub[h][k][i];
+                        perGroup[h] = sub[h][k][i];
                     }
-                    mean /= g;
-                    double ss = 0;
-                    for (int h = 0; h < g; h++) {
-                        double d = sub[h][k][i] - mean;
-                        ss += d * d;
-                    }
-                    se[k][players[i]] = Math.sqrt(ss / (g - 1) / g);
+                    se[k][players[i]] = standardError(perGroup);
                 }
             }
             return new Estimate(phi, se);
@@ -548,6 +555,21 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                             instance.elapsedSeconds(), converged, null));
         }
         return out;
+    }
+
+    /** The standard error of the mean of g draw groups' estimates, from their spread. */
+    static double standardError(double[] perGroup) {
+        int g = perGroup.length;
+        double mean = 0;
+        for (double v : perGroup) {
+            mean += v;
+        }
+        mean /= g;
+        double ss = 0;
+        for (double v : perGroup) {
+            ss += (v - mean) * (v - mean);
+        }
+        return Math.sqrt(ss / (g - 1) / g);
     }
 
     record Estimate(double[][] phi, double[][] se) {

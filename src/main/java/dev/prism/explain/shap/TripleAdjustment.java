@@ -20,24 +20,35 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
  * which is the joint fit's β.
  *
  * <p>Triples are chosen by orthogonal matching pursuit: each step adds the candidate that most
- * reduces the weighted residual after the current columns, and the search stops when generalised
- * cross-validation, RSS/(1 − p/n)², stops falling, so a smooth game with little third-order
- * structure keeps (nearly) plain KernelSHAP, and at {@link #MAX_TRIPLES}. Candidates are the
- * triples among the {@link #MAX_CANDIDATE_FEATURES} features with the largest plain estimates,
- * pre-screened to the {@link #POOL} best. A large design is searched and fitted on
- * {@link #MAX_SCREENED} of its coalitions, spread over it (the estimate of what the triples leave
- * takes all). The search and the fit work on weighted sums (the linear columns', the pool's and
- * their cross products), so the passes over the coalitions are the screening's one per candidate
- * pair and two that build the sums.
+ * reduces the weighted residual after the current columns. On a design of fewer than
+ * {@link #COALITIONS_PER_TRIPLE}·M coalitions the search stops when generalised cross-validation,
+ * RSS/(1 − p/n)², stops falling (at most {@link #MAX_GCV_TRIPLES}), so a smooth game with little
+ * third-order structure keeps (nearly) plain KernelSHAP. From there on it takes one triple per
+ * {@link #COALITIONS_PER_TRIPLE} coalitions, at most {@link #MAX_TRIPLES}: GCV judges the fit of
+ * v, and stops earlier than the error of φ would (on the bench games, from 16·M coalitions on,
+ * the count cut the error by 10–40%). Candidates are the triples among the
+ * {@link #MAX_CANDIDATE_FEATURES} features with the largest plain estimates, pre-screened to the
+ * {@link #POOL} best. The screening and the search look at {@link #MAX_SCREENED} coalitions at
+ * most, complementary pairs kept together; the selected triples are fitted on every coalition.
+ * Both work on weighted sums (the linear columns', the candidates' and their cross products), so
+ * beside the screening's pass per candidate pair they cost a pass over the coalitions each.
+ *
+ * <p>With the design's draw groups, the fit also gives the delete-a-group jackknife's estimates:
+ * the joint fit without each group, the triples held fixed, whose spread counts the error of the
+ * triples' coefficients as well as the rest's.
  */
 final class TripleAdjustment {
     /** Designs with more coalitions than this are left unadjusted. */
     static final int MAX_COALITIONS = 8_192;
     static final int MAX_CANDIDATE_FEATURES = 24;
     static final int POOL = 64;
-    /** Triples kept at most: the bench games never select more, and the joint fit grows with their square. */
-    static final int MAX_TRIPLES = 16;
-    /** Coalitions the search and the triples' fit look at, at most. */
+    /** Triples kept at most where GCV stops the search. */
+    static final int MAX_GCV_TRIPLES = 16;
+    /** From this many coalitions per feature on, one triple per this many coalitions. */
+    static final int COALITIONS_PER_TRIPLE = 12;
+    /** Triples kept at most: the joint fit grows with their square. */
+    static final int MAX_TRIPLES = 32;
+    /** Coalitions the screening looks at, at most. */
     static final int MAX_SCREENED = 1024;
     /** How close to a multiple of another output's observations an output must be to reuse its fit. */
     static final double MULTIPLE_TOLERANCE = 1e-6;
@@ -46,33 +57,29 @@ final class TripleAdjustment {
     /** The selected triples (indices over the players) and their coefficients c_T. */
     final int[][] triples;
     final double[] coefficients;
+    /** The joint fit's β over the players: KernelSHAP of the game less the triples' terms. */
+    final double[] rest;
+    /** The delete-a-group jackknife's estimates, [group][player], or null when not asked for. */
+    final double[][] jackknife;
 
-    private TripleAdjustment(int[][] triples, double[] coefficients) {
+    private TripleAdjustment(int[][] triples, double[] coefficients, double[] rest, double[][] jackknife) {
         this.triples = triples;
         this.coefficients = coefficients;
+        this.rest = rest;
+        this.jackknife = jackknife;
+    }
+
+    /**
+     * A design's draw groups, for the jackknife: per coalition the parts it is in (0 the
+     * enumerated part, 1 + g draw group g) and its weight in each, each group's draws, and the
+     * weight all draws together carry beside the enumerated part.
+     */
+    record DrawGroups(int[][] parts, double[][] partWeights, double[] groupCounts, double sampledMass) {
     }
 
     /** True when the adjustment is worth its cost for this design. */
     static boolean applies(int m, int coalitions) {
         return m >= 3 && coalitions <= MAX_COALITIONS && coalitions > m + 1;
-    }
-
-    /** The surrogate's value c_T Σ(χ_T(z) + 1) at z. */
-    double value(boolean[] z) {
-        double g = 0;
-        for (int t = 0; t < triples.length; t++) {
-            g += coefficients[t] * (parity(z, triples[t]) + 1);
-        }
-        return g;
-    }
-
-    /** g(full) − g(empty) = 2Σc: the part of Δ the surrogate takes. */
-    double total() {
-        double s = 0;
-        for (double c : coefficients) {
-            s += 2 * c;
-        }
-        return s;
     }
 
     /** The surrogate's exact Shapley values over m players. */
@@ -90,13 +97,35 @@ final class TripleAdjustment {
         return triples.length == 0;
     }
 
-    /** The adjustment of a game {@code scale} times this one's: the same triples, scaled coefficients. */
+    /** The adjusted estimate over the players: β plus the triples' exact values. */
+    double[] estimate() {
+        double[] phi = shapley(rest.length);
+        for (int i = 0; i < phi.length; i++) {
+            phi[i] += rest[i];
+        }
+        return phi;
+    }
+
+    /** The adjustment of a game {@code scale} times this one's: the same triples, scaled fit. */
     TripleAdjustment scaled(double scale) {
+        if (isEmpty()) {
+            return this;
+        }
         double[] c = coefficients.clone();
         for (int t = 0; t < c.length; t++) {
             c[t] *= scale;
         }
-        return new TripleAdjustment(triples, c);
+        return new TripleAdjustment(triples, c, scaled(rest, scale),
+                jackknife == null ? null
+                        : Arrays.stream(jackknife).map(e -> scaled(e, scale)).toArray(double[][]::new));
+    }
+
+    private static double[] scaled(double[] values, double scale) {
+        double[] out = values.clone();
+        for (int i = 0; i < out.length; i++) {
+            out[i] *= scale;
+        }
+        return out;
     }
 
     /**
@@ -128,214 +157,360 @@ final class TripleAdjustment {
     }
 
     /**
-     * Selects triples and fits them.
+     * Selects triples and fits them jointly with KernelSHAP.
      *
      * @param masks   the coalitions over m players
      * @param weights their kernel weights in the final estimate
      * @param y       v(z) − v(∅) for each coalition
      * @param delta   v(full) − v(∅)
      * @param plain   plain KernelSHAP estimate, which ranks the candidate features
+     * @param groups  the design's draw groups, for the jackknife's standard errors; null for none
      * @param cancellation looked at once per pass over the coalitions
      */
     static TripleAdjustment fit(List<boolean[]> masks, double[] weights, double[] y, double delta, double[] plain,
-                                Cancellation cancellation) {
-        if (masks.size() > MAX_SCREENED) {
-            // Every k-th coalition (the design's order mixes sizes and draws) for the search and the
-            // triples' coefficients; KernelSHAP of what they leave still takes every coalition.
-            int step = (masks.size() + MAX_SCREENED - 1) / MAX_SCREENED;
-            List<boolean[]> some = new ArrayList<>();
-            double[] someWeights = new double[(masks.size() + step - 1) / step];
-            double[] someY = new double[someWeights.length];
-            for (int j = 0, k = 0; j < masks.size(); j += step, k++) {
-                some.add(masks.get(j));
-                someWeights[k] = weights[j];
-                someY[k] = y[j];
-            }
-            return fit(some, someWeights, someY, delta, plain, cancellation);
+                                DrawGroups groups, Cancellation cancellation) {
+        int m = plain.length;
+        int n = masks.size();
+        int[][] present = presentPlayers(masks, cancellation);
+        // The screening ranks C(L,3) triples by a pass each, and the search works on the pool's
+        // sums: on a large design, about one pair of coalitions in k does. A coalition and its
+        // complement stay together: the search relies on the pairing to see only the odd part.
+        int[] screened = screened(masks, MAX_SCREENED);
+        int ns = screened.length;
+        List<boolean[]> some = new ArrayList<>(ns);
+        double[] someWeights = new double[ns];
+        double[] someY = new double[ns];
+        int[][] somePresent = new int[ns][];
+        Sums linearSums = new Sums(m + 1, 0);
+        for (int k = 0; k < ns; k++) {
+            int j = screened[k];
+            some.add(masks.get(j));
+            someWeights[k] = weights[j];
+            someY[k] = y[j];
+            somePresent[k] = present[j];
+            linearSums.addLinear(present[j], weights[j], y[j]);
         }
-        Sums sums = new Sums(masks, weights, y, plain.length, cancellation);
-        int[][] candidates = pool(masks, weights, sums.linearResidual(), candidateFeatures(plain), cancellation);
-        sums.addCandidates(candidates, cancellation);
-        int[] picked = select(sums, masks.size(), plain.length, cancellation);
+        // Exact dependencies (a player always present, say) are dropped; genuine columns of a
+        // binary design keep far more than this share of their length.
+        SemidefiniteCholesky linear = new SemidefiniteCholesky(linearSums.xx, m + 1, 1e-9);
+        double[] residual = linearResidual(linear, linearSums, somePresent, someWeights, someY);
+        int[][] candidates = pool(some, someWeights, residual, candidateFeatures(plain), cancellation);
+        Sums sums = linearSums.withTerms(candidates.length);
+        addTerms(sums, false, null, new Terms(candidates, m), some, somePresent, someWeights, null, someY,
+                cancellation);
+        int[] picked = select(sums, linear, ns, n, m, cancellation);
         if (picked.length == 0) {
-            return new TripleAdjustment(new int[0][], new double[0]);
+            return new TripleAdjustment(new int[0][], new double[0], null, null);
         }
         int[][] triples = new int[picked.length][];
         for (int t = 0; t < picked.length; t++) {
             triples[t] = candidates[picked[t]];
         }
-        return new TripleAdjustment(triples, jointFit(sums, delta, plain.length, picked));
+        // The triples' fit on every coalition, and on the groups' parts for the jackknife.
+        int k = triples.length;
+        // With every coalition screened, the linear sums are those already made.
+        boolean everyCoalition = ns == n;
+        Sums all = everyCoalition ? linearSums.withTerms(k) : new Sums(m + 1, k);
+        Sums[] parts = null;
+        if (groups != null) {
+            parts = new Sums[groups.groupCounts().length + 1];
+            for (int g = 0; g < parts.length; g++) {
+                parts[g] = new Sums(m + 1, k);
+            }
+        }
+        addTerms(all, !everyCoalition, parts, new Terms(triples, m), masks, present, weights, groups, y,
+                cancellation);
+        int[] each = new int[k];
+        for (int t = 0; t < k; t++) {
+            each[t] = t;
+        }
+        double[] x = jointFit(all, delta, m, each);
+        double[][] jackknife = groups == null ? null : jackknife(triples, parts, groups, delta, m, cancellation);
+        return new TripleAdjustment(triples, Arrays.copyOfRange(x, m, x.length), Arrays.copyOf(x, m), jackknife);
+    }
+
+    /** The coalitions the screening and the search look at: all, or about one pair in k. */
+    private static int[] screened(List<boolean[]> masks, int limit) {
+        int n = masks.size();
+        if (n <= limit) {
+            int[] all = new int[n];
+            for (int j = 0; j < n; j++) {
+                all[j] = j;
+            }
+            return all;
+        }
+        int step = (n + limit - 1) / limit;
+        return java.util.stream.IntStream.range(0, n)
+                .filter(j -> Math.floorMod(pairKey(masks.get(j)), step) == 0).toArray();
     }
 
     /**
-     * The weighted sums the search and the fit need, one pass over the coalitions for each group:
-     * over x = (1, z_1 … z_m) and y, then with the candidates' columns h_T = χ_T + 1 ∈ {0, 2}.
-     * Working with sums instead of n-long columns makes the search's cost independent of n.
+     * Adds every coalition's term sums (with {@code linearToo}, its linear ones too) to
+     * {@code into} under the weights, and with {@code groups}, both to its parts under theirs.
      */
-    private static final class Sums {
-        final int q;
-        final int n;
-        final List<boolean[]> masks;
-        final double[] weights;
-        final double[] y;
-        /** Each coalition's present players. */
-        final int[][] present;
-        /** Σ w x xᵀ (row-major q × q), Σ w x y, Σ w y². */
-        final double[] xx;
-        final double[] xy;
-        final double yy;
-        final SemidefiniteCholesky linear;
-        /** Candidates' sums: Σ w x h_Tᵀ (q × c), Σ w h hᵀ (c × c), Σ w h y. */
-        double[] xh;
-        double[] hh;
-        double[] hy;
-        int c;
-
-        Sums(List<boolean[]> masks, double[] weights, double[] y, int m, Cancellation cancellation) {
-            this.q = m + 1;
-            this.n = masks.size();
-            this.masks = masks;
-            this.weights = weights;
-            this.y = y;
-            this.present = new int[n][];
-            this.xx = new double[q * q];
-            this.xy = new double[q];
-            double sumYy = 0;
-            int[] scratch = new int[m];
-            for (int j = 0; j < n; j++) {
-                if (j % LeverageDesign.CANCELLATION_STRIDE == 0) {
-                    cancellation.throwIfCancelled();
-                }
-                boolean[] z = masks.get(j);
-                int size = 0;
-                for (int i = 0; i < m; i++) {
-                    if (z[i]) {
-                        scratch[size++] = i + 1;
-                    }
-                }
-                int[] in = Arrays.copyOf(scratch, size);
-                present[j] = in;
-                double w = weights[j];
-                double wy = w * y[j];
-                xx[0] += w;
-                xy[0] += wy;
-                sumYy += wy * y[j];
-                for (int a = 0; a < size; a++) {
-                    int row = in[a] * q;
-                    xx[in[a]] += w;
-                    xy[in[a]] += wy;
-                    for (int b = a; b < size; b++) {
-                        xx[row + in[b]] += w;
-                    }
+    private static void addTerms(Sums into, boolean linearToo, Sums[] parts, Terms terms, List<boolean[]> masks,
+                                 int[][] present, double[] weights, DrawGroups groups, double[] y,
+                                 Cancellation cancellation) {
+        int[] on = new int[terms.members.length];
+        for (int j = 0; j < masks.size(); j++) {
+            if (j % LeverageDesign.CANCELLATION_STRIDE == 0) {
+                cancellation.throwIfCancelled();
+            }
+            int count = terms.on(masks.get(j), on);
+            if (linearToo) {
+                into.addLinear(present[j], weights[j], y[j]);
+            }
+            into.addTerms(present[j], on, count, weights[j], y[j]);
+            if (groups != null) {
+                int[] in = groups.parts()[j];
+                for (int t = 0; t < in.length; t++) {
+                    double w = groups.partWeights()[j][t];
+                    parts[in[t]].addLinear(present[j], w, y[j]);
+                    parts[in[t]].addTerms(present[j], on, count, w, y[j]);
                 }
             }
-            this.yy = sumYy;
-            // Exact dependencies (a player always present, say) are dropped; genuine columns of a
-            // binary design keep far more than this share of their length.
-            this.linear = new SemidefiniteCholesky(xx, q, 1e-9);
         }
+    }
 
-        /** w·(y − x·b), y's residual after the weighted least-squares fit on x, times w. */
-        double[] linearResidual() {
-            double[] b = linear.backward(linear.forward(xy));
-            double[] r = new double[n];
-            for (int j = 0; j < n; j++) {
-                double fit = b[0];
-                for (int i : present[j]) {
-                    fit += b[i];
-                }
-                r[j] = weights[j] * (y[j] - fit);
+    /**
+     * The delete-a-group jackknife's estimates: for each draw group, the estimate with the triples
+     * refitted without the group (the enumerated part and the other groups, rescaled to the
+     * sampled mass), so that their spread counts the coefficients' error too. The choice of the
+     * triples is held fixed. (A group alone is too small for the joint fit.)
+     */
+    private static double[][] jackknife(int[][] triples, Sums[] parts, DrawGroups groups, double delta, int m,
+                                        Cancellation cancellation) {
+        int k = triples.length;
+        double[] counts = groups.groupCounts();
+        Sums draws = new Sums(m + 1, k);
+        double allCounts = 0;
+        for (int g = 0; g < counts.length; g++) {
+            draws.addScaled(parts[1 + g], 1);
+            allCounts += counts[g];
+        }
+        int[] each = new int[k];
+        for (int t = 0; t < k; t++) {
+            each[t] = t;
+        }
+        double[][] out = new double[counts.length][];
+        for (int g = 0; g < counts.length; g++) {
+            cancellation.throwIfCancelled();
+            double scale = groups.sampledMass() / (allCounts - counts[g]);
+            Sums without = new Sums(m + 1, k);
+            without.addScaled(parts[0], 1);
+            without.addScaled(draws, scale);
+            without.addScaled(parts[1 + g], -scale);
+            double[] x = jointFit(without, delta, m, each);
+            out[g] = new TripleAdjustment(triples, Arrays.copyOfRange(x, m, x.length), Arrays.copyOf(x, m), null)
+                    .estimate();
+        }
+        return out;
+    }
+
+    /** A hash shared by a coalition and its complement. */
+    static long pairKey(boolean[] z) {
+        boolean flip = z[0];
+        long h = 0;
+        for (int i = 0; i < z.length; i++) {
+            if (z[i] != flip) {
+                h += (i + 1) * 0x9E3779B97F4A7C15L;
+                h ^= h >>> 29;
             }
-            return r;
         }
+        h *= 0xBF58476D1CE4E5B9L;
+        return h ^ (h >>> 32);
+    }
 
-        void addCandidates(int[][] candidates, Cancellation cancellation) {
-            c = candidates.length;
-            xh = new double[q * c];
-            hh = new double[c * c];
-            hy = new double[c];
-            // The candidates' features as bits (at most MAX_CANDIDATE_FEATURES of them): χ_T = 1
-            // when an even number of T's members is absent.
-            int[] features = Arrays.stream(candidates).flatMapToInt(Arrays::stream).distinct().sorted().toArray();
-            int[] bitOf = new int[q];
+    /** Each coalition's present players, as indices into x = (1, z_1 … z_m). */
+    private static int[][] presentPlayers(List<boolean[]> masks, Cancellation cancellation) {
+        int[][] present = new int[masks.size()][];
+        int[] scratch = new int[masks.isEmpty() ? 0 : masks.get(0).length];
+        for (int j = 0; j < present.length; j++) {
+            if (j % LeverageDesign.CANCELLATION_STRIDE == 0) {
+                cancellation.throwIfCancelled();
+            }
+            boolean[] z = masks.get(j);
+            int size = 0;
+            for (int i = 0; i < z.length; i++) {
+                if (z[i]) {
+                    scratch[size++] = i + 1;
+                }
+            }
+            present[j] = Arrays.copyOf(scratch, size);
+        }
+        return present;
+    }
+
+    /** w·(y − x·b), y's residual after the weighted least-squares fit on x, times w. */
+    private static double[] linearResidual(SemidefiniteCholesky linear, Sums sums, int[][] present, double[] weights,
+                                           double[] y) {
+        double[] b = linear.backward(linear.forward(sums.xy));
+        double[] r = new double[present.length];
+        for (int j = 0; j < r.length; j++) {
+            double fit = b[0];
+            for (int i : present[j]) {
+                fit += b[i];
+            }
+            r[j] = weights[j] * (y[j] - fit);
+        }
+        return r;
+    }
+
+    /**
+     * Which terms h_T = χ_T + 1 are on (= 2) in a coalition: T's features as bits (at most
+     * MAX_CANDIDATE_FEATURES of them), χ_T = 1 when an even number of T's members is absent.
+     */
+    private static final class Terms {
+        final int[] features;
+        final int[] members;
+
+        Terms(int[][] sets, int m) {
+            this.features = Arrays.stream(sets).flatMapToInt(Arrays::stream).distinct().sorted().toArray();
+            int[] bitOf = new int[m];
             for (int b = 0; b < features.length; b++) {
                 bitOf[features[b]] = 1 << b;
             }
-            int[] members = new int[c];
-            for (int t = 0; t < c; t++) {
-                for (int i : candidates[t]) {
+            this.members = new int[sets.length];
+            for (int t = 0; t < sets.length; t++) {
+                for (int i : sets[t]) {
                     members[t] |= bitOf[i];
-                }
-            }
-            double[] h = new double[c];
-            int[] on = new int[c];
-            for (int j = 0; j < n; j++) {
-                if (j % LeverageDesign.CANCELLATION_STRIDE == 0) {
-                    cancellation.throwIfCancelled();
-                }
-                boolean[] z = masks.get(j);
-                int absent = 0;
-                for (int b = 0; b < features.length; b++) {
-                    if (!z[features[b]]) {
-                        absent |= 1 << b;
-                    }
-                }
-                double w = weights[j];
-                int count = 0;
-                for (int t = 0; t < c; t++) {
-                    if ((Integer.bitCount(absent & members[t]) & 1) == 0) {
-                        h[t] = 2 * w;
-                        on[count++] = t;
-                    } else {
-                        h[t] = 0;
-                    }
-                }
-                // h_T ∈ {0, 2}: each sum gains 2·(the other factor) where h_T = 2.
-                accumulate(xh, 0, h);
-                for (int i : present[j]) {
-                    accumulate(xh, i * c, h);
-                }
-                for (int a = 0; a < count; a++) {
-                    int t = on[a];
-                    hy[t] += h[t] * y[j];
-                    int row = t * c;
-                    for (int b = a; b < count; b++) {
-                        hh[row + on[b]] += 2 * h[on[b]];
-                    }
-                }
-            }
-            for (int t = 0; t < c; t++) {
-                for (int u = 0; u < t; u++) {
-                    hh[t * c + u] = hh[u * c + t];
                 }
             }
         }
 
-        private static void accumulate(double[] into, int offset, double[] h) {
-            for (int t = 0; t < h.length; t++) {
-                into[offset + t] += h[t];
+        /** Fills {@code on} with the terms on in z, ascending; returns how many. */
+        int on(boolean[] z, int[] on) {
+            int absent = 0;
+            for (int b = 0; b < features.length; b++) {
+                if (!z[features[b]]) {
+                    absent |= 1 << b;
+                }
             }
+            int count = 0;
+            for (int t = 0; t < members.length; t++) {
+                if ((Integer.bitCount(absent & members[t]) & 1) == 0) {
+                    on[count++] = t;
+                }
+            }
+            return count;
         }
     }
 
     /**
-     * The candidates the search keeps, in the order it chose them, by orthogonal matching pursuit
-     * in the candidates' span after the linear columns: P = R⁻ᵀ·Σ w x hᵀ are the candidates'
-     * coordinates on the orthonormalised linear columns, so G = Σ w h hᵀ − PᵀP is their Gram matrix
-     * projected off them, and r's correlations are Σ w h y − Pᵀa, a being y's coordinates.
+     * Weighted sums over x = (1, z_1 … z_m), y and c terms h_T ∈ {0, 2}: Σ w x xᵀ, Σ w x y, Σ w y²,
+     * Σ w h xᵀ (a row per term), Σ w h hᵀ, Σ w h y; x xᵀ and h hᵀ in their upper triangles. Working
+     * with sums instead of n-long columns makes the search's and the fit's cost independent of n.
      */
-    private static int[] select(Sums s, int n, int m, Cancellation cancellation) {
+    private static final class Sums {
+        final int q;
+        final int c;
+        final double[] xx;
+        final double[] xy;
+        double yy;
+        final double[] xh;
+        final double[] hh;
+        final double[] hy;
+
+        Sums(int q, int c) {
+            this.q = q;
+            this.c = c;
+            this.xx = new double[q * q];
+            this.xy = new double[q];
+            this.xh = new double[q * c];
+            this.hh = new double[c * c];
+            this.hy = new double[c];
+        }
+
+        /** These sums' linear part, with room for c terms. */
+        Sums withTerms(int terms) {
+            Sums s = new Sums(q, terms);
+            System.arraycopy(xx, 0, s.xx, 0, xx.length);
+            System.arraycopy(xy, 0, s.xy, 0, xy.length);
+            s.yy = yy;
+            return s;
+        }
+
+        /** Adds a coalition's x xᵀ, x y and y² terms; {@code in} lists its present players' x indices. */
+        void addLinear(int[] in, double w, double y) {
+            double wy = w * y;
+            xx[0] += w;
+            xy[0] += wy;
+            yy += wy * y;
+            for (int a = 0; a < in.length; a++) {
+                int row = in[a] * q;
+                xx[in[a]] += w;
+                xy[in[a]] += wy;
+                for (int b = a; b < in.length; b++) {
+                    xx[row + in[b]] += w;
+                }
+            }
+        }
+
+        /** Adds a coalition's term sums; {@code on} lists (ascending) its {@code count} terms equal to 2. */
+        void addTerms(int[] in, int[] on, int count, double w, double y) {
+            double twoW = 2 * w;
+            for (int a = 0; a < count; a++) {
+                int t = on[a];
+                hy[t] += twoW * y;
+                int row = t * q;
+                xh[row] += twoW;
+                for (int i : in) {
+                    xh[row + i] += twoW;
+                }
+                int termRow = t * c;
+                for (int b = a; b < count; b++) {
+                    hh[termRow + on[b]] += 2 * twoW;
+                }
+            }
+        }
+
+        void addScaled(Sums other, double scale) {
+            add(xx, other.xx, scale);
+            add(xy, other.xy, scale);
+            add(xh, other.xh, scale);
+            add(hh, other.hh, scale);
+            add(hy, other.hy, scale);
+            yy += scale * other.yy;
+        }
+
+        private static void add(double[] into, double[] from, double scale) {
+            for (int i = 0; i < into.length; i++) {
+                into[i] += scale * from[i];
+            }
+        }
+
+        /** Σ w u v of two raw columns, each an x index (≥ 0) or −1 − a term. */
+        double raw(int u, int v) {
+            if (u >= 0 && v >= 0) {
+                return xx[Math.min(u, v) * q + Math.max(u, v)];
+            }
+            if (u >= 0) {
+                return xh[(-1 - v) * q + u];
+            }
+            if (v >= 0) {
+                return xh[(-1 - u) * q + v];
+            }
+            int t = -1 - u;
+            int w = -1 - v;
+            return hh[Math.min(t, w) * c + Math.max(t, w)];
+        }
+    }
+
+    /**
+     * The terms the search keeps, in the order it chose them, by orthogonal matching pursuit in the
+     * candidates' span after the linear columns: P = R⁻ᵀ·Σ w x hᵀ are the candidates' coordinates
+     * on the orthonormalised linear columns, so G = Σ w h hᵀ − PᵀP is their Gram matrix projected
+     * off them, and r's correlations are Σ w h y − Pᵀa, a being y's coordinates.
+     */
+    private static int[] select(Sums s, SemidefiniteCholesky linear, int n, int designSize, int m,
+                                Cancellation cancellation) {
         int q = s.q;
         int c = s.c;
         double[][] p = new double[c][];
-        double[] column = new double[q];
         for (int t = 0; t < c; t++) {
-            for (int i = 0; i < q; i++) {
-                column[i] = s.xh[i * c + t];
-            }
-            p[t] = s.linear.forward(column);
+            p[t] = linear.forward(Arrays.copyOfRange(s.xh, t * q, (t + 1) * q));
         }
-        double[] ay = s.linear.forward(s.xy);
+        double[] ay = linear.forward(s.xy);
         double[][] gram = new double[c][c];
         double[] corr = new double[c];
         // A column whose part outside the current span is below this share of its length lies in
@@ -345,7 +520,7 @@ final class TripleAdjustment {
             cancellation.throwIfCancelled();
             corr[t] = s.hy[t] - dot(p[t], ay);
             for (int u = 0; u <= t; u++) {
-                double g = s.hh[t * c + u];
+                double g = s.raw(-1 - t, -1 - u);
                 if (u == t) {
                     negligible[t] = Math.max(TINY, 1e-9 * g);
                 }
@@ -366,7 +541,11 @@ final class TripleAdjustment {
         // being r's coordinates.
         double[][] v = new double[c][0];
         double[] a = new double[0];
-        while (params + 1 < n && rss > floor && chosen.size() < MAX_TRIPLES) {
+        // From COALITIONS_PER_TRIPLE·M coalitions on, the search takes a triple per that many
+        // coalitions; below, it stops when GCV does.
+        boolean counted = designSize >= COALITIONS_PER_TRIPLE * m;
+        int limit = counted ? Math.min(MAX_TRIPLES, designSize / COALITIONS_PER_TRIPLE) : MAX_GCV_TRIPLES;
+        while (params + 1 < n && rss > floor && chosen.size() < limit) {
             cancellation.throwIfCancelled();
             int pick = -1;
             double top = 0;
@@ -387,11 +566,12 @@ final class TripleAdjustment {
                     pickNorm = norm;
                 }
             }
-            if (pick < 0) {
+            // What is left is rounding, or the even part of the game that no odd term explains.
+            if (pick < 0 || top <= floor) {
                 break;
             }
             double score = gcv(rss - top, params + 1, n);
-            if (!(score < best)) {
+            if (!counted && !(score < best)) {
                 break;
             }
             best = score;
@@ -417,17 +597,15 @@ final class TripleAdjustment {
     }
 
     /**
-     * The c of min Σ w (Σβz + Σc h − y)² with Σβ + 2Σc = Δ, from the sums: β_last eliminated, the
-     * reduced columns are z_i − z_last and h_T − 2z_last, whose normal equations are combinations
-     * of the raw ones.
+     * The β and c of min Σ w (Σβz + Σc h − y)² with Σβ + 2Σc = Δ, from the sums: β_last eliminated,
+     * the reduced columns are z_i − z_last and h_T − 2z_last, whose normal equations are
+     * combinations of the raw ones. Returns β over the m players, then c.
      */
     private static double[] jointFit(Sums s, double delta, int m, int[] picked) {
         int k = picked.length;
         int p = m - 1 + k;
-        int q = s.q;
-        int c = s.c;
         int last = m;
-        // Raw column r of the reduced column i (its x index, or −1 − candidate), and its z_last coefficient.
+        // Raw column of each reduced column (its x index, or −1 − term), and its z_last coefficient.
         int[] raw = new int[p];
         double[] lastCoefficient = new double[p];
         for (int i = 0; i < m - 1; i++) {
@@ -440,45 +618,43 @@ final class TripleAdjustment {
         }
         DMatrixRMaj normal = new DMatrixRMaj(p, p);
         DMatrixRMaj rhs = new DMatrixRMaj(p, 1);
-        double ll = s.xx[last * q + last];
+        double ll = s.raw(last, last);
         for (int a = 0; a < p; a++) {
-            double aLast = rawSum(s, raw[a], last);
+            double aLast = s.raw(raw[a], last);
             double aY = raw[a] >= 0 ? s.xy[raw[a]] : s.hy[-1 - raw[a]];
             // Σ w a_col (y − z_last·Δ)
             rhs.data[a] = aY - lastCoefficient[a] * s.xy[last] - delta * (aLast - lastCoefficient[a] * ll);
             for (int b = 0; b <= a; b++) {
-                double g = rawSum(s, raw[a], raw[b]) - lastCoefficient[b] * aLast
-                        - lastCoefficient[a] * rawSum(s, raw[b], last) + lastCoefficient[a] * lastCoefficient[b] * ll;
+                double g = s.raw(raw[a], raw[b]) - lastCoefficient[b] * aLast
+                        - lastCoefficient[a] * s.raw(raw[b], last) + lastCoefficient[a] * lastCoefficient[b] * ll;
                 normal.data[a * p + b] = g;
                 normal.data[b * p + a] = g;
             }
         }
-        DMatrixRMaj x = new DMatrixRMaj(p, 1);
-        LinearSolverDense<DMatrixRMaj> chol = LinearSolverFactory_DDRM.chol(p);
-        if (!(chol.setA(normal.copy()) && chol.quality() > 1e-12)) {
-            chol = LinearSolverFactory_DDRM.pseudoInverse(true);
-            chol.setA(normal.copy());
+        // Cholesky while every column keeps a share of its length outside the others' span; the
+        // minimum-norm solution when some do not (features that never vary apart, say).
+        SemidefiniteCholesky chol = new SemidefiniteCholesky(normal.data, p, 1e-10);
+        DMatrixRMaj x;
+        if (chol.rank() == p) {
+            x = new DMatrixRMaj(p, 1, true, chol.backward(chol.forward(rhs.data)));
+        } else {
+            x = new DMatrixRMaj(p, 1);
+            LinearSolverDense<DMatrixRMaj> pinv = LinearSolverFactory_DDRM.pseudoInverse(true);
+            pinv.setA(normal.copy());
+            pinv.solve(rhs, x);
         }
-        chol.solve(rhs, x);
-        double[] coefficients = new double[k];
+        double[] out = new double[m + k];
+        double sum = 0;
+        for (int i = 0; i < m - 1; i++) {
+            out[i] = x.get(i, 0);
+            sum += out[i];
+        }
         for (int t = 0; t < k; t++) {
-            coefficients[t] = x.get(m - 1 + t, 0);
+            out[m + t] = x.get(m - 1 + t, 0);
+            sum += 2 * out[m + t];
         }
-        return coefficients;
-    }
-
-    /** Σ w u v of two raw columns, each an x index (≥ 0) or −1 − a candidate. */
-    private static double rawSum(Sums s, int u, int v) {
-        if (u >= 0 && v >= 0) {
-            return s.xx[Math.min(u, v) * s.q + Math.max(u, v)];
-        }
-        if (u >= 0) {
-            return s.xh[u * s.c + (-1 - v)];
-        }
-        if (v >= 0) {
-            return s.xh[v * s.c + (-1 - u)];
-        }
-        return s.hh[(-1 - u) * s.c + (-1 - v)];
+        out[m - 1] = delta - sum;
+        return out;
     }
 
     /** The features with the largest |plain estimate|, at most MAX_CANDIDATE_FEATURES, ascending. */
@@ -587,16 +763,6 @@ final class TripleAdjustment {
     private static double gcv(double rss, int p, int n) {
         double d = 1 - (double) p / n;
         return d <= 0 ? Double.POSITIVE_INFINITY : Math.max(rss, 0) / (d * d);
-    }
-
-    private static double parity(boolean[] z, int[] t) {
-        double s = 1;
-        for (int i : t) {
-            if (!z[i]) {
-                s = -s;
-            }
-        }
-        return s;
     }
 
     /** a·b with four running sums, which lets the loop pipeline (the order of the sum is fixed). */

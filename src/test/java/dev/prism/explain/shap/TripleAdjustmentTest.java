@@ -54,22 +54,19 @@ class TripleAdjustmentTest {
         }
         assertTrue(plainError > 1e-6, "the plain estimate should not be exact here: " + plainError);
 
-        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, delta, plain, Cancellation.NEVER);
+        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, delta, plain, null, Cancellation.NEVER);
         assertEquals(1, adj.triples.length);
         assertArrayEquals(new int[] {1, 4, 7}, adj.triples[0]);
+        // The joint fit's β is KernelSHAP of the game less the triples' terms.
         double[] rest = new double[n];
         for (int j = 0; j < n; j++) {
-            rest[j] = y[j] - adj.value(d.masks.get(j));
+            rest[j] = y[j] - terms(adj, d.masks.get(j));
         }
-        double[] phi = solve(d, w, rest, delta - adj.total());
-        double[] extra = adj.shapley(M);
-        double sum = 0;
-        for (int i = 0; i < M; i++) {
-            phi[i] += extra[i];
-            sum += phi[i];
-        }
+        assertArrayEquals(solve(d, w, rest, delta - 2 * java.util.Arrays.stream(adj.coefficients).sum()), adj.rest,
+                1e-9);
+        double[] phi = adj.estimate();
         assertArrayEquals(exact(), phi, 1e-9);
-        assertEquals(delta, sum, 1e-12);
+        assertEquals(delta, java.util.Arrays.stream(phi).sum(), 1e-12);
     }
 
     /** A game of main effects only leaves nothing to adjust. */
@@ -90,7 +87,18 @@ class TripleAdjustmentTest {
                 y[j] += z[i] ? A[i] : 0;
             }
         }
-        assertTrue(TripleAdjustment.fit(d.masks, w, y, delta, solve(d, w, y, delta), Cancellation.NEVER).isEmpty());
+        assertTrue(TripleAdjustment.fit(d.masks, w, y, delta, solve(d, w, y, delta), null, Cancellation.NEVER)
+                .isEmpty());
+    }
+
+    /** The fitted terms' value Σ c_T (χ_T(z) + 1) at z. */
+    private static double terms(TripleAdjustment adj, boolean[] z) {
+        double g = 0;
+        for (int t = 0; t < adj.triples.length; t++) {
+            int[] tr = adj.triples[t];
+            g += adj.coefficients[t] * ((z[tr[0]] == z[tr[1]]) == z[tr[2]] ? 2 : 0);
+        }
+        return g;
     }
 
     private static double[] solve(CoalitionDesign d, double[] w, double[] y, double delta) {
@@ -119,9 +127,9 @@ class TripleAdjustmentTest {
         }
         double delta = java.util.Arrays.stream(A).sum() + 2;
         double[] plain = solve(d, w, y, delta);
-        TripleAdjustment first = TripleAdjustment.fit(d.masks, w, y, delta, plain, Cancellation.NEVER);
+        TripleAdjustment first = TripleAdjustment.fit(d.masks, w, y, delta, plain, null, Cancellation.NEVER);
         double[] scaledPlain = java.util.Arrays.stream(plain).map(v -> -3 * v).toArray();
-        TripleAdjustment direct = TripleAdjustment.fit(d.masks, w, minus3, -3 * delta, scaledPlain,
+        TripleAdjustment direct = TripleAdjustment.fit(d.masks, w, minus3, -3 * delta, scaledPlain, null,
                 Cancellation.NEVER);
 
         double[] withDelta = java.util.Arrays.copyOf(y, n + 1);
@@ -145,17 +153,27 @@ class TripleAdjustmentTest {
         assertTrue(Double.isNaN(TripleAdjustment.multiple(withDelta, minus3WithDelta)));
     }
 
-    /** A game of many strong triples keeps the search's bound on them. */
+    /**
+     * A game of many strong triples: below 12·M coalitions GCV's search keeps its bound of 16; from
+     * there on the search takes one triple per 12 coalitions, up to 32.
+     */
     @Test
-    void theSearchStopsAtItsBound() {
+    void theSearchKeepsItsBoundsByDesignSize() {
+        assertEquals(16, triplesFound(150));
+        assertEquals(20, triplesFound(240));
+        assertEquals(TripleAdjustment.MAX_TRIPLES, triplesFound(4000));
+    }
+
+    /** Triples the search keeps on a 16-player game of 40 parity triples, each its own size. */
+    private static int triplesFound(int samples) {
         int m = 16;
         SplittableRandom random = new SplittableRandom(13);
         java.util.Set<java.util.List<Integer>> terms = new java.util.LinkedHashSet<>();
-        while (terms.size() < 30) {
+        while (terms.size() < 40) {
             int[] t = random.ints(0, m).distinct().limit(3).sorted().toArray();
             terms.add(java.util.List.of(t[0], t[1], t[2]));
         }
-        CoalitionDesign d = CoalitionDesign.build(m, 4000, new SplittableRandom(11));
+        CoalitionDesign d = CoalitionDesign.build(m, samples, new SplittableRandom(11));
         int n = d.masks.size();
         double[] w = new double[n];
         double[] y = new double[n];
@@ -164,14 +182,60 @@ class TripleAdjustmentTest {
             boolean[] z = d.masks.get(j);
             int k = 0;
             for (java.util.List<Integer> t : terms) {
-                // odd parity terms, each its own size
                 y[j] += (++k) * ((z[t.get(0)] ^ z[t.get(1)] ^ z[t.get(2)]) ? 1 : -1);
             }
         }
         double[] plain = new double[m];
         java.util.Arrays.fill(plain, 1);
-        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, 0, plain, Cancellation.NEVER);
-        assertEquals(TripleAdjustment.MAX_TRIPLES, adj.triples.length);
+        return TripleAdjustment.fit(d.masks, w, y, 0, plain, null, Cancellation.NEVER).triples.length;
+    }
+
+    /**
+     * On a design larger than the screening's share, the screening keeps complementary pairs
+     * together (each its own pass would see the even part of the game otherwise), and the triple
+     * is still found and makes the estimate exact.
+     */
+    @Test
+    void aLargeDesignIsScreenedInPairsAndTheTripleStillFound() {
+        int m = 14;
+        CoalitionDesign d = CoalitionDesign.fromLeverage(LeverageDesign.build(m, 3000, new SplittableRandom(21),
+                Cancellation.NEVER));
+        int n = d.masks.size();
+        assertTrue(n > TripleAdjustment.MAX_SCREENED, "design of " + n);
+        double[] a = new double[m];
+        for (int i = 0; i < m; i++) {
+            a[i] = 0.1 * (i + 1) * (i % 2 == 0 ? 1 : -1);
+        }
+        double[] w = new double[n];
+        double[] y = new double[n];
+        double delta = java.util.Arrays.stream(a).sum() + 3 + 1;
+        ConstrainedLeastSquares ls = new ConstrainedLeastSquares(m, new double[] {delta});
+        for (int j = 0; j < n; j++) {
+            w[j] = d.finalWeight(j);
+            boolean[] z = d.masks.get(j);
+            for (int i = 0; i < m; i++) {
+                y[j] += z[i] ? a[i] : 0;
+            }
+            // a unanimity term 3·z2·z9·z11 and an even pair term, which no triple explains
+            y[j] += (z[2] && z[9] && z[11] ? 3 : 0) + (z[4] && z[5] ? 1 : 0);
+            ls.add(z, w[j], new double[] {y[j]});
+        }
+        double[] plain = ls.solve()[0];
+        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, delta, plain, null, Cancellation.NEVER);
+        assertArrayEquals(new int[] {2, 9, 11}, adj.triples[0]);
+
+        double[] phi = adj.estimate();
+        for (int i = 0; i < m; i++) {
+            double exact = a[i] + (i == 2 || i == 9 || i == 11 ? 1 : 0) + (i == 4 || i == 5 ? 0.5 : 0);
+            assertEquals(exact, phi[i], 1e-9, "feature " + i);
+        }
+        // complements share the screening's key
+        boolean[] z = d.masks.get(5);
+        boolean[] complement = new boolean[m];
+        for (int i = 0; i < m; i++) {
+            complement[i] = !z[i];
+        }
+        assertEquals(TripleAdjustment.pairKey(z), TripleAdjustment.pairKey(complement));
     }
 
     /**
@@ -192,7 +256,8 @@ class TripleAdjustmentTest {
             y[j] = game(z) + 1.5 * ((z[0] ^ z[2] ^ z[5]) ? 1 : -1) + 0.01 * noise.nextGaussian();
         }
         double delta = java.util.Arrays.stream(A).sum() + 2 + 1.5 * 2;
-        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, delta, solve(d, w, y, delta), Cancellation.NEVER);
+        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, delta, solve(d, w, y, delta), null,
+                Cancellation.NEVER);
         int k = adj.triples.length;
         assertTrue(k >= 2, "both terms should be found: " + k);
 
@@ -218,5 +283,102 @@ class TripleAdjustmentTest {
         for (int t = 0; t < k; t++) {
             assertEquals(x.get(M - 1 + t, 0), adj.coefficients[t], 1e-9);
         }
+    }
+
+    /**
+     * The jackknife's estimate without a draw group equals the constrained least squares, by QR on
+     * the explicit columns, over the enumerated coalitions and the other groups' draws rescaled to
+     * the sampled mass, with the same triples.
+     */
+    @Test
+    void theJackknifeLeavesOneGroupOutOfTheJointFit() {
+        int m = 12;
+        CoalitionDesign d = CoalitionDesign.fromLeverage(LeverageDesign.build(m, 400, new SplittableRandom(23),
+                Cancellation.NEVER));
+        int n = d.masks.size();
+        double[] w = new double[n];
+        double[] y = new double[n];
+        int[][] parts = new int[n][];
+        double[][] partWeights = new double[n][];
+        SplittableRandom noise = new SplittableRandom(29);
+        for (int j = 0; j < n; j++) {
+            w[j] = d.finalWeight(j);
+            boolean[] z = d.masks.get(j);
+            for (int i = 0; i < m; i++) {
+                y[j] += z[i] ? 0.2 * (i - 5) : 0;
+            }
+            y[j] += (z[1] && z[3] && z[8] ? 2 : 0) + ((z[0] ^ z[6] ^ z[10]) ? 0.7 : -0.7) + 0.01 * noise.nextGaussian();
+            if (j < d.enumerated) {
+                parts[j] = new int[] {0};
+                partWeights[j] = new double[] {d.enumeratedWeights.get(j)};
+            } else {
+                parts[j] = java.util.Arrays.stream(d.drawGroups.get(j)).map(g -> g + 1).toArray();
+                partWeights[j] = d.drawCounts.get(j);
+            }
+        }
+        double delta = 0.2 * java.util.stream.IntStream.range(0, m).map(i -> i - 5).sum() + 2 + 1.4;
+        ConstrainedLeastSquares ls = new ConstrainedLeastSquares(m, new double[] {delta});
+        for (int j = 0; j < n; j++) {
+            ls.add(d.masks.get(j), w[j], new double[] {y[j]});
+        }
+        TripleAdjustment.DrawGroups groups = new TripleAdjustment.DrawGroups(parts, partWeights, d.groupCounts,
+                d.sampledMass);
+        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, delta, ls.solve()[0], groups, Cancellation.NEVER);
+        int k = adj.triples.length;
+        assertTrue(k >= 2, "triples " + k);
+        assertEquals(d.groups, adj.jackknife.length);
+
+        int left = 3;
+        double others = java.util.Arrays.stream(d.groupCounts).sum() - d.groupCounts[left];
+        int p = m - 1 + k;
+        java.util.List<double[]> rows = new java.util.ArrayList<>();
+        java.util.List<Double> targets = new java.util.ArrayList<>();
+        for (int j = 0; j < n; j++) {
+            double weight = 0;
+            for (int t = 0; t < parts[j].length; t++) {
+                if (parts[j][t] == 0) {
+                    weight += partWeights[j][t];
+                } else if (parts[j][t] != 1 + left) {
+                    weight += partWeights[j][t] * d.sampledMass / others;
+                }
+            }
+            if (weight == 0) {
+                continue;
+            }
+            boolean[] z = d.masks.get(j);
+            double sw = Math.sqrt(weight);
+            double last = z[m - 1] ? 1 : 0;
+            double[] row = new double[p];
+            for (int i = 0; i < m - 1; i++) {
+                row[i] = sw * ((z[i] ? 1 : 0) - last);
+            }
+            for (int t = 0; t < k; t++) {
+                int[] tr = adj.triples[t];
+                row[m - 1 + t] = sw * (((z[tr[0]] == z[tr[1]]) == z[tr[2]] ? 2 : 0) - 2 * last);
+            }
+            rows.add(row);
+            targets.add(sw * (y[j] - last * delta));
+        }
+        org.ejml.data.DMatrixRMaj a = new org.ejml.data.DMatrixRMaj(rows.toArray(new double[0][]));
+        org.ejml.data.DMatrixRMaj b = new org.ejml.data.DMatrixRMaj(targets.size(), 1);
+        for (int r = 0; r < targets.size(); r++) {
+            b.set(r, 0, targets.get(r));
+        }
+        org.ejml.data.DMatrixRMaj x = new org.ejml.data.DMatrixRMaj(p, 1);
+        assertTrue(org.ejml.dense.row.CommonOps_DDRM.solve(a, b, x));
+        double[] expected = new double[m];
+        double sum = 0;
+        for (int i = 0; i < m - 1; i++) {
+            expected[i] = x.get(i, 0);
+            sum += expected[i];
+        }
+        for (int t = 0; t < k; t++) {
+            sum += 2 * x.get(m - 1 + t, 0);
+            for (int i : adj.triples[t]) {
+                expected[i] += 2 * x.get(m - 1 + t, 0) / 3;
+            }
+        }
+        expected[m - 1] += delta - sum;
+        assertArrayEquals(expected, adj.jackknife[left], 1e-8);
     }
 }
