@@ -258,7 +258,13 @@ def prism_values(server, model, method, budget, seed):
             e.diagnostics.exact for e in response.explanations):
         fail(f"{model.name}: Prism {method} at B={budget} >= 2^M enumerates every coalition but did not report exact")
     spent = [e.diagnostics.coalitions + (2 if method != "prism-permutation" else 0) for e in response.explanations]
-    return phi, spent
+    # The standard errors, where every explanation has them (not when every coalition was enumerated).
+    se = None
+    if all(len(e.standard_errors) == model.m for e in response.explanations):
+        se = np.full((len(model.instances), model.m), np.nan)
+        for e in response.explanations:
+            se[e.instance] = e.standard_errors
+    return phi, spent, se
 
 
 class Runner:
@@ -267,10 +273,14 @@ class Runner:
     def __init__(self, servers, model):
         self.servers, self.model = servers, model
         self.shap = None
+        self.standard_errors = None  # Prism's, from the last call, when it gave them
 
     def __call__(self, method, budget, seed):
+        self.standard_errors = None
         if method.startswith("prism-"):
-            return prism_values(self.servers.get(self.model.repository), self.model, method, budget, seed)
+            phi, spent, self.standard_errors = prism_values(self.servers.get(self.model.repository), self.model,
+                                                            method, budget, seed)
+            return phi, spent
         if method == "shap-kernel":
             if self.shap is None:
                 self.shap = ShapKernel(self.model)
@@ -299,16 +309,21 @@ def run_accuracy(servers, model, methods, multipliers, seeds):
     runner = Runner(servers, model)
     errors = {m: {} for m in methods}
     spent = {m: {} for m in methods}
+    covered = {m: {} for m in methods}  # share of |phi_hat - phi| <= 2.5 se, where Prism gave se
     start = time.monotonic()
     for b in budgets:
         for method in methods:
-            per_seed, used = [], []
+            per_seed, used, within = [], [], []
             try:
                 for seed in range(seeds):
                     phi_hat, coalitions = runner(method, b, seed)
                     per_seed.append(model.errors(phi_hat))
                     used.extend(coalitions)
+                    if runner.standard_errors is not None:
+                        within.extend((np.abs(phi_hat - model.phi) <= 2.5 * runner.standard_errors).ravel())
                 errors[method][b] = float(np.mean(per_seed))
+                if within:
+                    covered[method][b] = float(np.mean(within))
                 spent[method][b] = (min(used), max(used))
             except Exception as e:  # a method that refuses a budget (OddSHAP at low ones) is shown so
                 errors[method][b] = "raises"
@@ -319,11 +334,17 @@ def run_accuracy(servers, model, methods, multipliers, seeds):
     print(f"\n{model.name}: M={model.m}, {len(model.instances)} instances x {seeds} seeds, "
           f"{len(model.background)} background rows, exact values: {model.exact['method']}  ({elapsed:.0f} s)")
     print("mean ||phi_hat - phi||^2 / ||phi||^2 over seeds x instances; B = coalitions per instance, "
-          "empty and full included; * = B >= 2^M (every coalition)")
+          "empty and full included; * = B >= 2^M (every coalition); se coverage: share of Prism's "
+          "attributions within 2.5 standard errors of the exact value (the goal is >= 80%)")
     print(f"{'method':30}" + "".join(f"{'B=' + str(b) + ('*' if b >= full else ''):>11}" for b in budgets))
     for method in methods:
         print(f"{LABELS[method]:30}" + "".join(f"  {fmt(errors[method][b])}" for b in budgets))
 
+    for method in methods:
+        if covered[method]:
+            print(f"{'  ' + LABELS[method].removeprefix('prism ') + ' se coverage':30}"
+                  + "".join(f"{covered[method][b]:11.0%}" if b in covered[method] else f"{'-':>11}"
+                            for b in budgets))
     verdict = None
     default = errors.get("prism-kernel")
     shapiq_methods = [m for m in methods if m in SHAPIQ]
