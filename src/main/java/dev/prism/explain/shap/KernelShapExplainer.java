@@ -102,10 +102,15 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
     public long workingBytes(ExplainInput input, KernelShapParams params, int outputWidth, boolean timeBudget) {
         long m = input.featureCount();
         long coalitions = params.effectiveSamples((int) m);
-        long perInstance = coalitions * (m + 64 + 3L * input.outputCount() * Double.BYTES) + 8 * m * m * Double.BYTES;
-        // The active plans, and the finished ones whose solves are pending beside them.
+        // the coalitions, their observations, and the regression's parts (the design's groups, the
+        // enumerated part and the final weights' part, with a solve's copies)
+        long perInstance = coalitions * (m + 64 + 3L * input.outputCount() * Double.BYTES)
+                + (CoalitionDesign.DEFAULT_GROUPS + 4L) * m * m * Double.BYTES;
+        // The active plans, and the finished ones whose solves (with their adjustment) are pending beside them.
+        long adjustment = params.estimator() == KernelShapParams.Estimator.ADJUSTED
+                ? TripleAdjustment.workingBytes((int) m, (int) coalitions) : 0;
         long running = CoalitionGame.workingBytes(input, outputWidth, coalitions, perInstance)
-                + Math.min(input.instances().rows(), Solvers.MAX_PENDING) * perInstance;
+                + Math.min(input.instances().rows(), Solvers.MAX_PENDING) * (perInstance + adjustment);
         if (!timeBudget) {
             return running;
         }

@@ -40,6 +40,11 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
 final class TripleAdjustment {
     /** Designs with more coalitions than this are left unadjusted. */
     static final int MAX_COALITIONS = 8_192;
+    /**
+     * Games with more players than this are left unadjusted: the jackknife holds (M+1)² sums for
+     * each draw group: a fit holds about 5 MB at this bound (2,048 coalitions).
+     */
+    static final int MAX_FEATURES = 128;
     static final int MAX_CANDIDATE_FEATURES = 24;
     static final int POOL = 64;
     /** Triples kept at most where GCV stops the search. */
@@ -79,7 +84,27 @@ final class TripleAdjustment {
 
     /** True when the adjustment is worth its cost for this design. */
     static boolean applies(int m, int coalitions) {
-        return m >= 3 && coalitions <= MAX_COALITIONS && coalitions > m + 1;
+        return m >= 3 && m <= MAX_FEATURES && coalitions <= MAX_COALITIONS && coalitions > m + 1;
+    }
+
+    /** A bound on the memory one fit (with its jackknife) holds for a game of at most m players and n coalitions. */
+    static long workingBytes(int maxPlayers, int n) {
+        int m = Math.min(maxPlayers, MAX_FEATURES);
+        if (m < 3 || n > MAX_COALITIONS) {
+            return 0;
+        }
+        long q = m + 1L;
+        long screened = Math.min(n, MAX_SCREENED);
+        long features = Math.min(m, MAX_CANDIDATE_FEATURES);
+        long triples = features * (features - 1) * (features - 2) / 6;
+        long doubles = q * q // the linear sums
+                + (features + 3) * screened + 2L * n // the screening's signs and sums, the residual, weights
+                + 2 * (POOL * q + POOL * POOL) // the candidates' sums, their projections and Gram matrix
+                + (CoalitionDesign.DEFAULT_GROUPS + 2L) * (q * q + MAX_TRIPLES * q + MAX_TRIPLES * MAX_TRIPLES)
+                + 3 * (q + MAX_TRIPLES) * (q + MAX_TRIPLES) // the joint fit's normal equations
+                + (CoalitionDesign.DEFAULT_GROUPS + 1L) * m; // the jackknife's estimates
+        // each coalition's present players, and the screening's scored triples
+        return doubles * Double.BYTES + n * (2L * m + 16) + triples * 48;
     }
 
     /** The surrogate's exact Shapley values over m players. */

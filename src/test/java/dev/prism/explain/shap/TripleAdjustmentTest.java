@@ -381,4 +381,18 @@ class TripleAdjustmentTest {
         expected[m - 1] += delta - sum;
         assertArrayEquals(expected, adj.jackknife[left], 1e-8);
     }
+
+    /** The adjustment's bounds: players and coalitions, and the memory a fit holds within them. */
+    @Test
+    void theAdjustmentKeepsToItsBounds() {
+        assertTrue(TripleAdjustment.applies(TripleAdjustment.MAX_FEATURES, 2048));
+        assertTrue(!TripleAdjustment.applies(TripleAdjustment.MAX_FEATURES + 1, 2048));
+        assertTrue(!TripleAdjustment.applies(30, TripleAdjustment.MAX_COALITIONS + 1));
+        // (M+1)² sums for each of 16 groups and the two other parts dominate: about 5 MB at 128 players
+        long bytes = TripleAdjustment.workingBytes(TripleAdjustment.MAX_FEATURES, 2048);
+        assertTrue(bytes > 18L * 129 * 129 * Double.BYTES && bytes < 6_000_000, "bytes " + bytes);
+        // more players than the bound are not adjusted and cost no more
+        assertEquals(bytes, TripleAdjustment.workingBytes(784, 2048));
+        assertEquals(0, TripleAdjustment.workingBytes(30, TripleAdjustment.MAX_COALITIONS + 1));
+    }
 }
