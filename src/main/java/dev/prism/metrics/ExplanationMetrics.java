@@ -6,28 +6,50 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
  * Explanations by model, method and final status; their duration and model evaluations; and their
  * quality, per explanation (one instance and output): the efficiency gap and the mean standard
- * error of the attributions, so a dashboard can watch estimates drift as budgets or models change.
- * A served model's successes are counted from zero for every method before the first request, so
- * that the first one shows as an increase; other statuses, and the histograms, appear with their
- * first request.
+ * error of the attributions, as {@link FixedBucketHistogram}s, so a dashboard can watch estimates
+ * drift as budgets or models change. A served model's successes are counted from zero for every
+ * method before the first request, so that the first one shows as an increase; other statuses
+ * appear with their first request, and the histograms with their first value.
  */
 public final class ExplanationMetrics {
     /** A histogram bucket at the cancellation lag the server aims for, so that dashboards can count the late ones. */
     public static final java.time.Duration CANCEL_LAG_TARGET = java.time.Duration.ofMillis(50);
     /** The status of a successful explanation, as gRPC names it. */
     public static final String OK = "OK";
+    /**
+     * Efficiency gaps in link units, by decades from 1e-12 to 100: the round-off of the methods that
+     * keep efficiency exactly (1e-16 to 1e-12), a loose solve's (up to about 1e-2), and the gradient
+     * methods' convergence delta, which can reach the size of the output.
+     */
+    static final double[] GAP_BUCKETS = {1e-12, 1e-11, 1e-10, 1e-9, 1e-8, 1e-7, 1e-6, 1e-5, 1e-4, 1e-3, 0.01, 0.1,
+            1, 10, 100};
+    /**
+     * Mean standard errors in link units, by half-decades (3 for √10) from 1e-6 to 10: the range of
+     * the tolerances clients ask for, fine enough to see how far a budget is from one.
+     */
+    static final double[] ERROR_BUCKETS = {1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 0.01, 0.03, 0.1, 0.3, 1,
+            3, 10};
     private final MeterRegistry registry;
-    private final EvaluationHistograms histograms;
+    private final FixedBucketHistogram gap;
+    private final FixedBucketHistogram error;
+    private final EvaluationHistograms evaluation;
 
-    public ExplanationMetrics(MeterRegistry registry, EvaluationHistograms histograms) {
+    /** Registers the histograms on the registry's Prometheus side; once per registry. */
+    public ExplanationMetrics(PrometheusMeterRegistry registry) {
         this.registry = registry;
-        this.histograms = histograms;
+        gap = FixedBucketHistogram.register(registry.getPrometheusRegistry(), "prism_explanation_efficiency_gap",
+                "|sum of attributions - (model output - base value)| per explanation", GAP_BUCKETS);
+        error = FixedBucketHistogram.register(registry.getPrometheusRegistry(), "prism_explanation_standard_error",
+                "Mean standard error of the attributions per explanation, for methods that estimate them",
+                ERROR_BUCKETS);
+        evaluation = new EvaluationHistograms(registry.getPrometheusRegistry());
     }
 
     /** Registers the model's count of successful explanations at zero for each of the methods. */
@@ -74,28 +96,15 @@ public final class ExplanationMetrics {
 
     /** Quality of a successful request's explanations; NaN values (e.g. saliency's gap) are left out. */
     public void recordQuality(String model, String method, List<Explanation> explanations) {
-        DistributionSummary gap = DistributionSummary.builder("prism.explanation.efficiency.gap")
-                .description("|sum of attributions - (model output - base value)| per explanation")
-                .tags("model", model, "method", method)
-                .register(registry);
-        DistributionSummary error = DistributionSummary.builder("prism.explanation.standard.error")
-                .description("Mean standard error of the attributions per explanation, for methods that estimate them")
-                .tags("model", model, "method", method)
-                .register(registry);
         for (Explanation e : explanations) {
-            double g = e.efficiencyGap();
-            if (Double.isFinite(g)) {
-                gap.record(g);
-            }
+            gap.observe(model, method, e.efficiencyGap());
             double[] se = e.standardErrors();
             if (se != null && se.length > 0) {
                 double sum = 0;
                 for (double v : se) {
                     sum += v;
                 }
-                if (Double.isFinite(sum)) {
-                    error.record(sum / se.length);
-                }
+                error.observe(model, method, sum / se.length);
             }
         }
     }
@@ -109,7 +118,7 @@ public final class ExplanationMetrics {
      * ones to compare and alert on.
      */
     public void recordEvaluation(String model, String method, List<Evaluation> evaluations) {
-        histograms.record(model, method, evaluations);
+        evaluation.record(model, method, evaluations);
         for (Evaluation e : evaluations) {
             if (e.deletion() != null) {
                 area("prism.explanation.deletion.area", "Area under the deletion curve (output units)",

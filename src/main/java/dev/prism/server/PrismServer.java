@@ -31,7 +31,6 @@ import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.StatusProto;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.micrometer.core.instrument.binder.grpc.MetricCollectingServerInterceptor;
-import dev.prism.metrics.EvaluationHistograms;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -139,7 +138,7 @@ public final class PrismServer implements AutoCloseable {
         AnswerChannels channels = new AnswerChannels(timer, answerWriter, options.admission().streamStall(),
                 new CancelledRequests(registry));
         this.explainService = new ExplainServiceImpl(codec, pool, budget, channels, models,
-                new ExplanationMetrics(registry, new EvaluationHistograms(registry.getPrometheusRegistry())),
+                new ExplanationMetrics(registry),
                 new EvaluationSampler(options.evaluateSampleRate(), options.limits(), registry));
         ModelServiceImpl modelService = new ModelServiceImpl(models, reloader, pool, budget, channels, options.limits());
         OpenInferenceRepository repositoryExtension = new OpenInferenceRepository(reloader);

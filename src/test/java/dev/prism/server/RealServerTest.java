@@ -26,6 +26,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -100,7 +101,8 @@ class RealServerTest {
         Map<String, String> irisShap = Map.of("model", "iris", "method", "kernel_shap");
         assertTrue(r.getExplanationsList().stream().allMatch(e -> e.getStandardErrorsCount() == 0));
         assertEquals(3.0, scrape.value("prism_explanation_efficiency_gap_count", irisShap));
-        assertEquals(0.0, scrape.value("prism_explanation_standard_error_count", irisShap));
+        assertEquals(List.of(), scrape.find("prism_explanation_standard_error_count", irisShap),
+                "a histogram's series appears with its first value");
         assertEquals(0.0, scrape.value("prism_scheduler_queue_rows", Map.of("model", "iris")));
         assertEquals(0.0, scrape.value("prism_scheduler_jobs", Map.of("model", "iris")));
 
@@ -123,20 +125,55 @@ class RealServerTest {
                 .setModel("breast_cancer").addInputs(floats(1, instance))
                 .setKernelShap(KernelShapParams.newBuilder().setNsamples(256)).setSeed(7).build());
         assertEquals(2, r.getExplanationsCount());
-        double gaps = 0;
-        double meanErrors = 0;
-        for (var e : r.getExplanationsList()) {
-            gaps += e.getDiagnostics().getEfficiencyGap();
-            meanErrors += e.getStandardErrorsList().stream().mapToDouble(Double::doubleValue).average().orElseThrow();
+        double[] gaps = new double[2];
+        double[] meanErrors = new double[2];
+        for (int i = 0; i < 2; i++) {
+            var e = r.getExplanations(i);
+            gaps[i] = e.getDiagnostics().getEfficiencyGap();
+            // Summed in the server's order, so that a value on a bucket's bound falls on the same side.
+            for (double se : e.getStandardErrorsList()) {
+                meanErrors[i] += se;
+            }
+            meanErrors[i] /= e.getStandardErrorsCount();
         }
-        assertTrue(meanErrors > 0, "256 of 2^30 coalitions: the values are estimates");
+        assertTrue(meanErrors[0] > 0 && meanErrors[1] > 0, "256 of 2^30 coalitions: the values are estimates");
         // Quality is recorded before the response is sent.
         Scrape scrape = Scrape.get(server.metricsPort());
         Map<String, String> tags = Map.of("model", "breast_cancer", "method", "kernel_shap");
         assertEquals(2.0, scrape.value("prism_explanation_efficiency_gap_count", tags));
-        assertEquals(gaps, scrape.value("prism_explanation_efficiency_gap_sum", tags), 1e-12 + 1e-9 * gaps);
+        double gapSum = gaps[0] + gaps[1];
+        assertEquals(gapSum, scrape.value("prism_explanation_efficiency_gap_sum", tags), 1e-12 + 1e-9 * gapSum);
         assertEquals(2.0, scrape.value("prism_explanation_standard_error_count", tags));
-        assertEquals(meanErrors, scrape.value("prism_explanation_standard_error_sum", tags), 1e-9 * meanErrors);
+        double errorSum = meanErrors[0] + meanErrors[1];
+        assertEquals(errorSum, scrape.value("prism_explanation_standard_error_sum", tags), 1e-9 * errorSum);
+        // Histograms with fixed buckets below 1 (15 bounds and +Inf each): each bucket counts the response's
+        // values at or below it.
+        assertBuckets(scrape, "prism_explanation_efficiency_gap", tags, gaps, 16);
+        assertBuckets(scrape, "prism_explanation_standard_error", tags, meanErrors, 16);
+        // KernelSHAP keeps efficiency up to round-off.
+        assertTrue(gaps[0] < 1e-9 && gaps[1] < 1e-9, Arrays.toString(gaps));
+        assertEquals(2.0, bucket(scrape, "prism_explanation_efficiency_gap", tags, 1e-9));
+        assertTrue(meanErrors[0] < 0.3 && meanErrors[1] < 0.3, Arrays.toString(meanErrors));
+        assertEquals(2.0, bucket(scrape, "prism_explanation_standard_error", tags, 0.3),
+                "errors below 0.3 are counted below the bucket of 1");
+    }
+
+    /** Every bucket of the histogram's series counts the values at or below its bound. */
+    private static void assertBuckets(Scrape scrape, String name, Map<String, String> tags, double[] values,
+                                      int buckets) {
+        List<Scrape.Sample> found = scrape.find(name + "_bucket", tags);
+        assertEquals(buckets, found.size(), name + tags + ": " + found);
+        for (Scrape.Sample s : found) {
+            double bound = Scrape.parse(s.labels().get("le"));
+            assertEquals(Arrays.stream(values).filter(v -> v <= bound).count(), s.value(), 0,
+                    name + " le=" + s.labels().get("le") + " of " + Arrays.toString(values));
+        }
+    }
+
+    private static double bucket(Scrape scrape, String name, Map<String, String> tags, double bound) {
+        Map<String, String> le = new HashMap<>(tags);
+        le.put("le", String.valueOf(bound));
+        return scrape.value(name + "_bucket", le);
     }
 
     /** Nothing on this server asks for breast_cancer's attribution graphs. */
@@ -185,7 +222,7 @@ class RealServerTest {
     @Test
     void errorsAreCountedByReasonFromZero() throws Exception {
         Scrape before = Scrape.get(server.metricsPort());
-        assertEquals(java.util.Arrays.stream(Reason.values()).map(Reason::name).sorted().toList(),
+        assertEquals(Arrays.stream(Reason.values()).map(Reason::name).sorted().toList(),
                 before.find("prism_errors_total", Map.of()).stream().map(s -> s.labels().get("reason")).sorted()
                         .toList());
         // On the model service: the Explain calls of this server are the other tests'.
@@ -304,7 +341,7 @@ class RealServerTest {
                     HttpResponse.BodyHandlers.ofString()));
         }
 
-        private static double parse(String v) {
+        static double parse(String v) {
             return switch (v) {
                 case "+Inf" -> Double.POSITIVE_INFINITY;
                 case "-Inf" -> Double.NEGATIVE_INFINITY;
