@@ -219,7 +219,7 @@ final class TripleAdjustment {
         // binary design keep far more than this share of their length.
         SemidefiniteCholesky linear = new SemidefiniteCholesky(linearSums.xx, m + 1, 1e-9);
         double[] residual = linearResidual(linear, linearSums, somePresent, someWeights, someY);
-        int[][] candidates = pool(some, someWeights, residual, candidateFeatures(plain), cancellation);
+        int[][] candidates = pool(some, residual, candidateFeatures(plain), cancellation);
         Sums sums = linearSums.withTerms(candidates.length);
         addTerms(sums, false, null, new Terms(candidates, m), some, somePresent, someWeights, null, someY,
                 cancellation);
@@ -703,12 +703,13 @@ final class TripleAdjustment {
      * Every triple over the features, or the POOL that explain most of the residual r after the
      * linear columns. Screening ranks a triple by (h·r)² / |h|² in the weighted inner product
      * without projecting h off the linear columns (r is orthogonal to them already, so the numerator
-     * is exact): with ±1 signs s and u = w·r, h·r = Σ_j u_j s_ja s_jb s_jc (Σu = 0 by the intercept)
-     * and |h|² = 2Σw + 2Σ_j w_j s_ja s_jb s_jc, so one pass per pair serves every third feature.
+     * is exact): with ±1 signs s and u = w·r, h·r = Σ_j u_j s_ja s_jb s_jc (Σu = 0 by the intercept),
+     * so one pass per pair serves every third feature. |h|² = 2Σw + 2Σ_j w_j s_ja s_jb s_jc is the
+     * same for every triple, as the parity of an odd set flips on a coalition's complement, which
+     * carries the same weight: the numerator alone ranks them. (The search then takes exact norms.)
      */
-    private static int[][] pool(List<boolean[]> masks, double[] weights, double[] u, int[] f,
-                                Cancellation cancellation) {
-        int n = weights.length;
+    private static int[][] pool(List<boolean[]> masks, double[] u, int[] f, Cancellation cancellation) {
+        int n = u.length;
         int l = f.length;
         int total = l * (l - 1) * (l - 2) / 6;
         int[][] all = new int[total][];
@@ -729,45 +730,19 @@ final class TripleAdjustment {
                 sign[a][j] = masks.get(j)[f[a]] ? 1 : -1;
             }
         }
-        double sumW = 0;
-        for (double w : weights) {
-            sumW += w;
-        }
         double[] score = new double[total];
         double[] pu = new double[n];
-        double[] pw = new double[n];
         int t = 0;
         for (int a = 0; a < l; a++) {
             for (int b = a + 1; b < l; b++) {
                 cancellation.throwIfCancelled();
                 for (int j = 0; j < n; j++) {
-                    double pair = sign[a][j] * sign[b][j];
-                    pu[j] = pair * u[j];
-                    pw[j] = pair * weights[j];
+                    pu[j] = sign[a][j] * sign[b][j] * u[j];
                 }
                 for (int c = b + 1; c < l; c++) {
-                    double[] sc = sign[c];
-                    // two running sums each, which lets the loop pipeline
-                    double num0 = 0;
-                    double num1 = 0;
-                    double odd0 = 0;
-                    double odd1 = 0;
-                    int j = 0;
-                    for (; j + 1 < n; j += 2) {
-                        num0 += pu[j] * sc[j];
-                        odd0 += pw[j] * sc[j];
-                        num1 += pu[j + 1] * sc[j + 1];
-                        odd1 += pw[j + 1] * sc[j + 1];
-                    }
-                    if (j < n) {
-                        num0 += pu[j] * sc[j];
-                        odd0 += pw[j] * sc[j];
-                    }
-                    double num = num0 + num1;
-                    double odd = odd0 + odd1;
-                    double norm = 2 * sumW + 2 * odd;
                     all[t] = new int[] {f[a], f[b], f[c]};
-                    score[t] = norm < TINY ? 0 : num * num / norm;
+                    double num = dot(pu, sign[c]);
+                    score[t] = num * num;
                     t++;
                 }
             }
