@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.prism.explain.Diagnostics;
 import dev.prism.explain.Explanation;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -37,7 +35,7 @@ class ExplanationMetricsTest {
                 // Saliency: no base value, so no gap; nothing is recorded.
                 explanation(3, Double.NaN, 1, new double[] {0.5}, null));
         metrics.recordQuality("x", "m", explanations);
-        String text = scrape(registry);
+        String text = PrometheusMetersTest.scrape(registry);
 
         double[] gaps = explanations.stream().mapToDouble(Explanation::efficiencyGap).filter(Double::isFinite)
                 .toArray();
@@ -74,8 +72,8 @@ class ExplanationMetricsTest {
             assertEquals(expected, bucket.getValue(), name + " le=" + bucket.getKey());
         }
         assertEquals(List.of(name + "_count{method=\"m\",model=\"x\"} " + values.length),
-                samples(text, name + "_count"));
-        List<String> sum = samples(text, name + "_sum");
+                PrometheusMetersTest.samples(text, name + "_count"));
+        List<String> sum = PrometheusMetersTest.samples(text, name + "_sum");
         assertEquals(1, sum.size(), text);
         assertEquals(Arrays.stream(values).sum(), Double.parseDouble(sum.get(0).split(" ")[1]), 0);
     }
@@ -83,7 +81,7 @@ class ExplanationMetricsTest {
     /** The histogram's buckets in the text: upper bound → cumulative count, by bound. */
     private static Map<Double, Long> buckets(String text, String name) {
         Map<Double, Long> out = new TreeMap<>();
-        for (String line : samples(text, name + "_bucket")) {
+        for (String line : PrometheusMetersTest.samples(text, name + "_bucket")) {
             Matcher m = BUCKET.matcher(line.substring(name.length()));
             assertTrue(m.matches(), line);
             double bound = m.group(1).equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(1));
@@ -96,15 +94,5 @@ class ExplanationMetricsTest {
                                            double[] errors) {
         return new Explanation(instance, 0, base, output, attributions, errors,
                 new Diagnostics(10, 10, errors == null, attributions.length, 0));
-    }
-
-    private static String scrape(PrometheusMeterRegistry registry) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        PrometheusMeters.scrape(registry, out);
-        return out.toString(StandardCharsets.UTF_8);
-    }
-
-    private static List<String> samples(String text, String name) {
-        return text.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{")).toList();
     }
 }

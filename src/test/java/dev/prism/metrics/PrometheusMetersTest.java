@@ -20,13 +20,15 @@ import org.junit.jupiter.api.Test;
 
 /** The endpoint's text follows Prometheus' conventions: base units, and no Micrometer _max gauges. */
 class PrometheusMetersTest {
-    private static String scrape(PrometheusMeterRegistry registry) throws IOException {
+    /** The registry's scrape text. */
+    static String scrape(PrometheusMeterRegistry registry) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         PrometheusMeters.scrape(registry, out);
         return out.toString(StandardCharsets.UTF_8);
     }
 
-    private static List<String> samples(String text, String name) {
+    /** The sample lines of one series name in a scrape text. */
+    static List<String> samples(String text, String name) {
         return text.lines().filter(l -> l.startsWith(name + " ") || l.startsWith(name + "{")).toList();
     }
 
