@@ -338,6 +338,9 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         }
 
         private void finish(boolean converged) {
+            // A solve may wait on the shared pool behind other requests' solves: one whose request
+            // has gone meanwhile ends before any work.
+            instance.cancellation().throwIfCancelled();
             if (params.l1() != null) {
                 publish(new Estimate(expand(selectAndSolve()), null), false);
                 return;
