@@ -24,7 +24,7 @@ import java.util.SplittableRandom;
  * and features equal to every background row left out. The coalitions come from shap's
  * KernelExplainer design ({@link CoalitionDesign}) or Leverage SHAP's ({@link LeverageDesign}); by
  * default the latter, with the estimate regression-adjusted by screened third-order interactions
- * ({@link TripleAdjustment}). Sampled coalitions come in draw groups whose spread gives the
+ * ({@link OddTermAdjustment}). Sampled coalitions come in draw groups whose spread gives the
  * standard errors; with a tolerance an instance stops as soon as every error is below it. Under a
  * time budget each instance evaluates the same design in another order, taking turns with the
  * others, so that all have an estimate early ({@link AnytimePlan}).
@@ -108,7 +108,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 + (CoalitionDesign.DEFAULT_GROUPS + 4L) * m * m * Double.BYTES;
         // The active plans, and the finished ones whose solves (with their adjustment) are pending beside them.
         long adjustment = params.estimator() == KernelShapParams.Estimator.ADJUSTED
-                ? TripleAdjustment.workingBytes((int) m, (int) coalitions) : 0;
+                ? OddTermAdjustment.workingBytes((int) m, (int) coalitions) : 0;
         long running = CoalitionGame.workingBytes(input, outputWidth, coalitions, perInstance)
                 + Math.min(input.instances().rows(), Solvers.MAX_PENDING) * (perInstance + adjustment);
         if (!timeBudget) {
@@ -235,7 +235,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             this.fullPart = design.fullSampleWeights != null ? enumeratedPart.emptyCopy() : null;
             this.adjust = params.l1() == null && params.estimator() == KernelShapParams.Estimator.ADJUSTED
                     && !design.complete && design.groups > 0
-                    && TripleAdjustment.applies(instance.playerCount(), design.masks.size());
+                    && OddTermAdjustment.applies(instance.playerCount(), design.masks.size());
             this.observations = params.l1() != null || adjust ? new double[design.masks.size()][] : null;
         }
 
@@ -372,9 +372,9 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 weights[j] = design.finalWeight(j);
             }
             int[] players = instance.players();
-            TripleAdjustment[] fits = new TripleAdjustment[outputs];
+            OddTermAdjustment[] fits = new OddTermAdjustment[outputs];
             boolean any = false;
-            TripleAdjustment.DrawGroups groups = null;
+            OddTermAdjustment.DrawGroups groups = null;
             // y, then Δ: each output's observations centred on v(∅), and its total.
             double[][] ys = new double[outputs][weights.length + 1];
             for (int k = 0; k < outputs; k++) {
@@ -388,7 +388,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 // A two-class model's other probability (or any output that is a multiple of an
                 // earlier one, Δ included) has the same triples, scaled: no second search.
                 for (int e = 0; e < k && fits[k] == null; e++) {
-                    double scale = TripleAdjustment.multiple(ys[e], ys[k]);
+                    double scale = OddTermAdjustment.multiple(ys[e], ys[k]);
                     if (!Double.isNaN(scale)) {
                         fits[k] = fits[e].scaled(scale);
                     }
@@ -401,7 +401,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                     if (groups == null && plain.se != null) {
                         groups = drawGroups();
                     }
-                    fits[k] = TripleAdjustment.fit(design.masks, weights, y, delta, linear, groups,
+                    fits[k] = OddTermAdjustment.fit(design.masks, weights, y, delta, linear, groups,
                             instance.cancellation());
                 }
                 any |= !fits[k].isEmpty();
@@ -439,7 +439,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         }
 
         /** The design's draw groups as the jackknife takes them (with the enumerated part, as {@link #estimate}). */
-        private TripleAdjustment.DrawGroups drawGroups() {
+        private OddTermAdjustment.DrawGroups drawGroups() {
             int n = design.masks.size();
             int[][] parts = new int[n][];
             double[][] partWeights = new double[n][];
@@ -456,7 +456,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                     partWeights[j] = design.drawCounts.get(j);
                 }
             }
-            return new TripleAdjustment.DrawGroups(parts, partWeights, design.groupCounts, design.sampledMass);
+            return new OddTermAdjustment.DrawGroups(parts, partWeights, design.groupCounts, design.sampledMass);
         }
 
         /** The estimate from the first g groups, with standard errors from their spread. */

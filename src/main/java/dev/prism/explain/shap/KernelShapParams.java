@@ -21,7 +21,7 @@ public record KernelShapParams(long nsamples, Estimator estimator, L1Rule l1, do
     public enum Estimator {
         /**
          * The default: the {@link #LEVERAGE} design, its estimate adjusted by third-order
-         * interactions screened from the same coalitions ({@link TripleAdjustment}).
+         * interactions screened from the same coalitions ({@link OddTermAdjustment}).
          */
         ADJUSTED,
         /** shap's design: small sizes enumerated, the rest sampled with the Shapley kernel, paired. */

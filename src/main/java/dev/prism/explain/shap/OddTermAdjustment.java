@@ -4,40 +4,49 @@ import dev.prism.linalg.Cancellation;
 import dev.prism.linalg.SemidefiniteCholesky;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
 import org.ejml.interfaces.linsol.LinearSolverDense;
 
 /**
- * A regression adjustment for paired KernelSHAP by third-order interactions. Paired sampling makes
+ * A regression adjustment for paired KernelSHAP by odd interaction terms. Paired sampling makes
  * KernelSHAP exact for games whose interactions have order ≤ 2, so what is left of its error comes
- * from the odd part of higher orders. This finds a few triples T whose parity terms
- * χ_T(z) = Π_{i∈T}(2z_i − 1) explain that remainder, and fits
+ * from the odd part of higher orders. This finds a few odd sets T (three players or more) whose
+ * parity terms χ_T(z) = Π_{i∈T}(2z_i − 1) explain that remainder, and fits
  * y(z) ≈ Σ_i β_i z_i + Σ_T c_T (χ_T(z) + 1) with the design's kernel weights and the efficiency
  * constraint Σβ + 2Σc = Δ. The term c_T(χ_T + 1) is a game whose Shapley values are known exactly
- * (2c_T/3 to each member of T), so the estimate is those plus KernelSHAP on y minus the terms,
+ * (2c_T/|T| to each member of T), so the estimate is those plus KernelSHAP on y minus the terms,
  * which is the joint fit's β.
  *
- * <p>Triples are chosen by orthogonal matching pursuit: each step adds the candidate that most
+ * <p>Candidates are the triples among the {@link #MAX_CANDIDATE_FEATURES} features with the
+ * largest plain estimates, pre-screened to the {@link #POOL} best. From
+ * {@link #COALITIONS_PER_TERM}·M coalitions on, the largest odd terms of a {@link BoostedTreeProxy}
+ * of the residual join them ({@link #PROXY_TERMS}, of any order: tree ensembles and deep networks
+ * have odd structure of order five and more that triples miss; on the bench's forest the proxy's
+ * terms cut the error at 32·M and 64·M coalitions by 3 to 5 times), and the triples come from the
+ * {@link #PROXIED_TRIPLE_FEATURES} largest features.
+ *
+ * <p>Terms are chosen by orthogonal matching pursuit: each step adds the candidate that most
  * reduces the weighted residual after the current columns. On a design of fewer than
- * {@link #COALITIONS_PER_TRIPLE}·M coalitions the search stops when generalised cross-validation,
- * RSS/(1 − p/n)², stops falling (at most {@link #MAX_GCV_TRIPLES}), so a smooth game with little
- * third-order structure keeps (nearly) plain KernelSHAP. From there on it takes one triple per
- * {@link #COALITIONS_PER_TRIPLE} coalitions, at most {@link #MAX_TRIPLES}: GCV judges the fit of
- * v, and stops earlier than the error of φ would (on the bench games, from 16·M coalitions on,
- * the count cut the error by 10–40%). Candidates are the triples among the
- * {@link #MAX_CANDIDATE_FEATURES} features with the largest plain estimates, pre-screened to the
- * {@link #POOL} best. The screening and the search look at {@link #MAX_SCREENED} coalitions at
- * most, complementary pairs kept together; the selected triples are fitted on every coalition.
- * Both work on weighted sums (the linear columns', the candidates' and their cross products), so
- * beside the screening's pass per candidate pair they cost a pass over the coalitions each.
+ * {@link #COALITIONS_PER_TERM}·M coalitions the search stops when generalised cross-validation,
+ * RSS/(1 − p/n)², stops falling (at most {@link #MAX_GCV_TERMS}), so a smooth game with little
+ * odd structure keeps (nearly) plain KernelSHAP. From there on it takes one term per
+ * {@link #COALITIONS_PER_TERM} coalitions, at most {@link #MAX_TERMS}: GCV judges the fit of v,
+ * and stops earlier than the error of φ would (on the bench games, from 16·M coalitions on, the
+ * count cut the error by 10–40%). The screening and the search look at {@link #MAX_SCREENED}
+ * coalitions at most, complementary pairs kept together; the selected terms are fitted on every
+ * coalition. Both work on weighted sums (the linear columns', the candidates' and their cross
+ * products), so beside the screening's pass per candidate pair they cost a pass over the
+ * coalitions each.
  *
  * <p>With the design's draw groups, the fit also gives the delete-a-group jackknife's estimates:
- * the joint fit without each group, the triples held fixed, whose spread counts the error of the
- * triples' coefficients as well as the rest's.
+ * the joint fit without each group, the terms held fixed, whose spread counts the error of the
+ * terms' coefficients as well as the rest's.
  */
-final class TripleAdjustment {
+final class OddTermAdjustment {
     /** Designs with more coalitions than this are left unadjusted. */
     static final int MAX_COALITIONS = 8_192;
     /**
@@ -47,28 +56,32 @@ final class TripleAdjustment {
     static final int MAX_FEATURES = 128;
     static final int MAX_CANDIDATE_FEATURES = 24;
     static final int POOL = 64;
-    /** Triples kept at most where GCV stops the search. */
-    static final int MAX_GCV_TRIPLES = 16;
-    /** From this many coalitions per feature on, one triple per this many coalitions. */
-    static final int COALITIONS_PER_TRIPLE = 12;
-    /** Triples kept at most: the joint fit grows with their square. */
-    static final int MAX_TRIPLES = 32;
+    /** Terms kept at most where GCV stops the search. */
+    static final int MAX_GCV_TERMS = 16;
+    /** From this many coalitions per feature on, one term per this many coalitions. */
+    static final int COALITIONS_PER_TERM = 12;
+    /** Terms kept at most: the joint fit grows with their square. */
+    static final int MAX_TERMS = 32;
+    /** Candidates the tree proxy adds to the screened triples, where the count rule applies. */
+    static final int PROXY_TERMS = 64;
+    /** Features the screened triples are drawn from beside the proxy's candidates. */
+    static final int PROXIED_TRIPLE_FEATURES = 16;
     /** Coalitions the screening looks at, at most. */
     static final int MAX_SCREENED = 1024;
     /** How close to a multiple of another output's observations an output must be to reuse its fit. */
     static final double MULTIPLE_TOLERANCE = 1e-6;
     private static final double TINY = 1e-12;
 
-    /** The selected triples (indices over the players) and their coefficients c_T. */
-    final int[][] triples;
+    /** The selected odd sets (indices over the players) and their coefficients c_T. */
+    final int[][] terms;
     final double[] coefficients;
-    /** The joint fit's β over the players: KernelSHAP of the game less the triples' terms. */
+    /** The joint fit's β over the players: KernelSHAP of the game less the terms. */
     final double[] rest;
     /** The delete-a-group jackknife's estimates, [group][player], or null when not asked for. */
     final double[][] jackknife;
 
-    private TripleAdjustment(int[][] triples, double[] coefficients, double[] rest, double[][] jackknife) {
-        this.triples = triples;
+    private OddTermAdjustment(int[][] terms, double[] coefficients, double[] rest, double[][] jackknife) {
+        this.terms = terms;
         this.coefficients = coefficients;
         this.rest = rest;
         this.jackknife = jackknife;
@@ -97,32 +110,35 @@ final class TripleAdjustment {
         long screened = Math.min(n, MAX_SCREENED);
         long features = Math.min(m, MAX_CANDIDATE_FEATURES);
         long triples = features * (features - 1) * (features - 2) / 6;
+        long candidates = POOL + PROXY_TERMS;
         long doubles = q * q // the linear sums
                 + (features + 3) * screened + 2L * n // the screening's signs and sums, the residual, weights
-                + 2 * (POOL * q + POOL * POOL) // the candidates' sums, their projections and Gram matrix
-                + (CoalitionDesign.DEFAULT_GROUPS + 2L) * (q * q + MAX_TRIPLES * q + MAX_TRIPLES * MAX_TRIPLES)
-                + 3 * (q + MAX_TRIPLES) * (q + MAX_TRIPLES) // the joint fit's normal equations
+                + 2 * (candidates * q + candidates * candidates) // the candidates' sums, projections and Gram
+                + candidates * MAX_TERMS // their coordinates on the picks
+                + (CoalitionDesign.DEFAULT_GROUPS + 2L) * (q * q + MAX_TERMS * q + MAX_TERMS * MAX_TERMS)
+                + 3 * (q + MAX_TERMS) * (q + MAX_TERMS) // the joint fit's normal equations
                 + (CoalitionDesign.DEFAULT_GROUPS + 1L) * m; // the jackknife's estimates
         // each coalition's present players, and the screening's scored triples
-        return doubles * Double.BYTES + n * (2L * m + 16) + triples * 48;
+        return doubles * Double.BYTES + n * (2L * m + 16) + triples * 48
+                + BoostedTreeProxy.workingBytes((int) screened, (int) features);
     }
 
     /** The surrogate's exact Shapley values over m players. */
     double[] shapley(int m) {
         double[] phi = new double[m];
-        for (int t = 0; t < triples.length; t++) {
-            for (int i : triples[t]) {
-                phi[i] += 2 * coefficients[t] / 3;
+        for (int t = 0; t < terms.length; t++) {
+            for (int i : terms[t]) {
+                phi[i] += 2 * coefficients[t] / terms[t].length;
             }
         }
         return phi;
     }
 
     boolean isEmpty() {
-        return triples.length == 0;
+        return terms.length == 0;
     }
 
-    /** The adjusted estimate over the players: β plus the triples' exact values. */
+    /** The adjusted estimate over the players: β plus the terms' exact values. */
     double[] estimate() {
         double[] phi = shapley(rest.length);
         for (int i = 0; i < phi.length; i++) {
@@ -131,8 +147,8 @@ final class TripleAdjustment {
         return phi;
     }
 
-    /** The adjustment of a game {@code scale} times this one's: the same triples, scaled fit. */
-    TripleAdjustment scaled(double scale) {
+    /** The adjustment of a game {@code scale} times this one's: the same terms, scaled fit. */
+    OddTermAdjustment scaled(double scale) {
         if (isEmpty()) {
             return this;
         }
@@ -140,7 +156,7 @@ final class TripleAdjustment {
         for (int t = 0; t < c.length; t++) {
             c[t] *= scale;
         }
-        return new TripleAdjustment(triples, c, scaled(rest, scale),
+        return new OddTermAdjustment(terms, c, scaled(rest, scale),
                 jackknife == null ? null
                         : Arrays.stream(jackknife).map(e -> scaled(e, scale)).toArray(double[][]::new));
     }
@@ -182,7 +198,7 @@ final class TripleAdjustment {
     }
 
     /**
-     * Selects triples and fits them jointly with KernelSHAP.
+     * Selects odd terms and fits them jointly with KernelSHAP.
      *
      * @param masks   the coalitions over m players
      * @param weights their kernel weights in the final estimate
@@ -192,7 +208,7 @@ final class TripleAdjustment {
      * @param groups  the design's draw groups, for the jackknife's standard errors; null for none
      * @param cancellation looked at once per pass over the coalitions
      */
-    static TripleAdjustment fit(List<boolean[]> masks, double[] weights, double[] y, double delta, double[] plain,
+    static OddTermAdjustment fit(List<boolean[]> masks, double[] weights, double[] y, double delta, double[] plain,
                                 DrawGroups groups, Cancellation cancellation) {
         int m = plain.length;
         int n = masks.size();
@@ -219,20 +235,33 @@ final class TripleAdjustment {
         // binary design keep far more than this share of their length.
         SemidefiniteCholesky linear = new SemidefiniteCholesky(linearSums.xx, m + 1, 1e-9);
         double[] residual = linearResidual(linear, linearSums, somePresent, someWeights, someY);
-        int[][] candidates = pool(some, residual, candidateFeatures(plain), cancellation);
+        // Where the count rule applies, a tree proxy of the residual adds odd terms of any order;
+        // fewer triples are then screened, as the proxy's terms include the strong ones.
+        boolean proxied = counted(n, m);
+        int[][] candidates = pool(some, residual,
+                candidateFeatures(plain, proxied ? PROXIED_TRIPLE_FEATURES : MAX_CANDIDATE_FEATURES), cancellation);
+        if (proxied) {
+            double[] r = new double[ns];
+            for (int j = 0; j < ns; j++) {
+                r[j] = someWeights[j] > 0 ? residual[j] / someWeights[j] : 0;
+            }
+            BoostedTreeProxy proxy = BoostedTreeProxy.fit(some, someWeights, r,
+                    candidateFeatures(plain, MAX_CANDIDATE_FEATURES), cancellation);
+            candidates = union(candidates, proxy.largestOddTerms(PROXY_TERMS));
+        }
         Sums sums = linearSums.withTerms(candidates.length);
         addTerms(sums, false, null, new Terms(candidates, m), some, somePresent, someWeights, null, someY,
                 cancellation);
         int[] picked = select(sums, linear, ns, n, m, cancellation);
         if (picked.length == 0) {
-            return new TripleAdjustment(new int[0][], new double[0], null, null);
+            return new OddTermAdjustment(new int[0][], new double[0], null, null);
         }
-        int[][] triples = new int[picked.length][];
+        int[][] terms = new int[picked.length][];
         for (int t = 0; t < picked.length; t++) {
-            triples[t] = candidates[picked[t]];
+            terms[t] = candidates[picked[t]];
         }
-        // The triples' fit on every coalition, and on the groups' parts for the jackknife.
-        int k = triples.length;
+        // The terms' fit on every coalition, and on the groups' parts for the jackknife.
+        int k = terms.length;
         // With every coalition screened, the linear sums are those already made.
         boolean everyCoalition = ns == n;
         Sums all = everyCoalition ? linearSums.withTerms(k) : new Sums(m + 1, k);
@@ -243,15 +272,34 @@ final class TripleAdjustment {
                 parts[g] = new Sums(m + 1, k);
             }
         }
-        addTerms(all, !everyCoalition, parts, new Terms(triples, m), masks, present, weights, groups, y,
+        addTerms(all, !everyCoalition, parts, new Terms(terms, m), masks, present, weights, groups, y,
                 cancellation);
         int[] each = new int[k];
         for (int t = 0; t < k; t++) {
             each[t] = t;
         }
         double[] x = jointFit(all, delta, m, each);
-        double[][] jackknife = groups == null ? null : jackknife(triples, parts, groups, delta, m, cancellation);
-        return new TripleAdjustment(triples, Arrays.copyOfRange(x, m, x.length), Arrays.copyOf(x, m), jackknife);
+        double[][] jackknife = groups == null ? null : jackknife(terms, parts, groups, delta, m, cancellation);
+        return new OddTermAdjustment(terms, Arrays.copyOfRange(x, m, x.length), Arrays.copyOf(x, m), jackknife);
+    }
+
+    /** From this design size on the search takes a term per COALITIONS_PER_TERM coalitions. */
+    private static boolean counted(int designSize, int m) {
+        return designSize >= COALITIONS_PER_TERM * m;
+    }
+
+    /** The terms of a, then those of b not in a. */
+    private static int[][] union(int[][] a, int[][] b) {
+        Set<List<Integer>> seen = new HashSet<>();
+        List<int[]> out = new ArrayList<>();
+        for (int[][] sets : List.of(a, b)) {
+            for (int[] t : sets) {
+                if (seen.add(Arrays.stream(t).boxed().toList())) {
+                    out.add(t);
+                }
+            }
+        }
+        return out.toArray(new int[0][]);
     }
 
     /** The coalitions the screening and the search look at: all, or about one pair in k. */
@@ -298,14 +346,14 @@ final class TripleAdjustment {
     }
 
     /**
-     * The delete-a-group jackknife's estimates: for each draw group, the estimate with the triples
+     * The delete-a-group jackknife's estimates: for each draw group, the estimate with the terms
      * refitted without the group (the enumerated part and the other groups, rescaled to the
      * sampled mass), so that their spread counts the coefficients' error too. The choice of the
-     * triples is held fixed. (A group alone is too small for the joint fit.)
+     * terms is held fixed. (A group alone is too small for the joint fit.)
      */
-    private static double[][] jackknife(int[][] triples, Sums[] parts, DrawGroups groups, double delta, int m,
+    private static double[][] jackknife(int[][] terms, Sums[] parts, DrawGroups groups, double delta, int m,
                                         Cancellation cancellation) {
-        int k = triples.length;
+        int k = terms.length;
         double[] counts = groups.groupCounts();
         Sums draws = new Sums(m + 1, k);
         double allCounts = 0;
@@ -326,7 +374,7 @@ final class TripleAdjustment {
             without.addScaled(draws, scale);
             without.addScaled(parts[1 + g], -scale);
             double[] x = jointFit(without, delta, m, each);
-            out[g] = new TripleAdjustment(triples, Arrays.copyOfRange(x, m, x.length), Arrays.copyOf(x, m), null)
+            out[g] = new OddTermAdjustment(terms, Arrays.copyOfRange(x, m, x.length), Arrays.copyOf(x, m), null)
                     .estimate();
         }
         return out;
@@ -566,10 +614,10 @@ final class TripleAdjustment {
         // being r's coordinates.
         double[][] v = new double[c][0];
         double[] a = new double[0];
-        // From COALITIONS_PER_TRIPLE·M coalitions on, the search takes a triple per that many
+        // From COALITIONS_PER_TERM·M coalitions on, the search takes a term per that many
         // coalitions; below, it stops when GCV does.
-        boolean counted = designSize >= COALITIONS_PER_TRIPLE * m;
-        int limit = counted ? Math.min(MAX_TRIPLES, designSize / COALITIONS_PER_TRIPLE) : MAX_GCV_TRIPLES;
+        boolean counted = counted(designSize, m);
+        int limit = counted ? Math.min(MAX_TERMS, designSize / COALITIONS_PER_TERM) : MAX_GCV_TERMS;
         while (params + 1 < n && rss > floor && chosen.size() < limit) {
             cancellation.throwIfCancelled();
             int pick = -1;
@@ -683,14 +731,14 @@ final class TripleAdjustment {
     }
 
     /** The features with the largest |plain estimate|, at most MAX_CANDIDATE_FEATURES, ascending. */
-    private static int[] candidateFeatures(double[] plain) {
+    private static int[] candidateFeatures(double[] plain, int limit) {
         int m = plain.length;
         Integer[] order = new Integer[m];
         for (int i = 0; i < m; i++) {
             order[i] = i;
         }
         Arrays.sort(order, (u, v) -> Double.compare(Math.abs(plain[v]), Math.abs(plain[u])));
-        int l = Math.min(m, MAX_CANDIDATE_FEATURES);
+        int l = Math.min(m, limit);
         int[] f = new int[l];
         for (int i = 0; i < l; i++) {
             f[i] = order[i];

@@ -10,7 +10,7 @@ import dev.prism.linalg.ConstrainedLeastSquares;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-class TripleAdjustmentTest {
+class OddTermAdjustmentTest {
     private static final int M = 10;
     private static final double[] A = {1.0, -0.5, 0.8, 0.3, -1.2, 0.6, 0.2, -0.4, 0.9, 0.1};
 
@@ -54,9 +54,9 @@ class TripleAdjustmentTest {
         }
         assertTrue(plainError > 1e-6, "the plain estimate should not be exact here: " + plainError);
 
-        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, delta, plain, null, Cancellation.NEVER);
-        assertEquals(1, adj.triples.length);
-        assertArrayEquals(new int[] {1, 4, 7}, adj.triples[0]);
+        OddTermAdjustment adj = OddTermAdjustment.fit(d.masks, w, y, delta, plain, null, Cancellation.NEVER);
+        assertEquals(1, adj.terms.length);
+        assertArrayEquals(new int[] {1, 4, 7}, adj.terms[0]);
         // The joint fit's β is KernelSHAP of the game less the triples' terms.
         double[] rest = new double[n];
         for (int j = 0; j < n; j++) {
@@ -87,15 +87,15 @@ class TripleAdjustmentTest {
                 y[j] += z[i] ? A[i] : 0;
             }
         }
-        assertTrue(TripleAdjustment.fit(d.masks, w, y, delta, solve(d, w, y, delta), null, Cancellation.NEVER)
+        assertTrue(OddTermAdjustment.fit(d.masks, w, y, delta, solve(d, w, y, delta), null, Cancellation.NEVER)
                 .isEmpty());
     }
 
     /** The fitted terms' value Σ c_T (χ_T(z) + 1) at z. */
-    private static double terms(TripleAdjustment adj, boolean[] z) {
+    private static double terms(OddTermAdjustment adj, boolean[] z) {
         double g = 0;
-        for (int t = 0; t < adj.triples.length; t++) {
-            int[] tr = adj.triples[t];
+        for (int t = 0; t < adj.terms.length; t++) {
+            int[] tr = adj.terms[t];
             g += adj.coefficients[t] * ((z[tr[0]] == z[tr[1]]) == z[tr[2]] ? 2 : 0);
         }
         return g;
@@ -127,30 +127,30 @@ class TripleAdjustmentTest {
         }
         double delta = java.util.Arrays.stream(A).sum() + 2;
         double[] plain = solve(d, w, y, delta);
-        TripleAdjustment first = TripleAdjustment.fit(d.masks, w, y, delta, plain, null, Cancellation.NEVER);
+        OddTermAdjustment first = OddTermAdjustment.fit(d.masks, w, y, delta, plain, null, Cancellation.NEVER);
         double[] scaledPlain = java.util.Arrays.stream(plain).map(v -> -3 * v).toArray();
-        TripleAdjustment direct = TripleAdjustment.fit(d.masks, w, minus3, -3 * delta, scaledPlain, null,
+        OddTermAdjustment direct = OddTermAdjustment.fit(d.masks, w, minus3, -3 * delta, scaledPlain, null,
                 Cancellation.NEVER);
 
         double[] withDelta = java.util.Arrays.copyOf(y, n + 1);
         withDelta[n] = delta;
         double[] minus3WithDelta = java.util.Arrays.copyOf(minus3, n + 1);
         minus3WithDelta[n] = -3 * delta;
-        double s = TripleAdjustment.multiple(withDelta, minus3WithDelta);
+        double s = OddTermAdjustment.multiple(withDelta, minus3WithDelta);
         assertEquals(-3, s, 1e-12);
-        TripleAdjustment reused = first.scaled(s);
-        assertEquals(direct.triples.length, reused.triples.length);
-        for (int t = 0; t < direct.triples.length; t++) {
-            assertArrayEquals(direct.triples[t], reused.triples[t]);
+        OddTermAdjustment reused = first.scaled(s);
+        assertEquals(direct.terms.length, reused.terms.length);
+        for (int t = 0; t < direct.terms.length; t++) {
+            assertArrayEquals(direct.terms[t], reused.terms[t]);
             assertEquals(direct.coefficients[t], reused.coefficients[t], 1e-9);
         }
 
         // Not a multiple: one observation off, or Δ off.
         minus3WithDelta[5] += 1e-3;
-        assertTrue(Double.isNaN(TripleAdjustment.multiple(withDelta, minus3WithDelta)));
+        assertTrue(Double.isNaN(OddTermAdjustment.multiple(withDelta, minus3WithDelta)));
         minus3WithDelta[5] -= 1e-3;
         minus3WithDelta[n] += 1e-3;
-        assertTrue(Double.isNaN(TripleAdjustment.multiple(withDelta, minus3WithDelta)));
+        assertTrue(Double.isNaN(OddTermAdjustment.multiple(withDelta, minus3WithDelta)));
     }
 
     /**
@@ -161,7 +161,7 @@ class TripleAdjustmentTest {
     void theSearchKeepsItsBoundsByDesignSize() {
         assertEquals(16, triplesFound(150));
         assertEquals(20, triplesFound(240));
-        assertEquals(TripleAdjustment.MAX_TRIPLES, triplesFound(4000));
+        assertEquals(OddTermAdjustment.MAX_TERMS, triplesFound(4000));
     }
 
     /** Triples the search keeps on a 16-player game of 40 parity triples, each its own size. */
@@ -187,7 +187,7 @@ class TripleAdjustmentTest {
         }
         double[] plain = new double[m];
         java.util.Arrays.fill(plain, 1);
-        return TripleAdjustment.fit(d.masks, w, y, 0, plain, null, Cancellation.NEVER).triples.length;
+        return OddTermAdjustment.fit(d.masks, w, y, 0, plain, null, Cancellation.NEVER).terms.length;
     }
 
     /**
@@ -201,7 +201,7 @@ class TripleAdjustmentTest {
         CoalitionDesign d = CoalitionDesign.fromLeverage(LeverageDesign.build(m, 3000, new SplittableRandom(21),
                 Cancellation.NEVER));
         int n = d.masks.size();
-        assertTrue(n > TripleAdjustment.MAX_SCREENED, "design of " + n);
+        assertTrue(n > OddTermAdjustment.MAX_SCREENED, "design of " + n);
         double[] a = new double[m];
         for (int i = 0; i < m; i++) {
             a[i] = 0.1 * (i + 1) * (i % 2 == 0 ? 1 : -1);
@@ -221,8 +221,8 @@ class TripleAdjustmentTest {
             ls.add(z, w[j], new double[] {y[j]});
         }
         double[] plain = ls.solve()[0];
-        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, delta, plain, null, Cancellation.NEVER);
-        assertArrayEquals(new int[] {2, 9, 11}, adj.triples[0]);
+        OddTermAdjustment adj = OddTermAdjustment.fit(d.masks, w, y, delta, plain, null, Cancellation.NEVER);
+        assertArrayEquals(new int[] {2, 9, 11}, adj.terms[0]);
 
         double[] phi = adj.estimate();
         for (int i = 0; i < m; i++) {
@@ -235,7 +235,7 @@ class TripleAdjustmentTest {
         for (int i = 0; i < m; i++) {
             complement[i] = !z[i];
         }
-        assertEquals(TripleAdjustment.pairKey(z), TripleAdjustment.pairKey(complement));
+        assertEquals(OddTermAdjustment.pairKey(z), OddTermAdjustment.pairKey(complement));
     }
 
     /**
@@ -256,9 +256,9 @@ class TripleAdjustmentTest {
             y[j] = game(z) + 1.5 * ((z[0] ^ z[2] ^ z[5]) ? 1 : -1) + 0.01 * noise.nextGaussian();
         }
         double delta = java.util.Arrays.stream(A).sum() + 2 + 1.5 * 2;
-        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, delta, solve(d, w, y, delta), null,
+        OddTermAdjustment adj = OddTermAdjustment.fit(d.masks, w, y, delta, solve(d, w, y, delta), null,
                 Cancellation.NEVER);
-        int k = adj.triples.length;
+        int k = adj.terms.length;
         assertTrue(k >= 2, "both terms should be found: " + k);
 
         int p = M - 1 + k;
@@ -272,7 +272,7 @@ class TripleAdjustmentTest {
                 design.set(j, i, sw * ((z[i] ? 1 : 0) - last));
             }
             for (int t = 0; t < k; t++) {
-                int[] tr = adj.triples[t];
+                int[] tr = adj.terms[t];
                 double h = (z[tr[0]] == z[tr[1]]) == z[tr[2]] ? 2 : 0;
                 design.set(j, M - 1 + t, sw * (h - 2 * last));
             }
@@ -321,10 +321,10 @@ class TripleAdjustmentTest {
         for (int j = 0; j < n; j++) {
             ls.add(d.masks.get(j), w[j], new double[] {y[j]});
         }
-        TripleAdjustment.DrawGroups groups = new TripleAdjustment.DrawGroups(parts, partWeights, d.groupCounts,
+        OddTermAdjustment.DrawGroups groups = new OddTermAdjustment.DrawGroups(parts, partWeights, d.groupCounts,
                 d.sampledMass);
-        TripleAdjustment adj = TripleAdjustment.fit(d.masks, w, y, delta, ls.solve()[0], groups, Cancellation.NEVER);
-        int k = adj.triples.length;
+        OddTermAdjustment adj = OddTermAdjustment.fit(d.masks, w, y, delta, ls.solve()[0], groups, Cancellation.NEVER);
+        int k = adj.terms.length;
         assertTrue(k >= 2, "triples " + k);
         assertEquals(d.groups, adj.jackknife.length);
 
@@ -353,8 +353,11 @@ class TripleAdjustmentTest {
                 row[i] = sw * ((z[i] ? 1 : 0) - last);
             }
             for (int t = 0; t < k; t++) {
-                int[] tr = adj.triples[t];
-                row[m - 1 + t] = sw * (((z[tr[0]] == z[tr[1]]) == z[tr[2]] ? 2 : 0) - 2 * last);
+                int absent = 0;
+                for (int i : adj.terms[t]) {
+                    absent += z[i] ? 0 : 1;
+                }
+                row[m - 1 + t] = sw * ((absent % 2 == 0 ? 2 : 0) - 2 * last);
             }
             rows.add(row);
             targets.add(sw * (y[j] - last * delta));
@@ -374,25 +377,77 @@ class TripleAdjustmentTest {
         }
         for (int t = 0; t < k; t++) {
             sum += 2 * x.get(m - 1 + t, 0);
-            for (int i : adj.triples[t]) {
-                expected[i] += 2 * x.get(m - 1 + t, 0) / 3;
+            for (int i : adj.terms[t]) {
+                expected[i] += 2 * x.get(m - 1 + t, 0) / adj.terms[t].length;
             }
         }
         expected[m - 1] += delta - sum;
         assertArrayEquals(expected, adj.jackknife[left], 1e-8);
     }
 
+    /**
+     * A five-player unanimity term 2·z1z4z7z9z10: its odd part is ten triples and the five-set
+     * (2/32 each in the parity basis), which the screened triples alone cannot fit. From 12·M
+     * coalitions on, the tree proxy offers the five-set, and the estimate is exact.
+     */
+    @Test
+    void aFivePlayerTermIsFoundThroughTheProxyAndMakesTheEstimateExact() {
+        int m = 12;
+        CoalitionDesign d = CoalitionDesign.fromLeverage(LeverageDesign.build(m, 600, new SplittableRandom(31),
+                Cancellation.NEVER));
+        int n = d.masks.size();
+        assertTrue(n >= OddTermAdjustment.COALITIONS_PER_TERM * m && n < (1 << m) - 2, "design of " + n);
+        int[] five = {1, 4, 7, 9, 10};
+        double[] a = new double[m];
+        for (int i = 0; i < m; i++) {
+            a[i] = 0.3 * (i % 4) - 0.4;
+        }
+        double delta = java.util.Arrays.stream(a).sum() + 2;
+        double[] w = new double[n];
+        double[] y = new double[n];
+        ConstrainedLeastSquares ls = new ConstrainedLeastSquares(m, new double[] {delta});
+        for (int j = 0; j < n; j++) {
+            w[j] = d.finalWeight(j);
+            boolean[] z = d.masks.get(j);
+            boolean all = true;
+            for (int i = 0; i < m; i++) {
+                y[j] += z[i] ? a[i] : 0;
+            }
+            for (int i : five) {
+                all &= z[i];
+            }
+            y[j] += all ? 2 : 0;
+            ls.add(z, w[j], new double[] {y[j]});
+        }
+        double[] plain = ls.solve()[0];
+        double[] exact = a.clone();
+        for (int i : five) {
+            exact[i] += 2 / 5.0;
+        }
+        double plainError = 0;
+        for (int i = 0; i < m; i++) {
+            plainError += Math.pow(plain[i] - exact[i], 2);
+        }
+        assertTrue(plainError > 1e-6, "the plain estimate should not be exact here: " + plainError);
+
+        OddTermAdjustment adj = OddTermAdjustment.fit(d.masks, w, y, delta, plain, null, Cancellation.NEVER);
+        assertTrue(java.util.Arrays.stream(adj.terms).anyMatch(t -> java.util.Arrays.equals(t, five)),
+                "the five-set should be among the terms: " + java.util.Arrays.deepToString(adj.terms));
+        assertArrayEquals(exact, adj.estimate(), 1e-9);
+    }
+
     /** The adjustment's bounds: players and coalitions, and the memory a fit holds within them. */
     @Test
     void theAdjustmentKeepsToItsBounds() {
-        assertTrue(TripleAdjustment.applies(TripleAdjustment.MAX_FEATURES, 2048));
-        assertTrue(!TripleAdjustment.applies(TripleAdjustment.MAX_FEATURES + 1, 2048));
-        assertTrue(!TripleAdjustment.applies(30, TripleAdjustment.MAX_COALITIONS + 1));
-        // (M+1)² sums for each of 16 groups and the two other parts dominate: about 5 MB at 128 players
-        long bytes = TripleAdjustment.workingBytes(TripleAdjustment.MAX_FEATURES, 2048);
-        assertTrue(bytes > 18L * 129 * 129 * Double.BYTES && bytes < 6_000_000, "bytes " + bytes);
+        assertTrue(OddTermAdjustment.applies(OddTermAdjustment.MAX_FEATURES, 2048));
+        assertTrue(!OddTermAdjustment.applies(OddTermAdjustment.MAX_FEATURES + 1, 2048));
+        assertTrue(!OddTermAdjustment.applies(30, OddTermAdjustment.MAX_COALITIONS + 1));
+        // (M+1)² sums for each of 16 groups and the two other parts dominate: about 6 MB at 128
+        // players with the tree proxy's spectrum
+        long bytes = OddTermAdjustment.workingBytes(OddTermAdjustment.MAX_FEATURES, 2048);
+        assertTrue(bytes > 18L * 129 * 129 * Double.BYTES && bytes < 7_000_000, "bytes " + bytes);
         // more players than the bound are not adjusted and cost no more
-        assertEquals(bytes, TripleAdjustment.workingBytes(784, 2048));
-        assertEquals(0, TripleAdjustment.workingBytes(30, TripleAdjustment.MAX_COALITIONS + 1));
+        assertEquals(bytes, OddTermAdjustment.workingBytes(784, 2048));
+        assertEquals(0, OddTermAdjustment.workingBytes(30, OddTermAdjustment.MAX_COALITIONS + 1));
     }
 }

@@ -1,0 +1,409 @@
+package dev.prism.explain.shap;
+
+import dev.prism.linalg.Cancellation;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A proxy of a game's odd part by boosted regression trees over the coalitions, read as a Fourier
+ * spectrum, whose largest odd terms of order ≥ 3 are candidates for {@link OddTermAdjustment}
+ * (the screening of OddSHAP, Fumagalli et al., ICML 2026, which uses a LightGBM proxy). A leaf
+ * reached by requiring z_j = a_j for the features j on its path P is the product
+ * Π_j (1 + σ_j χ_j)/2, with χ_j = 2z_j − 1 and σ_j = ±1 as a_j is 1 or 0, so its value v spreads
+ * over every subset T of the path as v·2^−|P|·Π_{j∈T} σ_j·χ_T. Summed over the leaves these are
+ * the proxy's exact Fourier coefficients.
+ *
+ * <p>The target is the odd part of the linear fit's residual, (r(z) − r(z̄))/2 for a coalition z
+ * whose complement z̄ is in the design: a paired design's regression sees only the odd part, and
+ * trees fitted to the whole residual spend their leaves on the even part. Each tree grows leaf by
+ * leaf, each split the one that most reduces the squared error under the design's kernel weights.
+ * Trees split only on the given features (at most 31, so a term is an int of bits).
+ */
+final class BoostedTreeProxy {
+    static final int TREES = 30;
+    static final int MAX_LEAVES = 31;
+    /** Deep enough for terms of order 7; each leaf spreads over 2^(depth−1) odd subsets at most. */
+    static final int MAX_DEPTH = 6;
+    static final int MIN_LEAF_COALITIONS = 10;
+    static final double LEARNING_RATE = 0.3;
+    static final int MAX_FEATURES = 31;
+
+    private final int[] features;
+    private final Spectrum spectrum;
+    /** The proxy's values on the coalitions it was fitted to. */
+    final double[] fitted;
+
+    private BoostedTreeProxy(int[] features, Spectrum spectrum, double[] fitted) {
+        this.features = features;
+        this.spectrum = spectrum;
+        this.fitted = fitted;
+    }
+
+    /** A bound on the memory a proxy of n coalitions over l features holds while it is fitted. */
+    static long workingBytes(int n, int l) {
+        long leaves = 2L * MAX_LEAVES;
+        long spectrumEntries = Math.min((long) TREES * MAX_LEAVES * ((1L << (MAX_DEPTH - 1)) - MAX_DEPTH),
+                1L << (l - 1));
+        long table = Long.highestOneBit(Math.max(1024, 2 * spectrumEntries)) * 2;
+        return n * (4L + 3 * Double.BYTES) // bits, target, fitted, gradient
+                + (long) MAX_DEPTH * n * Integer.BYTES + n * Integer.BYTES // one tree's row lists
+                + leaves * l * (2L * Double.BYTES + Integer.BYTES) // their sums
+                + table * (Integer.BYTES + Double.BYTES);
+    }
+
+    /**
+     * Fits the proxy.
+     *
+     * @param masks    the coalitions
+     * @param weights  their kernel weights (positive)
+     * @param residual y's residual after the linear fit, per coalition
+     * @param features the features the trees may split on, at most {@link #MAX_FEATURES}
+     */
+    static BoostedTreeProxy fit(List<boolean[]> masks, double[] weights, double[] residual, int[] features,
+                                Cancellation cancellation) {
+        int n = masks.size();
+        int l = features.length;
+        if (l > MAX_FEATURES) {
+            throw new IllegalArgumentException("at most " + MAX_FEATURES + " features, got " + l);
+        }
+        double[] target = oddPart(masks, residual);
+        int[] bits = new int[n];
+        for (int j = 0; j < n; j++) {
+            boolean[] z = masks.get(j);
+            for (int a = 0; a < l; a++) {
+                if (z[features[a]]) {
+                    bits[j] |= 1 << a;
+                }
+            }
+        }
+        double[] fitted = new double[n];
+        double[] gradient = new double[n];
+        Spectrum spectrum = new Spectrum();
+        for (int t = 0; t < TREES; t++) {
+            cancellation.throwIfCancelled();
+            for (int j = 0; j < n; j++) {
+                gradient[j] = target[j] - fitted[j];
+            }
+            for (Leaf leaf : grow(bits, weights, gradient, l)) {
+                double value = LEARNING_RATE * leaf.mean;
+                for (int j : leaf.rows) {
+                    fitted[j] += value;
+                }
+                spread(leaf, value, spectrum);
+            }
+        }
+        return new BoostedTreeProxy(features, spectrum, fitted);
+    }
+
+    /** The odd sets of order ≥ 3 with the largest |coefficient|, at most {@code limit}, largest first. */
+    int[][] largestOddTerms(int limit) {
+        int[] sets = spectrum.largest(limit);
+        int[][] out = new int[sets.length][];
+        for (int i = 0; i < sets.length; i++) {
+            out[i] = members(sets[i]);
+        }
+        return out;
+    }
+
+    /** The proxy's Fourier coefficient of χ_T, for an odd T of three or more features (0 if none). */
+    double coefficient(int[] term) {
+        int set = 0;
+        for (int i : term) {
+            int a = Arrays.binarySearch(features, i);
+            if (a < 0) {
+                return 0;
+            }
+            set |= 1 << a;
+        }
+        return spectrum.get(set);
+    }
+
+    private int[] members(int set) {
+        int[] out = new int[Integer.bitCount(set)];
+        int p = 0;
+        for (int a = 0; a < features.length; a++) {
+            if ((set >>> a & 1) != 0) {
+                out[p++] = features[a];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * (r(z) − r(z̄))/2 where z̄ is in the design, r(z) where it is not. Designs keep a coalition next
+     * to its complement, which is looked at first.
+     */
+    private static double[] oddPart(List<boolean[]> masks, double[] r) {
+        int n = masks.size();
+        double[] out = r.clone();
+        Map<Long, List<Integer>> byKey = null;
+        for (int j = 0; j < n; j++) {
+            int k = -1;
+            if (j + 1 < n && complementary(masks.get(j), masks.get(j + 1))) {
+                k = j + 1;
+            } else if (j > 0 && complementary(masks.get(j), masks.get(j - 1))) {
+                k = j - 1;
+            } else {
+                if (byKey == null) {
+                    byKey = new HashMap<>();
+                    for (int i = 0; i < n; i++) {
+                        byKey.computeIfAbsent(OddTermAdjustment.pairKey(masks.get(i)), x -> new ArrayList<>(2)).add(i);
+                    }
+                }
+                for (int i : byKey.get(OddTermAdjustment.pairKey(masks.get(j)))) {
+                    if (complementary(masks.get(j), masks.get(i))) {
+                        k = i;
+                        break;
+                    }
+                }
+            }
+            if (k >= 0) {
+                out[j] = (r[j] - r[k]) / 2;
+            }
+        }
+        return out;
+    }
+
+    private static boolean complementary(boolean[] a, boolean[] b) {
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] == b[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * A leaf: its rows, the path to it (features required present or absent), its sums (weight,
+     * weighted gradient, and both with each feature present), and its best split.
+     */
+    private static final class Leaf {
+        final int[] rows;
+        final int present;
+        final int absent;
+        final int depth;
+        double sw;
+        double sg;
+        final double[] w1;
+        final double[] g1;
+        final int[] c1;
+        double mean;
+        double gain;
+        int split = -1;
+
+        Leaf(int[] rows, int present, int absent, int depth, int l) {
+            this.rows = rows;
+            this.present = present;
+            this.absent = absent;
+            this.depth = depth;
+            this.w1 = new double[l];
+            this.g1 = new double[l];
+            this.c1 = new int[l];
+        }
+
+        void scan(int[] bits, double[] w, double[] g) {
+            for (int j : rows) {
+                double wj = w[j];
+                double gj = wj * g[j];
+                sw += wj;
+                sg += gj;
+                int b = bits[j];
+                while (b != 0) {
+                    int a = Integer.numberOfTrailingZeros(b);
+                    w1[a] += wj;
+                    g1[a] += gj;
+                    c1[a]++;
+                    b &= b - 1;
+                }
+            }
+        }
+
+        /** This leaf's sums as its parent's less its sibling's. */
+        void difference(Leaf parent, Leaf sibling) {
+            sw = parent.sw - sibling.sw;
+            sg = parent.sg - sibling.sg;
+            for (int a = 0; a < w1.length; a++) {
+                w1[a] = parent.w1[a] - sibling.w1[a];
+                g1[a] = parent.g1[a] - sibling.g1[a];
+                c1[a] = parent.c1[a] - sibling.c1[a];
+            }
+        }
+    }
+
+    private static List<Leaf> grow(int[] bits, double[] w, double[] g, int l) {
+        int n = bits.length;
+        int[] all = new int[n];
+        for (int j = 0; j < n; j++) {
+            all[j] = j;
+        }
+        List<Leaf> leaves = new ArrayList<>();
+        Leaf root = new Leaf(all, 0, 0, 0, l);
+        root.scan(bits, w, g);
+        evaluate(root);
+        leaves.add(root);
+        while (leaves.size() < MAX_LEAVES) {
+            Leaf best = null;
+            for (Leaf leaf : leaves) {
+                if (leaf.split >= 0 && (best == null || leaf.gain > best.gain)) {
+                    best = leaf;
+                }
+            }
+            if (best == null) {
+                break;
+            }
+            int bit = 1 << best.split;
+            int on = best.c1[best.split];
+            int[] yes = new int[on];
+            int[] no = new int[best.rows.length - on];
+            int a = 0;
+            int b = 0;
+            for (int j : best.rows) {
+                if ((bits[j] & bit) != 0) {
+                    yes[a++] = j;
+                } else {
+                    no[b++] = j;
+                }
+            }
+            leaves.remove(best);
+            Leaf left = new Leaf(yes, best.present | bit, best.absent, best.depth + 1, l);
+            Leaf right = new Leaf(no, best.present, best.absent | bit, best.depth + 1, l);
+            // Only the smaller child is scanned: the other's sums are the parent's less its.
+            Leaf small = on <= no.length ? left : right;
+            Leaf large = small == left ? right : left;
+            small.scan(bits, w, g);
+            large.difference(best, small);
+            evaluate(left);
+            evaluate(right);
+            leaves.add(left);
+            leaves.add(right);
+        }
+        return leaves;
+    }
+
+    /** The leaf's mean and its best split (feature and gain), none where no split helps. */
+    private static void evaluate(Leaf leaf) {
+        double sw = leaf.sw;
+        double sg = leaf.sg;
+        leaf.mean = sw > 0 ? sg / sw : 0;
+        if (leaf.depth >= MAX_DEPTH) {
+            return;
+        }
+        double base = sw > 0 ? sg * sg / sw : 0;
+        int used = leaf.present | leaf.absent;
+        int count = leaf.rows.length;
+        for (int a = 0; a < leaf.w1.length; a++) {
+            double w1 = leaf.w1[a];
+            double g1 = leaf.g1[a];
+            if ((used >>> a & 1) != 0 || leaf.c1[a] < MIN_LEAF_COALITIONS || count - leaf.c1[a] < MIN_LEAF_COALITIONS) {
+                continue;
+            }
+            double w0 = sw - w1;
+            double g0 = sg - g1;
+            if (!(w1 > 0) || !(w0 > 0)) {
+                continue;
+            }
+            double gain = g1 * g1 / w1 + g0 * g0 / w0 - base;
+            if (gain > leaf.gain + 1e-12 * Math.abs(base)) {
+                leaf.gain = gain;
+                leaf.split = a;
+            }
+        }
+    }
+
+    /** Adds a leaf's value, spread over the subsets of its path, to the spectrum (odd subsets only). */
+    private static void spread(Leaf leaf, double value, Spectrum spectrum) {
+        int path = leaf.present | leaf.absent;
+        int p = Integer.bitCount(path);
+        if (p < 3 || value == 0) {
+            return;
+        }
+        double part = value / (1L << p);
+        // every subset of the path of odd size ≥ 3
+        for (int s = path; s != 0; s = (s - 1) & path) {
+            int order = Integer.bitCount(s);
+            if (order < 3 || (order & 1) == 0) {
+                continue;
+            }
+            // σ_j = −1 for features required absent
+            double sign = (Integer.bitCount(s & leaf.absent) & 1) == 0 ? 1 : -1;
+            spectrum.add(s, sign * part);
+        }
+    }
+
+    /** Fourier coefficients by set (features as bits, never 0), in an open-addressing table. */
+    private static final class Spectrum {
+        private int[] keys = new int[1024];
+        private double[] values = new double[1024];
+        private int size;
+
+        void add(int set, double value) {
+            int mask = keys.length - 1;
+            int i = mix(set) & mask;
+            while (keys[i] != 0 && keys[i] != set) {
+                i = (i + 1) & mask;
+            }
+            if (keys[i] == 0) {
+                keys[i] = set;
+                if (++size * 2 > keys.length) {
+                    values[i] = value;
+                    grow();
+                    return;
+                }
+            }
+            values[i] += value;
+        }
+
+        private void grow() {
+            int[] oldKeys = keys;
+            double[] oldValues = values;
+            keys = new int[oldKeys.length * 2];
+            values = new double[oldKeys.length * 2];
+            size = 0;
+            for (int i = 0; i < oldKeys.length; i++) {
+                if (oldKeys[i] != 0) {
+                    add(oldKeys[i], oldValues[i]);
+                }
+            }
+        }
+
+        private static int mix(int set) {
+            int h = set * 0x9E3779B9;
+            return h ^ (h >>> 16);
+        }
+
+        double get(int set) {
+            int mask = keys.length - 1;
+            int i = mix(set) & mask;
+            while (keys[i] != 0) {
+                if (keys[i] == set) {
+                    return values[i];
+                }
+                i = (i + 1) & mask;
+            }
+            return 0;
+        }
+
+        /** The sets with the largest |coefficient|, at most {@code limit}, ties by set. */
+        int[] largest(int limit) {
+            Integer[] order = new Integer[size];
+            int k = 0;
+            for (int i = 0; i < keys.length; i++) {
+                if (keys[i] != 0) {
+                    order[k++] = i;
+                }
+            }
+            Arrays.sort(order, (u, v) -> {
+                int c = Double.compare(Math.abs(values[v]), Math.abs(values[u]));
+                return c != 0 ? c : Integer.compare(keys[u], keys[v]);
+            });
+            int[] out = new int[Math.min(limit, size)];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = keys[order[i]];
+            }
+            return out;
+        }
+    }
+}
