@@ -23,7 +23,7 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
  *
  * <p>Candidates are the triples among the {@link #MAX_CANDIDATE_FEATURES} features with the
  * largest plain estimates, pre-screened to the {@link #POOL} best. From
- * {@link #COALITIONS_PER_TERM}·M coalitions on, the largest odd terms of a {@link BoostedTreeProxy}
+ * {@link #PROXY_COALITIONS_PER_FEATURE}·M coalitions on, the largest odd terms of a {@link BoostedTreeProxy}
  * of the residual join them ({@link #PROXY_TERMS}, of any order: tree ensembles and deep networks
  * have odd structure of order five and more that triples miss; on the bench's forest the proxy's
  * terms cut the error at 32·M and 64·M coalitions by 3 to 5 times), and the triples come from the
@@ -62,8 +62,13 @@ final class OddTermAdjustment {
     static final int COALITIONS_PER_TERM = 12;
     /** Terms kept at most: the joint fit grows with their square. */
     static final int MAX_TERMS = 32;
-    /** Candidates the tree proxy adds to the screened triples, where the count rule applies. */
+    /** Candidates the tree proxy adds to the screened triples. */
     static final int PROXY_TERMS = 64;
+    /**
+     * From this many coalitions per feature on, the tree proxy's terms join the candidates; with
+     * fewer its trees fit noise as much as structure (at 16·M the bench's MLPs lost 5–12%).
+     */
+    static final int PROXY_COALITIONS_PER_FEATURE = 24;
     /** Features the screened triples are drawn from beside the proxy's candidates. */
     static final int PROXIED_TRIPLE_FEATURES = 16;
     /** Coalitions the screening looks at, at most. */
@@ -235,9 +240,9 @@ final class OddTermAdjustment {
         // binary design keep far more than this share of their length.
         SemidefiniteCholesky linear = new SemidefiniteCholesky(linearSums.xx, m + 1, 1e-9);
         double[] residual = linearResidual(linear, linearSums, somePresent, someWeights, someY);
-        // Where the count rule applies, a tree proxy of the residual adds odd terms of any order;
-        // fewer triples are then screened, as the proxy's terms include the strong ones.
-        boolean proxied = counted(n, m);
+        // On a large design a tree proxy of the residual adds odd terms of any order; fewer
+        // triples are then screened, as the proxy's terms include the strong ones.
+        boolean proxied = n >= PROXY_COALITIONS_PER_FEATURE * m;
         int[][] candidates = pool(some, residual,
                 candidateFeatures(plain, proxied ? PROXIED_TRIPLE_FEATURES : MAX_CANDIDATE_FEATURES), cancellation);
         if (proxied) {
@@ -281,11 +286,6 @@ final class OddTermAdjustment {
         double[] x = jointFit(all, delta, m, each);
         double[][] jackknife = groups == null ? null : jackknife(terms, parts, groups, delta, m, cancellation);
         return new OddTermAdjustment(terms, Arrays.copyOfRange(x, m, x.length), Arrays.copyOf(x, m), jackknife);
-    }
-
-    /** From this design size on the search takes a term per COALITIONS_PER_TERM coalitions. */
-    private static boolean counted(int designSize, int m) {
-        return designSize >= COALITIONS_PER_TERM * m;
     }
 
     /** The terms of a, then those of b not in a. */
@@ -616,7 +616,7 @@ final class OddTermAdjustment {
         double[] a = new double[0];
         // From COALITIONS_PER_TERM·M coalitions on, the search takes a term per that many
         // coalitions; below, it stops when GCV does.
-        boolean counted = counted(designSize, m);
+        boolean counted = designSize >= COALITIONS_PER_TERM * m;
         int limit = counted ? Math.min(MAX_TERMS, designSize / COALITIONS_PER_TERM) : MAX_GCV_TERMS;
         while (params + 1 < n && rss > floor && chosen.size() < limit) {
             cancellation.throwIfCancelled();

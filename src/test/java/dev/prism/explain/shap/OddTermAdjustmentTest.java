@@ -387,7 +387,7 @@ class OddTermAdjustmentTest {
 
     /**
      * A five-player unanimity term 2·z1z4z7z9z10: its odd part is ten triples and the five-set
-     * (2/32 each in the parity basis), which the screened triples alone cannot fit. From 12·M
+     * (2/32 each in the parity basis), which the screened triples alone cannot fit. From 24·M
      * coalitions on, the tree proxy offers the five-set, and the estimate is exact.
      */
     @Test
@@ -396,7 +396,7 @@ class OddTermAdjustmentTest {
         CoalitionDesign d = CoalitionDesign.fromLeverage(LeverageDesign.build(m, 600, new SplittableRandom(31),
                 Cancellation.NEVER));
         int n = d.masks.size();
-        assertTrue(n >= OddTermAdjustment.COALITIONS_PER_TERM * m && n < (1 << m) - 2, "design of " + n);
+        assertTrue(n >= OddTermAdjustment.PROXY_COALITIONS_PER_FEATURE * m && n < (1 << m) - 2, "design of " + n);
         int[] five = {1, 4, 7, 9, 10};
         double[] a = new double[m];
         for (int i = 0; i < m; i++) {
