@@ -280,6 +280,42 @@ class KernelShapExplainerTest {
         assertTrue(meanSeLarge < 0.75 * meanSeSmall, "se " + meanSeLarge + " vs " + meanSeSmall);
     }
 
+    /**
+     * At 4·M and 8·M coalitions the design has one or two draw groups, too few for their spread:
+     * the standard errors come from the pairs' spread within size classes. They must cover, and be
+     * the size of the actual error (not so wide that covering is no test).
+     */
+    @ParameterizedTest
+    @ValueSource(longs = {46, 94})
+    void standardErrorsAtSmallBudgetsCoverAndMatchTheActualError(long nsamples) {
+        int m = 12;
+        Random r = new Random(12);
+        Function<double[], double[]> f = nonlinear(random(r, m));
+        FunctionModel model = new FunctionModel(m, 2, f);
+        Background bg = randomBackground(r, 3, m);
+        double[] x = random(r, m);
+        double[] exact = Shapley.bruteForce(f, x, bg, 2, v -> v)[0];
+        int within = 0;
+        int total = 0;
+        double squaredError = 0;
+        double variance = 0;
+        for (long seed = 0; seed < 40; seed++) {
+            Explanation e = explain(model, x, bg, nsamples, Link.IDENTITY, seed).get(0);
+            assertNotNull(e.standardErrors(), "seed " + seed);
+            for (int i = 0; i < m; i++) {
+                double se = e.standardErrors()[i];
+                double error = e.attributions()[i] - exact[i];
+                within += Math.abs(error) <= 2.5 * se ? 1 : 0;
+                total++;
+                squaredError += error * error;
+                variance += se * se;
+            }
+        }
+        double ratio = Math.sqrt(variance / squaredError);
+        assertTrue(within >= 0.8 * total, within + " of " + total + " errors within 2.5 standard errors");
+        assertTrue(ratio > 0.6 && ratio < 1.6, "root mean se² / root mean error² = " + ratio);
+    }
+
     @Test
     void resultsDoNotDependOnTheSchedulersBatchSize() {
         int m = 9;
