@@ -12,13 +12,20 @@ import java.util.List;
  * residuals corrected for the pair's leverage, see {@link #leaveOut}). Pairs are drawn without
  * replacement within their size class, so Var Σ u = Σ_h (1 − n_h/N_h)·n_h/(n_h − 1)·
  * Σ_{p∈h} (u_p − ū_h)(u_p − ū_h)ᵀ over the classes h of n_h drawn pairs out of N_h, and the
- * estimate's covariance is G⁻¹ V G⁻¹. Enumerated classes have no sampling error.
+ * estimate's covariance is G⁻¹ V G⁻¹. Enumerated classes have no sampling error. The fit holds
+ * about 3·M² numbers ({@link #workingBytes}).
  *
  * <p>This needs two pairs per sampled class, where the draw groups' spread needs M pairs a group:
  * it gives standard errors at budgets too small for several groups, from about 4·M coalitions.
  */
 final class StratifiedSandwich {
     private StratifiedSandwich() {
+    }
+
+    /** A bound on the memory a fit over m players holds. */
+    static long workingBytes(int m) {
+        long p = m;
+        return (3 * p * p + 3 * (m / 2 + 1L) * m + 8 * p) * Double.BYTES;
     }
 
     /**
@@ -64,9 +71,20 @@ final class StratifiedSandwich {
         if (chol.rank() < p) {
             return null;
         }
+        // φ = L·x + constant, so φ_i's error is g_i·Σ_p u_p with g_i = G⁻¹ l_i (l_i row i of L): the
+        // variance needs only each pair's projections t_p,i = g_i·u_p, summed and squared by class.
+        double[][] g = new double[m][];
+        double[] l = new double[p];
+        for (int i = 0; i < m; i++) {
+            Arrays.fill(l, i < m - 1 ? 0 : -1);
+            if (i < m - 1) {
+                l[i] = 1;
+            }
+            g[i] = chol.backward(chol.forward(l));
+        }
         int classes = m / 2 + 1;
-        double[][] classSum = new double[classes][p];
-        double[][] classSquares = new double[classes][p * p];
+        double[][] classSum = new double[classes][m];
+        double[][] classSquares = new double[classes][m];
         int[] classPairs = new int[classes];
         double[][] b = new double[2][p];
         double[] e = new double[2];
@@ -102,16 +120,13 @@ final class StratifiedSandwich {
             }
             int h = Math.min(size, m - size);
             classPairs[h]++;
-            double[] sum = classSum[h];
-            double[] squares = classSquares[h];
-            for (int u = 0; u < p; u++) {
-                sum[u] += score[u];
-                for (int v = u; v < p; v++) {
-                    squares[u * p + v] += score[u] * score[v];
-                }
+            for (int i = 0; i < m; i++) {
+                double t = dot(g[i], score);
+                classSum[h][i] += t;
+                classSquares[h][i] += t * t;
             }
         }
-        double[] variance = new double[p * p];
+        double[] variance = new double[m];
         boolean any = false;
         for (int h = 1; h < classes; h++) {
             int nh = classPairs[h];
@@ -121,42 +136,17 @@ final class StratifiedSandwich {
             double population = 2 * h == m ? binomial(m, h) / 2 : binomial(m, h);
             double fpc = Math.max(0, 1 - nh / population);
             double factor = fpc * nh / (nh - 1.0);
-            for (int u = 0; u < p; u++) {
-                for (int v = u; v < p; v++) {
-                    double centred = classSquares[h][u * p + v] - classSum[h][u] * classSum[h][v] / nh;
-                    variance[u * p + v] += factor * centred;
-                }
+            for (int i = 0; i < m; i++) {
+                variance[i] += factor * (classSquares[h][i] - classSum[h][i] * classSum[h][i] / nh);
             }
             any = true;
         }
         if (!any) {
             return null;
         }
-        for (int u = 0; u < p; u++) {
-            for (int v = 0; v < u; v++) {
-                variance[u * p + v] = variance[v * p + u];
-            }
-        }
-        // φ = L·x + constant: each player's row of L, then lᵀ G⁻¹ V G⁻¹ l.
         double[] se = new double[m];
-        double[] l = new double[p];
         for (int i = 0; i < m; i++) {
-            Arrays.fill(l, 0);
-            if (i < m - 1) {
-                l[i] = 1;
-            } else {
-                Arrays.fill(l, -1);
-            }
-            double[] g = chol.backward(chol.forward(l));
-            double s = 0;
-            for (int u = 0; u < p; u++) {
-                double row = 0;
-                for (int v = 0; v < p; v++) {
-                    row += variance[u * p + v] * g[v];
-                }
-                s += g[u] * row;
-            }
-            se[i] = Math.sqrt(Math.max(s, 0));
+            se[i] = Math.sqrt(Math.max(variance[i], 0));
         }
         return se;
     }

@@ -129,6 +129,13 @@ class StratifiedSandwichTest {
         assertNull(fit.standardErrors());
     }
 
+    /** It holds projections per class, not a covariance per class: under 1 MB at 128 players. */
+    @Test
+    void itsMemoryGrowsWithTheSquareOfThePlayers() {
+        long bytes = StratifiedSandwich.workingBytes(128);
+        assertTrue(bytes > 3L * 128 * 128 * Double.BYTES && bytes < 1_000_000, "bytes " + bytes);
+    }
+
     @Test
     void aCancelledRequestStops() {
         Fit fit = Fit.of(8 * M - 2, 1, StratifiedSandwichTest::interacting);
