@@ -197,9 +197,9 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
     /** One instance's coalitions, their values and the regressions they feed. */
     static final class Plan implements CoalitionGame.Plan {
         /**
-         * Below this many draw groups the adjusted estimate's standard errors come from the
-         * {@link StratifiedSandwich}: the groups' jackknife has too few degrees of freedom (with 2
-         * groups it covered 73% within 2.5 s.e. on the bench's mlp_m8 at 8·M).
+         * Below this many draw groups a Leverage design's standard errors come from the
+         * {@link StratifiedSandwich}: the groups' spread has too few degrees of freedom (with 2
+         * groups the jackknife covered 73% within 2.5 s.e. on the bench's mlp_m8 at 8·M).
          */
         static final int MIN_JACKKNIFE_GROUPS = 4;
 
@@ -213,7 +213,12 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         final ConstrainedLeastSquares[] groupParts;
         /** The sampled masks under the design's final weights, when those are not the group average. */
         final ConstrainedLeastSquares fullPart;
-        /** Every mask's y (for L1 selection and the adjustment, which need the observations), else null. */
+        /**
+         * Too few draw groups for their spread (none with one): the standard errors come from the
+         * pairs' spread within size classes, {@link StratifiedSandwich}.
+         */
+        final boolean sandwich;
+        /** Every mask's y (for L1 selection, the adjustment and the sandwich, which need the observations), else null. */
         final double[][] observations;
         final boolean adjust;
         /** Where the final solve runs, beside the request's thread. */
@@ -245,7 +250,9 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             this.adjust = params.l1() == null && params.estimator() == KernelShapParams.Estimator.ADJUSTED
                     && !design.complete && design.groups > 0
                     && OddTermAdjustment.applies(instance.playerCount(), design.masks.size());
-            this.observations = params.l1() != null || adjust ? new double[design.masks.size()][] : null;
+            this.sandwich = params.l1() == null && params.estimator() != KernelShapParams.Estimator.KERNEL
+                    && !design.complete && design.groups > 0 && design.groups < MIN_JACKKNIFE_GROUPS;
+            this.observations = params.l1() != null || adjust || sandwich ? new double[design.masks.size()][] : null;
         }
 
         @Override
@@ -354,14 +361,14 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 publish(new Estimate(expand(selectAndSolve()), null), false);
                 return;
             }
-            // With few draw groups their spread says little (none with one): the adjusted
-            // estimate's standard errors then come from the pairs' spread within size classes.
-            boolean sandwich = adjust && design.groups < MIN_JACKKNIFE_GROUPS;
             Estimate e = design.complete || design.groups < 2 || sandwich
                     ? new Estimate(expand(combine(design.groups).solve()), null)
                     : estimate(design.groups);
+            if (sandwich) {
+                e = new Estimate(e.phi, sandwichErrors(e.phi));
+            }
             if (adjust) {
-                e = adjusted(e, sandwich);
+                e = adjusted(e);
             }
             publish(e, converged || (params.tolerance() > 0 && e.se != null && e.maxError() <= params.tolerance()));
         }
@@ -374,10 +381,10 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
          * The regression-adjusted estimate: per output, odd terms fitted jointly with KernelSHAP on
          * every coalition, the terms' exact values added to the fit's β. Standard errors are the
          * delete-a-group jackknife's, with the terms' coefficients refitted without each group, so
-         * they count the coefficients' error as well as the rest's; with {@code sandwich}, the
-         * {@link StratifiedSandwich}'s of the plain regression.
+         * they count the coefficients' error as well as the rest's; under the {@link #sandwich}, the
+         * plain regression's.
          */
-        private Estimate adjusted(Estimate plain, boolean sandwich) {
+        private Estimate adjusted(Estimate plain) {
             int m = instance.playerCount();
             int outputs = input.outputCount();
             double[] weights = new double[design.masks.size()];
@@ -420,33 +427,22 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 }
                 any |= !fits[k].isEmpty();
             }
-            if (!any && !sandwich) {
+            if (!any) {
                 return plain;
             }
             double[][] phi = new double[outputs][];
-            double[][] se = plain.se == null && !sandwich ? null : new double[outputs][];
+            double[][] se = plain.se == null ? null : new double[outputs][];
             for (int k = 0; k < outputs; k++) {
                 OddTermAdjustment fit = fits[k];
                 phi[k] = fit.isEmpty() ? plain.phi[k] : instance.expand(fit.estimate());
                 if (se == null) {
                     continue;
                 }
-                if (sandwich) {
-                    // The plain regression's: at these budgets GCV keeps few terms, and their own
-                    // fit (its choice held fixed) understated the adjusted estimate's error by a
-                    // third to a half on a test game; the plain residuals still hold what the terms
-                    // explain, and covered 97–98% there, about the size of the actual error.
-                    double[] y = Arrays.copyOf(ys[k], weights.length);
-                    double[] bySandwich = StratifiedSandwich.standardErrors(design.masks, design.enumerated, weights,
-                            y, ys[k][weights.length], linears[k], instance.cancellation());
-                    if (bySandwich == null) {
-                        se = null;
-                        continue;
-                    }
-                    se[k] = instance.expand(bySandwich);
-                    continue;
-                }
-                if (fit.isEmpty()) {
+                if (sandwich || fit.isEmpty()) {
+                    // Under the sandwich, the plain regression's: at these budgets GCV keeps few
+                    // terms, and their own fit (its choice held fixed) understated the adjusted
+                    // estimate's error by a third to a half on a test game, where the plain
+                    // residuals, which still hold what the terms explain, covered 97–98%.
                     se[k] = plain.se[k];
                     continue;
                 }
@@ -463,6 +459,34 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 }
             }
             return new Estimate(phi, se);
+        }
+
+        /** Each output's standard errors by the {@link StratifiedSandwich}, or null where it has none. */
+        private double[][] sandwichErrors(double[][] phi) {
+            int m = instance.playerCount();
+            int[] players = instance.players();
+            double[] weights = new double[design.masks.size()];
+            for (int j = 0; j < weights.length; j++) {
+                weights[j] = design.finalWeight(j);
+            }
+            double[][] se = new double[phi.length][];
+            for (int k = 0; k < phi.length; k++) {
+                double[] y = new double[weights.length];
+                for (int j = 0; j < y.length; j++) {
+                    y[j] = observations[j][k];
+                }
+                double[] beta = new double[m];
+                for (int i = 0; i < m; i++) {
+                    beta[i] = phi[k][players[i]];
+                }
+                double[] perPlayer = StratifiedSandwich.standardErrors(design.masks, design.enumerated, weights, y,
+                        instance.fullValue(k) - instance.emptyValue(k), beta, instance.cancellation());
+                if (perPlayer == null) {
+                    return null;
+                }
+                se[k] = instance.expand(perPlayer);
+            }
+            return se;
         }
 
         /** The design's draw groups as the jackknife takes them (with the enumerated part, as {@link #estimate}). */

@@ -286,8 +286,8 @@ class KernelShapExplainerTest {
      * the size of the actual error (not so wide that covering is no test).
      */
     @ParameterizedTest
-    @ValueSource(longs = {46, 94})
-    void standardErrorsAtSmallBudgetsCoverAndMatchTheActualError(long nsamples) {
+    @org.junit.jupiter.params.provider.CsvSource({"46, ADJUSTED", "94, ADJUSTED", "46, LEVERAGE", "94, LEVERAGE"})
+    void standardErrorsAtSmallBudgetsCoverAndMatchTheActualError(long nsamples, KernelShapParams.Estimator estimator) {
         int m = 12;
         Random r = new Random(12);
         Function<double[], double[]> f = nonlinear(random(r, m));
@@ -299,8 +299,10 @@ class KernelShapExplainerTest {
         int total = 0;
         double squaredError = 0;
         double variance = 0;
+        KernelShapParams params = new KernelShapParams(nsamples, estimator, null, 0, null, null);
         for (long seed = 0; seed < 40; seed++) {
-            Explanation e = explain(model, x, bg, nsamples, Link.IDENTITY, seed).get(0);
+            Explanation e = ExplainerRun.of(new KernelShapExplainer(), Games.input(model, x, bg, Link.IDENTITY, seed),
+                    params).on(model).run().get(0);
             assertNotNull(e.standardErrors(), "seed " + seed);
             for (int i = 0; i < m; i++) {
                 double se = e.standardErrors()[i];
