@@ -142,9 +142,9 @@ final class BoostedTreeProxy {
         Map<Long, List<Integer>> byKey = null;
         for (int j = 0; j < n; j++) {
             int k = -1;
-            if (j + 1 < n && complementary(masks.get(j), masks.get(j + 1))) {
+            if (j + 1 < n && LeverageDesign.complementary(masks.get(j), masks.get(j + 1))) {
                 k = j + 1;
-            } else if (j > 0 && complementary(masks.get(j), masks.get(j - 1))) {
+            } else if (j > 0 && LeverageDesign.complementary(masks.get(j), masks.get(j - 1))) {
                 k = j - 1;
             } else {
                 if (byKey == null) {
@@ -154,7 +154,7 @@ final class BoostedTreeProxy {
                     }
                 }
                 for (int i : byKey.get(OddTermAdjustment.pairKey(masks.get(j)))) {
-                    if (complementary(masks.get(j), masks.get(i))) {
+                    if (LeverageDesign.complementary(masks.get(j), masks.get(i))) {
                         k = i;
                         break;
                     }
@@ -167,14 +167,6 @@ final class BoostedTreeProxy {
         return out;
     }
 
-    private static boolean complementary(boolean[] a, boolean[] b) {
-        for (int i = 0; i < a.length; i++) {
-            if (a[i] == b[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
 
     /**
      * A leaf: its rows, the path to it (features required present or absent), its sums (weight,

@@ -120,6 +120,16 @@ public final class LeverageDesign {
         return masks.size();
     }
 
+    /** True when b is a's complement. */
+    static boolean complementary(boolean[] a, boolean[] b) {
+        for (int i = 0; i < a.length; i++) {
+            if (a[i] == b[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The Horvitz–Thompson weight of one coalition. */
     public double weight(int mask) {
         int s = maskSizes.get(mask);

@@ -96,7 +96,7 @@ final class StratifiedSandwich {
             }
             boolean[] z = masks.get(j);
             // a coalition without its complement next to it is a unit of its own
-            int members = j + 1 < n && complementary(z, masks.get(j + 1)) ? 2 : 1;
+            int members = j + 1 < n && LeverageDesign.complementary(z, masks.get(j + 1)) ? 2 : 1;
             for (int t = 0; t < members; t++) {
                 double root = Math.sqrt(weights[j + t]);
                 double r = columns(masks.get(j + t), b[t], y[j + t], delta);
@@ -197,14 +197,6 @@ final class StratifiedSandwich {
         return y - delta * last;
     }
 
-    private static boolean complementary(boolean[] a, boolean[] b) {
-        for (int i = 0; i < a.length; i++) {
-            if (a[i] == b[i]) {
-                return false;
-            }
-        }
-        return true;
-    }
 
     private static double binomial(int n, int k) {
         double r = 1;

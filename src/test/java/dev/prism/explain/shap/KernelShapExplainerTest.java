@@ -248,15 +248,25 @@ class KernelShapExplainerTest {
         assertTrue(progress.errors.stream().allMatch(se -> se != null && se.length == m));
     }
 
+    /** The {@link #nonlinear} model on m features (seeded by m), one instance, its exact first output's values. */
+    private record NonlinearCase(FunctionModel model, Background background, double[] x, double[] exact) {
+        static NonlinearCase of(int m) {
+            Random r = new Random(m);
+            Function<double[], double[]> f = nonlinear(random(r, m));
+            Background bg = randomBackground(r, 3, m);
+            double[] x = random(r, m);
+            return new NonlinearCase(new FunctionModel(m, 2, f), bg, x, Shapley.bruteForce(f, x, bg, 2, v -> v)[0]);
+        }
+    }
+
     @Test
     void standardErrorsCoverTheActualErrorAndShrinkWithMoreSamples() {
         int m = 10;
-        Random r = new Random(10);
-        Function<double[], double[]> f = nonlinear(random(r, m));
-        FunctionModel model = new FunctionModel(m, 2, f);
-        Background bg = randomBackground(r, 3, m);
-        double[] x = random(r, m);
-        double[] exact = Shapley.bruteForce(f, x, bg, 2, v -> v)[0];
+        NonlinearCase c = NonlinearCase.of(m);
+        FunctionModel model = c.model();
+        Background bg = c.background();
+        double[] x = c.x();
+        double[] exact = c.exact();
         int within = 0;
         int total = 0;
         double meanSeSmall = 0;
@@ -289,12 +299,11 @@ class KernelShapExplainerTest {
     @org.junit.jupiter.params.provider.CsvSource({"46, ADJUSTED", "94, ADJUSTED", "46, LEVERAGE", "94, LEVERAGE"})
     void standardErrorsAtSmallBudgetsCoverAndMatchTheActualError(long nsamples, KernelShapParams.Estimator estimator) {
         int m = 12;
-        Random r = new Random(12);
-        Function<double[], double[]> f = nonlinear(random(r, m));
-        FunctionModel model = new FunctionModel(m, 2, f);
-        Background bg = randomBackground(r, 3, m);
-        double[] x = random(r, m);
-        double[] exact = Shapley.bruteForce(f, x, bg, 2, v -> v)[0];
+        NonlinearCase c = NonlinearCase.of(m);
+        FunctionModel model = c.model();
+        Background bg = c.background();
+        double[] x = c.x();
+        double[] exact = c.exact();
         int within = 0;
         int total = 0;
         double squaredError = 0;
