@@ -310,10 +310,13 @@ def run_accuracy(servers, model, methods, multipliers, seeds):
     errors = {m: {} for m in methods}
     spent = {m: {} for m in methods}
     covered = {m: {} for m in methods}  # share of |phi_hat - phi| <= 2.5 se, where Prism gave se
+    # root mean se² over root mean (phi_hat - phi)²: near 1 when the se are the size of the error;
+    # coverage alone would pass se that are far too wide
+    se_scale = {m: {} for m in methods}
     start = time.monotonic()
     for b in budgets:
         for method in methods:
-            per_seed, used, within = [], [], []
+            per_seed, used, within, se_squared, error_squared = [], [], [], [], []
             try:
                 for seed in range(seeds):
                     phi_hat, coalitions = runner(method, b, seed)
@@ -321,9 +324,12 @@ def run_accuracy(servers, model, methods, multipliers, seeds):
                     used.extend(coalitions)
                     if runner.standard_errors is not None:
                         within.extend((np.abs(phi_hat - model.phi) <= 2.5 * runner.standard_errors).ravel())
+                        se_squared.extend((runner.standard_errors ** 2).ravel())
+                        error_squared.extend(((phi_hat - model.phi) ** 2).ravel())
                 errors[method][b] = float(np.mean(per_seed))
                 if within:
                     covered[method][b] = float(np.mean(within))
+                    se_scale[method][b] = float(np.sqrt(np.mean(se_squared) / max(np.mean(error_squared), 1e-300)))
                 spent[method][b] = (min(used), max(used))
             except Exception as e:  # a method that refuses a budget (OddSHAP at low ones) is shown so
                 errors[method][b] = "raises"
@@ -335,7 +341,8 @@ def run_accuracy(servers, model, methods, multipliers, seeds):
           f"{len(model.background)} background rows, exact values: {model.exact['method']}  ({elapsed:.0f} s)")
     print("mean ||phi_hat - phi||^2 / ||phi||^2 over seeds x instances; B = coalitions per instance, "
           "empty and full included; * = B >= 2^M (every coalition); se coverage: share of Prism's "
-          "attributions within 2.5 standard errors of the exact value (the goal is >= 80%)")
+          "attributions within 2.5 standard errors of the exact value (the goal is >= 80%); se / error: "
+          "root mean se^2 over root mean error^2 (near 1: the se are the size of the error)")
     print(f"{'method':30}" + "".join(f"{'B=' + str(b) + ('*' if b >= full else ''):>11}" for b in budgets))
     for method in methods:
         print(f"{LABELS[method]:30}" + "".join(f"  {fmt(errors[method][b])}" for b in budgets))
@@ -344,6 +351,9 @@ def run_accuracy(servers, model, methods, multipliers, seeds):
         if covered[method]:
             print(f"{'  ' + LABELS[method].removeprefix('prism ') + ' se coverage':30}"
                   + "".join(f"{covered[method][b]:11.0%}" if b in covered[method] else f"{'-':>11}"
+                            for b in budgets))
+            print(f"{'  ' + LABELS[method].removeprefix('prism ') + ' se / error':30}"
+                  + "".join(f"{se_scale[method][b]:11.2f}" if b in se_scale[method] else f"{'-':>11}"
                             for b in budgets))
     verdict = None
     default = errors.get("prism-kernel")
