@@ -300,22 +300,18 @@ class KernelShapExplainerTest {
     void standardErrorsAtSmallBudgetsCoverAndMatchTheActualError(long nsamples, KernelShapParams.Estimator estimator) {
         int m = 12;
         NonlinearCase c = NonlinearCase.of(m);
-        FunctionModel model = c.model();
-        Background bg = c.background();
-        double[] x = c.x();
-        double[] exact = c.exact();
         int within = 0;
         int total = 0;
         double squaredError = 0;
         double variance = 0;
         KernelShapParams params = new KernelShapParams(nsamples, estimator, null, 0, null, null);
         for (long seed = 0; seed < 40; seed++) {
-            Explanation e = ExplainerRun.of(new KernelShapExplainer(), Games.input(model, x, bg, Link.IDENTITY, seed),
-                    params).on(model).run().get(0);
+            ExplainInput input = Games.input(c.model(), c.x(), c.background(), Link.IDENTITY, seed);
+            Explanation e = ExplainerRun.of(new KernelShapExplainer(), input, params).on(c.model()).run().get(0);
             assertNotNull(e.standardErrors(), "seed " + seed);
             for (int i = 0; i < m; i++) {
                 double se = e.standardErrors()[i];
-                double error = e.attributions()[i] - exact[i];
+                double error = e.attributions()[i] - c.exact()[i];
                 within += Math.abs(error) <= 2.5 * se ? 1 : 0;
                 total++;
                 squaredError += error * error;
