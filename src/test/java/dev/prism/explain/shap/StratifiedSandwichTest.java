@@ -97,8 +97,8 @@ class StratifiedSandwichTest {
 
     /**
      * Over 300 independent designs of 8·M coalitions the estimates' actual spread around the exact
-     * values is what the standard errors say: their root mean square is within 25% (the leverage
-     * correction is slightly conservative), and 2.5 of them cover at least 90%.
+     * values is what the standard errors say: their root mean square is within 10% below to 25% above
+     * the errors', and 2.5 of them cover at least 90%.
      */
     @Test
     void theStandardErrorsMatchTheSpreadOverIndependentDesigns() {
