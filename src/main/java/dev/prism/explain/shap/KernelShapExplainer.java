@@ -108,11 +108,12 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 + (CoalitionDesign.DEFAULT_GROUPS + 4L) * m * m * Double.BYTES;
         // The active plans, and the finished ones whose solves (with their adjustment) are pending beside them.
         long adjustment = params.estimator() == KernelShapParams.Estimator.ADJUSTED
-                ? OddTermAdjustment.workingBytes((int) m, (int) coalitions)
-                        + StratifiedSandwich.workingBytes((int) Math.min(m, OddTermAdjustment.MAX_FEATURES))
-                : 0;
+                ? OddTermAdjustment.workingBytes((int) m, (int) coalitions) : 0;
+        // the Leverage designs' standard errors on few draw groups
+        long sandwich = params.estimator() != KernelShapParams.Estimator.KERNEL
+                ? StratifiedSandwich.workingBytes((int) m) : 0;
         long running = CoalitionGame.workingBytes(input, outputWidth, coalitions, perInstance)
-                + Math.min(input.instances().rows(), Solvers.MAX_PENDING) * (perInstance + adjustment);
+                + Math.min(input.instances().rows(), Solvers.MAX_PENDING) * (perInstance + adjustment + sandwich);
         if (!timeBudget) {
             return running;
         }

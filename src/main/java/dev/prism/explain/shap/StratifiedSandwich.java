@@ -76,6 +76,9 @@ final class StratifiedSandwich {
         double[][] g = new double[m][];
         double[] l = new double[p];
         for (int i = 0; i < m; i++) {
+            if (i % 16 == 0) {
+                cancellation.throwIfCancelled();
+            }
             Arrays.fill(l, i < m - 1 ? 0 : -1);
             if (i < m - 1) {
                 l[i] = 1;
