@@ -42,60 +42,78 @@ final class BoostedTreeProxy {
         this.fitted = fitted;
     }
 
-    /** A bound on the memory a proxy of n coalitions over l features holds while it is fitted. */
+    /** A bound on the memory a proxy of n coalitions over l features holds while it is fitted (beside their bits). */
     static long workingBytes(int n, int l) {
         long leaves = 2L * MAX_LEAVES;
+        long words = (n + 63L) / 64;
         long spectrumEntries = Math.min((long) TREES * MAX_LEAVES * ((1L << (MAX_DEPTH - 1)) - MAX_DEPTH),
                 1L << (l - 1));
         long table = Long.highestOneBit(Math.max(1024, 2 * spectrumEntries)) * 2;
-        return n * (4L + 3 * Double.BYTES) // bits, target, fitted, gradient
-                + (long) MAX_DEPTH * n * Integer.BYTES + n * Integer.BYTES // one tree's row lists
-                + leaves * l * (2L * Double.BYTES + Integer.BYTES) // their sums
+        return n * (4L + 4 * Double.BYTES) // features as bits, target, fitted, weighted gradient
+                + leaves * (words * Long.BYTES + l * (2L * Double.BYTES + Integer.BYTES)) // one tree's leaves
                 + table * (Integer.BYTES + Double.BYTES);
     }
 
     /**
      * Fits the proxy.
      *
-     * @param masks    the coalitions
-     * @param weights  their kernel weights (positive)
+     * @param bits     the coalitions and their kernel weights (positive)
+     * @param masks    the same coalitions, in the order of {@code residual}
      * @param residual y's residual after the linear fit, per coalition
      * @param features the features the trees may split on, at most {@link #MAX_FEATURES}
      */
-    static BoostedTreeProxy fit(List<boolean[]> masks, double[] weights, double[] residual, int[] features,
-                                Cancellation cancellation) {
+    static BoostedTreeProxy fit(CoalitionBits bits, List<boolean[]> masks, double[] weights, double[] residual,
+                                int[] features, Cancellation cancellation) {
         int n = masks.size();
         int l = features.length;
         if (l > MAX_FEATURES) {
             throw new IllegalArgumentException("at most " + MAX_FEATURES + " features, got " + l);
         }
-        double[] target = oddPart(masks, residual);
-        int[] bits = new int[n];
-        for (int j = 0; j < n; j++) {
+        double[] odd = oddPart(masks, residual);
+        // Everything per coalition is kept in the bits' order.
+        double[] target = new double[n];
+        double[] w = new double[n];
+        int[] present = new int[n];
+        for (int p = 0; p < n; p++) {
+            int j = bits.rowAt(p);
+            target[p] = odd[j];
+            w[p] = weights[j];
             boolean[] z = masks.get(j);
             for (int a = 0; a < l; a++) {
                 if (z[features[a]]) {
-                    bits[j] |= 1 << a;
+                    present[p] |= 1 << a;
                 }
             }
         }
+        long[][] columns = new long[l][];
+        for (int a = 0; a < l; a++) {
+            columns[a] = bits.player(features[a]);
+        }
+        Grower grower = new Grower(bits, columns, present, w);
         double[] fitted = new double[n];
-        double[] gradient = new double[n];
+        double[] weightedGradient = new double[n];
         Spectrum spectrum = new Spectrum();
         for (int t = 0; t < TREES; t++) {
             cancellation.throwIfCancelled();
-            for (int j = 0; j < n; j++) {
-                gradient[j] = target[j] - fitted[j];
+            for (int p = 0; p < n; p++) {
+                weightedGradient[p] = w[p] * (target[p] - fitted[p]);
             }
-            for (Leaf leaf : grow(bits, weights, gradient, l)) {
+            for (Leaf leaf : grower.grow(weightedGradient)) {
                 double value = LEARNING_RATE * leaf.mean;
-                for (int j : leaf.rows) {
-                    fitted[j] += value;
+                long[] members = leaf.members;
+                for (int k = 0; k < members.length; k++) {
+                    for (long word = members[k]; word != 0; word &= word - 1) {
+                        fitted[(k << 6) | Long.numberOfTrailingZeros(word)] += value;
+                    }
                 }
                 spread(leaf, value, spectrum);
             }
         }
-        return new BoostedTreeProxy(features, spectrum, fitted);
+        double[] inRowOrder = new double[n];
+        for (int p = 0; p < n; p++) {
+            inRowOrder[bits.rowAt(p)] = fitted[p];
+        }
+        return new BoostedTreeProxy(features, spectrum, inRowOrder);
     }
 
     /** The odd sets of order ≥ 3 with the largest |coefficient|, at most {@code limit}, largest first. */
@@ -169,11 +187,13 @@ final class BoostedTreeProxy {
 
 
     /**
-     * A leaf: its rows, the path to it (features required present or absent), its sums (weight,
-     * weighted gradient, and both with each feature present), and its best split.
+     * A leaf: its coalitions (as bits), the path to it (features required present or absent), its
+     * sums (weight, weighted gradient, and both with each feature present, and the count with each
+     * feature present), and its best split.
      */
     private static final class Leaf {
-        final int[] rows;
+        final long[] members;
+        final int count;
         final int present;
         final int absent;
         final int depth;
@@ -186,8 +206,9 @@ final class BoostedTreeProxy {
         double gain;
         int split = -1;
 
-        Leaf(int[] rows, int present, int absent, int depth, int l) {
-            this.rows = rows;
+        Leaf(long[] members, int present, int absent, int depth, int l) {
+            this.members = members;
+            this.count = CoalitionBits.count(members);
             this.present = present;
             this.absent = absent;
             this.depth = depth;
@@ -195,84 +216,155 @@ final class BoostedTreeProxy {
             this.g1 = new double[l];
             this.c1 = new int[l];
         }
-
-        void scan(int[] bits, double[] w, double[] g) {
-            for (int j : rows) {
-                double wj = w[j];
-                double gj = wj * g[j];
-                sw += wj;
-                sg += gj;
-                int b = bits[j];
-                while (b != 0) {
-                    int a = Integer.numberOfTrailingZeros(b);
-                    w1[a] += wj;
-                    g1[a] += gj;
-                    c1[a]++;
-                    b &= b - 1;
-                }
-            }
-        }
-
-        /** This leaf's sums as its parent's less its sibling's. */
-        void difference(Leaf parent, Leaf sibling) {
-            sw = parent.sw - sibling.sw;
-            sg = parent.sg - sibling.sg;
-            for (int a = 0; a < w1.length; a++) {
-                w1[a] = parent.w1[a] - sibling.w1[a];
-                g1[a] = parent.g1[a] - sibling.g1[a];
-                c1[a] = parent.c1[a] - sibling.c1[a];
-            }
-        }
     }
 
-    private static List<Leaf> grow(int[] bits, double[] w, double[] g, int l) {
-        int n = bits.length;
-        int[] all = new int[n];
-        for (int j = 0; j < n; j++) {
-            all[j] = j;
+    /**
+     * Grows the trees over one layout. A child's sums come from a pass over the smaller child's
+     * coalitions, the larger's being its parent's less the smaller's. Where the smaller child is
+     * large, its weights and counts by feature come from popcounts, cheaper than adding them
+     * coalition by coalition, and the pass adds only the weighted gradient; the root's are the
+     * same for every tree.
+     */
+    private static final class Grower {
+        private final CoalitionBits bits;
+        private final long[][] columns;
+        /** Each coalition's features present, as bits over the features. */
+        private final int[] present;
+        private final double[] weight;
+        private final Leaf rootSums;
+        private double[] weightedGradient;
+
+        Grower(CoalitionBits bits, long[][] columns, int[] present, double[] weight) {
+            this.bits = bits;
+            this.columns = columns;
+            this.present = present;
+            this.weight = weight;
+            this.rootSums = new Leaf(bits.every, 0, 0, 0, columns.length);
+            weigh(rootSums);
         }
-        List<Leaf> leaves = new ArrayList<>();
-        Leaf root = new Leaf(all, 0, 0, 0, l);
-        root.scan(bits, w, g);
-        evaluate(root);
-        leaves.add(root);
-        while (leaves.size() < MAX_LEAVES) {
-            Leaf best = null;
-            for (Leaf leaf : leaves) {
-                if (leaf.split >= 0 && (best == null || leaf.gain > best.gain)) {
-                    best = leaf;
+
+        List<Leaf> grow(double[] weightedGradient) {
+            this.weightedGradient = weightedGradient;
+            int l = columns.length;
+            List<Leaf> leaves = new ArrayList<>();
+            Leaf root = new Leaf(bits.every, 0, 0, 0, l);
+            root.sw = rootSums.sw;
+            System.arraycopy(rootSums.w1, 0, root.w1, 0, l);
+            System.arraycopy(rootSums.c1, 0, root.c1, 0, l);
+            scanGradient(root);
+            evaluate(root);
+            leaves.add(root);
+            while (leaves.size() < MAX_LEAVES) {
+                Leaf best = null;
+                for (Leaf leaf : leaves) {
+                    if (leaf.split >= 0 && (best == null || leaf.gain > best.gain)) {
+                        best = leaf;
+                    }
                 }
-            }
-            if (best == null) {
-                break;
-            }
-            int bit = 1 << best.split;
-            int on = best.c1[best.split];
-            int[] yes = new int[on];
-            int[] no = new int[best.rows.length - on];
-            int a = 0;
-            int b = 0;
-            for (int j : best.rows) {
-                if ((bits[j] & bit) != 0) {
-                    yes[a++] = j;
+                if (best == null) {
+                    break;
+                }
+                int bit = 1 << best.split;
+                long[] column = columns[best.split];
+                long[] yes = new long[bits.words];
+                long[] no = new long[bits.words];
+                for (int k = 0; k < yes.length; k++) {
+                    yes[k] = best.members[k] & column[k];
+                    no[k] = best.members[k] & ~column[k];
+                }
+                leaves.remove(best);
+                Leaf left = new Leaf(yes, best.present | bit, best.absent, best.depth + 1, l);
+                Leaf right = new Leaf(no, best.present, best.absent | bit, best.depth + 1, l);
+                Leaf small = left.count <= right.count ? left : right;
+                Leaf large = small == left ? right : left;
+                if (small.count > bits.words + bits.runs()) {
+                    weigh(small);
+                    scanGradient(small);
                 } else {
-                    no[b++] = j;
+                    scan(small);
+                }
+                large.sw = best.sw - small.sw;
+                large.sg = best.sg - small.sg;
+                for (int a = 0; a < l; a++) {
+                    large.w1[a] = best.w1[a] - small.w1[a];
+                    large.g1[a] = best.g1[a] - small.g1[a];
+                    large.c1[a] = best.c1[a] - small.c1[a];
+                }
+                evaluate(left);
+                evaluate(right);
+                leaves.add(left);
+                leaves.add(right);
+            }
+            return leaves;
+        }
+
+        /** The leaf's weighted gradient, in all and with each feature present. */
+        private void scanGradient(Leaf leaf) {
+            double[] g1 = leaf.g1;
+            double sg = 0;
+            long[] members = leaf.members;
+            for (int k = 0; k < members.length; k++) {
+                long word = members[k];
+                while (word != 0) {
+                    int p = (k << 6) | Long.numberOfTrailingZeros(word);
+                    word &= word - 1;
+                    double g = weightedGradient[p];
+                    sg += g;
+                    for (int b = present[p]; b != 0; b &= b - 1) {
+                        g1[Integer.numberOfTrailingZeros(b)] += g;
+                    }
                 }
             }
-            leaves.remove(best);
-            Leaf left = new Leaf(yes, best.present | bit, best.absent, best.depth + 1, l);
-            Leaf right = new Leaf(no, best.present, best.absent | bit, best.depth + 1, l);
-            // Only the smaller child is scanned: the other's sums are the parent's less its.
-            Leaf small = on <= no.length ? left : right;
-            Leaf large = small == left ? right : left;
-            small.scan(bits, w, g);
-            large.difference(best, small);
-            evaluate(left);
-            evaluate(right);
-            leaves.add(left);
-            leaves.add(right);
+            leaf.sg = sg;
         }
-        return leaves;
+
+        /** All the leaf's sums, coalition by coalition. */
+        private void scan(Leaf leaf) {
+            double[] w1 = leaf.w1;
+            double[] g1 = leaf.g1;
+            int[] c1 = leaf.c1;
+            double sw = 0;
+            double sg = 0;
+            long[] members = leaf.members;
+            for (int k = 0; k < members.length; k++) {
+                long word = members[k];
+                while (word != 0) {
+                    int p = (k << 6) | Long.numberOfTrailingZeros(word);
+                    word &= word - 1;
+                    double w = weight[p];
+                    double g = weightedGradient[p];
+                    sw += w;
+                    sg += g;
+                    int b = present[p];
+                    while (b != 0) {
+                        int a = Integer.numberOfTrailingZeros(b);
+                        w1[a] += w;
+                        g1[a] += g;
+                        c1[a]++;
+                        b &= b - 1;
+                    }
+                }
+            }
+            leaf.sw = sw;
+            leaf.sg = sg;
+        }
+
+        /** The leaf's weight and counts, in all and with each feature present, by popcounts. */
+        private void weigh(Leaf leaf) {
+            leaf.sw = bits.sum(leaf.members);
+            for (int a = 0; a < columns.length; a++) {
+                leaf.w1[a] = bits.sum(leaf.members, columns[a]);
+                leaf.c1[a] = countBoth(leaf.members, columns[a]);
+            }
+        }
+
+        private static int countBoth(long[] a, long[] b) {
+            int c = 0;
+            for (int k = 0; k < a.length; k++) {
+                c += Long.bitCount(a[k] & b[k]);
+            }
+            return c;
+        }
     }
 
     /** The leaf's mean and its best split (feature and gain), none where no split helps. */
@@ -285,7 +377,7 @@ final class BoostedTreeProxy {
         }
         double base = sw > 0 ? sg * sg / sw : 0;
         int used = leaf.present | leaf.absent;
-        int count = leaf.rows.length;
+        int count = leaf.count;
         for (int a = 0; a < leaf.w1.length; a++) {
             double w1 = leaf.w1[a];
             double g1 = leaf.g1[a];

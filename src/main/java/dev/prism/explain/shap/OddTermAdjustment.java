@@ -48,9 +48,8 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
  */
 final class OddTermAdjustment {
     /**
-     * Designs with more coalitions than this are left unadjusted: a fit holds each coalition's
-     * present players (about 15 MB in all at 128 players), and beside the screened share it passes over
-     * every coalition (40 ms at 48 players, against seconds of the model's time for so many).
+     * Designs with more coalitions than this are left unadjusted: beside the screened share, a fit
+     * lays out every coalition as bits and passes over them.
      */
     static final int MAX_COALITIONS = 32_768;
     /**
@@ -127,9 +126,11 @@ final class OddTermAdjustment {
                 + (CoalitionDesign.DEFAULT_GROUPS + 2L) * (q * q + MAX_TERMS * q + MAX_TERMS * MAX_TERMS)
                 + 3 * (q + MAX_TERMS) * (q + MAX_TERMS) // the joint fit's normal equations
                 + (CoalitionDesign.DEFAULT_GROUPS + 1L) * m; // the jackknife's estimates
-        // each coalition's present players, and the screening's scored triples
-        return doubles * Double.BYTES + n * (2L * m + 16) + triples * 48
-                + BoostedTreeProxy.workingBytes((int) screened, (int) features);
+        // the screened coalitions' present players, the parts' lists, and the screening's scored triples
+        return doubles * Double.BYTES + screened * (2L * m + 16) + n * 24L + triples * 48
+                + BoostedTreeProxy.workingBytes((int) screened, (int) features)
+                + CoalitionBits.workingBytes((int) screened, m, (int) candidates)
+                + CoalitionBits.workingBytes(n, m, MAX_TERMS);
     }
 
     /** The surrogate's exact Shapley values over m players. */
@@ -221,7 +222,6 @@ final class OddTermAdjustment {
                                 DrawGroups groups, Cancellation cancellation) {
         int m = plain.length;
         int n = masks.size();
-        int[][] present = presentPlayers(masks, cancellation);
         // The screening ranks C(L,3) triples by a pass each, and the search works on the pool's
         // sums: on a large design, about one pair of coalitions in k does. A coalition and its
         // complement stay together: the search relies on the pairing to see only the odd part.
@@ -230,16 +230,15 @@ final class OddTermAdjustment {
         List<boolean[]> some = new ArrayList<>(ns);
         double[] someWeights = new double[ns];
         double[] someY = new double[ns];
-        int[][] somePresent = new int[ns][];
-        Sums linearSums = new Sums(m + 1, 0);
         for (int k = 0; k < ns; k++) {
             int j = screened[k];
             some.add(masks.get(j));
             someWeights[k] = weights[j];
             someY[k] = y[j];
-            somePresent[k] = present[j];
-            linearSums.addLinear(present[j], weights[j], y[j]);
         }
+        int[][] somePresent = presentPlayers(some, cancellation);
+        CoalitionBits bits = CoalitionBits.of(some, m, someWeights, cancellation);
+        Sums linearSums = Sums.linear(bits, m, someWeights, someY);
         // Exact dependencies (a player always present, say) are dropped; genuine columns of a
         // binary design keep far more than this share of their length.
         SemidefiniteCholesky linear = new SemidefiniteCholesky(linearSums.xx, m + 1, 1e-9);
@@ -254,13 +253,12 @@ final class OddTermAdjustment {
             for (int j = 0; j < ns; j++) {
                 r[j] = someWeights[j] > 0 ? residual[j] / someWeights[j] : 0;
             }
-            BoostedTreeProxy proxy = BoostedTreeProxy.fit(some, someWeights, r,
+            BoostedTreeProxy proxy = BoostedTreeProxy.fit(bits, some, someWeights, r,
                     candidateFeatures(plain, MAX_CANDIDATE_FEATURES), cancellation);
             candidates = union(candidates, proxy.largestOddTerms(PROXY_TERMS));
         }
         Sums sums = linearSums.withTerms(candidates.length);
-        addTerms(sums, false, null, new Terms(candidates, m), some, somePresent, someWeights, null, someY,
-                cancellation);
+        sums.setTerms(bits, candidates, someWeights, someY, cancellation);
         int[] picked = select(sums, linear, ns, n, m, cancellation);
         if (picked.length == 0) {
             return new OddTermAdjustment(new int[0][], new double[0], null, null);
@@ -269,20 +267,17 @@ final class OddTermAdjustment {
         for (int t = 0; t < picked.length; t++) {
             terms[t] = candidates[picked[t]];
         }
-        // The terms' fit on every coalition, and on the groups' parts for the jackknife.
+        // The terms' fit on every coalition, and on the groups' parts for the jackknife. With
+        // every coalition screened, the linear sums are those already made.
         int k = terms.length;
-        // With every coalition screened, the linear sums are those already made.
-        boolean everyCoalition = ns == n;
-        Sums all = everyCoalition ? linearSums.withTerms(k) : new Sums(m + 1, k);
-        Sums[] parts = null;
-        if (groups != null) {
-            parts = new Sums[groups.groupCounts().length + 1];
-            for (int g = 0; g < parts.length; g++) {
-                parts[g] = new Sums(m + 1, k);
-            }
+        Sums all;
+        if (ns == n) {
+            all = linearSums.withTerms(k);
+            all.setTerms(bits, terms, someWeights, someY, cancellation);
+        } else {
+            all = Sums.over(masks, m, weights, y, terms, cancellation);
         }
-        addTerms(all, !everyCoalition, parts, new Terms(terms, m), masks, present, weights, groups, y,
-                cancellation);
+        Sums[] parts = groups == null ? null : parts(masks, m, groups, y, terms, cancellation);
         int[] each = new int[k];
         for (int t = 0; t < k; t++) {
             each[t] = t;
@@ -321,32 +316,39 @@ final class OddTermAdjustment {
                 .filter(j -> Math.floorMod(pairKey(masks.get(j)), step) == 0).toArray();
     }
 
-    /**
-     * Adds every coalition's term sums (with {@code linearToo}, its linear ones too) to
-     * {@code into} under the weights, and with {@code groups}, both to its parts under theirs.
-     */
-    private static void addTerms(Sums into, boolean linearToo, Sums[] parts, Terms terms, List<boolean[]> masks,
-                                 int[][] present, double[] weights, DrawGroups groups, double[] y,
-                                 Cancellation cancellation) {
-        int[] on = new int[terms.members.length];
-        for (int j = 0; j < masks.size(); j++) {
-            if (j % LeverageDesign.CANCELLATION_STRIDE == 0) {
-                cancellation.throwIfCancelled();
-            }
-            int count = terms.on(masks.get(j), on);
-            if (linearToo) {
-                into.addLinear(present[j], weights[j], y[j]);
-            }
-            into.addTerms(present[j], on, count, weights[j], y[j]);
-            if (groups != null) {
-                int[] in = groups.parts()[j];
-                for (int t = 0; t < in.length; t++) {
-                    double w = groups.partWeights()[j][t];
-                    parts[in[t]].addLinear(present[j], w, y[j]);
-                    parts[in[t]].addTerms(present[j], on, count, w, y[j]);
-                }
+    /** Each part's sums over its coalitions (0 the enumerated part, 1 + g draw group g) under its weights. */
+    private static Sums[] parts(List<boolean[]> masks, int m, DrawGroups groups, double[] y, int[][] terms,
+                                Cancellation cancellation) {
+        int count = groups.groupCounts().length + 1;
+        int[] sizes = new int[count];
+        for (int[] in : groups.parts()) {
+            for (int p : in) {
+                sizes[p]++;
             }
         }
+        List<List<boolean[]>> partMasks = new ArrayList<>(count);
+        double[][] partWeights = new double[count][];
+        double[][] partY = new double[count][];
+        for (int p = 0; p < count; p++) {
+            partMasks.add(new ArrayList<>(sizes[p]));
+            partWeights[p] = new double[sizes[p]];
+            partY[p] = new double[sizes[p]];
+        }
+        for (int j = 0; j < masks.size(); j++) {
+            int[] in = groups.parts()[j];
+            for (int t = 0; t < in.length; t++) {
+                int p = in[t];
+                int at = partMasks.get(p).size();
+                partMasks.get(p).add(masks.get(j));
+                partWeights[p][at] = groups.partWeights()[j][t];
+                partY[p][at] = y[j];
+            }
+        }
+        Sums[] out = new Sums[count];
+        for (int p = 0; p < count; p++) {
+            out[p] = Sums.over(partMasks.get(p), m, partWeights[p], partY[p], terms, cancellation);
+        }
+        return out;
     }
 
     /**
@@ -434,46 +436,6 @@ final class OddTermAdjustment {
     }
 
     /**
-     * Which terms h_T = χ_T + 1 are on (= 2) in a coalition: T's features as bits (at most
-     * MAX_CANDIDATE_FEATURES of them), χ_T = 1 when an even number of T's members is absent.
-     */
-    private static final class Terms {
-        final int[] features;
-        final int[] members;
-
-        Terms(int[][] sets, int m) {
-            this.features = Arrays.stream(sets).flatMapToInt(Arrays::stream).distinct().sorted().toArray();
-            int[] bitOf = new int[m];
-            for (int b = 0; b < features.length; b++) {
-                bitOf[features[b]] = 1 << b;
-            }
-            this.members = new int[sets.length];
-            for (int t = 0; t < sets.length; t++) {
-                for (int i : sets[t]) {
-                    members[t] |= bitOf[i];
-                }
-            }
-        }
-
-        /** Fills {@code on} with the terms on in z, ascending; returns how many. */
-        int on(boolean[] z, int[] on) {
-            int absent = 0;
-            for (int b = 0; b < features.length; b++) {
-                if (!z[features[b]]) {
-                    absent |= 1 << b;
-                }
-            }
-            int count = 0;
-            for (int t = 0; t < members.length; t++) {
-                if ((Integer.bitCount(absent & members[t]) & 1) == 0) {
-                    on[count++] = t;
-                }
-            }
-            return count;
-        }
-    }
-
-    /**
      * Weighted sums over x = (1, z_1 … z_m), y and c terms h_T ∈ {0, 2}: Σ w x xᵀ, Σ w x y, Σ w y²,
      * Σ w h xᵀ (a row per term), Σ w h hᵀ, Σ w h y; x xᵀ and h hᵀ in their upper triangles. Working
      * with sums instead of n-long columns makes the search's and the fit's cost independent of n.
@@ -507,36 +469,66 @@ final class OddTermAdjustment {
             return s;
         }
 
-        /** Adds a coalition's x xᵀ, x y and y² terms; {@code in} lists its present players' x indices. */
-        void addLinear(int[] in, double w, double y) {
-            double wy = w * y;
-            xx[0] += w;
-            xy[0] += wy;
-            yy += wy * y;
-            for (int a = 0; a < in.length; a++) {
-                int row = in[a] * q;
-                xx[in[a]] += w;
-                xy[in[a]] += wy;
-                for (int b = a; b < in.length; b++) {
-                    xx[row + in[b]] += w;
-                }
-            }
+        /** The sums of the linear columns and the terms over the coalitions. */
+        static Sums over(List<boolean[]> masks, int m, double[] w, double[] y, int[][] terms,
+                         Cancellation cancellation) {
+            CoalitionBits bits = CoalitionBits.of(masks, m, w, cancellation);
+            Sums s = linear(bits, m, w, y).withTerms(terms.length);
+            s.setTerms(bits, terms, w, y, cancellation);
+            return s;
         }
 
-        /** Adds a coalition's term sums; {@code on} lists (ascending) its {@code count} terms equal to 2. */
-        void addTerms(int[] in, int[] on, int count, double w, double y) {
-            double twoW = 2 * w;
-            for (int a = 0; a < count; a++) {
-                int t = on[a];
-                hy[t] += twoW * y;
-                int row = t * q;
-                xh[row] += twoW;
-                for (int i : in) {
-                    xh[row + i] += twoW;
+        /** The linear sums over the coalitions laid out in {@code bits} (w and y indexed as they were). */
+        static Sums linear(CoalitionBits bits, int m, double[] w, double[] y) {
+            int q = m + 1;
+            Sums s = new Sums(q, 0);
+            double[] wy = new double[y.length];
+            for (int j = 0; j < y.length; j++) {
+                wy[j] = w[j] * y[j];
+                s.yy += wy[j] * y[j];
+            }
+            s.xx[0] = bits.sum(bits.every);
+            s.xy[0] = bits.sumOf(bits.every, wy);
+            for (int i = 1; i < q; i++) {
+                long[] a = bits.player(i - 1);
+                s.xx[i] = bits.sum(a);
+                s.xx[i * q + i] = s.xx[i];
+                s.xy[i] = bits.sumOf(a, wy);
+                for (int k = i + 1; k < q; k++) {
+                    s.xx[i * q + k] = bits.sum(a, bits.player(k - 1));
                 }
-                int termRow = t * c;
-                for (int b = a; b < count; b++) {
-                    hh[termRow + on[b]] += 2 * twoW;
+            }
+            return s;
+        }
+
+        /** Sets the sums of the terms h_T (as many as this has room for) over the coalitions in {@code bits}. */
+        void setTerms(CoalitionBits bits, int[][] terms, double[] w, double[] y, Cancellation cancellation) {
+            double[] wy = new double[y.length];
+            for (int j = 0; j < y.length; j++) {
+                wy[j] = w[j] * y[j];
+            }
+            long[][] on = new long[c][];
+            for (int t = 0; t < c; t++) {
+                // h_T = 2 where an even number of T's members is absent
+                long[] odd = bits.oddPresent(terms[t]);
+                if ((terms[t].length & 1) == 0) {
+                    for (int k = 0; k < odd.length; k++) {
+                        odd[k] = bits.every[k] & ~odd[k];
+                    }
+                }
+                on[t] = odd;
+            }
+            for (int t = 0; t < c; t++) {
+                cancellation.throwIfCancelled();
+                long[] h = on[t];
+                hy[t] = 2 * bits.sumOf(h, wy);
+                xh[t * q] = 2 * bits.sum(h);
+                for (int i = 1; i < q; i++) {
+                    xh[t * q + i] = 2 * bits.sum(h, bits.player(i - 1));
+                }
+                hh[t * c + t] = 2 * xh[t * q];
+                for (int u = t + 1; u < c; u++) {
+                    hh[t * c + u] = 4 * bits.sum(h, on[u]);
                 }
             }
         }

@@ -67,7 +67,7 @@ class BoostedTreeProxyTest {
             r[j] = (all(z, 0, 3, 5) ? 1.5 : 0) - (all(z, 1, 2) && !z[6] ? 0.7 : 0) + Math.sin(3.0 * j);
         }
         int[] features = {0, 1, 2, 3, 4, 5, 6, 7};
-        BoostedTreeProxy proxy = BoostedTreeProxy.fit(masks, w, r, features, Cancellation.NEVER);
+        BoostedTreeProxy proxy = fit(masks, w, r, features, Cancellation.NEVER);
         int checked = 0;
         double largest = 0;
         for (int set = 0; set < 1 << m; set++) {
@@ -113,7 +113,7 @@ class BoostedTreeProxyTest {
         }
         int[] features = new int[m];
         Arrays.setAll(features, i -> i);
-        BoostedTreeProxy proxy = BoostedTreeProxy.fit(masks, w, r, features, Cancellation.NEVER);
+        BoostedTreeProxy proxy = fit(masks, w, r, features, Cancellation.NEVER);
         int[][] top = proxy.largestOddTerms(12);
         assertArrayEquals(new int[] {2, 5, 6}, top[0]);
         List<String> planted = new ArrayList<>();
@@ -140,7 +140,7 @@ class BoostedTreeProxyTest {
         Cancellation cancelled = () -> {
             throw new IllegalStateException("cancelled");
         };
-        assertThrows(IllegalStateException.class, () -> BoostedTreeProxy.fit(masks, ones, ones,
+        assertThrows(IllegalStateException.class, () -> fit(masks, ones, ones,
                 new int[] {0, 1, 2, 3, 4, 5}, cancelled));
     }
 
@@ -148,7 +148,13 @@ class BoostedTreeProxyTest {
     void moreFeaturesThanBitsAreRefused() {
         List<boolean[]> masks = everyCoalition(4);
         double[] ones = new double[masks.size()];
-        assertThrows(IllegalArgumentException.class, () -> BoostedTreeProxy.fit(masks, ones, ones,
+        assertThrows(IllegalArgumentException.class, () -> fit(masks, ones, ones,
                 new int[32], Cancellation.NEVER));
+    }
+
+    private static BoostedTreeProxy fit(List<boolean[]> masks, double[] w, double[] r, int[] features,
+                                        Cancellation cancellation) {
+        CoalitionBits bits = CoalitionBits.of(masks, masks.get(0).length, w, Cancellation.NEVER);
+        return BoostedTreeProxy.fit(bits, masks, w, r, features, cancellation);
     }
 }

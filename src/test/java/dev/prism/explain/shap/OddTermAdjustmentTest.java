@@ -446,10 +446,11 @@ class OddTermAdjustmentTest {
         // players with the tree proxy's spectrum
         long bytes = OddTermAdjustment.workingBytes(OddTermAdjustment.MAX_FEATURES, 2048);
         assertTrue(bytes > 18L * 129 * 129 * Double.BYTES && bytes < 7_000_000, "bytes " + bytes);
-        // the largest design adjusted: each coalition's present players on top, under 20 MB
+        // the largest design adjusted: every coalition's bits on top, under 10 MB
         long largest = OddTermAdjustment.workingBytes(OddTermAdjustment.MAX_FEATURES, OddTermAdjustment.MAX_COALITIONS);
-        assertTrue(largest > bytes + (long) OddTermAdjustment.MAX_COALITIONS * 2 * 128 && largest < 20_000_000,
-                "bytes " + largest);
+        long bits = CoalitionBits.workingBytes(OddTermAdjustment.MAX_COALITIONS, 128, OddTermAdjustment.MAX_TERMS);
+        assertTrue(bits > (long) OddTermAdjustment.MAX_COALITIONS * (128 + 32) / 8);
+        assertTrue(largest > bytes + bits && largest < 10_000_000, "bytes " + largest);
         // more players than the bound are not adjusted and cost no more
         assertEquals(bytes, OddTermAdjustment.workingBytes(784, 2048));
         assertEquals(0, OddTermAdjustment.workingBytes(30, OddTermAdjustment.MAX_COALITIONS + 1));
