@@ -483,17 +483,36 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 weights[j] = design.finalWeight(j);
             }
             double[][] se = new double[phi.length][];
+            // y, then Δ, per output
+            double[][] ys = new double[phi.length][weights.length + 1];
             for (int k = 0; k < phi.length; k++) {
+                double delta = instance.fullValue(k) - instance.emptyValue(k);
                 double[] y = new double[weights.length];
                 for (int j = 0; j < y.length; j++) {
                     y[j] = observations[j][k];
+                    ys[k][j] = y[j];
+                }
+                ys[k][weights.length] = delta;
+                // An output that is a multiple of an earlier one (a two-class model's other
+                // probability) has that one's residuals scaled, and so its standard errors.
+                for (int e = 0; e < k && se[k] == null; e++) {
+                    double scale = OddTermAdjustment.multiple(ys[e], ys[k]);
+                    if (!Double.isNaN(scale)) {
+                        se[k] = se[e].clone();
+                        for (int f = 0; f < se[k].length; f++) {
+                            se[k][f] *= Math.abs(scale);
+                        }
+                    }
+                }
+                if (se[k] != null) {
+                    continue;
                 }
                 double[] beta = new double[m];
                 for (int i = 0; i < m; i++) {
                     beta[i] = phi[k][players[i]];
                 }
                 double[] perPlayer = StratifiedSandwich.standardErrors(design.masks, design.enumerated, weights, y,
-                        instance.fullValue(k) - instance.emptyValue(k), beta, instance.cancellation());
+                        delta, beta, instance.cancellation());
                 if (perPlayer == null) {
                     return null;
                 }

@@ -25,7 +25,7 @@ final class StratifiedSandwich {
     /** A bound on the memory a fit over m players holds. */
     static long workingBytes(int m) {
         long p = m;
-        return (3 * p * p + 3 * (m / 2 + 1L) * m + 8 * p) * Double.BYTES;
+        return (3 * p * p + m * (long) m + 3 * (m / 2 + 1L) * m + 8 * p) * Double.BYTES;
     }
 
     /**
@@ -48,23 +48,23 @@ final class StratifiedSandwich {
         // β_last is eliminated by Σβ = Δ: a coalition's reduced columns are z_i − z_last, its target
         // y − Δ·z_last.
         double[] x = Arrays.copyOf(beta, p);
-        double[] normal = new double[p * p];
-        double[] a = new double[p];
-        for (int j = 0; j < n; j++) {
-            if (j % LeverageDesign.CANCELLATION_STRIDE == 0) {
-                cancellation.throwIfCancelled();
-            }
-            columns(masks.get(j), a, 0, delta);
-            for (int u = 0; u < p; u++) {
-                double wa = weights[j] * a[u];
-                for (int v = u; v < p; v++) {
-                    normal[u * p + v] += wa * a[v];
-                }
+        // The reduced columns' normal matrix from the raw one, S = Σ w z zᵀ by popcounts:
+        // Σ w (z_u − z_l)(z_v − z_l) = S_uv − S_ul − S_vl + S_ll.
+        CoalitionBits bits = CoalitionBits.of(masks, m, weights, cancellation);
+        double[] raw = new double[m * m];
+        for (int u = 0; u < m; u++) {
+            raw[u * m + u] = bits.sum(bits.player(u));
+            for (int v = u + 1; v < m; v++) {
+                raw[u * m + v] = bits.sum(bits.player(u), bits.player(v));
+                raw[v * m + u] = raw[u * m + v];
             }
         }
+        int last = m - 1;
+        double ll = raw[last * m + last];
+        double[] normal = new double[p * p];
         for (int u = 0; u < p; u++) {
-            for (int v = 0; v < u; v++) {
-                normal[u * p + v] = normal[v * p + u];
+            for (int v = 0; v < p; v++) {
+                normal[u * p + v] = raw[u * m + v] - raw[u * m + last] - raw[v * m + last] + ll;
             }
         }
         SemidefiniteCholesky chol = new SemidefiniteCholesky(normal, p, 1e-10);
@@ -163,17 +163,18 @@ final class StratifiedSandwich {
      * of few pairs per player (by a third at 4·M coalitions on a test game).
      */
     private static void leaveOut(SemidefiniteCholesky chol, double[][] b, double[] e, int members) {
-        double[][] g = new double[members][];
+        // b G⁻¹ b'ᵀ = c·c' with c = L⁻¹ b, G = L Lᵀ
+        double[][] c = new double[members][];
         for (int t = 0; t < members; t++) {
-            g[t] = chol.backward(chol.forward(b[t]));
+            c[t] = chol.forward(b[t]);
         }
-        double k00 = 1 - dot(b[0], g[0]);
+        double k00 = 1 - dot(c[0], c[0]);
         if (members == 1) {
             e[0] = k00 > 1e-12 ? e[0] / Math.sqrt(k00) : e[0];
             return;
         }
-        double k01 = -dot(b[0], g[1]);
-        double k11 = 1 - dot(b[1], g[1]);
+        double k01 = -dot(c[0], c[1]);
+        double k11 = 1 - dot(c[1], c[1]);
         double det = k00 * k11 - k01 * k01;
         if (!(det > 1e-12)) {
             return;
