@@ -140,7 +140,8 @@ type Criticism struct {
 // Neighbours, the nearest reference rows of each instance; with
 // UnlikeNeighbour, the nearest one the model puts in another class; with
 // Prototypes, the prototypes and criticisms of a set. Every answer is exact.
-// A model without a reference set fails with codes.FailedPrecondition.
+// A model without a reference set fails with codes.FailedPrecondition; an
+// answer without exactly one entry per instance fails too.
 func (c *Client) ExplainByExample(ctx context.Context, model string, instances *prismpb.Tensor, opts ...ExampleOption) (*Examples, error) {
 	req := &prismpb.ExplainByExampleRequest{Model: model, Instances: instances}
 	for _, opt := range opts {
@@ -151,6 +152,15 @@ func (c *Client) ExplainByExample(ctx context.Context, model string, instances *
 	resp, err := c.examples.ExplainByExample(ctx, req)
 	if err != nil {
 		return nil, callError(ctx, err)
+	}
+	// Instances is indexed by the request's instances: an answer with more or
+	// fewer would be read against the wrong rows.
+	var want int64
+	if shape := instances.GetShape(); len(shape) > 0 {
+		want = shape[0]
+	}
+	if got := len(resp.GetInstances()); int64(got) != want {
+		return nil, fmt.Errorf("prism: the server answered %d instances, the request has %d", got, want)
 	}
 	return NewExamples(resp)
 }

@@ -2,9 +2,13 @@ package prism_test
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 
 	prism "prism.dev/prism/clients/go"
@@ -143,11 +149,127 @@ func nearest(distance func(row int) float64, rows, k int, keep func(row int) boo
 	return order[:min(k, len(order))]
 }
 
+// No bundled model has an embedding output, so the tests write one: x [N,4]
+// → MatMul embeddingW1 → Relu → "embedding" [N,3] → MatMul embeddingW2 →
+// Softmax → "probabilities" [N,2], the embedding a second graph output.
+var (
+	embeddingW1 = [][]float32{{0.5, -1, 0.25}, {1.5, 0.5, -0.75}, {-0.5, 2, 1}, {0.25, -0.25, 1.25}}
+	embeddingW2 = [][]float32{{1, -1}, {-0.5, 0.75}, {2, -1.5}}
+)
+
+// onnxMessage is a protobuf message of fields, each a string, a nested
+// message ([]byte) or an integer, numbered as in onnx.proto.
+func onnxMessage(fields ...any) []byte {
+	var b []byte
+	for i := 0; i < len(fields); i += 2 {
+		num := protowire.Number(fields[i].(int))
+		switch v := fields[i+1].(type) {
+		case int:
+			b = protowire.AppendVarint(protowire.AppendTag(b, num, protowire.VarintType), uint64(v))
+		case string:
+			b = protowire.AppendString(protowire.AppendTag(b, num, protowire.BytesType), v)
+		case []byte:
+			b = protowire.AppendBytes(protowire.AppendTag(b, num, protowire.BytesType), v)
+		}
+	}
+	return b
+}
+
+// embeddingNetwork is the ModelProto of the network above (ir_version 8,
+// opset 17 of the default domain).
+func embeddingNetwork() []byte {
+	node := func(op string, inputs, outputs []string) []byte {
+		var fields []any
+		for _, in := range inputs {
+			fields = append(fields, 1, in)
+		}
+		for _, out := range outputs {
+			fields = append(fields, 2, out)
+		}
+		return onnxMessage(append(fields, 4, op)...)
+	}
+	// TensorProto: dims, data_type FLOAT (1), name, raw_data (little-endian float32).
+	tensor := func(name string, w [][]float32) []byte {
+		var raw []byte
+		for _, row := range w {
+			for _, v := range row {
+				raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
+			}
+		}
+		return onnxMessage(1, len(w), 1, len(w[0]), 2, 1, 8, name, 9, raw)
+	}
+	// ValueInfoProto of a FLOAT tensor [N, width].
+	value := func(name string, width int) []byte {
+		shape := onnxMessage(1, onnxMessage(2, "N"), 1, onnxMessage(1, width))
+		return onnxMessage(1, name, 2, onnxMessage(1, onnxMessage(1, 1, 2, shape)))
+	}
+	graph := onnxMessage(
+		1, node("MatMul", []string{"x", "w1"}, []string{"pre"}),
+		1, node("Relu", []string{"pre"}, []string{"embedding"}),
+		1, node("MatMul", []string{"embedding", "w2"}, []string{"logits"}),
+		1, node("Softmax", []string{"logits"}, []string{"probabilities"}),
+		2, "embedded",
+		5, tensor("w1", embeddingW1), 5, tensor("w2", embeddingW2),
+		11, value("x", 4), 12, value("probabilities", 2), 12, value("embedding", 3))
+	return onnxMessage(1, 8, 7, graph, 8, onnxMessage(2, 17))
+}
+
+// embed is relu(x W1), computed here from the weights.
+func embed(x []float64) []float64 {
+	h := make([]float64, len(embeddingW1[0]))
+	for k := range h {
+		for j, v := range x {
+			h[k] += v * float64(embeddingW1[j][k])
+		}
+		h[k] = max(0, h[k])
+	}
+	return h
+}
+
+// embeddingModel writes the network into folder with a reference set of 80
+// rows (multiples of 1/32, exact in float32), its config naming the embedding
+// output, and returns the rows.
+func embeddingModel(t *testing.T, folder string) [][]float64 {
+	t.Helper()
+	if err := os.Mkdir(folder, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	random := rand.New(rand.NewPCG(17, 17))
+	rows := make([][]float64, 80)
+	lines := []string{"f0,f1,f2,f3"}
+	for i := range rows {
+		var cells []string
+		for range 4 {
+			v := math.Round(random.NormFloat64()*64) / 32
+			rows[i] = append(rows[i], v)
+			cells = append(cells, strconv.FormatFloat(v, 'g', -1, 64))
+		}
+		lines = append(lines, strings.Join(cells, ","))
+	}
+	// No scoreOutputs: the embedding output is left out of the scores.
+	config, err := json.Marshal(map[string]string{
+		"referenceFile": "reference.csv", "embeddingOutput": "embedding", "outputKind": "OUTPUT_KIND_PROBABILITY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"model.onnx":    embeddingNetwork(),
+		"reference.csv": []byte(strings.Join(lines, "\n") + "\n"),
+		"config.json":   config,
+	} {
+		if err := os.WriteFile(filepath.Join(folder, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return rows
+}
+
 // exampleInstances are the training flowers and three flowers between classes.
 var exampleInstances = [][]float32{setosa, versicolor, virginica, {6.0, 2.9, 4.9, 1.7}, {5.5, 3.0, 3.0, 0.9}, {6.6, 3.0, 5.0, 1.6}}
 
 func TestExplainByExample(t *testing.T) {
 	repo, reference, labels := referenceRepository(t)
+	embedded := embeddingModel(t, filepath.Join(repo, "embedded"))
 	server, err := testserver.StartRepository(repo)
 	if err != nil {
 		t.Fatal(err)
@@ -233,6 +355,62 @@ func TestExplainByExample(t *testing.T) {
 					t.Errorf("instance %d, neighbour %d: distance %v, brute force %v", i, n, x.Distance, distance(want[n]))
 				}
 			}
+		}
+	})
+
+	t.Run("embedding space, brute force", func(t *testing.T) {
+		const k = 7
+		points := [][]float32{{1, 0.5, -0.25, 2}, {-1.5, 0.75, 1, 0}, {0.25, -2, 0.5, -1}, {0.5, 1.25, -1, 0.75}}
+		rows, err := prism.Float32Rows(points)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := c.ExplainByExample(ctx, "embedded", rows, prism.Neighbours(k), prism.Space(prismpb.ExampleSpace_EXAMPLE_SPACE_EMBEDDING))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.Model != "embedded" || !slices.Equal(e.OutputNames, []string{"probabilities[0]", "probabilities[1]"}) || len(e.Instances) != len(points) {
+			t.Fatalf("model %q, outputs %v, %d instances: want embedded's probabilities, not its embedding, for %d instances",
+				e.Model, e.OutputNames, len(e.Instances), len(points))
+		}
+		inputSpace, err := c.ExplainByExample(ctx, "embedded", rows, prism.Neighbours(k))
+		if err != nil {
+			t.Fatal(err)
+		}
+		references := make([][]float64, len(embedded))
+		for r, row := range embedded {
+			references[r] = embed(row)
+		}
+		differ := false
+		for i, got := range e.Instances {
+			query := make([]float64, len(points[i]))
+			for j, v := range points[i] {
+				query[j] = float64(v)
+			}
+			mine := embed(query)
+			if len(got.Embedding) != len(mine) || euclidean(got.Embedding, mine) > 1e-6 {
+				t.Errorf("instance %d: embedding %v, relu(x W1) %v", i, got.Embedding, mine)
+				continue
+			}
+			squared := func(r int) float64 { d := euclidean(references[r], mine); return d * d }
+			want := nearest(squared, len(references), k, nil)
+			if !slices.Equal(e.Rows(i), want) {
+				t.Errorf("instance %d: neighbours %v, brute force %v", i, e.Rows(i), want)
+				continue
+			}
+			for n, x := range got.Neighbours {
+				if math.Abs(x.Distance-math.Sqrt(squared(want[n]))) > 1e-9 || !slices.Equal(x.Values, embedded[want[n]]) {
+					t.Errorf("instance %d, neighbour %d: %+v; want row %d at %v with values %v",
+						i, n, x, want[n], math.Sqrt(squared(want[n])), embedded[want[n]])
+				}
+			}
+			if inputSpace.Instances[i].Embedding != nil {
+				t.Errorf("instance %d: an embedding %v in input space", i, inputSpace.Instances[i].Embedding)
+			}
+			differ = differ || !slices.Equal(e.Rows(i), inputSpace.Rows(i))
+		}
+		if !differ {
+			t.Error("the neighbours in embedding space are the input space's: the space was not used")
 		}
 	})
 
@@ -338,4 +516,56 @@ func TestExplainByExample(t *testing.T) {
 			t.Errorf("no reference set: %v, want FAILED_PRECONDITION naming reference_file", err)
 		}
 	})
+}
+
+// miscountingExamples is an in-process ExampleService whose answers have
+// extra more entries than the request has instances (fewer when negative).
+type miscountingExamples struct {
+	prismpb.UnimplementedExampleServiceServer
+	extra int
+}
+
+func (m miscountingExamples) ExplainByExample(_ context.Context, req *prismpb.ExplainByExampleRequest) (*prismpb.ExplainByExampleResponse, error) {
+	resp := &prismpb.ExplainByExampleResponse{Model: req.GetModel(), FeatureNames: []string{"x"}, OutputNames: []string{"y"}}
+	for range int(req.GetInstances().GetShape()[0]) + m.extra {
+		resp.Instances = append(resp.Instances, &prismpb.InstanceExamples{Prediction: []float64{0.5}, PredictedClass: -1})
+	}
+	return resp, nil
+}
+
+// An answer is read only when it has one entry per requested instance.
+func TestExplainByExampleChecksTheInstanceCount(t *testing.T) {
+	in, err := prism.Float32Rows([][]float32{{1}, {2}, {3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, extra := range []int{0, -1, 1, -3} {
+		t.Run(fmt.Sprintf("%+d", extra), func(t *testing.T) {
+			listener, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			server := grpc.NewServer()
+			prismpb.RegisterExampleServiceServer(server, miscountingExamples{extra: extra})
+			go server.Serve(listener)
+			t.Cleanup(server.Stop)
+			ctx := testContext(t)
+			c, err := prism.Dial(ctx, listener.Addr().String(), prism.WithInsecure())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			e, err := c.ExplainByExample(ctx, "fake", in, prism.Neighbours(1))
+			if extra == 0 {
+				if err != nil || len(e.Instances) != 3 {
+					t.Fatalf("a well-counted answer: %v, %v", e, err)
+				}
+				return
+			}
+			want := fmt.Sprintf("the server answered %d instances, the request has 3", 3+extra)
+			if err == nil || !strings.Contains(err.Error(), want) || e != nil {
+				t.Fatalf("%d entries for 3 instances: %v, %v; want an error %q", 3+extra, e, err, want)
+			}
+		})
+	}
 }

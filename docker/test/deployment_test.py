@@ -428,6 +428,29 @@ class PrometheusScrapesPrism(unittest.TestCase):
                 promql = substitute(expr, variables)
                 self.assertTrue(STACK.query(promql), f"{where} has no data: {promql}")
 
+    def test_the_quality_quantile_panels_read_the_histograms_buckets(self):
+        dashboard = json.loads(DASHBOARD.read_text())
+        # Over the whole run, so that the check does not depend on when the last request was.
+        variables = dict(grafana_variables(dashboard), model="breast_cancer", __rate_interval="1h")
+        selector = '{model="breast_cancer", method="kernel_shap"}'
+        for histogram in ["prism_explanation_efficiency_gap", "prism_explanation_standard_error"]:
+            with self.subTest(histogram=histogram):
+                quantiles = {re.match(r"histogram_quantile\(([\d.]+),", expr).group(1): expr
+                             for _, expr in dashboard_queries(dashboard)
+                             if expr.startswith("histogram_quantile(") and f"{histogram}_bucket" in expr}
+                self.assertEqual({"0.5", "0.95"}, set(quantiles))
+                # The smallest bucket bound that holds every value: each quantile lies between 0 and it.
+                count = STACK.value(f"{histogram}_count{selector}")
+                self.assertGreater(count or 0, 0, f"no {histogram} of breast_cancer's kernel_shap")
+                bound = min(float(b["metric"]["le"]) for b in STACK.query(f"{histogram}_bucket{selector}")
+                            if float(b["value"][1]) == count)
+                for q, expr in quantiles.items():
+                    [sample] = [r for r in STACK.query(substitute(expr, variables))
+                                if r["metric"].get("method") == "kernel_shap"]
+                    self.assertEqual("breast_cancer", sample["metric"]["model"])
+                    value = float(sample["value"][1])
+                    self.assertTrue(0 <= value <= bound, f"p{q} of {histogram} is {value}, its values <= {bound}")
+
     def test_the_model_variable_lists_the_served_models(self):
         dashboard = json.loads(DASHBOARD.read_text())
         for variable in dashboard["templating"]["list"]:

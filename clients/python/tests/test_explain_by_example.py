@@ -1,15 +1,18 @@
-"""explain_by_example on a server of its own whose iris and diabetes declare reference sets, every
-answer checked against a brute-force scan of the reference set in numpy."""
+"""explain_by_example on a server of its own whose iris and diabetes declare reference sets, and
+whose "embedded" network declares an embedding output, every answer checked against a brute-force
+scan of the reference set in numpy."""
 
 import asyncio
 import json
 import shutil
 
 import numpy as np
+import onnxruntime
 import pytest
 from helpers import IRIS_FEATURES, IRIS_OUTPUTS, REPO, start_prism
 
-from prism_client import AsyncClient, Client, FailedPreconditionError, InvalidArgumentError, NotFoundError, _request
+from prism_client import (AsyncClient, Client, FailedPreconditionError, InvalidArgumentError, NotFoundError, PrismError,
+                          _request, examples)
 from prism_client._proto.prism.v1 import example_service_pb2
 
 QUERIES = np.array([[5.0, 3.4, 1.5, 0.2], [6.1, 2.8, 4.7, 1.2], [6.9, 3.1, 5.4, 2.1], [5.9, 2.9, 4.9, 1.6]])
@@ -63,11 +66,13 @@ def reference_server(tmp_path_factory):
     configure(repo / "iris", referenceFile="reference.csv", referenceLabelColumn="species")
     configure(repo / "diabetes", referenceFile="background.csv", categoricalFeatures=["sex"])
     diabetes = np.loadtxt(repo / "diabetes" / "background.csv", delimiter=",", skiprows=1)
+    embedded = embedded_model(repo / "embedded")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("PRISM_MODELS", str(repo))
         with start_prism() as server, Client(server.target, timeout=120) as client:
             yield client, server, {"iris": Reference(iris, labels.astype(float), [False] * 4),
-                                   "diabetes": Reference(diabetes, None, [name == "sex" for name in DIABETES])}
+                                   "diabetes": Reference(diabetes, None, [name == "sex" for name in DIABETES]),
+                                   "embedded": Reference(embedded, None, [False] * 4)}
 
 
 DIABETES = ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"]
@@ -77,6 +82,71 @@ def configure(folder, **fields) -> None:
     config = json.loads((folder / "config.json").read_text())
     config.update(fields)
     (folder / "config.json").write_text(json.dumps(config))
+
+
+# No bundled model has an embedding output, so the test writes one: x [N,4] -> MatMul W1 -> Relu ->
+# "embedding" [N,3] -> MatMul W2 -> Softmax -> "probabilities" [N,2], with the embedding a second
+# graph output. The onnx package is not a test dependency: the protobuf is written field by field.
+W1 = np.array([[0.5, -1, 0.25], [1.5, 0.5, -0.75], [-0.5, 2, 1], [0.25, -0.25, 1.25]], dtype=np.float32)
+W2 = np.array([[1, -1], [-0.5, 0.75], [2, -1.5]], dtype=np.float32)
+EMBEDDED_QUERIES = np.array([[1, 0.5, -0.25, 2], [-1.5, 0.75, 1, 0], [0.25, -2, 0.5, -1], [0.5, 1.25, -1, 0.75]])
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _field(number: int, value: int | str | bytes) -> bytes:
+    """One protobuf field: an int as a varint, a string or bytes (a nested message) length-delimited."""
+    if isinstance(value, int):
+        return _varint(number << 3) + _varint(value)
+    data = value.encode() if isinstance(value, str) else value
+    return _varint(number << 3 | 2) + _varint(len(data)) + data
+
+
+def _onnx_tensor(name: str, array: np.ndarray) -> bytes:
+    """TensorProto: dims, data_type FLOAT, name, raw_data (little-endian float32)."""
+    return b"".join([*(_field(1, d) for d in array.shape), _field(2, 1), _field(8, name),
+                     _field(9, array.astype("<f4").tobytes())])
+
+
+def _onnx_value(name: str, width: int) -> bytes:
+    """ValueInfoProto of a float tensor [N, width]: type.tensor_type {elem_type FLOAT, shape}."""
+    shape = _field(1, _field(2, "N")) + _field(1, _field(1, width))
+    return _field(1, name) + _field(2, _field(1, _field(1, 1) + _field(2, shape)))
+
+
+def _onnx_node(op: str, inputs: list[str], outputs: list[str]) -> bytes:
+    """NodeProto: inputs, outputs, op_type (default domain)."""
+    return b"".join([*(_field(1, i) for i in inputs), *(_field(2, o) for o in outputs), _field(4, op)])
+
+
+def embedded_model(folder) -> np.ndarray:
+    """Writes the embedding network with a reference set of 80 rows (multiples of 1/32, exact in
+    float32) into `folder`, the embedding output named by its config; returns the rows."""
+    folder.mkdir()
+    graph = b"".join([
+        _field(1, _onnx_node("MatMul", ["x", "w1"], ["pre"])),
+        _field(1, _onnx_node("Relu", ["pre"], ["embedding"])),
+        _field(1, _onnx_node("MatMul", ["embedding", "w2"], ["logits"])),
+        _field(1, _onnx_node("Softmax", ["logits"], ["probabilities"])),
+        _field(2, "embedded"), _field(5, _onnx_tensor("w1", W1)), _field(5, _onnx_tensor("w2", W2)),
+        _field(11, _onnx_value("x", 4)), _field(12, _onnx_value("probabilities", 2)),
+        _field(12, _onnx_value("embedding", 3))])
+    # ModelProto: ir_version 8, graph, opset_import {version 17} of the default domain.
+    (folder / "model.onnx").write_bytes(_field(1, 8) + _field(7, graph) + _field(8, _field(2, 17)))
+    rows = np.round(np.random.default_rng(17).normal(size=(80, 4)) * 64) / 32
+    lines = ["f0,f1,f2,f3"] + [",".join(repr(float(v)) for v in r) for r in rows]
+    (folder / "reference.csv").write_text("\n".join(lines) + "\n")
+    # No score_outputs: the embedding output is left out of the scores.
+    (folder / "config.json").write_text(json.dumps({
+        "referenceFile": "reference.csv", "embeddingOutput": "embedding", "outputKind": "OUTPUT_KIND_PROBABILITY"}))
+    return rows
 
 
 def test_input_space_neighbours_are_the_brute_force_ones(reference_server):
@@ -129,6 +199,38 @@ def test_output_space_neighbours_are_nearest_in_the_scores(reference_server):
         distances = np.sqrt(((scores - result[q].prediction) ** 2).sum(axis=1))
         np.testing.assert_array_equal(result[q].rows, nearest(distances, 5))
         np.testing.assert_allclose(result[q].distances, distances[result[q].rows], rtol=0, atol=1e-6)
+
+
+def test_embedding_space_neighbours_are_nearest_in_the_models_embedding(reference_server):
+    client, server, references = reference_server
+    embedded = references["embedded"]
+    # The model's outputs computed here by onnxruntime: a second source for the server's.
+    session = onnxruntime.InferenceSession(str(server.models / "embedded" / "model.onnx"),
+                                           providers=["CPUExecutionProvider"])
+    probabilities, embeddings = session.run(["probabilities", "embedding"],
+                                            {"x": EMBEDDED_QUERIES.astype(np.float32)})
+    (reference_embeddings,) = session.run(["embedding"], {"x": embedded.rows.astype(np.float32)})
+    # The network written is the one meant: relu(x W1).
+    np.testing.assert_allclose(embeddings, np.maximum(EMBEDDED_QUERIES @ W1, 0), rtol=0, atol=1e-6)
+    k = 7
+    result = client.explain_by_example("embedded", EMBEDDED_QUERIES, k=k, space="embedding")
+    assert result.model == "embedded" and len(result) == len(EMBEDDED_QUERIES)
+    # The config names no features: the defaults.
+    assert result.feature_names == ["f0", "f1", "f2", "f3"]
+    assert result.output_names == ["probabilities[0]", "probabilities[1]"]
+    in_input_space = client.explain_by_example("embedded", EMBEDDED_QUERIES, k=k)
+    for q, found in enumerate(result.instances):
+        np.testing.assert_allclose(found.embedding, embeddings[q], rtol=0, atol=1e-6)
+        np.testing.assert_allclose(found.prediction, probabilities[q], rtol=0, atol=1e-6)
+        assert found.predicted_class == np.argmax(probabilities[q])
+        squared = ((reference_embeddings.astype(np.float64) - embeddings[q].astype(np.float64)) ** 2).sum(axis=1)
+        np.testing.assert_array_equal(found.rows, nearest(squared, k))
+        np.testing.assert_allclose(found.distances, np.sqrt(squared[found.rows]), rtol=0, atol=1e-6)
+        for n in found.neighbours:
+            np.testing.assert_array_equal(n.values, embedded.rows[n.row])
+        assert in_input_space[q].embedding is None
+    # The space matters: some instance's neighbours differ from its input-space ones.
+    assert any(not np.array_equal(a.rows, b.rows) for a, b in zip(result.instances, in_input_space.instances))
 
 
 def test_the_unlike_neighbour_is_the_nearest_row_of_another_class(reference_server):
@@ -241,3 +343,16 @@ def test_each_space_is_sent_by_name(reference_server, space, sent):
     client, _, _ = reference_server
     request = _request.example_request(client.model("iris"), QUERIES, 2, space, None, None)
     assert request.space == sent and request.k == 2 and not request.HasField("unlike_neighbour")
+
+
+@pytest.mark.parametrize("answered", [0, 2, 4])
+def test_an_answer_without_one_entry_per_instance_is_an_error(answered):
+    request = example_service_pb2.ExplainByExampleRequest(model="m")
+    request.instances.shape.extend([3, 2])
+    response = example_service_pb2.ExplainByExampleResponse(
+        model="m", instances=[example_service_pb2.InstanceExamples() for _ in range(answered)])
+    with pytest.raises(PrismError, match=f"answered {answered} instances, the request has 3"):
+        examples.example_result(response, request)
+    del response.instances[3:]
+    response.instances.extend(example_service_pb2.InstanceExamples() for _ in range(3 - len(response.instances)))
+    assert len(examples.example_result(response, request)) == 3

@@ -182,7 +182,7 @@ class AsyncClient:
         request = _request.example_request(await self._info(model, timeout), X, k, space, unlike_neighbour,
                                            prototypes)
         return examples.example_result(await self._call(next(self._turns).examples.ExplainByExample, request,
-                                                        timeout))
+                                                        timeout), request)
 
     async def _evaluate(self, request: explain_service_pb2.EvaluateRequest, sent: SentInstances,
                         timeout: float | None, *, stacklevel: int) -> ExplainResult:

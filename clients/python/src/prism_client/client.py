@@ -255,7 +255,8 @@ class Client:
             timeout: the call's deadline (default: the client's `timeout`, as predict's).
         """
         request = _request.example_request(self._info(model, timeout), X, k, space, unlike_neighbour, prototypes)
-        return examples.example_result(self._call(next(self._turns).examples.ExplainByExample, request, timeout))
+        return examples.example_result(self._call(next(self._turns).examples.ExplainByExample, request, timeout),
+                                       request)
 
     def _evaluate(self, request: explain_service_pb2.EvaluateRequest, sent: SentInstances,
                   timeout: float | None, *, stacklevel: int) -> ExplainResult:

@@ -2,8 +2,10 @@
 
 from dataclasses import dataclass
 
+import grpc
 import numpy as np
 
+from . import errors
 from ._proto.prism.v1 import example_service_pb2
 
 
@@ -113,7 +115,14 @@ class ExampleResult:
         return self.instances[i]
 
 
-def example_result(response: example_service_pb2.ExplainByExampleResponse) -> ExampleResult:
+def example_result(response: example_service_pb2.ExplainByExampleResponse,
+                   request: example_service_pb2.ExplainByExampleRequest) -> ExampleResult:
+    # The answer is read by instance index: one with more or fewer entries would be read against
+    # the wrong rows.
+    want = request.instances.shape[0] if request.instances.shape else 0
+    if len(response.instances) != want:
+        raise errors.PrismError(grpc.StatusCode.UNKNOWN,
+                                f"the server answered {len(response.instances)} instances, the request has {want}")
     return ExampleResult(
         model=response.model, model_version=response.model_version, feature_names=list(response.feature_names),
         output_names=list(response.output_names),
