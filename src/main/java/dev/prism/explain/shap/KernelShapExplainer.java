@@ -450,12 +450,14 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 if (se == null) {
                     continue;
                 }
-                if (sandwich || fit.isEmpty()) {
+                if (sandwich || fit.isEmpty() || fit.jackknife == null) {
                     // Under the sandwich, the plain regression's: at these budgets GCV keeps few
                     // terms, and their own fit (its choice held fixed) gave standard errors half
                     // the adjusted estimate's actual error or less on a test game; the plain
                     // residuals still hold what the terms explain, and were within 0.8–1.3 of it
-                    // on the bench's games.
+                    // on the bench's games. Likewise where a group's absence leaves a term's
+                    // coefficient undetermined (no jackknife): the plain regression's keep what the
+                    // terms explain, so they err on the wide side.
                     se[k] = plain.se[k];
                     continue;
                 }

@@ -85,7 +85,10 @@ final class OddTermAdjustment {
     final double[] coefficients;
     /** The joint fit's β over the players: KernelSHAP of the game less the terms. */
     final double[] rest;
-    /** The delete-a-group jackknife's estimates, [group][player], or null when not asked for. */
+    /**
+     * The delete-a-group jackknife's estimates, [group][player]; null when not asked for, or when
+     * without some group the coalitions left no longer determine every coefficient.
+     */
     final double[][] jackknife;
 
     private OddTermAdjustment(int[][] terms, double[] coefficients, double[] rest, double[][] jackknife) {
@@ -282,7 +285,7 @@ final class OddTermAdjustment {
         for (int t = 0; t < k; t++) {
             each[t] = t;
         }
-        double[] x = jointFit(all, delta, m, each);
+        double[] x = jointFit(all, delta, m, each, false);
         double[][] jackknife = groups == null ? null : jackknife(terms, parts, groups, delta, m, cancellation);
         return new OddTermAdjustment(terms, Arrays.copyOfRange(x, m, x.length), Arrays.copyOf(x, m), jackknife);
     }
@@ -379,7 +382,14 @@ final class OddTermAdjustment {
             without.addScaled(parts[0], 1);
             without.addScaled(draws, scale);
             without.addScaled(parts[1 + g], -scale);
-            double[] x = jointFit(without, delta, m, each);
+            double[] x = jointFit(without, delta, m, each, true);
+            if (x == null) {
+                // The fit would fall back to the minimum-norm solution, as far from the others as
+                // the undetermined coefficient's norm: its spread would not be the estimate's error
+                // (on the bench's forest at 16·M one such replicate made the standard errors 20
+                // times the error).
+                return null;
+            }
             out[g] = new OddTermAdjustment(terms, Arrays.copyOfRange(x, m, x.length), Arrays.copyOf(x, m), null)
                     .estimate();
         }
@@ -668,9 +678,10 @@ final class OddTermAdjustment {
     /**
      * The β and c of min Σ w (Σβz + Σc h − y)² with Σβ + 2Σc = Δ, from the sums: β_last eliminated,
      * the reduced columns are z_i − z_last and h_T − 2z_last, whose normal equations are
-     * combinations of the raw ones. Returns β over the m players, then c.
+     * combinations of the raw ones. Returns β over the m players, then c; with {@code determined},
+     * null when the sums do not determine every coefficient.
      */
-    private static double[] jointFit(Sums s, double delta, int m, int[] picked) {
+    private static double[] jointFit(Sums s, double delta, int m, int[] picked, boolean determined) {
         int k = picked.length;
         int p = m - 1 + k;
         int last = m;
@@ -706,6 +717,8 @@ final class OddTermAdjustment {
         DMatrixRMaj x;
         if (chol.rank() == p) {
             x = new DMatrixRMaj(p, 1, true, chol.backward(chol.forward(rhs.data)));
+        } else if (determined) {
+            return null;
         } else {
             x = new DMatrixRMaj(p, 1);
             LinearSolverDense<DMatrixRMaj> pinv = LinearSolverFactory_DDRM.pseudoInverse(true);

@@ -455,4 +455,78 @@ class OddTermAdjustmentTest {
         assertEquals(bytes, OddTermAdjustment.workingBytes(784, 2048));
         assertEquals(0, OddTermAdjustment.workingBytes(30, OddTermAdjustment.MAX_COALITIONS + 1));
     }
+
+    /**
+     * Two triples whose parities agree on every coalition of even size: with the odd sizes in a
+     * draw group of their own, the fit without that group cannot tell their coefficients apart,
+     * so there is no jackknife (its minimum-norm replicate would be far from the others); with
+     * the same coalitions dealt across the groups there is one.
+     */
+    @Test
+    void noJackknifeWhereAGroupsAbsenceLeavesATermUndetermined() {
+        int m = 6;
+        java.util.List<boolean[]> masks = new java.util.ArrayList<>();
+        for (int mask = 1; mask < (1 << m) - 1; mask++) {
+            if ((mask & 1) == 0) {
+                continue; // each pair once, its complement next to it
+            }
+            for (int member : new int[] {mask, ((1 << m) - 1) & ~mask}) {
+                boolean[] z = new boolean[m];
+                for (int i = 0; i < m; i++) {
+                    z[i] = (member >>> i & 1) != 0;
+                }
+                masks.add(z);
+            }
+        }
+        int n = masks.size();
+        double[] w = new double[n];
+        double[] y = new double[n];
+        double[] beta = {0.3, 0.6, 0.9, 1.2, 1.5, 1.8};
+        for (int j = 0; j < n; j++) {
+            boolean[] z = masks.get(j);
+            int size = 0;
+            for (int i = 0; i < m; i++) {
+                size += z[i] ? 1 : 0;
+                y[j] += z[i] ? beta[i] : 0;
+            }
+            w[j] = 1.0 / (binomial(m, size) * size * (m - size));
+            // 1.0·h_{0,1,2} + 0.4·h_{3,4,5}, h_T = 2 where an odd number of T is present
+            y[j] += ((z[0] ^ z[1] ^ z[2]) ? 2.0 : 0) + ((z[3] ^ z[4] ^ z[5]) ? 0.8 : 0);
+        }
+        double delta = java.util.Arrays.stream(beta).sum() + 2.0 + 0.8;
+        double[] exact = beta.clone();
+        for (int i = 0; i < m; i++) {
+            exact[i] += 2 * (i < 3 ? 1.0 : 0.4) / 3;
+        }
+        for (boolean oddSizesApart : new boolean[] {true, false}) {
+            int[][] parts = new int[n][];
+            double[][] partWeights = new double[n][];
+            double[] counts = new double[3];
+            for (int j = 0; j < n; j++) {
+                int size = 0;
+                for (boolean b : masks.get(j)) {
+                    size += b ? 1 : 0;
+                }
+                int group = oddSizesApart ? (size % 2 == 1 ? 0 : 1 + (j / 2) % 2) : (j / 2) % 3;
+                parts[j] = new int[] {1 + group};
+                partWeights[j] = new double[] {w[j]};
+                counts[group]++;
+            }
+            OddTermAdjustment.DrawGroups groups = new OddTermAdjustment.DrawGroups(parts, partWeights, counts, n);
+            OddTermAdjustment adj = OddTermAdjustment.fit(masks, w, y, delta, beta, groups, Cancellation.NEVER);
+            java.util.Set<String> found = java.util.Arrays.stream(adj.terms).map(java.util.Arrays::toString)
+                    .collect(java.util.stream.Collectors.toSet());
+            assertTrue(found.contains("[0, 1, 2]") && found.contains("[3, 4, 5]"), found.toString());
+            assertArrayEquals(exact, adj.estimate(), 1e-9);
+            assertEquals(oddSizesApart, adj.jackknife == null, "odd sizes apart: " + oddSizesApart);
+        }
+    }
+
+    private static double binomial(int n, int k) {
+        double r = 1;
+        for (int i = 1; i <= k; i++) {
+            r = r * (n - k + i) / i;
+        }
+        return r;
+    }
 }
