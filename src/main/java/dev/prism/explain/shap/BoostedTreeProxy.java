@@ -224,10 +224,8 @@ final class BoostedTreeProxy {
 
     /**
      * Grows the trees over one layout. A child's sums come from a pass over the smaller child's
-     * coalitions, the larger's being its parent's less the smaller's. Where the smaller child is
-     * large, its weights and counts by feature come from popcounts, cheaper than adding them
-     * coalition by coalition, and the pass adds only the weighted gradient; the root's are the
-     * same for every tree.
+     * coalitions, the larger's being its parent's less the smaller's; the root's weights and counts
+     * are the same for every tree, so its pass adds only the weighted gradient.
      */
     private static final class Grower {
         private final CoalitionBits bits;
@@ -243,8 +241,9 @@ final class BoostedTreeProxy {
             this.columns = columns;
             this.present = present;
             this.weight = weight;
+            this.weightedGradient = new double[weight.length];
             this.rootSums = new Leaf(bits.every, 0, 0, 0, columns.length);
-            weigh(rootSums);
+            scan(rootSums, true);
         }
 
         List<Leaf> grow(double[] weightedGradient) {
@@ -255,7 +254,7 @@ final class BoostedTreeProxy {
             root.sw = rootSums.sw;
             System.arraycopy(rootSums.w1, 0, root.w1, 0, l);
             System.arraycopy(rootSums.c1, 0, root.c1, 0, l);
-            scanGradient(root);
+            scan(root, false);
             evaluate(root);
             leaves.add(root);
             while (leaves.size() < MAX_LEAVES) {
@@ -281,12 +280,7 @@ final class BoostedTreeProxy {
                 Leaf right = new Leaf(no, best.present, best.absent | bit, best.depth + 1, l);
                 Leaf small = left.count <= right.count ? left : right;
                 Leaf large = small == left ? right : left;
-                if (small.count > bits.words + bits.runs()) {
-                    weigh(small);
-                    scanGradient(small);
-                } else {
-                    scan(small);
-                }
+                scan(small, true);
                 large.sw = best.sw - small.sw;
                 large.sg = best.sg - small.sg;
                 for (int a = 0; a < l; a++) {
@@ -302,28 +296,8 @@ final class BoostedTreeProxy {
             return leaves;
         }
 
-        /** The leaf's weighted gradient, in all and with each feature present. */
-        private void scanGradient(Leaf leaf) {
-            double[] g1 = leaf.g1;
-            double sg = 0;
-            long[] members = leaf.members;
-            for (int k = 0; k < members.length; k++) {
-                long word = members[k];
-                while (word != 0) {
-                    int p = (k << 6) | Long.numberOfTrailingZeros(word);
-                    word &= word - 1;
-                    double g = weightedGradient[p];
-                    sg += g;
-                    for (int b = present[p]; b != 0; b &= b - 1) {
-                        g1[Integer.numberOfTrailingZeros(b)] += g;
-                    }
-                }
-            }
-            leaf.sg = sg;
-        }
-
-        /** All the leaf's sums, coalition by coalition. */
-        private void scan(Leaf leaf) {
+        /** The leaf's weighted gradient, in all and with each feature present, and with {@code weights} its weights and counts. */
+        private void scan(Leaf leaf, boolean weights) {
             double[] w1 = leaf.w1;
             double[] g1 = leaf.g1;
             int[] c1 = leaf.c1;
@@ -331,43 +305,26 @@ final class BoostedTreeProxy {
             double sg = 0;
             long[] members = leaf.members;
             for (int k = 0; k < members.length; k++) {
-                long word = members[k];
-                while (word != 0) {
+                for (long word = members[k]; word != 0; word &= word - 1) {
                     int p = (k << 6) | Long.numberOfTrailingZeros(word);
-                    word &= word - 1;
                     double w = weight[p];
                     double g = weightedGradient[p];
                     sw += w;
                     sg += g;
-                    int b = present[p];
-                    while (b != 0) {
+                    for (int b = present[p]; b != 0; b &= b - 1) {
                         int a = Integer.numberOfTrailingZeros(b);
-                        w1[a] += w;
                         g1[a] += g;
-                        c1[a]++;
-                        b &= b - 1;
+                        if (weights) {
+                            w1[a] += w;
+                            c1[a]++;
+                        }
                     }
                 }
             }
-            leaf.sw = sw;
+            if (weights) {
+                leaf.sw = sw;
+            }
             leaf.sg = sg;
-        }
-
-        /** The leaf's weight and counts, in all and with each feature present, by popcounts. */
-        private void weigh(Leaf leaf) {
-            leaf.sw = bits.sum(leaf.members);
-            for (int a = 0; a < columns.length; a++) {
-                leaf.w1[a] = bits.sum(leaf.members, columns[a]);
-                leaf.c1[a] = countBoth(leaf.members, columns[a]);
-            }
-        }
-
-        private static int countBoth(long[] a, long[] b) {
-            int c = 0;
-            for (int k = 0; k < a.length; k++) {
-                c += Long.bitCount(a[k] & b[k]);
-            }
-            return c;
         }
     }
 

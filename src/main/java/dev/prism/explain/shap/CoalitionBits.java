@@ -122,11 +122,6 @@ final class CoalitionBits {
         return rowAt.length;
     }
 
-    /** The words' runs of equal weight: what a weighted sum passes over. */
-    int runs() {
-        return runWeight.length;
-    }
-
     /** The coalition at a bit. */
     int rowAt(int bit) {
         return rowAt[bit];

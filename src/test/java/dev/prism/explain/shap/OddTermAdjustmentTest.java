@@ -154,12 +154,14 @@ class OddTermAdjustmentTest {
     }
 
     /**
-     * A game of many strong triples: below 12·M coalitions GCV's search keeps its bound of 16; from
-     * there on the search takes one triple per 12 coalitions, up to 32.
+     * A game of many strong triples: below a budget of 6·M coalitions GCV's search keeps its bound
+     * of 16; from there on the search takes one triple per 12 coalitions, up to 32.
      */
     @Test
     void theSearchKeepsItsBoundsByDesignSize() {
-        assertEquals(16, triplesFound(150));
+        assertEquals(OddTermAdjustment.MAX_GCV_TERMS, triplesFound(6 * 16 - 3));
+        assertEquals((6 * 16 - 2) / 12, triplesFound(6 * 16 - 2));
+        assertEquals(12, triplesFound(150));
         assertEquals(20, triplesFound(240));
         assertEquals(OddTermAdjustment.MAX_TERMS, triplesFound(4000));
     }
