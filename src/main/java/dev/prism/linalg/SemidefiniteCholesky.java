@@ -1,5 +1,7 @@
 package dev.prism.linalg;
 
+import java.util.Arrays;
+
 /**
  * The Cholesky factor RᵀR of a symmetric positive semidefinite matrix, as the Gram matrix of
  * columns some of which may lie in the span of earlier ones: such a column (its pivot below
@@ -9,8 +11,11 @@ package dev.prism.linalg;
  */
 public final class SemidefiniteCholesky {
     private final int q;
-    /** Row-major upper factor; the rows of dropped columns stay zero. */
-    private final double[] r;
+    /**
+     * Row-major lower factor L = Rᵀ: row i holds column i of R, so that every inner product below
+     * runs along two contiguous rows. The rows of dropped columns stay zero.
+     */
+    private final double[] l;
     private final boolean[] kept;
     private int rank;
 
@@ -22,28 +27,33 @@ public final class SemidefiniteCholesky {
      */
     public SemidefiniteCholesky(double[] gram, int q, double relativeTolerance) {
         this.q = q;
-        this.r = new double[q * q];
+        this.l = new double[q * q];
         this.kept = new boolean[q];
         for (int i = 0; i < q; i++) {
-            double d = gram[i * q + i];
-            for (int k = 0; k < i; k++) {
-                double rki = r[k * q + i];
-                d -= rki * rki;
+            int rowI = i * q;
+            // row i of L against the earlier rows: L[i][j] = (G[j][i] − Σ_k L[i][k]·L[j][k]) / L[j][j]
+            for (int j = 0; j < i; j++) {
+                if (!kept[j]) {
+                    continue;
+                }
+                int rowJ = j * q;
+                double s = gram[rowJ + i];
+                for (int k = 0; k < j; k++) {
+                    s -= l[rowI + k] * l[rowJ + k];
+                }
+                l[rowI + j] = s / l[rowJ + j];
             }
-            if (!(d > relativeTolerance * gram[i * q + i]) || !(d > 0)) {
+            double d = gram[rowI + i];
+            for (int k = 0; k < i; k++) {
+                d -= l[rowI + k] * l[rowI + k];
+            }
+            if (!(d > relativeTolerance * gram[rowI + i]) || !(d > 0)) {
+                Arrays.fill(l, rowI, rowI + i, 0);
                 continue;
             }
             kept[i] = true;
             rank++;
-            double rii = Math.sqrt(d);
-            r[i * q + i] = rii;
-            for (int j = i + 1; j < q; j++) {
-                double s = gram[i * q + j];
-                for (int k = 0; k < i; k++) {
-                    s -= r[k * q + i] * r[k * q + j];
-                }
-                r[i * q + j] = s / rii;
-            }
+            l[rowI + i] = Math.sqrt(d);
         }
     }
 
@@ -59,27 +69,31 @@ public final class SemidefiniteCholesky {
             if (!kept[i]) {
                 continue;
             }
+            int rowI = i * q;
             double s = v[i];
             for (int k = 0; k < i; k++) {
-                s -= r[k * q + i] * out[k];
+                s -= l[rowI + k] * out[k];
             }
-            out[i] = s / r[i * q + i];
+            out[i] = s / l[rowI + i];
         }
         return out;
     }
 
     /** R⁻¹·c: from coordinates back to coefficients of the kept columns (0 for dropped ones). */
     public double[] backward(double[] c) {
-        double[] out = new double[q];
+        double[] out = c.clone();
+        // column-oriented: once out[i] is final, subtract its share from the rows above
         for (int i = q - 1; i >= 0; i--) {
             if (!kept[i]) {
+                out[i] = 0;
                 continue;
             }
-            double s = c[i];
-            for (int j = i + 1; j < q; j++) {
-                s -= r[i * q + j] * out[j];
+            int rowI = i * q;
+            out[i] /= l[rowI + i];
+            double x = out[i];
+            for (int k = 0; k < i; k++) {
+                out[k] -= l[rowI + k] * x;
             }
-            out[i] = s / r[i * q + i];
         }
         return out;
     }

@@ -433,22 +433,67 @@ final class BoostedTreeProxy {
 
         /** The sets with the largest |coefficient|, at most {@code limit}, ties by set. */
         int[] largest(int limit) {
-            Integer[] order = new Integer[size];
-            int k = 0;
+            // A heap of the best slots so far, the worst of them on top: thousands of sets, tens wanted.
+            int[] heap = new int[Math.min(limit, size)];
+            int count = 0;
             for (int i = 0; i < keys.length; i++) {
-                if (keys[i] != 0) {
-                    order[k++] = i;
+                if (keys[i] == 0) {
+                    continue;
+                }
+                if (count < heap.length) {
+                    heap[count] = i;
+                    for (int c = count++; c > 0 && before(heap[(c - 1) / 2], heap[c]); c = (c - 1) / 2) {
+                        swap(heap, c, (c - 1) / 2);
+                    }
+                } else if (heap.length > 0 && before(i, heap[0])) {
+                    heap[0] = i;
+                    for (int c = 0; ; ) {
+                        int worst = c;
+                        for (int child = 2 * c + 1; child <= 2 * c + 2 && child < count; child++) {
+                            if (before(heap[worst], heap[child])) {
+                                worst = child;
+                            }
+                        }
+                        if (worst == c) {
+                            break;
+                        }
+                        swap(heap, c, worst);
+                        c = worst;
+                    }
                 }
             }
-            Arrays.sort(order, (u, v) -> {
-                int c = Double.compare(Math.abs(values[v]), Math.abs(values[u]));
-                return c != 0 ? c : Integer.compare(keys[u], keys[v]);
-            });
-            int[] out = new int[Math.min(limit, size)];
-            for (int i = 0; i < out.length; i++) {
-                out[i] = keys[order[i]];
+            int[] out = new int[count];
+            for (int n = count; n > 0; n--) {
+                // the worst left goes last
+                out[n - 1] = keys[heap[0]];
+                heap[0] = heap[n - 1];
+                for (int c = 0; ; ) {
+                    int worst = c;
+                    for (int child = 2 * c + 1; child <= 2 * c + 2 && child < n - 1; child++) {
+                        if (before(heap[worst], heap[child])) {
+                            worst = child;
+                        }
+                    }
+                    if (worst == c) {
+                        break;
+                    }
+                    swap(heap, c, worst);
+                    c = worst;
+                }
             }
             return out;
+        }
+
+        /** Slot u's set ranks before slot v's: larger |coefficient|, or equal and a smaller set. */
+        private boolean before(int u, int v) {
+            int c = Double.compare(Math.abs(values[u]), Math.abs(values[v]));
+            return c != 0 ? c > 0 : keys[u] < keys[v];
+        }
+
+        private static void swap(int[] a, int i, int j) {
+            int t = a[i];
+            a[i] = a[j];
+            a[j] = t;
         }
     }
 }

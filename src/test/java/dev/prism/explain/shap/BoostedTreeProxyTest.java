@@ -93,6 +93,38 @@ class BoostedTreeProxyTest {
         }
         assertEquals(56 + 56 + 8, checked);
         assertTrue(largest > 1e-3, "the trees should have odd terms of order 3 or more: " + largest);
+
+        // The largest terms are those of a full sort by |coefficient|, ties by the set's bits.
+        List<int[]> all = new ArrayList<>();
+        for (int set = 0; set < 1 << m; set++) {
+            int order = Integer.bitCount(set);
+            if (order >= 3 && order % 2 == 1) {
+                int members = set;
+                int[] term = java.util.stream.IntStream.range(0, m).filter(i -> (members >>> i & 1) != 0).toArray();
+                if (proxy.coefficient(term) != 0) {
+                    all.add(term);
+                }
+            }
+        }
+        all.sort((u, v) -> {
+            int c = Double.compare(Math.abs(proxy.coefficient(v)), Math.abs(proxy.coefficient(u)));
+            return c != 0 ? c : Integer.compare(bits(u), bits(v));
+        });
+        for (int limit : new int[] {1, 5, 17, all.size(), all.size() + 10}) {
+            int[][] top = proxy.largestOddTerms(limit);
+            assertEquals(Math.min(limit, all.size()), top.length);
+            for (int t = 0; t < top.length; t++) {
+                assertArrayEquals(all.get(t), top[t], "limit " + limit + ", place " + t);
+            }
+        }
+    }
+
+    private static int bits(int[] term) {
+        int b = 0;
+        for (int i : term) {
+            b |= 1 << i;
+        }
+        return b;
     }
 
     /**
