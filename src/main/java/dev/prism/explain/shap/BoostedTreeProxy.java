@@ -447,19 +447,7 @@ final class BoostedTreeProxy {
                     }
                 } else if (heap.length > 0 && before(i, heap[0])) {
                     heap[0] = i;
-                    for (int c = 0; ; ) {
-                        int worst = c;
-                        for (int child = 2 * c + 1; child <= 2 * c + 2 && child < count; child++) {
-                            if (before(heap[worst], heap[child])) {
-                                worst = child;
-                            }
-                        }
-                        if (worst == c) {
-                            break;
-                        }
-                        swap(heap, c, worst);
-                        c = worst;
-                    }
+                    siftDown(heap, count);
                 }
             }
             int[] out = new int[count];
@@ -467,21 +455,26 @@ final class BoostedTreeProxy {
                 // the worst left goes last
                 out[n - 1] = keys[heap[0]];
                 heap[0] = heap[n - 1];
-                for (int c = 0; ; ) {
-                    int worst = c;
-                    for (int child = 2 * c + 1; child <= 2 * c + 2 && child < n - 1; child++) {
-                        if (before(heap[worst], heap[child])) {
-                            worst = child;
-                        }
-                    }
-                    if (worst == c) {
-                        break;
-                    }
-                    swap(heap, c, worst);
-                    c = worst;
-                }
+                siftDown(heap, n - 1);
             }
             return out;
+        }
+
+        /** Moves the top of a heap of {@code size} slots down until no child ranks after it. */
+        private void siftDown(int[] heap, int size) {
+            for (int c = 0; ; ) {
+                int worst = c;
+                for (int child = 2 * c + 1; child <= 2 * c + 2 && child < size; child++) {
+                    if (before(heap[worst], heap[child])) {
+                        worst = child;
+                    }
+                }
+                if (worst == c) {
+                    return;
+                }
+                swap(heap, c, worst);
+                c = worst;
+            }
         }
 
         /** Slot u's set ranks before slot v's: larger |coefficient|, or equal and a smaller set. */

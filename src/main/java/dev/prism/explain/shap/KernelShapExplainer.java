@@ -408,29 +408,21 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             double[][] linears = new double[outputs][];
             boolean any = false;
             OddTermAdjustment.DrawGroups groups = null;
-            // y, then Δ: each output's observations centred on v(∅), and its total.
-            double[][] ys = new double[outputs][weights.length + 1];
+            double[][] ys = new double[outputs][];
             for (int k = 0; k < outputs; k++) {
-                double delta = instance.fullValue(k) - instance.emptyValue(k);
-                double[] y = new double[weights.length];
-                for (int j = 0; j < y.length; j++) {
-                    y[j] = observations[j][k];
-                    ys[k][j] = y[j];
-                }
-                ys[k][weights.length] = delta;
+                ys[k] = centredObservations(k);
+                double delta = ys[k][weights.length];
+                double[] y = Arrays.copyOf(ys[k], weights.length);
                 linears[k] = new double[m];
                 for (int i = 0; i < m; i++) {
                     linears[k][i] = plain.phi[k][players[i]];
                 }
                 // A two-class model's other probability (or any output that is a multiple of an
                 // earlier one, Δ included) has the same terms, scaled: no second search.
-                for (int e = 0; e < k && fits[k] == null; e++) {
-                    double scale = OddTermAdjustment.multiple(ys[e], ys[k]);
-                    if (!Double.isNaN(scale)) {
-                        fits[k] = fits[e].scaled(scale);
-                    }
-                }
-                if (fits[k] == null) {
+                Multiple multiple = multipleOfEarlier(ys, k);
+                if (multiple != null) {
+                    fits[k] = fits[multiple.output()].scaled(multiple.scale());
+                } else {
                     if (groups == null && plain.se != null && !sandwich) {
                         groups = drawGroups();
                     }
@@ -476,6 +468,28 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
             return new Estimate(phi, se);
         }
 
+        /** Output k's observations centred on v(∅), then its total Δ = v(full) − v(∅). */
+        private double[] centredObservations(int k) {
+            int n = design.masks.size();
+            double[] out = new double[n + 1];
+            for (int j = 0; j < n; j++) {
+                out[j] = observations[j][k];
+            }
+            out[n] = instance.fullValue(k) - instance.emptyValue(k);
+            return out;
+        }
+
+        /** The first output before k of which output k is a multiple (observations and Δ alike), or null. */
+        private static Multiple multipleOfEarlier(double[][] ys, int k) {
+            for (int e = 0; e < k; e++) {
+                double scale = OddTermAdjustment.multiple(ys[e], ys[k]);
+                if (!Double.isNaN(scale)) {
+                    return new Multiple(e, scale);
+                }
+            }
+            return null;
+        }
+
         /** Each output's standard errors by the {@link StratifiedSandwich}, or null where it has none. */
         private double[][] sandwichErrors(double[][] phi) {
             int m = instance.playerCount();
@@ -485,28 +499,19 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 weights[j] = design.finalWeight(j);
             }
             double[][] se = new double[phi.length][];
-            // y, then Δ, per output
-            double[][] ys = new double[phi.length][weights.length + 1];
+            double[][] ys = new double[phi.length][];
             for (int k = 0; k < phi.length; k++) {
-                double delta = instance.fullValue(k) - instance.emptyValue(k);
-                double[] y = new double[weights.length];
-                for (int j = 0; j < y.length; j++) {
-                    y[j] = observations[j][k];
-                    ys[k][j] = y[j];
-                }
-                ys[k][weights.length] = delta;
+                ys[k] = centredObservations(k);
+                double delta = ys[k][weights.length];
+                double[] y = Arrays.copyOf(ys[k], weights.length);
                 // An output that is a multiple of an earlier one (a two-class model's other
                 // probability) has that one's residuals scaled, and so its standard errors.
-                for (int e = 0; e < k && se[k] == null; e++) {
-                    double scale = OddTermAdjustment.multiple(ys[e], ys[k]);
-                    if (!Double.isNaN(scale)) {
-                        se[k] = se[e].clone();
-                        for (int f = 0; f < se[k].length; f++) {
-                            se[k][f] *= Math.abs(scale);
-                        }
+                Multiple multiple = multipleOfEarlier(ys, k);
+                if (multiple != null) {
+                    se[k] = se[multiple.output()].clone();
+                    for (int f = 0; f < se[k].length; f++) {
+                        se[k][f] *= Math.abs(multiple.scale());
                     }
-                }
-                if (se[k] != null) {
                     continue;
                 }
                 double[] beta = new double[m];
@@ -648,6 +653,10 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                             instance.elapsedSeconds(), converged, null));
         }
         return out;
+    }
+
+    /** Output {@code output}'s observations and Δ times {@code scale} are another output's. */
+    record Multiple(int output, double scale) {
     }
 
     /** The standard error of the mean of g draw groups' estimates, from their spread. */

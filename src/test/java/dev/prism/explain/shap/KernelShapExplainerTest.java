@@ -324,6 +324,39 @@ class KernelShapExplainerTest {
         assertTrue(ratio > 0.6 && ratio < 1.6, "root mean se² / root mean error² = " + ratio);
     }
 
+    /**
+     * An output that is a multiple of another (1 − 3·f here, as a second probability is 1 − p) takes
+     * that one's stratified standard errors times |s| without a sandwich of its own: the same, to
+     * the model's float rounding, as explaining it alone.
+     */
+    @Test
+    void aMultipleOutputTakesTheOthersStandardErrorsScaled() {
+        int m = 12;
+        Random r = new Random(5);
+        Function<double[], double[]> f = nonlinear(random(r, m));
+        Background bg = randomBackground(r, 3, m);
+        double[] x = random(r, m);
+        KernelShapParams params = new KernelShapParams(94, KernelShapParams.Estimator.LEVERAGE, null, 0, null, null);
+        FunctionModel pair = new FunctionModel(m, 2, z -> {
+            double v = f.apply(z)[0];
+            return new double[] {v, 1 - 3 * v};
+        });
+        List<Explanation> both = ExplainerRun.of(new KernelShapExplainer(),
+                Games.input(pair, x, bg, Link.IDENTITY, 3), params).on(pair).run();
+        FunctionModel single = new FunctionModel(m, 1, z -> new double[] {1 - 3 * f.apply(z)[0]});
+        Explanation alone = ExplainerRun.of(new KernelShapExplainer(),
+                Games.input(single, x, bg, Link.IDENTITY, 3), params).on(single).run().get(0);
+        double[] first = both.get(0).standardErrors();
+        double[] second = both.get(1).standardErrors();
+        double largest = java.util.Arrays.stream(second).max().orElseThrow();
+        assertTrue(largest > 0);
+        for (int i = 0; i < m; i++) {
+            assertEquals(3 * first[i], second[i], 1e-12 * largest, "feature " + i);
+            assertEquals(alone.standardErrors()[i], second[i], 1e-5 * largest, "feature " + i);
+            assertEquals(-3 * both.get(0).attributions()[i], both.get(1).attributions()[i], 1e-5);
+        }
+    }
+
     @Test
     void resultsDoNotDependOnTheSchedulersBatchSize() {
         int m = 9;
