@@ -111,7 +111,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                 ? OddTermAdjustment.workingBytes((int) m, (int) coalitions) : 0;
         // the Leverage designs' standard errors on few draw groups
         long sandwich = params.estimator() != KernelShapParams.Estimator.KERNEL
-                ? StratifiedSandwich.workingBytes((int) m) : 0;
+                ? StratifiedSandwich.workingBytes((int) m, (int) coalitions) : 0;
         long running = CoalitionGame.workingBytes(input, outputWidth, coalitions, perInstance)
                 + Math.min(input.instances().rows(), Solvers.MAX_PENDING) * (perInstance + adjustment + sandwich);
         if (!timeBudget) {

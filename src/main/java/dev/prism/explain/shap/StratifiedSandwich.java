@@ -13,7 +13,7 @@ import java.util.List;
  * replacement within their size class, so Var Σ u = Σ_h (1 − n_h/N_h)·n_h/(n_h − 1)·
  * Σ_{p∈h} (u_p − ū_h)(u_p − ū_h)ᵀ over the classes h of n_h drawn pairs out of N_h, and the
  * estimate's covariance is G⁻¹ V G⁻¹. Enumerated classes have no sampling error. The fit holds
- * about 3·M² numbers ({@link #workingBytes}).
+ * about 4·M² numbers and the coalitions as bits ({@link #workingBytes}).
  *
  * <p>This needs two pairs per sampled class, where the draw groups' spread needs M pairs a group:
  * it gives standard errors at budgets too small for several groups, from about 4·M coalitions.
@@ -22,10 +22,11 @@ final class StratifiedSandwich {
     private StratifiedSandwich() {
     }
 
-    /** A bound on the memory a fit over m players holds. */
-    static long workingBytes(int m) {
+    /** A bound on the memory a fit over m players and n coalitions holds: its sums, and the coalitions as bits. */
+    static long workingBytes(int m, int n) {
         long p = m;
-        return (3 * p * p + m * (long) m + 3 * (m / 2 + 1L) * m + 8 * p) * Double.BYTES;
+        return (3 * p * p + m * (long) m + 3 * (m / 2 + 1L) * m + 8 * p) * Double.BYTES
+                + CoalitionBits.workingBytes(n, m, 0);
     }
 
     /**

@@ -129,11 +129,16 @@ class StratifiedSandwichTest {
         assertNull(fit.standardErrors());
     }
 
-    /** It holds projections per class, not a covariance per class: under 1 MB at 128 players. */
+    /**
+     * It holds projections per class, not a covariance per class: under 1 MB at 128 players beside
+     * the coalitions' bits, a bit per player and coalition and a few numbers per coalition.
+     */
     @Test
     void itsMemoryGrowsWithTheSquareOfThePlayers() {
-        long bytes = StratifiedSandwich.workingBytes(128);
-        assertTrue(bytes > 3L * 128 * 128 * Double.BYTES && bytes < 1_000_000, "bytes " + bytes);
+        long sums = StratifiedSandwich.workingBytes(128, 0);
+        assertTrue(sums > 3L * 128 * 128 * Double.BYTES && sums < 1_000_000, "bytes " + sums);
+        long bits = StratifiedSandwich.workingBytes(128, 32_768) - sums;
+        assertTrue(bits >= 32_768L * 128 / 8 && bits < 32_768L * 64, "bytes " + bits);
     }
 
     @Test
