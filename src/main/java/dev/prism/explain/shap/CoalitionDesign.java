@@ -194,6 +194,15 @@ final class CoalitionDesign {
         return d;
     }
 
+    /** Every mask's {@link #finalWeight}, in mask order. */
+    double[] finalWeights() {
+        double[] w = new double[masks.size()];
+        for (int j = 0; j < w.length; j++) {
+            w[j] = finalWeight(j);
+        }
+        return w;
+    }
+
     /** The weight of mask j in the estimate that uses every mask of the design. */
     double finalWeight(int j) {
         if (j < enumerated) {

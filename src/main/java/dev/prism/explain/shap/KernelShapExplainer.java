@@ -399,10 +399,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         private Estimate adjusted(Estimate plain) {
             int m = instance.playerCount();
             int outputs = input.outputCount();
-            double[] weights = new double[design.masks.size()];
-            for (int j = 0; j < weights.length; j++) {
-                weights[j] = design.finalWeight(j);
-            }
+            double[] weights = design.finalWeights();
             int[] players = instance.players();
             OddTermAdjustment[] fits = new OddTermAdjustment[outputs];
             double[][] linears = new double[outputs][];
@@ -494,10 +491,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         private double[][] sandwichErrors(double[][] phi) {
             int m = instance.playerCount();
             int[] players = instance.players();
-            double[] weights = new double[design.masks.size()];
-            for (int j = 0; j < weights.length; j++) {
-                weights[j] = design.finalWeight(j);
-            }
+            double[] weights = design.finalWeights();
             double[][] se = new double[phi.length][];
             double[][] ys = new double[phi.length][];
             for (int k = 0; k < phi.length; k++) {
@@ -579,10 +573,7 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
          */
         private double[][] selectAndSolve() {
             int m = instance.playerCount();
-            double[] weights = new double[design.masks.size()];
-            for (int j = 0; j < weights.length; j++) {
-                weights[j] = design.finalWeight(j);
-            }
+            double[] weights = design.finalWeights();
             double[][] phi = new double[input.outputCount()][m];
             for (int k = 0; k < phi.length; k++) {
                 double delta = instance.fullValue(k) - instance.emptyValue(k);
