@@ -440,8 +440,8 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
                     continue;
                 }
                 if (sandwich || fit.isEmpty() || fit.jackknife == null) {
-                    // Under the sandwich, the plain regression's: at these budgets GCV keeps few
-                    // terms, and their own fit (its choice held fixed) gave standard errors half
+                    // Under the sandwich, the plain regression's: at these budgets the entry test
+                    // keeps few terms, and their own fit (its choice held fixed) gave standard errors half
                     // the adjusted estimate's actual error or less on a test game; the plain
                     // residuals still hold what the terms explain, and were within 0.8–1.3 of it
                     // on the bench's games. Likewise where a group's absence leaves a term's

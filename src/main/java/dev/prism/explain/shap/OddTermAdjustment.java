@@ -4,8 +4,11 @@ import dev.prism.linalg.Cancellation;
 import dev.prism.linalg.SemidefiniteCholesky;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.ejml.data.DMatrixRMaj;
 import org.ejml.dense.row.factory.LinearSolverFactory_DDRM;
@@ -31,16 +34,16 @@ import org.ejml.interfaces.linsol.LinearSolverDense;
  *
  * <p>Terms are chosen by orthogonal matching pursuit: each step adds the candidate that most
  * reduces the weighted residual after the current columns. On a budget of fewer than
- * {@link #COUNTED_FROM}·M coalitions (∅ and the full one counted) the search stops when
- * generalised cross-validation, RSS/(1 − p/n)², stops falling (at most {@link #MAX_GCV_TERMS}),
- * so a smooth game with little odd structure keeps (nearly) plain KernelSHAP. From there on it
- * takes one term per {@link #COALITIONS_PER_TERM} coalitions, at most {@link #MAX_TERMS}: GCV
- * judges the fit of v, and stops earlier than the error of φ would (on the bench games, from
- * 16·M coalitions on, the count cut the error by 10–40%). The screening and the search look at {@link #MAX_SCREENED}
- * coalitions at most, complementary pairs kept together; the selected terms are fitted on every
- * coalition. Both work on weighted sums (the linear columns', the candidates' and their cross
- * products), so beside the screening's pass per candidate pair they cost a pass over the
- * coalitions each.
+ * {@link #COUNTED_FROM}·M coalitions (∅ and the full one counted) a term enters only if it passes
+ * an entry test that knows it is the best of many candidates (at most {@link #MAX_TESTED_TERMS}),
+ * so a game with little odd structure, or a budget too small to find it, keeps plain KernelSHAP.
+ * From there on the search takes one term per {@link #COALITIONS_PER_TERM} coalitions, at most
+ * {@link #MAX_TERMS}: a stopping rule judges the fit of v, and stops earlier than the error of φ
+ * would (on the bench games, from 16·M coalitions on, the count cut the error by 10–40%). The
+ * screening and the search look at {@link #MAX_SCREENED} coalitions at most, complementary pairs
+ * kept together; the selected terms are fitted on every coalition. Both work on weighted sums (the
+ * linear columns', the candidates' and their cross products), so beside the screening's pass per
+ * candidate pair they cost a pass over the coalitions each.
  *
  * <p>With the design's draw groups, the fit also gives the delete-a-group jackknife's estimates:
  * the joint fit without each group, the terms held fixed, whose spread counts the error of the
@@ -59,14 +62,22 @@ final class OddTermAdjustment {
     static final int MAX_FEATURES = 128;
     static final int MAX_CANDIDATE_FEATURES = 24;
     static final int POOL = 64;
-    /** Terms kept at most where GCV stops the search. */
-    static final int MAX_GCV_TERMS = 16;
+    /** Terms kept at most where the entry test stops the search. */
+    static final int MAX_TESTED_TERMS = 16;
+    /**
+     * The entry test's α: about the chance that a game with no odd structure the candidates can
+     * fit still gets a term. At 4·M (10 seeds × 8 instances) GCV, blind to the choice among hundreds
+     * of candidates, cost mlp_m16 and mlp_m20 19–24% of error over plain KernelSHAP; α = 0.2 is
+     * within 8% of plain on every bench model and 6% below it on mlp_m8 and gbt_m48 (α = 1 gained
+     * mlp_m8 12% but cost mlp_m20 17%; α = 0.05 is plain but for gbt_m48).
+     */
+    static final double FALSE_ENTRY = 0.2;
     /** Where the terms are counted, one per this many coalitions. */
     static final int COALITIONS_PER_TERM = 12;
     /**
      * From a budget of this many coalitions per feature on, the terms are counted. At 6·M and 10·M
-     * the count did better than GCV on five of the bench's six games (by 2–34%; mlp_m16 lost 7% at
-     * 6·M, 1% less at 10·M), at 8·M on all six but one that tied; at 4·M GCV did better on four.
+     * the count did better than stopping by GCV on five of the bench's six games (by 2–34%; mlp_m16
+     * lost 7% at 6·M, 1% less at 10·M), at 8·M on all six but one that tied.
      */
     static final int COUNTED_FROM = 6;
     /** Terms kept at most: the joint fit grows with their square. */
@@ -255,8 +266,8 @@ final class OddTermAdjustment {
         // On a large design a tree proxy of the residual adds odd terms of any order; fewer
         // triples are then screened, as the proxy's terms include the strong ones.
         boolean proxied = n >= PROXY_COALITIONS_PER_FEATURE * m;
-        int[][] candidates = pool(some, residual,
-                candidateFeatures(plain, proxied ? PROXIED_TRIPLE_FEATURES : MAX_CANDIDATE_FEATURES), cancellation);
+        int[] tripleFeatures = candidateFeatures(plain, proxied ? PROXIED_TRIPLE_FEATURES : MAX_CANDIDATE_FEATURES);
+        int[][] candidates = pool(some, residual, tripleFeatures, cancellation);
         if (proxied) {
             double[] r = new double[ns];
             for (int j = 0; j < ns; j++) {
@@ -268,7 +279,10 @@ final class OddTermAdjustment {
         }
         Sums sums = linearSums.withTerms(candidates.length);
         sums.setTerms(bits, candidates, someWeights, someY, cancellation);
-        int[] picked = select(sums, linear, ns, n, m, cancellation);
+        OddPart odd = OddPart.of(some, someWeights, residual);
+        // The pool was screened from every triple: the search chose among all of them.
+        int searched = Math.max(candidates.length, triples(tripleFeatures.length) + (proxied ? PROXY_TERMS : 0));
+        int[] picked = select(sums, linear, odd, searched, n, m, cancellation);
         if (picked.length == 0) {
             return new OddTermAdjustment(new int[0][], new double[0], null, null);
         }
@@ -587,8 +601,8 @@ final class OddTermAdjustment {
      * on the orthonormalised linear columns, so G = Σ w h hᵀ − PᵀP is their Gram matrix projected
      * off them, and r's correlations are Σ w h y − Pᵀa, a being y's coordinates.
      */
-    private static int[] select(Sums s, SemidefiniteCholesky linear, int n, int designSize, int m,
-                                Cancellation cancellation) {
+    private static int[] select(Sums s, SemidefiniteCholesky linear, OddPart odd, int searched, int designSize,
+                                int m, Cancellation cancellation) {
         int q = s.q;
         int c = s.c;
         double[][] p = new double[c][];
@@ -618,7 +632,7 @@ final class OddTermAdjustment {
         // Below this the residual is rounding of the sums: nothing left to explain.
         double floor = 1e-12 * s.yy;
         int params = m;
-        double best = gcv(rss, params, n);
+        int n = odd.observations();
         List<Integer> chosen = new ArrayList<>();
         boolean[] used = new boolean[c];
         // After k picks, v[t] holds candidate t's coordinates on the k orthonormalised picks, so its
@@ -627,10 +641,10 @@ final class OddTermAdjustment {
         double[][] v = new double[c][0];
         double[] a = new double[0];
         // From a budget of COUNTED_FROM·M coalitions on (∅ and the full one, not in the design,
-        // counted), the search takes a term per COALITIONS_PER_TERM coalitions; below, it stops
-        // when GCV does.
+        // counted), the search takes a term per COALITIONS_PER_TERM coalitions; below, a term
+        // enters only if it passes the entry test.
         boolean counted = designSize + 2 >= COUNTED_FROM * m;
-        int limit = counted ? Math.min(MAX_TERMS, designSize / COALITIONS_PER_TERM) : MAX_GCV_TERMS;
+        int limit = counted ? Math.min(MAX_TERMS, designSize / COALITIONS_PER_TERM) : MAX_TESTED_TERMS;
         while (params + 1 < n && rss > floor && chosen.size() < limit) {
             cancellation.throwIfCancelled();
             int pick = -1;
@@ -656,11 +670,9 @@ final class OddTermAdjustment {
             if (pick < 0 || top <= floor) {
                 break;
             }
-            double score = gcv(rss - top, params + 1, n);
-            if (!counted && !(score < best)) {
+            if (!counted && !entersByTest(top, rss - top - odd.evenEnergy(), n - m - chosen.size() - 1, searched)) {
                 break;
             }
-            best = score;
             params++;
             rss -= top;
             used[pick] = true;
@@ -775,7 +787,7 @@ final class OddTermAdjustment {
     private static int[][] pool(List<boolean[]> masks, double[] u, int[] f, Cancellation cancellation) {
         int n = u.length;
         int l = f.length;
-        int total = l * (l - 1) * (l - 2) / 6;
+        int total = triples(l);
         int[][] all = new int[total][];
         if (total <= POOL) {
             int t = 0;
@@ -824,9 +836,62 @@ final class OddTermAdjustment {
         return out;
     }
 
-    private static double gcv(double rss, int p, int n) {
-        double d = 1 - (double) p / n;
-        return d <= 0 ? Double.POSITIVE_INFINITY : Math.max(rss, 0) / (d * d);
+    /** Number of triples among l features. */
+    private static int triples(int l) {
+        return l * (l - 1) * (l - 2) / 6;
+    }
+
+    /**
+     * What of the linear fit's residual odd terms can reach. Paired sampling makes the odd columns
+     * see a coalition and its complement as one observation, the difference of their values; the
+     * residual's even part (the pair's mean, off its weighted mean) no odd term changes.
+     */
+    record OddPart(int observations, double evenEnergy) {
+        static OddPart of(List<boolean[]> masks, double[] weights, double[] weightedResidual) {
+            Map<BitSet, Integer> index = new HashMap<>();
+            for (int j = 0; j < masks.size(); j++) {
+                index.put(bits(masks.get(j), false), j);
+            }
+            int observations = 0;
+            double even = 0;
+            for (int j = 0; j < masks.size(); j++) {
+                Integer k = index.get(bits(masks.get(j), true));
+                if (k == null || weights[j] <= 0 || weights[k] <= 0) {
+                    observations++;
+                } else if (k > j) {
+                    observations++;
+                    double mean = (weightedResidual[j] / weights[j] + weightedResidual[k] / weights[k]) / 2;
+                    even += (weights[j] + weights[k]) * mean * mean;
+                }
+            }
+            return new OddPart(observations, even);
+        }
+
+        private static BitSet bits(boolean[] z, boolean complement) {
+            BitSet b = new BitSet(z.length);
+            for (int i = 0; i < z.length; i++) {
+                if (z[i] != complement) {
+                    b.set(i);
+                }
+            }
+            return b;
+        }
+    }
+
+    /**
+     * The entry test: a term enters if the share of the odd residual left after it is below
+     * (α/c)^(2/ν), ν the residual's degrees of freedom after it and c the candidates searched. For a
+     * column unrelated to the residual that share is Beta(ν/2, 1/2), whose lower tail is about
+     * that power: the test keeps the chance that the best of c such columns enters near α, where a
+     * test made as if for one column (GCV, an F test) takes the luckiest of hundreds. With few
+     * degrees of freedom (31 pairs at 4·M for 16 players) the bound is much stricter than 2·ln c.
+     */
+    private static boolean entersByTest(double explained, double left, int freedom, int searched) {
+        if (freedom <= 0) {
+            return false;
+        }
+        double share = Math.max(left, 0) / (Math.max(left, 0) + explained);
+        return share < Math.pow(FALSE_ENTRY / Math.max(searched, 2), 2.0 / freedom);
     }
 
     /** a·b with four running sums, which lets the loop pipeline (the order of the sum is fixed). */
