@@ -146,8 +146,10 @@ final class OddTermAdjustment {
                 + (CoalitionDesign.DEFAULT_GROUPS + 2L) * (q * q + MAX_TERMS * q + MAX_TERMS * MAX_TERMS)
                 + 3 * (q + MAX_TERMS) * (q + MAX_TERMS) // the joint fit's normal equations
                 + (CoalitionDesign.DEFAULT_GROUPS + 1L) * m; // the jackknife's estimates
-        // the screened coalitions' present players, the parts' lists, and the screening's scored triples
+        // the screened coalitions' present players, the parts' lists, the screening's scored triples,
+        // and the odd part's index of the screened coalitions (a bit set and a map entry each)
         return doubles * Double.BYTES + screened * (2L * m + 16) + n * 24L + triples * 48
+                + screened * (m / 8 + 128L)
                 + BoostedTreeProxy.workingBytes((int) screened, (int) features)
                 + CoalitionBits.workingBytes((int) screened, m, (int) candidates)
                 + CoalitionBits.workingBytes(n, m, MAX_TERMS);
