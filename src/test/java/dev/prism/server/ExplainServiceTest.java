@@ -549,8 +549,10 @@ class ExplainServiceTest {
         ServerOptions options = ServerTestSupport.inProcessOptions(ServerTestSupport.repository(own, "breast_cancer"))
                 .withBatching(null, null, 1000L, null);
         try (ServerTestSupport.InProcess small = new ServerTestSupport.InProcess(options)) {
+            // Four instances (about 12 s on two cores): still running when the refusal has come and
+            // the cancel reaches it, however fast the machine.
             ServerTestSupport.StreamCall running = ServerTestSupport.StreamCall.start(small.explainAsync(),
-                    breastCancer(1, 200_000).build());
+                    breastCancer(4, 200_000).build());
             assertTrue(running.next(WAIT).hasProgress());
             // The running request keeps far more than 1000 rows queued, nearly all the time: a new
             // request is refused at admission (one admitted in a lull just runs alongside).
