@@ -633,7 +633,6 @@ final class OddTermAdjustment {
         double rss = s.yy - dot(ay, ay);
         // Below this the residual is rounding of the sums: nothing left to explain.
         double floor = 1e-12 * s.yy;
-        int params = m;
         int n = odd.observations();
         List<Integer> chosen = new ArrayList<>();
         boolean[] used = new boolean[c];
@@ -647,7 +646,7 @@ final class OddTermAdjustment {
         // enters only if it passes the entry test.
         boolean counted = designSize + 2 >= COUNTED_FROM * m;
         int limit = counted ? Math.min(MAX_TERMS, designSize / COALITIONS_PER_TERM) : MAX_TESTED_TERMS;
-        while (params + 1 < n && rss > floor && chosen.size() < limit) {
+        while (m + chosen.size() + 1 < n && rss > floor && chosen.size() < limit) {
             cancellation.throwIfCancelled();
             int pick = -1;
             double top = 0;
@@ -675,7 +674,6 @@ final class OddTermAdjustment {
             if (!counted && !entersByTest(top, rss - top - odd.evenEnergy(), n - m - chosen.size() - 1, searched)) {
                 break;
             }
-            params++;
             rss -= top;
             used[pick] = true;
             chosen.add(pick);
