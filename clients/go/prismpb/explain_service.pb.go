@@ -366,11 +366,13 @@ func (TreeShapParams_Output) EnumDescriptor() ([]byte, []int) {
 type KernelShapParams_Estimator int32
 
 const (
-	// The default: the ESTIMATOR_LEVERAGE design and regression, adjusted by
-	// a few third-order interaction terms screened from the same coalitions
-	// (their Shapley values are exact; the regression estimates the rest).
-	// Exact when every coalition is enumerated; efficiency exact. About half
-	// shap's error at equal budgets on the accuracy benchmark's models.
+	// The default: the ESTIMATOR_LEVERAGE design with its pairs chosen so that
+	// the design's second moments match the Shapley kernel's (kernel herding,
+	// up to 2,048 sampled pairs), and its regression adjusted by odd
+	// interaction terms screened from the same coalitions (their Shapley
+	// values are exact; the regression estimates the rest). Exact when every
+	// coalition is enumerated; efficiency exact. About half shap's error or
+	// less at equal budgets on the accuracy benchmark's models.
 	KernelShapParams_ESTIMATOR_ADJUSTED KernelShapParams_Estimator = 0
 	// Leverage SHAP (Musco & Witter 2025): sizes sampled uniformly without
 	// replacement, paired, solved by the projected regression.

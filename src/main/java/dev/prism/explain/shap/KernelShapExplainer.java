@@ -23,11 +23,12 @@ import java.util.SplittableRandom;
  * interventional masking over the weighted background, the efficiency constraint enforced exactly
  * and features equal to every background row left out. The coalitions come from shap's
  * KernelExplainer design ({@link CoalitionDesign}) or Leverage SHAP's ({@link LeverageDesign}); by
- * default the latter, with the estimate regression-adjusted by screened third-order interactions
- * ({@link OddTermAdjustment}). Sampled coalitions come in draw groups whose spread gives the
- * standard errors; with a tolerance an instance stops as soon as every error is below it. Under a
- * time budget each instance evaluates the same design in another order, taking turns with the
- * others, so that all have an estimate early ({@link AnytimePlan}).
+ * default the latter with its pairs herded ({@link PairHerding}) and the estimate
+ * regression-adjusted by screened odd interactions ({@link OddTermAdjustment}). Sampled coalitions
+ * come in draw groups whose spread gives the standard errors; with a tolerance an instance stops as
+ * soon as every error is below it. Under a time budget each instance evaluates the same design in
+ * another order, taking turns with the others, so that all have an estimate early
+ * ({@link AnytimePlan}).
  */
 public final class KernelShapExplainer implements Explainer<KernelShapParams> {
     public static final ExplainMethod METHOD = ExplainMethod.onModelRows("kernel_shap",
@@ -167,7 +168,10 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         return all;
     }
 
-    /** The instance's design: the same for the same seed and instance, whenever it is built. */
+    /**
+     * The instance's design: the same for the same seed and instance, whenever it is built, with or
+     * without a time budget. {@code keepDraws} keeps shap's draws for an anytime layout.
+     */
     static CoalitionDesign design(ExplainInput input, KernelShapParams params, CoalitionGame.Instance instance,
                                   boolean keepDraws) {
         int m = instance.playerCount();
@@ -175,8 +179,10 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         if (params.estimator() == KernelShapParams.Estimator.KERNEL) {
             return CoalitionDesign.build(m, params.effectiveSamples(m), rng, keepDraws, instance.cancellation());
         }
+        // The default's pairs are herded; ESTIMATOR_LEVERAGE keeps Leverage SHAP's uniform draws.
+        boolean herded = params.estimator() == KernelShapParams.Estimator.ADJUSTED;
         return CoalitionDesign.fromLeverage(LeverageDesign.build(m, params.effectiveSamples(m), rng,
-                instance.cancellation()), instance.cancellation());
+                instance.cancellation(), herded), instance.cancellation());
     }
 
     /** Fewer than two varying features: nothing to estimate. */

@@ -26,6 +26,10 @@ import java.util.function.Consumer;
  * weighted least squares with Σφ = Δ. When every coalition is enumerated they are the Shapley
  * kernel itself.
  *
+ * <p>A herded design ({@link PairHerding}, the default estimator's) chooses its sampled pairs so
+ * that the design's second moments match the kernel's, with the same counts per size and the same
+ * inclusion probability for every coalition of a size.
+ *
  * <p>Sampled pairs are dealt round-robin to at most 16 groups. Each group with the enumerated
  * coalitions is a smaller design of the same kind, with its own Horvitz–Thompson weights; its
  * estimates scatter like independent ones, which gives standard errors.
@@ -64,11 +68,15 @@ public final class LeverageDesign {
      * @param rng      the randomness of the draws: the same seed gives the same design
      */
     public static LeverageDesign build(int features, long budget, SplittableRandom rng) {
-        return build(features, budget, rng, Cancellation.NEVER);
+        return build(features, budget, rng, Cancellation.NEVER, false);
     }
 
-    /** As {@link #build(int, long, SplittableRandom)}, stopping when the request is cancelled. */
-    public static LeverageDesign build(int features, long budget, SplittableRandom rng, Cancellation cancellation) {
+    /**
+     * As {@link #build(int, long, SplittableRandom)}, stopping when the request is cancelled;
+     * {@code herded} chooses the sampled pairs by {@link PairHerding} instead of uniformly.
+     */
+    public static LeverageDesign build(int features, long budget, SplittableRandom rng, Cancellation cancellation,
+                                       boolean herded) {
         if (features < 2) {
             throw new IllegalArgumentException("a design needs at least two features, got " + features);
         }
@@ -90,16 +98,51 @@ public final class LeverageDesign {
         }
         d.enumerated = d.masks.size();
         d.complete = allEnumerated;
-        List<List<int[]>> drawn = new ArrayList<>();
+        List<List<int[]>> drawn = herded ? d.herd(classes, pairs, rng) : d.drawEach(classes, pairs, rng);
         long sampledPairs = 0;
-        for (int c = 0; c < classes.count(); c++) {
-            boolean whole = pairs[c] == classes.capacity(c);
-            List<int[]> reps = whole || pairs[c] == 0 ? List.of() : d.draw(classes, c, (int) pairs[c], rng);
-            drawn.add(reps);
+        for (List<int[]> reps : drawn) {
             sampledPairs += reps.size();
         }
         d.addSampled(classes, drawn, sampledPairs);
         return d;
+    }
+
+    /** Each sampled class's pairs drawn uniformly without replacement, class by class. */
+    private List<List<int[]>> drawEach(Classes classes, long[] pairs, SplittableRandom rng) {
+        List<List<int[]>> drawn = new ArrayList<>();
+        for (int c = 0; c < classes.count(); c++) {
+            boolean whole = pairs[c] == classes.capacity(c);
+            drawn.add(whole || pairs[c] == 0 ? List.of() : draw(classes, c, (int) pairs[c], rng));
+        }
+        return drawn;
+    }
+
+    /** The sampled classes' pairs chosen together by {@link PairHerding}. */
+    private List<List<int[]>> herd(Classes classes, long[] pairs, SplittableRandom rng) {
+        List<PairHerding.PairClass> sampled = new ArrayList<>();
+        List<Integer> index = new ArrayList<>();
+        for (int c = 0; c < classes.count(); c++) {
+            if (pairs[c] == 0 || pairs[c] == classes.capacity(c)) {
+                continue;
+            }
+            int s = classes.size(c);
+            double coalitionsOfSize = (double) pairs[c] * classes.perSize(c);
+            sampled.add(new PairHerding.PairClass(classes.poolSize(c), classes.pick(c), classes.fixesLast(c),
+                    classes.capacity(c), (int) pairs[c], 1.0 / (coalitionsOfSize * s * (m - s))));
+            index.add(c);
+        }
+        if (PairHerding.candidates(sampled) < 2) {
+            return drawEach(classes, pairs, rng);
+        }
+        List<List<int[]>> chosen = PairHerding.draw(m, sampled, rng, cancellation);
+        List<List<int[]>> drawn = new ArrayList<>();
+        for (int c = 0; c < classes.count(); c++) {
+            drawn.add(List.of());
+        }
+        for (int i = 0; i < index.size(); i++) {
+            drawn.set(index.get(i), chosen.get(i));
+        }
+        return drawn;
     }
 
     /** The number of features M. */
@@ -313,7 +356,7 @@ public final class LeverageDesign {
     }
 
     /** Calls {@code action} with every k-subset of {0..n−1} in lexicographic order (reusing the array). */
-    private static void forEachCombination(int n, int k, Consumer<int[]> action) {
+    static void forEachCombination(int n, int k, Consumer<int[]> action) {
         int[] idx = new int[k];
         for (int i = 0; i < k; i++) {
             idx[i] = i;

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.prism.linalg.Cancellation;
 import dev.prism.linalg.ConstrainedLeastSquares;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -88,10 +89,13 @@ class LeverageDesignTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"3, 4", "5, 12", "8, 60", "10, 100", "11, 300", "12, 501", "16, 3000", "30, 2000", "31, 95",
-        "60, 4000", "200, 1000", "1000, 20000"})
-    void perSizeCountsFollowTheLevelRule(int m, long budget) {
-        LeverageDesign d = LeverageDesign.build(m, budget, new SplittableRandom(m * 31L + budget));
+    @CsvSource({"3, 4, false", "5, 12, false", "8, 60, false", "10, 100, false", "11, 300, false",
+        "12, 501, false", "16, 3000, false", "30, 2000, false", "31, 95, false", "60, 4000, false",
+        "200, 1000, false", "1000, 20000, false", "3, 4, true", "5, 12, true", "8, 60, true", "11, 300, true",
+        "12, 501, true", "16, 3000, true", "31, 95, true", "200, 1000, true", "1000, 20000, true"})
+    void perSizeCountsFollowTheLevelRule(int m, long budget, boolean herded) {
+        LeverageDesign d = LeverageDesign.build(m, budget, new SplittableRandom(m * 31L + budget), Cancellation.NEVER,
+                herded);
         long even = budget - budget % 2;
         assertEquals(even, d.size());
         assertFalse(d.complete());
@@ -123,9 +127,11 @@ class LeverageDesignTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"6, 40", "9, 200", "10, 250", "14, 1000", "25, 3000", "300, 5000"})
-    void pairsAreCompleteDistinctAndWeightedByHorvitzThompson(int m, long budget) {
-        LeverageDesign d = LeverageDesign.build(m, budget, new SplittableRandom(7));
+    @CsvSource({"6, 40, false", "9, 200, false", "10, 250, false", "14, 1000, false", "25, 3000, false",
+        "300, 5000, false", "6, 40, true", "9, 200, true", "10, 250, true", "14, 1000, true", "25, 3000, true",
+        "300, 5000, true"})
+    void pairsAreCompleteDistinctAndWeightedByHorvitzThompson(int m, long budget, boolean herded) {
+        LeverageDesign d = LeverageDesign.build(m, budget, new SplittableRandom(7), Cancellation.NEVER, herded);
         List<boolean[]> masks = d.masks();
         Set<BitSet> seen = new HashSet<>();
         double[] weightBySize = new double[m + 1];
@@ -155,11 +161,12 @@ class LeverageDesignTest {
         }
     }
 
-    @Test
-    void theSameSeedGivesTheSameDesign() {
-        LeverageDesign a = LeverageDesign.build(20, 800, new SplittableRandom(42));
-        LeverageDesign b = LeverageDesign.build(20, 800, new SplittableRandom(42));
-        LeverageDesign c = LeverageDesign.build(20, 800, new SplittableRandom(43));
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void theSameSeedGivesTheSameDesign(boolean herded) {
+        LeverageDesign a = LeverageDesign.build(20, 800, new SplittableRandom(42), Cancellation.NEVER, herded);
+        LeverageDesign b = LeverageDesign.build(20, 800, new SplittableRandom(42), Cancellation.NEVER, herded);
+        LeverageDesign c = LeverageDesign.build(20, 800, new SplittableRandom(43), Cancellation.NEVER, herded);
         assertEquals(a.size(), b.size());
         for (int i = 0; i < a.size(); i++) {
             assertArrayEquals(a.masks().get(i), b.masks().get(i));
@@ -249,9 +256,14 @@ class LeverageDesignTest {
         assertArrayEquals(exact, ls.solve()[0], 1e-12);
     }
 
-    @Test
-    void weightedSumsAreUnbiasedOverSeeds() {
-        // Σ_{z in design} w(z)·g(z) estimates Σ_{all z} kernel(z)·g(z) without bias.
+    /**
+     * Σ_{z in design} w(z)·g(z) estimates Σ_{all z} kernel(z)·g(z) without bias; g favours no
+     * relabelling of the players, so this checks that herding keeps every coalition of a size as
+     * likely as any other.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void weightedSumsAreUnbiasedOverSeeds(boolean herded) {
         int m = 9;
         double truth = 0;
         for (int bits = 1; bits < (1 << m) - 1; bits++) {
@@ -262,7 +274,7 @@ class LeverageDesignTest {
         double sum = 0;
         double sumSq = 0;
         for (int r = 0; r < runs; r++) {
-            LeverageDesign d = LeverageDesign.build(m, 60, new SplittableRandom(r));
+            LeverageDesign d = LeverageDesign.build(m, 60, new SplittableRandom(r), Cancellation.NEVER, herded);
             double estimate = 0;
             for (int i = 0; i < d.size(); i++) {
                 int bits = 0;

@@ -172,9 +172,10 @@ class OddTermAdjustmentTest {
      * At 4·M coalitions a tail of many weak odd terms (300 of order five, none standing out, none a
      * candidate) leaves nothing a term can fit, yet with 31 pairs and hundreds of triples to choose
      * from, the best triple explains half of what is left on some designs: the search keeps plain
-     * KernelSHAP on at least 18 of 20 designs (GCV took 13 terms on the first). One strong triple on
-     * the same tail comes first on at least 17 (on the others a triple aliased with it on 31 pairs
-     * does, or none).
+     * KernelSHAP on at least 90 of 100 designs (GCV took 13 terms on the first). One strong triple on
+     * the same tail comes first on at least 85 (on the others a triple aliased with it on 31 pairs
+     * does, or none). Over 400 of the default's herded designs: 4% false entries, the strong triple
+     * first on 91%; over 200 uniform ones, 5.5% and 85%.
      */
     @Test
     void atFourTimesMAWeakTailKeepsPlainKernelShapAndAStrongTripleIsFound() {
@@ -189,9 +190,9 @@ class OddTermAdjustmentTest {
         int[] strong = {3, 8, 12};
         int falseEntries = 0;
         int strongFirst = 0;
-        for (int seed = 0; seed < 20; seed++) {
+        for (int seed = 0; seed < 100; seed++) {
             CoalitionDesign d = CoalitionDesign.fromLeverage(LeverageDesign.build(m, 4 * m - 2,
-                    new SplittableRandom(seed), Cancellation.NEVER));
+                    new SplittableRandom(seed), Cancellation.NEVER, true));
             int n = d.masks.size();
             double[] w = new double[n];
             double[] weak = new double[n];
@@ -216,9 +217,9 @@ class OddTermAdjustmentTest {
                 strongFirst++;
             }
         }
-        // The test's α is 0.2; its bound is a little conservative.
-        assertTrue(falseEntries <= 2, falseEntries + " of 20 designs took a term from the weak tail");
-        assertTrue(strongFirst >= 17, "the strong triple came first on " + strongFirst + " of 20 designs");
+        // The test's α is 0.2; its bound is conservative.
+        assertTrue(falseEntries <= 10, falseEntries + " of 100 designs took a term from the weak tail");
+        assertTrue(strongFirst >= 85, "the strong triple came first on " + strongFirst + " of 100 designs");
     }
 
     private static double parity(boolean[] z, int[] term) {
@@ -272,7 +273,7 @@ class OddTermAdjustmentTest {
     void aLargeDesignIsScreenedInPairsAndTheTripleStillFound() {
         int m = 14;
         CoalitionDesign d = CoalitionDesign.fromLeverage(LeverageDesign.build(m, 3000, new SplittableRandom(21),
-                Cancellation.NEVER));
+                Cancellation.NEVER, true));
         int n = d.masks.size();
         assertTrue(n > OddTermAdjustment.MAX_SCREENED, "design of " + n);
         double[] a = new double[m];
@@ -367,7 +368,7 @@ class OddTermAdjustmentTest {
     void theJackknifeLeavesOneGroupOutOfTheJointFit() {
         int m = 12;
         CoalitionDesign d = CoalitionDesign.fromLeverage(LeverageDesign.build(m, 400, new SplittableRandom(23),
-                Cancellation.NEVER));
+                Cancellation.NEVER, true));
         int n = d.masks.size();
         double[] w = new double[n];
         double[] y = new double[n];
@@ -467,7 +468,7 @@ class OddTermAdjustmentTest {
     void aFivePlayerTermIsFoundThroughTheProxyAndMakesTheEstimateExact() {
         int m = 12;
         CoalitionDesign d = CoalitionDesign.fromLeverage(LeverageDesign.build(m, 600, new SplittableRandom(31),
-                Cancellation.NEVER));
+                Cancellation.NEVER, true));
         int n = d.masks.size();
         assertTrue(n >= OddTermAdjustment.PROXY_COALITIONS_PER_FEATURE * m && n < (1 << m) - 2, "design of " + n);
         int[] five = {1, 4, 7, 9, 10};
