@@ -113,7 +113,9 @@ public final class KernelShapExplainer implements Explainer<KernelShapParams> {
         // the Leverage designs' standard errors on few draw groups
         long sandwich = params.estimator() != KernelShapParams.Estimator.KERNEL
                 ? StratifiedSandwich.workingBytes((int) m, (int) coalitions) : 0;
-        long running = CoalitionGame.workingBytes(input, outputWidth, coalitions, perInstance)
+        // herding the default's pairs, one design at a time on the request's thread
+        long herding = params.estimator() == KernelShapParams.Estimator.ADJUSTED ? PairHerding.workingBytes((int) m) : 0;
+        long running = CoalitionGame.workingBytes(input, outputWidth, coalitions, perInstance) + herding
                 + Math.min(input.instances().rows(), Solvers.MAX_PENDING) * (perInstance + adjustment + sandwich);
         if (!timeBudget) {
             return running;

@@ -152,6 +152,17 @@ class PairHerdingTest {
         }
     }
 
+    @Test
+    void theMemoryBoundCoversTheListedPairsAndStaysSmall() {
+        // 128 players: twice the most pairs herded, each up to 64 players, and the size-1 class whole.
+        long listed = (2L * PairHerding.MAX_PAIRS + 128) * 4 * 64;
+        long bound = PairHerding.workingBytes(128);
+        assertTrue(bound > listed + 8L * 128 * 128, "bound " + bound);
+        assertTrue(bound < 2_000_000, "bound " + bound);
+        // 8 players: every class is small and listed whole.
+        assertTrue(PairHerding.workingBytes(8) > (8 + 28 + 56 + 70) * 4L * 4);
+    }
+
     /** The sampled classes of a design, as the design herds them. */
     private static List<PairHerding.PairClass> classes(int m, long budget) {
         LeverageDesign d = design(m, budget, 1, false);
