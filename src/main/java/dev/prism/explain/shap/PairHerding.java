@@ -46,12 +46,13 @@ final class PairHerding {
     /**
      * Below this many sampled coalitions per player, where the adjustment keeps few terms and the
      * error is mostly the linear fit's, each pair's best candidate is also improved by swaps
-     * ({@link #improved}). On the bench's six games at 4·M (10 seeds) that cut the error 1–22% more;
-     * from 8·M on, where the adjustment fits many terms, it did as often worse as better (up to 19%
-     * worse at 16·M): balancing order 2 harder leaves more imbalance in the orders above, and those
-     * are what is left once the triples are fitted.
+     * ({@link #improved}). On the bench's six games (10 seeds) that cut the error 1–22% more at 4·M;
+     * at 8·M, where the adjustment already fits one term per 12 coalitions, 3–9% on five games and
+     * 3% worse on the sixth; at 16·M and 32·M as often worse as better (up to 19% worse): balancing
+     * order 2 harder leaves more imbalance in the orders above, and those are what is left once the
+     * triples are fitted. The swaps follow the adjustment's own change of regime at 6·M.
      */
-    static final int SWAPPED_BELOW = 6;
+    static final int SWAPPED_BELOW = OddTermAdjustment.COUNTED_FROM;
     /** Swaps per pair at most. */
     static final int SWAP_ROUNDS = 8;
     /**
