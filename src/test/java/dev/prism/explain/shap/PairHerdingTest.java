@@ -34,17 +34,25 @@ class PairHerdingTest {
         }
         double[][] sums = new double[m][m];
         for (int j = 0; j < d.size(); j++) {
-            boolean[] z = d.masks().get(j);
-            double w = d.weight(j);
-            for (int a = 0; a < m; a++) {
-                for (int b = a + 1; b < m; b++) {
-                    sums[a][b] += z[a] == z[b] ? w : -w;
-                }
+            addProducts(sums, d.masks().get(j), d.weight(j));
+        }
+        return squaredDistance(sums, target);
+    }
+
+    /** Adds w·s_a·s_b (s = 2z − 1) to sums[a][b] for every a < b. */
+    private static void addProducts(double[][] sums, boolean[] z, double w) {
+        for (int a = 0; a < z.length; a++) {
+            for (int b = a + 1; b < z.length; b++) {
+                sums[a][b] += z[a] == z[b] ? w : -w;
             }
         }
+    }
+
+    /** Σ_{a<b} (sums[a][b] − target)². */
+    private static double squaredDistance(double[][] sums, double target) {
         double gap = 0;
-        for (int a = 0; a < m; a++) {
-            for (int b = a + 1; b < m; b++) {
+        for (int a = 0; a < sums.length; a++) {
+            for (int b = a + 1; b < sums.length; b++) {
                 gap += (sums[a][b] - target) * (sums[a][b] - target);
             }
         }
@@ -174,27 +182,16 @@ class PairHerdingTest {
                     z[i] = true;
                 }
                 z[m - 1] |= pc.fixesLast();
-                for (int a = 0; a < m; a++) {
-                    for (int b = a + 1; b < m; b++) {
-                        sums[a][b] += z[a] == z[b] ? pc.weight() : -pc.weight();
-                    }
-                }
+                addProducts(sums, z, pc.weight());
             }
         }
         double mean = 0;
-        for (int a = 0; a < m; a++) {
-            for (int b = a + 1; b < m; b++) {
-                mean += sums[a][b];
+        for (int x = 0; x < m; x++) {
+            for (int y = x + 1; y < m; y++) {
+                mean += sums[x][y];
             }
         }
-        mean /= m * (m - 1) / 2.0;
-        double gap = 0;
-        for (int a = 0; a < m; a++) {
-            for (int b = a + 1; b < m; b++) {
-                gap += (sums[a][b] - mean) * (sums[a][b] - mean);
-            }
-        }
-        return gap;
+        return squaredDistance(sums, mean / (m * (m - 1) / 2.0));
     }
 
     @Test
