@@ -34,9 +34,12 @@ def replicas():
 
 @pytest.fixture(scope="module")
 def spark():
-    # The workers' Python must be this one, which has prism_client installed.
-    saved = {name: os.environ.get(name) for name in ("PYSPARK_PYTHON", "PYSPARK_DRIVER_PYTHON")}
-    os.environ.update(dict.fromkeys(saved, sys.executable))
+    # The workers' Python must be this one, which has prism_client installed. Spark's launcher
+    # resolves the machine's own name unless told its address, and fails where that name is unknown.
+    pinned = {"PYSPARK_PYTHON": sys.executable, "PYSPARK_DRIVER_PYTHON": sys.executable,
+              "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOCAL_HOSTNAME": "localhost"}
+    saved = {name: os.environ.get(name) for name in pinned}
+    os.environ.update(pinned)
     session = (pyspark_sql.SparkSession.builder.master("local[2]").appName("prism-client-tests")
                # The UI on a free loopback port: the test reads the job's progress from it as a person would.
                .config("spark.ui.port", "0")
