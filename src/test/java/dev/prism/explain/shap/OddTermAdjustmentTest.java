@@ -275,7 +275,7 @@ class OddTermAdjustmentTest {
         CoalitionDesign d = CoalitionDesign.fromLeverage(LeverageDesign.build(m, 3000, new SplittableRandom(21),
                 Cancellation.NEVER, true));
         int n = d.masks.size();
-        assertTrue(n > OddTermAdjustment.MAX_SCREENED, "design of " + n);
+        assertTrue(n > OddTermAdjustment.screenedLimit(m), "design of " + n);
         double[] a = new double[m];
         for (int i = 0; i < m; i++) {
             a[i] = 0.1 * (i + 1) * (i % 2 == 0 ? 1 : -1);
@@ -520,11 +520,13 @@ class OddTermAdjustmentTest {
         // players with the tree proxy's spectrum
         long bytes = OddTermAdjustment.workingBytes(OddTermAdjustment.MAX_FEATURES, 2048);
         assertTrue(bytes > 18L * 129 * 129 * Double.BYTES && bytes < 7_000_000, "bytes " + bytes);
-        // the largest design adjusted: every coalition's bits on top, under 10 MB
+        // the largest design adjusted: every coalition's bits and a screening of 32 coalitions per
+        // player on top, under 12 MB
         long largest = OddTermAdjustment.workingBytes(OddTermAdjustment.MAX_FEATURES, OddTermAdjustment.MAX_COALITIONS);
         long bits = CoalitionBits.workingBytes(OddTermAdjustment.MAX_COALITIONS, 128, OddTermAdjustment.MAX_TERMS);
         assertTrue(bits > (long) OddTermAdjustment.MAX_COALITIONS * (128 + 32) / 8);
-        assertTrue(largest > bytes + bits && largest < 10_000_000, "bytes " + largest);
+        assertEquals(32 * 128, OddTermAdjustment.screenedLimit(128));
+        assertTrue(largest > bytes + bits && largest < 12_000_000, "bytes " + largest);
         // more players than the bound are not adjusted and cost no more
         assertEquals(bytes, OddTermAdjustment.workingBytes(784, 2048));
         assertEquals(0, OddTermAdjustment.workingBytes(30, OddTermAdjustment.MAX_COALITIONS + 1));
