@@ -131,7 +131,7 @@ public final class LeverageDesign {
                     classes.capacity(c), (int) pairs[c], 1.0 / (coalitionsOfSize * s * (m - s))));
             index.add(c);
         }
-        if (PairHerding.candidates(sampled) < 2) {
+        if (PairHerding.candidates(m, sampled) < 2) {
             return drawEach(classes, pairs, rng);
         }
         List<List<int[]>> chosen = PairHerding.draw(m, sampled, rng, cancellation);

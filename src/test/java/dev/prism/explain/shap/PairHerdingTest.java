@@ -146,13 +146,15 @@ class PairHerdingTest {
 
     @Test
     void theCandidatesAreCutToTheWorkBound() {
-        // 48 players at 64·M: about 1,500 pairs of 12 players on average, all candidates.
-        assertEquals(PairHerding.CANDIDATES, PairHerding.candidates(classes(48, 3070)));
-        // 128 players at 2,047 pairs: pairs of 32 players on average, fewer candidates.
-        int few = PairHerding.candidates(classes(128, 4094));
+        // 48 players at 16·M: all candidates; at 64·M (about 1,500 pairs of 12 players on average)
+        // the fewer that large budgets take, all of them.
+        assertEquals(PairHerding.CANDIDATES, PairHerding.candidates(48, classes(48, 766)));
+        assertEquals(PairHerding.FEWER_CANDIDATES, PairHerding.candidates(48, classes(48, 3070)));
+        // 128 players at 2,047 pairs (just under 32·M): pairs of 32 players on average, fewer candidates.
+        int few = PairHerding.candidates(128, classes(128, 4094));
         assertTrue(few >= 2 && few < PairHerding.CANDIDATES, "candidates " + few);
         // More than 2,048 pairs: none, and the design draws uniformly, with the level rule's counts.
-        assertEquals(0, PairHerding.candidates(classes(48, 4 * PairHerding.MAX_PAIRS)));
+        assertEquals(0, PairHerding.candidates(48, classes(48, 4 * PairHerding.MAX_PAIRS)));
         LeverageDesign herded = design(48, 32_766, 3, true);
         LeverageDesign uniform = design(48, 32_766, 3, false);
         for (int j = 0; j < herded.size(); j++) {
