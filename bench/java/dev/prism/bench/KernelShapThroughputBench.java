@@ -59,8 +59,6 @@ public final class KernelShapThroughputBench {
               --models      model repository (default models)
               --estimators  comma-separated kernel_shap estimators (default adjusted,kernel,leverage)""";
     private static final String MODEL = "breast_cancer";
-    /** Its features, all of which vary between the bench's instances and the background. */
-    private static final int FEATURES = 30;
     private static final double TARGET = 1.15;
     /** Prism's CPU beside the model's, as a share of the model's. */
     private static final double CPU_TARGET = 0.20;
@@ -100,8 +98,9 @@ public final class KernelShapThroughputBench {
                     ExplainRequest request = BenchSupport.kernelShapRequest(MODEL, instances, nsamples).toBuilder()
                             .setKernelShap(KernelShapParams.newBuilder().setNsamples(nsamples).setEstimator(estimator))
                             .build();
+                    // Every feature varies between the instances and the background: the designs' players.
                     summary.add(run(server, stub, raw, request, estimator, instanceCount, background.length,
-                            expectedRows, warmup, reps));
+                            background[0].length, expectedRows, warmup, reps));
                 }
                 System.out.println();
                 System.out.printf("%-20s %12s %12s %10s %14s %9s %9s %8s%n", "estimator", "prism s", "raw-ort s",
@@ -116,7 +115,8 @@ public final class KernelShapThroughputBench {
     /** The A/B pairs of one estimator; returns its summary line. */
     private static String run(PrismServer server, ExplainServiceGrpc.ExplainServiceBlockingStub stub, RawOrt raw,
                               ExplainRequest request, KernelShapParams.Estimator estimator, int instanceCount,
-                              int backgroundRows, long expectedRows, int warmup, int reps) throws OrtException {
+                              int backgroundRows, int features, long expectedRows, int warmup, int reps)
+            throws OrtException {
         String name = estimator.name().substring("ESTIMATOR_".length()).toLowerCase(Locale.ROOT);
         System.out.printf("%nestimator %s%n", name);
         // The first call also warms up; its diagnostics say how many rows B must evaluate.
@@ -186,7 +186,8 @@ public final class KernelShapThroughputBench {
                 BenchSupport.median(beside) <= CPU_TARGET ? "" : "  ABOVE TARGET");
         System.out.printf("final solves' CPU (solver threads): median %.3f s, %.1f%% of raw ONNX Runtime's CPU "
                 + "(median of the pairs)%n", BenchSupport.median(solveSeconds), 100 * BenchSupport.median(solves));
-        double designs = designSeconds(estimator, instanceCount, request.getKernelShap().getNsamples(), reps);
+        double designs = designSeconds(estimator, instanceCount, features, request.getKernelShap().getNsamples(),
+                reps);
         if (Double.isNaN(designs)) {
             System.out.println("designs' CPU: not measured for this estimator (its design is internal)");
             return String.format("%-20s %12.3f %12.3f %10.2f %13.0f%% %8.1f%% %9s %8s", name, ma, mb, ratio,
@@ -215,8 +216,8 @@ public final class KernelShapThroughputBench {
      * instances as the server does (the same players, budget and per-instance seeds, the request's
      * seed being 0), after one untimed round; NaN for ESTIMATOR_KERNEL, whose design is internal.
      */
-    private static double designSeconds(KernelShapParams.Estimator estimator, int instanceCount, long nsamples,
-                                        int reps) {
+    private static double designSeconds(KernelShapParams.Estimator estimator, int instanceCount, int features,
+                                        long nsamples, int reps) {
         if (estimator == KernelShapParams.Estimator.ESTIMATOR_KERNEL) {
             return Double.NaN;
         }
@@ -227,7 +228,7 @@ public final class KernelShapThroughputBench {
         for (int r = 0; r <= reps; r++) {
             long start = threads.getCurrentThreadCpuTime();
             for (int i = 0; i < instanceCount; i++) {
-                masks += LeverageDesign.build(FEATURES, nsamples, new SplittableRandom(i), Cancellation.NEVER, herded)
+                masks += LeverageDesign.build(features, nsamples, new SplittableRandom(i), Cancellation.NEVER, herded)
                         .size();
             }
             if (r > 0) {
